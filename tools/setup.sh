@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, testing, fuzzing, benchmarking
+# and the interop peers need. Idempotent: does nothing when all are present.
+set -euo pipefail
+
+packages=(
+  bazel-bootstrap default-jdk-headless
+  g++ clang libclang-rt-14-dev
+  libabsl-dev android-libboringssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libtorrent-rasterbar-dev python3-libtorrent
+  aria2 transmission-cli opentracker mktorrent
+  ca-certificates iproute2 pkg-config
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
