@@ -1,0 +1,43 @@
+// bt: btkit's command-line tool. `bt help` lists the subcommands.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "client/cli_command.h"
+
+namespace bt::client {
+int RunBencodeCommand(const std::vector<std::string>& args);
+}  // namespace bt::client
+
+namespace {
+
+using bt::client::CliCommand;
+
+const CliCommand kCommands[] = {
+    {"bencode", "bt bencode FILE [--lenient]   print a bencoded file as JSON",
+     bt::client::RunBencodeCommand},
+};
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out, "usage: bt COMMAND [ARGS...]\n\ncommands:\n");
+  for (const CliCommand& c : kCommands) std::fprintf(out, "  %s\n", c.usage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "help") ||
+      !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    PrintUsage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  for (const CliCommand& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) == 0) {
+      return c.run(std::vector<std::string>(argv + 2, argv + argc));
+    }
+  }
+  std::fprintf(stderr, "bt: unknown command '%s'\n\n", argv[1]);
+  PrintUsage(stderr);
+  return 2;
+}
