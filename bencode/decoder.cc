@@ -8,6 +8,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 
 namespace bt::bencode {
 namespace {
@@ -69,6 +70,11 @@ absl::Status CheckUniqueKeys(std::string_view input,
 
 }  // namespace
 
+namespace {
+absl::Status DecodeTokens(std::string_view input, const DecodeOptions& options,
+                          std::vector<Token>& tokens);
+}  // namespace
+
 const char* TypeName(Type t) {
   switch (t) {
     case Type::kInt:
@@ -92,9 +98,22 @@ absl::StatusOr<Document> Decode(std::string_view input,
 
 absl::Status Decode(std::string_view input, Document* doc,
                     const DecodeOptions& options) {
-  std::vector<Token>& tokens = doc->tokens_;
-  tokens.clear();
+  doc->tokens_.clear();
   doc->input_ = {};
+  absl::Status status = DecodeTokens(input, options, doc->tokens_);
+  if (status.ok()) {
+    doc->input_ = input;
+  } else {
+    doc->tokens_.clear();
+  }
+  return status;
+}
+
+namespace {
+
+// DecodeTokens validates `input` and appends its tokens to `tokens`.
+absl::Status DecodeTokens(std::string_view input, const DecodeOptions& options,
+                          std::vector<Token>& tokens) {
 
   const size_t n = input.size();
   if (n > options.max_input_size ||
@@ -134,10 +153,7 @@ absl::Status Decode(std::string_view input, Document* doc,
       t.next = static_cast<uint32_t>(tokens.size());
       ++pos;
       if (f.unsorted) {
-        if (absl::Status s = CheckUniqueKeys(input, tokens, f.token); !s.ok()) {
-          tokens.clear();
-          return s;
-        }
+        RETURN_IF_ERROR(CheckUniqueKeys(input, tokens, f.token));
       }
       stack.pop_back();
       if (stack.empty()) break;
@@ -283,15 +299,15 @@ absl::Status Decode(std::string_view input, Document* doc,
   }
 
   if (pos != n) {
-    tokens.clear();
     return Malformed(
         absl::StrFormat("%d bytes of trailing data after the top-level value",
                         n - pos),
         pos);
   }
-  doc->input_ = input;
   return absl::OkStatus();
 }
+
+}  // namespace
 
 // --- Node -----------------------------------------------------------------
 

@@ -14,7 +14,8 @@ def bt_fuzz_test(name, srcs, deps = [], corpus = None):
             "//tests/fuzz:fuzzing": [],
             "//conditions:default": ["//tests/fuzz:replay_main"],
         }),
-        args = ["$(location %s)" % corpus] if corpus else [],
+        args = ["$(locations %s)" % corpus] if corpus else [],
         data = [corpus] if corpus else [],
         tags = ["fuzz"],
+        linkstatic = True,
     )
