@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
@@ -111,10 +111,10 @@ absl::Status Decode(std::string_view input, Document* doc,
 
 namespace {
 
-// DecodeTokens validates `input` and appends its tokens to `tokens`.
+// DecodeTokens validates `input` and appends its tokens to `tokens`. One
+// pass, no recursion: open containers live on an explicit stack.
 absl::Status DecodeTokens(std::string_view input, const DecodeOptions& options,
                           std::vector<Token>& tokens) {
-
   const size_t n = input.size();
   if (n > options.max_input_size ||
       n >= std::numeric_limits<uint32_t>::max()) {
@@ -125,91 +125,129 @@ absl::Status DecodeTokens(std::string_view input, const DecodeOptions& options,
   }
   if (n == 0) return Malformed("empty input", 0);
 
+  // The stack lives in a local array unless the depth limit is unusual.
+  constexpr uint32_t kLocalDepth = 128;
+  Frame local_frames[kLocalDepth];
+  std::unique_ptr<Frame[]> heap_frames;
+  Frame* frames = local_frames;
+  if (options.max_depth > kLocalDepth) {
+    heap_frames = std::make_unique<Frame[]>(options.max_depth);
+    frames = heap_frames.get();
+  }
+  uint32_t depth = 0;
+  Frame* top = nullptr;  // frames[depth - 1], or null at top level
+
   const char* const data = input.data();
-  absl::InlinedVector<Frame, 32> stack;
+  const uint32_t max_tokens = options.max_tokens;
+  const bool allow_unsorted = options.allow_unsorted_keys;
   size_t pos = 0;
 
   while (true) {
-    if (pos >= n) {
-      if (stack.empty()) return Malformed("unexpected end of input", pos);
-      const Token& open = tokens[stack.back().token];
+    if (pos >= n) [[unlikely]] {
+      if (!top) return Malformed("unexpected end of input", pos);
+      const Token& open = tokens[top->token];
       return Malformed(
           absl::StrFormat("unexpected end of input inside the %s that starts "
                           "at byte %d",
-                          data[open.offset] == 'd' ? "dict" : "list",
-                          open.offset),
+                          top->is_dict ? "dict" : "list", open.offset),
           pos);
     }
     const char c = data[pos];
 
     if (c == 'e') {
-      if (stack.empty()) return Malformed("unexpected 'e'", pos);
-      Frame& f = stack.back();
-      if (f.expect_value) {
+      if (!top) [[unlikely]] return Malformed("unexpected 'e'", pos);
+      if (top->expect_value) [[unlikely]] {
         return Malformed("dict key without a value before 'e'", pos);
       }
-      Token& t = tokens[f.token];
+      Token& t = tokens[top->token];
       t.a = static_cast<uint32_t>(pos + 1);
       t.next = static_cast<uint32_t>(tokens.size());
       ++pos;
-      if (f.unsorted) {
-        RETURN_IF_ERROR(CheckUniqueKeys(input, tokens, f.token));
+      if (top->unsorted) {
+        RETURN_IF_ERROR(CheckUniqueKeys(input, tokens, top->token));
       }
-      stack.pop_back();
-      if (stack.empty()) break;
+      if (--depth == 0) break;
+      top = &frames[depth - 1];
       continue;
     }
 
-    Frame* parent = stack.empty() ? nullptr : &stack.back();
-    const bool is_key = parent && parent->is_dict && !parent->expect_value;
-    if (is_key && (c < '0' || c > '9')) {
-      return Malformed(absl::StrFormat("dict key must be a string, found '%s'",
-                                       absl::CEscape(std::string(1, c))),
-                       pos);
-    }
-    if (tokens.size() >= options.max_tokens) {
+    const bool is_key = top && top->is_dict && !top->expect_value;
+    if (tokens.size() >= max_tokens) [[unlikely]] {
       return absl::ResourceExhaustedError(absl::StrFormat(
-          "bencode: more than %d values at byte %d", options.max_tokens, pos));
+          "bencode: more than %d values at byte %d", max_tokens, pos));
     }
     const uint32_t index = static_cast<uint32_t>(tokens.size());
-    tokens.push_back(Token{static_cast<uint32_t>(pos), index + 1, 0, 0});
-    Token& t = tokens.back();
-    if (parent && !(parent->is_dict && parent->expect_value)) {
-      ++tokens[parent->token].b;  // a list element, or a dict pair's key
+    if (top && !top->expect_value) {
+      ++tokens[top->token].b;  // a list element, or a dict pair's key
     }
+    tokens.push_back(Token{static_cast<uint32_t>(pos), index + 1, 0, 0});
 
-    if (c >= '0' && c <= '9') {
+    if (static_cast<unsigned>(c - '0') <= 9) {
       // String: <length>:<bytes>, length without leading zeros.
       size_t len = static_cast<size_t>(c - '0');
       size_t p = pos + 1;
-      if (c == '0' && p < n && data[p] >= '0' && data[p] <= '9') {
+      if (c == '0' && p < n && static_cast<unsigned>(data[p] - '0') <= 9)
+          [[unlikely]] {
         return Malformed("string length with a leading zero", pos);
       }
-      while (p < n && data[p] >= '0' && data[p] <= '9') {
+      while (p < n && static_cast<unsigned>(data[p] - '0') <= 9) {
         len = len * 10 + static_cast<size_t>(data[p] - '0');
-        if (len > n) {
+        if (len > n) [[unlikely]] {
           return Malformed("string length exceeds the input size", pos);
         }
         ++p;
       }
-      if (p >= n) return Malformed("unexpected end of input in string length", p);
-      if (data[p] != ':') {
+      if (p >= n) [[unlikely]] {
+        return Malformed("unexpected end of input in string length", p);
+      }
+      if (data[p] != ':') [[unlikely]] {
         return Malformed(
             absl::StrFormat("expected ':' after string length, found '%s'",
                             absl::CEscape(std::string(1, data[p]))),
             p);
       }
       ++p;
-      if (len > n - p) {
+      if (len > n - p) [[unlikely]] {
         return Malformed(
             absl::StrFormat("string of length %d runs past the end of input "
                             "(%d bytes left)",
                             len, n - p),
             pos);
       }
+      Token& t = tokens.back();
       t.a = static_cast<uint32_t>(p);
       t.b = static_cast<uint32_t>(len);
       pos = p + len;
+      if (is_key) {
+        // Keys must be strictly increasing (or, leniently, merely unique).
+        if (top->last_key != kNoKey) {
+          const Token& prev = tokens[top->last_key];
+          int cmp = CompareKeys(std::string_view(data + prev.a, prev.b),
+                                std::string_view(data + p, len));
+          if (cmp >= 0) [[unlikely]] {
+            std::string shown = Shown(std::string_view(data + p, len));
+            if (cmp == 0) {
+              return Malformed(
+                  absl::StrFormat("duplicate dict key \"%s\"", shown),
+                  t.offset);
+            }
+            if (!allow_unsorted) {
+              return Malformed(
+                  absl::StrFormat("dict key \"%s\" is out of sorted order",
+                                  shown),
+                  t.offset);
+            }
+            top->unsorted = true;
+          }
+        }
+        top->last_key = index;
+        top->expect_value = true;
+        continue;
+      }
+    } else if (is_key) [[unlikely]] {
+      return Malformed(absl::StrFormat("dict key must be a string, found '%s'",
+                                       absl::CEscape(std::string(1, c))),
+                       pos);
     } else if (c == 'i') {
       size_t p = pos + 1;
       bool negative = false;
@@ -222,80 +260,59 @@ absl::Status DecodeTokens(std::string_view input, const DecodeOptions& options,
       // 2^63 for negatives (INT64_MIN), 2^63 - 1 otherwise.
       const uint64_t limit =
           uint64_t{std::numeric_limits<int64_t>::max()} + (negative ? 1 : 0);
-      while (p < n && data[p] >= '0' && data[p] <= '9') {
+      while (p < n && static_cast<unsigned>(data[p] - '0') <= 9) {
         uint64_t d = static_cast<uint64_t>(data[p] - '0');
-        if (v > (limit - d) / 10) {
+        if (v > (limit - d) / 10) [[unlikely]] {
           return Malformed("integer overflows 64 bits", pos);
         }
         v = v * 10 + d;
         ++p;
       }
-      if (p >= n) return Malformed("unexpected end of input in integer", p);
-      if (p == digits_start) {
+      if (p >= n) [[unlikely]] {
+        return Malformed("unexpected end of input in integer", p);
+      }
+      if (p == digits_start) [[unlikely]] {
         return Malformed(negative ? "integer '-' without digits"
                                   : "integer without digits",
                          pos);
       }
-      if (data[p] != 'e') {
+      if (data[p] != 'e') [[unlikely]] {
         return Malformed(
             absl::StrFormat("expected 'e' to end the integer, found '%s'",
                             absl::CEscape(std::string(1, data[p]))),
             p);
       }
-      if (data[digits_start] == '0' && p - digits_start > 1) {
+      if (data[digits_start] == '0' && p - digits_start > 1) [[unlikely]] {
         return Malformed("integer with a leading zero", pos);
       }
-      if (negative && v == 0) return Malformed("integer '-0'", pos);
+      if (negative && v == 0) [[unlikely]] {
+        return Malformed("integer '-0'", pos);
+      }
       const uint64_t bits = negative ? 0 - v : v;
+      Token& t = tokens.back();
       t.a = static_cast<uint32_t>(bits);
       t.b = static_cast<uint32_t>(bits >> 32);
       pos = p + 1;
     } else if (c == 'l' || c == 'd') {
-      if (stack.size() >= options.max_depth) {
+      if (depth >= options.max_depth) [[unlikely]] {
         return absl::ResourceExhaustedError(absl::StrFormat(
             "bencode: nesting deeper than %d at byte %d", options.max_depth,
             pos));
       }
-      if (parent) {
-        if (parent->is_dict) parent->expect_value = false;
-      }
-      stack.push_back(Frame{index, kNoKey, c == 'd', false, false});
+      if (top) top->expect_value = false;
+      top = &frames[depth++];
+      *top = Frame{index, kNoKey, c == 'd', false, false};
       ++pos;
       continue;
-    } else {
+    } else [[unlikely]] {
       return Malformed(absl::StrFormat("unexpected character '%s'",
                                        absl::CEscape(std::string(1, c))),
                        pos);
     }
 
-    // A scalar was read.
-    if (!parent) break;  // the top-level value is a scalar
-    if (parent->is_dict) {
-      if (is_key) {
-        if (parent->last_key != kNoKey) {
-          int cmp = CompareKeys(KeyOf(input, tokens[parent->last_key]),
-                                KeyOf(input, t));
-          if (cmp == 0) {
-            return Malformed(absl::StrFormat("duplicate dict key \"%s\"",
-                                             Shown(KeyOf(input, t))),
-                             t.offset);
-          }
-          if (cmp > 0) {
-            if (!options.allow_unsorted_keys) {
-              return Malformed(
-                  absl::StrFormat("dict key \"%s\" is out of sorted order",
-                                  Shown(KeyOf(input, t))),
-                  t.offset);
-            }
-            parent->unsorted = true;
-          }
-        }
-        parent->last_key = index;
-        parent->expect_value = true;
-      } else {
-        parent->expect_value = false;
-      }
-    }
+    // A scalar value was read.
+    if (!top) break;  // the top-level value is a scalar
+    top->expect_value = false;
   }
 
   if (pos != n) {
