@@ -243,11 +243,11 @@ std::vector<NodeInfo> RoutingTable::Closest(const NodeId& target, size_t count,
 }
 
 std::vector<NodeId> RoutingTable::StaleBuckets(absl::Time now,
-                                               const NodeId& random) {
+                                               const NodeId& random, bool all) {
   std::vector<NodeId> out;
   for (size_t i = 0; i < buckets_.size(); ++i) {
     Bucket& b = buckets_[i];
-    if (now - b.last_changed < options_.good_interval) continue;
+    if (!all && now - b.last_changed < options_.good_interval) continue;
     b.last_changed = now;
     NodeId target = random;
     // Keep our first i bits; for all but the last bucket flip bit i.

@@ -93,10 +93,11 @@ class RoutingTable {
                                 bool include_unconfirmed = false) const;
 
   // StaleBuckets returns one random target inside each bucket that has had
-  // no activity for `good_interval`, and marks those buckets refreshed at
-  // `now` (so each is reported once per interval). `random` supplies the
-  // random bits.
-  std::vector<NodeId> StaleBuckets(absl::Time now, const NodeId& random);
+  // no activity for `good_interval` (every bucket if `all`), and marks those
+  // buckets refreshed at `now` (so each is reported once per interval).
+  // `random` supplies the random bits.
+  std::vector<NodeId> StaleBuckets(absl::Time now, const NodeId& random,
+                                   bool all = false);
 
   // Questionable returns contacts that are neither good nor bad, oldest
   // first, up to `count`: the owner pings them to keep the table fresh.

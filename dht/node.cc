@@ -1,0 +1,627 @@
+#include "dht/node.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "base/random.h"
+#include "base/status_macros.h"
+#include "bencode/decoder.h"
+#include "bencode/encoder.h"
+#include "dht/node_id.h"
+
+namespace bt::dht {
+namespace {
+
+constexpr size_t kMaxSeeds = 512;
+constexpr size_t kMaxBootstrap = 64;
+constexpr size_t kMaxVoters = 64;
+constexpr size_t kMaxMaintenancePings = 16;
+constexpr absl::Duration kPingRoundInterval = absl::Seconds(10);
+constexpr absl::Duration kRebootstrapInterval = absl::Seconds(30);
+constexpr absl::Duration kExpireInterval = absl::Minutes(1);
+
+}  // namespace
+
+absl::StatusOr<SavedState> ParseSavedState(std::string_view bytes) {
+  bencode::DecodeOptions options;
+  options.max_input_size = 1 << 20;
+  options.max_depth = 4;
+  ASSIGN_OR_RETURN(bencode::Document doc, bencode::Decode(bytes, options));
+  bencode::Node root = doc.root();
+  if (!root.is_dict()) {
+    return absl::InvalidArgumentError("dht state: not a dict at byte 0");
+  }
+  SavedState state;
+  ASSIGN_OR_RETURN(std::string_view id, root.GetString("id"));
+  if (!NodeId::FromSpan(AsBytes(id), &state.id)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("dht state: \"id\" has %d bytes, want 20", id.size()));
+  }
+  if (root.Find("nodes")) {
+    ASSIGN_OR_RETURN(std::string_view s, root.GetString("nodes"));
+    ASSIGN_OR_RETURN(auto v4, metainfo::ParseCompactNodes4(s));
+    state.nodes.insert(state.nodes.end(), v4.begin(), v4.end());
+  }
+  if (root.Find("nodes6")) {
+    ASSIGN_OR_RETURN(std::string_view s, root.GetString("nodes6"));
+    ASSIGN_OR_RETURN(auto v6, metainfo::ParseCompactNodes6(s));
+    state.nodes.insert(state.nodes.end(), v6.begin(), v6.end());
+  }
+  return state;
+}
+
+Node::Node(NodeOptions options, absl::Time now)
+    : options_(std::move(options)),
+      ipv6_(options_.ipv6),
+      rng_(options_.seed ? options_.seed : RandomU64()),
+      table_(NodeId(), options_.table),
+      store_(options_.store),
+      limiter_(options_.rate),
+      tokens_(
+          [this] {
+            std::array<uint8_t, 16> s;
+            FillRandom(MutableByteSpan(s));
+            return s;
+          },
+          now) {
+  if (options_.id) {
+    id_ = *options_.id;
+  } else if (options_.external_address) {
+    NodeId random = RandomId();
+    id_ = SecureNodeId(options_.external_address->address_bytes(),
+                       static_cast<uint8_t>(rng_()), random);
+  } else {
+    id_ = RandomId();
+  }
+  table_ = RoutingTable(id_, options_.table);
+}
+
+void Node::FillRandom(MutableByteSpan out) {
+  if (options_.seed == 0) {
+    RandomBytes(out);
+    return;
+  }
+  for (uint8_t& b : out) b = static_cast<uint8_t>(rng_());
+}
+
+NodeId Node::RandomId() {
+  NodeId id;
+  FillRandom(id.mutable_span());
+  return id;
+}
+
+std::string Node::NewTransactionId() {
+  std::string t(4, '\0');
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    uint32_t v = static_cast<uint32_t>(rng_());
+    for (int i = 0; i < 4; ++i) t[i] = static_cast<char>(v >> (8 * i));
+    if (!pending_.contains(t)) return t;
+  }
+  return t;
+}
+
+void Node::Send(const Message& m, const Endpoint& to) {
+  outgoing_.push_back(OutgoingPacket{EncodeMessage(m), to});
+  ++stats_.packets_out;
+}
+
+bool Node::SendQuery(Message m, const Endpoint& to, std::optional<NodeId> id,
+                     Purpose purpose, uint64_t lookup, absl::Time now) {
+  if (pending_.size() >= options_.max_pending_queries) return false;
+  if (to.port() == 0 || !SameFamily(to)) return false;
+  m.transaction_id = NewTransactionId();
+  if (pending_.contains(m.transaction_id)) return false;
+  m.read_only = options_.read_only;
+  m.version = options_.version;
+  pending_.emplace(m.transaction_id, Pending{to, id, now, purpose, lookup});
+  Send(m, to);
+  return true;
+}
+
+void Node::Ping(const NodeInfo& node, absl::Time now) {
+  if (maintenance_pings_ >= kMaxMaintenancePings) return;
+  for (const auto& [tid, p] : pending_) {
+    if (p.to == node.endpoint) return;  // already talking to it
+  }
+  if (SendQuery(Message::MakeQuery("", Method::kPing, id_), node.endpoint,
+                node.id, Purpose::kPing, 0, now)) {
+    ++maintenance_pings_;
+  }
+}
+
+void Node::NoteTableSuggestion(const std::optional<NodeInfo>& ping,
+                               absl::Time now) {
+  if (ping) Ping(*ping, now);
+}
+
+std::vector<OutgoingPacket> Node::TakeOutgoing() {
+  std::vector<OutgoingPacket> out;
+  out.swap(outgoing_);
+  return out;
+}
+
+void Node::AddBootstrapNode(const Endpoint& endpoint) {
+  if (!SameFamily(endpoint) || endpoint.port() == 0) return;
+  if (std::find(bootstrap_.begin(), bootstrap_.end(), endpoint) !=
+      bootstrap_.end()) {
+    return;
+  }
+  if (bootstrap_.size() >= kMaxBootstrap) return;
+  bootstrap_.push_back(endpoint);
+}
+
+void Node::AddNode(const NodeInfo& node) {
+  if (!SameFamily(node.endpoint) || node.endpoint.port() == 0) return;
+  if (node.id == id_ || seeds_.size() >= kMaxSeeds) return;
+  seeds_.push_back(node);
+}
+
+// ---------------------------------------------------------------- serving
+
+void Node::HandlePacket(std::string_view packet, const Endpoint& from,
+                        absl::Time now) {
+  ++stats_.packets_in;
+  Message m;
+  absl::Status s = ParseMessage(packet, &m);
+  if (!s.ok()) {
+    ++stats_.dropped_malformed;
+    // A query we can identify gets a protocol error, within the rate limit.
+    if (m.kind == MessageKind::kQuery && !m.transaction_id.empty() &&
+        !options_.read_only && from.port() != 0) {
+      if (limiter_.Allow(from.address_bytes(), now)) {
+        ReplyError(m.transaction_id, kErrorProtocol,
+                   s.code() == absl::StatusCode::kResourceExhausted
+                       ? "message too large"
+                       : "malformed query",
+                   from);
+      } else {
+        ++stats_.dropped_rate_limited;
+      }
+    }
+    FlushCompletions();
+    return;
+  }
+  switch (m.kind) {
+    case MessageKind::kQuery:
+      HandleQuery(m, from, now);
+      break;
+    case MessageKind::kResponse:
+      HandleResponse(m, from, now);
+      break;
+    case MessageKind::kError:
+      HandleError(m, from, now);
+      break;
+  }
+  FlushCompletions();
+}
+
+void Node::ReplyError(const std::string& tid, int code, std::string text,
+                      const Endpoint& to) {
+  Message e = Message::MakeError(tid, code, std::move(text));
+  e.version = options_.version;
+  Send(e, to);
+  ++stats_.errors_sent;
+}
+
+void Node::AddNodesForFamily(const Endpoint& requester, bool want_n4,
+                             bool want_n6, const NodeId& target,
+                             Response* r) const {
+  // BEP 32: without "want", the requester's family decides. This node only
+  // knows its own family.
+  bool want_own = (want_n4 || want_n6) ? (ipv6_ ? want_n6 : want_n4)
+                                       : requester.is_v6() == ipv6_;
+  if (!want_own) return;
+  std::vector<NodeInfo> closest = table_.Closest(target, options_.table.bucket_size);
+  if (ipv6_) {
+    r->nodes6 = std::move(closest);
+  } else {
+    r->nodes = std::move(closest);
+  }
+}
+
+void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
+  if (options_.read_only) return;  // BEP 43: read-only nodes stay silent
+  if (from.port() == 0) return;
+  if (!limiter_.Allow(from.address_bytes(), now)) {
+    ++stats_.dropped_rate_limited;
+    return;
+  }
+  const Query& q = m.query;
+  if (!m.read_only && SameFamily(from) && q.id != id_) {
+    NoteTableSuggestion(table_.OnQuery(NodeInfo{q.id, from}, now), now);
+  }
+  Message reply = Message::MakeResponse(m.transaction_id, id_);
+  reply.ip = from;
+  reply.version = options_.version;
+  Response& r = reply.response;
+  switch (q.method) {
+    case Method::kPing:
+      break;
+    case Method::kFindNode:
+      AddNodesForFamily(from, q.want_n4, q.want_n6, q.target, &r);
+      break;
+    case Method::kGetPeers: {
+      r.token = tokens_.Issue(from.address_bytes(), now);
+      AddNodesForFamily(from, q.want_n4, q.want_n6,
+                        NodeId::FromBytes(q.info_hash.span()), &r);
+      // Fill the rest of the size budget with peers.
+      size_t used = EncodeMessage(reply).size();
+      size_t entry = from.is_v6() ? 18 + 3 : 6 + 2;
+      size_t budget = options_.max_response_size > used + 16
+                          ? options_.max_response_size - used - 16
+                          : 0;
+      std::vector<Endpoint> peers = store_.Get(q.info_hash, from.is_v6(),
+                                               budget / entry, now, rng_);
+      if (!peers.empty()) r.values = std::move(peers);
+      break;
+    }
+    case Method::kAnnouncePeer: {
+      if (!tokens_.Check(q.token, from.address_bytes(), now)) {
+        ++stats_.bad_tokens;
+        ReplyError(m.transaction_id, kErrorProtocol, "invalid token", from);
+        return;
+      }
+      uint16_t port = q.implied_port ? from.port() : q.port;
+      if (port == 0) {
+        ReplyError(m.transaction_id, kErrorProtocol, "invalid port", from);
+        return;
+      }
+      Endpoint peer = from;
+      peer.set_port(port);
+      if (store_.Add(q.info_hash, peer, now)) ++stats_.announces_stored;
+      break;
+    }
+    case Method::kUnknown:
+      ReplyError(m.transaction_id, kErrorMethodUnknown, "method unknown", from);
+      return;
+  }
+  Send(reply, from);
+  ++stats_.queries_answered;
+}
+
+// ---------------------------------------------------------------- responses
+
+void Node::HandleResponse(Message& m, const Endpoint& from, absl::Time now) {
+  auto it = pending_.find(m.transaction_id);
+  if (it == pending_.end() || it->second.to != from) {
+    ++stats_.dropped_unmatched;
+    return;
+  }
+  Pending p = it->second;
+  pending_.erase(it);
+  if (p.purpose == Purpose::kPing && maintenance_pings_ > 0) {
+    --maintenance_pings_;
+  }
+  const Response& r = m.response;
+  if (p.expected_id && *p.expected_id != r.id) {
+    // Another node answers at that address now: the one we knew is gone.
+    table_.OnTimeout(NodeInfo{*p.expected_id, from});
+    LookupFailed(p, false);
+    return;
+  }
+  if (r.id != id_) {
+    NoteTableSuggestion(table_.OnResponse(NodeInfo{r.id, from}, now), now);
+  }
+  if (m.ip && m.ip->is_v6() == ipv6_) {
+    if (ip_votes_.size() < kMaxVoters || ip_votes_.contains(from)) {
+      ip_votes_[from] = *m.ip;
+    }
+  }
+  if (p.purpose == Purpose::kPing || p.lookup == 0) return;
+  auto lit = lookups_.find(p.lookup);
+  if (lit == lookups_.end()) return;
+  LookupState& st = lit->second;
+  if (p.purpose == Purpose::kAnnounce) {
+    if (st.announce_pending > 0) --st.announce_pending;
+    ++st.announced;
+    AdvanceLookup(p.lookup, st, now);
+    return;
+  }
+  const std::optional<std::vector<NodeInfo>>& nodes = ipv6_ ? r.nodes6 : r.nodes;
+  static const std::vector<NodeInfo> kNone;
+  bool secure = IsSecureNodeId(r.id, from.address_bytes());
+  st.lookup.OnResponse(from, r.id, secure, nodes ? *nodes : kNone, r.token, now);
+  if (r.values && st.kind != LookupKind::kFindNode) {
+    for (const Endpoint& peer : *r.values) {
+      if (st.peers.size() >= options_.max_peers_per_lookup) break;
+      if (peer.port() == 0) continue;
+      if (st.peer_set.insert(peer).second) st.peers.push_back(peer);
+    }
+  }
+  AdvanceLookup(p.lookup, st, now);
+}
+
+void Node::HandleError(Message& m, const Endpoint& from, absl::Time now) {
+  auto it = pending_.find(m.transaction_id);
+  if (it == pending_.end() || it->second.to != from) {
+    ++stats_.dropped_unmatched;
+    return;
+  }
+  Pending p = it->second;
+  pending_.erase(it);
+  if (p.purpose == Purpose::kPing && maintenance_pings_ > 0) {
+    --maintenance_pings_;
+  }
+  LookupFailed(p, false);
+  if (p.lookup) {
+    auto lit = lookups_.find(p.lookup);
+    if (lit != lookups_.end()) AdvanceLookup(p.lookup, lit->second, now);
+  }
+}
+
+void Node::LookupFailed(const Pending& p, bool timed_out) {
+  if (!p.lookup) return;
+  auto lit = lookups_.find(p.lookup);
+  if (lit == lookups_.end()) return;
+  LookupState& st = lit->second;
+  if (p.purpose == Purpose::kAnnounce) {
+    if (st.announce_pending > 0) --st.announce_pending;
+  } else {
+    st.lookup.OnFailure(p.to, timed_out);
+  }
+}
+
+// ---------------------------------------------------------------- lookups
+
+uint64_t Node::StartLookup(LookupKind kind, const NodeId& target,
+                           LookupCallback done, absl::Time now,
+                           bool bootstrap) {
+  if (lookups_.size() >= options_.max_lookups) return 0;
+  uint64_t id = next_lookup_++;
+  auto [it, inserted] = lookups_.emplace(
+      id, LookupState{kind, Lookup(target, options_.lookup, now),
+                      std::move(done)});
+  LookupState& st = it->second;
+  st.bootstrap = bootstrap;
+  for (const NodeInfo& n :
+       table_.Closest(target, 2 * options_.lookup.k, /*unconfirmed=*/true)) {
+    st.lookup.AddCandidate(n);
+  }
+  if (bootstrap || table_.size() == 0) {
+    for (const NodeInfo& n : seeds_) st.lookup.AddCandidate(n);
+    for (const Endpoint& e : bootstrap_) st.lookup.AddBootstrap(e);
+  }
+  AdvanceLookup(id, st, now);
+  return id;
+}
+
+void Node::AdvanceLookup(uint64_t id, LookupState& st, absl::Time now) {
+  if (st.announcing) {
+    if (st.announce_pending == 0) FinishLookup(id, now);
+    return;
+  }
+  Method method =
+      st.kind == LookupKind::kFindNode ? Method::kFindNode : Method::kGetPeers;
+  for (const Endpoint& to : st.lookup.NextQueries(now)) {
+    Message q = Message::MakeQuery("", method, id_);
+    q.query.target = st.lookup.target();
+    q.query.info_hash = Sha1Hash::FromBytes(st.lookup.target().span());
+    if (!SendQuery(std::move(q), to, std::nullopt, Purpose::kLookup, id, now)) {
+      st.lookup.OnFailure(to);
+    }
+  }
+  if (!st.lookup.Done(now)) return;
+  if (st.kind == LookupKind::kAnnounce) {
+    StartAnnounces(id, st, now);
+    if (st.announce_pending > 0) return;
+  }
+  FinishLookup(id, now);
+}
+
+void Node::StartAnnounces(uint64_t id, LookupState& st, absl::Time now) {
+  st.announcing = true;
+  for (const LookupHit& hit : st.lookup.Closest()) {
+    if (!hit.has_token) continue;
+    Message q = Message::MakeQuery("", Method::kAnnouncePeer, id_);
+    q.query.info_hash = st.info_hash;
+    q.query.port = st.port;
+    q.query.implied_port = st.implied_port;
+    q.query.token = hit.token;
+    if (SendQuery(std::move(q), hit.node.endpoint, hit.node.id,
+                  Purpose::kAnnounce, id, now)) {
+      ++st.announce_pending;
+      ++st.announce_queries;
+    }
+  }
+}
+
+void Node::FinishLookup(uint64_t id, absl::Time now) {
+  auto it = lookups_.find(id);
+  if (it == lookups_.end()) return;
+  LookupState& st = it->second;
+  LookupResult result;
+  result.target = st.lookup.target();
+  for (const LookupHit& hit : st.lookup.Closest()) {
+    result.closest.push_back(hit.node);
+  }
+  result.peers = std::move(st.peers);
+  result.queries = st.lookup.queries_sent() + st.announce_queries;
+  result.responses = st.lookup.responses();
+  result.announced = st.announced;
+  result.duration = now - st.lookup.started();
+  if (st.done) completions_.emplace_back(std::move(st.done), std::move(result));
+  bool refresh = st.bootstrap && table_.size() > 0;
+  lookups_.erase(it);
+  // Forget pending queries of this lookup (answers are then unmatched).
+  for (auto p = pending_.begin(); p != pending_.end();) {
+    if (p->second.lookup == id) {
+      pending_.erase(p++);
+    } else {
+      ++p;
+    }
+  }
+  // After joining, fill the far buckets too.
+  if (refresh) {
+    for (const NodeId& target : table_.StaleBuckets(now, RandomId(), true)) {
+      StartLookup(LookupKind::kFindNode, target, nullptr, now, false);
+    }
+  }
+}
+
+void Node::FlushCompletions() {
+  while (!completions_.empty()) {
+    std::vector<std::pair<LookupCallback, LookupResult>> batch;
+    batch.swap(completions_);
+    for (auto& [cb, result] : batch) cb(result);
+  }
+}
+
+uint64_t Node::Bootstrap(absl::Time now, LookupCallback done) {
+  last_bootstrap_ = now;
+  uint64_t id = StartLookup(LookupKind::kFindNode, id_, std::move(done), now,
+                            /*bootstrap=*/true);
+  FlushCompletions();
+  return id;
+}
+
+uint64_t Node::FindNode(const NodeId& target, absl::Time now,
+                        LookupCallback done) {
+  uint64_t id = StartLookup(LookupKind::kFindNode, target, std::move(done), now,
+                            false);
+  FlushCompletions();
+  return id;
+}
+
+uint64_t Node::GetPeers(const Sha1Hash& info_hash, absl::Time now,
+                        LookupCallback done) {
+  uint64_t id =
+      StartLookup(LookupKind::kGetPeers, NodeId::FromBytes(info_hash.span()),
+                  std::move(done), now, false);
+  FlushCompletions();
+  return id;
+}
+
+uint64_t Node::Announce(const Sha1Hash& info_hash, uint16_t port,
+                        bool implied_port, absl::Time now,
+                        LookupCallback done) {
+  if (lookups_.size() >= options_.max_lookups) return 0;
+  // Set the announce parameters before the first step can finish it.
+  uint64_t id = next_lookup_;
+  LookupCallback wrapped = std::move(done);
+  uint64_t got = 0;
+  {
+    NodeId target = NodeId::FromBytes(info_hash.span());
+    next_lookup_++;
+    auto [it, inserted] = lookups_.emplace(
+        id, LookupState{LookupKind::kAnnounce,
+                        Lookup(target, options_.lookup, now), std::move(wrapped)});
+    LookupState& st = it->second;
+    st.info_hash = info_hash;
+    st.port = port;
+    st.implied_port = implied_port;
+    for (const NodeInfo& n : table_.Closest(target, 2 * options_.lookup.k, true)) {
+      st.lookup.AddCandidate(n);
+    }
+    if (table_.size() == 0) {
+      for (const NodeInfo& n : seeds_) st.lookup.AddCandidate(n);
+      for (const Endpoint& e : bootstrap_) st.lookup.AddBootstrap(e);
+    }
+    got = id;
+    AdvanceLookup(id, st, now);
+  }
+  FlushCompletions();
+  return got;
+}
+
+// ---------------------------------------------------------------- upkeep
+
+void Node::Tick(absl::Time now) {
+  // Query timeouts.
+  std::vector<Pending> expired;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (now - it->second.sent >= options_.query_timeout) {
+      expired.push_back(it->second);
+      pending_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  for (const Pending& p : expired) {
+    ++stats_.timeouts;
+    if (p.purpose == Purpose::kPing && maintenance_pings_ > 0) {
+      --maintenance_pings_;
+    }
+    if (p.expected_id) {
+      table_.OnTimeout(NodeInfo{*p.expected_id, p.to});
+    } else {
+      // A lookup query: the table knows it by endpoint if at all.
+      for (const NodeInfo& n : table_.AllContacts()) {
+        if (n.endpoint == p.to) {
+          table_.OnTimeout(n);
+          break;
+        }
+      }
+    }
+    LookupFailed(p, true);
+  }
+  // Lookup progress (slow queries free their slots; budgets run out).
+  std::vector<uint64_t> ids;
+  for (const auto& [id, st] : lookups_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = lookups_.find(id);
+    if (it != lookups_.end()) AdvanceLookup(id, it->second, now);
+  }
+  if (now - last_expire_ >= kExpireInterval) {
+    last_expire_ = now;
+    store_.Expire(now);
+  }
+  // Keep the table: re-bootstrap while empty, refresh stale buckets, ping
+  // questionable contacts.
+  if (table_.size() == 0) {
+    if (now - last_bootstrap_ >= kRebootstrapInterval &&
+        (!bootstrap_.empty() || !seeds_.empty())) {
+      last_bootstrap_ = now;
+      StartLookup(LookupKind::kFindNode, id_, nullptr, now, true);
+    }
+  } else {
+    for (const NodeId& target : table_.StaleBuckets(now, RandomId())) {
+      StartLookup(LookupKind::kFindNode, target, nullptr, now, false);
+    }
+    if (now - last_ping_round_ >= kPingRoundInterval) {
+      last_ping_round_ = now;
+      for (const NodeInfo& n : table_.Questionable(now, 4)) Ping(n, now);
+    }
+  }
+  FlushCompletions();
+}
+
+// ---------------------------------------------------------------- state
+
+std::string Node::SaveState() const {
+  std::string nodes, nodes6;
+  for (const NodeInfo& n : table_.AllContacts()) {
+    const Contact* c = table_.Find(n.id);
+    if (!c || !c->confirmed || c->IsBad(options_.table.max_failures)) continue;
+    metainfo::AppendCompactNode(n, n.endpoint.is_v6() ? &nodes6 : &nodes);
+  }
+  std::string out;
+  bencode::Writer w(&out);
+  w.BeginDict();
+  w.Key("id").String(AsChars(id_.span()));
+  if (!nodes.empty()) w.Key("nodes").String(nodes);
+  if (!nodes6.empty()) w.Key("nodes6").String(nodes6);
+  w.End();
+  return out;
+}
+
+std::optional<Endpoint> Node::ExternalAddress() const {
+  absl::flat_hash_map<Endpoint, int> counts;
+  for (const auto& [voter, addr] : ip_votes_) {
+    Endpoint a = addr;
+    a.set_port(0);
+    ++counts[a];
+  }
+  std::optional<Endpoint> best;
+  int best_count = 0;
+  for (const auto& [addr, n] : counts) {
+    if (n > best_count) {
+      best = addr;
+      best_count = n;
+    }
+  }
+  if (best_count < 3) return std::nullopt;
+  return best;
+}
+
+}  // namespace bt::dht

@@ -1,0 +1,244 @@
+// Node: one mainline DHT node (BEP 5) as a sans-I/O core. The owner feeds it
+// received datagrams and the current time, sends the datagrams it queues,
+// and gets lookup results through callbacks. It serves ping, find_node,
+// get_peers and announce_peer to others (with rotating tokens, a bounded
+// peer store, per-source rate limits and capped response sizes), keeps its
+// routing table alive (pings, bucket refresh), and runs iterative lookups:
+// find_node, get_peers, and get_peers followed by announce_peer to the
+// closest nodes. Supports BEP 32 (one Node per address family: make one
+// with `ipv6 = true` for the IPv6 DHT), BEP 42 ids and enforcement, and
+// BEP 43 read-only mode.
+//
+//   bt::dht::Node node(options, now);
+//   node.AddBootstrapNode(bt::Endpoint::Parse("127.0.0.1:6881").value());
+//   node.Bootstrap(now);
+//   node.GetPeers(info_hash, now, [](const bt::dht::LookupResult& r) {...});
+//   // event loop:
+//   node.HandlePacket(bytes, from, now);
+//   node.Tick(now);                     // every ~100 ms
+//   for (auto& p : node.TakeOutgoing()) socket.SendTo(p.bytes, p.to);
+//
+// Callbacks run inside HandlePacket/Tick, after the node's own work for that
+// call; they may call back into the node. Results are owned values.
+// Not thread-safe: one thread drives a Node.
+#ifndef DHT_NODE_H_
+#define DHT_NODE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "base/endpoint.h"
+#include "base/hash.h"
+#include "dht/krpc.h"
+#include "dht/lookup.h"
+#include "dht/peer_store.h"
+#include "dht/rate_limiter.h"
+#include "dht/routing_table.h"
+#include "dht/token_issuer.h"
+
+namespace bt::dht {
+
+struct NodeOptions {
+  // Our id. If unset: a BEP 42 id for `external_address` if that is set,
+  // else a random id.
+  std::optional<NodeId> id;
+  std::optional<Endpoint> external_address;
+  bool ipv6 = false;       // which DHT this node is in (BEP 32)
+  bool read_only = false;  // BEP 43: answer no queries, say "ro" in ours
+  LookupOptions lookup;
+  RoutingTableOptions table;
+  PeerStoreOptions store;
+  RateLimiterOptions rate;
+  absl::Duration query_timeout = absl::Seconds(4);
+  size_t max_pending_queries = 2048;
+  size_t max_lookups = 64;          // concurrent lookups, refreshes included
+  size_t max_peers_per_lookup = 2000;
+  // Replies are kept within this many bytes (BEP 32 asks for <= 1024).
+  size_t max_response_size = 1024;
+  // Seed for the node's random choices (ids, transaction ids, secrets);
+  // 0 draws everything from the system's secure generator. A fixed seed is
+  // for deterministic simulations only: it makes tokens predictable.
+  uint64_t seed = 0;
+  std::string version = std::string("BK\x00\x01", 4);
+};
+
+// Result of a lookup. For announces, `announced` counts the nodes that
+// acknowledged the announce_peer.
+struct LookupResult {
+  NodeId target;
+  std::vector<NodeInfo> closest;  // the K closest that answered, nearest first
+  std::vector<Endpoint> peers;    // get_peers / announce: peers found
+  size_t queries = 0;             // messages sent by this lookup
+  size_t responses = 0;
+  size_t announced = 0;
+  absl::Duration duration;
+};
+using LookupCallback = std::function<void(const LookupResult&)>;
+
+struct OutgoingPacket {
+  std::string bytes;
+  Endpoint to;
+};
+
+// Counters for monitoring and tests.
+struct NodeStats {
+  uint64_t packets_in = 0;
+  uint64_t packets_out = 0;
+  uint64_t queries_answered = 0;
+  uint64_t errors_sent = 0;
+  uint64_t dropped_malformed = 0;
+  uint64_t dropped_rate_limited = 0;
+  uint64_t dropped_unmatched = 0;  // responses to no query of ours
+  uint64_t timeouts = 0;
+  uint64_t announces_stored = 0;
+  uint64_t bad_tokens = 0;
+};
+
+// The bencoded state a node saves to restart quickly: its id and contacts.
+struct SavedState {
+  NodeId id;
+  std::vector<NodeInfo> nodes;  // both families
+};
+absl::StatusOr<SavedState> ParseSavedState(std::string_view bytes);
+
+class Node {
+ public:
+  Node(NodeOptions options, absl::Time now);
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  const NodeId& id() const { return id_; }
+
+  // HandlePacket processes one datagram received from `from`.
+  void HandlePacket(std::string_view packet, const Endpoint& from,
+                    absl::Time now);
+  // Tick runs timers: query timeouts, lookup progress, table upkeep.
+  void Tick(absl::Time now);
+  // TakeOutgoing returns (and forgets) the datagrams to send.
+  std::vector<OutgoingPacket> TakeOutgoing();
+
+  // AddBootstrapNode remembers a node to start from (its id is unknown).
+  void AddBootstrapNode(const Endpoint& endpoint);
+  // AddNode remembers a node whose id is known (saved state, PORT message);
+  // it is asked in the next bootstrap.
+  void AddNode(const NodeInfo& node);
+
+  // Bootstrap looks up our own id from the table, the added nodes and the
+  // bootstrap nodes, filling the table. It is repeated automatically while
+  // the table is empty.
+  uint64_t Bootstrap(absl::Time now, LookupCallback done = nullptr);
+  // FindNode / GetPeers / Announce start lookups; each returns a lookup id
+  // (0 if too many lookups are running: the callback then never runs).
+  uint64_t FindNode(const NodeId& target, absl::Time now, LookupCallback done);
+  uint64_t GetPeers(const Sha1Hash& info_hash, absl::Time now,
+                    LookupCallback done);
+  // Announce finds the closest nodes with get_peers, then announces `port`
+  // (or the source port of our packets if `implied_port`) to them.
+  uint64_t Announce(const Sha1Hash& info_hash, uint16_t port,
+                    bool implied_port, absl::Time now, LookupCallback done);
+
+  // SaveState encodes our id and the good contacts as bencode.
+  std::string SaveState() const;
+
+  // ExternalAddress is the address most nodes told us we have ("ip", BEP
+  // 42), once at least 3 different nodes agreed; nullopt before.
+  std::optional<Endpoint> ExternalAddress() const;
+
+  const RoutingTable& table() const { return table_; }
+  const PeerStore& peer_store() const { return store_; }
+  const NodeStats& stats() const { return stats_; }
+  size_t pending_queries() const { return pending_.size(); }
+  size_t active_lookups() const { return lookups_.size(); }
+
+ private:
+  enum class Purpose : uint8_t { kLookup, kAnnounce, kPing };
+  struct Pending {
+    Endpoint to;
+    std::optional<NodeId> expected_id;
+    absl::Time sent;
+    Purpose purpose;
+    uint64_t lookup = 0;
+  };
+  enum class LookupKind : uint8_t { kFindNode, kGetPeers, kAnnounce };
+  struct LookupState {
+    LookupKind kind;
+    Lookup lookup;
+    LookupCallback done;
+    Sha1Hash info_hash;
+    uint16_t port = 0;
+    bool implied_port = false;
+    std::vector<Endpoint> peers;
+    absl::flat_hash_set<Endpoint> peer_set;
+    bool bootstrap = false;  // refresh every bucket when done
+    bool announcing = false;
+    size_t announce_pending = 0;
+    size_t announced = 0;
+    size_t announce_queries = 0;
+  };
+
+  void FillRandom(MutableByteSpan out);
+  NodeId RandomId();
+  std::string NewTransactionId();
+  bool SameFamily(const Endpoint& ep) const { return ep.is_v6() == ipv6_; }
+  void Send(const Message& m, const Endpoint& to);
+  bool SendQuery(Message m, const Endpoint& to, std::optional<NodeId> id,
+                 Purpose purpose, uint64_t lookup, absl::Time now);
+  void Ping(const NodeInfo& node, absl::Time now);
+
+  void HandleQuery(Message& m, const Endpoint& from, absl::Time now);
+  void HandleResponse(Message& m, const Endpoint& from, absl::Time now);
+  void HandleError(Message& m, const Endpoint& from, absl::Time now);
+  void ReplyError(const std::string& tid, int code, std::string text,
+                  const Endpoint& to);
+  void AddNodesForFamily(const Endpoint& requester, bool want_n4, bool want_n6,
+                         const NodeId& target, Response* r) const;
+  void NoteTableSuggestion(const std::optional<NodeInfo>& ping, absl::Time now);
+
+  uint64_t StartLookup(LookupKind kind, const NodeId& target,
+                       LookupCallback done, absl::Time now, bool bootstrap);
+  void AdvanceLookup(uint64_t id, LookupState& st, absl::Time now);
+  void StartAnnounces(uint64_t id, LookupState& st, absl::Time now);
+  void FinishLookup(uint64_t id, absl::Time now);
+  void LookupFailed(const Pending& p, bool timed_out);
+  void FlushCompletions();
+
+  NodeOptions options_;
+  bool ipv6_;
+  std::mt19937_64 rng_;
+  NodeId id_;
+  RoutingTable table_;
+  PeerStore store_;
+  RateLimiter limiter_;
+  TokenIssuer tokens_;
+  NodeStats stats_;
+
+  std::vector<OutgoingPacket> outgoing_;
+  absl::flat_hash_map<std::string, Pending> pending_;
+  std::map<uint64_t, LookupState> lookups_;
+  uint64_t next_lookup_ = 1;
+  std::vector<std::pair<LookupCallback, LookupResult>> completions_;
+
+  std::vector<Endpoint> bootstrap_;
+  std::vector<NodeInfo> seeds_;
+  absl::Time last_bootstrap_ = absl::InfinitePast();
+  absl::Time last_ping_round_ = absl::InfinitePast();
+  absl::Time last_expire_ = absl::InfinitePast();
+  size_t maintenance_pings_ = 0;
+
+  absl::flat_hash_map<Endpoint, Endpoint> ip_votes_;  // voter -> our address
+};
+
+}  // namespace bt::dht
+
+#endif  // DHT_NODE_H_
