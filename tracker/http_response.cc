@@ -65,7 +65,8 @@ bool HttpResponseParser::TakeLine(std::string* line) {
   line->assign(pending_, 0, end);
   pending_.erase(0, nl + 1);
   pending_offset_ += nl + 1;
-  if (state_ == State::kStatusLine || state_ == State::kHeaders) {
+  if (state_ == State::kStatusLine || state_ == State::kHeaders ||
+      state_ == State::kTrailers) {
     header_bytes_ += nl + 1;
   }
   return true;
@@ -286,13 +287,13 @@ absl::Status HttpResponseParser::Feed(std::string_view data) {
         break;
       }
       case State::kTrailers: {
-        if (!TakeLine(&line)) {
-          if (pending_.size() > limits_.max_header_bytes) {
-            return Fail(absl::ResourceExhaustedError(
-                "HTTP response: trailers exceed the header limit"));
-          }
-          return absl::OkStatus();
+        bool got = TakeLine(&line);
+        if (header_bytes_ + (got ? 0 : pending_.size()) >
+            limits_.max_header_bytes) {
+          return Fail(absl::ResourceExhaustedError(
+              "HTTP response: headers and trailers exceed the header limit"));
         }
+        if (!got) return absl::OkStatus();
         if (line.empty()) state_ = State::kDone;
         break;
       }
