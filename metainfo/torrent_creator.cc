@@ -1,0 +1,402 @@
+#include "metainfo/torrent_creator.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
+#include "base/sha.h"
+#include "base/status_macros.h"
+#include "bencode/encoder.h"
+#include "metainfo/merkle.h"
+#include "metainfo/path_sanitizer.h"
+
+namespace bt::metainfo {
+
+using bencode::Value;
+
+int64_t AutoPieceLength(int64_t total_size) {
+  int64_t piece = kMerkleBlockSize;
+  while (piece < (int64_t{16} << 20) && total_size / piece > 2000) piece *= 2;
+  return piece;
+}
+
+absl::StatusOr<TorrentBuilder> TorrentBuilder::Create(
+    std::string name, std::vector<InputFile> files, bool single_file,
+    const CreateOptions& options) {
+  if (files.empty()) {
+    return absl::InvalidArgumentError("create: no files to put in a torrent");
+  }
+  if (single_file && (files.size() != 1 || files[0].path.size() != 1)) {
+    return absl::InvalidArgumentError(
+        "create: a single-file torrent needs exactly one file");
+  }
+  if (absl::Status s = ValidatePathComponent(name); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("create: torrent name: %s", s.message()));
+  }
+  // v2 file trees are ordered by name bytes, directory by directory; the
+  // v1 list uses the same order so that hybrid torrents agree.
+  std::sort(files.begin(), files.end(),
+            [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
+  int64_t total = 0;
+  std::vector<FileEntry> entries;
+  for (const InputFile& in : files) {
+    FileEntry f;
+    if (single_file) {
+      f.path = {name};
+    } else {
+      f.path.push_back(name);
+      f.path.insert(f.path.end(), in.path.begin(), in.path.end());
+    }
+    if (absl::Status s = ValidateRelativePath(f.path); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "create: file \"%s\": %s", EscapeForMessage(JoinPath(in.path)),
+          s.message()));
+    }
+    if (in.size < 0) {
+      return absl::InvalidArgumentError("create: negative file size");
+    }
+    f.size = in.size;
+    total += in.size;
+    if (in.executable) f.attributes |= kAttrExecutable;
+    entries.push_back(std::move(f));
+  }
+  TorrentBuilder b;
+  b.name_ = std::move(name);
+  b.single_file_ = single_file;
+  b.options_ = options;
+  int64_t piece_length =
+      options.piece_length ? options.piece_length : AutoPieceLength(total);
+  bool v2 = options.version != TorrentVersion::kV1;
+  if (v2 && (piece_length < kMerkleBlockSize ||
+             !std::has_single_bit(static_cast<uint64_t>(piece_length)))) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "create: piece length %d of a v2 or hybrid torrent must be a power "
+        "of two >= 16384",
+        piece_length));
+  }
+  if (v2) entries = FileLayout::AlignFiles(std::move(entries), piece_length);
+  ASSIGN_OR_RETURN(b.layout_,
+                   FileLayout::Create(std::move(entries), piece_length));
+  if (b.layout_.total_size() == 0) {
+    return absl::InvalidArgumentError(
+        "create: the files hold no data (a torrent needs at least one byte)");
+  }
+  if (options.version != TorrentVersion::kV2) {
+    b.v1_hashes_.resize(b.layout_.num_pieces());
+  }
+  if (v2) b.v2_hashes_.resize(b.layout_.num_pieces());
+  return b;
+}
+
+void TorrentBuilder::HashV2Piece(uint32_t piece, ByteSpan data) {
+  int64_t piece_length = layout_.piece_length();
+  int64_t start = int64_t{piece} * piece_length;
+  std::optional<size_t> fi = layout_.FileAtOffset(start);
+  const FileEntry& f = layout_.file(*fi);
+  if (f.pad()) return;
+  int64_t len = std::min<int64_t>(data.size(), f.offset + f.size - start);
+  std::vector<Sha256Hash> leaves;
+  leaves.reserve((len + kMerkleBlockSize - 1) / kMerkleBlockSize);
+  for (int64_t off = 0; off < len; off += kMerkleBlockSize) {
+    leaves.push_back(Sha256(
+        data.subspan(off, std::min<int64_t>(kMerkleBlockSize, len - off))));
+  }
+  v2_hashes_[piece] = PieceRootFromLeaves(
+      leaves, static_cast<size_t>(piece_length / kMerkleBlockSize),
+      /*single_piece_file=*/f.size <= piece_length);
+}
+
+absl::Status TorrentBuilder::HashPieces(uint32_t begin, uint32_t end,
+                                        const ReadFn& read,
+                                        std::vector<uint8_t>* buffer) {
+  end = std::min(end, layout_.num_pieces());
+  if (begin >= end) return absl::OkStatus();
+  const int64_t piece_length = layout_.piece_length();
+  const int64_t start = int64_t{begin} * piece_length;
+  const int64_t stop =
+      std::min(int64_t{end} * piece_length, layout_.total_size());
+  buffer->resize(static_cast<size_t>(stop - start));
+  uint8_t* base = buffer->data();
+  for (size_t i = *layout_.FileAtOffset(start);
+       i < layout_.num_files() && layout_.file(i).offset < stop; ++i) {
+    const FileEntry& f = layout_.file(i);
+    int64_t lo = std::max(start, f.offset);
+    int64_t hi = std::min(stop, f.offset + f.size);
+    if (hi <= lo) continue;
+    if (f.pad()) {
+      std::memset(base + (lo - start), 0, hi - lo);
+    } else {
+      RETURN_IF_ERROR(
+          read(i, lo - f.offset, MutableByteSpan(base + (lo - start), hi - lo)));
+    }
+  }
+  for (uint32_t p = begin; p < end; ++p) {
+    ByteSpan piece(base + (int64_t{p} * piece_length - start),
+                   layout_.PieceSize(p));
+    if (!v1_hashes_.empty()) v1_hashes_[p] = Sha1(piece);
+    if (!v2_hashes_.empty()) HashV2Piece(p, piece);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TorrentBuilder::HashAll(const ReadFn& read) {
+  const uint32_t pieces = layout_.num_pieces();
+  const int64_t piece_length = layout_.piece_length();
+  const uint32_t per_read = static_cast<uint32_t>(
+      std::max<int64_t>(1, options_.read_size / piece_length));
+  const uint32_t chunks = (pieces + per_read - 1) / per_read;
+  int threads = options_.threads > 0
+                    ? options_.threads
+                    : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::clamp<int>(threads, 1, std::max<uint32_t>(chunks, 1));
+
+  std::atomic<uint32_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;  // guards error and progress
+  absl::Status error;
+  int64_t done = 0;
+  auto worker = [&] {
+    std::vector<uint8_t> buffer;
+    while (!failed.load(std::memory_order_relaxed)) {
+      uint32_t chunk = next.fetch_add(1);
+      if (chunk >= chunks) break;
+      uint32_t begin = chunk * per_read;
+      uint32_t end = std::min(pieces, begin + per_read);
+      absl::Status s = HashPieces(begin, end, read, &buffer);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!s.ok()) {
+        if (error.ok()) error = s;
+        failed = true;
+        break;
+      }
+      int64_t bytes = std::min(int64_t{end} * piece_length,
+                               layout_.total_size()) -
+                      int64_t{begin} * piece_length;
+      done += bytes;
+      if (options_.progress) options_.progress(done, layout_.total_size());
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  return error;
+}
+
+std::string TorrentBuilder::Encode() const {
+  const int64_t piece_length = layout_.piece_length();
+  const bool v1 = !v1_hashes_.empty();
+  const bool v2 = !v2_hashes_.empty();
+  const size_t blocks_per_piece =
+      static_cast<size_t>(piece_length / kMerkleBlockSize);
+  Value::Dict info;
+  info["name"] = name_;
+  info["piece length"] = piece_length;
+  if (options_.is_private) info["private"] = 1;
+  if (!options_.source.empty()) info["source"] = options_.source;
+  Value::Dict layers;
+  if (v2) {
+    info["meta version"] = 2;
+    Value::Dict tree;
+    for (const FileEntry& f : layout_.files()) {
+      if (f.pad()) continue;
+      Value::Dict props;
+      props["length"] = f.size;
+      if (f.executable()) props["attr"] = "x";
+      if (f.size > 0) {
+        IndexRange r = layout_.PiecesOfFile(&f - layout_.files().data());
+        absl::Span<const Sha256Hash> layer(v2_hashes_.data() + r.begin,
+                                           r.size());
+        Sha256Hash root = f.size <= piece_length
+                              ? layer[0]
+                              : RootFromPieceLayer(layer, blocks_per_piece);
+        props["pieces root"] = root.ToString();
+        if (f.size > piece_length) {
+          std::string bytes;
+          bytes.reserve(layer.size() * 32);
+          for (const Sha256Hash& h : layer) bytes += h.ToString();
+          layers[root.ToString()] = std::move(bytes);
+        }
+      }
+      Value::Dict* dir = &tree;
+      size_t first = single_file_ ? 0 : 1;  // skip the torrent name
+      for (size_t i = first; i + 1 < f.path.size(); ++i) {
+        Value& sub = (*dir)[f.path[i]];
+        if (!sub.is_dict()) sub = Value::Dict{};
+        dir = &sub.dict();
+      }
+      (*dir)[f.path.back()] = Value::Dict{{"", std::move(props)}};
+    }
+    info["file tree"] = std::move(tree);
+  }
+  if (v1) {
+    std::string pieces;
+    pieces.reserve(v1_hashes_.size() * 20);
+    for (const Sha1Hash& h : v1_hashes_) pieces += h.ToString();
+    info["pieces"] = std::move(pieces);
+    if (single_file_) {
+      info["length"] = layout_.file(0).size;
+      if (layout_.file(0).executable()) info["attr"] = "x";
+    } else {
+      Value::List list;
+      for (const FileEntry& f : layout_.files()) {
+        Value::Dict entry;
+        entry["length"] = f.size;
+        Value::List path;
+        if (f.pad()) {
+          entry["attr"] = "p";
+          path = Value::List{".pad", absl::StrFormat("%d", f.size)};
+        } else {
+          for (size_t i = 1; i < f.path.size(); ++i) path.push_back(f.path[i]);
+          if (f.executable()) entry["attr"] = "x";
+        }
+        entry["path"] = std::move(path);
+        list.push_back(std::move(entry));
+      }
+      info["files"] = std::move(list);
+    }
+  }
+  Value::Dict root;
+  size_t tracker_count = 0;
+  Value::List tiers;
+  for (const auto& tier : options_.trackers) {
+    Value::List urls;
+    for (const std::string& u : tier) {
+      if (u.empty()) continue;
+      if (tracker_count++ == 0) root["announce"] = u;
+      urls.push_back(u);
+    }
+    if (!urls.empty()) tiers.push_back(std::move(urls));
+  }
+  if (tracker_count > 1) root["announce-list"] = std::move(tiers);
+  if (!options_.web_seeds.empty()) {
+    Value::List seeds;
+    for (const std::string& w : options_.web_seeds) seeds.push_back(w);
+    root["url-list"] = std::move(seeds);
+  }
+  if (!options_.comment.empty()) root["comment"] = options_.comment;
+  if (!options_.created_by.empty()) root["created by"] = options_.created_by;
+  if (options_.creation_date) root["creation date"] = *options_.creation_date;
+  root["info"] = std::move(info);
+  if (!layers.empty()) root["piece layers"] = std::move(layers);
+  return bencode::Encode(Value(std::move(root)));
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::Status IoError(const std::string& what, const fs::path& p, int err) {
+  return absl::UnavailableError(absl::StrFormat(
+      "create: %s \"%s\": %s", what, p.string(), std::strerror(err)));
+}
+
+absl::Status Scan(const fs::path& root, std::vector<InputFile>* files,
+                  std::vector<fs::path>* paths) {
+  std::error_code ec;
+  fs::recursive_directory_iterator it(root, ec), end;
+  if (ec) return IoError("cannot list", root, ec.value());
+  for (; it != end; it.increment(ec)) {
+    if (ec) return IoError("cannot list", root, ec.value());
+    fs::file_status st = it->status(ec);  // follows symlinks
+    if (ec || !fs::is_regular_file(st)) continue;
+    InputFile f;
+    fs::path rel = it->path().lexically_relative(root);
+    for (const fs::path& c : rel) f.path.push_back(c.string());
+    f.size = static_cast<int64_t>(it->file_size(ec));
+    if (ec) return IoError("cannot stat", it->path(), ec.value());
+    f.executable = (st.permissions() & fs::perms::owner_exec) != fs::perms::none;
+    files->push_back(std::move(f));
+    paths->push_back(it->path());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CreateTorrent(const std::string& path,
+                                          const CreateOptions& options) {
+  std::error_code ec;
+  fs::path root = fs::absolute(fs::path(path), ec).lexically_normal();
+  if (root.has_relative_path() && !root.has_filename()) {
+    root = root.parent_path();  // "dir/" -> "dir"
+  }
+  fs::file_status st = fs::status(root, ec);
+  if (ec || !fs::exists(st)) {
+    return absl::NotFoundError(
+        absl::StrFormat("create: no such file or directory \"%s\"", path));
+  }
+  std::string name = root.filename().string();
+  std::vector<InputFile> inputs;
+  std::vector<fs::path> sources;
+  bool single = fs::is_regular_file(st);
+  if (single) {
+    InputFile f;
+    f.path = {name};
+    f.size = static_cast<int64_t>(fs::file_size(root, ec));
+    if (ec) return IoError("cannot stat", root, ec.value());
+    f.executable = (st.permissions() & fs::perms::owner_exec) != fs::perms::none;
+    inputs.push_back(std::move(f));
+    sources.push_back(root);
+  } else if (fs::is_directory(st)) {
+    RETURN_IF_ERROR(Scan(root, &inputs, &sources));
+  } else {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "create: \"%s\" is neither a file nor a directory", path));
+  }
+  // The builder sorts files; map each layout file back to its source path.
+  absl::flat_hash_map<std::string, fs::path> by_path;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::vector<std::string> full = inputs[i].path;
+    if (!single) full.insert(full.begin(), name);
+    by_path.emplace(JoinPath(full), sources[i]);
+  }
+  ASSIGN_OR_RETURN(TorrentBuilder builder,
+                   TorrentBuilder::Create(name, std::move(inputs), single,
+                                          options));
+  std::vector<std::string> source_of(builder.layout().num_files());
+  for (size_t i = 0; i < builder.layout().num_files(); ++i) {
+    const FileEntry& f = builder.layout().file(i);
+    if (!f.pad()) source_of[i] = by_path[f.PathString()].string();
+  }
+  auto read = [&](size_t file_index, int64_t offset,
+                  MutableByteSpan out) -> absl::Status {
+    const std::string& p = source_of[file_index];
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return IoError("cannot open", p, errno);
+    size_t got = 0;
+    while (got < out.size()) {
+      ssize_t n = ::pread(fd, out.data() + got, out.size() - got,
+                          static_cast<off_t>(offset + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int err = errno;
+        ::close(fd);
+        return IoError("cannot read", p, err);
+      }
+      if (n == 0) break;
+      got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    if (got != out.size()) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "create: \"%s\" became shorter while it was being read", p));
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(builder.HashAll(read));
+  return builder.Encode();
+}
+
+}  // namespace bt::metainfo
