@@ -1,0 +1,335 @@
+// Node behaviour towards other nodes: answers, errors, limits against
+// hostile input, BEP 43 read-only mode, state save/restore.
+#include "dht/node.h"
+
+#include <string>
+
+#include "dht/krpc.h"
+#include "dht/node_id.h"
+#include "gtest/gtest.h"
+
+namespace bt::dht {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'700'000'000);
+const Endpoint kMe = Endpoint::V4({10, 0, 0, 1}, 6881);
+const Endpoint kPeer = Endpoint::V4({10, 0, 0, 2}, 7000);
+
+NodeId IdOf(char c) {
+  NodeId id;
+  for (size_t i = 0; i < 20; ++i) id[i] = static_cast<uint8_t>(c);
+  return id;
+}
+
+class NodeTest : public ::testing::Test {
+ protected:
+  NodeTest() : node_(Options(), kT0) {}
+
+  static NodeOptions Options() {
+    NodeOptions o;
+    o.id = IdOf('M');
+    o.seed = 5;
+    return o;
+  }
+
+  // Send delivers `packet` from `from` and returns the replies.
+  std::vector<Message> Send(const std::string& packet,
+                            const Endpoint& from = kPeer,
+                            absl::Time at = kT0) {
+    node_.HandlePacket(packet, from, at);
+    std::vector<Message> out;
+    for (OutgoingPacket& p : node_.TakeOutgoing()) {
+      EXPECT_LE(p.bytes.size(), 1024u);
+      if (p.to != from) continue;  // the node's own pings to others
+      Message m;
+      EXPECT_TRUE(ParseMessage(p.bytes, &m).ok()) << p.bytes;
+      out.push_back(m);
+    }
+    return out;
+  }
+
+  Message One(const std::string& packet, const Endpoint& from = kPeer,
+              absl::Time at = kT0) {
+    std::vector<Message> r = Send(packet, from, at);
+    EXPECT_EQ(r.size(), 1u) << packet;
+    return r.empty() ? Message() : r[0];
+  }
+
+  std::string MakeQ(Method method, const NodeId& from_id, const std::string& t,
+                    std::function<void(Query&)> fill = nullptr) {
+    Message m = Message::MakeQuery(t, method, from_id);
+    if (fill) fill(m.query);
+    return EncodeMessage(m);
+  }
+
+  Node node_;
+};
+
+TEST_F(NodeTest, AnswersPingWithIdAndRequesterAddress) {
+  Message r = One(MakeQ(Method::kPing, IdOf('a'), "t1"));
+  EXPECT_EQ(r.kind, MessageKind::kResponse);
+  EXPECT_EQ(r.transaction_id, "t1");
+  EXPECT_EQ(r.response.id, IdOf('M'));
+  ASSERT_TRUE(r.ip.has_value());
+  EXPECT_EQ(*r.ip, kPeer);
+  // The querier is now in the table (unconfirmed).
+  EXPECT_EQ(node_.table().size(), 1u);
+}
+
+TEST_F(NodeTest, MalformedQueriesGetProtocolErrors) {
+  const char* bad[] = {
+      "d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe",           // short id
+      "d1:ad2:idi1ee1:q4:ping1:t2:aa1:y1:qe",             // id not a string
+      "d1:a3:xyz1:q4:ping1:t2:aa1:y1:qe",                 // a not a dict
+      "d1:ad2:id20:aaaaaaaaaaaaaaaaaaaae1:q9:find_node1:t2:aa1:y1:qe",  // no target
+      "d1:ad2:id20:aaaaaaaaaaaaaaaaaaaa9:info_hash20:bbbbbbbbbbbbbbbbbbbb"
+      "4:porti99999e5:token1:xe1:q13:announce_peer1:t2:aa1:y1:qe",  // port range
+  };
+  for (const char* packet : bad) {
+    Message r = One(packet);
+    EXPECT_EQ(r.kind, MessageKind::kError) << packet;
+    EXPECT_EQ(r.error.code, kErrorProtocol) << packet;
+    EXPECT_EQ(r.transaction_id, "aa");
+  }
+  // Unparseable or non-query garbage is dropped without a reply.
+  for (const std::string packet :
+       {std::string("garbage"), std::string("d1:y1:qe"), std::string("le"),
+        std::string("d1:t2:aa1:y1:re"), std::string(5000, 'x')}) {
+    EXPECT_TRUE(Send(packet).empty()) << packet.substr(0, 20);
+  }
+  EXPECT_GE(node_.stats().dropped_malformed, 10u);
+}
+
+TEST_F(NodeTest, UnknownMethodGets204) {
+  Message r = One("d1:ad2:id20:aaaaaaaaaaaaaaaaaaaae1:q7:vote_me1:t2:zz1:y1:qe");
+  EXPECT_EQ(r.kind, MessageKind::kError);
+  EXPECT_EQ(r.error.code, kErrorMethodUnknown);
+  EXPECT_EQ(r.transaction_id, "zz");
+}
+
+TEST_F(NodeTest, AnnounceNeedsTheTokenIssuedToThatAddress) {
+  Sha1Hash ih = Sha1Hash::FromBytes(AsBytes("bbbbbbbbbbbbbbbbbbbb"));
+  Message gp = One(MakeQ(Method::kGetPeers, IdOf('a'), "g1",
+                         [&](Query& q) { q.info_hash = ih; }));
+  ASSERT_TRUE(gp.response.token.has_value());
+  EXPECT_FALSE(gp.response.values.has_value());
+  std::string token = *gp.response.token;
+
+  // Forged token: refused.
+  Message bad = One(MakeQ(Method::kAnnouncePeer, IdOf('a'), "a1", [&](Query& q) {
+    q.info_hash = ih;
+    q.port = 1234;
+    q.token = token + "x";
+  }));
+  EXPECT_EQ(bad.kind, MessageKind::kError);
+  EXPECT_EQ(bad.error.code, kErrorProtocol);
+  // The right token from another address: refused.
+  Endpoint other = Endpoint::V4({10, 0, 0, 3}, 7000);
+  bad = One(MakeQ(Method::kAnnouncePeer, IdOf('b'), "a2", [&](Query& q) {
+              q.info_hash = ih;
+              q.port = 1234;
+              q.token = token;
+            }),
+            other);
+  EXPECT_EQ(bad.kind, MessageKind::kError);
+  EXPECT_EQ(node_.stats().bad_tokens, 2u);
+  EXPECT_EQ(node_.peer_store().peer_count(), 0u);
+
+  // The right token: stored, with implied_port using the source port.
+  Message ok = One(MakeQ(Method::kAnnouncePeer, IdOf('a'), "a3", [&](Query& q) {
+    q.info_hash = ih;
+    q.port = 1;
+    q.implied_port = true;
+    q.token = token;
+  }));
+  EXPECT_EQ(ok.kind, MessageKind::kResponse);
+  gp = One(MakeQ(Method::kGetPeers, IdOf('c'), "g2",
+                 [&](Query& q) { q.info_hash = ih; }),
+           other);
+  ASSERT_TRUE(gp.response.values.has_value());
+  EXPECT_EQ(*gp.response.values, std::vector<Endpoint>{kPeer});
+  // Tokens expire after 10 minutes.
+  bad = One(MakeQ(Method::kAnnouncePeer, IdOf('a'), "a4", [&](Query& q) {
+              q.info_hash = ih;
+              q.port = 5;
+              q.token = token;
+            }),
+            kPeer, kT0 + absl::Minutes(11));
+  EXPECT_EQ(bad.kind, MessageKind::kError);
+}
+
+TEST_F(NodeTest, GetPeersResponseStaysUnder1024Bytes) {
+  Sha1Hash ih = Sha1Hash::FromBytes(AsBytes("cccccccccccccccccccc"));
+  // Fill the table and the store from many addresses.
+  for (int i = 0; i < 400; ++i) {
+    Endpoint from = Endpoint::V4({11, 1, static_cast<uint8_t>(i / 200),
+                                  static_cast<uint8_t>(i % 200)},
+                                 static_cast<uint16_t>(1000 + i));
+    NodeId id;
+    id[0] = static_cast<uint8_t>(i);
+    id[1] = static_cast<uint8_t>(i >> 8);
+    Message gp = One(MakeQ(Method::kGetPeers, id, "g",
+                           [&](Query& q) { q.info_hash = ih; }),
+                     from);
+    One(MakeQ(Method::kAnnouncePeer, id, "a", [&](Query& q) {
+          q.info_hash = ih;
+          q.port = 2000;
+          q.token = *gp.response.token;
+        }),
+        from);
+  }
+  EXPECT_EQ(node_.peer_store().peer_count(), 200u);  // per-hash cap
+  Message gp = One(MakeQ(Method::kGetPeers, IdOf('z'), "g",
+                         [&](Query& q) { q.info_hash = ih; }));
+  ASSERT_TRUE(gp.response.values.has_value());
+  EXPECT_GT(gp.response.values->size(), 50u);
+  // One() checked the 1024-byte cap on every reply.
+}
+
+TEST_F(NodeTest, FloodFromOneAddressIsCut) {
+  int replies = 0;
+  for (int i = 0; i < 5000; ++i) {
+    replies += static_cast<int>(
+        Send(MakeQ(Method::kFindNode, IdOf('f'), "ff",
+                   [](Query& q) { q.target = IdOf('q'); }))
+            .size());
+  }
+  EXPECT_LE(replies, 60);
+  EXPECT_GE(node_.stats().dropped_rate_limited, 4900u);
+  // Another address is still served.
+  EXPECT_EQ(Send(MakeQ(Method::kPing, IdOf('g'), "p"),
+                 Endpoint::V4({10, 9, 9, 9}, 1))
+                .size(),
+            1u);
+  // Malformed floods are limited the same way.
+  replies = 0;
+  for (int i = 0; i < 5000; ++i) {
+    replies += static_cast<int>(
+        Send("d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe",
+             Endpoint::V4({10, 8, 8, 8}, 1))
+            .size());
+  }
+  EXPECT_LE(replies, 60);
+}
+
+TEST_F(NodeTest, ManySpoofedSourcesStayBounded) {
+  for (uint32_t i = 0; i < 50000; ++i) {
+    Endpoint from = Endpoint::V4({static_cast<uint8_t>(20 + i % 200),
+                                  static_cast<uint8_t>(i >> 8),
+                                  static_cast<uint8_t>(i), 1},
+                                 static_cast<uint16_t>(1 + i % 60000));
+    NodeId id;
+    id[0] = static_cast<uint8_t>(i);
+    id[1] = static_cast<uint8_t>(i >> 8);
+    id[2] = static_cast<uint8_t>(i >> 16);
+    node_.HandlePacket(MakeQ(Method::kPing, id, "pp"), from,
+                       kT0 + absl::Milliseconds(i));
+    node_.TakeOutgoing();
+  }
+  EXPECT_LE(node_.table().size(), 160u * 8u);
+  EXPECT_LE(node_.table().replacement_count(), 160u * 8u);
+  EXPECT_LE(node_.pending_queries(), 16u);  // maintenance pings are capped
+}
+
+TEST_F(NodeTest, UnsolicitedAndSpoofedResponsesAreDropped) {
+  Message r = Message::MakeResponse("nope", IdOf('x'));
+  EXPECT_TRUE(Send(EncodeMessage(r)).empty());
+  EXPECT_EQ(node_.stats().dropped_unmatched, 1u);
+  // A real query of ours, answered from another address: dropped.
+  node_.AddBootstrapNode(kPeer);
+  node_.Bootstrap(kT0);
+  std::vector<OutgoingPacket> out = node_.TakeOutgoing();
+  ASSERT_EQ(out.size(), 1u);
+  Message q;
+  ASSERT_TRUE(ParseMessage(out[0].bytes, &q).ok());
+  EXPECT_EQ(q.query.method, Method::kFindNode);
+  Message answer = Message::MakeResponse(q.transaction_id, IdOf('p'));
+  answer.response.nodes = std::vector<NodeInfo>{};
+  Send(EncodeMessage(answer), Endpoint::V4({10, 0, 0, 66}, 7000));
+  EXPECT_EQ(node_.stats().dropped_unmatched, 2u);
+  EXPECT_EQ(node_.table().size(), 0u);
+  // From the right address: accepted.
+  Send(EncodeMessage(answer), kPeer);
+  EXPECT_EQ(node_.table().size(), 1u);
+}
+
+TEST_F(NodeTest, WantSelectsNodeFamilies) {
+  // Give the table a confirmed contact via a lookup answer.
+  node_.AddBootstrapNode(kPeer);
+  node_.Bootstrap(kT0);
+  Message q;
+  ASSERT_TRUE(ParseMessage(node_.TakeOutgoing()[0].bytes, &q).ok());
+  Message answer = Message::MakeResponse(q.transaction_id, IdOf('p'));
+  Send(EncodeMessage(answer), kPeer);
+  auto find = [&](bool n4, bool n6) {
+    return One(MakeQ(Method::kFindNode, IdOf('a'), "f", [&](Query& fq) {
+                 fq.target = IdOf('p');
+                 fq.want_n4 = n4;
+                 fq.want_n6 = n6;
+               }),
+               Endpoint::V4({10, 0, 0, 9}, 1));
+  };
+  Message r = find(false, false);
+  ASSERT_TRUE(r.response.nodes.has_value());
+  EXPECT_EQ(r.response.nodes->size(), 1u);
+  EXPECT_FALSE(r.response.nodes6.has_value());
+  r = find(false, true);  // only IPv6 wanted: an IPv4 node has none
+  EXPECT_FALSE(r.response.nodes.has_value());
+  r = find(true, true);
+  EXPECT_TRUE(r.response.nodes.has_value());
+}
+
+TEST(NodeReadOnlyTest, ReadOnlyNodesAreSilentAndSayRo) {
+  NodeOptions o;
+  o.id = IdOf('R');
+  o.read_only = true;
+  o.seed = 1;
+  Node ro(o, kT0);
+  Message ping = Message::MakeQuery("t", Method::kPing, IdOf('a'));
+  ro.HandlePacket(EncodeMessage(ping), kPeer, kT0);
+  EXPECT_TRUE(ro.TakeOutgoing().empty());
+  ro.AddBootstrapNode(kPeer);
+  ro.Bootstrap(kT0);
+  std::vector<OutgoingPacket> out = ro.TakeOutgoing();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].bytes.find("2:roi1e"), std::string::npos);
+
+  // A normal node answers a read-only querier but does not add it.
+  NodeOptions n;
+  n.seed = 2;
+  Node normal(n, kT0);
+  Message q = Message::MakeQuery("t", Method::kPing, IdOf('a'));
+  q.read_only = true;
+  normal.HandlePacket(EncodeMessage(q), kPeer, kT0);
+  EXPECT_EQ(normal.TakeOutgoing().size(), 1u);
+  EXPECT_EQ(normal.table().size(), 0u);
+}
+
+TEST(NodeIdTest, Bep42IdFromExternalAddress) {
+  NodeOptions o;
+  o.external_address = Endpoint::V4({124, 31, 75, 21}, 1);
+  o.seed = 3;
+  Node n(o, kT0);
+  EXPECT_TRUE(IsSecureNodeId(n.id(), o.external_address->address_bytes()));
+  EXPECT_FALSE(IsSecureNodeId(
+      n.id(), Endpoint::V4({124, 31, 75, 22}, 1).address_bytes()) &&
+               IsSecureNodeId(n.id(),
+                              Endpoint::V4({125, 31, 75, 21}, 1).address_bytes()));
+}
+
+TEST(SavedStateTest, RoundTripAndErrors) {
+  std::string state = "d2:id20:aaaaaaaaaaaaaaaaaaaa5:nodes26:bbbbbbbbbbbbbbbbbbbb"
+                      "\x01\x02\x03\x04\x1a\xe1" "e";
+  absl::StatusOr<SavedState> s = ParseSavedState(state);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->id, IdOf('a'));
+  ASSERT_EQ(s->nodes.size(), 1u);
+  EXPECT_EQ(s->nodes[0].endpoint, Endpoint::V4({1, 2, 3, 4}, 6881));
+  EXPECT_FALSE(ParseSavedState("d2:id3:abce").ok());
+  EXPECT_FALSE(ParseSavedState("d2:id20:aaaaaaaaaaaaaaaaaaaa5:nodes3:abce").ok());
+  EXPECT_FALSE(ParseSavedState("le").ok());
+  EXPECT_FALSE(ParseSavedState("").ok());
+}
+
+}  // namespace
+}  // namespace bt::dht
