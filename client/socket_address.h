@@ -1,0 +1,42 @@
+// Conversions between bt::Endpoint and the socket API's sockaddr, and a
+// host name lookup. client/ owns every socket; layers below only see
+// Endpoint values.
+//
+//   sockaddr_storage ss;
+//   socklen_t len = bt::client::ToSockaddr(endpoint, &ss);
+//   connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
+//   ASSIGN_OR_RETURN(std::vector<bt::Endpoint> addrs,
+//                    bt::client::ResolveHost("tracker.example", 6969));
+#ifndef CLIENT_SOCKET_ADDRESS_H_
+#define CLIENT_SOCKET_ADDRESS_H_
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "base/endpoint.h"
+
+namespace bt::client {
+
+// ToSockaddr fills `*out` with `e` (sockaddr_in or sockaddr_in6) and
+// returns its length.
+socklen_t ToSockaddr(const Endpoint& e, sockaddr_storage* out);
+
+// FromSockaddr converts an AF_INET or AF_INET6 address; nullopt otherwise.
+// IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) become IPv4 endpoints.
+std::optional<Endpoint> FromSockaddr(const sockaddr* sa, socklen_t len);
+
+// ResolveHost returns the addresses of `host` (a DNS name or an IP literal,
+// without brackets) with `port`, IPv4 first. Literals never touch DNS.
+// This calls getaddrinfo and blocks for DNS names. Errors: kNotFound when
+// the name does not resolve, kUnavailable for a temporary DNS failure.
+absl::StatusOr<std::vector<Endpoint>> ResolveHost(const std::string& host,
+                                                  uint16_t port);
+
+}  // namespace bt::client
+
+#endif  // CLIENT_SOCKET_ADDRESS_H_

@@ -1,0 +1,213 @@
+#include "client/udp_tracker_client.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "base/big_endian.h"
+#include "client/socket_address.h"
+#include "tracker/tracker_url.h"
+
+namespace bt::client {
+
+absl::StatusOr<std::unique_ptr<UdpTrackerClient>> UdpTrackerClient::Create(
+    EventLoop* loop, tracker::UdpTrackerOptions options) {
+  return std::unique_ptr<UdpTrackerClient>(new UdpTrackerClient(loop, options));
+}
+
+UdpTrackerClient::~UdpTrackerClient() {
+  for (auto& [id, r] : requests_) {
+    if (r->timer != 0) loop_->CancelTimer(r->timer);
+  }
+  for (int fd : {fd4_, fd6_}) {
+    if (fd >= 0) {
+      loop_->Unwatch(fd);
+      close(fd);
+    }
+  }
+}
+
+absl::StatusOr<int> UdpTrackerClient::SocketFor(const Endpoint& e) {
+  int& fd = e.is_v4() ? fd4_ : fd6_;
+  if (fd >= 0) return fd;
+  int s = socket(e.is_v4() ? AF_INET : AF_INET6,
+                 SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s < 0) {
+    return absl::UnavailableError(
+        absl::StrFormat("UDP socket: %s", std::strerror(errno)));
+  }
+  std::weak_ptr<int> alive = alive_;
+  absl::Status st = loop_->Watch(s, EventLoop::kReadable, [this, alive, s](uint32_t) {
+    if (!alive.expired()) OnReadable(s);
+  });
+  if (!st.ok()) {
+    close(s);
+    return st;
+  }
+  fd = s;
+  return fd;
+}
+
+uint64_t UdpTrackerClient::Announce(const std::string& url,
+                                    tracker::AnnounceRequest request,
+                                    Hooks hooks, AnnounceDone done) {
+  auto r = std::make_unique<Request>();
+  r->hooks = std::move(hooks);
+  r->announce_done = std::move(done);
+  return Begin(url, std::move(r), true, std::move(request), {});
+}
+
+uint64_t UdpTrackerClient::Scrape(const std::string& url,
+                                  std::vector<Sha1Hash> info_hashes,
+                                  Hooks hooks, ScrapeDone done) {
+  auto r = std::make_unique<Request>();
+  r->hooks = std::move(hooks);
+  r->scrape_done = std::move(done);
+  return Begin(url, std::move(r), false, {}, std::move(info_hashes));
+}
+
+void UdpTrackerClient::FailLater(std::unique_ptr<Request> request,
+                                 absl::Status status) {
+  std::shared_ptr<Request> r(std::move(request));
+  std::weak_ptr<int> alive = alive_;
+  loop_->Post([r, status, alive] {
+    if (alive.expired()) return;
+    if (r->announce_done) r->announce_done(status);
+    if (r->scrape_done) r->scrape_done(status);
+  });
+}
+
+uint64_t UdpTrackerClient::Begin(const std::string& url,
+                                 std::unique_ptr<Request> request,
+                                 bool is_announce,
+                                 tracker::AnnounceRequest announce,
+                                 std::vector<Sha1Hash> hashes) {
+  uint64_t id = next_id_++;
+  request->id = id;
+  absl::StatusOr<tracker::TrackerUrl> parsed = tracker::TrackerUrl::Parse(url);
+  if (parsed.ok() && !parsed->is_udp()) {
+    parsed = absl::InvalidArgumentError(absl::StrFormat("not a udp:// URL: %s", url));
+  }
+  if (!parsed.ok()) {
+    FailLater(std::move(request), parsed.status());
+    return id;
+  }
+  absl::StatusOr<std::vector<Endpoint>> addrs = ResolveHost(parsed->host, parsed->port);
+  if (!addrs.ok()) {
+    FailLater(std::move(request), addrs.status());
+    return id;
+  }
+  request->tracker = (*addrs)[0];
+  absl::StatusOr<int> fd = SocketFor(request->tracker);
+  if (!fd.ok()) {
+    FailLater(std::move(request), fd.status());
+    return id;
+  }
+  auto& conn = connections_[request->tracker];
+  if (!conn) conn = std::make_unique<tracker::UdpConnectionId>();
+  const bool v6 = request->tracker.is_v6();
+  request->exchange = std::make_unique<tracker::UdpTrackerExchange>(
+      is_announce
+          ? tracker::UdpTrackerExchange::Announce(std::move(announce),
+                                                  parsed->path_query, v6,
+                                                  conn.get(), options_)
+          : tracker::UdpTrackerExchange::Scrape(std::move(hashes), v6,
+                                                conn.get(), options_));
+  request->exchange->Start(EventLoop::Now());
+  requests_[id] = std::move(request);
+  // Send from the loop, so `done` never runs inside Announce/Scrape.
+  std::weak_ptr<int> alive = alive_;
+  loop_->Post([this, alive, id] {
+    if (!alive.expired()) Pump(id);
+  });
+  return id;
+}
+
+void UdpTrackerClient::Cancel(uint64_t id) {
+  auto it = requests_.find(id);
+  if (it == requests_.end()) return;
+  if (it->second->timer != 0) loop_->CancelTimer(it->second->timer);
+  requests_.erase(it);
+}
+
+void UdpTrackerClient::Pump(uint64_t id) {
+  auto it = requests_.find(id);
+  if (it == requests_.end()) return;
+  Request& r = *it->second;
+  tracker::UdpTrackerExchange& ex = *r.exchange;
+  while (std::optional<std::string> packet = ex.TakePacket()) {
+    absl::StatusOr<int> fd = SocketFor(r.tracker);
+    if (fd.ok()) {
+      sockaddr_storage ss;
+      socklen_t len = ToSockaddr(r.tracker, &ss);
+      ssize_t n = sendto(*fd, packet->data(), packet->size(), 0,
+                         reinterpret_cast<sockaddr*>(&ss), len);
+      if (n >= 0 && r.hooks.on_write) r.hooks.on_write(static_cast<size_t>(n));
+      // A failed send is a lost datagram: the retransmission timer covers it.
+    }
+  }
+  if (r.timer != 0) {
+    loop_->CancelTimer(r.timer);
+    r.timer = 0;
+  }
+  if (!ex.done()) {
+    std::weak_ptr<int> alive = alive_;
+    r.timer = loop_->AddTimerAt(ex.deadline(), [this, alive, id] {
+      if (alive.expired()) return;
+      auto it = requests_.find(id);
+      if (it == requests_.end()) return;
+      it->second->timer = 0;
+      it->second->exchange->OnTimeout(EventLoop::Now());
+      Pump(id);
+    });
+    return;
+  }
+  std::unique_ptr<Request> done = std::move(it->second);
+  requests_.erase(it);
+  if (done->announce_done) done->announce_done(done->exchange->announce_result());
+  if (done->scrape_done) done->scrape_done(done->exchange->scrape_result());
+}
+
+void UdpTrackerClient::OnReadable(int fd) {
+  char buf[65536];
+  for (int i = 0; i < 64; ++i) {
+    sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    ssize_t n = recvfrom(fd, buf, sizeof(buf), 0,
+                         reinterpret_cast<sockaddr*>(&ss), &len);
+    if (n < 0) return;  // EAGAIN, or an ICMP error surfaced: nothing to do
+    std::optional<Endpoint> from =
+        FromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    if (!from) continue;
+    std::string_view packet(buf, static_cast<size_t>(n));
+    // Route by transaction id; a datagram matching no request goes to every
+    // request with that tracker, which count it as ignored.
+    std::vector<uint64_t> ids;
+    uint32_t txid = packet.size() >= 8
+                        ? LoadBigEndian32(reinterpret_cast<const uint8_t*>(buf) + 4)
+                        : 0;
+    for (auto& [id, r] : requests_) {
+      if (r->tracker == *from && packet.size() >= 8 &&
+          r->exchange->awaited_transaction_id() == txid) {
+        ids.push_back(id);
+      }
+    }
+    if (ids.empty()) {
+      for (auto& [id, r] : requests_) {
+        if (r->tracker == *from) ids.push_back(id);
+      }
+    }
+    for (uint64_t id : ids) {
+      auto it = requests_.find(id);
+      if (it == requests_.end()) continue;
+      if (it->second->hooks.on_read) it->second->hooks.on_read(packet.size());
+      it->second->exchange->OnDatagram(packet, EventLoop::Now());
+      Pump(id);
+    }
+  }
+}
+
+}  // namespace bt::client
