@@ -17,8 +17,9 @@ TEST(UtMetadataTest, Bep9Examples) {
   EXPECT_EQ(m->piece, 0u);
 
   std::string data(3425, 'x');
-  m = ParseMetadataMessage("d8:msg_typei1e5:piecei0e10:total_sizei3425ee" +
-                           data);
+  std::string payload =
+      "d8:msg_typei1e5:piecei0e10:total_sizei3425ee" + data;
+  m = ParseMetadataMessage(payload);  // m->data views `payload`
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(m->type, MetadataMessageType::kData);
   EXPECT_EQ(m->total_size, 3425u);
