@@ -8,6 +8,8 @@
 
 namespace bt::client {
 int RunBencodeCommand(const std::vector<std::string>& args);
+int RunAnnounceCommand(const std::vector<std::string>& args);
+int RunScrapeCommand(const std::vector<std::string>& args);
 }  // namespace bt::client
 
 namespace {
@@ -17,6 +19,12 @@ using bt::client::CliCommand;
 const CliCommand kCommands[] = {
     {"bencode", "bt bencode FILE [--lenient]   print a bencoded file as JSON",
      bt::client::RunBencodeCommand},
+    {"announce",
+     "bt announce URL INFOHASH [--event E] [--port N] [--left N] ...   "
+     "announce to one tracker",
+     bt::client::RunAnnounceCommand},
+    {"scrape", "bt scrape URL INFOHASH...   ask a tracker about swarms",
+     bt::client::RunScrapeCommand},
 };
 
 void PrintUsage(FILE* out) {
