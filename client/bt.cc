@@ -8,6 +8,8 @@
 
 namespace bt::client {
 int RunBencodeCommand(const std::vector<std::string>& args);
+int RunCreateCommand(const std::vector<std::string>& args);
+int RunInfoCommand(const std::vector<std::string>& args);
 int RunAnnounceCommand(const std::vector<std::string>& args);
 int RunScrapeCommand(const std::vector<std::string>& args);
 }  // namespace bt::client
@@ -17,6 +19,13 @@ namespace {
 using bt::client::CliCommand;
 
 const CliCommand kCommands[] = {
+    {"create",
+     "bt create PATH -o OUT.torrent [--v1|--v2|--hybrid] [--piece-size BYTES] "
+     "[--tracker URL]... [--web-seed URL]... [--private] [--threads N]   "
+     "make a .torrent",
+     bt::client::RunCreateCommand},
+    {"info", "bt info FILE.torrent|MAGNET [--json]   describe a torrent or magnet link",
+     bt::client::RunInfoCommand},
     {"bencode", "bt bencode FILE [--lenient]   print a bencoded file as JSON",
      bt::client::RunBencodeCommand},
     {"announce",
