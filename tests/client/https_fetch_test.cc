@@ -1,0 +1,149 @@
+// HttpFetch over TLS against `openssl s_server` on loopback: the
+// certificate must verify against the CA file, and the host must match.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "client/event_loop.h"
+#include "client/http_fetch.h"
+#include "gtest/gtest.h"
+
+namespace bt::client {
+namespace {
+
+constexpr char kOpenssl[] = "/usr/bin/openssl";
+constexpr char kBody[] = "d8:intervali60ee";
+
+uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
+  socklen_t len = sizeof(sin);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  close(fd);
+  return ntohs(sin.sin_port);
+}
+
+bool TcpReady(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(port);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) == 0;
+  close(fd);
+  return ok;
+}
+
+pid_t Spawn(const std::string& dir, const std::vector<std::string>& argv) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(dir.c_str()) != 0) _exit(127);
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(argv[0].c_str(), args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+class HttpsFetchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access(kOpenssl, X_OK) != 0) GTEST_SKIP() << "openssl is not installed";
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    std::string templ = absl::StrFormat("%s/tls.XXXXXX", tmp ? tmp : "/tmp");
+    ASSERT_NE(mkdtemp(templ.data()), nullptr);
+    dir_ = templ;
+    // A self-signed certificate valid for 127.0.0.1 and localhost.
+    pid_t gen = Spawn(dir_, {kOpenssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                             "-keyout", "key.pem", "-out", "cert.pem", "-days", "2",
+                             "-subj", "/CN=localhost", "-addext",
+                             "subjectAltName=IP:127.0.0.1,DNS:localhost"});
+    int status = 0;
+    waitpid(gen, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "openssl req failed";
+    // s_server -HTTP sends the file as the whole response.
+    std::ofstream(dir_ + "/body")
+        << absl::StrFormat("HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s",
+                           std::string(kBody).size(), kBody);
+    port_ = FreePort();
+    server_ = Spawn(dir_, {kOpenssl, "s_server", "-accept", std::to_string(port_), "-cert",
+                           "cert.pem", "-key", "key.pem", "-HTTP", "-quiet"});
+    for (int i = 0; i < 100 && !TcpReady(port_); ++i) usleep(50000);
+    loop_ = std::move(*EventLoop::Create());
+  }
+  void TearDown() override {
+    if (server_ > 0) {
+      kill(server_, SIGKILL);
+      waitpid(server_, nullptr, 0);
+    }
+  }
+
+  absl::StatusOr<tracker::HttpResponse> Fetch(const std::string& url,
+                                              const HttpFetchOptions& opt) {
+    std::optional<absl::StatusOr<tracker::HttpResponse>> result;
+    auto f = HttpFetch::Start(loop_.get(), url, opt, {},
+                              [&](absl::StatusOr<tracker::HttpResponse> r) { result = r; });
+    auto start = EventLoop::Now();
+    while (!result && EventLoop::Now() - start < std::chrono::seconds(10)) {
+      EXPECT_TRUE(loop_->RunOnce(0.05).ok());
+    }
+    if (!result) return absl::DeadlineExceededError("test: no result");
+    return *result;
+  }
+
+  std::string dir_;
+  uint16_t port_ = 0;
+  pid_t server_ = -1;
+  std::unique_ptr<EventLoop> loop_;
+};
+
+TEST_F(HttpsFetchTest, VerifiesAgainstTheGivenCa) {
+  HttpFetchOptions opt;
+  opt.ca_file = dir_ + "/cert.pem";
+  absl::StatusOr<tracker::HttpResponse> r =
+      Fetch(absl::StrFormat("https://127.0.0.1:%d/body", port_), opt);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, kBody);
+}
+
+TEST_F(HttpsFetchTest, RefusesACertificateTheSystemStoreDoesNotTrust) {
+  HttpFetchOptions opt;  // the system CA store
+  absl::StatusOr<tracker::HttpResponse> r =
+      Fetch(absl::StrFormat("https://127.0.0.1:%d/body", port_), opt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("certificate verification failed"), std::string::npos)
+      << r.status();
+}
+
+TEST_F(HttpsFetchTest, MissingCaFileIsAClearError) {
+  HttpFetchOptions opt;
+  opt.ca_file = dir_ + "/nope.pem";
+  absl::StatusOr<tracker::HttpResponse> r =
+      Fetch(absl::StrFormat("https://127.0.0.1:%d/body", port_), opt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("cannot load CA certificates"), std::string::npos)
+      << r.status();
+}
+
+}  // namespace
+}  // namespace bt::client
