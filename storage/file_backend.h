@@ -1,0 +1,104 @@
+// FileBackend: the small file I/O interface storage runs on. PieceStorage,
+// the hash checker and resume data do all their file access through it, so
+// tests can run on MemoryFileBackend and production on PosixFileBackend.
+//
+//   bt::storage::PosixFileBackend disk;            // or MemoryFileBackend
+//   RETURN_IF_ERROR(disk.Write("/dl/a.bin", 16384, block));  // creates a.bin
+//   std::vector<uint8_t> buf(16384);
+//   ASSIGN_OR_RETURN(size_t n, disk.Read("/dl/a.bin", 16384, absl::MakeSpan(buf)));
+//
+// Paths are plain strings handed over as they are (callers build them from
+// sanitised torrent paths). Error codes are the same for every backend:
+//   kNotFound          the file (or a directory on its path) does not exist
+//   kResourceExhausted no space left on the device (ENOSPC, EDQUOT, EFBIG)
+//   kPermissionDenied  access refused (EACCES, EPERM, EROFS)
+//   kDataLoss          a file that had to exist was removed underneath
+//   kUnavailable       any other I/O error
+// and the message names the operation, the path and the offset.
+#ifndef STORAGE_FILE_BACKEND_H_
+#define STORAGE_FILE_BACKEND_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "base/bytes.h"
+
+namespace bt::storage {
+
+// FileStat is what storage needs to know about a file on disk.
+struct FileStat {
+  int64_t size = 0;
+  // mtime_ns is the modification time in nanoseconds since the epoch (as
+  // the backend's file system keeps it).
+  int64_t mtime_ns = 0;
+};
+
+// OpenMode is how a backend opened a file: kRead ('r') or kWrite ('w', read
+// and write).
+enum class OpenMode { kRead, kWrite };
+
+class FileBackend {
+ public:
+  // OpenObserver is told each time the backend opens (`opened` true) or
+  // closes a file handle. It may be called from any thread that uses the
+  // backend, but never concurrently with itself for one backend.
+  using OpenObserver =
+      std::function<void(const std::string& path, bool opened, OpenMode mode)>;
+
+  virtual ~FileBackend() = default;
+
+  // SetOpenObserver installs the observer (empty to remove). Not
+  // thread-safe: call before using the backend from several threads.
+  virtual void SetOpenObserver(OpenObserver observer) = 0;
+
+  // Read reads up to out.size() bytes at `offset` and returns how many it
+  // read; fewer only when the file ends first. kNotFound if the file does
+  // not exist. Thread-safe.
+  virtual absl::StatusOr<size_t> Read(const std::string& path, int64_t offset,
+                                      MutableByteSpan out) = 0;
+
+  // Write writes all of `data` at `offset`. With `create` the file and its
+  // parent directories are created when missing (sparse: nothing is
+  // allocated for the bytes before `offset`); without it a missing file is
+  // kDataLoss ("removed underneath"). A cached handle to a file that was
+  // unlinked meanwhile is noticed and never written to. Thread-safe.
+  virtual absl::Status Write(const std::string& path, int64_t offset,
+                             ByteSpan data, bool create) = 0;
+
+  // Stat returns the size and mtime of a file; kNotFound if missing.
+  virtual absl::StatusOr<FileStat> Stat(const std::string& path) = 0;
+
+  // Resize sets a file's size, creating it (and its directories) if needed.
+  virtual absl::Status Resize(const std::string& path, int64_t size) = 0;
+
+  // Remove deletes a file; OK if it did not exist.
+  virtual absl::Status Remove(const std::string& path) = 0;
+
+  // ReadWholeFile returns the contents of a file of at most `max_size`
+  // bytes (kResourceExhausted if larger, kNotFound if missing).
+  virtual absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
+                                                    size_t max_size) = 0;
+
+  // ReplaceFileAtomically makes `path` hold `data` such that a crash at any
+  // moment leaves either the old file or the new one complete: write a
+  // temporary file next to it, flush it to stable storage, rename it over
+  // `path`, flush the directory.
+  virtual absl::Status ReplaceFileAtomically(const std::string& path,
+                                             std::string_view data) = 0;
+
+  // Sync flushes a file's data to stable storage (no-op if not open).
+  virtual absl::Status Sync(const std::string& path) = 0;
+
+  // CloseAll closes every cached handle (before files are moved, or after a
+  // disk error so the next access starts afresh).
+  virtual void CloseAll() = 0;
+};
+
+}  // namespace bt::storage
+
+#endif  // STORAGE_FILE_BACKEND_H_

@@ -1,0 +1,341 @@
+#include "storage/piece_storage.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "base/status_macros.h"
+
+namespace bt::storage {
+
+namespace {
+
+constexpr int64_t kMoveChunk = int64_t{1} << 20;
+constexpr int64_t kMoveBlock = 16384;
+
+bool AllZero(ByteSpan b) {
+  for (uint8_t c : b) {
+    if (c) return false;
+  }
+  return true;
+}
+
+// MergeSlices appends `more` to `*slices`, joining a slice that continues
+// the previous one in the same file.
+void MergeSlices(std::vector<metainfo::FileSlice>* slices,
+                 const std::vector<metainfo::FileSlice>& more) {
+  for (const metainfo::FileSlice& s : more) {
+    if (!slices->empty()) {
+      metainfo::FileSlice& last = slices->back();
+      if (last.file_index == s.file_index &&
+          last.offset + last.length == s.offset) {
+        last.length += s.length;
+        continue;
+      }
+    }
+    slices->push_back(s);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PieceStorage>> PieceStorage::Create(
+    const metainfo::TorrentInfo& torrent, std::string save_path,
+    FileBackend* backend, StorageOptions options) {
+  const metainfo::FileLayout& layout = torrent.layout();
+  std::vector<int> priorities = std::move(options.file_priorities);
+  if (priorities.empty()) priorities.assign(layout.num_files(), 1);
+  if (priorities.size() != layout.num_files()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%d file priorities given for %d files",
+                        priorities.size(), layout.num_files()));
+  }
+  for (size_t i = 0; i < priorities.size(); ++i) {
+    if (priorities[i] < 0) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "file %d: negative priority %d", i, priorities[i]));
+    }
+  }
+  std::unique_ptr<PieceStorage> s(new PieceStorage());
+  s->layout_ = layout;
+  while (save_path.size() > 1 && save_path.back() == '/') save_path.pop_back();
+  s->save_path_ = std::move(save_path);
+  std::string prefix = s->save_path_.empty() ? "" : s->save_path_ + "/";
+  for (size_t i = 0; i < layout.num_files(); ++i) {
+    s->paths_.push_back(prefix + layout.file(i).PathString());
+    if (!layout.file(i).pad()) s->index_of_path_[s->paths_.back()] = i;
+  }
+  std::string part_name = options.part_file_name.empty()
+                              ? "." + torrent.WireInfoHash().ToHex() + ".parts"
+                              : options.part_file_name;
+  s->part_path_ = prefix + part_name;
+  s->index_of_path_[s->part_path_] = kPartFileIndex;
+  s->backend_ = backend;
+  s->priorities_ = std::move(priorities);
+  s->present_.assign(layout.num_files(), 0);
+  s->on_event_ = std::move(options.on_event);
+  PieceStorage* self = s.get();
+  backend->SetOpenObserver(
+      [self](const std::string& path, bool opened, OpenMode mode) {
+        auto it = self->index_of_path_.find(path);
+        if (it == self->index_of_path_.end()) return;
+        StorageEvent e;
+        e.type = opened ? StorageEventType::kFileOpen
+                        : StorageEventType::kFileClose;
+        e.file_index = it->second;
+        e.path = path;
+        e.mode = mode;
+        self->Emit(std::move(e));
+      });
+  return s;
+}
+
+PieceStorage::~PieceStorage() {
+  backend_->CloseAll();
+  backend_->SetOpenObserver(nullptr);
+}
+
+std::string PieceStorage::FilePath(size_t file) const {
+  return file < paths_.size() ? paths_[file] : part_path_;
+}
+
+void PieceStorage::Emit(StorageEvent e) {
+  if (!on_event_) return;
+  absl::MutexLock l(&event_mu_);
+  on_event_(e);
+}
+
+absl::Status PieceStorage::error() const {
+  absl::MutexLock l(&mu_);
+  return error_;
+}
+
+size_t PieceStorage::error_file() const {
+  absl::MutexLock l(&mu_);
+  return error_file_;
+}
+
+void PieceStorage::ClearError() {
+  {
+    absl::MutexLock l(&mu_);
+    error_ = absl::OkStatus();
+  }
+  // Files may have been removed or replaced while in the error state: let
+  // the next write create them afresh.
+  present_.assign(present_.size(), 0);
+  backend_->CloseAll();
+}
+
+absl::Status PieceStorage::EnterError(size_t file, absl::Status status) {
+  {
+    absl::MutexLock l(&mu_);
+    if (error_.ok()) {
+      error_ = status;
+      error_file_ = file;
+    }
+  }
+  StorageEvent e;
+  e.type = StorageEventType::kFileError;
+  e.file_index = file;
+  e.path = FilePath(file);
+  e.message = std::string(status.message());
+  Emit(std::move(e));
+  return status;
+}
+
+int PieceStorage::file_priority(size_t file) const {
+  return file < priorities_.size() ? priorities_[file] : 0;
+}
+
+bool PieceStorage::PieceWanted(uint32_t piece) const {
+  metainfo::IndexRange r = layout_.FilesInPiece(piece);
+  for (size_t i = r.begin; i < r.end; ++i) {
+    const metainfo::FileEntry& f = layout_.file(i);
+    if (!f.pad() && f.size > 0 && priorities_[i] > 0) return true;
+  }
+  return false;
+}
+
+bool PieceStorage::PieceUsesPartFile(uint32_t piece) const {
+  metainfo::IndexRange r = layout_.FilesInPiece(piece);
+  for (size_t i = r.begin; i < r.end; ++i) {
+    const metainfo::FileEntry& f = layout_.file(i);
+    if (!f.pad() && f.size > 0 && priorities_[i] == 0) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<PieceStorage::Location> PieceStorage::Locate(
+    const metainfo::FileSlice& s) {
+  size_t i = s.file_index;
+  if (priorities_[i] == 0 && !backend_->Stat(paths_[i]).ok()) {
+    return Location{&part_path_, layout_.file(i).offset + s.offset,
+                    kPartFileIndex};
+  }
+  return Location{&paths_[i], s.offset, i};
+}
+
+absl::Status PieceStorage::CheckNoError() const {
+  absl::MutexLock l(&mu_);
+  if (error_.ok()) return error_;
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "storage is in an error state (%s); call ClearError once the cause is "
+      "fixed",
+      error_.ToString()));
+}
+
+absl::Status PieceStorage::WriteBlock(uint32_t piece, int64_t offset,
+                                      ByteSpan data) {
+  RETURN_IF_ERROR(CheckNoError());
+  ASSIGN_OR_RETURN(
+      std::vector<metainfo::FileSlice> slices,
+      layout_.MapBlock(piece, offset, static_cast<int64_t>(data.size())));
+  size_t pos = 0;
+  for (const metainfo::FileSlice& s : slices) {
+    ByteSpan part = data.subspan(pos, s.length);
+    pos += s.length;
+    if (layout_.file(s.file_index).pad()) continue;
+    ASSIGN_OR_RETURN(Location loc, Locate(s));
+    bool create = loc.event_index == kPartFileIndex || !present_[s.file_index];
+    absl::Status st = backend_->Write(*loc.path, loc.offset, part, create);
+    if (!st.ok()) return EnterError(loc.event_index, st);
+    if (loc.event_index != kPartFileIndex) present_[s.file_index] = 1;
+    StorageEvent e;
+    e.type = StorageEventType::kFileWrite;
+    e.file_index = loc.event_index;
+    e.path = *loc.path;
+    e.length = s.length;
+    Emit(std::move(e));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PieceStorage::ReadSlices(
+    const std::vector<metainfo::FileSlice>& slices, MutableByteSpan out,
+    bool report, std::vector<Extent>* unreadable) {
+  int64_t pos = 0;
+  for (const metainfo::FileSlice& s : slices) {
+    MutableByteSpan part = out.subspan(pos, s.length);
+    int64_t at = pos;
+    pos += s.length;
+    if (layout_.file(s.file_index).pad()) {
+      std::memset(part.data(), 0, part.size());
+      continue;
+    }
+    absl::StatusOr<Location> loc = Locate(s);
+    absl::StatusOr<size_t> n =
+        loc.ok() ? backend_->Read(*loc->path, loc->offset, part)
+                 : absl::StatusOr<size_t>(loc.status());
+    size_t got = n.ok() ? *n : 0;
+    if (got > 0) {
+      StorageEvent e;
+      e.type = StorageEventType::kFileRead;
+      e.file_index = loc->event_index;
+      e.path = *loc->path;
+      e.length = static_cast<int64_t>(got);
+      Emit(std::move(e));
+    }
+    if (got == part.size()) continue;
+    std::memset(part.data() + got, 0, part.size() - got);
+    if (unreadable) unreadable->push_back(Extent{at + static_cast<int64_t>(got),
+                                                 s.length - static_cast<int64_t>(got)});
+    if (!report) continue;
+    size_t index = loc.ok() ? loc->event_index : s.file_index;
+    if (!n.ok()) return EnterError(index, n.status());
+    return EnterError(
+        index, absl::DataLossError(absl::StrFormat(
+                   "read %s at offset %d: the file ends after %d of %d bytes "
+                   "(truncated?)",
+                   FilePath(index), loc->offset, got, part.size())));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PieceStorage::ReadBlock(uint32_t piece, int64_t offset,
+                                     MutableByteSpan out) {
+  ASSIGN_OR_RETURN(
+      std::vector<metainfo::FileSlice> slices,
+      layout_.MapBlock(piece, offset, static_cast<int64_t>(out.size())));
+  return ReadSlices(slices, out, /*report=*/true, nullptr);
+}
+
+absl::StatusOr<std::vector<Extent>> PieceStorage::ReadForCheck(
+    uint32_t piece, int64_t offset, MutableByteSpan out) {
+  std::vector<metainfo::FileSlice> slices;
+  int64_t left = static_cast<int64_t>(out.size());
+  while (left > 0) {
+    int64_t size = layout_.PieceSize(piece);
+    int64_t take = std::min(left, size - offset);
+    if (take <= 0) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "read of %d bytes at piece %d passes the end of the torrent",
+          out.size(), piece));
+    }
+    ASSIGN_OR_RETURN(std::vector<metainfo::FileSlice> more,
+                     layout_.MapBlock(piece, offset, take));
+    MergeSlices(&slices, more);
+    left -= take;
+    ++piece;
+    offset = 0;
+  }
+  std::vector<Extent> unreadable;
+  RETURN_IF_ERROR(ReadSlices(slices, out, /*report=*/false, &unreadable));
+  return unreadable;
+}
+
+absl::Status PieceStorage::MoveOutOfPartFile(size_t file) {
+  const std::string& real = paths_[file];
+  if (backend_->Stat(real).ok()) return absl::OkStatus();
+  absl::StatusOr<FileStat> part = backend_->Stat(part_path_);
+  if (!part.ok()) return absl::OkStatus();  // nothing was ever kept
+  const metainfo::FileEntry& f = layout_.file(file);
+  int64_t end = std::min(f.offset + f.size, part->size);
+  std::vector<uint8_t> buf(kMoveChunk);
+  for (int64_t pos = f.offset; pos < end; pos += kMoveChunk) {
+    int64_t len = std::min(kMoveChunk, end - pos);
+    MutableByteSpan chunk(buf.data(), static_cast<size_t>(len));
+    absl::StatusOr<size_t> n = backend_->Read(part_path_, pos, chunk);
+    if (!n.ok()) return EnterError(kPartFileIndex, n.status());
+    for (int64_t b = 0; b < static_cast<int64_t>(*n); b += kMoveBlock) {
+      int64_t blen = std::min<int64_t>(kMoveBlock, *n - b);
+      ByteSpan block(buf.data() + b, blen);
+      if (AllZero(block)) continue;  // a hole: the new file reads zeros too
+      absl::Status st =
+          backend_->Write(real, pos + b - f.offset, block, /*create=*/true);
+      if (!st.ok()) {
+        backend_->Remove(real).IgnoreError();
+        return EnterError(file, st);
+      }
+    }
+  }
+  present_[file] = backend_->Stat(real).ok();
+  return absl::OkStatus();
+}
+
+absl::Status PieceStorage::SetFilePriority(size_t file, int priority) {
+  if (file >= priorities_.size() || priority < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "bad file priority change: file %d of %d, priority %d", file,
+        priorities_.size(), priority));
+  }
+  int old = priorities_[file];
+  if (old == 0 && priority > 0 && !layout_.file(file).pad() &&
+      layout_.file(file).size > 0) {
+    RETURN_IF_ERROR(CheckNoError());
+    RETURN_IF_ERROR(MoveOutOfPartFile(file));
+  }
+  priorities_[file] = priority;
+  bool any_skipped = false;
+  for (size_t i = 0; i < priorities_.size(); ++i) {
+    const metainfo::FileEntry& f = layout_.file(i);
+    if (!f.pad() && f.size > 0 && priorities_[i] == 0) any_skipped = true;
+  }
+  if (!any_skipped && old == 0) {
+    absl::Status st = backend_->Remove(part_path_);
+    if (!st.ok()) return EnterError(kPartFileIndex, st);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace bt::storage

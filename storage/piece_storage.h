@@ -1,0 +1,204 @@
+// PieceStorage: turns blocks of a torrent's piece space into file I/O and
+// back, over a FileBackend. It maps (piece, offset, length) through the
+// torrent's FileLayout (v1 linear layouts with BEP 47 pad files, v2/hybrid
+// layouts with every file aligned to a piece), never writes pad files,
+// creates files and directories lazily and sparsely, honours file
+// priorities with a part file, reports the seed's file_* events, and turns
+// disk errors into an error state instead of crashing.
+//
+//   bt::storage::PosixFileBackend disk;
+//   bt::storage::StorageOptions options;
+//   options.on_event = [](const bt::storage::StorageEvent& e) { ... };
+//   ASSIGN_OR_RETURN(std::unique_ptr<bt::storage::PieceStorage> storage,
+//                    bt::storage::PieceStorage::Create(torrent, "/dl", &disk,
+//                                                     std::move(options)));
+//   RETURN_IF_ERROR(storage->WriteBlock(piece, 16384, block));
+//   RETURN_IF_ERROR(storage->SetFilePriority(3, 0));   // skip file 3
+//   if (!storage->error().ok()) { /* fix the disk, then */ storage->ClearError(); }
+//
+// File priorities: 0 means "do not download"; higher values only matter to
+// the piece picker. A file of priority 0 is never created: bytes of it that
+// arrive anyway (a piece straddling it and a wanted file) go to the part
+// file, a sparse file named ".<info-hash hex>.parts" in the save directory
+// that keeps each such byte at its piece-space offset. When the file
+// becomes wanted, its bytes move out of the part file into the new file;
+// the part file is deleted once no file has priority 0. A file that already
+// exists on disk keeps being used even at priority 0 (user data is never
+// moved away).
+//
+// Disk errors (no space, permission denied, a file removed or truncated
+// underneath) put the storage in an error state: error() returns the
+// status, a kFileError event names the file and the message, and further
+// writes fail with kFailedPrecondition until ClearError() is called (after
+// the cause is fixed). Nothing is lost by the error itself: blocks that
+// failed are simply not written, and the caller re-requests them.
+//
+// Threads: ReadBlock and ReadForCheck may run concurrently with each other
+// (the hash checker does); WriteBlock, SetFilePriority and ClearError must
+// not run concurrently with anything else. Events are delivered one at a
+// time, on the calling thread.
+#ifndef STORAGE_PIECE_STORAGE_H_
+#define STORAGE_PIECE_STORAGE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "base/bytes.h"
+#include "metainfo/file_layout.h"
+#include "metainfo/torrent_info.h"
+#include "storage/file_backend.h"
+
+namespace bt::storage {
+
+// kPartFileIndex is StorageEvent::file_index for the part file.
+inline constexpr size_t kPartFileIndex = static_cast<size_t>(-1);
+
+// StorageEventType names the seed's Net::BitTorrent::Torrent::File events.
+enum class StorageEventType {
+  kFileOpen,   // file_open: `mode` is how it was opened ('r' or 'w')
+  kFileClose,  // file_close
+  kFileRead,   // file_read: `length` bytes read
+  kFileWrite,  // file_write: `length` bytes written
+  kFileError,  // file_error: `message` says what went wrong
+};
+
+// StorageEvent is an owned event value (nothing in it dangles after the
+// callback returns).
+struct StorageEvent {
+  StorageEventType type = StorageEventType::kFileOpen;
+  // file_index is the file's index in the torrent's layout, or
+  // kPartFileIndex for the part file.
+  size_t file_index = 0;
+  std::string path;
+  OpenMode mode = OpenMode::kRead;
+  int64_t length = 0;
+  std::string message;
+};
+
+struct StorageOptions {
+  // file_priorities holds one priority per layout file (pad files
+  // included, their value ignored); empty means 1 for every file.
+  std::vector<int> file_priorities;
+  // on_event receives storage events; may be empty.
+  std::function<void(const StorageEvent&)> on_event;
+  // part_file_name overrides the part file's name (in the save directory).
+  std::string part_file_name;
+};
+
+// Extent is a byte range [offset, offset + length) of a read buffer.
+struct Extent {
+  int64_t offset = 0;
+  int64_t length = 0;
+  friend bool operator==(const Extent&, const Extent&) = default;
+};
+
+class PieceStorage {
+ public:
+  // Create sets up storage of `torrent` under `save_path` (the directory
+  // that receives the torrent's paths). Nothing is touched on disk yet.
+  // `backend` must outlive the storage, and is used by it alone for events
+  // (it installs the backend's open observer). Error kInvalidArgument if
+  // file_priorities has the wrong length or a negative entry.
+  static absl::StatusOr<std::unique_ptr<PieceStorage>> Create(
+      const metainfo::TorrentInfo& torrent, std::string save_path,
+      FileBackend* backend, StorageOptions options = {});
+  ~PieceStorage();
+  PieceStorage(const PieceStorage&) = delete;
+  PieceStorage& operator=(const PieceStorage&) = delete;
+
+  // WriteBlock stores `data` at `offset` inside `piece`. Pad bytes are
+  // skipped. Errors: kInvalidArgument for a block outside the piece;
+  // kFailedPrecondition while in the error state; a disk error (see
+  // file_backend.h codes), which also enters the error state.
+  absl::Status WriteBlock(uint32_t piece, int64_t offset, ByteSpan data);
+
+  // ReadBlock fills `out` with the bytes at `offset` inside `piece`; pad
+  // bytes read as zeros. A missing or too short file is an error
+  // (kNotFound / kDataLoss "truncated") that enters the error state, like
+  // any other disk error: call it only for data the caller has.
+  absl::Status ReadBlock(uint32_t piece, int64_t offset, MutableByteSpan out);
+
+  // ReadForCheck fills `out` with out.size() bytes of the piece space from
+  // (`piece`, `offset`), which may run on across following pieces. Bytes
+  // that cannot be read (missing or short files, read errors) are zeroed
+  // and returned as extents of `out`; this never enters the error state.
+  // kInvalidArgument if the range is outside the torrent.
+  absl::StatusOr<std::vector<Extent>> ReadForCheck(uint32_t piece,
+                                                   int64_t offset,
+                                                   MutableByteSpan out);
+
+  // SetFilePriority changes a file's priority. Going from 0 to wanted moves
+  // the file's bytes out of the part file (an error there enters the error
+  // state and leaves the priority at 0, so the call can be retried).
+  // kInvalidArgument for a bad index or a negative priority.
+  absl::Status SetFilePriority(size_t file, int priority);
+  int file_priority(size_t file) const;
+  const std::vector<int>& file_priorities() const { return priorities_; }
+
+  // PieceWanted is true if `piece` overlaps a non-pad file of priority > 0.
+  bool PieceWanted(uint32_t piece) const;
+  // PieceUsesPartFile is true if some byte of `piece` belongs to a file of
+  // priority 0.
+  bool PieceUsesPartFile(uint32_t piece) const;
+
+  // error is OK, or the disk error that put the storage in the error state;
+  // error_file is the file it concerns (kPartFileIndex for the part file).
+  absl::Status error() const;
+  size_t error_file() const;
+  // ClearError leaves the error state and closes every cached handle so
+  // the next access starts afresh; files removed meanwhile may be created
+  // again by later writes (the caller re-checks the pieces of the file that
+  // failed, since its data may be gone).
+  void ClearError();
+
+  // FilePath is where layout file `file` lives; PartFilePath the part file.
+  std::string FilePath(size_t file) const;
+  const std::string& PartFilePath() const { return part_path_; }
+  const std::string& save_path() const { return save_path_; }
+  const metainfo::FileLayout& layout() const { return layout_; }
+  FileBackend* backend() const { return backend_; }
+
+ private:
+  PieceStorage() = default;
+  // Location is where the bytes of one slice live.
+  struct Location {
+    const std::string* path;
+    int64_t offset;
+    size_t event_index;
+  };
+  absl::StatusOr<Location> Locate(const metainfo::FileSlice& s);
+  absl::Status EnterError(size_t file, absl::Status status);
+  absl::Status CheckNoError() const;
+  void Emit(StorageEvent e);
+  absl::Status MoveOutOfPartFile(size_t file);
+  absl::Status ReadSlices(const std::vector<metainfo::FileSlice>& slices,
+                          MutableByteSpan out, bool report,
+                          std::vector<Extent>* unreadable);
+
+  metainfo::FileLayout layout_;
+  std::string save_path_;
+  std::vector<std::string> paths_;
+  std::string part_path_;
+  FileBackend* backend_ = nullptr;
+  std::vector<int> priorities_;
+  std::vector<uint8_t> present_;  // file known to exist (written by us)
+  std::unordered_map<std::string, size_t> index_of_path_;
+  std::function<void(const StorageEvent&)> on_event_;
+
+  mutable absl::Mutex mu_;
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+  size_t error_file_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Mutex event_mu_;
+};
+
+}  // namespace bt::storage
+
+#endif  // STORAGE_PIECE_STORAGE_H_

@@ -1,0 +1,327 @@
+#include "storage/posix_file_backend.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+
+namespace bt::storage {
+
+namespace {
+
+absl::Status ErrnoStatus(int err, std::string_view op, const std::string& path,
+                         int64_t offset = -1) {
+  std::string where =
+      offset >= 0 ? absl::StrFormat("%s %s at offset %d", op, path, offset)
+                  : absl::StrFormat("%s %s", op, path);
+  std::string msg = absl::StrFormat("%s: %s", where, strerror(err));
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return absl::NotFoundError(msg);
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+      return absl::ResourceExhaustedError(msg);
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return absl::PermissionDeniedError(msg);
+    default:
+      return absl::UnavailableError(msg);
+  }
+}
+
+std::string ParentDir(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// MakeParentDirs creates the directories leading to `path`.
+absl::Status MakeParentDirs(const std::string& path) {
+  std::string dir = ParentDir(path);
+  for (size_t i = 1; i <= dir.size(); ++i) {
+    if (i != dir.size() && dir[i] != '/') continue;
+    std::string prefix = dir.substr(0, i);
+    if (mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoStatus(errno, "mkdir", prefix);
+    }
+  }
+  return absl::OkStatus();
+}
+
+int OpenRetry(const std::string& path, int flags, int mode) {
+  int fd;
+  do {
+    fd = open(path.c_str(), flags | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+absl::Status WriteAll(int fd, const std::string& path, int64_t offset,
+                      ByteSpan data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = pwrite(fd, data.data() + done, data.size() - done,
+                       offset + static_cast<int64_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "write", path, offset + done);
+    }
+    if (n == 0) return ErrnoStatus(ENOSPC, "write", path, offset + done);
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+struct PosixFileBackend::Handle {
+  Handle(PosixFileBackend* owner, std::string path, int fd, bool writable)
+      : owner(owner), path(std::move(path)), fd(fd), writable(writable) {}
+  ~Handle() {
+    close(fd);
+    owner->NotifyOpen(path, false,
+                      writable ? OpenMode::kWrite : OpenMode::kRead);
+  }
+  PosixFileBackend* owner;
+  std::string path;
+  int fd;
+  bool writable;
+};
+
+PosixFileBackend::PosixFileBackend(PosixFileBackendOptions options)
+    : options_(options) {}
+
+PosixFileBackend::~PosixFileBackend() { CloseAll(); }
+
+void PosixFileBackend::SetOpenObserver(OpenObserver observer) {
+  absl::MutexLock l(&observer_mu_);
+  observer_ = observer ? std::make_shared<OpenObserver>(std::move(observer))
+                       : nullptr;
+}
+
+void PosixFileBackend::NotifyOpen(const std::string& path, bool opened,
+                                  OpenMode mode) {
+  absl::MutexLock l(&observer_mu_);
+  if (observer_) (*observer_)(path, opened, mode);
+}
+
+size_t PosixFileBackend::open_files() const {
+  absl::MutexLock l(&mu_);
+  return cache_.size();
+}
+
+void PosixFileBackend::EvictLocked(const std::string& path) {
+  auto it = cache_.find(path);
+  if (it == cache_.end()) return;
+  lru_.erase(it->second.lru);
+  cache_.erase(it);  // closes once the last user lets go
+}
+
+absl::StatusOr<std::shared_ptr<PosixFileBackend::Handle>>
+PosixFileBackend::Acquire(const std::string& path, bool write, bool create) {
+  std::vector<std::shared_ptr<Handle>> dropped;  // closed outside the lock
+  std::shared_ptr<Handle> result;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = cache_.find(path);
+    if (it != cache_.end()) {
+      std::shared_ptr<Handle> h = it->second.handle;
+      struct stat st;
+      bool unlinked = fstat(h->fd, &st) != 0 || st.st_nlink == 0;
+      if (unlinked || (write && !h->writable)) {
+        dropped.push_back(h);
+        EvictLocked(path);
+        if (unlinked && write && !create) {
+          return absl::DataLossError(absl::StrFormat(
+              "write %s: the file was removed while open", path));
+        }
+      } else {
+        lru_.splice(lru_.begin(), lru_, it->second.lru);
+        return h;
+      }
+    }
+    int flags = write ? O_RDWR : O_RDONLY;
+    if (write && create) flags |= O_CREAT;
+    int fd = OpenRetry(path, flags, options_.file_mode);
+    if (fd < 0 && errno == ENOENT && write && create) {
+      absl::Status s = MakeParentDirs(path);
+      if (!s.ok()) return s;
+      fd = OpenRetry(path, flags, options_.file_mode);
+    }
+    if (fd < 0) {
+      int err = errno;
+      if (err == ENOENT && write && !create) {
+        return absl::DataLossError(absl::StrFormat(
+            "write %s: the file was removed (it existed before)", path));
+      }
+      return ErrnoStatus(err, write ? "open for writing" : "open", path);
+    }
+    result = std::make_shared<Handle>(this, path, fd, write);
+    lru_.push_front(path);
+    cache_[path] = Entry{result, lru_.begin()};
+    while (cache_.size() > std::max<size_t>(1, options_.max_open_files)) {
+      std::string victim = lru_.back();
+      dropped.push_back(cache_[victim].handle);
+      EvictLocked(victim);
+    }
+  }
+  NotifyOpen(path, true, write ? OpenMode::kWrite : OpenMode::kRead);
+  return result;
+}
+
+absl::StatusOr<size_t> PosixFileBackend::Read(const std::string& path,
+                                              int64_t offset,
+                                              MutableByteSpan out) {
+  auto h = Acquire(path, /*write=*/false, /*create=*/false);
+  if (!h.ok()) return h.status();
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = pread((*h)->fd, out.data() + done, out.size() - done,
+                      offset + static_cast<int64_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "read", path, offset + done);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+absl::Status PosixFileBackend::Write(const std::string& path, int64_t offset,
+                                     ByteSpan data, bool create) {
+  auto h = Acquire(path, /*write=*/true, create);
+  if (!h.ok()) return h.status();
+  return WriteAll((*h)->fd, path, offset, data);
+}
+
+absl::StatusOr<FileStat> PosixFileBackend::Stat(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "stat", path);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("stat %s: not a regular file", path));
+  }
+  return FileStat{static_cast<int64_t>(st.st_size),
+                  static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
+                      st.st_mtim.tv_nsec};
+}
+
+absl::Status PosixFileBackend::Resize(const std::string& path, int64_t size) {
+  auto h = Acquire(path, /*write=*/true, /*create=*/true);
+  if (!h.ok()) return h.status();
+  if (ftruncate((*h)->fd, size) != 0) {
+    return ErrnoStatus(errno, "truncate", path, size);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PosixFileBackend::Remove(const std::string& path) {
+  {
+    std::shared_ptr<Handle> keep;  // closed after the lock is released
+    absl::MutexLock l(&mu_);
+    auto it = cache_.find(path);
+    if (it != cache_.end()) keep = it->second.handle;
+    EvictLocked(path);
+  }
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus(errno, "remove", path);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> PosixFileBackend::ReadWholeFile(
+    const std::string& path, size_t max_size) {
+  int fd = OpenRetry(path, O_RDONLY, 0);
+  if (fd < 0) return ErrnoStatus(errno, "open", path);
+  std::string out;
+  char buf[65536];
+  absl::Status status;
+  while (true) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      status = ErrnoStatus(errno, "read", path, out.size());
+      break;
+    }
+    if (n == 0) break;
+    if (out.size() + n > max_size) {
+      status = absl::ResourceExhaustedError(absl::StrFormat(
+          "read %s: larger than the limit of %d bytes", path, max_size));
+      break;
+    }
+    out.append(buf, n);
+  }
+  close(fd);
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::Status PosixFileBackend::ReplaceFileAtomically(const std::string& path,
+                                                     std::string_view data) {
+  {
+    std::shared_ptr<Handle> keep;
+    absl::MutexLock l(&mu_);
+    auto it = cache_.find(path);
+    if (it != cache_.end()) keep = it->second.handle;
+    EvictLocked(path);
+  }
+  std::string tmp = path + ".tmp";
+  int fd = OpenRetry(tmp, O_WRONLY | O_CREAT | O_TRUNC, options_.file_mode);
+  if (fd < 0 && errno == ENOENT) {
+    absl::Status s = MakeParentDirs(path);
+    if (!s.ok()) return s;
+    fd = OpenRetry(tmp, O_WRONLY | O_CREAT | O_TRUNC, options_.file_mode);
+  }
+  if (fd < 0) return ErrnoStatus(errno, "create", tmp);
+  absl::Status s = WriteAll(fd, tmp, 0, AsBytes(data));
+  if (s.ok() && fsync(fd) != 0) s = ErrnoStatus(errno, "fsync", tmp);
+  if (close(fd) != 0 && s.ok()) s = ErrnoStatus(errno, "close", tmp);
+  if (s.ok() && rename(tmp.c_str(), path.c_str()) != 0) {
+    s = ErrnoStatus(errno, "rename to " + path, tmp);
+  }
+  if (!s.ok()) {
+    unlink(tmp.c_str());
+    return s;
+  }
+  std::string dir = ParentDir(path);
+  int dfd = OpenRetry(dir, O_RDONLY | O_DIRECTORY, 0);
+  if (dfd < 0) return ErrnoStatus(errno, "open directory", dir);
+  if (fsync(dfd) != 0) s = ErrnoStatus(errno, "fsync directory", dir);
+  close(dfd);
+  return s;
+}
+
+absl::Status PosixFileBackend::Sync(const std::string& path) {
+  std::shared_ptr<Handle> h;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = cache_.find(path);
+    if (it == cache_.end()) return absl::OkStatus();
+    h = it->second.handle;
+  }
+  if (fsync(h->fd) != 0) return ErrnoStatus(errno, "fsync", path);
+  return absl::OkStatus();
+}
+
+void PosixFileBackend::CloseAll() {
+  std::vector<std::shared_ptr<Handle>> dropped;
+  {
+    absl::MutexLock l(&mu_);
+    for (auto& [path, entry] : cache_) dropped.push_back(entry.handle);
+    cache_.clear();
+    lru_.clear();
+  }
+}
+
+}  // namespace bt::storage

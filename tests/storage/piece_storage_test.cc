@@ -1,0 +1,560 @@
+#include "storage/piece_storage.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/memory_file_backend.h"
+#include "storage/posix_file_backend.h"
+#include "tests/storage/storage_test_util.h"
+
+namespace bt::storage {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::FileExists;
+using testing::Kind;
+using testing::MakeTestTorrent;
+using testing::MemFile;
+using testing::Pattern;
+using testing::ReadFileOrDie;
+using testing::TempDir;
+using testing::Torrent;
+
+constexpr int64_t kPiece = 16384;
+
+std::vector<MemFile> FourFiles() {
+  return {{{"a.bin"}, Pattern(10000, 1), ""},
+          {{"b", "b.bin"}, Pattern(5, 2), ""},
+          {{"c.bin"}, Pattern(40000, 3), ""},
+          {{"d.bin"}, Pattern(20000, 4), ""}};
+}
+
+// Env is a backend (in memory or on real files) and a way to look at it.
+class Env {
+ public:
+  explicit Env(bool real) : real_(real) {
+    if (real) {
+      dir_ = std::make_unique<TempDir>();
+      backend_ = std::make_unique<PosixFileBackend>();
+      root_ = dir_->path();
+    } else {
+      mem_ = new MemoryFileBackend();
+      backend_.reset(mem_);
+      root_ = "/dl";
+    }
+  }
+  FileBackend* backend() { return backend_.get(); }
+  MemoryFileBackend* mem() { return mem_; }
+  const std::string& root() const { return root_; }
+  std::optional<std::string> Contents(const std::string& path) {
+    if (!real_) return mem_->Contents(path);
+    if (!FileExists(path)) return std::nullopt;
+    return ReadFileOrDie(path);
+  }
+
+ private:
+  bool real_;
+  std::unique_ptr<TempDir> dir_;
+  std::unique_ptr<FileBackend> backend_;
+  MemoryFileBackend* mem_ = nullptr;
+  std::string root_;
+};
+
+// WriteEverything writes the whole piece space in blocks of `block` bytes,
+// pieces in a shuffled order.
+void WriteEverything(PieceStorage* s, const Torrent& t, int64_t block,
+                     uint32_t seed = 1) {
+  std::vector<uint32_t> order(t.info.num_pieces());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937(seed));
+  for (uint32_t p : order) {
+    int64_t size = t.info.layout().PieceSize(p);
+    for (int64_t off = 0; off < size; off += block) {
+      int64_t len = std::min(block, size - off);
+      ASSERT_TRUE(s->WriteBlock(p, off,
+                                AsBytes(std::string_view(t.piece_space)
+                                            .substr(p * kPiece + off, len)))
+                      .ok());
+    }
+  }
+}
+
+std::string ReadPiece(PieceStorage* s, const Torrent& t, uint32_t p) {
+  std::string out(t.info.layout().PieceSize(p), '\0');
+  absl::Status st = s->ReadBlock(
+      p, 0, MutableByteSpan(reinterpret_cast<uint8_t*>(out.data()), out.size()));
+  EXPECT_TRUE(st.ok()) << st;
+  return out;
+}
+
+// Same compares byte strings, describing only the first difference.
+::testing::AssertionResult Same(const std::optional<std::string>& got,
+                                std::string_view want) {
+  if (!got) return ::testing::AssertionFailure() << "file missing";
+  if (*got == want) return ::testing::AssertionSuccess();
+  size_t i = 0;
+  while (i < got->size() && i < want.size() && (*got)[i] == want[i]) ++i;
+  return ::testing::AssertionFailure()
+         << "sizes " << got->size() << " vs " << want.size()
+         << ", first difference at byte " << i;
+}
+
+class PieceStorageTest : public ::testing::TestWithParam<bool> {};
+
+INSTANTIATE_TEST_SUITE_P(Backends, PieceStorageTest, ::testing::Bool(),
+                         [](const auto& info) {
+                           return info.param ? "RealFiles" : "InMemory";
+                         });
+
+TEST_P(PieceStorageTest, V1RoundTripAcrossFileBoundaries) {
+  Env env(GetParam());
+  Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);
+  ASSERT_EQ(t.info.num_pieces(), 5u);
+  auto s = PieceStorage::Create(t.info, env.root(), env.backend());
+  ASSERT_TRUE(s.ok()) << s.status();
+  // Blocks of 6000 bytes straddle file boundaries at odd offsets.
+  WriteEverything(s->get(), t, 6000);
+  for (const MemFile& f : FourFiles()) {
+    std::string path = env.root() + "/album/" +
+                       absl::StrJoin(f.path, "/");
+    EXPECT_TRUE(Same(env.Contents(path), f.data)) << path;
+  }
+  for (uint32_t p = 0; p < t.info.num_pieces(); ++p) {
+    EXPECT_TRUE(Same(ReadPiece(s->get(), t, p),
+              t.piece_space.substr(p * kPiece, kPiece)))
+        << "piece " << p;
+  }
+  // An odd block in the middle of a piece, across three files.
+  std::string mid(10010, '\0');
+  ASSERT_TRUE((*s)->ReadBlock(0, 5000,
+                              MutableByteSpan(reinterpret_cast<uint8_t*>(
+                                                  mid.data()),
+                                              mid.size()))
+                  .ok());
+  EXPECT_TRUE(Same(mid, t.piece_space.substr(5000, 10010)));
+}
+
+TEST_P(PieceStorageTest, PadFilesAreNeverWritten) {
+  for (Kind kind : {Kind::kV1Padded, Kind::kV2, Kind::kHybrid}) {
+    Env env(GetParam());
+    Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, kind);
+    ASSERT_TRUE(t.info.layout().FilesAligned());
+    auto s = PieceStorage::Create(t.info, env.root(), env.backend());
+    ASSERT_TRUE(s.ok()) << s.status();
+    WriteEverything(s->get(), t, 4096);
+    for (const MemFile& f : FourFiles()) {
+      EXPECT_TRUE(Same(env.Contents(env.root() + "/album/" + absl::StrJoin(f.path, "/")), f.data));
+    }
+    for (size_t i = 0; i < t.info.files().size(); ++i) {
+      if (!t.info.files()[i].pad()) continue;
+      EXPECT_FALSE(env.Contents((*s)->FilePath(i)).has_value())
+          << (*s)->FilePath(i);
+    }
+    EXPECT_FALSE(env.Contents(env.root() + "/album/.pad").has_value());
+    for (uint32_t p = 0; p < t.info.num_pieces(); ++p) {
+      EXPECT_TRUE(Same(ReadPiece(s->get(), t, p),
+                t.piece_space.substr(p * kPiece, kPiece)));
+    }
+  }
+}
+
+TEST_P(PieceStorageTest, FilesAreCreatedLazilyAndSparsely) {
+  Env env(GetParam());
+  Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);
+  auto s = PieceStorage::Create(t.info, env.root(), env.backend());
+  ASSERT_TRUE(s.ok());
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_FALSE(env.Contents((*s)->FilePath(i)).has_value());
+  }
+  // Piece 3 lies in c.bin and d.bin only.
+  ASSERT_TRUE((*s)->WriteBlock(3, 0, AsBytes(std::string_view(t.piece_space)
+                                                 .substr(3 * kPiece, kPiece)))
+                  .ok());
+  EXPECT_FALSE(env.Contents((*s)->FilePath(0)).has_value());
+  EXPECT_FALSE(env.Contents((*s)->FilePath(1)).has_value());
+  std::optional<std::string> c = env.Contents((*s)->FilePath(2));
+  ASSERT_TRUE(c.has_value());
+  // Written at its end: the start is a hole that reads as zeros.
+  EXPECT_TRUE(Same(*c, std::string(39147, '\0') +
+                           FourFiles()[2].data.substr(39147)));
+  EXPECT_TRUE(Same(env.Contents((*s)->FilePath(3)),
+                   FourFiles()[3].data.substr(0, 15531)));
+}
+
+TEST_P(PieceStorageTest, SkippedFilesGoToThePartFile) {
+  Env env(GetParam());
+  Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);
+  StorageOptions opts;
+  opts.file_priorities = {1, 0, 0, 1};  // b and c skipped
+  auto s = PieceStorage::Create(t.info, env.root(), env.backend(),
+                                std::move(opts));
+  ASSERT_TRUE(s.ok());
+  for (uint32_t p = 0; p < 5; ++p) {
+    // Pieces 0 (a+b+c) and 3,4 (c+d) straddle; 1 and 2 lie in c only.
+    EXPECT_EQ((*s)->PieceWanted(p), p == 0 || p >= 3) << p;
+    EXPECT_EQ((*s)->PieceUsesPartFile(p), p != 4) << p;
+  }
+  WriteEverything(s->get(), t, 16384);
+  EXPECT_FALSE(env.Contents((*s)->FilePath(1)).has_value());
+  EXPECT_FALSE(env.Contents((*s)->FilePath(2)).has_value());
+  EXPECT_FALSE(env.Contents(env.root() + "/album/b").has_value());
+  EXPECT_TRUE(Same(env.Contents((*s)->FilePath(0)), FourFiles()[0].data));
+  EXPECT_TRUE(Same(env.Contents((*s)->FilePath(3)), FourFiles()[3].data));
+  EXPECT_TRUE(env.Contents((*s)->PartFilePath()).has_value());
+  for (uint32_t p = 0; p < 5; ++p) {
+    EXPECT_TRUE(Same(ReadPiece(s->get(), t, p),
+              t.piece_space.substr(p * kPiece, kPiece)));
+  }
+}
+
+TEST_P(PieceStorageTest, PriorityChangesMidwayMoveDataOutOfThePartFile) {
+  Env env(GetParam());
+  Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);
+  StorageOptions opts;
+  opts.file_priorities = {1, 0, 0, 1};
+  auto s = PieceStorage::Create(t.info, env.root(), env.backend(),
+                                std::move(opts));
+  ASSERT_TRUE(s.ok());
+  std::string_view space = t.piece_space;
+  // Pieces 0 and 3 arrive while b and c are skipped.
+  for (uint32_t p : {0u, 3u}) {
+    ASSERT_TRUE((*s)->WriteBlock(p, 0, AsBytes(space.substr(p * kPiece, kPiece)))
+                    .ok());
+  }
+  ASSERT_TRUE((*s)->SetFilePriority(2, 4).ok());  // c becomes wanted
+  std::optional<std::string> c = env.Contents((*s)->FilePath(2));
+  ASSERT_TRUE(c.has_value());
+  // c's bytes from pieces 0 and 3 moved over, the rest is still a hole.
+  EXPECT_TRUE(Same(c->substr(0, kPiece - 10005), space.substr(10005, kPiece - 10005)));
+  EXPECT_TRUE(Same(c->substr(39147), space.substr(3 * kPiece, 853)));
+  EXPECT_EQ(c->substr(kPiece - 10005, 39147 - (kPiece - 10005)),
+            std::string(39147 - (kPiece - 10005), '\0'));
+  EXPECT_TRUE(env.Contents((*s)->PartFilePath()).has_value());  // b is skipped
+  // The rest arrives; then b becomes wanted too and the part file goes.
+  for (uint32_t p : {1u, 2u, 4u}) {
+    ASSERT_TRUE((*s)->WriteBlock(p, 0, AsBytes(space.substr(p * kPiece, kPiece)))
+                    .ok());
+  }
+  ASSERT_TRUE((*s)->SetFilePriority(1, 1).ok());
+  EXPECT_FALSE(env.Contents((*s)->PartFilePath()).has_value());
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(Same(env.Contents((*s)->FilePath(i)), FourFiles()[i].data)) << i;
+  }
+  // A wanted file that becomes skipped keeps its data on disk.
+  ASSERT_TRUE((*s)->SetFilePriority(3, 0).ok());
+  EXPECT_TRUE(Same(ReadPiece(s->get(), t, 4), space.substr(4 * kPiece)));
+  EXPECT_FALSE(env.Contents((*s)->PartFilePath()).has_value());
+}
+
+TEST_P(PieceStorageTest, EventsReportOpenReadWriteClose) {
+  Env env(GetParam());
+  Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);
+  std::vector<StorageEvent> events;
+  StorageOptions opts;
+  opts.on_event = [&](const StorageEvent& e) { events.push_back(e); };
+  auto s = PieceStorage::Create(t.info, env.root(), env.backend(),
+                                std::move(opts));
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE((*s)->WriteBlock(0, 9000, AsBytes(std::string_view(t.piece_space)
+                                                    .substr(9000, 2000)))
+                  .ok());
+  (*s)->backend()->CloseAll();
+  std::string back(2000, '\0');
+  ASSERT_TRUE((*s)->ReadBlock(0, 9000,
+                              MutableByteSpan(reinterpret_cast<uint8_t*>(
+                                                  back.data()),
+                                              back.size()))
+                  .ok());
+  s->reset();
+  // write: a.bin 1000, b.bin 5, c.bin 995; read piece 4 from c and d.
+  std::vector<std::string> got;
+  int64_t written = 0, read = 0;
+  for (const StorageEvent& e : events) {
+    std::string name = e.file_index == kPartFileIndex
+                           ? "part"
+                           : std::to_string(e.file_index);
+    switch (e.type) {
+      case StorageEventType::kFileOpen:
+        got.push_back("open " + name +
+                      (e.mode == OpenMode::kWrite ? " w" : " r"));
+        break;
+      case StorageEventType::kFileClose:
+        got.push_back("close " + name);
+        break;
+      case StorageEventType::kFileWrite:
+        got.push_back("write " + name + " " + std::to_string(e.length));
+        written += e.length;
+        break;
+      case StorageEventType::kFileRead:
+        got.push_back("read " + name + " " + std::to_string(e.length));
+        read += e.length;
+        break;
+      case StorageEventType::kFileError:
+        got.push_back("error " + e.message);
+        break;
+    }
+  }
+  EXPECT_EQ(written, 2000);
+  EXPECT_EQ(read, 2000);
+  std::vector<std::string> head(got.begin(), got.begin() + 6);
+  EXPECT_THAT(head, ::testing::ElementsAre("open 0 w", "write 0 1000",
+                                           "open 1 w", "write 1 5", "open 2 w",
+                                           "write 2 995"));
+  EXPECT_THAT(std::vector<std::string>(got.begin() + 6, got.end()),
+              ::testing::UnorderedElementsAre(
+                  "close 0", "close 1", "close 2", "open 0 r", "read 0 1000",
+                  "open 1 r", "read 1 5", "open 2 r", "read 2 995", "close 0",
+                  "close 1", "close 2"));
+  EXPECT_EQ(got[6].substr(0, 5), "close");
+  EXPECT_EQ(got.back().substr(0, 5), "close");
+}
+
+TEST_P(PieceStorageTest, NoSpaceIsAnErrorStateAndResumable) {
+  Env env(GetParam());
+  Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);
+  std::vector<StorageEvent> errors;
+  StorageOptions opts;
+  opts.on_event = [&](const StorageEvent& e) {
+    if (e.type == StorageEventType::kFileError) errors.push_back(e);
+  };
+  auto s = PieceStorage::Create(t.info, env.root(), env.backend(),
+                                std::move(opts));
+  ASSERT_TRUE(s.ok());
+  std::string full_path = (*s)->FilePath(3);
+  if (GetParam()) {
+    // A file that is a link to /dev/full fails every write with ENOSPC.
+    ASSERT_EQ(mkdir((env.root() + "/album").c_str(), 0755), 0);
+    ASSERT_EQ(symlink("/dev/full", full_path.c_str()), 0);
+  } else {
+    env.mem()->set_capacity(1000);
+  }
+  std::string_view last = std::string_view(t.piece_space).substr(4 * kPiece);
+  absl::Status st = (*s)->WriteBlock(4, 0, AsBytes(last));
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted) << st;
+  EXPECT_EQ((*s)->error().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ((*s)->error_file(), 3u);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0].message, HasSubstr("No space left on device"));
+  // Refused while in the error state.
+  EXPECT_EQ((*s)->WriteBlock(0, 0, AsBytes(last.substr(0, 10))).code(),
+            absl::StatusCode::kFailedPrecondition);
+  // The cause goes away; the torrent resumes.
+  if (GetParam()) {
+    ASSERT_EQ(unlink(full_path.c_str()), 0);
+  } else {
+    env.mem()->set_capacity(std::nullopt);
+  }
+  (*s)->ClearError();
+  ASSERT_TRUE((*s)->WriteBlock(4, 0, AsBytes(last)).ok());
+  EXPECT_TRUE(Same(ReadPiece(s->get(), t, 4), last));
+}
+
+TEST_P(PieceStorageTest, PermissionDeniedIsAnErrorState) {
+  Env env(GetParam());
+  Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);
+  auto s = PieceStorage::Create(t.info, env.root(), env.backend());
+  ASSERT_TRUE(s.ok());
+  std::string path = (*s)->FilePath(0);
+  if (GetParam()) {
+    // root ignores permission bits, but not the immutable-looking trick of
+    // a directory where a file should be: use a read-only file instead.
+    if (geteuid() == 0) {
+      // Writing into a directory path fails with EISDIR for root too.
+      ASSERT_EQ(mkdir((env.root() + "/album").c_str(), 0755), 0);
+      ASSERT_EQ(mkdir(path.c_str(), 0755), 0);
+    } else {
+      ASSERT_EQ(chmod(env.root().c_str(), 0500), 0);
+    }
+  } else {
+    env.mem()->DenyWrites(path, true);
+  }
+  absl::Status st = (*s)->WriteBlock(0, 0, AsBytes(std::string_view(
+                                                t.piece_space).substr(0, 100)));
+  EXPECT_FALSE(st.ok());
+  if (!GetParam()) {
+    EXPECT_EQ(st.code(), absl::StatusCode::kPermissionDenied);
+  }
+  EXPECT_THAT(std::string((*s)->error().message()), HasSubstr(path));
+  if (GetParam()) {
+    if (geteuid() == 0) {
+      ASSERT_EQ(rmdir(path.c_str()), 0);
+    } else {
+      ASSERT_EQ(chmod(env.root().c_str(), 0755), 0);
+    }
+  } else {
+    env.mem()->DenyWrites(path, false);
+  }
+  (*s)->ClearError();
+  EXPECT_TRUE((*s)->WriteBlock(0, 0, AsBytes(std::string_view(t.piece_space)
+                                                 .substr(0, 100)))
+                  .ok());
+}
+
+TEST_P(PieceStorageTest, FileRemovedOrTruncatedUnderneath) {
+  Env env(GetParam());
+  Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);
+  std::vector<StorageEvent> errors;
+  StorageOptions opts;
+  opts.on_event = [&](const StorageEvent& e) {
+    if (e.type == StorageEventType::kFileError) errors.push_back(e);
+  };
+  auto s = PieceStorage::Create(t.info, env.root(), env.backend(),
+                                std::move(opts));
+  ASSERT_TRUE(s.ok());
+  WriteEverything(s->get(), t, 16384);
+  std::string c = (*s)->FilePath(2);
+  // Removed while its descriptor is cached: writes must not vanish into
+  // the unlinked file.
+  if (GetParam()) {
+    ASSERT_EQ(unlink(c.c_str()), 0);
+  } else {
+    ASSERT_TRUE(env.mem()->Remove(c).ok());
+  }
+  std::string_view p2 = std::string_view(t.piece_space).substr(2 * kPiece, kPiece);
+  absl::Status st = (*s)->WriteBlock(2, 0, AsBytes(p2));
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("removed"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].file_index, 2u);
+  (*s)->ClearError();
+  // Truncated underneath: reading what should be there fails cleanly.
+  std::string d = (*s)->FilePath(3);
+  if (GetParam()) {
+    ASSERT_EQ(truncate(d.c_str(), 100), 0);
+  } else {
+    env.mem()->SetContents(d, FourFiles()[3].data.substr(0, 100));
+  }
+  std::string buf(t.info.layout().PieceSize(4), '\0');
+  st = (*s)->ReadBlock(4, 0, MutableByteSpan(reinterpret_cast<uint8_t*>(
+                                                 buf.data()),
+                                             buf.size()));
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("truncated"));
+  EXPECT_EQ(errors.size(), 2u);
+  // Missing file on read: kNotFound, an error state too.
+  (*s)->ClearError();
+  st = (*s)->ReadBlock(2, 0, MutableByteSpan(reinterpret_cast<uint8_t*>(
+                                                 buf.data()),
+                                             100));
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound) << st;
+  // After the fix (data rewritten) everything reads again.
+  (*s)->ClearError();
+  WriteEverything(s->get(), t, 16384);
+  for (uint32_t p = 0; p < 5; ++p) {
+    EXPECT_TRUE(Same(ReadPiece(s->get(), t, p),
+              t.piece_space.substr(p * kPiece, kPiece)));
+  }
+}
+
+TEST_P(PieceStorageTest, ReadForCheckReportsUnreadableExtents) {
+  Env env(GetParam());
+  Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);
+  auto s = PieceStorage::Create(t.info, env.root(), env.backend());
+  ASSERT_TRUE(s.ok());
+  // Only a.bin and d.bin exist.
+  std::string_view space = t.piece_space;
+  ASSERT_TRUE((*s)->WriteBlock(0, 0, AsBytes(space.substr(0, 10000))).ok());
+  ASSERT_TRUE((*s)->WriteBlock(3, 50005 - 3 * kPiece,
+                               AsBytes(space.substr(50005, 3 * kPiece - 50005 + kPiece)))
+                  .ok());
+  ASSERT_TRUE((*s)->WriteBlock(4, 0, AsBytes(space.substr(4 * kPiece))).ok());
+  std::string buf(70005, 'x');
+  auto bad = (*s)->ReadForCheck(
+      0, 0, MutableByteSpan(reinterpret_cast<uint8_t*>(buf.data()), buf.size()));
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_THAT(*bad, ::testing::ElementsAre(Extent{10000, 5},
+                                           Extent{10005, 40000}));
+  EXPECT_TRUE(Same(buf.substr(0, 10000), space.substr(0, 10000)));
+  EXPECT_TRUE(Same(buf.substr(10000, 40005), std::string(40005, '\0')));
+  EXPECT_TRUE(Same(buf.substr(50005), space.substr(50005)));
+  EXPECT_TRUE((*s)->error().ok());
+  EXPECT_FALSE((*s)->ReadForCheck(4, 1, MutableByteSpan(reinterpret_cast<uint8_t*>(
+                                                            buf.data()),
+                                                        70005 - 4 * kPiece))
+                   .ok());
+}
+
+TEST(PosixFileBackendTest, DescriptorCacheIsBounded) {
+  TempDir dir;
+  PosixFileBackend disk({.max_open_files = 2});
+  int opens = 0, closes = 0;
+  disk.SetOpenObserver([&](const std::string&, bool opened, OpenMode) {
+    (opened ? opens : closes)++;
+  });
+  std::string data = "hello";
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 5; ++i) {
+      std::string path = dir.path() + "/d" + std::to_string(i) + "/f";
+      ASSERT_TRUE(disk.Write(path, i, AsBytes(data), true).ok());
+      EXPECT_LE(disk.open_files(), 2u);
+    }
+  }
+  EXPECT_EQ(opens, 10);
+  EXPECT_EQ(closes, 8);
+  // A reused descriptor: no new open.
+  std::string last = dir.path() + "/d4/f";
+  ASSERT_TRUE(disk.Write(last, 0, AsBytes(data), false).ok());
+  EXPECT_EQ(opens, 10);
+  uint8_t buf[16];
+  auto n = disk.Read(last, 0, MutableByteSpan(buf, sizeof buf));
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 9u);
+  disk.CloseAll();
+  EXPECT_EQ(closes, 10);
+  EXPECT_EQ(disk.open_files(), 0u);
+  EXPECT_EQ(disk.Read(dir.path() + "/nope", 0, MutableByteSpan(buf, 1))
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(PosixFileBackendTest, ReplaceFileAtomically) {
+  TempDir dir;
+  PosixFileBackend disk;
+  std::string path = dir.path() + "/x/resume";
+  ASSERT_TRUE(disk.ReplaceFileAtomically(path, "one").ok());
+  ASSERT_TRUE(disk.ReplaceFileAtomically(path, "two!").ok());
+  EXPECT_EQ(ReadFileOrDie(path), "two!");
+  EXPECT_FALSE(FileExists(path + ".tmp"));
+  auto st = disk.Stat(path);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->size, 4);
+  EXPECT_GT(st->mtime_ns, 0);
+  EXPECT_EQ(disk.ReadWholeFile(path, 3).status().code(),
+            absl::StatusCode::kResourceExhausted);
+}
+
+TEST(PieceStorageCreateTest, RejectsBadPriorities) {
+  Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);
+  MemoryFileBackend mem;
+  StorageOptions opts;
+  opts.file_priorities = {1, 1};
+  EXPECT_EQ(PieceStorage::Create(t.info, "/dl", &mem, opts).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  opts.file_priorities = {1, 1, -1, 1};
+  EXPECT_EQ(PieceStorage::Create(t.info, "/dl", &mem, opts).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto s = PieceStorage::Create(t.info, "/dl", &mem);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->SetFilePriority(4, 1).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*s)->WriteBlock(5, 0, AsBytes("x")).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*s)->WriteBlock(4, 4468, AsBytes("xy")).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*s)->PartFilePath(),
+            "/dl/." + t.info.WireInfoHash().ToHex() + ".parts");
+}
+
+}  // namespace
+}  // namespace bt::storage
