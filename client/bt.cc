@@ -12,6 +12,7 @@ int RunCreateCommand(const std::vector<std::string>& args);
 int RunInfoCommand(const std::vector<std::string>& args);
 int RunAnnounceCommand(const std::vector<std::string>& args);
 int RunScrapeCommand(const std::vector<std::string>& args);
+int RunDhtCommand(const std::vector<std::string>& args);
 }  // namespace bt::client
 
 namespace {
@@ -34,6 +35,10 @@ const CliCommand kCommands[] = {
      bt::client::RunAnnounceCommand},
     {"scrape", "bt scrape URL INFOHASH...   ask a tracker about swarms",
      bt::client::RunScrapeCommand},
+    {"dht",
+     "bt dht get-peers|announce INFOHASH --bootstrap HOST:PORT [--port N]   "
+     "find or announce peers on the DHT",
+     bt::client::RunDhtCommand},
 };
 
 void PrintUsage(FILE* out) {

@@ -319,9 +319,15 @@ void Node::HandleResponse(Message& m, const Endpoint& from, absl::Time now) {
     return;
   }
   const std::optional<std::vector<NodeInfo>>& nodes = ipv6_ ? r.nodes6 : r.nodes;
-  static const std::vector<NodeInfo> kNone;
+  std::vector<NodeInfo> others;
+  if (nodes) {
+    others.reserve(nodes->size());
+    for (const NodeInfo& n : *nodes) {
+      if (n.id != id_) others.push_back(n);  // never ask ourselves
+    }
+  }
   bool secure = IsSecureNodeId(r.id, from.address_bytes());
-  st.lookup.OnResponse(from, r.id, secure, nodes ? *nodes : kNone, r.token, now);
+  st.lookup.OnResponse(from, r.id, secure, others, r.token, now);
   if (r.values && st.kind != LookupKind::kFindNode) {
     for (const Endpoint& peer : *r.values) {
       if (st.peers.size() >= options_.max_peers_per_lookup) break;
@@ -374,6 +380,7 @@ uint64_t Node::StartLookup(LookupKind kind, const NodeId& target,
                       std::move(done)});
   LookupState& st = it->second;
   st.bootstrap = bootstrap;
+  if (kind != LookupKind::kFindNode) AddLocalPeers(st, now);
   for (const NodeInfo& n :
        table_.Closest(target, 2 * options_.lookup.k, /*unconfirmed=*/true)) {
     st.lookup.AddCandidate(n);
@@ -384,6 +391,15 @@ uint64_t Node::StartLookup(LookupKind kind, const NodeId& target,
   }
   AdvanceLookup(id, st, now);
   return id;
+}
+
+void Node::AddLocalPeers(LookupState& st, absl::Time now) {
+  // Peers announced to us count too: we may be one of the closest nodes.
+  Sha1Hash ih = Sha1Hash::FromBytes(st.lookup.target().span());
+  for (const Endpoint& peer :
+       store_.Get(ih, ipv6_, options_.max_peers_per_lookup, now, rng_)) {
+    if (st.peer_set.insert(peer).second) st.peers.push_back(peer);
+  }
 }
 
 void Node::AdvanceLookup(uint64_t id, LookupState& st, absl::Time now) {
@@ -510,6 +526,7 @@ uint64_t Node::Announce(const Sha1Hash& info_hash, uint16_t port,
     st.info_hash = info_hash;
     st.port = port;
     st.implied_port = implied_port;
+    AddLocalPeers(st, now);
     for (const NodeInfo& n : table_.Closest(target, 2 * options_.lookup.k, true)) {
       st.lookup.AddCandidate(n);
     }

@@ -208,6 +208,7 @@ class Node {
   uint64_t StartLookup(LookupKind kind, const NodeId& target,
                        LookupCallback done, absl::Time now, bool bootstrap);
   void AdvanceLookup(uint64_t id, LookupState& st, absl::Time now);
+  void AddLocalPeers(LookupState& st, absl::Time now);
   void StartAnnounces(uint64_t id, LookupState& st, absl::Time now);
   void FinishLookup(uint64_t id, absl::Time now);
   void LookupFailed(const Pending& p, bool timed_out);

@@ -34,7 +34,9 @@ class RateLimiter {
 
   // Allow consumes one token for `address` (4 or 16 address bytes) and for
   // the global bucket; false (nothing consumed) if either is empty or the
-  // source table is full of busy addresses.
+  // source table is full of busy addresses. Loopback sources (127/8, ::1)
+  // share only the global bucket: they cannot be spoofed from outside, and
+  // every node of a loopback test network has the same address.
   bool Allow(ByteSpan address, absl::Time now);
 
   size_t tracked_sources() const { return sources_.size(); }

@@ -135,3 +135,20 @@ TEST(RateLimiterTest, GlobalLimitAndBoundedSources) {
 
 }  // namespace
 }  // namespace bt::dht
+
+namespace bt::dht {
+namespace {
+
+TEST(RateLimiterTest, LoopbackSharesOnlyTheGlobalBucket) {
+  RateLimiterOptions o;
+  o.per_source_burst = 5;
+  o.global_burst = 100;
+  RateLimiter r(o);
+  const uint8_t lo[4] = {127, 0, 0, 1};
+  int allowed = 0;
+  for (int i = 0; i < 1000; ++i) allowed += r.Allow(ByteSpan(lo, 4), kT0);
+  EXPECT_EQ(allowed, 100);
+}
+
+}  // namespace
+}  // namespace bt::dht
