@@ -1,21 +1,29 @@
 #!/usr/bin/python3
-"""Counts test cases in Bazel's test.xml files and prints one closing line:
-"tests: N passed, N failed"."""
+"""Prints one closing line "tests: N passed, N failed" for a Bazel test run.
+
+Usage: summarize_tests.py TESTLOGS_DIR TARGET...
+
+Counts the GoogleTest cases in each target's test.xml; a target without a
+result (it failed to build or did not run) counts as one failure, and so
+does a target whose result has no test cases but failed.
+"""
 import os
 import sys
 import xml.etree.ElementTree as ET
 
+testlogs, targets = sys.argv[1], sys.argv[2:]
 passed = failed = 0
-for root, _, files in os.walk(sys.argv[1]):
-    if "test.xml" not in files:
-        continue
+for target in targets:
+    package, _, name = target.lstrip("/").partition(":")
+    xml = os.path.join(testlogs, package, name, "test.xml")
     try:
-        tree = ET.parse(os.path.join(root, "test.xml"))
-    except ET.ParseError:
+        tree = ET.parse(xml)
+    except (OSError, ET.ParseError):
+        print("no result: %s" % target)
         failed += 1
         continue
     cases = list(tree.iter("testcase"))
-    if not cases:  # a target without GoogleTest output counts once
+    if not cases:
         bad = any(s.get("failures", "0") != "0" or s.get("errors", "0") != "0"
                   for s in tree.iter("testsuite"))
         failed, passed = failed + bad, passed + (not bad)

@@ -15,6 +15,8 @@ if [ "${1:-}" = "--asan" ]; then
 fi
 
 status=0
-bazel test "${config[@]}" //... "$@" || status=$?
-/usr/bin/python3 tools/summarize_tests.py "$(bazel info "${config[@]}" bazel-testlogs 2>/dev/null)"
+bazel test --keep_going "${config[@]}" //... "$@" || status=$?
+mapfile -t targets < <(bazel query 'tests(//...)' 2>/dev/null)
+/usr/bin/python3 tools/summarize_tests.py \
+  "$(bazel info "${config[@]}" bazel-testlogs 2>/dev/null)" "${targets[@]}"
 exit $status
