@@ -66,8 +66,9 @@ Subprocess::~Subprocess() {
   if (in_ >= 0) close(in_);
   if (out_ >= 0) close(out_);
   if (pid_ > 0) {
-    // Give it a moment to exit on stdin EOF, then make sure.
+    // Give it a moment to exit on stdin EOF, then ask, then make sure.
     for (int i = 0; i < 20; ++i) {
+      if (i == 10) kill(-pid_, SIGTERM);
       if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
       usleep(50 * 1000);
     }
@@ -155,6 +156,14 @@ absl::StatusOr<int> ConnectLoopback(int port) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return fd;
+}
+
+absl::StatusOr<int> ConnectLoopbackRetrying(int port, absl::Time deadline) {
+  while (true) {
+    absl::StatusOr<int> fd = ConnectLoopback(port);
+    if (fd.ok() || absl::Now() > deadline) return fd;
+    usleep(50 * 1000);
+  }
 }
 
 absl::StatusOr<int> ListenLoopback(int* port) {
@@ -307,6 +316,16 @@ absl::StatusOr<Message> PeerWire::NextMessage() {
 }
 
 absl::Status PeerWire::DownloadPiece(uint32_t piece, const Sha1Hash& expected) {
+  // Say nothing more until the peer's handshake is in: some clients (aria2)
+  // drop a connection whose first read holds more than a handshake.
+  ASSIGN_OR_RETURN(Message first, NextMessage());
+  auto* hs = std::get_if<Handshake>(&first);
+  if (!hs) return absl::InvalidArgumentError("no handshake from the peer");
+  if (hs->info_hash != torrent_.info_hash) {
+    return absl::InvalidArgumentError("peer answered another info-hash");
+  }
+  theirs_ = *hs;
+
   std::string out;
   ExtensionHandshake ext;
   ext.m["ut_metadata"] = 1;
@@ -328,12 +347,7 @@ absl::Status PeerWire::DownloadPiece(uint32_t piece, const Sha1Hash& expected) {
   bool requested = false;
   while (missing > 0) {
     ASSIGN_OR_RETURN(Message m, NextMessage());
-    if (auto* hs = std::get_if<Handshake>(&m)) {
-      if (hs->info_hash != torrent_.info_hash) {
-        return absl::InvalidArgumentError("peer answered another info-hash");
-      }
-      theirs_ = *hs;
-    } else if (auto* e = std::get_if<Extended>(&m)) {
+    if (auto* e = std::get_if<Extended>(&m)) {
       if (e->id == 0) {
         ASSIGN_OR_RETURN(their_ext_, ParseExtensionHandshake(e->payload));
       }

@@ -53,6 +53,8 @@ std::optional<std::string> Field(const std::string& line,
 
 // ConnectLoopback connects to 127.0.0.1:port.
 absl::StatusOr<int> ConnectLoopback(int port);
+// ConnectLoopbackRetrying retries until the peer listens or `deadline`.
+absl::StatusOr<int> ConnectLoopbackRetrying(int port, absl::Time deadline);
 // ListenLoopback listens on 127.0.0.1 on a free port; sets *port.
 absl::StatusOr<int> ListenLoopback(int* port);
 // Accept waits for one connection until `deadline`.
