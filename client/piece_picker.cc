@@ -1,0 +1,257 @@
+#include "client/piece_picker.h"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include "base/random.h"
+
+namespace bt::client {
+
+PiecePicker::PiecePicker(int64_t piece_length, int64_t total_size,
+                         const storage::Bitfield& have)
+    : piece_length_(piece_length),
+      total_size_(total_size),
+      pieces_(have.size()),
+      have_(have) {
+  // A fixed random order breaks availability ties, so peers that see the
+  // same swarm still start on different pieces.
+  std::vector<uint32_t> order(pieces_.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::mt19937_64 rng(RandomU64());
+  std::shuffle(order.begin(), order.end(), rng);
+  for (size_t i = 0; i < pieces_.size(); ++i) pieces_[i].order = order[i];
+}
+
+int64_t PiecePicker::PieceSize(uint32_t piece) const {
+  if (piece + 1 < num_pieces()) return piece_length_;
+  return total_size_ - piece_length_ * static_cast<int64_t>(piece);
+}
+
+uint32_t PiecePicker::BlocksInPiece(uint32_t piece) const {
+  return static_cast<uint32_t>((PieceSize(piece) + kBlockSize - 1) / kBlockSize);
+}
+
+uint32_t PiecePicker::BlockLength(BlockRef b) const {
+  int64_t rest = PieceSize(b.piece) - int64_t{b.block} * kBlockSize;
+  return static_cast<uint32_t>(std::min<int64_t>(rest, kBlockSize));
+}
+
+void PiecePicker::SetPiecePriority(uint32_t piece, int priority) {
+  pieces_[piece].priority = std::max(priority, 0);
+}
+
+uint32_t PiecePicker::Wanted() const {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < num_pieces(); ++i) n += Wants(i);
+  return n;
+}
+
+bool PiecePicker::IsInteresting(const storage::Bitfield& peer_have) const {
+  for (uint32_t i = 0; i < num_pieces(); ++i) {
+    if (peer_have.Get(i) && Wants(i)) return true;
+  }
+  return false;
+}
+
+void PiecePicker::AddPeerBitfield(const storage::Bitfield& peer_have) {
+  for (uint32_t i = 0; i < num_pieces(); ++i) {
+    pieces_[i].availability += peer_have.Get(i);
+  }
+}
+
+void PiecePicker::RemovePeerBitfield(const storage::Bitfield& peer_have) {
+  for (uint32_t i = 0; i < num_pieces(); ++i) {
+    if (peer_have.Get(i) && pieces_[i].availability > 0) {
+      --pieces_[i].availability;
+    }
+  }
+}
+
+void PiecePicker::AddPeerHave(uint32_t piece) { ++pieces_[piece].availability; }
+
+PiecePicker::Partial& PiecePicker::StartPartial(uint32_t piece) {
+  auto [it, inserted] = partial_.try_emplace(piece);
+  if (inserted) {
+    uint32_t blocks = BlocksInPiece(piece);
+    it->second.blocks.assign(blocks, BlockState::kFree);
+    it->second.requesters.resize(blocks);
+  }
+  return it->second;
+}
+
+void PiecePicker::PickFrom(uint32_t piece, Partial& p, bool endgame,
+                           int* budget, uint64_t peer,
+                           std::vector<BlockRef>* out) {
+  for (uint32_t b = 0; b < p.blocks.size() && *budget > 0; ++b) {
+    std::vector<uint64_t>& who = p.requesters[b];
+    if (p.blocks[b] == BlockState::kFree) {
+      p.blocks[b] = BlockState::kRequested;
+      ++p.requested;
+    } else if (!(endgame && p.blocks[b] == BlockState::kRequested &&
+                 std::find(who.begin(), who.end(), peer) == who.end())) {
+      continue;
+    }
+    who.push_back(peer);
+    out->push_back(BlockRef{piece, b});
+    --*budget;
+  }
+}
+
+void PiecePicker::Pick(const storage::Bitfield& peer_have, int max_blocks,
+                       uint64_t peer, std::vector<BlockRef>* out) {
+  int budget = max_blocks;
+  if (budget <= 0) return;
+
+  // 1. Finish partial pieces first: higher priority, then most advanced.
+  std::vector<uint32_t> partial;
+  for (const auto& [piece, p] : partial_) {
+    if (Wants(piece) && peer_have.Get(piece) &&
+        p.received + p.requested < p.blocks.size()) {
+      partial.push_back(piece);
+    }
+  }
+  std::sort(partial.begin(), partial.end(), [&](uint32_t a, uint32_t b) {
+    const Partial &pa = partial_.at(a), &pb = partial_.at(b);
+    if (pieces_[a].priority != pieces_[b].priority) {
+      return pieces_[a].priority > pieces_[b].priority;
+    }
+    return pa.received + pa.requested > pb.received + pb.requested;
+  });
+  for (uint32_t piece : partial) {
+    if (budget == 0) return;
+    PickFrom(piece, partial_.at(piece), false, &budget, peer, out);
+  }
+
+  // 2. New pieces: highest priority, then rarest, then the random order.
+  if (budget > 0) {
+    std::vector<uint32_t> fresh;
+    for (uint32_t i = 0; i < num_pieces(); ++i) {
+      if (Wants(i) && peer_have.Get(i) && !partial_.contains(i)) {
+        fresh.push_back(i);
+      }
+    }
+    auto better = [&](uint32_t a, uint32_t b) {
+      const Piece &pa = pieces_[a], &pb = pieces_[b];
+      if (pa.priority != pb.priority) return pa.priority > pb.priority;
+      if (pa.availability != pb.availability) {
+        return pa.availability < pb.availability;
+      }
+      return pa.order < pb.order;
+    };
+    // Enough pieces to spend the budget even if each holds one block.
+    size_t need = std::min<size_t>(fresh.size(), static_cast<size_t>(budget));
+    std::partial_sort(fresh.begin(), fresh.begin() + need, fresh.end(), better);
+    for (size_t k = 0; k < need && budget > 0; ++k) {
+      PickFrom(fresh[k], StartPartial(fresh[k]), false, &budget, peer, out);
+    }
+  }
+
+  // 3. Endgame: every missing block is requested; ask this peer too.
+  if (budget > 0 && InEndgame()) {
+    for (auto& [piece, p] : partial_) {
+      if (budget == 0) break;
+      if (Wants(piece) && peer_have.Get(piece)) {
+        PickFrom(piece, p, true, &budget, peer, out);
+      }
+    }
+  }
+}
+
+void PiecePicker::OnRequestDropped(BlockRef block, uint64_t peer) {
+  auto it = partial_.find(block.piece);
+  if (it == partial_.end() || block.block >= it->second.blocks.size()) return;
+  Partial& p = it->second;
+  std::vector<uint64_t>& who = p.requesters[block.block];
+  auto w = std::find(who.begin(), who.end(), peer);
+  if (w == who.end()) return;
+  who.erase(w);
+  if (who.empty() && p.blocks[block.block] == BlockState::kRequested) {
+    p.blocks[block.block] = BlockState::kFree;
+    --p.requested;
+  }
+  if (p.received == 0 && p.requested == 0) partial_.erase(it);
+}
+
+void PiecePicker::OnPeerGone(uint64_t peer) {
+  std::vector<BlockRef> dropped;
+  for (const auto& [piece, p] : partial_) {
+    for (uint32_t b = 0; b < p.requesters.size(); ++b) {
+      const auto& who = p.requesters[b];
+      if (std::find(who.begin(), who.end(), peer) != who.end()) {
+        dropped.push_back(BlockRef{piece, b});
+      }
+    }
+  }
+  for (BlockRef b : dropped) OnRequestDropped(b, peer);
+}
+
+bool PiecePicker::OnBlockReceived(BlockRef block, uint64_t from,
+                                  std::vector<uint64_t>* cancel_for) {
+  auto it = partial_.find(block.piece);
+  if (it == partial_.end() || block.block >= it->second.blocks.size()) {
+    return false;
+  }
+  Partial& p = it->second;
+  if (p.blocks[block.block] == BlockState::kReceived) return false;
+  if (p.blocks[block.block] == BlockState::kRequested) --p.requested;
+  p.blocks[block.block] = BlockState::kReceived;
+  ++p.received;
+  std::vector<uint64_t>& who = p.requesters[block.block];
+  if (cancel_for) {
+    for (uint64_t peer : who) {
+      if (peer != from) cancel_for->push_back(peer);
+    }
+  }
+  who.clear();
+  return p.received == p.blocks.size();
+}
+
+bool PiecePicker::MarkBlockReceived(BlockRef block) {
+  if (block.piece >= num_pieces() || have_.Get(block.piece) ||
+      block.block >= BlocksInPiece(block.piece)) {
+    return false;
+  }
+  Partial& p = StartPartial(block.piece);
+  if (p.blocks[block.block] == BlockState::kReceived) return false;
+  p.blocks[block.block] = BlockState::kReceived;
+  ++p.received;
+  return p.received == p.blocks.size();
+}
+
+void PiecePicker::OnPieceVerified(uint32_t piece) {
+  have_.Set(piece);
+  partial_.erase(piece);
+}
+
+void PiecePicker::OnPieceFailed(uint32_t piece) { partial_.erase(piece); }
+
+bool PiecePicker::InEndgame() const {
+  bool missing = false;
+  for (uint32_t i = 0; i < num_pieces(); ++i) {
+    if (!Wants(i)) continue;
+    missing = true;
+    auto it = partial_.find(i);
+    if (it == partial_.end()) return false;
+    const Partial& p = it->second;
+    if (p.received + p.requested < p.blocks.size()) return false;
+  }
+  return missing;
+}
+
+std::vector<uint32_t> PiecePicker::PartialPieces() const {
+  std::vector<uint32_t> out;
+  for (const auto& [piece, p] : partial_) out.push_back(piece);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<bool> PiecePicker::ReceivedBlocks(uint32_t piece) const {
+  auto it = partial_.find(piece);
+  if (it == partial_.end()) return {};
+  std::vector<bool> out;
+  for (BlockState s : it->second.blocks) out.push_back(s == BlockState::kReceived);
+  return out;
+}
+
+}  // namespace bt::client

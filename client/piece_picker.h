@@ -1,0 +1,138 @@
+// PiecePicker decides which blocks to request from which peer: pieces we
+// want most first (file priorities), finishing partial pieces before
+// starting new ones, rarest first among the rest (ties broken by a fixed
+// random order so peers spread out), and in endgame the last blocks are
+// requested again from other peers. It keeps no sockets and no clock: the
+// peer sessions report haves, requests, arrivals and hash results.
+//
+//   bt::client::PiecePicker picker(layout, have);
+//   picker.AddPeerBitfield(peer_have);
+//   std::vector<bt::client::BlockRef> want;
+//   picker.Pick(peer_have, /*max_blocks=*/16, peer_id, &want);
+//   ... send requests; on arrival:
+//   if (picker.OnBlockReceived(block)) { hash the piece, then
+//     picker.OnPieceVerified(piece) or picker.OnPieceFailed(piece); }
+#ifndef CLIENT_PIECE_PICKER_H_
+#define CLIENT_PIECE_PICKER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "storage/bitfield.h"
+
+namespace bt::client {
+
+// kBlockSize is the request size every client in the field uses (16 KiB).
+inline constexpr uint32_t kBlockSize = 16 * 1024;
+
+// BlockRef names one block: a piece and the block's index inside it.
+struct BlockRef {
+  uint32_t piece = 0;
+  uint32_t block = 0;
+  friend bool operator==(const BlockRef&, const BlockRef&) = default;
+};
+
+class PiecePicker {
+ public:
+  // PiecePicker covers `num_pieces` pieces of `piece_length` bytes (the last
+  // one `total_size`'s remainder). `have` marks pieces already verified.
+  PiecePicker(int64_t piece_length, int64_t total_size,
+              const storage::Bitfield& have);
+
+  uint32_t num_pieces() const { return static_cast<uint32_t>(pieces_.size()); }
+  uint32_t BlocksInPiece(uint32_t piece) const;
+  // BlockLength is the byte length of a block (the last block of the last
+  // piece may be short).
+  uint32_t BlockLength(BlockRef b) const;
+  int64_t PieceSize(uint32_t piece) const;
+
+  // --- what we want ---
+  // SetPiecePriority sets a piece's priority: 0 = do not download, higher
+  // numbers first. All pieces start at priority 1.
+  void SetPiecePriority(uint32_t piece, int priority);
+  int PiecePriority(uint32_t piece) const { return pieces_[piece].priority; }
+  const storage::Bitfield& have() const { return have_; }
+  // Wanted is the number of pieces with priority > 0 not yet verified.
+  uint32_t Wanted() const;
+  // IsInteresting: does a peer with this have-set have a piece we want?
+  bool IsInteresting(const storage::Bitfield& peer_have) const;
+
+  // --- swarm availability ---
+  void AddPeerBitfield(const storage::Bitfield& peer_have);
+  void RemovePeerBitfield(const storage::Bitfield& peer_have);
+  void AddPeerHave(uint32_t piece);
+  void AddSeed() { ++seeds_; }
+  void RemoveSeed() { --seeds_; }
+  uint32_t Availability(uint32_t piece) const {
+    return pieces_[piece].availability + seeds_;
+  }
+
+  // --- requests ---
+  // Pick appends up to `max_blocks` blocks for `peer` to request from a peer
+  // holding `peer_have`, and records them as requested by `peer`. Outside
+  // endgame a block is given to one peer only; in endgame (every missing
+  // block is already requested) a block may go to a second peer, never
+  // twice to the same one.
+  void Pick(const storage::Bitfield& peer_have, int max_blocks, uint64_t peer,
+            std::vector<BlockRef>* out);
+  // OnRequestDropped returns a block requested by `peer` to the pool (the
+  // peer choked us, rejected it, timed out or left).
+  void OnRequestDropped(BlockRef block, uint64_t peer);
+  // OnPeerGone drops every request of `peer`.
+  void OnPeerGone(uint64_t peer);
+  // OnBlockReceived records a block as received; returns true when this
+  // completes its piece (the piece should then be hashed). A block that was
+  // not requested or is already received returns false and changes nothing.
+  // `cancel_for` lists the other peers that had requested the same block
+  // (endgame), to whom a cancel should go.
+  bool OnBlockReceived(BlockRef block, uint64_t from,
+                       std::vector<uint64_t>* cancel_for = nullptr);
+  // OnPieceVerified marks a complete piece as had.
+  void OnPieceVerified(uint32_t piece);
+  // OnPieceFailed forgets every block of a piece that failed its hash.
+  void OnPieceFailed(uint32_t piece);
+  // InEndgame: every missing wanted block has been requested.
+  bool InEndgame() const;
+  // PartialPieces lists pieces with some block requested or received.
+  std::vector<uint32_t> PartialPieces() const;
+  // ReceivedBlocks reports which blocks of a partial piece are received.
+  std::vector<bool> ReceivedBlocks(uint32_t piece) const;
+  // MarkBlockReceived restores a block received before a restart (resume
+  // data); returns true when that completes the piece.
+  bool MarkBlockReceived(BlockRef block);
+
+ private:
+  struct Piece {
+    uint32_t availability = 0;
+    int priority = 1;
+    uint32_t order = 0;  // fixed random tie-breaker
+  };
+  enum class BlockState : uint8_t { kFree, kRequested, kReceived };
+  struct Partial {
+    std::vector<BlockState> blocks;
+    std::vector<std::vector<uint64_t>> requesters;  // per block
+    uint32_t received = 0;
+    uint32_t requested = 0;  // blocks in kRequested
+  };
+
+  bool Wants(uint32_t piece) const {
+    return !have_.Get(piece) && pieces_[piece].priority > 0;
+  }
+  Partial& StartPartial(uint32_t piece);
+  // PickFrom takes free (or, in endgame, duplicate-able) blocks of one
+  // partial piece.
+  void PickFrom(uint32_t piece, Partial& p, bool endgame, int* budget,
+                uint64_t peer, std::vector<BlockRef>* out);
+
+  int64_t piece_length_;
+  int64_t total_size_;
+  std::vector<Piece> pieces_;
+  storage::Bitfield have_;
+  uint32_t seeds_ = 0;
+  absl::flat_hash_map<uint32_t, Partial> partial_;
+};
+
+}  // namespace bt::client
+
+#endif  // CLIENT_PIECE_PICKER_H_

@@ -1,0 +1,169 @@
+#include "client/piece_picker.h"
+
+#include <set>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace bt::client {
+namespace {
+
+using storage::Bitfield;
+
+constexpr int64_t kPiece = 4 * kBlockSize;  // four blocks per piece
+
+Bitfield AllOf(size_t n) { return Bitfield(n, true); }
+
+Bitfield Only(size_t n, std::initializer_list<size_t> set) {
+  Bitfield b(n);
+  for (size_t i : set) b.Set(i);
+  return b;
+}
+
+TEST(PiecePickerTest, Geometry) {
+  // 10 pieces; the last one holds 1.5 blocks.
+  int64_t total = 9 * kPiece + kBlockSize + kBlockSize / 2;
+  PiecePicker picker(kPiece, total, Bitfield(10));
+  EXPECT_EQ(picker.BlocksInPiece(0), 4u);
+  EXPECT_EQ(picker.BlocksInPiece(9), 2u);
+  EXPECT_EQ(picker.BlockLength({9, 1}), kBlockSize / 2);
+  EXPECT_EQ(picker.BlockLength({3, 3}), kBlockSize);
+  EXPECT_EQ(picker.Wanted(), 10u);
+}
+
+TEST(PiecePickerTest, RarestFirst) {
+  PiecePicker picker(kPiece, 8 * kPiece, Bitfield(8));
+  picker.AddPeerBitfield(AllOf(8));
+  picker.AddPeerBitfield(AllOf(8));
+  picker.AddPeerBitfield(Only(8, {0, 1, 3, 4, 5, 6, 7}));  // not piece 2
+  picker.AddPeerBitfield(Only(8, {5}));
+  picker.RemovePeerBitfield(Only(8, {5}));
+  EXPECT_EQ(picker.Availability(2), 2u);
+  EXPECT_EQ(picker.Availability(5), 3u);
+  std::vector<BlockRef> got;
+  picker.Pick(AllOf(8), 4, /*peer=*/1, &got);
+  ASSERT_EQ(got.size(), 4u);
+  for (const BlockRef& b : got) EXPECT_EQ(b.piece, 2u);
+}
+
+TEST(PiecePickerTest, FinishesPartialPiecesFirstAndSplitsBetweenPeers) {
+  PiecePicker picker(kPiece, 8 * kPiece, Bitfield(8));
+  picker.AddPeerBitfield(AllOf(8));
+  std::vector<BlockRef> a, b;
+  picker.Pick(AllOf(8), 2, 1, &a);
+  ASSERT_EQ(a.size(), 2u);
+  picker.Pick(AllOf(8), 2, 2, &b);
+  ASSERT_EQ(b.size(), 2u);
+  // Peer 2 continues the piece peer 1 started, with the other blocks.
+  EXPECT_EQ(b[0].piece, a[0].piece);
+  std::set<uint32_t> blocks = {a[0].block, a[1].block, b[0].block, b[1].block};
+  EXPECT_EQ(blocks.size(), 4u);
+}
+
+TEST(PiecePickerTest, OnlyPicksWhatThePeerHasAndWeWant) {
+  PiecePicker picker(kPiece, 4 * kPiece, Only(4, {0}));
+  picker.SetPiecePriority(1, 0);  // skipped
+  std::vector<BlockRef> got;
+  picker.Pick(Only(4, {0, 1, 3}), 100, 1, &got);
+  ASSERT_EQ(got.size(), 4u);
+  for (const BlockRef& b : got) EXPECT_EQ(b.piece, 3u);
+  EXPECT_FALSE(picker.IsInteresting(Only(4, {0, 1})));
+  EXPECT_TRUE(picker.IsInteresting(Only(4, {2})));
+  EXPECT_EQ(picker.Wanted(), 2u);
+}
+
+TEST(PiecePickerTest, HigherPriorityFirst) {
+  PiecePicker picker(kPiece, 4 * kPiece, Bitfield(4));
+  picker.AddPeerBitfield(AllOf(4));
+  picker.AddPeerBitfield(Only(4, {3}));  // 3 is common, still wins on priority
+  picker.SetPiecePriority(3, 7);
+  std::vector<BlockRef> got;
+  picker.Pick(AllOf(4), 1, 1, &got);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].piece, 3u);
+}
+
+TEST(PiecePickerTest, CompletionVerifyAndFailure) {
+  PiecePicker picker(kPiece, 2 * kPiece, Bitfield(2));
+  std::vector<BlockRef> got;
+  picker.Pick(Only(2, {0}), 4, 1, &got);
+  ASSERT_EQ(got.size(), 4u);
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(picker.OnBlockReceived(got[i], 1));
+  EXPECT_FALSE(picker.OnBlockReceived(got[0], 1));  // duplicate: ignored
+  EXPECT_TRUE(picker.OnBlockReceived(got[3], 1));
+  // A failed piece is downloaded again from scratch.
+  picker.OnPieceFailed(0);
+  std::vector<BlockRef> again;
+  picker.Pick(Only(2, {0}), 4, 2, &again);
+  EXPECT_EQ(again.size(), 4u);
+  for (const BlockRef& b : again) picker.OnBlockReceived(b, 2);
+  picker.OnPieceVerified(0);
+  EXPECT_TRUE(picker.have().Get(0));
+  std::vector<BlockRef> none;
+  picker.Pick(Only(2, {0}), 4, 2, &none);
+  EXPECT_TRUE(none.empty());
+}
+
+TEST(PiecePickerTest, DroppedRequestsReturnToThePool) {
+  PiecePicker picker(kPiece, kPiece, Bitfield(1));
+  std::vector<BlockRef> got;
+  picker.Pick(AllOf(1), 4, 1, &got);
+  ASSERT_EQ(got.size(), 4u);
+  picker.OnRequestDropped(got[1], 1);
+  picker.OnPeerGone(1);
+  std::vector<BlockRef> again;
+  picker.Pick(AllOf(1), 10, 2, &again);
+  EXPECT_EQ(again.size(), 4u);
+  EXPECT_TRUE(picker.PartialPieces() == std::vector<uint32_t>{0});
+}
+
+TEST(PiecePickerTest, EndgameDuplicatesAcrossPeersWithCancels) {
+  PiecePicker picker(kPiece, kPiece, Bitfield(1));
+  std::vector<BlockRef> a;
+  picker.Pick(AllOf(1), 4, 1, &a);
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_TRUE(picker.InEndgame());
+  // The same peer never gets a block twice.
+  std::vector<BlockRef> same;
+  picker.Pick(AllOf(1), 4, 1, &same);
+  EXPECT_TRUE(same.empty());
+  // Another peer gets duplicates.
+  std::vector<BlockRef> b;
+  picker.Pick(AllOf(1), 4, 2, &b);
+  EXPECT_EQ(b.size(), 4u);
+  std::vector<uint64_t> cancel;
+  picker.OnBlockReceived(b[0], 2, &cancel);
+  EXPECT_EQ(cancel, std::vector<uint64_t>{1});
+}
+
+TEST(PiecePickerTest, ResumedBlocksAreNotRequestedAgain) {
+  PiecePicker picker(kPiece, kPiece, Bitfield(1));
+  EXPECT_FALSE(picker.MarkBlockReceived({0, 0}));
+  EXPECT_FALSE(picker.MarkBlockReceived({0, 2}));
+  std::vector<BlockRef> got;
+  picker.Pick(AllOf(1), 10, 1, &got);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].block, 1u);
+  EXPECT_EQ(got[1].block, 3u);
+  EXPECT_THAT(picker.ReceivedBlocks(0),
+              ::testing::ElementsAre(true, false, true, false));
+}
+
+TEST(PiecePickerTest, SpreadsPeersOverDifferentPiecesWhenAllEquallyRare) {
+  // With one block per piece and equal availability, two pickers (two
+  // clients) rarely start on the same piece thanks to the random order.
+  int same = 0;
+  for (int trial = 0; trial < 20; ++trial) {
+    PiecePicker x(kBlockSize, 64 * kBlockSize, Bitfield(64));
+    PiecePicker y(kBlockSize, 64 * kBlockSize, Bitfield(64));
+    std::vector<BlockRef> gx, gy;
+    x.Pick(AllOf(64), 1, 1, &gx);
+    y.Pick(AllOf(64), 1, 1, &gy);
+    same += gx[0].piece == gy[0].piece;
+  }
+  EXPECT_LT(same, 5);
+}
+
+}  // namespace
+}  // namespace bt::client
