@@ -8,6 +8,7 @@
 
 namespace bt::client {
 int RunBencodeCommand(const std::vector<std::string>& args);
+int RunCheckCommand(const std::vector<std::string>& args);
 int RunCreateCommand(const std::vector<std::string>& args);
 int RunInfoCommand(const std::vector<std::string>& args);
 int RunAnnounceCommand(const std::vector<std::string>& args);
@@ -27,6 +28,8 @@ const CliCommand kCommands[] = {
      bt::client::RunCreateCommand},
     {"info", "bt info FILE.torrent|MAGNET [--json]   describe a torrent or magnet link",
      bt::client::RunInfoCommand},
+    {"check", "bt check FILE.torrent DIR [--threads N]   hash-check downloaded data",
+     bt::client::RunCheckCommand},
     {"bencode", "bt bencode FILE [--lenient]   print a bencoded file as JSON",
      bt::client::RunBencodeCommand},
     {"announce",
