@@ -27,15 +27,25 @@ namespace {
 using tracker::TrackerEvent;
 using std::chrono::milliseconds;
 
-int BindLoopback(int type, uint16_t* port) {
-  int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
-  socklen_t len = sizeof(sin);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
-  *port = ntohs(sin.sin_port);
+int BindLoopback(int type, uint16_t* port, bool v6 = false) {
+  int fd = socket(v6 ? AF_INET6 : AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (v6) {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_addr = in6addr_loopback;
+    len = sizeof(*sin6);
+  } else {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof(*sin);
+  }
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&ss), len), 0);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  *port = v6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+             : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   if (type == SOCK_STREAM) listen(fd, 16);
   return fd;
 }
@@ -58,9 +68,9 @@ class FakeHttpTracker {
     bool silent = false;
     bool stream_forever = false;  // keep writing 'x' until the client closes
   };
-  FakeHttpTracker(EventLoop* loop, std::function<Reply(int)> respond)
-      : loop_(loop), respond_(std::move(respond)) {
-    listen_fd_ = BindLoopback(SOCK_STREAM, &port_);
+  FakeHttpTracker(EventLoop* loop, std::function<Reply(int)> respond, bool v6 = false)
+      : loop_(loop), respond_(std::move(respond)), v6_(v6) {
+    listen_fd_ = BindLoopback(SOCK_STREAM, &port_, v6);
     EXPECT_TRUE(loop_->Watch(listen_fd_, EventLoop::kReadable,
                              [this](uint32_t) { Accept(); })
                     .ok());
@@ -75,7 +85,7 @@ class FakeHttpTracker {
   }
   uint16_t port() const { return port_; }
   std::string url(const std::string& path = "/announce") const {
-    return absl::StrFormat("http://127.0.0.1:%d%s", port_, path);
+    return absl::StrFormat("http://%s:%d%s", v6_ ? "[::1]" : "127.0.0.1", port_, path);
   }
   int requests() const { return requests_; }
   const std::string& last_request() const { return last_request_; }
@@ -130,6 +140,7 @@ class FakeHttpTracker {
 
   EventLoop* loop_;
   std::function<Reply(int)> respond_;
+  bool v6_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::map<int, Conn> conns_;
@@ -144,16 +155,18 @@ class FakeUdpTracker {
  public:
   using Respond = std::function<std::optional<std::string>(
       const tracker::UdpTrackerRequest&)>;
-  FakeUdpTracker(EventLoop* loop, Respond respond)
-      : loop_(loop), respond_(std::move(respond)) {
-    fd_ = BindLoopback(SOCK_DGRAM, &port_);
+  FakeUdpTracker(EventLoop* loop, Respond respond, bool v6 = false)
+      : loop_(loop), respond_(std::move(respond)), v6_(v6) {
+    fd_ = BindLoopback(SOCK_DGRAM, &port_, v6);
     EXPECT_TRUE(loop_->Watch(fd_, EventLoop::kReadable, [this](uint32_t) { OnRead(); }).ok());
   }
   ~FakeUdpTracker() {
     loop_->Unwatch(fd_);
     close(fd_);
   }
-  std::string url() const { return absl::StrFormat("udp://127.0.0.1:%d/announce", port_); }
+  std::string url() const {
+    return absl::StrFormat("udp://%s:%d/announce", v6_ ? "[::1]" : "127.0.0.1", port_);
+  }
   int packets() const { return packets_; }
 
  private:
@@ -174,6 +187,7 @@ class FakeUdpTracker {
   }
   EventLoop* loop_;
   Respond respond_;
+  bool v6_;
   int fd_ = -1;
   uint16_t port_ = 0;
   int packets_ = 0;
@@ -458,6 +472,43 @@ TEST_F(FakeTrackerTest, UdpUrlDataReachesTheTracker) {
   });
   Announce({{t.url() + "?passkey=secret"}});
   EXPECT_EQ(url_data, "/announce?passkey=secret");
+}
+
+TEST_F(FakeTrackerTest, UdpOverIpv6UsesTheLongPeerStride) {
+  std::array<uint8_t, 16> v6{};
+  v6[15] = 1;
+  FakeUdpTracker t(
+      loop_.get(),
+      [&](const tracker::UdpTrackerRequest& r) -> std::optional<std::string> {
+        if (auto* a = std::get_if<tracker::UdpAnnounceRequest>(&r)) {
+          tracker::UdpAnnounceReply reply;
+          reply.transaction_id = a->transaction_id;
+          reply.interval = 60;
+          reply.peers = {Endpoint::V6(v6, 7000)};
+          return tracker::BuildUdpAnnounceReply(reply);
+        }
+        return GoodUdp(r);
+      },
+      /*v6=*/true);
+  std::vector<TrackerEvent> events = Announce({{t.url()}});
+  auto& s = std::get<tracker::TrackerSuccessEvent>(events.back());
+  ASSERT_EQ(s.peers.size(), 1u);
+  EXPECT_EQ(s.peers[0].ToString(), "[::1]:7000");
+}
+
+TEST_F(FakeTrackerTest, HttpOverIpv6WithPeers6) {
+  std::array<uint8_t, 16> v6{};
+  v6[15] = 1;
+  std::string peers6;
+  metainfo::AppendCompactPeer(Endpoint::V6(v6, 7001), &peers6);
+  std::string body = bencode::Encode(bencode::Value(
+      bencode::Value::Dict{{"interval", 60}, {"peers", ""}, {"peers6", peers6}}));
+  FakeHttpTracker t(loop_.get(), [&](int) { return Http200(body); }, /*v6=*/true);
+  std::vector<TrackerEvent> events = Announce({{t.url()}});
+  auto& s = std::get<tracker::TrackerSuccessEvent>(events.back());
+  ASSERT_EQ(s.peers.size(), 1u);
+  EXPECT_EQ(s.peers[0].ToString(), "[::1]:7001");
+  EXPECT_NE(t.last_request().find("Host: [::1]:"), std::string::npos);
 }
 
 TEST_F(FakeTrackerTest, BadTrackerUrlFailsClearly) {
