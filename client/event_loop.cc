@@ -1,6 +1,7 @@
 #include "client/event_loop.h"
 
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -40,10 +41,53 @@ absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create() {
     return absl::InternalError(
         absl::StrFormat("epoll_create1: %s", std::strerror(errno)));
   }
-  return std::unique_ptr<EventLoop>(new EventLoop(fd));
+  int wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake < 0) {
+    close(fd);
+    return absl::InternalError(
+        absl::StrFormat("eventfd: %s", std::strerror(errno)));
+  }
+  // The wake-up fd is registered with a tag no Watch() can produce
+  // (generation 0) and never appears in fds_.
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = Tag(wake, 0);
+  if (epoll_ctl(fd, EPOLL_CTL_ADD, wake, &ev) != 0) {
+    close(wake);
+    close(fd);
+    return absl::InternalError(
+        absl::StrFormat("epoll_ctl(eventfd): %s", std::strerror(errno)));
+  }
+  return std::unique_ptr<EventLoop>(new EventLoop(fd, wake));
 }
 
-EventLoop::~EventLoop() { close(epoll_fd_); }
+EventLoop::~EventLoop() {
+  close(wake_fd_);
+  close(epoll_fd_);
+}
+
+void EventLoop::PostFromAnyThread(Callback callback) {
+  {
+    std::lock_guard<std::mutex> lock(remote_mu_);
+    remote_posted_.push_back(std::move(callback));
+  }
+  uint64_t one = 1;
+  ssize_t n = write(wake_fd_, &one, sizeof(one));
+  (void)n;  // EAGAIN means the counter is already non-zero: still awake
+}
+
+int EventLoop::RunRemotePosts() {
+  uint64_t counter;
+  ssize_t n = read(wake_fd_, &counter, sizeof(counter));
+  (void)n;
+  std::vector<Callback> work;
+  {
+    std::lock_guard<std::mutex> lock(remote_mu_);
+    work.swap(remote_posted_);
+  }
+  for (Callback& cb : work) cb();
+  return static_cast<int>(work.size());
+}
 
 absl::Status EventLoop::Watch(int fd, uint32_t interest, FdCallback callback) {
   if (fds_.contains(fd)) {
@@ -181,6 +225,10 @@ absl::StatusOr<int> EventLoop::RunOnce(double timeout_seconds) {
   for (int i = 0; i < n; ++i) {
     int fd = static_cast<int>(static_cast<uint32_t>(events[i].data.u64));
     uint32_t generation = static_cast<uint32_t>(events[i].data.u64 >> 32);
+    if (generation == 0 && fd == wake_fd_) {
+      ran += RunRemotePosts();
+      continue;
+    }
     auto it = fds_.find(fd);
     // Skip fds unwatched (or replaced) by an earlier callback in this batch.
     if (it == fds_.end() || it->second.generation != generation) continue;

@@ -23,7 +23,8 @@
 //     in the current RunOnce; a callback that is running keeps its captured
 //     state alive until it returns.
 //   - The loop never closes descriptors: their owners do, after Unwatch.
-//   - Not thread-safe: use it from one thread only.
+//   - Not thread-safe: use it from one thread only, except
+//     PostFromAnyThread, which other threads use to hand work to the loop.
 // Time is std::chrono::steady_clock (monotonic); sans-I/O cores below client/
 // receive Now() values from their adapters.
 #ifndef CLIENT_EVENT_LOOP_H_
@@ -34,6 +35,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -92,6 +94,12 @@ class EventLoop {
   // Post runs `callback` at the start of the next RunOnce.
   void Post(Callback callback);
 
+  // PostFromAnyThread is the one thread-safe entry point: it queues
+  // `callback` for the loop's thread and wakes a RunOnce that is waiting
+  // (e.g. a hashing thread reporting a finished piece). Callbacks run in
+  // the order posted, on the loop's thread, in the next RunOnce.
+  void PostFromAnyThread(Callback callback);
+
   // RunOnce runs posted work, then waits up to `timeout_seconds` (fractional;
   // negative waits indefinitely, 0 only polls) for a ready fd or a due
   // timer, shortened to the earliest timer deadline, and runs every ready
@@ -113,10 +121,14 @@ class EventLoop {
     std::shared_ptr<FdCallback> callback;
   };
 
-  explicit EventLoop(int epoll_fd) : epoll_fd_(epoll_fd) {}
+  EventLoop(int epoll_fd, int wake_fd) : epoll_fd_(epoll_fd), wake_fd_(wake_fd) {}
   int RunDueTimers(TimePoint now);
+  int RunRemotePosts();
 
   int epoll_fd_;
+  int wake_fd_;  // eventfd for PostFromAnyThread
+  std::mutex remote_mu_;
+  std::vector<Callback> remote_posted_;  // guarded by remote_mu_
   uint32_t next_generation_ = 1;
   absl::flat_hash_map<int, Watcher> fds_;
   TimerId next_timer_id_ = 1;

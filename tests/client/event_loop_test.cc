@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -193,6 +195,33 @@ TEST(EventLoopTest, PostRunsNextPassWithoutWaiting) {
   EXPECT_EQ(*loop->RunOnce(10), 1);
   EXPECT_EQ(n, 2);
   EXPECT_LT(EventLoop::Now() - start, std::chrono::seconds(1));
+}
+
+}  // namespace
+}  // namespace bt::client
+
+namespace bt::client {
+namespace {
+
+TEST(EventLoopTest, PostFromAnyThreadWakesAWaitingLoop) {
+  auto loop = MakeLoop();
+  std::atomic<int> posted{0};
+  int ran = 0;
+  std::thread worker([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int i = 0; i < 100; ++i) {
+      loop->PostFromAnyThread([&] { ++ran; });
+      ++posted;
+    }
+  });
+  auto start = EventLoop::Now();
+  while (ran < 100 && EventLoop::Now() - start < std::chrono::seconds(5)) {
+    ASSERT_TRUE(loop->RunOnce(-1).ok());  // blocks until woken
+  }
+  worker.join();
+  EXPECT_EQ(ran, 100);
+  EXPECT_LT(EventLoop::Now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(*loop->RunOnce(0), 0);  // nothing left, the wake-up fd is drained
 }
 
 }  // namespace
