@@ -18,8 +18,10 @@
 // Buffer ownership. The parser never copies a message that lies wholly in
 // the bytes given to Feed: Next returns views (Piece::data, Bitfield::bits,
 // Extended::payload, ...) straight into them. Only a message that straddles
-// two Feed calls is assembled in the parser's own buffer, which holds at
-// most one message (so at most max_message_length + 4 bytes). Hence:
+// two Feed calls is assembled in the parser's own buffer, which then holds
+// at most one message (max_message_length + 4 bytes); only if Feed is
+// called before the previous input was drained does it also keep a copy of
+// that input's unread rest. Hence:
 //  - bytes passed to Feed must stay valid and unchanged until Next returns
 //    nullopt or an error; by then the parser has consumed them or copied
 //    the unfinished tail;
