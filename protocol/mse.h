@@ -61,7 +61,8 @@ enum class EncryptionPolicy {
   kDisabled,
   // Outgoing: MSE offering RC4 and plaintext (the responder picks; ours
   // picks RC4). Incoming: MSE or plain. A caller whose outgoing MSE attempt
-  // fails before the peer's key arrives should retry in plaintext.
+  // fails before the peer's key arrives should retry in plaintext
+  // (MseInitiator::PlaintextRetryAdvised).
   kEnabled,
   // MSE only, and only RC4 after the handshake.
   kForced,
@@ -242,6 +243,16 @@ class MseInitiator : public MseHandshake {
   // Start appends step 1 (Ya, PadA) to `*out`. Call once, first.
   // kFailedPrecondition with policy kDisabled or an oversized IA.
   absl::Status Start(std::string* out);
+
+  // PlaintextRetryAdvised: the policy is kEnabled and the handshake ended
+  // (failed, or the caller saw the connection close) before the peer's
+  // public key arrived, which is how a peer without MSE reacts. The caller
+  // should then reconnect with a plain BitTorrent handshake.
+  bool PlaintextRetryAdvised() const {
+    return options_.policy == EncryptionPolicy::kEnabled &&
+           (state_ == State::kAwaitingKey || state_ == State::kFailed) &&
+           bytes_received_ < kMseKeySize;
+  }
 
  private:
   absl::StatusOr<bool> Step(std::string* out) override;

@@ -188,6 +188,36 @@ TEST(MseTest, DisabledInitiatorRefusesToStart) {
   EXPECT_EQ(out, "");
 }
 
+// A peer without MSE reads our key as a broken handshake and hangs up, or
+// answers with a plain handshake (never a 96-byte key).
+TEST(MseTest, PlaintextRetryAdvisedOnlyWhenEnabledAndNoKeyArrived) {
+  MseInitiator a(Skey(1), "", {}, kNow);
+  std::string out;
+  EXPECT_FALSE(a.PlaintextRetryAdvised());  // not started
+  ASSERT_TRUE(a.Start(&out).ok());
+  EXPECT_TRUE(a.PlaintextRetryAdvised());   // e.g. the connection closed
+  ASSERT_TRUE(a.Receive(PlainHandshake(Skey(1)), &out).ok());
+  EXPECT_TRUE(a.PlaintextRetryAdvised());
+  EXPECT_EQ(a.CheckDeadline(kNow + absl::Minutes(1)).code(),
+            StatusCode::kUnavailable);
+  EXPECT_TRUE(a.PlaintextRetryAdvised());   // timed out without a key
+
+  MseOptions forced;
+  forced.policy = EncryptionPolicy::kForced;
+  MseInitiator f(Skey(1), "", forced, kNow);
+  ASSERT_TRUE(f.Start(&out).ok());
+  EXPECT_FALSE(f.PlaintextRetryAdvised());
+
+  // Once the peer's key arrived, the peer speaks MSE: no plaintext retry.
+  SkeyTable table;
+  table.Add(Skey(2));
+  MseInitiator c(Skey(1), "", {}, kNow);
+  MseResponder b(&table, {}, kNow);
+  Outcome o = Exchange(c, b, 100);
+  EXPECT_EQ(o.responder.code(), StatusCode::kNotFound);
+  EXPECT_FALSE(c.PlaintextRetryAdvised());
+}
+
 TEST(MseTest, ResponderFindsTheTorrentAmongMany) {
   SkeyTable table;
   for (int i = 0; i < 1000; ++i) table.Add(Skey(static_cast<uint8_t>(i)) );
