@@ -12,6 +12,7 @@
 #ifndef TRACKER_ANNOUNCE_H_
 #define TRACKER_ANNOUNCE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +22,11 @@
 #include "base/hash.h"
 
 namespace bt::tracker {
+
+// Time in the tracker layer is a value passed in by the caller (client/
+// passes EventLoop::Now()); nothing here reads a clock.
+using TimePoint = std::chrono::steady_clock::time_point;
+using Duration = std::chrono::steady_clock::duration;
 
 // AnnounceEvent is the announce's `event`; the numbers are BEP 15's.
 enum class AnnounceEvent : uint32_t {

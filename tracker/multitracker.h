@@ -41,7 +41,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "tracker/announce.h"
-#include "tracker/udp_tracker.h"
 
 namespace bt::tracker {
 

@@ -36,9 +36,6 @@
 
 namespace bt::tracker {
 
-using TimePoint = std::chrono::steady_clock::time_point;
-using Duration = std::chrono::steady_clock::duration;
-
 inline constexpr uint64_t kUdpProtocolId = 0x41727101980ULL;
 
 enum class UdpAction : uint32_t {

@@ -117,6 +117,29 @@ class TrackerInteropTest : public ::testing::TestWithParam<bool> {
     opt.http.timeout = std::chrono::seconds(5);
     opt.udp.base_timeout = std::chrono::milliseconds(500);
     client_ = std::move(*TrackerClient::Create(loop_.get(), opt));
+    WaitForWhitelist();
+  }
+
+  // WaitForWhitelist: opentracker reads its whitelist after it starts
+  // listening, so probe with a "stopped" announce (which adds no peer)
+  // until the info-hash is accepted.
+  void WaitForWhitelist() {
+    PeerId probe;
+    for (int i = 0; i < 20; ++i) probe[i] = 'z';
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      tracker::AnnounceRequest req;
+      req.info_hash = info_hash_;
+      req.peer_id = probe;
+      req.port = 1;
+      req.event = tracker::AnnounceEvent::kStopped;
+      std::optional<absl::StatusOr<tracker::AnnounceResponse>> result;
+      client_->Announce(tracker_->http_url(), req, nullptr,
+                        [&](absl::StatusOr<tracker::AnnounceResponse> r) { result = r; });
+      Run([&] { return result.has_value(); });
+      if (result && result->ok() && !(*result)->failure_reason) return;
+      usleep(50000);
+    }
+    FAIL() << "opentracker never accepted the whitelisted info-hash";
   }
 
   std::string url() const { return GetParam() ? tracker_->udp_url() : tracker_->http_url(); }
