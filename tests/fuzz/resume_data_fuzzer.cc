@@ -9,6 +9,7 @@
 #include <memory>
 #include <string_view>
 
+#include "base/sha.h"
 #include "bencode/encoder.h"
 #include "metainfo/torrent_info.h"
 #include "storage/memory_file_backend.h"
@@ -61,11 +62,7 @@ void CheckState(const Fixture& f, const ResumeState& st) {
   }
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Fixture* f = new Fixture();
-  std::string_view in(reinterpret_cast<const char*>(data), size);
+void Exercise(Fixture* f, std::string_view in) {
   auto rd = bt::storage::DecodeResumeData(in);
   if (rd.ok()) {
     std::string again = bt::storage::EncodeResumeData(*rd);
@@ -80,5 +77,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckState(*f,
                bt::storage::RestoreResumeData(f->torrent, *f->storage, patched));
   }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static Fixture* f = new Fixture();
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  Exercise(f, in);
+  // The input as the checksummed `data` value of a well-formed envelope, so
+  // mutations reach the field parser past the checksum.
+  std::string wrapped = "d8:checksum20:" + bt::Sha1(bt::AsBytes(in)).ToString() +
+                        "4:data" + std::string(in) +
+                        "6:format12:btkit resume7:versioni1ee";
+  Exercise(f, wrapped);
   return 0;
 }
