@@ -74,6 +74,7 @@ std::unique_ptr<HttpFetch> HttpFetch::Start(EventLoop* loop, std::string url,
 
 HttpFetch::~HttpFetch() {
   finished_ = true;
+  if (resolve_id_ != 0) options_.resolver->Cancel(resolve_id_);
   if (timer_ != 0) loop_->CancelTimer(timer_);
   CloseConnection();
 }
@@ -86,8 +87,20 @@ void HttpFetch::Begin(const std::string& url) {
         absl::StrFormat("not an http(s) URL: %s", url)));
   }
   url_ = *parsed;
-  absl::StatusOr<std::vector<Endpoint>> addrs =
-      ResolveHost(url_.host, url_.port);
+  if (options_.resolver == nullptr) {
+    return OnResolved(ResolveHost(url_.host, url_.port));
+  }
+  std::weak_ptr<int> alive = alive_;
+  resolve_id_ = options_.resolver->Resolve(
+      url_.host, url_.port,
+      [this, alive](absl::StatusOr<std::vector<Endpoint>> addrs) {
+        if (alive.expired()) return;
+        resolve_id_ = 0;
+        OnResolved(std::move(addrs));
+      });
+}
+
+void HttpFetch::OnResolved(absl::StatusOr<std::vector<Endpoint>> addrs) {
   if (!addrs.ok()) return Fail(addrs.status());
   addresses_ = std::move(*addrs);
   next_address_ = 0;
@@ -336,6 +349,10 @@ void HttpFetch::Complete() {
 
 void HttpFetch::Fail(absl::Status status) {
   if (finished_) return;
+  if (resolve_id_ != 0) {
+    options_.resolver->Cancel(resolve_id_);
+    resolve_id_ = 0;
+  }
   CloseConnection();
   Deliver(std::move(status));
 }

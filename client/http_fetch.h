@@ -9,8 +9,8 @@
 //       [](absl::StatusOr<bt::tracker::HttpResponse> r) { ... });
 //   // keep `f` alive until the callback runs; destroying it cancels.
 //
-// Host names are resolved with getaddrinfo, which blocks the loop while
-// DNS answers (IP literals do not touch DNS).
+// Host names are resolved through HttpFetchOptions::resolver when given
+// (otherwise getaddrinfo blocks the loop while DNS answers).
 #ifndef CLIENT_HTTP_FETCH_H_
 #define CLIENT_HTTP_FETCH_H_
 
@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "base/endpoint.h"
 #include "client/event_loop.h"
+#include "client/resolver.h"
 #include "tracker/http_response.h"
 #include "tracker/tracker_url.h"
 
@@ -40,6 +41,9 @@ struct HttpFetchOptions {
   std::string user_agent = "btkit/0.1";
   // PEM file of trusted CA certificates for https.
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  // Host name lookups go through `resolver` (off the loop's thread); when
+  // null, getaddrinfo runs on the loop's thread and blocks it.
+  Resolver* resolver = nullptr;
 };
 
 // HttpFetchHooks observe the fetch (all optional). They must not destroy
@@ -78,6 +82,7 @@ class HttpFetch {
   HttpFetch(EventLoop* loop, HttpFetchOptions options, HttpFetchHooks hooks,
             Done done);
   void Begin(const std::string& url);
+  void OnResolved(absl::StatusOr<std::vector<Endpoint>> addrs);
   void ConnectNext();
   void OnReady(uint32_t ready);
   void OnConnected();
@@ -110,6 +115,7 @@ class HttpFetch {
   std::unique_ptr<tracker::HttpResponseParser> parser_;
   int redirects_ = 0;
   EventLoop::TimerId timer_ = 0;
+  uint64_t resolve_id_ = 0;  // lookup in flight, 0 if none
   bool finished_ = false;
 };
 

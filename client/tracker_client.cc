@@ -24,11 +24,12 @@ absl::Status HttpStatusError(const tracker::HttpResponse& r) {
 
 absl::StatusOr<std::unique_ptr<TrackerClient>> TrackerClient::Create(
     EventLoop* loop, TrackerClientOptions options) {
+  std::unique_ptr<TrackerClient> client(new TrackerClient(loop, std::move(options)));
   absl::StatusOr<std::unique_ptr<UdpTrackerClient>> udp =
-      UdpTrackerClient::Create(loop, options.udp);
+      UdpTrackerClient::Create(loop, client->options_.udp, &client->resolver_);
   if (!udp.ok()) return udp.status();
-  return std::unique_ptr<TrackerClient>(
-      new TrackerClient(loop, std::move(options), std::move(*udp)));
+  client->udp_ = std::move(*udp);
+  return client;
 }
 
 TrackerClient::~TrackerClient() = default;

@@ -25,6 +25,7 @@
 #include "base/hash.h"
 #include "client/event_loop.h"
 #include "client/http_fetch.h"
+#include "client/resolver.h"
 #include "client/udp_tracker_client.h"
 #include "tracker/announce.h"
 #include "tracker/http_tracker.h"
@@ -34,6 +35,8 @@
 namespace bt::client {
 
 struct TrackerClientOptions {
+  // http.resolver is ignored: the TrackerClient resolves names off the
+  // loop's thread with its own Resolver.
   HttpFetchOptions http;
   tracker::UdpTrackerOptions udp;
   tracker::HttpTrackerParseOptions parse;
@@ -64,12 +67,14 @@ class TrackerClient {
   void Cancel(uint64_t id);
 
  private:
-  TrackerClient(EventLoop* loop, TrackerClientOptions options,
-                std::unique_ptr<UdpTrackerClient> udp)
-      : loop_(loop), options_(std::move(options)), udp_(std::move(udp)) {}
+  TrackerClient(EventLoop* loop, TrackerClientOptions options)
+      : loop_(loop), options_(std::move(options)), resolver_(loop) {
+    options_.http.resolver = &resolver_;
+  }
 
   EventLoop* loop_;
   TrackerClientOptions options_;
+  Resolver resolver_;
   std::unique_ptr<UdpTrackerClient> udp_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::unique_ptr<HttpFetch>> http_;  // by our id

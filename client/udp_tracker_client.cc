@@ -14,13 +14,15 @@
 namespace bt::client {
 
 absl::StatusOr<std::unique_ptr<UdpTrackerClient>> UdpTrackerClient::Create(
-    EventLoop* loop, tracker::UdpTrackerOptions options) {
-  return std::unique_ptr<UdpTrackerClient>(new UdpTrackerClient(loop, options));
+    EventLoop* loop, tracker::UdpTrackerOptions options, Resolver* resolver) {
+  return std::unique_ptr<UdpTrackerClient>(
+      new UdpTrackerClient(loop, options, resolver));
 }
 
 UdpTrackerClient::~UdpTrackerClient() {
   for (auto& [id, r] : requests_) {
     if (r->timer != 0) loop_->CancelTimer(r->timer);
+    if (r->resolve_id != 0) resolver_->Cancel(r->resolve_id);
   }
   for (int fd : {fd4_, fd6_}) {
     if (fd >= 0) {
@@ -95,41 +97,69 @@ uint64_t UdpTrackerClient::Begin(const std::string& url,
     FailLater(std::move(request), parsed.status());
     return id;
   }
-  absl::StatusOr<std::vector<Endpoint>> addrs = ResolveHost(parsed->host, parsed->port);
-  if (!addrs.ok()) {
-    FailLater(std::move(request), addrs.status());
-    return id;
-  }
-  request->tracker = (*addrs)[0];
-  absl::StatusOr<int> fd = SocketFor(request->tracker);
-  if (!fd.ok()) {
-    FailLater(std::move(request), fd.status());
-    return id;
-  }
-  auto& conn = connections_[request->tracker];
-  if (!conn) conn = std::make_unique<tracker::UdpConnectionId>();
-  const bool v6 = request->tracker.is_v6();
-  request->exchange = std::make_unique<tracker::UdpTrackerExchange>(
-      is_announce
-          ? tracker::UdpTrackerExchange::Announce(std::move(announce),
-                                                  parsed->path_query, v6,
-                                                  conn.get(), options_)
-          : tracker::UdpTrackerExchange::Scrape(std::move(hashes), v6,
-                                                conn.get(), options_));
-  request->exchange->Start(EventLoop::Now());
+  request->is_announce = is_announce;
+  request->url_data = parsed->path_query;
+  request->announce = std::move(announce);
+  request->hashes = std::move(hashes);
   requests_[id] = std::move(request);
-  // Send from the loop, so `done` never runs inside Announce/Scrape.
   std::weak_ptr<int> alive = alive_;
-  loop_->Post([this, alive, id] {
-    if (!alive.expired()) Pump(id);
-  });
+  if (resolver_ != nullptr) {
+    requests_[id]->resolve_id = resolver_->Resolve(
+        parsed->host, parsed->port,
+        [this, alive, id](absl::StatusOr<std::vector<Endpoint>> addrs) {
+          if (!alive.expired()) OnResolved(id, std::move(addrs));
+        });
+  } else {
+    // Resolve now but continue from the loop, so `done` never runs inside
+    // Announce/Scrape.
+    absl::StatusOr<std::vector<Endpoint>> addrs =
+        ResolveHost(parsed->host, parsed->port);
+    loop_->Post([this, alive, id, addrs] {
+      if (!alive.expired()) OnResolved(id, addrs);
+    });
+  }
   return id;
+}
+
+void UdpTrackerClient::Finish(uint64_t id, absl::Status status) {
+  auto it = requests_.find(id);
+  if (it == requests_.end()) return;
+  std::unique_ptr<Request> r = std::move(it->second);
+  requests_.erase(it);
+  if (r->timer != 0) loop_->CancelTimer(r->timer);
+  if (r->announce_done) r->announce_done(status);
+  if (r->scrape_done) r->scrape_done(status);
+}
+
+void UdpTrackerClient::OnResolved(uint64_t id,
+                                  absl::StatusOr<std::vector<Endpoint>> addrs) {
+  auto it = requests_.find(id);
+  if (it == requests_.end()) return;
+  Request& request = *it->second;
+  request.resolve_id = 0;
+  if (!addrs.ok()) return Finish(id, addrs.status());
+  request.tracker = (*addrs)[0];
+  absl::StatusOr<int> fd = SocketFor(request.tracker);
+  if (!fd.ok()) return Finish(id, fd.status());
+  auto& conn = connections_[request.tracker];
+  if (!conn) conn = std::make_unique<tracker::UdpConnectionId>();
+  const bool v6 = request.tracker.is_v6();
+  request.exchange = std::make_unique<tracker::UdpTrackerExchange>(
+      request.is_announce
+          ? tracker::UdpTrackerExchange::Announce(std::move(request.announce),
+                                                  request.url_data, v6,
+                                                  conn.get(), options_)
+          : tracker::UdpTrackerExchange::Scrape(std::move(request.hashes), v6,
+                                                conn.get(), options_));
+  request.exchange->Start(EventLoop::Now());
+  Pump(id);
 }
 
 void UdpTrackerClient::Cancel(uint64_t id) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return;
   if (it->second->timer != 0) loop_->CancelTimer(it->second->timer);
+  if (it->second->resolve_id != 0) resolver_->Cancel(it->second->resolve_id);
   requests_.erase(it);
 }
 
@@ -190,14 +220,14 @@ void UdpTrackerClient::OnReadable(int fd) {
                         ? LoadBigEndian32(reinterpret_cast<const uint8_t*>(buf) + 4)
                         : 0;
     for (auto& [id, r] : requests_) {
-      if (r->tracker == *from && packet.size() >= 8 &&
+      if (r->exchange && r->tracker == *from && packet.size() >= 8 &&
           r->exchange->awaited_transaction_id() == txid) {
         ids.push_back(id);
       }
     }
     if (ids.empty()) {
       for (auto& [id, r] : requests_) {
-        if (r->tracker == *from) ids.push_back(id);
+        if (r->exchange && r->tracker == *from) ids.push_back(id);
       }
     }
     for (uint64_t id : ids) {

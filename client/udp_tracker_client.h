@@ -22,6 +22,7 @@
 #include "base/endpoint.h"
 #include "base/hash.h"
 #include "client/event_loop.h"
+#include "client/resolver.h"
 #include "tracker/announce.h"
 #include "tracker/udp_tracker.h"
 
@@ -38,9 +39,12 @@ class UdpTrackerClient {
       std::function<void(absl::StatusOr<tracker::AnnounceResponse>)>;
   using ScrapeDone = std::function<void(absl::StatusOr<tracker::ScrapeResponse>)>;
 
-  // Create makes a client; sockets are opened on first use.
+  // Create makes a client; sockets are opened on first use. Host names go
+  // through `resolver` when given (it must outlive the client), otherwise
+  // getaddrinfo blocks the loop.
   static absl::StatusOr<std::unique_ptr<UdpTrackerClient>> Create(
-      EventLoop* loop, tracker::UdpTrackerOptions options);
+      EventLoop* loop, tracker::UdpTrackerOptions options,
+      Resolver* resolver = nullptr);
   ~UdpTrackerClient();
 
   // Announce / Scrape start one exchange with the udp:// tracker `url` and
@@ -68,10 +72,19 @@ class UdpTrackerClient {
     AnnounceDone announce_done;
     ScrapeDone scrape_done;
     EventLoop::TimerId timer = 0;
+    // Until the tracker's name resolves:
+    uint64_t resolve_id = 0;
+    bool is_announce = true;
+    std::string url_data;
+    tracker::AnnounceRequest announce;
+    std::vector<Sha1Hash> hashes;
   };
 
-  UdpTrackerClient(EventLoop* loop, tracker::UdpTrackerOptions options)
-      : loop_(loop), options_(options) {}
+  UdpTrackerClient(EventLoop* loop, tracker::UdpTrackerOptions options,
+                   Resolver* resolver)
+      : loop_(loop), options_(options), resolver_(resolver) {}
+  void OnResolved(uint64_t id, absl::StatusOr<std::vector<Endpoint>> addrs);
+  void Finish(uint64_t id, absl::Status status);
   uint64_t Begin(const std::string& url, std::unique_ptr<Request> request,
                  bool is_announce, tracker::AnnounceRequest announce,
                  std::vector<Sha1Hash> hashes);
@@ -82,6 +95,7 @@ class UdpTrackerClient {
 
   EventLoop* loop_;
   tracker::UdpTrackerOptions options_;
+  Resolver* resolver_;
   int fd4_ = -1;
   int fd6_ = -1;
   uint64_t next_id_ = 1;

@@ -1,0 +1,72 @@
+// Resolver: host name lookups off the event loop's thread. getaddrinfo
+// blocks (seconds, for a dead DNS server); one worker thread runs lookups
+// in turn and hands results back through EventLoop::PostFromAnyThread, so
+// peer traffic never waits for DNS. IP literals are answered without the
+// thread.
+//
+//   Resolver resolver(loop);
+//   resolver.Resolve("tracker.example", 6969,
+//                    [](absl::StatusOr<std::vector<bt::Endpoint>> r) {...});
+#ifndef CLIENT_RESOLVER_H_
+#define CLIENT_RESOLVER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "base/endpoint.h"
+#include "client/event_loop.h"
+
+namespace bt::client {
+
+class Resolver {
+ public:
+  using Done = std::function<void(absl::StatusOr<std::vector<Endpoint>>)>;
+
+  // `loop` must outlive the Resolver.
+  explicit Resolver(EventLoop* loop) : loop_(loop) {}
+  // ~Resolver drops pending lookups; it waits for a lookup in progress
+  // (getaddrinfo cannot be interrupted) before returning.
+  ~Resolver();
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
+
+  // Resolve looks `host` up (see ResolveHost in socket_address.h for the
+  // result and errors) and runs `done` on the loop's thread, never inside
+  // Resolve. Returns an id for Cancel.
+  uint64_t Resolve(std::string host, uint16_t port, Done done);
+  // Cancel drops a lookup: its `done` will not run.
+  void Cancel(uint64_t id);
+
+ private:
+  struct Job {
+    uint64_t id;
+    std::string host;
+    uint16_t port;
+  };
+  void Work();
+  void Deliver(uint64_t id, absl::StatusOr<std::vector<Endpoint>> result);
+
+  EventLoop* loop_;
+  uint64_t next_id_ = 1;
+  absl::flat_hash_map<uint64_t, Done> pending_;  // loop thread only
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;  // guarded by mu_
+  bool stop_ = false;      // guarded by mu_
+  std::thread worker_;
+};
+
+}  // namespace bt::client
+
+#endif  // CLIENT_RESOLVER_H_
