@@ -8,11 +8,13 @@
 
 namespace bt::client {
 int RunBencodeCommand(const std::vector<std::string>& args);
+int RunDownloadCommand(const std::vector<std::string>& args);
+int RunSeedCommand(const std::vector<std::string>& args);
+int RunAnnounceCommand(const std::vector<std::string>& args);
+int RunScrapeCommand(const std::vector<std::string>& args);
 int RunCheckCommand(const std::vector<std::string>& args);
 int RunCreateCommand(const std::vector<std::string>& args);
 int RunInfoCommand(const std::vector<std::string>& args);
-int RunAnnounceCommand(const std::vector<std::string>& args);
-int RunScrapeCommand(const std::vector<std::string>& args);
 int RunDhtCommand(const std::vector<std::string>& args);
 }  // namespace bt::client
 
@@ -32,6 +34,14 @@ const CliCommand kCommands[] = {
      bt::client::RunCheckCommand},
     {"bencode", "bt bencode FILE [--lenient]   print a bencoded file as JSON",
      bt::client::RunBencodeCommand},
+    {"download",
+     "bt download TORRENT -o DIR [--port N] [--peer HOST:PORT]... "
+     "[--encryption disabled|enabled|forced] [--seed]",
+     bt::client::RunDownloadCommand},
+    {"seed",
+     "bt seed TORRENT DIR [--port N] [--peer HOST:PORT]... "
+     "[--encryption disabled|enabled|forced]",
+     bt::client::RunSeedCommand},
     {"announce",
      "bt announce URL INFOHASH [--event E] [--port N] [--left N] ...   "
      "announce to one tracker",

@@ -1,0 +1,250 @@
+#include "client/client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "base/status_macros.h"
+#include "client/peer_connection.h"
+#include "client/socket_address.h"
+#include "client/tracker_client.h"
+#include "metainfo/peer_id.h"
+
+namespace bt::client {
+namespace {
+
+constexpr std::chrono::seconds kTickInterval(1);
+// Socket buffers large enough for fast local transfers.
+constexpr int kSocketBuffer = 4 << 20;
+
+void TuneSocket(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  int size = kSocketBuffer;
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
+}  // namespace
+
+Client::Client(ClientOptions options, std::unique_ptr<EventLoop> loop)
+    : options_(std::move(options)),
+      loop_(std::move(loop)),
+      handlers_(kEventTypeCount) {}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
+  if (options.peer_id.IsZero()) options.peer_id = metainfo::GeneratePeerId();
+  if (options.local_ports.empty()) options.local_ports = {0};
+  ASSIGN_OR_RETURN(std::unique_ptr<EventLoop> loop, EventLoop::Create());
+  std::unique_ptr<Client> client(new Client(std::move(options), std::move(loop)));
+  RETURN_IF_ERROR(client->Listen());
+  ASSIGN_OR_RETURN(client->trackers_,
+                   TrackerClient::Create(client->loop_.get(), {}));
+  Client* self = client.get();
+  client->tick_timer_ =
+      client->loop_->AddTimer(kTickInterval, [self] { self->Tick(); });
+  return client;
+}
+
+Client::~Client() {
+  for (auto& t : torrents_) t->Stop().IgnoreError();
+  connections_.clear();
+  torrents_.clear();
+  trackers_.reset();
+  if (listen_fd_ >= 0) {
+    loop_->Unwatch(listen_fd_);
+    ::close(listen_fd_);
+  }
+}
+
+absl::Status Client::Listen() {
+  std::string last_error = "no port to try";
+  for (uint16_t port : options_.local_ports) {
+    absl::StatusOr<Endpoint> local =
+        Endpoint::ParseAddress(options_.local_host, port);
+    if (!local.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("LocalHost: %s", local.status().message()));
+    }
+    int fd = ::socket(local->is_v6() ? AF_INET6 : AF_INET,
+                      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return absl::InternalError(std::strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_storage ss;
+    socklen_t len = ToSockaddr(*local, &ss);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
+        ::listen(fd, 128) != 0) {
+      last_error = absl::StrFormat("%s: %s", local->ToString(),
+                                   std::strerror(errno));
+      ::close(fd);
+      continue;
+    }
+    len = sizeof ss;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    std::optional<Endpoint> bound =
+        FromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    port_ = bound ? bound->port() : port;
+    listen_fd_ = fd;
+    return loop_->Watch(fd, EventLoop::kReadable,
+                        [this](uint32_t) { OnAcceptable(); });
+  }
+  return absl::UnavailableError(
+      absl::StrFormat("could not bind any LocalPort (last: %s)", last_error));
+}
+
+std::vector<Torrent*> Client::torrents() const {
+  std::vector<Torrent*> out;
+  for (const auto& t : torrents_) out.push_back(t.get());
+  return out;
+}
+
+Torrent* Client::FindTorrent(const Sha1Hash& info_hash) const {
+  for (const auto& t : torrents_) {
+    if (t->info_hash() == info_hash) return t.get();
+  }
+  return nullptr;
+}
+
+absl::StatusOr<Torrent*> Client::AddTorrent(TorrentParams params) {
+  const bool start = params.start;
+  std::vector<Endpoint> peers = params.peers;
+  ASSIGN_OR_RETURN(std::unique_ptr<Torrent> t, Torrent::Open(std::move(params)));
+  if (FindTorrent(t->info_hash())) {
+    return absl::AlreadyExistsError(absl::StrFormat(
+        "torrent %s is already added", t->info_hash().ToHex()));
+  }
+  t->AttachClient(this);
+  Torrent* raw = t.get();
+  torrents_.push_back(std::move(t));
+  skeys_.Add(raw->info_hash());
+  for (const Endpoint& p : peers) raw->AddPeer(p);
+  if (start) {
+    RETURN_IF_ERROR(raw->HashCheck());
+    RETURN_IF_ERROR(raw->Start());
+  }
+  return raw;
+}
+
+absl::Status Client::RemoveTorrent(Torrent* t) {
+  for (auto it = torrents_.begin(); it != torrents_.end(); ++it) {
+    if (it->get() != t) continue;
+    RETURN_IF_ERROR(t->Stop());
+    skeys_.Remove(t->info_hash());
+    // Connections still pointing at it were closed by Stop(); reap them
+    // before the torrent goes.
+    std::vector<uint64_t> ids;
+    for (const auto& [id, c] : connections_) {
+      if (c->torrent() == t) ids.push_back(id);
+    }
+    for (uint64_t id : ids) connections_.erase(id);
+    torrents_.erase(it);
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError("torrent is not in this client");
+}
+
+absl::Status Client::DoOneLoop(double timeout_seconds) {
+  return loop_->RunOnce(timeout_seconds).status();
+}
+
+void Client::OnEvent(EventType type, Handler handler) {
+  handlers_[static_cast<size_t>(type)].push_back(std::move(handler));
+}
+
+bool Client::Emit(const Event& e) {
+  bool allow = true;
+  for (const Handler& h : handlers_[static_cast<size_t>(e.type)]) {
+    allow = h(e) && allow;
+  }
+  return allow;
+}
+
+bool Client::AllowPeer(const Endpoint& address) {
+  if (!Wants(EventType::kIpFilter)) return true;
+  Event e;
+  e.type = EventType::kIpFilter;
+  e.address = address;
+  return Emit(e);
+}
+
+int Client::half_open() const {
+  int n = 0;
+  for (const auto& [id, c] : connections_) {
+    n += !c->closed() && !c->active() && !c->incoming();
+  }
+  return n;
+}
+
+bool Client::Connect(Torrent* t, const Endpoint& peer, bool encrypt) {
+  if (!AllowPeer(peer)) return false;
+  int fd = ::socket(peer.is_v6() ? AF_INET6 : AF_INET,
+                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  TuneSocket(fd);
+  sockaddr_storage ss;
+  socklen_t len = ToSockaddr(peer, &ss);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 &&
+      errno != EINPROGRESS) {
+    ::close(fd);
+    return false;
+  }
+  uint64_t id = next_connection_++;
+  std::unique_ptr<PeerConnection> c =
+      PeerConnection::Outgoing(this, id, fd, peer, t, encrypt);
+  if (!c->Start().ok()) return false;  // the destructor closes fd
+  t->connections_.insert(c.get());
+  connections_[id] = std::move(c);
+  return true;
+}
+
+void Client::OnAcceptable() {
+  for (int i = 0; i < 64; ++i) {
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    std::optional<Endpoint> from =
+        FromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    if (!from || static_cast<int>(connections_.size()) >=
+                     options_.max_connections ||
+        !AllowPeer(*from)) {
+      ::close(fd);
+      continue;
+    }
+    TuneSocket(fd);
+    uint64_t id = next_connection_++;
+    std::unique_ptr<PeerConnection> c =
+        PeerConnection::Incoming(this, id, fd, *from);
+    if (!c->Start().ok()) continue;
+    connections_[id] = std::move(c);
+  }
+}
+
+void Client::Reap(uint64_t id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  if (Torrent* t = it->second->torrent()) t->connections_.erase(it->second.get());
+  connections_.erase(it);
+}
+
+void Client::Tick() {
+  const absl::Time now = absl::Now();
+  // Incoming connections that never finished their handshake.
+  std::vector<PeerConnection*> pending;
+  for (const auto& [id, c] : connections_) {
+    if (!c->closed() && !c->torrent()) pending.push_back(c.get());
+  }
+  for (PeerConnection* c : pending) c->Tick(now);
+  for (const auto& t : torrents_) t->Tick(now);
+  tick_timer_ = loop_->AddTimer(kTickInterval, [this] { Tick(); });
+}
+
+}  // namespace bt::client

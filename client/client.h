@@ -1,0 +1,128 @@
+// Client: btkit's BitTorrent client — Net::BitTorrent's API in C++. It owns
+// the event loop, the listening socket, every peer connection and the
+// torrents, and reports everything through the seed's events.
+//
+//   bt::client::ClientOptions options;
+//   options.local_ports = {6881, 6882, 0};       // tried in turn
+//   ASSIGN_OR_RETURN(std::unique_ptr<bt::client::Client> client,
+//                    bt::client::Client::Create(options));
+//   client->OnEvent(bt::client::EventType::kPieceHashPass,
+//                   [](const bt::client::Event& e) { ...; return true; });
+//   ASSIGN_OR_RETURN(bt::client::Torrent* t,
+//                    client->AddTorrent({.torrent_path = "a.torrent",
+//                                        .save_path = "/dl"}));
+//   while (!t->complete()) RETURN_IF_ERROR(client->DoOneLoop(1.0));
+//
+// Single-threaded: call everything from the thread that runs DoOneLoop.
+#ifndef CLIENT_CLIENT_H_
+#define CLIENT_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "base/endpoint.h"
+#include "base/hash.h"
+#include "client/event_loop.h"
+#include "client/events.h"
+#include "client/torrent.h"
+#include "protocol/mse.h"
+
+namespace bt::client {
+
+class PeerConnection;
+class TrackerClient;
+
+struct ClientOptions {
+  // LocalHost: the address to bind (IPv4 or IPv6 literal).
+  std::string local_host = "0.0.0.0";
+  // LocalPort: ports to try in turn until one binds (0: any free port).
+  std::vector<uint16_t> local_ports = {0};
+  // Protocol encryption (MSE/PE); enabled (preferred) by default.
+  protocol::EncryptionPolicy encryption = protocol::EncryptionPolicy::kEnabled;
+  // Connection limits: in all, per torrent, and connects in progress.
+  int max_connections = 200;
+  int max_connections_per_torrent = 50;
+  int max_half_open = 20;
+  // Upload slots per torrent, the optimistic one included.
+  int upload_slots = 4;
+  // Leave zero to generate an Azureus-style id ("-BK0100-...").
+  PeerId peer_id;
+};
+
+class Client {
+ public:
+  using Handler = std::function<bool(const Event&)>;
+
+  // Create binds the listening socket (trying local_ports in turn).
+  // Errors: kUnavailable when no port binds, kInvalidArgument for a bad
+  // local_host.
+  static absl::StatusOr<std::unique_ptr<Client>> Create(
+      ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const PeerId& peer_id() const { return options_.peer_id; }
+  // port is the bound TCP port.
+  uint16_t port() const { return port_; }
+  const ClientOptions& options() const { return options_; }
+  std::vector<Torrent*> torrents() const;
+  Torrent* FindTorrent(const Sha1Hash& info_hash) const;
+
+  // AddTorrent loads a torrent and, if params.start, starts it.
+  // kAlreadyExists if a torrent with the same info-hash is loaded.
+  absl::StatusOr<Torrent*> AddTorrent(TorrentParams params);
+  // RemoveTorrent stops and forgets a torrent; `t` is invalid afterwards.
+  absl::Status RemoveTorrent(Torrent* t);
+
+  // DoOneLoop handles ready sockets and due timers, waiting at most
+  // `timeout_seconds` (fractional; -1 waits indefinitely).
+  absl::Status DoOneLoop(double timeout_seconds = 1.0);
+
+  // OnEvent adds a client-wide handler for `type`.
+  void OnEvent(EventType type, Handler handler);
+
+  EventLoop& loop() { return *loop_; }
+
+ private:
+  friend class Torrent;
+  friend class PeerConnection;
+
+  explicit Client(ClientOptions options, std::unique_ptr<EventLoop> loop);
+  absl::Status Listen();
+  void OnAcceptable();
+  void Tick();
+  // Connect opens an outgoing connection for `t` (after ip_filter).
+  bool Connect(Torrent* t, const Endpoint& peer, bool encrypt);
+  void Reap(uint64_t id);
+  bool Wants(EventType type) const {
+    return !handlers_[static_cast<size_t>(type)].empty();
+  }
+  // Emit runs the handlers; false if one returned false.
+  bool Emit(const Event& e);
+  bool AllowPeer(const Endpoint& address);
+  int half_open() const;
+
+  ClientOptions options_;
+  std::unique_ptr<EventLoop> loop_;
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::vector<std::vector<Handler>> handlers_;
+  std::vector<std::unique_ptr<Torrent>> torrents_;
+  protocol::SkeyTable skeys_;
+  std::unique_ptr<TrackerClient> trackers_;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<PeerConnection>> connections_;
+  uint64_t next_connection_ = 1;
+  EventLoop::TimerId tick_timer_ = 0;
+};
+
+}  // namespace bt::client
+
+#endif  // CLIENT_CLIENT_H_

@@ -1,0 +1,694 @@
+#include "client/peer_connection.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "base/status_macros.h"
+#include "client/client.h"
+#include "client/torrent.h"
+#include "metainfo/peer_id.h"
+#include "storage/piece_storage.h"
+
+namespace bt::client {
+namespace {
+
+constexpr size_t kReadChunk = 256 * 1024;
+// Serving stops filling the send buffer above this many unsent bytes.
+constexpr size_t kSendHighWater = 512 * 1024;
+// Requests a peer may queue with us (advertised as reqq).
+constexpr size_t kMaxQueuedRequests = 500;
+constexpr absl::Duration kKeepAliveEvery = absl::Seconds(90);
+constexpr absl::Duration kIdleTimeout = absl::Seconds(180);
+constexpr absl::Duration kHandshakeTimeout = absl::Seconds(30);
+constexpr absl::Duration kSnubAfter = absl::Seconds(30);
+constexpr const char* kClientName = "btkit/0.1.0";
+
+}  // namespace
+
+PeerConnection::PeerConnection(Client* client, uint64_t id, int fd,
+                               const Endpoint& address, bool incoming)
+    : client_(client),
+      id_(id),
+      fd_(fd),
+      address_(address),
+      phase_(incoming ? Phase::kMse : Phase::kConnecting),
+      parser_([] {
+        protocol::ParserOptions o;
+        o.expect_handshake = true;
+        return o;
+      }()) {
+  ref_.connection = id;
+  ref_.address = address;
+  ref_.incoming = incoming;
+  connected_at_ = last_received_ = last_sent_ = last_block_ = absl::Now();
+}
+
+std::unique_ptr<PeerConnection> PeerConnection::Outgoing(
+    Client* client, uint64_t id, int fd, const Endpoint& address,
+    Torrent* torrent, bool encrypt) {
+  std::unique_ptr<PeerConnection> c(
+      new PeerConnection(client, id, fd, address, false));
+  c->torrent_ = torrent;
+  c->parser_.set_num_pieces(torrent->info().num_pieces());
+  c->mse_initiator_ = encrypt;
+  return c;
+}
+
+std::unique_ptr<PeerConnection> PeerConnection::Incoming(
+    Client* client, uint64_t id, int fd, const Endpoint& address) {
+  std::unique_ptr<PeerConnection> c(
+      new PeerConnection(client, id, fd, address, true));
+  protocol::MseOptions options;
+  options.policy = client->options().encryption;
+  c->mse_ = std::make_unique<protocol::MseResponder>(&client->skeys_, options,
+                                                     absl::Now());
+  return c;
+}
+
+PeerConnection::~PeerConnection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::Status PeerConnection::Start() {
+  uint32_t interest = phase_ == Phase::kConnecting ? EventLoop::kWritable
+                                                   : EventLoop::kReadable;
+  writable_interest_ = phase_ == Phase::kConnecting;
+  return client_->loop().Watch(fd_, interest,
+                               [this](uint32_t ready) { OnReady(ready); });
+}
+
+void PeerConnection::Close(const std::string& reason) {
+  if (closed_) return;
+  closed_ = true;
+  client_->loop().Unwatch(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  const bool mse_refused = mse_initiator_ && mse_ && !mse_->done() &&
+                           mse_->bytes_received() == 0;
+  if (torrent_) {
+    Event e = NewEvent(EventType::kPeerDisconnect);
+    e.reason = reason;
+    torrent_->Emit(e);
+    torrent_->OnClosed(this, mse_refused);
+  } else if (client_->Wants(EventType::kPeerDisconnect)) {
+    Event e = NewEvent(EventType::kPeerDisconnect);
+    e.reason = reason;
+    client_->Emit(e);
+  }
+  uint64_t id = id_;
+  Client* client = client_;
+  client_->loop().Post([client, id] { client->Reap(id); });
+}
+
+Event PeerConnection::NewEvent(EventType type) const {
+  Event e;
+  e.type = type;
+  e.peer = ref_;
+  if (torrent_) e.info_hash = torrent_->info_hash();
+  return e;
+}
+
+void PeerConnection::EmitPacket(EventType type, uint32_t index,
+                                uint32_t offset, int64_t length) {
+  if (!torrent_ || !torrent_->Wants(type)) return;
+  Event e = NewEvent(type);
+  e.index = index;
+  e.offset = offset;
+  e.length = length;
+  torrent_->Emit(e);
+}
+
+// --- socket I/O -----------------------------------------------------------
+
+void PeerConnection::OnReady(uint32_t ready) {
+  if (closed_) return;
+  if (phase_ == Phase::kConnecting) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0 || (ready & (EventLoop::kError | EventLoop::kHangup))) {
+      Close(absl::StrFormat("connect failed: %s", std::strerror(err ? err : ECONNREFUSED)));
+      return;
+    }
+    OnConnected();
+    if (closed_) return;
+  }
+  if (ready & EventLoop::kReadable) OnReadable();
+  if (closed_) return;
+  if (ready & EventLoop::kWritable) Flush();
+  if (closed_) return;
+  if ((ready & (EventLoop::kError | EventLoop::kHangup)) &&
+      !(ready & EventLoop::kReadable)) {
+    Close("connection reset");
+  }
+}
+
+void PeerConnection::OnConnected() {
+  connected_at_ = last_received_ = last_sent_ = absl::Now();
+  WantWrite(false);
+  (void)client_->loop().SetInterest(fd_, EventLoop::kReadable);
+  if (mse_initiator_) {
+    phase_ = Phase::kMse;
+    std::string handshake;
+    protocol::Handshake hs;
+    hs.reserved.Set(protocol::ReservedBit::kExtension)
+        .Set(protocol::ReservedBit::kFast);
+    hs.info_hash = torrent_->info_hash();
+    hs.peer_id = client_->peer_id();
+    protocol::AppendHandshake(hs, &handshake);
+    protocol::MseOptions options;
+    options.policy = client_->options().encryption;
+    auto initiator = std::make_unique<protocol::MseInitiator>(
+        torrent_->info_hash(), std::move(handshake), options, absl::Now());
+    std::string out;
+    if (absl::Status s = initiator->Start(&out); !s.ok()) {
+      Close(std::string(s.message()));
+      return;
+    }
+    mse_ = std::move(initiator);
+    handshake_sent_ = true;  // it travels as MSE's initial payload
+    if (torrent_->Wants(EventType::kPacketOutgoingHandshake)) {
+      Event e = NewEvent(EventType::kPacketOutgoingHandshake);
+      e.handshake_info_hash = torrent_->info_hash();
+      e.handshake_peer_id = client_->peer_id();
+      e.reserved = hs.reserved.bytes();
+      torrent_->Emit(e);
+    }
+    out_.append(out);
+    Flush();
+  } else {
+    phase_ = Phase::kHandshake;
+    SendHandshake();
+  }
+}
+
+void PeerConnection::OnReadable() {
+  if (in_buf_.size() < kReadChunk) in_buf_.resize(kReadChunk);
+  // A bounded number of reads per wake-up keeps other sockets served.
+  for (int round = 0; round < 4 && !closed_; ++round) {
+    ssize_t n = ::read(fd_, in_buf_.data(), in_buf_.size());
+    if (n == 0) {
+      Close("connection closed by peer");
+      return;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR) continue;
+      Close(absl::StrFormat("read failed: %s", std::strerror(errno)));
+      return;
+    }
+    last_received_ = absl::Now();
+    if (torrent_ && torrent_->Wants(EventType::kPeerRead)) {
+      Event e = NewEvent(EventType::kPeerRead);
+      e.length = n;
+      torrent_->Emit(e);
+    }
+    if (absl::Status s = Consume(in_buf_.data(), static_cast<size_t>(n));
+        !s.ok()) {
+      Close(std::string(s.message()));
+      return;
+    }
+    if (static_cast<size_t>(n) < in_buf_.size()) return;
+  }
+}
+
+absl::Status PeerConnection::Consume(char* data, size_t n) {
+  if (phase_ == Phase::kMse) {
+    std::string reply;
+    RETURN_IF_ERROR(mse_->Receive(std::string_view(data, n), &reply));
+    if (!reply.empty()) {
+      out_.append(reply);
+      Flush();
+    }
+    if (!mse_->done()) return absl::OkStatus();
+    phase_ = Phase::kHandshake;
+    std::string payload = mse_->TakeReceivedPayload();
+    RETURN_IF_ERROR(FeedParser(payload));
+    return absl::OkStatus();
+  }
+  if (mse_) {
+    mse_->Decrypt(MutableByteSpan(reinterpret_cast<uint8_t*>(data), n));
+  }
+  return FeedParser(std::string_view(data, n));
+}
+
+absl::Status PeerConnection::FeedParser(std::string_view plain) {
+  parser_.Feed(plain);
+  while (!closed_) {
+    ASSIGN_OR_RETURN(std::optional<protocol::Message> m, parser_.Next());
+    if (!m) break;
+    RETURN_IF_ERROR(OnMessage(*m));
+  }
+  return absl::OkStatus();
+}
+
+void PeerConnection::WantWrite(bool on) {
+  if (on == writable_interest_ || closed_) return;
+  writable_interest_ = on;
+  (void)client_->loop().SetInterest(
+      fd_, EventLoop::kReadable | (on ? EventLoop::kWritable : 0));
+}
+
+void PeerConnection::Flush() {
+  if (closed_ || phase_ == Phase::kConnecting) return;
+  while (true) {
+    if (out_pos_ == out_.size()) {
+      out_.clear();
+      out_pos_ = 0;
+      ServeRequests();
+      if (out_.empty()) break;
+    }
+    ssize_t n = ::send(fd_, out_.data() + out_pos_, out_.size() - out_pos_,
+                       MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EINTR) continue;
+      Close(absl::StrFormat("write failed: %s", std::strerror(errno)));
+      return;
+    }
+    out_pos_ += static_cast<size_t>(n);
+    last_sent_ = absl::Now();
+    if (torrent_ && torrent_->Wants(EventType::kPeerWrite)) {
+      Event e = NewEvent(EventType::kPeerWrite);
+      e.length = n;
+      torrent_->Emit(e);
+    }
+  }
+  WantWrite(out_pos_ < out_.size());
+}
+
+void PeerConnection::Send(std::string_view message) {
+  size_t from = out_.size();
+  out_.append(message);
+  if (mse_ && mse_->done()) mse_->Encrypt(&out_, from);
+}
+
+void PeerConnection::SendMessage(const protocol::Message& m, EventType type) {
+  std::string bytes;
+  protocol::AppendMessage(m, &bytes);
+  Send(bytes);
+  EmitPacket(type);
+}
+
+// --- handshake ------------------------------------------------------------
+
+void PeerConnection::SendHandshake() {
+  protocol::Handshake hs;
+  hs.reserved.Set(protocol::ReservedBit::kExtension)
+      .Set(protocol::ReservedBit::kFast);
+  hs.info_hash = torrent_->info_hash();
+  hs.peer_id = client_->peer_id();
+  std::string bytes;
+  protocol::AppendHandshake(hs, &bytes);
+  Send(bytes);
+  handshake_sent_ = true;
+  if (torrent_->Wants(EventType::kPacketOutgoingHandshake)) {
+    Event e = NewEvent(EventType::kPacketOutgoingHandshake);
+    e.reserved = hs.reserved.bytes();
+    e.handshake_info_hash = hs.info_hash;
+    e.handshake_peer_id = hs.peer_id;
+    torrent_->Emit(e);
+  }
+  Flush();
+}
+
+absl::Status PeerConnection::OnHandshake(const protocol::Handshake& hs) {
+  if (!torrent_) {
+    Torrent* t = client_->FindTorrent(hs.info_hash);
+    if (!t || t->state() == TorrentState::kStopped) {
+      return absl::NotFoundError(absl::StrFormat(
+          "handshake for unknown torrent %s", hs.info_hash.ToHex()));
+    }
+    auto* responder = dynamic_cast<protocol::MseResponder*>(mse_.get());
+    if (responder && responder->skey() && *responder->skey() != hs.info_hash) {
+      return absl::InvalidArgumentError(
+          "handshake info-hash differs from the encryption key's torrent");
+    }
+    torrent_ = t;
+    parser_.set_num_pieces(t->info().num_pieces());
+  } else if (hs.info_hash != torrent_->info_hash()) {
+    return absl::InvalidArgumentError("handshake for a different torrent");
+  }
+  if (hs.peer_id == client_->peer_id()) {
+    return absl::FailedPreconditionError("connected to ourselves");
+  }
+  their_handshake_ = hs;
+  ref_.peer_id = hs.peer_id;
+  if (torrent_->Wants(EventType::kPacketIncomingHandshake)) {
+    Event e = NewEvent(EventType::kPacketIncomingHandshake);
+    e.reserved = hs.reserved.bytes();
+    e.handshake_info_hash = hs.info_hash;
+    e.handshake_peer_id = hs.peer_id;
+    torrent_->Emit(e);
+  }
+  fast_ = hs.reserved.Has(protocol::ReservedBit::kFast);
+  extensions_ = hs.reserved.Has(protocol::ReservedBit::kExtension);
+  parser_.set_fast_extension(fast_);
+  if (!handshake_sent_) SendHandshake();
+  BecomeActive();
+  return absl::OkStatus();
+}
+
+void PeerConnection::BecomeActive() {
+  phase_ = Phase::kActive;
+  connected_at_ = last_block_ = absl::Now();
+  peer_have_ = storage::Bitfield(torrent_->info().num_pieces());
+  torrent_->OnConnected(this);
+  if (closed_) return;
+  Event connected = NewEvent(EventType::kPeerConnect);
+  torrent_->Emit(connected);
+
+  if (extensions_) {
+    protocol::ExtensionHandshake mine;
+    mine.v = kClientName;
+    mine.p = client_->port();
+    mine.reqq = kMaxQueuedRequests;
+    Endpoint yourip = address_;
+    yourip.set_port(0);
+    mine.yourip = yourip;
+    std::string payload;
+    protocol::AppendExtensionHandshake(mine, &payload);
+    std::string bytes;
+    protocol::AppendExtended(0, payload, &bytes);
+    Send(bytes);
+    if (torrent_->Wants(EventType::kPacketOutgoingExtended)) {
+      Event e = NewEvent(EventType::kPacketOutgoingExtended);
+      e.extension_id = 0;
+      e.payload = payload;
+      torrent_->Emit(e);
+    }
+  }
+  const storage::Bitfield& have = torrent_->have();
+  const size_t count = have.Count();
+  if (fast_ && count == have.size()) {
+    SendMessage(protocol::HaveAll{}, EventType::kPacketOutgoingHaveAll);
+  } else if (fast_ && count == 0) {
+    SendMessage(protocol::HaveNone{}, EventType::kPacketOutgoingHaveNone);
+  } else if (count > 0) {
+    std::string bits = have.ToBytes();
+    std::string bytes;
+    protocol::AppendBitfield(bits, &bytes);
+    Send(bytes);
+    if (torrent_->Wants(EventType::kPacketOutgoingBitfield)) {
+      Event e = NewEvent(EventType::kPacketOutgoingBitfield);
+      e.payload = bits;
+      torrent_->Emit(e);
+    }
+  }
+  Flush();
+}
+
+// --- incoming messages ----------------------------------------------------
+
+absl::Status PeerConnection::OnMessage(const protocol::Message& m) {
+  using namespace protocol;  // NOLINT: message type names
+  if (const auto* hs = std::get_if<Handshake>(&m)) return OnHandshake(*hs);
+  if (phase_ != Phase::kActive) {
+    return absl::FailedPreconditionError("message before the handshake");
+  }
+  if (const auto* p = std::get_if<Piece>(&m)) {
+    OnPiece(*p);
+    return absl::OkStatus();
+  }
+  if (const auto* r = std::get_if<Request>(&m)) return OnRequest(*r);
+  if (const auto* h = std::get_if<Have>(&m)) {
+    EmitPacket(EventType::kPacketIncomingHave, h->piece);
+    if (!peer_have_.Get(h->piece)) {
+      peer_have_.Set(h->piece);
+      ++peer_pieces_;
+      torrent_->OnPeerHas(this, h->piece);
+    }
+    return absl::OkStatus();
+  }
+  if (std::holds_alternative<KeepAlive>(m)) {
+    EmitPacket(EventType::kPacketIncomingKeepalive);
+  } else if (std::holds_alternative<Choke>(m)) {
+    EmitPacket(EventType::kPacketIncomingChoke);
+    peer_choking_ = true;
+    // With the Fast extension the peer rejects what it will not serve;
+    // without it every request in flight is void.
+    if (!fast_) DropRequests();
+  } else if (std::holds_alternative<Unchoke>(m)) {
+    EmitPacket(EventType::kPacketIncomingUnchoke);
+    peer_choking_ = false;
+    torrent_->FillRequests(this);
+  } else if (std::holds_alternative<Interested>(m)) {
+    EmitPacket(EventType::kPacketIncomingInterested);
+    peer_interested_ = true;
+    torrent_->RunChoker(absl::Now());
+  } else if (std::holds_alternative<NotInterested>(m)) {
+    EmitPacket(EventType::kPacketIncomingNotInterested);
+    peer_interested_ = false;
+    torrent_->RunChoker(absl::Now());
+  } else if (const auto* b = std::get_if<protocol::Bitfield>(&m)) {
+    if (torrent_->Wants(EventType::kPacketIncomingBitfield)) {
+      Event e = NewEvent(EventType::kPacketIncomingBitfield);
+      e.payload = std::string(b->bits);
+      torrent_->Emit(e);
+    }
+    if (peer_have_known_) {
+      return absl::InvalidArgumentError("second bitfield");
+    }
+    ASSIGN_OR_RETURN(peer_have_, storage::Bitfield::FromBytes(
+                                     b->bits, torrent_->info().num_pieces()));
+    peer_pieces_ = static_cast<uint32_t>(peer_have_.Count());
+    peer_have_known_ = true;
+    torrent_->OnPeerHaveSet(this);
+  } else if (std::holds_alternative<HaveAll>(m) ||
+             std::holds_alternative<HaveNone>(m)) {
+    bool all = std::holds_alternative<HaveAll>(m);
+    EmitPacket(all ? EventType::kPacketIncomingHaveAll
+                   : EventType::kPacketIncomingHaveNone);
+    if (peer_have_known_) {
+      return absl::InvalidArgumentError("have all/none after the bitfield");
+    }
+    peer_have_ = storage::Bitfield(torrent_->info().num_pieces(), all);
+    peer_pieces_ = all ? torrent_->info().num_pieces() : 0;
+    peer_have_known_ = true;
+    torrent_->OnPeerHaveSet(this);
+  } else if (const auto* c = std::get_if<Cancel>(&m)) {
+    EmitPacket(EventType::kPacketIncomingCancel, c->piece, c->begin,
+               c->length);
+    auto it = std::find_if(to_serve_.begin(), to_serve_.end(),
+                           [&](const QueuedRequest& r) {
+                             return r.piece == c->piece &&
+                                    r.begin == c->begin &&
+                                    r.length == c->length;
+                           });
+    if (it != to_serve_.end()) to_serve_.erase(it);
+  } else if (const auto* r = std::get_if<Reject>(&m)) {
+    EmitPacket(EventType::kPacketIncomingReject, r->piece, r->begin,
+               r->length);
+    BlockRef block{r->piece, r->begin / kBlockSize};
+    RemoveInFlight(block);
+    torrent_->picker_->OnRequestDropped(block, id_);
+  } else if (const auto* a = std::get_if<AllowedFast>(&m)) {
+    EmitPacket(EventType::kPacketIncomingAllowedFast, a->piece);
+  } else if (const auto* s = std::get_if<Suggest>(&m)) {
+    EmitPacket(EventType::kPacketIncomingSuggest, s->piece);
+  } else if (const auto* p = std::get_if<Port>(&m)) {
+    if (torrent_->Wants(EventType::kPacketIncomingPort)) {
+      Event e = NewEvent(EventType::kPacketIncomingPort);
+      e.port = p->port;
+      torrent_->Emit(e);
+    }
+  } else if (const auto* x = std::get_if<Extended>(&m)) {
+    if (torrent_->Wants(EventType::kPacketIncomingExtended)) {
+      Event e = NewEvent(EventType::kPacketIncomingExtended);
+      e.extension_id = x->id;
+      e.payload = std::string(x->payload);
+      torrent_->Emit(e);
+    }
+    if (x->id == 0) {
+      ASSIGN_OR_RETURN(their_extensions_,
+                       protocol::ParseExtensionHandshake(x->payload));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PeerConnection::OnRequest(const protocol::Request& r) {
+  EmitPacket(EventType::kPacketIncomingRequest, r.piece, r.begin, r.length);
+  const int64_t piece_size = torrent_->picker_->PieceSize(r.piece);
+  if (r.length == 0 || r.begin + int64_t{r.length} > piece_size) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "request outside piece %d: offset %d length %d", r.piece, r.begin,
+        r.length));
+  }
+  const bool can = !am_choking_ && torrent_->CanServe(r.piece) &&
+                   to_serve_.size() < kMaxQueuedRequests;
+  if (!can) {
+    if (fast_) {
+      SendMessage(protocol::Reject{r.piece, r.begin, r.length},
+                  EventType::kPacketOutgoingReject);
+      Flush();
+    }
+    return absl::OkStatus();
+  }
+  to_serve_.push_back(QueuedRequest{r.piece, r.begin, r.length});
+  if (out_pos_ == out_.size()) Flush();
+  return absl::OkStatus();
+}
+
+void PeerConnection::OnPiece(const protocol::Piece& p) {
+  EmitPacket(EventType::kPacketIncomingBlock, p.piece, p.begin,
+             static_cast<int64_t>(p.data.size()));
+  BlockRef block{p.piece, p.begin / kBlockSize};
+  RemoveInFlight(block);
+  last_block_ = absl::Now();
+  snubbed_ = false;
+  payload_down_ += static_cast<int64_t>(p.data.size());
+  torrent_->OnBlock(this, p.piece, p.begin, p.data);
+  if (!closed_ && !peer_choking_) torrent_->FillRequests(this);
+}
+
+// --- outgoing messages ----------------------------------------------------
+
+void PeerConnection::SetChoking(bool choke) {
+  if (choke == am_choking_ || !active()) return;
+  am_choking_ = choke;
+  if (choke) {
+    SendMessage(protocol::Choke{}, EventType::kPacketOutgoingChoke);
+    if (fast_) {
+      for (const QueuedRequest& r : to_serve_) {
+        SendMessage(protocol::Reject{r.piece, r.begin, r.length},
+                    EventType::kPacketOutgoingReject);
+      }
+    }
+    to_serve_.clear();
+  } else {
+    SendMessage(protocol::Unchoke{}, EventType::kPacketOutgoingUnchoke);
+  }
+  Flush();
+}
+
+void PeerConnection::SetInterested(bool interested) {
+  if (interested == am_interested_ || !active()) return;
+  am_interested_ = interested;
+  if (interested) {
+    SendMessage(protocol::Interested{}, EventType::kPacketOutgoingInterested);
+  } else {
+    SendMessage(protocol::NotInterested{},
+                EventType::kPacketOutgoingNotInterested);
+  }
+  Flush();
+}
+
+void PeerConnection::SendRequests(const std::vector<BlockRef>& blocks) {
+  if (blocks.empty()) return;
+  const absl::Time now = absl::Now();
+  std::string bytes;
+  const bool emit = torrent_->Wants(EventType::kPacketOutgoingRequest);
+  for (const BlockRef& b : blocks) {
+    uint32_t length = torrent_->picker_->BlockLength(b);
+    protocol::AppendRequest(b.piece, b.block * kBlockSize, length, &bytes);
+    in_flight_.push_back(InFlight{b, now});
+    if (emit) {
+      EmitPacket(EventType::kPacketOutgoingRequest, b.piece,
+                 b.block * kBlockSize, length);
+    }
+  }
+  Send(bytes);
+  Flush();
+}
+
+void PeerConnection::SendCancel(BlockRef b) {
+  RemoveInFlight(b);
+  uint32_t length = torrent_->picker_->BlockLength(b);
+  SendMessage(protocol::Cancel{b.piece, b.block * kBlockSize, length},
+              EventType::kPacketOutgoingCancel);
+  Flush();
+}
+
+void PeerConnection::SendHave(uint32_t piece) {
+  if (!active()) return;
+  std::string bytes;
+  protocol::AppendHave(piece, &bytes);
+  Send(bytes);
+  EmitPacket(EventType::kPacketOutgoingHave, piece);
+  Flush();
+}
+
+void PeerConnection::RemoveInFlight(BlockRef block) {
+  auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
+                         [&](const InFlight& f) { return f.block == block; });
+  if (it != in_flight_.end()) in_flight_.erase(it);
+}
+
+void PeerConnection::DropRequests() {
+  for (const InFlight& f : in_flight_) {
+    torrent_->picker_->OnRequestDropped(f.block, id_);
+  }
+  in_flight_.clear();
+}
+
+int PeerConnection::RequestDepth() const {
+  const int peer_limit =
+      static_cast<int>(their_extensions_.reqq.value_or(250));
+  const int by_rate = static_cast<int>(down_rate_ * 2.0 / kBlockSize);
+  return std::clamp(by_rate, 16, std::max(std::min(peer_limit, 2000), 1));
+}
+
+void PeerConnection::ServeRequests() {
+  if (am_choking_ || !torrent_ || torrent_->state() == TorrentState::kPaused) {
+    return;
+  }
+  while (!to_serve_.empty() && out_.size() - out_pos_ < kSendHighWater) {
+    QueuedRequest r = to_serve_.front();
+    to_serve_.pop_front();
+    size_t from = out_.size();
+    protocol::AppendPieceHeader(r.piece, r.begin, r.length, &out_);
+    size_t data_at = out_.size();
+    out_.resize(data_at + r.length);
+    absl::Status s = torrent_->storage_->ReadBlock(
+        r.piece, r.begin,
+        MutableByteSpan(reinterpret_cast<uint8_t*>(out_.data() + data_at),
+                        r.length));
+    if (!s.ok()) {
+      out_.resize(from);
+      torrent_->EnterError(s);
+      return;
+    }
+    if (mse_ && mse_->done()) mse_->Encrypt(&out_, from);
+    payload_up_ += r.length;
+    torrent_->uploaded_ += r.length;
+    EmitPacket(EventType::kPacketOutgoingBlock, r.piece, r.begin, r.length);
+  }
+}
+
+void PeerConnection::Tick(absl::Time now) {
+  // Rates: exponential moving average over about five seconds.
+  down_rate_ = 0.8 * down_rate_ + 0.2 * double(payload_down_ - rate_down_mark_);
+  up_rate_ = 0.8 * up_rate_ + 0.2 * double(payload_up_ - rate_up_mark_);
+  rate_down_mark_ = payload_down_;
+  rate_up_mark_ = payload_up_;
+
+  if (phase_ != Phase::kActive) {
+    if (now - connected_at_ > kHandshakeTimeout) Close("handshake timed out");
+    return;
+  }
+  if (now - last_received_ > kIdleTimeout) {
+    Close("no data from peer for 180 s");
+    return;
+  }
+  if (!in_flight_.empty() && now - last_block_ > kSnubAfter) {
+    // Snubbed: its requests go back to the pool for faster peers.
+    snubbed_ = true;
+    DropRequests();
+  }
+  if (now - last_sent_ > kKeepAliveEvery) {
+    std::string bytes;
+    protocol::AppendKeepAlive(&bytes);
+    Send(bytes);
+    EmitPacket(EventType::kPacketOutgoingKeepalive);
+    Flush();
+  }
+}
+
+}  // namespace bt::client

@@ -1,0 +1,605 @@
+#include "client/torrent.h"
+
+#include <fstream>
+#include <iterator>
+#include <mutex>
+
+#include "absl/strings/str_format.h"
+#include "base/status_macros.h"
+#include "client/client.h"
+#include "client/peer_connection.h"
+#include "client/tracker_announcer.h"
+#include "metainfo/peer_id.h"
+#include "storage/hash_checker.h"
+
+namespace bt::client {
+namespace {
+
+// A peer whose data failed a hash this many times is banned.
+constexpr int kBanStrikes = 2;
+constexpr int kMaxConnectFailures = 3;
+constexpr absl::Duration kConnectRetry = absl::Seconds(15);
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrFormat("cannot open %s", path));
+  }
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+const char* TorrentStateName(TorrentState s) {
+  switch (s) {
+    case TorrentState::kStopped:
+      return "stopped";
+    case TorrentState::kChecking:
+      return "checking";
+    case TorrentState::kDownloading:
+      return "downloading";
+    case TorrentState::kSeeding:
+      return "seeding";
+    case TorrentState::kPaused:
+      return "paused";
+    case TorrentState::kError:
+      return "error";
+  }
+  return "?";
+}
+
+Torrent::Torrent(TorrentParams params, metainfo::TorrentInfo info)
+    : params_(std::move(params)),
+      info_(std::move(info)),
+      info_hash_(info_.WireInfoHash()),
+      handlers_(kEventTypeCount) {}
+
+Torrent::~Torrent() = default;
+
+absl::StatusOr<std::unique_ptr<Torrent>> Torrent::Open(TorrentParams params) {
+  metainfo::TorrentInfo info;
+  if (!params.torrent_path.empty()) {
+    ASSIGN_OR_RETURN(std::string bytes, ReadFile(params.torrent_path));
+    absl::StatusOr<metainfo::TorrentInfo> parsed =
+        metainfo::TorrentInfo::Parse(bytes);
+    if (!parsed.ok()) {
+      return absl::Status(parsed.status().code(),
+                          absl::StrFormat("%s: %s", params.torrent_path,
+                                          parsed.status().message()));
+    }
+    info = *std::move(parsed);
+  } else {
+    info = params.info;
+  }
+  if (info.num_pieces() == 0 && info.total_size() == 0 &&
+      info.files().empty()) {
+    return absl::InvalidArgumentError("no torrent given");
+  }
+  std::unique_ptr<Torrent> t(new Torrent(std::move(params), std::move(info)));
+  RETURN_IF_ERROR(t->InitStorage());
+  return t;
+}
+
+absl::Status Torrent::InitStorage() {
+  storage::StorageOptions options;
+  options.on_event = [this](const storage::StorageEvent& s) {
+    static constexpr EventType kTypes[] = {
+        EventType::kFileOpen, EventType::kFileClose, EventType::kFileRead,
+        EventType::kFileWrite, EventType::kFileError};
+    EventType type = kTypes[static_cast<int>(s.type)];
+    if (!Wants(type)) return;
+    Event e;
+    e.type = type;
+    e.info_hash = info_hash_;
+    e.file_index = s.file_index;
+    e.path = s.path;
+    e.mode = s.mode == storage::OpenMode::kRead ? 'r' : 'w';
+    e.length = s.length;
+    e.reason = s.message;
+    Emit(e);
+  };
+  ASSIGN_OR_RETURN(storage_,
+                   storage::PieceStorage::Create(info_, params_.save_path,
+                                                 &disk_, std::move(options)));
+  picker_ = std::make_unique<PiecePicker>(
+      info_.piece_length(), info_.total_size(),
+      storage::Bitfield(info_.num_pieces()));
+  return absl::OkStatus();
+}
+
+// --- events ---------------------------------------------------------------
+
+void Torrent::OnEvent(EventType type, Handler handler) {
+  handlers_[static_cast<size_t>(type)].push_back(std::move(handler));
+}
+
+bool Torrent::Wants(EventType type) const {
+  return !handlers_[static_cast<size_t>(type)].empty() ||
+         (client_ && client_->Wants(type));
+}
+
+bool Torrent::Emit(Event& e) {
+  e.info_hash = info_hash_;
+  bool allow = true;
+  for (const Handler& h : handlers_[static_cast<size_t>(e.type)]) {
+    allow = h(e) && allow;
+  }
+  if (client_) allow = client_->Emit(e) && allow;
+  return allow;
+}
+
+// --- state ----------------------------------------------------------------
+
+const storage::Bitfield& Torrent::have() const { return picker_->have(); }
+
+uint32_t Torrent::pieces_have() const {
+  return static_cast<uint32_t>(picker_->have().Count());
+}
+
+bool Torrent::complete() const { return picker_->Wanted() == 0; }
+
+int64_t Torrent::bytes_wanted() const {
+  int64_t n = 0;
+  for (uint32_t i = 0; i < info_.num_pieces(); ++i) {
+    if (picker_->PiecePriority(i) > 0) n += picker_->PieceSize(i);
+  }
+  return n;
+}
+
+int64_t Torrent::bytes_done() const {
+  int64_t n = 0;
+  for (uint32_t i = 0; i < info_.num_pieces(); ++i) {
+    if (picker_->have().Get(i) && picker_->PiecePriority(i) > 0) {
+      n += picker_->PieceSize(i);
+    }
+  }
+  return n;
+}
+
+int Torrent::file_priority(size_t file) const {
+  return storage_->file_priority(file);
+}
+
+absl::Status Torrent::SetFilePriority(size_t file, int priority) {
+  RETURN_IF_ERROR(storage_->SetFilePriority(file, priority));
+  for (uint32_t i = 0; i < info_.num_pieces(); ++i) {
+    picker_->SetPiecePriority(i, storage_->PieceWanted(i) ? 1 : 0);
+  }
+  if (!complete() && state_ == TorrentState::kSeeding) {
+    SetState(TorrentState::kDownloading);
+  }
+  for (PeerConnection* c : connections_) UpdateInterest(c);
+  return absl::OkStatus();
+}
+
+void Torrent::SetState(TorrentState s) { state_ = s; }
+
+void Torrent::EnterError(absl::Status status) {
+  if (state_ == TorrentState::kError) return;
+  error_ = std::move(status);
+  SetState(TorrentState::kError);
+  for (PeerConnection* c : connections_) {
+    if (!c->closed()) c->DropRequests();
+  }
+}
+
+absl::Status Torrent::HashCheck() {
+  const TorrentState before = state_;
+  SetState(TorrentState::kChecking);
+  std::mutex mu;
+  std::vector<std::pair<uint32_t, bool>> results;
+  storage::CheckOptions options;
+  options.on_piece = [&](uint32_t piece, bool ok) {
+    std::lock_guard<std::mutex> lock(mu);
+    results.emplace_back(piece, ok);
+  };
+  absl::StatusOr<storage::CheckResult> r =
+      storage::CheckPieces(info_, *storage_, options);
+  if (!r.ok()) {
+    SetState(before);
+    return r.status();
+  }
+  std::vector<int> priorities(info_.num_pieces());
+  for (uint32_t i = 0; i < info_.num_pieces(); ++i) {
+    priorities[i] = picker_->PiecePriority(i);
+  }
+  picker_ = std::make_unique<PiecePicker>(info_.piece_length(),
+                                          info_.total_size(), r->have);
+  for (uint32_t i = 0; i < info_.num_pieces(); ++i) {
+    picker_->SetPiecePriority(i, priorities[i]);
+  }
+  for (const auto& [piece, ok] : results) {
+    Event e;
+    e.type = ok ? EventType::kPieceHashPass : EventType::kPieceHashFail;
+    e.index = piece;
+    if (Wants(e.type)) Emit(e);
+  }
+  if (before == TorrentState::kStopped || before == TorrentState::kChecking) {
+    SetState(TorrentState::kStopped);
+  } else {
+    SetState(complete() ? TorrentState::kSeeding : TorrentState::kDownloading);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Torrent::Start() {
+  if (!client_) {
+    return absl::FailedPreconditionError(
+        "a torrent without a client can only check data");
+  }
+  if (state_ == TorrentState::kError) storage_->ClearError();
+  error_ = absl::OkStatus();
+  const bool was_stopped = state_ == TorrentState::kStopped;
+  SetState(complete() ? TorrentState::kSeeding : TorrentState::kDownloading);
+  if (was_stopped) StartTrackers();
+  for (PeerConnection* c : connections_) {
+    UpdateInterest(c);
+    FillRequests(c);
+  }
+  ConnectMore(absl::Now());
+  return absl::OkStatus();
+}
+
+absl::Status Torrent::Pause() {
+  if (state_ == TorrentState::kStopped) {
+    return absl::FailedPreconditionError("torrent is stopped");
+  }
+  SetState(TorrentState::kPaused);
+  for (PeerConnection* c : connections_) {
+    if (c->closed()) continue;
+    c->DropRequests();
+    c->SetInterested(false);
+    c->SetChoking(true);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Torrent::Stop() {
+  SetState(TorrentState::kStopped);
+  std::vector<PeerConnection*> open(connections_.begin(), connections_.end());
+  for (PeerConnection* c : open) c->Close("torrent stopped");
+  if (announcer_) announcer_->Stop();
+  return absl::OkStatus();
+}
+
+void Torrent::StartTrackers() {
+  if (!client_ || info_.trackers().empty() || !client_->trackers_) return;
+  TrackerAnnouncer::Options options;
+  options.peer_id = client_->peer_id();
+  options.port = client_->port();
+  announcer_ = std::make_unique<TrackerAnnouncer>(
+      client_->loop_.get(), client_->trackers_.get(), info_hash_,
+      info_.trackers(), info_.is_private(), options,
+      [this] {
+        return TrackerAnnouncer::TransferStats{
+            uploaded_, downloaded_, bytes_wanted() - bytes_done()};
+      },
+      [this](const tracker::TrackerEvent& te) {
+        Event e;
+        std::visit(
+            [&](const auto& v) {
+              using T = std::decay_t<decltype(v)>;
+              e.tracker = v.tracker;
+              if constexpr (std::is_same_v<T, tracker::TrackerConnectEvent>) {
+                e.type = EventType::kTrackerConnect;
+                e.announce_event = tracker::AnnounceEventName(v.event);
+              } else if constexpr (std::is_same_v<
+                                       T, tracker::TrackerDisconnectEvent>) {
+                e.type = EventType::kTrackerDisconnect;
+              } else if constexpr (std::is_same_v<
+                                       T, tracker::TrackerSuccessEvent>) {
+                e.type = EventType::kTrackerSuccess;
+                e.announce_event = tracker::AnnounceEventName(v.event);
+                e.complete = v.complete;
+                e.incomplete = v.incomplete;
+                e.interval = v.interval;
+                e.min_interval = v.min_interval;
+                e.peers = v.peers;
+                for (const Endpoint& p : v.peers) AddPeer(p);
+              } else if constexpr (std::is_same_v<
+                                       T, tracker::TrackerFailureEvent>) {
+                e.type = EventType::kTrackerFailure;
+                e.announce_event = tracker::AnnounceEventName(v.event);
+                e.reason = v.reason;
+              } else if constexpr (std::is_same_v<T,
+                                                  tracker::TrackerReadEvent>) {
+                e.type = EventType::kTrackerRead;
+                e.length = static_cast<int64_t>(v.length);
+              } else {
+                e.type = EventType::kTrackerWrite;
+                e.length = static_cast<int64_t>(v.length);
+              }
+            },
+            te);
+        if (Wants(e.type)) Emit(e);
+      });
+  announcer_->Start();
+  if (complete()) announcer_->SetCompleted();
+}
+
+// --- peers ----------------------------------------------------------------
+
+void Torrent::AttachClient(Client* client) {
+  client_ = client;
+  Choker::Options options;
+  options.upload_slots = client->options().upload_slots;
+  choker_ = Choker(options);
+}
+
+std::vector<PeerInfo> Torrent::peers() const {
+  std::vector<PeerInfo> out;
+  for (const PeerConnection* c : connections_) {
+    if (c->closed() || !c->active()) continue;
+    PeerInfo p;
+    p.connection = c->id();
+    p.address = c->address();
+    p.peer_id = c->ref().peer_id;
+    p.client = metainfo::DescribeClient(p.peer_id);
+    p.incoming = c->incoming();
+    p.encrypted = c->encrypted();
+    p.am_choking = c->am_choking();
+    p.am_interested = c->am_interested();
+    p.peer_choking = c->peer_choking();
+    p.peer_interested = c->peer_interested();
+    p.download_rate = c->download_rate();
+    p.upload_rate = c->upload_rate();
+    p.pieces = c->peer_pieces();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void Torrent::AddPeer(const Endpoint& peer) {
+  if (strikes_[peer.AddressString()] >= kBanStrikes) return;
+  candidates_.try_emplace(peer);
+  if (client_ && (state_ == TorrentState::kDownloading ||
+                  state_ == TorrentState::kSeeding)) {
+    ConnectMore(absl::Now());
+  }
+}
+
+void Torrent::ConnectMore(absl::Time now) {
+  if (!client_) return;
+  if (state_ != TorrentState::kDownloading && state_ != TorrentState::kSeeding) {
+    return;
+  }
+  const ClientOptions& o = client_->options();
+  for (auto& [address, cand] : candidates_) {
+    if (static_cast<int>(connections_.size()) >=
+            o.max_connections_per_torrent ||
+        static_cast<int>(client_->connections_.size()) >= o.max_connections ||
+        client_->half_open() >= o.max_half_open) {
+      return;
+    }
+    if (cand.connected || cand.failures >= kMaxConnectFailures ||
+        now < cand.retry_at) {
+      continue;
+    }
+    // A seed has nothing to gain from connecting to other seeds; it still
+    // accepts them and connects to everyone else.
+    cand.retry_at = now + kConnectRetry;
+    bool encrypt = o.encryption != protocol::EncryptionPolicy::kDisabled &&
+                   !cand.plain_only;
+    if (client_->Connect(this, address, encrypt)) cand.connected = true;
+  }
+}
+
+void Torrent::OnConnected(PeerConnection* c) {
+  // One connection per peer address: an incoming one for a candidate we
+  // also dialled replaces nothing, it just counts as connected.
+  if (!c->incoming()) {
+    auto it = candidates_.find(c->address());
+    if (it != candidates_.end()) it->second.failures = 0;
+  }
+  if (strikes_[c->address().AddressString()] >= kBanStrikes) {
+    c->Close("banned for sending data that failed hash checks");
+    return;
+  }
+  connections_.insert(c);
+  sender_address_[c->id()] = c->address();
+}
+
+void Torrent::OnClosed(PeerConnection* c, bool mse_refused) {
+  if (connections_.erase(c)) {
+    picker_->OnPeerGone(c->id());
+    if (c->active()) picker_->RemovePeerBitfield(c->peer_have());
+  }
+  if (!c->incoming()) {
+    auto it = candidates_.find(c->address());
+    if (it != candidates_.end()) {
+      it->second.connected = false;
+      if (mse_refused && client_->options().encryption ==
+                             protocol::EncryptionPolicy::kEnabled) {
+        // The peer does not speak MSE: try again in plaintext at once.
+        it->second.plain_only = true;
+        it->second.retry_at = absl::InfinitePast();
+      } else if (!c->active()) {
+        ++it->second.failures;
+      }
+    }
+  }
+}
+
+void Torrent::OnPeerHas(PeerConnection* c, uint32_t piece) {
+  picker_->AddPeerHave(piece);
+  if (!c->am_interested() && !have().Get(piece) &&
+      picker_->PiecePriority(piece) > 0) {
+    UpdateInterest(c);
+  }
+  FillRequests(c);
+}
+
+void Torrent::OnPeerHaveSet(PeerConnection* c) {
+  picker_->AddPeerBitfield(c->peer_have());
+  if (complete() && c->peer_is_seed()) {
+    c->Close("both sides are seeds");
+    return;
+  }
+  UpdateInterest(c);
+}
+
+void Torrent::UpdateInterest(PeerConnection* c) {
+  if (c->closed() || !c->active()) return;
+  const bool want = state_ != TorrentState::kPaused &&
+                    state_ != TorrentState::kError &&
+                    picker_->IsInteresting(c->peer_have());
+  c->SetInterested(want);
+  if (want) FillRequests(c);
+}
+
+bool Torrent::CanServe(uint32_t piece) const {
+  return piece < info_.num_pieces() && have().Get(piece) &&
+         (state_ == TorrentState::kDownloading ||
+          state_ == TorrentState::kSeeding);
+}
+
+void Torrent::FillRequests(PeerConnection* c) {
+  if (c->closed() || !c->active() || c->peer_choking() ||
+      !c->am_interested() || state_ != TorrentState::kDownloading) {
+    return;
+  }
+  const int room = c->RequestDepth() - static_cast<int>(c->requests_in_flight());
+  if (room < 4 && c->requests_in_flight() > 0) return;  // batch requests
+  std::vector<BlockRef> blocks;
+  picker_->Pick(c->peer_have(), room, c->id(), &blocks);
+  c->SendRequests(blocks);
+}
+
+void Torrent::OnBlock(PeerConnection* c, uint32_t piece, uint32_t begin,
+                      std::string_view data) {
+  if (state_ != TorrentState::kDownloading) return;
+  if (begin % kBlockSize != 0 || piece >= info_.num_pieces()) return;
+  BlockRef block{piece, begin / kBlockSize};
+  if (data.size() != picker_->BlockLength(block)) return;
+  std::vector<uint64_t> cancel_for;
+  // Write first: a block is only counted as received once it is on disk.
+  absl::Status written = storage_->WriteBlock(piece, begin, AsBytes(data));
+  if (!written.ok()) {
+    picker_->OnRequestDropped(block, c->id());
+    EnterError(written);
+    return;
+  }
+  const bool piece_complete = picker_->OnBlockReceived(block, c->id(), &cancel_for);
+  downloaded_ += static_cast<int64_t>(data.size());
+  auto& senders = block_senders_[piece];
+  if (senders.empty()) senders.resize(picker_->BlocksInPiece(piece));
+  if (block.block < senders.size()) senders[block.block] = c->id();
+  for (uint64_t other : cancel_for) {
+    for (PeerConnection* p : connections_) {
+      if (p->id() == other && !p->closed()) p->SendCancel(block);
+    }
+  }
+  if (!piece_complete) return;
+
+  std::string buf(static_cast<size_t>(picker_->PieceSize(piece)), '\0');
+  absl::Status read = storage_->ReadBlock(
+      piece, 0, MutableByteSpan(reinterpret_cast<uint8_t*>(buf.data()),
+                                buf.size()));
+  const bool passed =
+      read.ok() && storage::PieceMatches(info_, piece, AsBytes(buf));
+  OnPieceDone(piece, passed);
+}
+
+void Torrent::Strike(const Endpoint& who, int weight) {
+  int& s = strikes_[who.AddressString()];
+  s += weight;
+  if (s < kBanStrikes) return;
+  std::vector<PeerConnection*> open(connections_.begin(), connections_.end());
+  for (PeerConnection* c : open) {
+    if (c->address().AddressString() == who.AddressString()) {
+      c->Close("banned for sending data that failed hash checks");
+    }
+  }
+}
+
+void Torrent::OnPieceDone(uint32_t piece, bool passed) {
+  std::vector<uint64_t> senders = std::move(block_senders_[piece]);
+  block_senders_.erase(piece);
+  Event e;
+  e.type = passed ? EventType::kPieceHashPass : EventType::kPieceHashFail;
+  e.index = piece;
+  if (!passed) {
+    picker_->OnPieceFailed(piece);
+    // Each distinct sender of the failed piece gets a strike; the only
+    // sender of a whole failed piece gets two (banned at once).
+    absl::flat_hash_set<uint64_t> distinct(senders.begin(), senders.end());
+    distinct.erase(0);
+    for (uint64_t id : distinct) {
+      auto it = sender_address_.find(id);
+      if (it != sender_address_.end()) {
+        Strike(it->second, distinct.size() == 1 ? kBanStrikes : 1);
+      }
+    }
+    if (Wants(e.type)) Emit(e);
+    return;
+  }
+  picker_->OnPieceVerified(piece);
+  if (Wants(e.type)) Emit(e);
+  std::vector<PeerConnection*> open(connections_.begin(), connections_.end());
+  for (PeerConnection* c : open) {
+    if (c->closed()) continue;
+    c->SendHave(piece);
+    if (c->am_interested()) UpdateInterest(c);
+  }
+  if (complete()) {
+    SetState(TorrentState::kSeeding);
+    if (announcer_) announcer_->SetCompleted();
+    for (PeerConnection* c : open) {
+      if (!c->closed() && c->peer_is_seed()) c->Close("both sides are seeds");
+    }
+  }
+}
+
+// --- periodic work --------------------------------------------------------
+
+void Torrent::Tick(absl::Time now) {
+  const double seconds =
+      last_tick_ == absl::InfinitePast()
+          ? 1.0
+          : std::max(absl::ToDoubleSeconds(now - last_tick_), 0.001);
+  last_tick_ = now;
+  download_rate_ = 0.8 * download_rate_ +
+                   0.2 * double(downloaded_ - last_downloaded_) / seconds;
+  upload_rate_ =
+      0.8 * upload_rate_ + 0.2 * double(uploaded_ - last_uploaded_) / seconds;
+  last_downloaded_ = downloaded_;
+  last_uploaded_ = uploaded_;
+
+  std::vector<PeerConnection*> open(connections_.begin(), connections_.end());
+  for (PeerConnection* c : open) {
+    if (c->closed()) continue;
+    c->Tick(now);
+    if (!c->closed()) FillRequests(c);
+  }
+  if (choker_.Due(now)) RunChoker(now);
+  ConnectMore(now);
+}
+
+void Torrent::RunChoker(absl::Time now) {
+  std::vector<ChokerPeer> stats;
+  for (PeerConnection* c : connections_) {
+    if (c->closed() || !c->active()) continue;
+    ChokerPeer p;
+    p.id = c->id();
+    p.interested = c->peer_interested();
+    p.snubbed = c->snubbed();
+    p.download_rate = c->download_rate();
+    p.upload_rate = c->upload_rate();
+    p.connected_at = c->connected_at();
+    stats.push_back(p);
+  }
+  const bool serving = state_ == TorrentState::kDownloading ||
+                       state_ == TorrentState::kSeeding;
+  std::vector<uint64_t> unchoke =
+      choker_.Rechoke(stats, state_ == TorrentState::kSeeding, now);
+  absl::flat_hash_set<uint64_t> set(unchoke.begin(), unchoke.end());
+  std::vector<PeerConnection*> open(connections_.begin(), connections_.end());
+  for (PeerConnection* c : open) {
+    if (!c->closed() && c->active()) {
+      c->SetChoking(!(serving && set.contains(c->id())));
+    }
+  }
+}
+
+}  // namespace bt::client

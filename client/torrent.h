@@ -1,0 +1,206 @@
+// Torrent: one torrent's state in a client — its metainfo, storage, piece
+// picker, choker, peers and trackers — and the seed's Torrent API:
+// hashcheck, start, stop, pause, files with priorities.
+//
+// A Torrent also works without a client, for metadata and hash checks:
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<bt::client::Torrent> t,
+//                    bt::client::Torrent::Open({.torrent_path = "a.torrent",
+//                                               .save_path = "/dl"}));
+//   RETURN_IF_ERROR(t->HashCheck());
+//   printf("%u of %u pieces\n", t->pieces_have(), t->info().num_pieces());
+//
+// Inside a client (Client::AddTorrent) it downloads and seeds; everything
+// runs on the client's event loop thread.
+#ifndef CLIENT_TORRENT_H_
+#define CLIENT_TORRENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "base/endpoint.h"
+#include "base/hash.h"
+#include "client/choker.h"
+#include "client/events.h"
+#include "client/piece_picker.h"
+#include "metainfo/torrent_info.h"
+#include "storage/bitfield.h"
+#include "storage/piece_storage.h"
+#include "storage/posix_file_backend.h"
+
+namespace bt::client {
+
+class Client;
+class PeerConnection;
+class TrackerAnnouncer;
+
+// TorrentParams says what to open and where its data lives.
+struct TorrentParams {
+  // The .torrent file to read, or (if empty) `info`.
+  std::string torrent_path;
+  metainfo::TorrentInfo info;
+  // The directory that receives the torrent's files.
+  std::string save_path = ".";
+  // Peers to connect to in addition to those trackers give.
+  std::vector<Endpoint> peers;
+  // Start downloading/seeding as soon as it is added to a client.
+  bool start = true;
+};
+
+enum class TorrentState {
+  kStopped,      // nothing running
+  kChecking,     // hash check in progress
+  kDownloading,  // connected to the swarm, missing wanted pieces
+  kSeeding,      // every wanted piece verified
+  kPaused,       // connections kept, no data requested or served
+  kError,        // a disk error stopped transfers (see error())
+};
+const char* TorrentStateName(TorrentState s);
+
+// PeerInfo is a snapshot of one connected peer.
+struct PeerInfo {
+  uint64_t connection = 0;
+  Endpoint address;
+  PeerId peer_id;
+  std::string client;  // from the peer id
+  bool incoming = false;
+  bool encrypted = false;
+  bool am_choking = true, am_interested = false;
+  bool peer_choking = true, peer_interested = false;
+  double download_rate = 0, upload_rate = 0;  // bytes/s
+  uint32_t pieces = 0;  // pieces the peer has
+};
+
+class Torrent {
+ public:
+  using Handler = std::function<bool(const Event&)>;
+
+  // Open loads a torrent without a client (metadata and hash checks only).
+  static absl::StatusOr<std::unique_ptr<Torrent>> Open(TorrentParams params);
+  ~Torrent();
+  Torrent(const Torrent&) = delete;
+  Torrent& operator=(const Torrent&) = delete;
+
+  const metainfo::TorrentInfo& info() const { return info_; }
+  // info_hash is the wire info-hash (v1, or the truncated v2 hash).
+  const Sha1Hash& info_hash() const { return info_hash_; }
+  const std::string& save_path() const { return params_.save_path; }
+  TorrentState state() const { return state_; }
+  absl::Status error() const { return error_; }
+
+  // HashCheck verifies the data on disk (blocking, several threads) and
+  // adopts the result as the have-set, firing piece_hash_pass/fail.
+  absl::Status HashCheck();
+  // Start joins the swarm (requires a client); Stop leaves it (closing
+  // peers, announcing "stopped", saving resume data); Pause keeps peers
+  // but stops requesting and serving data. Start also resumes from pause
+  // and, after a disk error was fixed, from the error state.
+  absl::Status Start();
+  absl::Status Stop();
+  absl::Status Pause();
+
+  // Files and priorities (0 = skip).
+  size_t num_files() const { return info_.files().size(); }
+  int file_priority(size_t file) const;
+  absl::Status SetFilePriority(size_t file, int priority);
+
+  // Progress.
+  const storage::Bitfield& have() const;
+  uint32_t pieces_have() const;
+  int64_t bytes_wanted() const;
+  int64_t bytes_done() const;
+  int64_t uploaded() const { return uploaded_; }
+  int64_t downloaded() const { return downloaded_; }
+  double download_rate() const { return download_rate_; }
+  double upload_rate() const { return upload_rate_; }
+  bool complete() const;
+
+  // Peers: the connected ones, and adding one by address.
+  std::vector<PeerInfo> peers() const;
+  void AddPeer(const Endpoint& peer);
+  // trackers lists the tracker tiers.
+  const std::vector<std::vector<std::string>>& trackers() const {
+    return info_.trackers();
+  }
+
+  // OnEvent registers a handler for this torrent's events only.
+  void OnEvent(EventType type, Handler handler);
+
+ private:
+  friend class Client;
+  friend class PeerConnection;
+  struct Candidate {
+    int failures = 0;
+    bool connected = false;
+    bool plain_only = false;  // MSE was refused: retry without it
+    absl::Time retry_at = absl::InfinitePast();
+  };
+
+  Torrent(TorrentParams params, metainfo::TorrentInfo info);
+  absl::Status InitStorage();
+
+  // Events: to this torrent's handlers, then the client's.
+  bool Wants(EventType type) const;
+  bool Emit(Event& e);
+
+  // Called by the client.
+  void AttachClient(Client* client);
+  void Tick(absl::Time now);
+  void ConnectMore(absl::Time now);
+  void RunChoker(absl::Time now);
+
+  // Called by connections.
+  void OnConnected(PeerConnection* c);
+  void OnClosed(PeerConnection* c, bool mse_refused);
+  void OnPeerHas(PeerConnection* c, uint32_t piece);
+  void OnPeerHaveSet(PeerConnection* c);
+  void OnBlock(PeerConnection* c, uint32_t piece, uint32_t begin,
+               std::string_view data);
+  void UpdateInterest(PeerConnection* c);
+  void FillRequests(PeerConnection* c);
+  bool CanServe(uint32_t piece) const;
+  void Strike(const Endpoint& who, int weight);
+  void SetState(TorrentState s);
+  void EnterError(absl::Status status);
+  void OnPieceDone(uint32_t piece, bool passed);
+  void StartTrackers();
+
+  TorrentParams params_;
+  metainfo::TorrentInfo info_;
+  Sha1Hash info_hash_;
+  Client* client_ = nullptr;
+  TorrentState state_ = TorrentState::kStopped;
+  absl::Status error_;
+
+  storage::PosixFileBackend disk_;
+  std::unique_ptr<storage::PieceStorage> storage_;
+  std::unique_ptr<PiecePicker> picker_;
+  Choker choker_;
+  std::vector<std::vector<Handler>> handlers_;
+
+  absl::flat_hash_set<PeerConnection*> connections_;
+  absl::flat_hash_map<Endpoint, Candidate> candidates_;
+  absl::flat_hash_map<std::string, int> strikes_;  // by address
+  // Which connection sent each block of pieces in progress, to find the
+  // sender of bad data when a piece fails.
+  absl::flat_hash_map<uint32_t, std::vector<uint64_t>> block_senders_;
+  absl::flat_hash_map<uint64_t, Endpoint> sender_address_;
+  std::unique_ptr<TrackerAnnouncer> announcer_;
+
+  int64_t uploaded_ = 0, downloaded_ = 0;
+  int64_t last_uploaded_ = 0, last_downloaded_ = 0;
+  double download_rate_ = 0, upload_rate_ = 0;
+  absl::Time last_tick_ = absl::InfinitePast();
+};
+
+}  // namespace bt::client
+
+#endif  // CLIENT_TORRENT_H_
