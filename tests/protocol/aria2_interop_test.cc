@@ -1,14 +1,20 @@
-// btkit's plain and MSE handshakes as initiator against an aria2 seeder on
-// loopback (aria2 cannot be told to connect out to a given peer), each
-// followed by the extension handshake, the bitfield and one piece verified
-// against its SHA-1.
+// btkit's plain and MSE handshakes against aria2 on loopback: as initiator
+// to an aria2 seeder, and as responder to an aria2 downloader that finds us
+// through opentracker; each followed by the extension handshake, the
+// bitfield and one piece verified against its SHA-1.
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
+
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "base/random.h"
 #include "base/sha.h"
@@ -37,13 +43,15 @@ std::string ReadFile(const std::string& path) {
 
 // MakeTorrent writes a random file and a torrent for it with mktorrent;
 // the facts come from decoding that torrent with btkit's bencode decoder.
-absl::StatusOr<TorrentFacts> MakeTorrent(const std::string& dir) {
+absl::StatusOr<TorrentFacts> MakeTorrent(
+    const std::string& dir,
+    const std::string& announce = "http://127.0.0.1:9/announce") {
   std::string data(70536, '\0');
   RandomBytes(MutableByteSpan(reinterpret_cast<uint8_t*>(data.data()),
                               data.size()));
   std::ofstream(dir + "/interop.bin", std::ios::binary) << data;
-  std::string cmd = "mktorrent -l 15 -a http://127.0.0.1:9/announce -o " +
-                    dir + "/t.torrent " + dir + "/interop.bin >/dev/null";
+  std::string cmd = "mktorrent -l 15 -a " + announce + " -o " + dir +
+                    "/t.torrent " + dir + "/interop.bin >/dev/null";
   if (system(cmd.c_str()) != 0) {
     return absl::InternalError("mktorrent failed");
   }
@@ -132,6 +140,180 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"initiator_mse_plaintext_allowed", true,
              EncryptionPolicy::kEnabled, true, "plain", kCryptoPlaintext}),
     [](const ::testing::TestParamInfo<Case>& info) {
+      return std::string(info.param.name);
+    });
+
+// --- btkit as the responder: aria2 connects to us. -----------------------
+//
+// aria2 cannot be told to connect to a given peer, but it connects to the
+// peers a tracker lists. So the test runs opentracker on loopback, announces
+// btkit's listening port to it, and starts aria2 as a downloader that
+// already has piece 0 (the rest of its file is zeroed and fails the hash
+// check); aria2 then connects to btkit, which runs the MSE responder and
+// downloads piece 0 from aria2.
+
+constexpr char kOpentracker[] = "/usr/bin/opentracker";
+
+std::string UrlEncode(ByteSpan bytes) {
+  std::string out;
+  for (uint8_t b : bytes) out += absl::StrFormat("%%%02X", b);
+  return out;
+}
+
+// Announce sends one HTTP announce to opentracker and returns the body.
+absl::StatusOr<std::string> Announce(int tracker_port, const Sha1Hash& ih,
+                                     int our_port, absl::Time deadline) {
+  ASSIGN_OR_RETURN(int fd, ConnectLoopback(tracker_port));
+  PeerId id;
+  for (size_t i = 0; i < id.size(); ++i) id[i] = static_cast<uint8_t>('k');
+  std::string request = absl::StrFormat(
+      "GET /announce?info_hash=%s&peer_id=%s&port=%d&uploaded=0&downloaded=0"
+      "&left=1000&compact=1&event=started HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+      UrlEncode(ih.span()), UrlEncode(id.span()), our_port);
+  std::string response;
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return absl::UnavailableError("announce: send failed");
+  }
+  char buf[4096];
+  while (absl::Now() < deadline) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    response.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  size_t body = response.find("\r\n\r\n");
+  if (body == std::string::npos) {
+    return absl::UnavailableError("announce: no HTTP response");
+  }
+  return response.substr(body + 4);
+}
+
+struct ResponderCase {
+  const char* name;
+  EncryptionPolicy our_policy;
+  bool our_prefer_rc4;
+  bool aria2_require_crypto;
+  const char* aria2_min_level;
+  std::optional<uint32_t> expected_method;  // 0: plain handshake
+};
+
+class Aria2ResponderTest : public ::testing::TestWithParam<ResponderCase> {};
+
+TEST_P(Aria2ResponderTest, Aria2ConnectsAndWeDownloadAVerifiedPiece) {
+  const ResponderCase& c = GetParam();
+  for (const char* program :
+       {"/usr/bin/aria2c", "/usr/bin/mktorrent", kOpentracker}) {
+    if (access(program, X_OK) != 0) GTEST_SKIP() << program << " is missing";
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(45);
+  const char* base = getenv("TEST_TMPDIR");
+  std::string dir = std::string(base ? base : "/tmp") + "/aria2r_" + c.name +
+                    "_" + std::to_string(getpid());
+  mkdir(dir.c_str(), 0755);
+  chmod(dir.c_str(), 0755);  // opentracker may drop privileges
+  absl::StatusOr<int> tracker_port = FreeLoopbackPort();
+  ASSERT_TRUE(tracker_port.ok());
+  absl::StatusOr<TorrentFacts> torrent = MakeTorrent(
+      dir, absl::StrFormat("http://127.0.0.1:%d/announce", *tracker_port));
+  ASSERT_TRUE(torrent.ok()) << torrent.status();
+  std::ofstream(dir + "/whitelist") << torrent->info_hash.ToHex() << "\n";
+  chmod((dir + "/whitelist").c_str(), 0644);
+
+  // The whitelist path is relative to -d (opentracker chroots there).
+  std::string port = std::to_string(*tracker_port);
+  absl::StatusOr<std::unique_ptr<Subprocess>> tracker = Subprocess::Start(
+      {kOpentracker, "-i", "127.0.0.1", "-p", port, "-P", port, "-d", dir,
+       "-w", "whitelist"});
+  ASSERT_TRUE(tracker.ok()) << tracker.status();
+
+  int our_port;
+  absl::StatusOr<int> listener = ListenLoopback(&our_port);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  // opentracker reads its whitelist after it starts listening: announce
+  // until the info-hash is accepted.
+  bool announced = false;
+  for (int i = 0; i < 100 && !announced; ++i) {
+    absl::StatusOr<std::string> body =
+        Announce(*tracker_port, torrent->info_hash, our_port, deadline);
+    announced = body.ok() && body->find("5:peers") != std::string::npos &&
+                body->find("failure") == std::string::npos;
+    if (!announced) usleep(50 * 1000);
+  }
+  ASSERT_TRUE(announced) << "opentracker never accepted our announce";
+
+  // aria2's copy: piece 0 intact, the rest zeroed.
+  mkdir((dir + "/aria2").c_str(), 0700);
+  std::string data = ReadFile(dir + "/interop.bin");
+  std::fill(data.begin() + torrent->piece_length, data.end(), '\0');
+  std::ofstream(dir + "/aria2/interop.bin", std::ios::binary) << data;
+  absl::StatusOr<int> aria2_port = FreeLoopbackPort();
+  ASSERT_TRUE(aria2_port.ok());
+  absl::StatusOr<std::unique_ptr<Subprocess>> aria2 = Subprocess::Start({
+      "/usr/bin/aria2c", "--no-conf", "--interface=127.0.0.1",
+      "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
+      "--enable-peer-exchange=false", "--disable-ipv6=true",
+      "--listen-port=" + std::to_string(*aria2_port), "--check-integrity=true",
+      std::string("--bt-require-crypto=") +
+          (c.aria2_require_crypto ? "true" : "false"),
+      std::string("--bt-min-crypto-level=") + c.aria2_min_level,
+      "--summary-interval=0", "--console-log-level=warn", "-d",
+      dir + "/aria2", dir + "/t.torrent"});
+  ASSERT_TRUE(aria2.ok()) << aria2.status();
+
+  MseOptions options;
+  options.policy = c.our_policy;
+  options.prefer_rc4 = c.our_prefer_rc4;
+  // With encryption disabled we refuse aria2's MSE attempt (closing the
+  // connection), and aria2 comes back with a plain handshake.
+  std::unique_ptr<PeerWire> wire;
+  for (int attempt = 0; attempt < 3 && !wire; ++attempt) {
+    absl::StatusOr<int> fd = Accept(*listener, deadline);
+    ASSERT_TRUE(fd.ok()) << fd.status();
+    auto w = std::make_unique<PeerWire>(*fd, *torrent, deadline);
+    absl::Status s = w->Respond(options);
+    if (s.ok()) {
+      wire = std::move(w);
+    } else {
+      EXPECT_EQ(c.our_policy, EncryptionPolicy::kDisabled) << s;
+      EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    }
+  }
+  close(*listener);
+  ASSERT_NE(wire, nullptr);
+  absl::Status s = wire->DownloadPiece(0, torrent->piece0_hash);
+  ASSERT_TRUE(s.ok()) << s << "\nmessages: " << wire->log();
+  ASSERT_TRUE(wire->their_extensions().has_value()) << wire->log();
+  EXPECT_TRUE(wire->saw_bitfield_or_have_all()) << wire->log();
+  const auto* responder = static_cast<const MseResponder*>(wire->mse());
+  ASSERT_NE(responder, nullptr);
+  std::printf("aria2 connected with %s\n",
+              responder->plaintext_handshake() ? "a plain handshake"
+              : responder->encrypted()         ? "MSE, RC4 selected"
+                                               : "MSE, plaintext selected");
+  if (c.expected_method) {
+    if (*c.expected_method == 0) {
+      EXPECT_TRUE(responder->plaintext_handshake());
+    } else {
+      EXPECT_FALSE(responder->plaintext_handshake());
+      EXPECT_EQ(responder->selected_method(), *c.expected_method);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Aria2, Aria2ResponderTest,
+    ::testing::Values(
+        // aria2 tries MSE first; with it refused it falls back to plain.
+        ResponderCase{"responder_plain", EncryptionPolicy::kDisabled, true,
+                      false, "plain", 0},
+        ResponderCase{"responder_mse_rc4_forced", EncryptionPolicy::kForced,
+                      true, true, "arc4", kCryptoRc4},
+        ResponderCase{"responder_mse_plaintext_allowed",
+                      EncryptionPolicy::kEnabled, false, true, "plain",
+                      kCryptoPlaintext}),
+    [](const ::testing::TestParamInfo<ResponderCase>& info) {
       return std::string(info.param.name);
     });
 
