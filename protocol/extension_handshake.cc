@@ -11,9 +11,8 @@ namespace {
 
 absl::Status Bad(std::string_view key, std::string_view what,
                  const bencode::Node& node) {
-  return absl::InvalidArgumentError(
-      absl::StrFormat("extension handshake: \"%s\" %s (byte %d)", key, what,
-                      node.offset()));
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "extension handshake: \"%s\" %s (byte %d)", key, what, node.offset()));
 }
 
 absl::StatusOr<int64_t> IntIn(std::string_view key, const bencode::Node& node,
@@ -57,9 +56,9 @@ absl::StatusOr<ExtensionHandshake> ParseExtensionHandshake(
   options.max_depth = 32;
   absl::StatusOr<bencode::Document> doc = bencode::Decode(payload, options);
   if (!doc.ok()) {
-    return absl::Status(doc.status().code(),
-                        absl::StrFormat("extension handshake: %s",
-                                        doc.status().message()));
+    return absl::Status(
+        doc.status().code(),
+        absl::StrFormat("extension handshake: %s", doc.status().message()));
   }
   bencode::Node root = doc->root();
   if (!root.is_dict()) {

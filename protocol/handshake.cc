@@ -34,9 +34,8 @@ absl::Status CheckHandshakePrefix(std::string_view bytes) {
 
 absl::StatusOr<Handshake> ParseHandshake(std::string_view bytes) {
   if (bytes.size() != kHandshakeLength) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("handshake: %d bytes, expected %d", bytes.size(),
-                        kHandshakeLength));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "handshake: %d bytes, expected %d", bytes.size(), kHandshakeLength));
   }
   if (absl::Status s = CheckHandshakePrefix(bytes); !s.ok()) return s;
   ByteReader r(bytes.substr(kHandshakePrefix.size()));

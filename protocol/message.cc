@@ -47,25 +47,44 @@ void Range(MessageId id, const HashRange& r, std::string_view hashes,
 
 std::string_view MessageIdName(uint8_t id) {
   switch (static_cast<MessageId>(id)) {
-    case MessageId::kChoke: return "choke";
-    case MessageId::kUnchoke: return "unchoke";
-    case MessageId::kInterested: return "interested";
-    case MessageId::kNotInterested: return "not interested";
-    case MessageId::kHave: return "have";
-    case MessageId::kBitfield: return "bitfield";
-    case MessageId::kRequest: return "request";
-    case MessageId::kPiece: return "piece";
-    case MessageId::kCancel: return "cancel";
-    case MessageId::kPort: return "port";
-    case MessageId::kSuggest: return "suggest";
-    case MessageId::kHaveAll: return "have all";
-    case MessageId::kHaveNone: return "have none";
-    case MessageId::kReject: return "reject";
-    case MessageId::kAllowedFast: return "allowed fast";
-    case MessageId::kExtended: return "extended";
-    case MessageId::kHashRequest: return "hash request";
-    case MessageId::kHashes: return "hashes";
-    case MessageId::kHashReject: return "hash reject";
+    case MessageId::kChoke:
+      return "choke";
+    case MessageId::kUnchoke:
+      return "unchoke";
+    case MessageId::kInterested:
+      return "interested";
+    case MessageId::kNotInterested:
+      return "not interested";
+    case MessageId::kHave:
+      return "have";
+    case MessageId::kBitfield:
+      return "bitfield";
+    case MessageId::kRequest:
+      return "request";
+    case MessageId::kPiece:
+      return "piece";
+    case MessageId::kCancel:
+      return "cancel";
+    case MessageId::kPort:
+      return "port";
+    case MessageId::kSuggest:
+      return "suggest";
+    case MessageId::kHaveAll:
+      return "have all";
+    case MessageId::kHaveNone:
+      return "have none";
+    case MessageId::kReject:
+      return "reject";
+    case MessageId::kAllowedFast:
+      return "allowed fast";
+    case MessageId::kExtended:
+      return "extended";
+    case MessageId::kHashRequest:
+      return "hash request";
+    case MessageId::kHashes:
+      return "hashes";
+    case MessageId::kHashReject:
+      return "hash reject";
   }
   return "unknown";
 }

@@ -39,16 +39,16 @@ enum class MessageId : uint8_t {
   kRequest = 6,
   kPiece = 7,
   kCancel = 8,
-  kPort = 9,            // BEP 5
-  kSuggest = 13,        // BEP 6
-  kHaveAll = 14,        // BEP 6
-  kHaveNone = 15,       // BEP 6
-  kReject = 16,         // BEP 6
-  kAllowedFast = 17,    // BEP 6
-  kExtended = 20,       // BEP 10
-  kHashRequest = 21,    // BEP 52
-  kHashes = 22,         // BEP 52
-  kHashReject = 23,     // BEP 52
+  kPort = 9,          // BEP 5
+  kSuggest = 13,      // BEP 6
+  kHaveAll = 14,      // BEP 6
+  kHaveNone = 15,     // BEP 6
+  kReject = 16,       // BEP 6
+  kAllowedFast = 17,  // BEP 6
+  kExtended = 20,     // BEP 10
+  kHashRequest = 21,  // BEP 52
+  kHashes = 22,       // BEP 52
+  kHashReject = 23,   // BEP 52
 };
 
 // Size of the length prefix and of a piece message's header
@@ -166,8 +166,8 @@ struct HashReject {
 struct UnknownMessage {
   uint8_t id = 0;
   std::string_view payload;
-  friend bool operator==(const UnknownMessage&, const UnknownMessage&) =
-      default;
+  friend bool operator==(const UnknownMessage&,
+                         const UnknownMessage&) = default;
 };
 
 // Message is anything that travels on a peer-wire stream, including the

@@ -77,8 +77,9 @@ absl::Status MessageParser::CheckLength(uint8_t id, uint32_t length) const {
     return absl::OkStatus();
   }
   if (IsFast(id) && !options_.fast_extension) {
-    return Error(id, "Fast extension message, but the Fast extension was "
-                     "not negotiated");
+    return Error(id,
+                 "Fast extension message, but the Fast extension was "
+                 "not negotiated");
   }
   const uint32_t payload = length - 1;
   int fixed = FixedPayloadSize(id);
@@ -93,24 +94,24 @@ absl::Status MessageParser::CheckLength(uint8_t id, uint32_t length) const {
     case MessageId::kBitfield:
       if (options_.num_pieces &&
           payload != BitfieldBytes(*options_.num_pieces)) {
-        return Error(id, absl::StrFormat(
-                             "%d bytes, expected %d for %d pieces", payload,
-                             BitfieldBytes(*options_.num_pieces),
-                             *options_.num_pieces));
+        return Error(
+            id, absl::StrFormat("%d bytes, expected %d for %d pieces", payload,
+                                BitfieldBytes(*options_.num_pieces),
+                                *options_.num_pieces));
       }
       break;
     case MessageId::kPiece:
       if (payload <= 8) {
-        return Error(id, absl::StrFormat(
-                             "length prefix is %d: no block after index and "
-                             "begin",
-                             length));
+        return Error(
+            id, absl::StrFormat("length prefix is %d: no block after index and "
+                                "begin",
+                                length));
       }
       if (payload - 8 > options_.max_block_length) {
-        return Error(id, absl::StrFormat("block of %d bytes exceeds the "
-                                         "maximum block length %d",
-                                         payload - 8,
-                                         options_.max_block_length));
+        return Error(id,
+                     absl::StrFormat("block of %d bytes exceeds the "
+                                     "maximum block length %d",
+                                     payload - 8, options_.max_block_length));
       }
       break;
     case MessageId::kExtended:
@@ -121,10 +122,10 @@ absl::Status MessageParser::CheckLength(uint8_t id, uint32_t length) const {
     case MessageId::kHashes:
       if (payload < kHashRequestPayloadSize + 32 ||
           (payload - kHashRequestPayloadSize) % 32 != 0) {
-        return Error(id, absl::StrFormat(
-                             "payload of %d bytes is not 48 bytes of range "
-                             "followed by one or more 32-byte hashes",
-                             payload));
+        return Error(
+            id, absl::StrFormat("payload of %d bytes is not 48 bytes of range "
+                                "followed by one or more 32-byte hashes",
+                                payload));
       }
       break;
     default:
@@ -137,8 +138,8 @@ absl::Status MessageParser::CheckPrefix(const char* p, size_t avail,
                                         size_t* total) const {
   *total = 0;
   if (handshake_pending_) {
-    RETURN_IF_ERROR(CheckHandshakePrefix(std::string_view(
-        p, std::min(avail, kHandshakePrefix.size()))));
+    RETURN_IF_ERROR(CheckHandshakePrefix(
+        std::string_view(p, std::min(avail, kHandshakePrefix.size()))));
     *total = kHandshakeLength;
     return absl::OkStatus();
   }
@@ -180,14 +181,14 @@ absl::StatusOr<Message> MessageParser::ParseBody(
     r.ReadU32(&range->length);
     r.ReadU32(&range->proof_layers);
     if (range->length < 2 || (range->length & (range->length - 1)) != 0) {
-      return Error(id, absl::StrFormat(
-                           "hash count %d is not a power of two >= 2",
-                           range->length));
+      return Error(id,
+                   absl::StrFormat("hash count %d is not a power of two >= 2",
+                                   range->length));
     }
     if (range->index % range->length != 0) {
-      return Error(id, absl::StrFormat(
-                           "index %d is not a multiple of the hash count %d",
-                           range->index, range->length));
+      return Error(
+          id, absl::StrFormat("index %d is not a multiple of the hash count %d",
+                              range->index, range->length));
     }
     return absl::OkStatus();
   };
@@ -198,13 +199,12 @@ absl::StatusOr<Message> MessageParser::ParseBody(
     r.ReadU32(length);
     RETURN_IF_ERROR(CheckPieceIndex(id, *piece));
     if (*length == 0 || *length > options_.max_block_length) {
-      return Error(id, absl::StrFormat(
-                           "block length %d not in 1..%d", *length,
-                           options_.max_block_length));
+      return Error(id, absl::StrFormat("block length %d not in 1..%d", *length,
+                                       options_.max_block_length));
     }
     if (uint64_t{*begin} + *length > uint64_t{UINT32_MAX} + 1) {
-      return Error(id, absl::StrFormat("block %d+%d runs past 4 GiB",
-                                       *begin, *length));
+      return Error(
+          id, absl::StrFormat("block %d+%d runs past 4 GiB", *begin, *length));
     }
     return absl::OkStatus();
   };
@@ -243,7 +243,8 @@ absl::StatusOr<Message> MessageParser::ParseBody(
     case MessageId::kBitfield: {
       if (options_.num_pieces && *options_.num_pieces % 8 != 0 &&
           !payload.empty()) {
-        uint8_t spare = static_cast<uint8_t>(0xFF >> (*options_.num_pieces % 8));
+        uint8_t spare =
+            static_cast<uint8_t>(0xFF >> (*options_.num_pieces % 8));
         if (static_cast<uint8_t>(payload.back()) & spare) {
           return Error(id, "spare bits after the last piece are not zero");
         }
@@ -272,8 +273,8 @@ absl::StatusOr<Message> MessageParser::ParseBody(
       RETURN_IF_ERROR(CheckPieceIndex(id, m.piece));
       m.data = payload.substr(8);
       if (uint64_t{m.begin} + m.data.size() > uint64_t{UINT32_MAX} + 1) {
-        return Error(id, absl::StrFormat("block %d+%d runs past 4 GiB",
-                                         m.begin, m.data.size()));
+        return Error(id, absl::StrFormat("block %d+%d runs past 4 GiB", m.begin,
+                                         m.data.size()));
       }
       return m;
     }
@@ -305,8 +306,7 @@ absl::StatusOr<Message> MessageParser::ParseBody(
       if (m.hashes.size() / 32 < m.range.length) {
         return Error(id, absl::StrFormat("%d hashes, fewer than the %d "
                                          "requested base-layer hashes",
-                                         m.hashes.size() / 32,
-                                         m.range.length));
+                                         m.hashes.size() / 32, m.range.length));
       }
       return m;
     }

@@ -40,12 +40,18 @@ Sha1Hash Hash(std::string_view tag, ByteSpan a, ByteSpan b = {}) {
 
 const char* StateName(MseHandshake::State s) {
   switch (s) {
-    case MseHandshake::State::kStart: return "start";
-    case MseHandshake::State::kAwaitingKey: return "awaiting the peer's key";
-    case MseHandshake::State::kSyncing: return "synchronising";
-    case MseHandshake::State::kReadingHeader: return "reading the header";
-    case MseHandshake::State::kDone: return "done";
-    case MseHandshake::State::kFailed: return "failed";
+    case MseHandshake::State::kStart:
+      return "start";
+    case MseHandshake::State::kAwaitingKey:
+      return "awaiting the peer's key";
+    case MseHandshake::State::kSyncing:
+      return "synchronising";
+    case MseHandshake::State::kReadingHeader:
+      return "reading the header";
+    case MseHandshake::State::kDone:
+      return "done";
+    case MseHandshake::State::kFailed:
+      return "failed";
   }
   return "?";
 }
@@ -131,8 +137,8 @@ absl::Status MseHandshake::ComputeSecret(ByteSpan peer_key) {
     return absl::InvalidArgumentError(
         "MSE: the peer's public key is out of range (not an MSE peer?)");
   }
-  if (!BN_mod_exp_mont_consttime(s.get(), y.get(), x.get(), Prime(),
-                                 ctx.get(), nullptr) ||
+  if (!BN_mod_exp_mont_consttime(s.get(), y.get(), x.get(), Prime(), ctx.get(),
+                                 nullptr) ||
       !BN_bn2bin_padded(secret_.data(), secret_.size(), s.get())) {
     return absl::InternalError("MSE: Diffie-Hellman failed");
   }
@@ -194,9 +200,9 @@ absl::Status MseHandshake::Receive(std::string_view in, std::string* out) {
 absl::Status MseHandshake::CheckDeadline(absl::Time now) {
   if (state_ == State::kDone || state_ == State::kFailed) return status_;
   if (now < deadline_) return absl::OkStatus();
-  return Fail(absl::UnavailableError(absl::StrFormat(
-      "MSE: handshake timed out while %s (%d bytes received)",
-      StateName(state_), bytes_received_)));
+  return Fail(absl::UnavailableError(
+      absl::StrFormat("MSE: handshake timed out while %s (%d bytes received)",
+                      StateName(state_), bytes_received_)));
 }
 
 // ---------------------------------------------------------------- initiator
@@ -219,9 +225,9 @@ absl::Status MseInitiator::Start(std::string* out) {
         "MSE: encryption is disabled; use a plain handshake"));
   }
   if (initial_payload_.size() > 65535) {
-    return Fail(absl::FailedPreconditionError(absl::StrFormat(
-        "MSE: initial payload of %d bytes exceeds 65535",
-        initial_payload_.size())));
+    return Fail(absl::FailedPreconditionError(
+        absl::StrFormat("MSE: initial payload of %d bytes exceeds 65535",
+                        initial_payload_.size())));
   }
   if (absl::Status s = MakeKeyPair(); !s.ok()) return Fail(s);
   AppendPublicKeyAndPad(out);
@@ -262,7 +268,8 @@ absl::StatusOr<bool> MseInitiator::Step(std::string* out) {
     case State::kSyncing: {
       size_t pos = p.find(AsChars(ByteSpan(encrypted_vc_)));
       if (pos == std::string_view::npos || pos > kMseMaxPad) {
-        if (pos != std::string_view::npos || p.size() >= kMseMaxPad + kMseVcSize) {
+        if (pos != std::string_view::npos ||
+            p.size() >= kMseMaxPad + kMseVcSize) {
           return absl::InvalidArgumentError(absl::StrFormat(
               "MSE: encrypted VC not found within %d bytes after the "
               "responder's key",
@@ -419,8 +426,8 @@ absl::StatusOr<bool> MseResponder::Step(std::string* out) {
       ia_length_ = LoadBigEndian16(AsBytes(h).data() + pad_c_length_);
       if (ia_length_ > options_.max_initial_payload) {
         return absl::ResourceExhaustedError(absl::StrFormat(
-            "MSE: initial payload of %d bytes exceeds the limit %d",
-            ia_length_, options_.max_initial_payload));
+            "MSE: initial payload of %d bytes exceeds the limit %d", ia_length_,
+            options_.max_initial_payload));
       }
       field_ = Field::kInitialPayload;
       return true;
@@ -440,9 +447,8 @@ absl::StatusOr<bool> MseResponder::Step(std::string* out) {
         return absl::FailedPreconditionError(absl::StrFormat(
             "MSE: no acceptable crypto method in crypto_provide 0x%x%s",
             provide_,
-            options_.policy == EncryptionPolicy::kForced
-                ? " (RC4 is forced)"
-                : ""));
+            options_.policy == EncryptionPolicy::kForced ? " (RC4 is forced)"
+                                                         : ""));
       }
       payload_.append(p.substr(0, ia_length_));
       recv_.Apply(Mutable(&payload_, payload_.size() - ia_length_, ia_length_));

@@ -73,8 +73,8 @@ inline constexpr uint32_t kCryptoPlaintext = 0x01;
 inline constexpr uint32_t kCryptoRc4 = 0x02;
 
 // Sizes from the spec.
-inline constexpr size_t kMseKeySize = 96;       // Ya, Yb, S
-inline constexpr size_t kMseMaxPad = 512;       // PadA..PadD
+inline constexpr size_t kMseKeySize = 96;  // Ya, Yb, S
+inline constexpr size_t kMseMaxPad = 512;  // PadA..PadD
 inline constexpr size_t kMseVcSize = 8;
 
 // Rc4Stream is one direction's RC4 keystream, keyed from a 20-byte SHA-1
@@ -130,11 +130,11 @@ struct MseOptions {
 class MseHandshake {
  public:
   enum class State {
-    kStart,         // initiator: Start not called yet
-    kAwaitingKey,   // waiting for the peer's 96-byte public key
-    kSyncing,       // scanning for req1 (responder) / encrypted VC (initiator)
-    kReadingHeader, // the encrypted fields after the sync point
-    kDone,          // handshake complete (MSE or, responder, plain)
+    kStart,          // initiator: Start not called yet
+    kAwaitingKey,    // waiting for the peer's 96-byte public key
+    kSyncing,        // scanning for req1 (responder) / encrypted VC (initiator)
+    kReadingHeader,  // the encrypted fields after the sync point
+    kDone,           // handshake complete (MSE or, responder, plain)
     kFailed,
   };
 
@@ -220,9 +220,9 @@ class MseHandshake {
   absl::Status status_;
   absl::Time deadline_;
   uint64_t bytes_received_ = 0;
-  std::string in_;        // received bytes not consumed yet (from in_pos_)
+  std::string in_;  // received bytes not consumed yet (from in_pos_)
   size_t in_pos_ = 0;
-  std::string payload_;   // decrypted peer-wire bytes after the handshake
+  std::string payload_;  // decrypted peer-wire bytes after the handshake
   uint32_t selected_ = 0;
   std::array<uint8_t, 20> private_key_{};
   std::array<uint8_t, kMseKeySize> public_key_{};

@@ -63,9 +63,9 @@ absl::StatusOr<MetadataMessage> ParseMetadataMessage(
   options.max_depth = 32;
   absl::StatusOr<bencode::Document> doc = bencode::Decode(dict, options);
   if (!doc.ok()) {
-    return absl::Status(doc.status().code(),
-                        absl::StrFormat("ut_metadata: %s",
-                                        doc.status().message()));
+    return absl::Status(
+        doc.status().code(),
+        absl::StrFormat("ut_metadata: %s", doc.status().message()));
   }
   bencode::Node root = doc->root();
   auto get_int = [&](std::string_view key) -> absl::StatusOr<int64_t> {

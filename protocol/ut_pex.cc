@@ -14,9 +14,9 @@ absl::Status Bad(std::string_view key, std::string_view what, size_t offset) {
       absl::StrFormat("ut_pex: \"%s\" %s (byte %d)", key, what, offset));
 }
 
-absl::Status ReadPeers(const bencode::Node& root, std::string_view key,
-                       bool v6, const PexLimits& limits,
-                       std::vector<Endpoint>* out, bool* present) {
+absl::Status ReadPeers(const bencode::Node& root, std::string_view key, bool v6,
+                       const PexLimits& limits, std::vector<Endpoint>* out,
+                       bool* present) {
   std::optional<bencode::Node> node = root.Find(key);
   if (!node) return absl::OkStatus();
   *present = true;
@@ -24,13 +24,14 @@ absl::Status ReadPeers(const bencode::Node& root, std::string_view key,
   std::string_view s = node->string_value();
   size_t entry = v6 ? metainfo::kCompactPeer6Size : metainfo::kCompactPeer4Size;
   if (s.size() / entry > limits.max_peers_per_list) {
-    return absl::ResourceExhaustedError(absl::StrFormat(
-        "ut_pex: \"%s\" lists %d peers, limit %d", key, s.size() / entry,
-        limits.max_peers_per_list));
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("ut_pex: \"%s\" lists %d peers, limit %d", key,
+                        s.size() / entry, limits.max_peers_per_list));
   }
   absl::StatusOr<std::vector<Endpoint>> peers =
       v6 ? metainfo::ParseCompactPeers6(s) : metainfo::ParseCompactPeers4(s);
-  if (!peers.ok()) return Bad(key, std::string(peers.status().message()), node->offset());
+  if (!peers.ok())
+    return Bad(key, std::string(peers.status().message()), node->offset());
   *out = *std::move(peers);
   return absl::OkStatus();
 }
@@ -42,10 +43,9 @@ absl::Status ReadFlags(const bencode::Node& root, std::string_view key,
   if (!node->is_string()) return Bad(key, "is not a string", node->offset());
   std::string_view s = node->string_value();
   if (s.size() != count) {
-    return Bad(key,
-               absl::StrFormat("has %d flag bytes for %d peers", s.size(),
-                               count),
-               node->offset());
+    return Bad(
+        key, absl::StrFormat("has %d flag bytes for %d peers", s.size(), count),
+        node->offset());
   }
   out->assign(s.begin(), s.end());
   return absl::OkStatus();
@@ -72,9 +72,8 @@ absl::StatusOr<PexMessage> ParsePexMessage(std::string_view payload,
   options.max_depth = 32;
   absl::StatusOr<bencode::Document> doc = bencode::Decode(payload, options);
   if (!doc.ok()) {
-    return absl::Status(
-        doc.status().code(),
-        absl::StrFormat("ut_pex: %s", doc.status().message()));
+    return absl::Status(doc.status().code(),
+                        absl::StrFormat("ut_pex: %s", doc.status().message()));
   }
   bencode::Node root = doc->root();
   if (!root.is_dict()) {
@@ -85,8 +84,7 @@ absl::StatusOr<PexMessage> ParsePexMessage(std::string_view payload,
   RETURN_IF_ERROR(ReadPeers(root, "added", false, limits, &m.added, &any));
   RETURN_IF_ERROR(ReadPeers(root, "added6", true, limits, &m.added6, &any));
   RETURN_IF_ERROR(ReadPeers(root, "dropped", false, limits, &m.dropped, &any));
-  RETURN_IF_ERROR(
-      ReadPeers(root, "dropped6", true, limits, &m.dropped6, &any));
+  RETURN_IF_ERROR(ReadPeers(root, "dropped6", true, limits, &m.dropped6, &any));
   if (!any) {
     return absl::InvalidArgumentError(
         "ut_pex: none of added, added6, dropped, dropped6 is present");
@@ -104,15 +102,16 @@ void AppendPexMessage(const PexMessage& m, std::string* out) {
   bencode::Writer w(out);
   w.BeginDict().Key("added").String(added);
   if (!m.added_flags.empty() && m.added_flags.size() == n4) {
-    w.Key("added.f").String(std::string_view(
-        reinterpret_cast<const char*>(m.added_flags.data()),
-        m.added_flags.size()));
+    w.Key("added.f").String(
+        std::string_view(reinterpret_cast<const char*>(m.added_flags.data()),
+                         m.added_flags.size()));
   }
   w.Key("added6").String(added6);
   if (!m.added6_flags.empty() && m.added6_flags.size() == n6) {
-    w.Key("added6.f").String(std::string_view(
-        reinterpret_cast<const char*>(m.added6_flags.data()),
-        m.added6_flags.size()));
+    w.Key("added6.f")
+        .String(std::string_view(
+            reinterpret_cast<const char*>(m.added6_flags.data()),
+            m.added6_flags.size()));
   }
   w.Key("dropped").String(Compact(m.dropped, false, &unused));
   w.Key("dropped6").String(Compact(m.dropped6, true, &unused));

@@ -31,12 +31,12 @@ inline constexpr uint8_t kPexHolepunch = 0x08;
 inline constexpr uint8_t kPexReachable = 0x10;
 
 struct PexMessage {
-  std::vector<Endpoint> added;     // IPv4
-  std::vector<uint8_t> added_flags;  // empty, or one per `added`
-  std::vector<Endpoint> added6;    // IPv6
+  std::vector<Endpoint> added;        // IPv4
+  std::vector<uint8_t> added_flags;   // empty, or one per `added`
+  std::vector<Endpoint> added6;       // IPv6
   std::vector<uint8_t> added6_flags;  // empty, or one per `added6`
-  std::vector<Endpoint> dropped;   // IPv4
-  std::vector<Endpoint> dropped6;  // IPv6
+  std::vector<Endpoint> dropped;      // IPv4
+  std::vector<Endpoint> dropped6;     // IPv6
 
   friend bool operator==(const PexMessage&, const PexMessage&) = default;
 };

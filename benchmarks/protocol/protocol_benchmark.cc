@@ -40,7 +40,8 @@ const std::string& Stream() {
     for (size_t i = 0; i < block.size(); ++i) block[i] = static_cast<char>(i);
     for (uint32_t piece = 0; piece < 64; ++piece) {
       for (uint32_t b = 0; b < 16; ++b) {
-        bt::protocol::AppendPiece(piece, b * bt::protocol::kBlockSize, block, s);
+        bt::protocol::AppendPiece(piece, b * bt::protocol::kBlockSize, block,
+                                  s);
         if (b % 4 == 3) {
           bt::protocol::AppendHave(piece * 7 % 1000, s);
           for (int r = 0; r < 4; ++r) {
@@ -103,7 +104,8 @@ std::unique_ptr<bt::protocol::MseInitiator> HandshakenInitiator() {
   skey[0] = 7;
   table.Add(skey);
   absl::Time now = absl::FromUnixSeconds(1);
-  auto a = std::make_unique<bt::protocol::MseInitiator>(skey, "", bt::protocol::MseOptions{}, now);
+  auto a = std::make_unique<bt::protocol::MseInitiator>(
+      skey, "", bt::protocol::MseOptions{}, now);
   bt::protocol::MseResponder b(&table, {}, now);
   std::string s1, s2, s3, s4, s5;
   if (!a->Start(&s1).ok() || !b.Receive(s1, &s2).ok() ||

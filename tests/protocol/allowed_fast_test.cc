@@ -15,9 +15,9 @@ Sha1Hash AllAa() {
 TEST(AllowedFastTest, Bep6ExampleValues) {
   EXPECT_EQ(AllowedFastSet(AllAa(), {80, 4, 4, 200}, 1313, 7),
             (std::vector<uint32_t>{1059, 431, 808, 1217, 287, 376, 1188}));
-  EXPECT_EQ(AllowedFastSet(AllAa(), {80, 4, 4, 200}, 1313, 9),
-            (std::vector<uint32_t>{1059, 431, 808, 1217, 287, 376, 1188, 353,
-                                   508}));
+  EXPECT_EQ(
+      AllowedFastSet(AllAa(), {80, 4, 4, 200}, 1313, 9),
+      (std::vector<uint32_t>{1059, 431, 808, 1217, 287, 376, 1188, 353, 508}));
 }
 
 TEST(AllowedFastTest, OnlyTheTopThreeOctetsMatter) {

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstdio>
-
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -47,8 +46,8 @@ absl::StatusOr<TorrentFacts> MakeTorrent(
     const std::string& dir,
     const std::string& announce = "http://127.0.0.1:9/announce") {
   std::string data(70536, '\0');
-  RandomBytes(MutableByteSpan(reinterpret_cast<uint8_t*>(data.data()),
-                              data.size()));
+  RandomBytes(
+      MutableByteSpan(reinterpret_cast<uint8_t*>(data.data()), data.size()));
   std::ofstream(dir + "/interop.bin", std::ios::binary) << data;
   std::string cmd = "mktorrent -l 15 -a " + announce + " -o " + dir +
                     "/t.torrent " + dir + "/interop.bin >/dev/null";
@@ -96,17 +95,17 @@ TEST_P(Aria2InteropTest, HandshakeAndVerifiedPiece) {
 
   // Loopback only: bound to 127.0.0.1, no DHT, LPD or PEX; its tracker is
   // a closed loopback port.
-  absl::StatusOr<std::unique_ptr<Subprocess>> aria2 = Subprocess::Start({
-      "/usr/bin/aria2c", "--no-conf", "--interface=127.0.0.1",
-      "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
-      "--enable-peer-exchange=false", "--disable-ipv6=true",
-      "--listen-port=" + std::to_string(*port), "--seed-ratio=0.0",
-      "--bt-seed-unverified=true",
-      std::string("--bt-require-crypto=") +
-          (c.aria2_require_crypto ? "true" : "false"),
-      std::string("--bt-min-crypto-level=") + c.aria2_min_level,
-      "--summary-interval=0", "--console-log-level=warn", "-d", dir,
-      dir + "/t.torrent"});
+  absl::StatusOr<std::unique_ptr<Subprocess>> aria2 = Subprocess::Start(
+      {"/usr/bin/aria2c", "--no-conf", "--interface=127.0.0.1",
+       "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
+       "--enable-peer-exchange=false", "--disable-ipv6=true",
+       "--listen-port=" + std::to_string(*port), "--seed-ratio=0.0",
+       "--bt-seed-unverified=true",
+       std::string("--bt-require-crypto=") +
+           (c.aria2_require_crypto ? "true" : "false"),
+       std::string("--bt-min-crypto-level=") + c.aria2_min_level,
+       "--summary-interval=0", "--console-log-level=warn", "-d", dir,
+       dir + "/t.torrent"});
   ASSERT_TRUE(aria2.ok()) << aria2.status();
 
   absl::StatusOr<int> fd = ConnectLoopbackRetrying(*port, deadline);
@@ -132,13 +131,13 @@ TEST_P(Aria2InteropTest, HandshakeAndVerifiedPiece) {
 
 INSTANTIATE_TEST_SUITE_P(
     Aria2, Aria2InteropTest,
-    ::testing::Values(
-        Case{"initiator_plain", false, EncryptionPolicy::kDisabled, false,
-             "plain", 0},
-        Case{"initiator_mse_rc4_forced", true, EncryptionPolicy::kForced, true,
-             "arc4", kCryptoRc4},
-        Case{"initiator_mse_plaintext_allowed", true,
-             EncryptionPolicy::kEnabled, true, "plain", kCryptoPlaintext}),
+    ::testing::Values(Case{"initiator_plain", false,
+                           EncryptionPolicy::kDisabled, false, "plain", 0},
+                      Case{"initiator_mse_rc4_forced", true,
+                           EncryptionPolicy::kForced, true, "arc4", kCryptoRc4},
+                      Case{"initiator_mse_plaintext_allowed", true,
+                           EncryptionPolicy::kEnabled, true, "plain",
+                           kCryptoPlaintext}),
     [](const ::testing::TestParamInfo<Case>& info) {
       return std::string(info.param.name);
     });
@@ -223,9 +222,9 @@ TEST_P(Aria2ResponderTest, Aria2ConnectsAndWeDownloadAVerifiedPiece) {
 
   // The whitelist path is relative to -d (opentracker chroots there).
   std::string port = std::to_string(*tracker_port);
-  absl::StatusOr<std::unique_ptr<Subprocess>> tracker = Subprocess::Start(
-      {kOpentracker, "-i", "127.0.0.1", "-p", port, "-P", port, "-d", dir,
-       "-w", "whitelist"});
+  absl::StatusOr<std::unique_ptr<Subprocess>> tracker =
+      Subprocess::Start({kOpentracker, "-i", "127.0.0.1", "-p", port, "-P",
+                         port, "-d", dir, "-w", "whitelist"});
   ASSERT_TRUE(tracker.ok()) << tracker.status();
 
   int our_port;
@@ -250,16 +249,16 @@ TEST_P(Aria2ResponderTest, Aria2ConnectsAndWeDownloadAVerifiedPiece) {
   std::ofstream(dir + "/aria2/interop.bin", std::ios::binary) << data;
   absl::StatusOr<int> aria2_port = FreeLoopbackPort();
   ASSERT_TRUE(aria2_port.ok());
-  absl::StatusOr<std::unique_ptr<Subprocess>> aria2 = Subprocess::Start({
-      "/usr/bin/aria2c", "--no-conf", "--interface=127.0.0.1",
-      "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
-      "--enable-peer-exchange=false", "--disable-ipv6=true",
-      "--listen-port=" + std::to_string(*aria2_port), "--check-integrity=true",
-      std::string("--bt-require-crypto=") +
-          (c.aria2_require_crypto ? "true" : "false"),
-      std::string("--bt-min-crypto-level=") + c.aria2_min_level,
-      "--summary-interval=0", "--console-log-level=warn", "-d",
-      dir + "/aria2", dir + "/t.torrent"});
+  absl::StatusOr<std::unique_ptr<Subprocess>> aria2 = Subprocess::Start(
+      {"/usr/bin/aria2c", "--no-conf", "--interface=127.0.0.1",
+       "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
+       "--enable-peer-exchange=false", "--disable-ipv6=true",
+       "--listen-port=" + std::to_string(*aria2_port), "--check-integrity=true",
+       std::string("--bt-require-crypto=") +
+           (c.aria2_require_crypto ? "true" : "false"),
+       std::string("--bt-min-crypto-level=") + c.aria2_min_level,
+       "--summary-interval=0", "--console-log-level=warn", "-d", dir + "/aria2",
+       dir + "/t.torrent"});
   ASSERT_TRUE(aria2.ok()) << aria2.status();
 
   MseOptions options;

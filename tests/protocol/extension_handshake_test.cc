@@ -13,12 +13,15 @@ TEST(ExtensionHandshakeTest, ParsesTheBep10Example) {
   // BEP 10's example: its 6-byte "uT_PEX" has a Latin-1 micro sign, its
   // 13-byte version string a UTF-8 one. Names are kept as raw bytes.
   std::string payload =
-      "d1:md11:LT_metadatai1e6:\xb5" "T_PEXi2ee1:pi6881e1:v13:\xc2\xb5Torrent "
+      "d1:md11:LT_metadatai1e6:\xb5"
+      "T_PEXi2ee1:pi6881e1:v13:\xc2\xb5Torrent "
       "1.2e";
   absl::StatusOr<ExtensionHandshake> hs = ParseExtensionHandshake(payload);
   ASSERT_TRUE(hs.ok()) << hs.status();
   EXPECT_EQ(hs->IdOf("LT_metadata"), 1);
-  EXPECT_EQ(hs->IdOf("\xb5" "T_PEX"), 2);
+  EXPECT_EQ(hs->IdOf("\xb5"
+                     "T_PEX"),
+            2);
   EXPECT_EQ(hs->IdOf("ut_pex"), 0);
   EXPECT_EQ(hs->p, 6881);
   EXPECT_EQ(hs->v, "\xc2\xb5Torrent 1.2");
@@ -51,7 +54,8 @@ TEST(ExtensionHandshakeTest, AllFieldsRoundTripExactly) {
   std::string v6bytes(15, '\0');
   v6bytes += '\x01';
   EXPECT_EQ(out,
-            "d12:complete_agoi-1e1:ei1e4:ipv44:\x0a\x01\x02\x03" "4:ipv616:" +
+            "d12:complete_agoi-1e1:ei1e4:ipv44:\x0a\x01\x02\x03"
+            "4:ipv616:" +
                 v6bytes +
                 "8:lt_extral1:ai2ee1:md11:lt_donthavei0e11:ut_metadatai3e6:"
                 "ut_pexi1ee13:metadata_sizei31235e1:pi51413e4:reqqi500e11:"
@@ -116,14 +120,14 @@ TEST(ExtensionHandshakeTest, Limits) {
   ExtensionLimits limits;
   limits.max_metadata_size = 1000;
   EXPECT_TRUE(ParseExtensionHandshake("d13:metadata_sizei1000ee", limits).ok());
-  EXPECT_EQ(
-      ParseExtensionHandshake("d13:metadata_sizei1001ee", limits).status().code(),
-      StatusCode::kResourceExhausted);
-  limits.max_extensions = 1;
-  EXPECT_EQ(ParseExtensionHandshake("d1:md1:ai1e1:bi2eee", limits)
+  EXPECT_EQ(ParseExtensionHandshake("d13:metadata_sizei1001ee", limits)
                 .status()
                 .code(),
             StatusCode::kResourceExhausted);
+  limits.max_extensions = 1;
+  EXPECT_EQ(
+      ParseExtensionHandshake("d1:md1:ai1e1:bi2eee", limits).status().code(),
+      StatusCode::kResourceExhausted);
 }
 
 TEST(ExtensionHandshakeTest, EveryTruncationRejected) {

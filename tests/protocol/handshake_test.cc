@@ -18,8 +18,9 @@ Handshake Example() {
 
 TEST(HandshakeTest, ExactLayout) {
   Handshake hs = Example();
-  hs.reserved.Set(ReservedBit::kExtension).Set(ReservedBit::kFast).Set(
-      ReservedBit::kDht);
+  hs.reserved.Set(ReservedBit::kExtension)
+      .Set(ReservedBit::kFast)
+      .Set(ReservedBit::kDht);
   std::string out = "x";
   AppendHandshake(hs, &out);
   ASSERT_EQ(out.size(), 1 + kHandshakeLength);
@@ -86,9 +87,13 @@ TEST(HandshakeTest, RejectsWrongLengthAndProtocol) {
 
 TEST(HandshakeTest, PrefixCheck) {
   EXPECT_TRUE(CheckHandshakePrefix("").ok());
-  EXPECT_TRUE(CheckHandshakePrefix("\x13" "BitT").ok());
+  EXPECT_TRUE(CheckHandshakePrefix("\x13"
+                                   "BitT")
+                  .ok());
   EXPECT_TRUE(CheckHandshakePrefix(kHandshakePrefix).ok());
-  EXPECT_FALSE(CheckHandshakePrefix("\x13" "Bx").ok());
+  EXPECT_FALSE(CheckHandshakePrefix("\x13"
+                                    "Bx")
+                   .ok());
   EXPECT_FALSE(CheckHandshakePrefix("GET /").ok());
 }
 

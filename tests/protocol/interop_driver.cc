@@ -47,7 +47,8 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
     dup2(to_child[0], 0);
     dup2(from_child[1], 1);
     std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     execv(args[0], args.data());
     _exit(127);
@@ -201,10 +202,7 @@ absl::StatusOr<int> Accept(int listen_fd, absl::Time deadline) {
 }
 
 PeerWire::PeerWire(int fd, const TorrentFacts& torrent, absl::Time deadline)
-    : fd_(fd),
-      torrent_(torrent),
-      deadline_(deadline),
-      parser_([&] {
+    : fd_(fd), torrent_(torrent), deadline_(deadline), parser_([&] {
         ParserOptions o;
         o.expect_handshake = true;
         o.num_pieces = torrent.num_pieces;

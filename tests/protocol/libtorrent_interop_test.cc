@@ -17,14 +17,14 @@ namespace {
 struct Case {
   const char* name;
   bool we_initiate;
-  bool use_mse;                  // our side runs MSE (initiator only)
-  EncryptionPolicy our_policy;   // for MSE
-  bool our_prefer_rc4;           // responder only
-  const char* lt_out_enc;        // libtorrent settings
+  bool use_mse;                 // our side runs MSE (initiator only)
+  EncryptionPolicy our_policy;  // for MSE
+  bool our_prefer_rc4;          // responder only
+  const char* lt_out_enc;       // libtorrent settings
   const char* lt_in_enc;
   const char* lt_level;
   const char* lt_prefer_rc4;
-  uint32_t expected_method;      // 0: plain BitTorrent handshake
+  uint32_t expected_method;  // 0: plain BitTorrent handshake
 };
 
 std::string TempDir(const std::string& name) {
@@ -58,8 +58,7 @@ TEST_P(LibtorrentInteropTest, HandshakeAndVerifiedPiece) {
   options.policy = c.our_policy;
   options.prefer_rc4 = c.our_prefer_rc4;
   if (c.we_initiate) {
-    absl::StatusOr<int> fd =
-        ConnectLoopback(std::stoi(*Field(*ready, "port")));
+    absl::StatusOr<int> fd = ConnectLoopback(std::stoi(*Field(*ready, "port")));
     ASSERT_TRUE(fd.ok()) << fd.status();
     wire = std::make_unique<PeerWire>(*fd, *torrent, deadline);
     absl::Status s =
@@ -100,8 +99,8 @@ TEST_P(LibtorrentInteropTest, HandshakeAndVerifiedPiece) {
 INSTANTIATE_TEST_SUITE_P(
     Libtorrent, LibtorrentInteropTest,
     ::testing::Values(
-        Case{"initiator_plain", true, false, EncryptionPolicy::kDisabled,
-             true, "disabled", "disabled", "both", "1", 0},
+        Case{"initiator_plain", true, false, EncryptionPolicy::kDisabled, true,
+             "disabled", "disabled", "both", "1", 0},
         Case{"initiator_mse_rc4_forced", true, true, EncryptionPolicy::kForced,
              true, "forced", "forced", "rc4", "1", kCryptoRc4},
         Case{"initiator_mse_plaintext_allowed", true, true,
@@ -109,12 +108,11 @@ INSTANTIATE_TEST_SUITE_P(
              "0", kCryptoPlaintext},
         Case{"responder_plain", false, false, EncryptionPolicy::kEnabled, true,
              "disabled", "disabled", "both", "1", 0},
-        Case{"responder_mse_rc4_forced", false, true,
-             EncryptionPolicy::kForced, true, "forced", "forced", "rc4", "1",
-             kCryptoRc4},
+        Case{"responder_mse_rc4_forced", false, true, EncryptionPolicy::kForced,
+             true, "forced", "forced", "rc4", "1", kCryptoRc4},
         Case{"responder_mse_plaintext_allowed", false, true,
-             EncryptionPolicy::kEnabled, false, "forced", "forced", "both",
-             "0", kCryptoPlaintext}),
+             EncryptionPolicy::kEnabled, false, "forced", "forced", "both", "0",
+             kCryptoPlaintext}),
     [](const ::testing::TestParamInfo<Case>& info) {
       return std::string(info.param.name);
     });

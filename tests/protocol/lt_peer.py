@@ -88,6 +88,9 @@ def main():
         if ready:
             line = sys.stdin.readline()
             if not line:
+                time.sleep(0.2)
+                for a in ses.pop_alerts():
+                    sys.stderr.write("lt: %s: %s\n" % (a.what(), a.message()))
                 return
             words = line.split()
             if words and words[0] == "CONNECT":

@@ -135,9 +135,8 @@ TEST(MessageParserTest, EveryMessageRoundTripsInAnyFragmentation) {
     expected.push_back(Encode(m));
     stream += expected.back();
   }
-  for (std::vector<size_t> chunks :
-       std::vector<std::vector<size_t>>{{stream.size()}, {1}, {2}, {3}, {5},
-                                        {67, 1, 4096}, {13, 16385}}) {
+  for (std::vector<size_t> chunks : std::vector<std::vector<size_t>>{
+           {stream.size()}, {1}, {2}, {3}, {5}, {67, 1, 4096}, {13, 16385}}) {
     absl::StatusOr<std::vector<std::string>> got =
         ParseChunks(stream, chunks, TenPieces());
     ASSERT_TRUE(got.ok()) << got.status();
@@ -265,9 +264,20 @@ TEST(MessageParserTest, WrongLengthFixedSizeMessagesRejected) {
     int id;
     int payload;
   };
-  for (Case c : std::vector<Case>{{0, 0}, {1, 0}, {2, 0}, {3, 0}, {4, 4},
-                                  {6, 12}, {8, 12}, {9, 2}, {13, 4}, {14, 0},
-                                  {15, 0}, {16, 12}, {17, 4}, {21, 48},
+  for (Case c : std::vector<Case>{{0, 0},
+                                  {1, 0},
+                                  {2, 0},
+                                  {3, 0},
+                                  {4, 4},
+                                  {6, 12},
+                                  {8, 12},
+                                  {9, 2},
+                                  {13, 4},
+                                  {14, 0},
+                                  {15, 0},
+                                  {16, 12},
+                                  {17, 4},
+                                  {21, 48},
                                   {23, 48}}) {
     for (int payload = 0; payload <= c.payload + 3; ++payload) {
       if (payload == c.payload) continue;
@@ -304,7 +314,8 @@ TEST(MessageParserTest, BitfieldSizeAndSpareBits) {
   o.num_pieces = 10;
   EXPECT_TRUE(ParseOne(Encode(Bitfield{"\xFF\xC0"}), o).ok());
   EXPECT_FALSE(ParseOne(Encode(Bitfield{"\xFF"}), o).ok());
-  EXPECT_FALSE(ParseOne(Encode(Bitfield{std::string_view("\xFF\xC0\x00", 3)}), o).ok());
+  EXPECT_FALSE(
+      ParseOne(Encode(Bitfield{std::string_view("\xFF\xC0\x00", 3)}), o).ok());
   absl::Status s = ParseOne(Encode(Bitfield{"\xFF\xE0"}), o);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("spare bits"), std::string_view::npos) << s;
@@ -387,9 +398,9 @@ TEST(MessageParserTest, HashMessageRules) {
 TEST(MessageParserTest, FastMessagesNeedTheFastExtension) {
   ParserOptions o;
   o.fast_extension = false;
-  for (const Message& m : std::vector<Message>{
-           Suggest{1}, HaveAll{}, HaveNone{}, Reject{0, 0, 1},
-           AllowedFast{1}}) {
+  for (const Message& m :
+       std::vector<Message>{Suggest{1}, HaveAll{}, HaveNone{}, Reject{0, 0, 1},
+                            AllowedFast{1}}) {
     absl::Status s = ParseOne(Encode(m), o);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << MessageName(m);
     EXPECT_NE(s.message().find("Fast extension"), std::string_view::npos);
@@ -426,7 +437,8 @@ TEST(MessageParserTest, BadHandshakeDetectedOnTheFirstWrongByte) {
   ParserOptions o;
   o.expect_handshake = true;
   MessageParser parser(o);
-  for (char c : std::string("\x13" "BitTorrent")) {
+  for (char c : std::string("\x13"
+                            "BitTorrent")) {
     parser.Feed(std::string_view(&c, 1));
     ASSERT_TRUE(parser.Next().ok());
   }

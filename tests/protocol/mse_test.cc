@@ -128,25 +128,25 @@ TEST_P(MsePolicyTest, HandshakeAndTrafficBothWays) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllPolicies, MsePolicyTest,
-    ::testing::Values(
-        PolicyCase{EncryptionPolicy::kEnabled, EncryptionPolicy::kEnabled,
-                   true, kCryptoRc4},
-        PolicyCase{EncryptionPolicy::kEnabled, EncryptionPolicy::kEnabled,
-                   false, kCryptoPlaintext},
-        PolicyCase{EncryptionPolicy::kEnabled, EncryptionPolicy::kForced,
-                   true, kCryptoRc4},
-        PolicyCase{EncryptionPolicy::kEnabled, EncryptionPolicy::kForced,
-                   false, kCryptoRc4},
-        PolicyCase{EncryptionPolicy::kForced, EncryptionPolicy::kEnabled,
-                   true, kCryptoRc4},
-        PolicyCase{EncryptionPolicy::kForced, EncryptionPolicy::kEnabled,
-                   false, kCryptoRc4},
-        PolicyCase{EncryptionPolicy::kForced, EncryptionPolicy::kForced, true,
-                   kCryptoRc4},
-        PolicyCase{EncryptionPolicy::kEnabled, EncryptionPolicy::kDisabled,
-                   true, 0},
-        PolicyCase{EncryptionPolicy::kForced, EncryptionPolicy::kDisabled,
-                   true, 0}));
+    ::testing::Values(PolicyCase{EncryptionPolicy::kEnabled,
+                                 EncryptionPolicy::kEnabled, true, kCryptoRc4},
+                      PolicyCase{EncryptionPolicy::kEnabled,
+                                 EncryptionPolicy::kEnabled, false,
+                                 kCryptoPlaintext},
+                      PolicyCase{EncryptionPolicy::kEnabled,
+                                 EncryptionPolicy::kForced, true, kCryptoRc4},
+                      PolicyCase{EncryptionPolicy::kEnabled,
+                                 EncryptionPolicy::kForced, false, kCryptoRc4},
+                      PolicyCase{EncryptionPolicy::kForced,
+                                 EncryptionPolicy::kEnabled, true, kCryptoRc4},
+                      PolicyCase{EncryptionPolicy::kForced,
+                                 EncryptionPolicy::kEnabled, false, kCryptoRc4},
+                      PolicyCase{EncryptionPolicy::kForced,
+                                 EncryptionPolicy::kForced, true, kCryptoRc4},
+                      PolicyCase{EncryptionPolicy::kEnabled,
+                                 EncryptionPolicy::kDisabled, true, 0},
+                      PolicyCase{EncryptionPolicy::kForced,
+                                 EncryptionPolicy::kDisabled, true, 0}));
 
 // A plain (policy disabled) initiator just sends the BitTorrent handshake.
 TEST(MseTest, PlainHandshakeIsHandedToThePlainPath) {
@@ -195,12 +195,12 @@ TEST(MseTest, PlaintextRetryAdvisedOnlyWhenEnabledAndNoKeyArrived) {
   std::string out;
   EXPECT_FALSE(a.PlaintextRetryAdvised());  // not started
   ASSERT_TRUE(a.Start(&out).ok());
-  EXPECT_TRUE(a.PlaintextRetryAdvised());   // e.g. the connection closed
+  EXPECT_TRUE(a.PlaintextRetryAdvised());  // e.g. the connection closed
   ASSERT_TRUE(a.Receive(PlainHandshake(Skey(1)), &out).ok());
   EXPECT_TRUE(a.PlaintextRetryAdvised());
   EXPECT_EQ(a.CheckDeadline(kNow + absl::Minutes(1)).code(),
             StatusCode::kUnavailable);
-  EXPECT_TRUE(a.PlaintextRetryAdvised());   // timed out without a key
+  EXPECT_TRUE(a.PlaintextRetryAdvised());  // timed out without a key
 
   MseOptions forced;
   forced.policy = EncryptionPolicy::kForced;
@@ -220,7 +220,7 @@ TEST(MseTest, PlaintextRetryAdvisedOnlyWhenEnabledAndNoKeyArrived) {
 
 TEST(MseTest, ResponderFindsTheTorrentAmongMany) {
   SkeyTable table;
-  for (int i = 0; i < 1000; ++i) table.Add(Skey(static_cast<uint8_t>(i)) );
+  for (int i = 0; i < 1000; ++i) table.Add(Skey(static_cast<uint8_t>(i)));
   Sha1Hash want = Skey(77);
   want[19] = 0xEE;
   table.Add(want);
@@ -306,7 +306,7 @@ TEST(MseTest, GarbageFailsWithinTheSyncWindow) {
   }
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
   EXPECT_EQ(fed, kMseKeySize + kMseMaxPad + 20);  // fails at the window's end
-  EXPECT_EQ(out.size() >= kMseKeySize, true);  // it did answer with Yb
+  EXPECT_EQ(out.size() >= kMseKeySize, true);     // it did answer with Yb
 
   MseInitiator a(Skey(1), "", {}, kNow);
   std::string step1;

@@ -17,8 +17,7 @@ TEST(UtMetadataTest, Bep9Examples) {
   EXPECT_EQ(m->piece, 0u);
 
   std::string data(3425, 'x');
-  std::string payload =
-      "d8:msg_typei1e5:piecei0e10:total_sizei3425ee" + data;
+  std::string payload = "d8:msg_typei1e5:piecei0e10:total_sizei3425ee" + data;
   m = ParseMetadataMessage(payload);  // m->data views `payload`
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(m->type, MetadataMessageType::kData);
@@ -43,8 +42,8 @@ TEST(UtMetadataTest, BuildExactBytes) {
   EXPECT_EQ(out, "d8:msg_typei1e5:piecei1e10:total_sizei16389eeabcde");
   absl::StatusOr<MetadataMessage> back = ParseMetadataMessage(out);
   ASSERT_TRUE(back.ok()) << back.status();
-  EXPECT_EQ(*back, (MetadataMessage{MetadataMessageType::kData, 1, 16389,
-                                    "abcde"}));
+  EXPECT_EQ(*back,
+            (MetadataMessage{MetadataMessageType::kData, 1, 16389, "abcde"}));
   EXPECT_EQ(back->data.data(), out.data() + out.size() - 5);
 }
 
@@ -72,9 +71,8 @@ TEST(UtMetadataTest, DataSizeRules) {
 }
 
 TEST(UtMetadataTest, Limits) {
-  std::string big =
-      "d8:msg_typei1e5:piecei0e10:total_sizei100000000ee" +
-      std::string(kMetadataPieceSize, 'x');
+  std::string big = "d8:msg_typei1e5:piecei0e10:total_sizei100000000ee" +
+                    std::string(kMetadataPieceSize, 'x');
   EXPECT_EQ(ParseMetadataMessage(big).status().code(),
             StatusCode::kResourceExhausted);
   EXPECT_TRUE(ParseMetadataMessage(big, 100000000).ok());
@@ -89,14 +87,15 @@ TEST(UtMetadataTest, UnknownTypeIsUnimplemented) {
 }
 
 TEST(UtMetadataTest, Malformed) {
-  for (std::string p : {"", "x", "le", "d8:msg_typei0ee", "d5:piecei0ee",
-                        "d8:msg_type1:05:piecei0ee",
-                        "d8:msg_typei0e5:piecei0eexx",
-                        "d8:msg_typei2e5:piecei0eex",
-                        "d8:msg_typei1e5:piecei0ee",  // no total_size
-                        "d8:msg_typei0e5:piecei0e",   // truncated
-                        "d99999999999:x", "dddddddddddddddddddddddddddddddddd"
-                                          "ddddddddddddddddddddddd"}) {
+  for (std::string p :
+       {"", "x", "le", "d8:msg_typei0ee", "d5:piecei0ee",
+        "d8:msg_type1:05:piecei0ee", "d8:msg_typei0e5:piecei0eexx",
+        "d8:msg_typei2e5:piecei0eex",
+        "d8:msg_typei1e5:piecei0ee",  // no total_size
+        "d8:msg_typei0e5:piecei0e",   // truncated
+        "d99999999999:x",
+        "dddddddddddddddddddddddddddddddddd"
+        "ddddddddddddddddddddddd"}) {
     absl::Status s = ParseMetadataMessage(p).status();
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << p << ": " << s;
   }

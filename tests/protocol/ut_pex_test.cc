@@ -50,7 +50,10 @@ TEST(UtPexTest, FlagsOptionalAndListsMayBeMissing) {
   absl::StatusOr<PexMessage> m = ParsePexMessage("d7:dropped0:e");
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_TRUE(m->dropped.empty());
-  m = ParsePexMessage(std::string("d5:added6:\x01\x02\x03\x04\x00\x05" "e", 17));
+  m =
+      ParsePexMessage(std::string("d5:added6:\x01\x02\x03\x04\x00\x05"
+                                  "e",
+                                  17));
   ASSERT_TRUE(m.ok()) << m.status();
   ASSERT_EQ(m->added.size(), 1u);
   EXPECT_EQ(m->added[0].ToString(), "1.2.3.4:5");
