@@ -14,7 +14,8 @@
 //     RETURN_IF_ERROR(mse.Receive(ReadSome(), &out));  // send `out`
 //     RETURN_IF_ERROR(mse.CheckDeadline(Now()));
 //   }
-//   parser.Feed(mse.TakeReceivedPayload());     // peer-wire bytes so far
+//   std::string first = mse.TakeReceivedPayload();  // peer-wire bytes so
+//   parser.Feed(first);                              // far (keep alive)
 //   // From now on: mse.Encrypt(outgoing) before sending,
 //   // mse.Decrypt(incoming) after receiving (no-ops if plaintext chosen).
 //
