@@ -75,6 +75,7 @@ Node::Node(NodeOptions options, absl::Time now)
     id_ = RandomId();
   }
   table_ = RoutingTable(id_, options_.table);
+  id_random_ = RandomId();
 }
 
 void Node::FillRandom(MutableByteSpan out) {
@@ -621,7 +622,8 @@ std::string Node::SaveState() const {
   std::string out;
   bencode::Writer w(&out);
   w.BeginDict();
-  w.Key("id").String(AsChars(id_.span()));
+  NodeId saved_id = SuggestedId().value_or(id_);
+  w.Key("id").String(AsChars(saved_id.span()));
   if (!nodes.empty()) w.Key("nodes").String(nodes);
   if (!nodes6.empty()) w.Key("nodes6").String(nodes6);
   w.End();
@@ -645,6 +647,14 @@ std::optional<Endpoint> Node::ExternalAddress() const {
   }
   if (best_count < 3) return std::nullopt;
   return best;
+}
+
+std::optional<NodeId> Node::SuggestedId() const {
+  std::optional<Endpoint> external = ExternalAddress();
+  if (!external || IsSecureNodeId(id_, external->address_bytes())) {
+    return std::nullopt;
+  }
+  return SecureNodeId(external->address_bytes(), id_random_[19], id_random_);
 }
 
 }  // namespace bt::dht

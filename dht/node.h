@@ -155,6 +155,12 @@ class Node {
   // 42), once at least 3 different nodes agreed; nullopt before.
   std::optional<Endpoint> ExternalAddress() const;
 
+  // SuggestedId returns a BEP 42 id for ExternalAddress() when our id does
+  // not match it (nullopt otherwise, or while the address is unknown). BEP
+  // 42 asks a node to restart with such an id; SaveState stores it so the
+  // next start uses it.
+  std::optional<NodeId> SuggestedId() const;
+
   const RoutingTable& table() const { return table_; }
   const PeerStore& peer_store() const { return store_; }
   const NodeStats& stats() const { return stats_; }
@@ -238,6 +244,7 @@ class Node {
   size_t maintenance_pings_ = 0;
 
   absl::flat_hash_map<Endpoint, Endpoint> ip_votes_;  // voter -> our address
+  NodeId id_random_;  // random bits for SuggestedId
 };
 
 }  // namespace bt::dht

@@ -299,6 +299,15 @@ TEST_F(NodeTest, ExternalAddressNeedsThreeVoters) {
   }
   ASSERT_TRUE(node_.ExternalAddress().has_value());
   EXPECT_EQ(node_.ExternalAddress()->AddressString(), "203.0.113.7");
+  // Our id 'MMMM...' does not fit that address: a BEP 42 id is suggested
+  // and saved for the next start.
+  std::optional<NodeId> suggested = node_.SuggestedId();
+  ASSERT_TRUE(suggested.has_value());
+  EXPECT_TRUE(IsSecureNodeId(*suggested,
+                             node_.ExternalAddress()->address_bytes()));
+  absl::StatusOr<SavedState> saved = ParseSavedState(node_.SaveState());
+  ASSERT_TRUE(saved.ok());
+  EXPECT_EQ(saved->id, *suggested);
 }
 
 TEST(NodeReadOnlyTest, ReadOnlyNodesAreSilentAndSayRo) {
