@@ -9,6 +9,7 @@
 #include "client/client.h"
 #include "client/peer_connection.h"
 #include "client/tracker_announcer.h"
+#include "base/sha.h"
 #include "metainfo/peer_id.h"
 #include "storage/hash_checker.h"
 
@@ -351,7 +352,7 @@ std::vector<PeerInfo> Torrent::peers() const {
 }
 
 void Torrent::AddPeer(const Endpoint& peer) {
-  if (strikes_[peer.AddressString()] >= kBanStrikes) return;
+  if (Banned(peer.ToString())) return;
   candidates_.try_emplace(peer);
   if (client_ && (state_ == TorrentState::kDownloading ||
                   state_ == TorrentState::kSeeding)) {
@@ -392,12 +393,12 @@ void Torrent::OnConnected(PeerConnection* c) {
     auto it = candidates_.find(c->address());
     if (it != candidates_.end()) it->second.failures = 0;
   }
-  if (strikes_[c->address().AddressString()] >= kBanStrikes) {
+  if (Banned(BanKey(c))) {
     c->Close("banned for sending data that failed hash checks");
     return;
   }
   connections_.insert(c);
-  sender_address_[c->id()] = c->address();
+  sender_key_[c->id()] = BanKey(c);
 }
 
 void Torrent::OnClosed(PeerConnection* c, bool mse_refused) {
@@ -498,41 +499,74 @@ void Torrent::OnBlock(PeerConnection* c, uint32_t piece, uint32_t begin,
                                 buf.size()));
   const bool passed =
       read.ok() && storage::PieceMatches(info_, piece, AsBytes(buf));
-  OnPieceDone(piece, passed);
+  OnPieceDone(piece, passed, AsBytes(buf));
 }
 
-void Torrent::Strike(const Endpoint& who, int weight) {
-  int& s = strikes_[who.AddressString()];
-  s += weight;
-  if (s < kBanStrikes) return;
+std::string Torrent::BanKey(const PeerConnection* c) {
+  return c->incoming() ? c->address().AddressString() + "/" +
+                             c->ref().peer_id.ToHex()
+                       : c->address().ToString();
+}
+
+bool Torrent::Banned(const std::string& key) const {
+  auto it = strikes_.find(key);
+  return it != strikes_.end() && it->second >= kBanStrikes;
+}
+
+void Torrent::Strike(const std::string& key, int weight) {
+  strikes_[key] += weight;
+  if (!Banned(key)) return;
   std::vector<PeerConnection*> open(connections_.begin(), connections_.end());
   for (PeerConnection* c : open) {
-    if (c->address().AddressString() == who.AddressString()) {
+    if (!c->closed() && BanKey(c) == key) {
       c->Close("banned for sending data that failed hash checks");
     }
   }
 }
 
-void Torrent::OnPieceDone(uint32_t piece, bool passed) {
+void Torrent::OnPieceDone(uint32_t piece, bool passed, ByteSpan data) {
   std::vector<uint64_t> senders = std::move(block_senders_[piece]);
   block_senders_.erase(piece);
+  auto block_hash = [&](size_t b) {
+    size_t begin = b * kBlockSize;
+    return Sha1(data.subspan(begin, std::min<size_t>(kBlockSize,
+                                                     data.size() - begin)));
+  };
   Event e;
   e.type = passed ? EventType::kPieceHashPass : EventType::kPieceHashFail;
   e.index = piece;
   if (!passed) {
     picker_->OnPieceFailed(piece);
-    // Each distinct sender of the failed piece gets a strike; the only
-    // sender of a whole failed piece gets two (banned at once).
     absl::flat_hash_set<uint64_t> distinct(senders.begin(), senders.end());
     distinct.erase(0);
-    for (uint64_t id : distinct) {
-      auto it = sender_address_.find(id);
-      if (it != sender_address_.end()) {
-        Strike(it->second, distinct.size() == 1 ? kBanStrikes : 1);
+    if (distinct.size() == 1) {
+      // One peer sent the whole piece: it alone is to blame.
+      auto it = sender_key_.find(*distinct.begin());
+      if (it != sender_key_.end()) Strike(it->second, kBanStrikes);
+    } else {
+      // Several senders: keep what each sent, to compare with the good
+      // piece once it arrives.
+      std::vector<FailedBlock>& blocks = failed_blocks_[piece];
+      blocks.clear();
+      for (size_t b = 0; b < senders.size(); ++b) {
+        blocks.push_back(FailedBlock{senders[b], block_hash(b)});
       }
     }
     if (Wants(e.type)) Emit(e);
     return;
+  }
+  if (auto it = failed_blocks_.find(piece); it != failed_blocks_.end()) {
+    absl::flat_hash_set<uint64_t> culprits;
+    for (size_t b = 0; b < it->second.size(); ++b) {
+      if (it->second[b].sender != 0 && it->second[b].hash != block_hash(b)) {
+        culprits.insert(it->second[b].sender);
+      }
+    }
+    failed_blocks_.erase(it);
+    for (uint64_t id : culprits) {
+      auto a = sender_key_.find(id);
+      if (a != sender_key_.end()) Strike(a->second, kBanStrikes);
+    }
   }
   picker_->OnPieceVerified(piece);
   if (Wants(e.type)) Emit(e);

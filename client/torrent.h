@@ -167,10 +167,16 @@ class Torrent {
   void UpdateInterest(PeerConnection* c);
   void FillRequests(PeerConnection* c);
   bool CanServe(uint32_t piece) const;
-  void Strike(const Endpoint& who, int weight);
+  // BanKey names a peer for strikes and bans: its listen address when we
+  // dialled it, else its address and peer id (peers behind one NAT, or on
+  // one host, are told apart).
+  static std::string BanKey(const PeerConnection* c);
+  bool Banned(const std::string& key) const;
+  void Strike(const std::string& key, int weight);
   void SetState(TorrentState s);
   void EnterError(absl::Status status);
-  void OnPieceDone(uint32_t piece, bool passed);
+  // OnPieceDone handles a complete piece whose bytes are `data`.
+  void OnPieceDone(uint32_t piece, bool passed, ByteSpan data);
   void StartTrackers();
 
   TorrentParams params_;
@@ -188,11 +194,19 @@ class Torrent {
 
   absl::flat_hash_set<PeerConnection*> connections_;
   absl::flat_hash_map<Endpoint, Candidate> candidates_;
-  absl::flat_hash_map<std::string, int> strikes_;  // by address
+  absl::flat_hash_map<std::string, int> strikes_;  // by BanKey
   // Which connection sent each block of pieces in progress, to find the
   // sender of bad data when a piece fails.
   absl::flat_hash_map<uint32_t, std::vector<uint64_t>> block_senders_;
-  absl::flat_hash_map<uint64_t, Endpoint> sender_address_;
+  absl::flat_hash_map<uint64_t, std::string> sender_key_;  // by connection
+  // For pieces that failed: each block's sender and the hash of what it
+  // sent. When the piece later passes, blocks whose hash differs show who
+  // sent bad data.
+  struct FailedBlock {
+    uint64_t sender = 0;
+    Sha1Hash hash;
+  };
+  absl::flat_hash_map<uint32_t, std::vector<FailedBlock>> failed_blocks_;
   std::unique_ptr<TrackerAnnouncer> announcer_;
 
   int64_t uploaded_ = 0, downloaded_ = 0;

@@ -1,0 +1,304 @@
+// Two or three btkit clients in one process transfer a torrent over
+// loopback: every encryption policy pair, the seed's events, ip_filter, and
+// a seeder serving corrupt data that gets banned while the download still
+// completes.
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "client/client.h"
+#include "gtest/gtest.h"
+#include "metainfo/torrent_creator.h"
+#include "metainfo/torrent_info.h"
+
+namespace bt::client {
+namespace {
+
+namespace fs = std::filesystem;
+using protocol::EncryptionPolicy;
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
+}
+
+void WriteRandom(const fs::path& p, size_t size, uint32_t seed) {
+  fs::create_directories(p.parent_path());
+  std::mt19937 rng(seed);
+  std::string data(size, '\0');
+  for (char& c : data) c = static_cast<char>(rng());
+  std::ofstream(p, std::ios::binary).write(data.data(), data.size());
+}
+
+class TransferTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::path(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR")
+                                                : "/tmp") /
+            absl::StrFormat("transfer_%d", ::getpid());
+    fs::remove_all(root_);
+    WriteRandom(root_ / "seed/payload/big.bin", 3 * 1024 * 1024 + 12345, 1);
+    WriteRandom(root_ / "seed/payload/dir/small.bin", 70000, 2);
+    WriteRandom(root_ / "seed/payload/dir/tiny.bin", 10, 3);
+    metainfo::CreateOptions options;
+    options.version = metainfo::TorrentVersion::kV1;
+    options.piece_length = 64 * 1024;
+    absl::StatusOr<std::string> torrent =
+        metainfo::CreateTorrent((root_ / "seed/payload").string(), options);
+    ASSERT_TRUE(torrent.ok()) << torrent.status();
+    auto info = metainfo::TorrentInfo::Parse(*torrent);
+    ASSERT_TRUE(info.ok()) << info.status();
+    info_ = *info;
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::unique_ptr<Client> NewClient(EncryptionPolicy policy) {
+    ClientOptions options;
+    options.local_host = "127.0.0.1";
+    options.encryption = policy;
+    auto c = Client::Create(options);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+
+  Torrent* Add(Client* c, const std::string& dir,
+               std::vector<Endpoint> peers = {}) {
+    TorrentParams p;
+    p.info = info_;
+    p.save_path = (root_ / dir).string();
+    p.peers = std::move(peers);
+    auto t = c->AddTorrent(p);
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t.ok() ? *t : nullptr;
+  }
+
+  static Endpoint Local(const Client& c) {
+    return *Endpoint::ParseAddress("127.0.0.1", c.port());
+  }
+
+  // Runs the clients until `done` or `limit` passes.
+  static bool RunUntil(std::vector<Client*> clients,
+                       const std::function<bool()>& done,
+                       absl::Duration limit = absl::Seconds(30)) {
+    absl::Time deadline = absl::Now() + limit;
+    while (absl::Now() < deadline) {
+      for (Client* c : clients) EXPECT_TRUE(c->DoOneLoop(0.005).ok());
+      if (done()) return true;
+    }
+    return false;
+  }
+
+  void ExpectSameData(const std::string& dir) {
+    for (const char* f : {"payload/big.bin", "payload/dir/small.bin",
+                          "payload/dir/tiny.bin"}) {
+      EXPECT_EQ(ReadAll(root_ / dir / f), ReadAll(root_ / "seed" / f)) << f;
+    }
+  }
+
+  fs::path root_;
+  metainfo::TorrentInfo info_;
+};
+
+struct PolicyPair {
+  EncryptionPolicy seeder, leecher;
+  bool encrypted;  // RC4 expected on the wire
+};
+
+class PolicyTest : public TransferTest,
+                   public ::testing::WithParamInterface<PolicyPair> {};
+
+TEST_P(PolicyTest, DownloadsVerifiedCopy) {
+  auto seeder = NewClient(GetParam().seeder);
+  auto leecher = NewClient(GetParam().leecher);
+  Torrent* seed = Add(seeder.get(), "seed");
+  ASSERT_TRUE(seed);
+  EXPECT_EQ(seed->state(), TorrentState::kSeeding);
+  Torrent* dl = Add(leecher.get(), "dl", {Local(*seeder)});
+  ASSERT_TRUE(dl);
+
+  int passed = 0, connects = 0;
+  bool saw_encrypted = false;
+  leecher->OnEvent(EventType::kPieceHashPass, [&](const Event& e) {
+    EXPECT_EQ(e.info_hash, info_.WireInfoHash());
+    ++passed;
+    return true;
+  });
+  leecher->OnEvent(EventType::kPeerConnect, [&](const Event& e) {
+    ++connects;
+    EXPECT_FALSE(e.peer.peer_id.IsZero());
+    for (const PeerInfo& p : dl->peers()) saw_encrypted |= p.encrypted;
+    return true;
+  });
+  ASSERT_TRUE(RunUntil({seeder.get(), leecher.get()},
+                       [&] { return dl->complete(); }));
+  EXPECT_EQ(passed, static_cast<int>(info_.num_pieces()));
+  EXPECT_EQ(connects, 1);
+  EXPECT_EQ(saw_encrypted, GetParam().encrypted);
+  EXPECT_EQ(dl->state(), TorrentState::kSeeding);
+  EXPECT_EQ(seed->uploaded(), dl->downloaded());
+  ExpectSameData("dl");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Policies, PolicyTest,
+    ::testing::Values(
+        PolicyPair{EncryptionPolicy::kDisabled, EncryptionPolicy::kDisabled, false},
+        PolicyPair{EncryptionPolicy::kEnabled, EncryptionPolicy::kEnabled, true},
+        PolicyPair{EncryptionPolicy::kForced, EncryptionPolicy::kForced, true},
+        PolicyPair{EncryptionPolicy::kEnabled, EncryptionPolicy::kForced, true},
+        PolicyPair{EncryptionPolicy::kForced, EncryptionPolicy::kEnabled, true},
+        // Plaintext fallback: the seeder refuses MSE.
+        PolicyPair{EncryptionPolicy::kDisabled, EncryptionPolicy::kEnabled, false},
+        PolicyPair{EncryptionPolicy::kEnabled, EncryptionPolicy::kDisabled, false}));
+
+TEST_F(TransferTest, IncompatiblePoliciesNeverConnect) {
+  auto seeder = NewClient(EncryptionPolicy::kDisabled);
+  auto leecher = NewClient(EncryptionPolicy::kForced);
+  ASSERT_TRUE(Add(seeder.get(), "seed"));
+  Torrent* dl = Add(leecher.get(), "dl", {Local(*seeder)});
+  int connects = 0;
+  leecher->OnEvent(EventType::kPeerConnect, [&](const Event&) {
+    ++connects;
+    return true;
+  });
+  RunUntil({seeder.get(), leecher.get()}, [] { return false; },
+           absl::Seconds(3));
+  EXPECT_EQ(connects, 0);
+  EXPECT_EQ(dl->pieces_have(), 0u);
+}
+
+TEST_F(TransferTest, IpFilterRefusesPeersBothWays) {
+  auto seeder = NewClient(EncryptionPolicy::kEnabled);
+  auto leecher = NewClient(EncryptionPolicy::kEnabled);
+  std::vector<Endpoint> filtered;
+  // The seeder refuses everyone: the leecher's connection is dropped.
+  seeder->OnEvent(EventType::kIpFilter, [&](const Event& e) {
+    filtered.push_back(e.address);
+    return false;
+  });
+  ASSERT_TRUE(Add(seeder.get(), "seed"));
+  Torrent* dl = Add(leecher.get(), "dl", {Local(*seeder)});
+  int connects = 0;
+  leecher->OnEvent(EventType::kPeerConnect, [&](const Event&) {
+    ++connects;
+    return true;
+  });
+  RunUntil({seeder.get(), leecher.get()}, [] { return false; },
+           absl::Seconds(2));
+  ASSERT_FALSE(filtered.empty());
+  EXPECT_EQ(filtered[0].AddressString(), "127.0.0.1");
+  EXPECT_EQ(connects, 0);
+  EXPECT_EQ(dl->pieces_have(), 0u);
+
+  // An outgoing connection is refused before any socket is opened.
+  auto other = NewClient(EncryptionPolicy::kEnabled);
+  int asked = 0;
+  other->OnEvent(EventType::kIpFilter, [&](const Event& e) {
+    ++asked;
+    EXPECT_EQ(e.address, Local(*seeder));
+    return false;
+  });
+  Torrent* t = Add(other.get(), "other", {Local(*seeder)});
+  ASSERT_TRUE(t);
+  EXPECT_GE(asked, 1);
+  EXPECT_TRUE(t->peers().empty());
+}
+
+TEST_F(TransferTest, CorruptSeederIsBannedAndDownloadCompletes) {
+  auto good = NewClient(EncryptionPolicy::kDisabled);
+  auto bad = NewClient(EncryptionPolicy::kDisabled);
+  auto leecher = NewClient(EncryptionPolicy::kDisabled);
+  // Both seeders check complete data; then the bad one's file is damaged
+  // in every piece, which it keeps serving as if it were good.
+  fs::copy(root_ / "seed", root_ / "bad", fs::copy_options::recursive);
+  ASSERT_TRUE(Add(good.get(), "seed"));
+  ASSERT_TRUE(Add(bad.get(), "bad"));
+  {
+    std::fstream f(root_ / "bad/payload/big.bin",
+                   std::ios::in | std::ios::out | std::ios::binary);
+    for (int64_t off = 100; off < 3 * 1024 * 1024; off += 64 * 1024) {
+      f.seekp(off);
+      f.put('\x55');
+      f.seekp(off + 1);
+      f.put('\xaa');
+    }
+  }
+  Torrent* dl = Add(leecher.get(), "dl", {Local(*bad), Local(*good)});
+  std::vector<uint32_t> failed;
+  std::vector<std::string> disconnect_reasons;
+  leecher->OnEvent(EventType::kPieceHashFail, [&](const Event& e) {
+    failed.push_back(e.index);
+    return true;
+  });
+  leecher->OnEvent(EventType::kPeerDisconnect, [&](const Event& e) {
+    disconnect_reasons.push_back(e.reason);
+    return true;
+  });
+  bool completed = RunUntil({good.get(), bad.get(), leecher.get()},
+                            [&] { return dl->complete(); });
+  if (!completed) {
+    std::string why = absl::StrFormat("have %d of %d; failed %d; peers:",
+                                      dl->pieces_have(), info_.num_pieces(),
+                                      failed.size());
+    for (const PeerInfo& p : dl->peers()) {
+      why += absl::StrFormat(" [%s choking=%d interested=%d pieces=%d]",
+                             p.address.ToString(), p.peer_choking,
+                             p.am_interested, p.pieces);
+    }
+    for (const std::string& r : disconnect_reasons) why += " | " + r;
+    FAIL() << why;
+  }
+  ExpectSameData("dl");
+  EXPECT_FALSE(failed.empty());
+  bool banned = false;
+  for (const std::string& r : disconnect_reasons) {
+    banned |= r.find("banned") != std::string::npos;
+  }
+  EXPECT_TRUE(banned);
+}
+
+TEST_F(TransferTest, FileEventsAndPausedTorrentServesNothing) {
+  auto seeder = NewClient(EncryptionPolicy::kEnabled);
+  auto leecher = NewClient(EncryptionPolicy::kEnabled);
+  Torrent* seed = Add(seeder.get(), "seed");
+  ASSERT_TRUE(seed);
+  ASSERT_TRUE(seed->Pause().ok());
+  Torrent* dl = Add(leecher.get(), "dl", {Local(*seeder)});
+  int64_t written = 0;
+  int opened_for_write = 0;
+  leecher->OnEvent(EventType::kFileWrite, [&](const Event& e) {
+    written += e.length;
+    return true;
+  });
+  leecher->OnEvent(EventType::kFileOpen, [&](const Event& e) {
+    opened_for_write += e.mode == 'w';
+    return true;
+  });
+  for (int i = 0; i < 300; ++i) {
+    (void)seeder->DoOneLoop(0.005);
+    (void)leecher->DoOneLoop(0.005);
+  }
+  EXPECT_EQ(dl->pieces_have(), 0u);
+  ASSERT_TRUE(seed->Start().ok());
+  ASSERT_TRUE(RunUntil({seeder.get(), leecher.get()},
+                       [&] { return dl->complete(); }));
+  EXPECT_EQ(written, info_.total_size());
+  EXPECT_EQ(opened_for_write, 3);
+  ExpectSameData("dl");
+}
+
+TEST(StandaloneTorrentTest, HashChecksWithoutAClient) {
+  TorrentParams p;
+  p.torrent_path = "/nonexistent.torrent";
+  auto missing = Torrent::Open(p);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace bt::client
