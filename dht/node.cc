@@ -378,8 +378,8 @@ void Node::LookupFailed(const Pending& p, bool timed_out) {
 // ---------------------------------------------------------------- lookups
 
 uint64_t Node::StartLookup(LookupKind kind, const NodeId& target,
-                           LookupCallback done, absl::Time now,
-                           bool bootstrap) {
+                           LookupCallback done, absl::Time now, bool bootstrap,
+                           const std::function<void(LookupState&)>& setup) {
   if (lookups_.size() >= options_.max_lookups) return 0;
   uint64_t id = next_lookup_++;
   auto [it, inserted] = lookups_.emplace(
@@ -387,6 +387,7 @@ uint64_t Node::StartLookup(LookupKind kind, const NodeId& target,
                       std::move(done)});
   LookupState& st = it->second;
   st.bootstrap = bootstrap;
+  if (setup) setup(st);
   if (kind != LookupKind::kFindNode) AddLocalPeers(st, now);
   for (const NodeInfo& n :
        table_.Closest(target, 2 * options_.lookup.k, /*unconfirmed=*/true)) {
@@ -518,34 +519,15 @@ uint64_t Node::GetPeers(const Sha1Hash& info_hash, absl::Time now,
 uint64_t Node::Announce(const Sha1Hash& info_hash, uint16_t port,
                         bool implied_port, absl::Time now,
                         LookupCallback done) {
-  if (lookups_.size() >= options_.max_lookups) return 0;
-  // Set the announce parameters before the first step can finish it.
-  uint64_t id = next_lookup_;
-  LookupCallback wrapped = std::move(done);
-  uint64_t got = 0;
-  {
-    NodeId target = NodeId::FromBytes(info_hash.span());
-    next_lookup_++;
-    auto [it, inserted] = lookups_.emplace(
-        id, LookupState{LookupKind::kAnnounce,
-                        Lookup(target, options_.lookup, now), std::move(wrapped)});
-    LookupState& st = it->second;
-    st.info_hash = info_hash;
-    st.port = port;
-    st.implied_port = implied_port;
-    AddLocalPeers(st, now);
-    for (const NodeInfo& n : table_.Closest(target, 2 * options_.lookup.k, true)) {
-      st.lookup.AddCandidate(n);
-    }
-    if (table_.size() == 0) {
-      for (const NodeInfo& n : seeds_) st.lookup.AddCandidate(n);
-      for (const Endpoint& e : bootstrap_) st.lookup.AddBootstrap(e);
-    }
-    got = id;
-    AdvanceLookup(id, st, now);
-  }
+  uint64_t id = StartLookup(
+      LookupKind::kAnnounce, NodeId::FromBytes(info_hash.span()),
+      std::move(done), now, false, [&](LookupState& st) {
+        st.info_hash = info_hash;
+        st.port = port;
+        st.implied_port = implied_port;
+      });
   FlushCompletions();
-  return got;
+  return id;
 }
 
 // ---------------------------------------------------------------- upkeep

@@ -211,8 +211,11 @@ class Node {
                          const NodeId& target, Response* r) const;
   void NoteTableSuggestion(const std::optional<NodeInfo>& ping, absl::Time now);
 
+  // StartLookup registers and starts a lookup; `setup` (if any) fills in
+  // kind-specific fields before the first step.
   uint64_t StartLookup(LookupKind kind, const NodeId& target,
-                       LookupCallback done, absl::Time now, bool bootstrap);
+                       LookupCallback done, absl::Time now, bool bootstrap,
+                       const std::function<void(LookupState&)>& setup = nullptr);
   void AdvanceLookup(uint64_t id, LookupState& st, absl::Time now);
   void AddLocalPeers(LookupState& st, absl::Time now);
   void StartAnnounces(uint64_t id, LookupState& st, absl::Time now);
