@@ -135,6 +135,31 @@ TEST_F(HttpsFetchTest, RefusesACertificateTheSystemStoreDoesNotTrust) {
       << r.status();
 }
 
+TEST_F(HttpsFetchTest, RefusesACertificateForAnotherHost) {
+  // A second certificate, trusted, but only for the name "other.example".
+  pid_t gen = Spawn(dir_, {kOpenssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                           "-keyout", "key2.pem", "-out", "cert2.pem", "-days", "2",
+                           "-subj", "/CN=other.example", "-addext",
+                           "subjectAltName=DNS:other.example"});
+  int status = 0;
+  waitpid(gen, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  kill(server_, SIGKILL);
+  waitpid(server_, nullptr, 0);
+  port_ = FreePort();
+  server_ = Spawn(dir_, {kOpenssl, "s_server", "-accept", std::to_string(port_), "-cert",
+                         "cert2.pem", "-key", "key2.pem", "-HTTP", "-quiet"});
+  for (int i = 0; i < 100 && !TcpReady(port_); ++i) usleep(50000);
+  HttpFetchOptions opt;
+  opt.ca_file = dir_ + "/cert2.pem";
+  absl::StatusOr<tracker::HttpResponse> r =
+      Fetch(absl::StrFormat("https://127.0.0.1:%d/body", port_), opt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("certificate verification failed"), std::string::npos)
+      << r.status();
+  EXPECT_NE(r.status().message().find("mismatch"), std::string::npos) << r.status();
+}
+
 TEST_F(HttpsFetchTest, MissingCaFileIsAClearError) {
   HttpFetchOptions opt;
   opt.ca_file = dir_ + "/nope.pem";
