@@ -131,6 +131,8 @@ absl::Status ParseQuery(const Node& root, Message* out) {
     q.method = Method::kGetPeers;
   } else if (name == "announce_peer") {
     q.method = Method::kAnnouncePeer;
+  } else if (name == "sample_infohashes") {
+    q.method = Method::kSampleInfohashes;
   } else {
     q.method = Method::kUnknown;
   }
@@ -139,7 +141,8 @@ absl::Status ParseQuery(const Node& root, Message* out) {
   if (!a->is_dict()) return Invalid("\"a\" is not a dict", *a);
   ASSIGN_OR_RETURN(q.id, GetFixed<NodeId>(*a, "id"));
   switch (q.method) {
-    case Method::kFindNode: {
+    case Method::kFindNode:
+    case Method::kSampleInfohashes: {
       ASSIGN_OR_RETURN(q.target, GetFixed<NodeId>(*a, "target"));
       break;
     }
@@ -196,6 +199,28 @@ absl::Status ParseResponse(const Node& root, Message* out) {
   if (body->Find("values")) {
     ASSIGN_OR_RETURN(r.values, ParseValues(*body));
   }
+  if (body->Find("interval")) {
+    ASSIGN_OR_RETURN(r.interval,
+                     GetIntIn(*body, "interval", 0, kMaxSampleInterval));
+  }
+  if (body->Find("num")) {
+    ASSIGN_OR_RETURN(r.num, GetIntIn(*body, "num", 0, int64_t{1} << 40));
+  }
+  if (body->Find("samples")) {
+    ASSIGN_OR_RETURN(std::string_view samples,
+                     GetBoundedString(*body, "samples", 0, kMaxPacketSize));
+    if (samples.size() % Sha1Hash::kSize != 0) {
+      return Invalid(
+          absl::StrFormat("\"samples\" length %d is not a multiple of 20",
+                          samples.size()),
+          *body->Find("samples"));
+    }
+    std::vector<Sha1Hash> hashes;
+    for (size_t i = 0; i < samples.size(); i += Sha1Hash::kSize) {
+      hashes.push_back(Sha1Hash::FromBytes(AsBytes(samples.substr(i))));
+    }
+    r.samples = std::move(hashes);
+  }
   if (body->Find("token")) {
     ASSIGN_OR_RETURN(std::string_view token,
                      GetBoundedString(*body, "token", 0, kMaxTokenSize));
@@ -235,6 +260,8 @@ const char* MethodName(Method m) {
       return "get_peers";
     case Method::kAnnouncePeer:
       return "announce_peer";
+    case Method::kSampleInfohashes:
+      return "sample_infohashes";
     case Method::kUnknown:
       break;
   }
@@ -342,7 +369,8 @@ std::string EncodeMessage(const Message& m) {
         w.Key("info_hash").String(AsChars(q.info_hash.span()));
       }
       if (q.method == Method::kAnnouncePeer) w.Key("port").Int(q.port);
-      if (q.method == Method::kFindNode) {
+      if (q.method == Method::kFindNode ||
+          q.method == Method::kSampleInfohashes) {
         w.Key("target").String(AsChars(q.target.span()));
       }
       if (q.method == Method::kAnnouncePeer) w.Key("token").String(q.token);
@@ -374,6 +402,7 @@ std::string EncodeMessage(const Message& m) {
     const Response& r = m.response;
     w.Key("r").BeginDict();
     w.Key("id").String(AsChars(r.id.span()));
+    if (r.interval) w.Key("interval").Int(*r.interval);
     if (r.nodes) {
       std::string compact;
       for (const NodeInfo& n : *r.nodes) metainfo::AppendCompactNode(n, &compact);
@@ -383,6 +412,12 @@ std::string EncodeMessage(const Message& m) {
       std::string compact;
       for (const NodeInfo& n : *r.nodes6) metainfo::AppendCompactNode(n, &compact);
       w.Key("nodes6").String(compact);
+    }
+    if (r.num) w.Key("num").Int(*r.num);
+    if (r.samples) {
+      std::string samples;
+      for (const Sha1Hash& h : *r.samples) samples.append(AsChars(h.span()));
+      w.Key("samples").String(samples);
     }
     if (r.token) w.Key("token").String(*r.token);
     if (r.values) {

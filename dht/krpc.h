@@ -1,6 +1,7 @@
 // KRPC: the bencoded query/response/error messages of the mainline DHT
 // (BEP 5), with the IPv6 extensions (BEP 32: "nodes6", "want"), the node id
-// security extension's "ip" field (BEP 42) and read-only nodes (BEP 43: "ro").
+// security extension's "ip" field (BEP 42), read-only nodes (BEP 43: "ro")
+// and infohash sampling (BEP 51: "sample_infohashes").
 //
 //   bt::dht::Message m;
 //   absl::Status s = bt::dht::ParseMessage(packet, &m);
@@ -42,6 +43,7 @@ inline constexpr size_t kMaxValues = 256;            // entries of "values"
 inline constexpr size_t kMaxWantEntries = 16;        // entries of "want"
 inline constexpr size_t kMaxErrorMessageSize = 512;  // error text
 inline constexpr size_t kMaxMethodNameSize = 64;     // "q"
+inline constexpr int64_t kMaxSampleInterval = 21600;  // BEP 51 "interval"
 
 // KRPC error codes (BEP 5).
 inline constexpr int kErrorGeneric = 201;
@@ -59,18 +61,19 @@ enum class Method : uint8_t {
   kFindNode,
   kGetPeers,
   kAnnouncePeer,
+  kSampleInfohashes,  // BEP 51
   kUnknown,
 };
 
-// MethodName returns "ping", "find_node", "get_peers", "announce_peer" or
-// "unknown".
+// MethodName returns "ping", "find_node", "get_peers", "announce_peer",
+// "sample_infohashes" or "unknown".
 const char* MethodName(Method m);
 
 struct Query {
   Method method = Method::kPing;
   std::string method_name;  // the "q" value as received / to send
   NodeId id;                // querying node's id
-  NodeId target;            // find_node
+  NodeId target;            // find_node, sample_infohashes
   Sha1Hash info_hash;       // get_peers, announce_peer
   uint16_t port = 0;        // announce_peer
   bool implied_port = false;  // announce_peer: use the packet's source port
@@ -85,6 +88,11 @@ struct Response {
   std::optional<std::vector<NodeInfo>> nodes6;  // "nodes6" (IPv6)
   std::optional<std::vector<Endpoint>> values;  // "values" (peers)
   std::optional<std::string> token;             // get_peers
+  // BEP 51 sample_infohashes: refresh interval (0..21600 s), number of
+  // info-hashes stored, and a sample of them.
+  std::optional<int64_t> interval;
+  std::optional<int64_t> num;
+  std::optional<std::vector<Sha1Hash>> samples;
 };
 
 struct Error {

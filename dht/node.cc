@@ -279,6 +279,17 @@ void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
       if (store_.Add(q.info_hash, peer, now)) ++stats_.announces_stored;
       break;
     }
+    case Method::kSampleInfohashes: {
+      AddNodesForFamily(from, q.want_n4, q.want_n6, q.target, &r);
+      r.interval = absl::ToInt64Seconds(options_.sample_interval);
+      r.num = static_cast<int64_t>(store_.hash_count());
+      size_t used = EncodeMessage(reply).size() + 16;  // + "7:samples0:"
+      size_t budget = options_.max_response_size > used + 8
+                          ? options_.max_response_size - used - 8
+                          : 0;
+      r.samples = store_.SampleHashes(budget / Sha1Hash::kSize, rng_);
+      break;
+    }
     case Method::kUnknown:
       ReplyError(m.transaction_id, kErrorMethodUnknown, "method unknown", from);
       return;
@@ -335,7 +346,14 @@ void Node::HandleResponse(Message& m, const Endpoint& from, absl::Time now) {
   }
   bool secure = IsSecureNodeId(r.id, from.address_bytes());
   st.lookup.OnResponse(from, r.id, secure, others, r.token, now);
-  if (r.values && st.kind != LookupKind::kFindNode) {
+  if (r.samples && st.kind == LookupKind::kSample) {
+    for (const Sha1Hash& h : *r.samples) {
+      if (st.samples.size() >= options_.max_samples_per_lookup) break;
+      if (st.sample_set.insert(h).second) st.samples.push_back(h);
+    }
+  }
+  if (r.values &&
+      (st.kind == LookupKind::kGetPeers || st.kind == LookupKind::kAnnounce)) {
     for (const Endpoint& peer : *r.values) {
       if (st.peers.size() >= options_.max_peers_per_lookup) break;
       if (peer.port() == 0) continue;
@@ -388,7 +406,9 @@ uint64_t Node::StartLookup(LookupKind kind, const NodeId& target,
   LookupState& st = it->second;
   st.bootstrap = bootstrap;
   if (setup) setup(st);
-  if (kind != LookupKind::kFindNode) AddLocalPeers(st, now);
+  if (kind == LookupKind::kGetPeers || kind == LookupKind::kAnnounce) {
+    AddLocalPeers(st, now);
+  }
   for (const NodeInfo& n :
        table_.Closest(target, 2 * options_.lookup.k, /*unconfirmed=*/true)) {
     st.lookup.AddCandidate(n);
@@ -415,8 +435,9 @@ void Node::AdvanceLookup(uint64_t id, LookupState& st, absl::Time now) {
     if (st.announce_pending == 0) FinishLookup(id, now);
     return;
   }
-  Method method =
-      st.kind == LookupKind::kFindNode ? Method::kFindNode : Method::kGetPeers;
+  Method method = st.kind == LookupKind::kFindNode ? Method::kFindNode
+                  : st.kind == LookupKind::kSample ? Method::kSampleInfohashes
+                                                   : Method::kGetPeers;
   for (const Endpoint& to : st.lookup.NextQueries(now)) {
     Message q = Message::MakeQuery("", method, id_);
     q.query.target = st.lookup.target();
@@ -460,6 +481,7 @@ void Node::FinishLookup(uint64_t id, absl::Time now) {
     result.closest.push_back(hit.node);
   }
   result.peers = std::move(st.peers);
+  result.samples = std::move(st.samples);
   result.queries = st.lookup.queries_sent() + st.announce_queries;
   result.responses = st.lookup.responses();
   result.announced = st.announced;
@@ -512,6 +534,14 @@ uint64_t Node::GetPeers(const Sha1Hash& info_hash, absl::Time now,
   uint64_t id =
       StartLookup(LookupKind::kGetPeers, NodeId::FromBytes(info_hash.span()),
                   std::move(done), now, false);
+  FlushCompletions();
+  return id;
+}
+
+uint64_t Node::SampleInfohashes(const NodeId& target, absl::Time now,
+                                LookupCallback done) {
+  uint64_t id = StartLookup(LookupKind::kSample, target, std::move(done), now,
+                            false);
   FlushCompletions();
   return id;
 }

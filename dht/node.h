@@ -1,13 +1,13 @@
 // Node: one mainline DHT node (BEP 5) as a sans-I/O core. The owner feeds it
 // received datagrams and the current time, sends the datagrams it queues,
 // and gets lookup results through callbacks. It serves ping, find_node,
-// get_peers and announce_peer to others (with rotating tokens, a bounded
+// get_peers, announce_peer and sample_infohashes to others (with rotating tokens, a bounded
 // peer store, per-source rate limits and capped response sizes), keeps its
 // routing table alive (pings, bucket refresh), and runs iterative lookups:
 // find_node, get_peers, and get_peers followed by announce_peer to the
 // closest nodes. Supports BEP 32 (one Node per address family: make one
-// with `ipv6 = true` for the IPv6 DHT), BEP 42 ids and enforcement, and
-// BEP 43 read-only mode.
+// with `ipv6 = true` for the IPv6 DHT), BEP 42 ids and enforcement, BEP 43
+// read-only mode, and BEP 51 sample_infohashes (served, and as a traversal).
 //
 //   bt::dht::Node node(options, now);
 //   node.AddBootstrapNode(bt::Endpoint::Parse("127.0.0.1:6881").value());
@@ -64,6 +64,9 @@ struct NodeOptions {
   size_t max_pending_queries = 2048;
   size_t max_lookups = 64;          // concurrent lookups, refreshes included
   size_t max_peers_per_lookup = 2000;
+  size_t max_samples_per_lookup = 10000;  // BEP 51 traversals
+  // BEP 51 "interval": how long askers should wait before sampling again.
+  absl::Duration sample_interval = absl::Minutes(5);
   // Replies are kept within this many bytes (BEP 32 asks for <= 1024).
   size_t max_response_size = 1024;
   // Seed for the node's random choices (ids, transaction ids, secrets);
@@ -79,6 +82,7 @@ struct LookupResult {
   NodeId target;
   std::vector<NodeInfo> closest;  // the K closest that answered, nearest first
   std::vector<Endpoint> peers;    // get_peers / announce: peers found
+  std::vector<Sha1Hash> samples;  // sample_infohashes: info-hashes seen
   size_t queries = 0;             // messages sent by this lookup
   size_t responses = 0;
   size_t announced = 0;
@@ -148,6 +152,12 @@ class Node {
   uint64_t Announce(const Sha1Hash& info_hash, uint16_t port,
                     bool implied_port, absl::Time now, LookupCallback done);
 
+  // SampleInfohashes walks towards `target` with BEP 51 sample_infohashes
+  // queries (one per node, as a lookup) and collects the info-hashes the
+  // nodes report in LookupResult::samples.
+  uint64_t SampleInfohashes(const NodeId& target, absl::Time now,
+                            LookupCallback done);
+
   // SaveState encodes our id and the good contacts as bencode.
   std::string SaveState() const;
 
@@ -176,7 +186,7 @@ class Node {
     Purpose purpose;
     uint64_t lookup = 0;
   };
-  enum class LookupKind : uint8_t { kFindNode, kGetPeers, kAnnounce };
+  enum class LookupKind : uint8_t { kFindNode, kGetPeers, kAnnounce, kSample };
   struct LookupState {
     LookupKind kind;
     Lookup lookup;
@@ -186,6 +196,8 @@ class Node {
     bool implied_port = false;
     std::vector<Endpoint> peers;
     absl::flat_hash_set<Endpoint> peer_set;
+    std::vector<Sha1Hash> samples;
+    absl::flat_hash_set<Sha1Hash> sample_set;
     bool bootstrap = false;  // refresh every bucket when done
     bool announcing = false;
     size_t announce_pending = 0;

@@ -52,6 +52,21 @@ std::vector<Endpoint> PeerStore::Get(const Sha1Hash& info_hash, bool v6,
   return out;
 }
 
+std::vector<Sha1Hash> PeerStore::SampleHashes(size_t max,
+                                              std::mt19937_64& rng) const {
+  std::vector<Sha1Hash> out;
+  out.reserve(hashes_.size());
+  for (const auto& [hash, peers] : hashes_) out.push_back(hash);
+  if (out.size() > max) {
+    for (size_t i = 0; i < max; ++i) {
+      std::uniform_int_distribution<size_t> pick(i, out.size() - 1);
+      std::swap(out[i], out[pick(rng)]);
+    }
+    out.resize(max);
+  }
+  return out;
+}
+
 void PeerStore::Expire(absl::Time now) {
   for (auto it = hashes_.begin(); it != hashes_.end();) {
     std::vector<Entry>& peers = it->second;

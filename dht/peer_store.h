@@ -40,6 +40,10 @@ class PeerStore {
   std::vector<Endpoint> Get(const Sha1Hash& info_hash, bool v6, size_t max,
                             absl::Time now, std::mt19937_64& rng) const;
 
+  // SampleHashes returns up to `max` stored info-hashes, a random selection
+  // when there are more (BEP 51).
+  std::vector<Sha1Hash> SampleHashes(size_t max, std::mt19937_64& rng) const;
+
   // Expire drops entries older than the peer lifetime.
   void Expire(absl::Time now);
 

@@ -295,3 +295,61 @@ TEST(KrpcTest, UnknownKeysAreIgnored) {
 
 }  // namespace
 }  // namespace bt::dht
+
+namespace bt::dht {
+namespace {
+
+TEST(KrpcBep51Test, SampleInfohashesRoundTrip) {
+  Message q = Message::MakeQuery("sq", Method::kSampleInfohashes,
+                                 NodeId::FromBytes(AsBytes("abcdefghij0123456789")));
+  q.query.target = NodeId::FromBytes(AsBytes("mnopqrstuvwxyz123456"));
+  std::string bytes = EncodeMessage(q);
+  EXPECT_EQ(bytes,
+            "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e"
+            "1:q17:sample_infohashes1:t2:sq1:y1:qe");
+  Message back;
+  ASSERT_TRUE(ParseMessage(bytes, &back).ok());
+  EXPECT_EQ(back.query.method, Method::kSampleInfohashes);
+  EXPECT_EQ(back.query.target, q.query.target);
+
+  Message r = Message::MakeResponse("sq", q.query.id);
+  r.response.interval = 300;
+  r.response.num = 2;
+  r.response.samples = std::vector<Sha1Hash>{
+      Sha1Hash::FromBytes(AsBytes("11111111111111111111")),
+      Sha1Hash::FromBytes(AsBytes("22222222222222222222"))};
+  r.response.nodes = std::vector<NodeInfo>{};
+  bytes = EncodeMessage(r);
+  EXPECT_EQ(bytes,
+            "d1:rd2:id20:abcdefghij01234567898:intervali300e5:nodes0:"
+            "3:numi2e7:samples40:1111111111111111111122222222222222222222e"
+            "1:t2:sq1:y1:re");
+  ASSERT_TRUE(ParseMessage(bytes, &back).ok());
+  EXPECT_EQ(*back.response.interval, 300);
+  EXPECT_EQ(*back.response.num, 2);
+  EXPECT_EQ(*back.response.samples, *r.response.samples);
+}
+
+TEST(KrpcBep51Test, RejectsBadSampleFields) {
+  Message m;
+  EXPECT_FALSE(ParseMessage("d1:rd2:id20:abcdefghij01234567897:samples3:abce"
+                            "1:t2:aa1:y1:re",
+                            &m)
+                   .ok());
+  EXPECT_FALSE(ParseMessage("d1:rd2:id20:abcdefghij01234567898:intervali21601e"
+                            "e1:t2:aa1:y1:re",
+                            &m)
+                   .ok());
+  EXPECT_FALSE(ParseMessage("d1:rd2:id20:abcdefghij01234567893:numi-1ee"
+                            "1:t2:aa1:y1:re",
+                            &m)
+                   .ok());
+  // sample_infohashes needs a target.
+  EXPECT_FALSE(ParseMessage("d1:ad2:id20:abcdefghij0123456789e1:q17:"
+                            "sample_infohashes1:t2:aa1:y1:qe",
+                            &m)
+                   .ok());
+}
+
+}  // namespace
+}  // namespace bt::dht

@@ -187,6 +187,32 @@ TEST_F(NodeTest, GetPeersResponseStaysUnder1024Bytes) {
   // One() checked the 1024-byte cap on every reply.
 }
 
+TEST_F(NodeTest, SampleInfohashesServesStoredHashesWithinTheSizeCap) {
+  // Announce 200 different hashes from one address.
+  for (int i = 0; i < 200; ++i) {
+    Sha1Hash ih;
+    ih[0] = static_cast<uint8_t>(i);
+    Endpoint from = Endpoint::V4({10, 3, 0, static_cast<uint8_t>(i)}, 5000);
+    Message gp = One(MakeQ(Method::kGetPeers, IdOf('a'), "g",
+                           [&](Query& q) { q.info_hash = ih; }),
+                     from);
+    One(MakeQ(Method::kAnnouncePeer, IdOf('a'), "a", [&](Query& q) {
+          q.info_hash = ih;
+          q.port = 1;
+          q.token = *gp.response.token;
+        }),
+        from);
+  }
+  Message r = One(MakeQ(Method::kSampleInfohashes, IdOf('b'), "s",
+                        [](Query& q) { q.target = IdOf('x'); }));
+  ASSERT_EQ(r.kind, MessageKind::kResponse);
+  EXPECT_EQ(*r.response.num, 200);
+  ASSERT_TRUE(r.response.samples.has_value());
+  EXPECT_GT(r.response.samples->size(), 20u);
+  EXPECT_LT(r.response.samples->size(), 200u);  // capped by the 1024 bytes
+  EXPECT_EQ(*r.response.interval, 300);
+}
+
 TEST_F(NodeTest, FloodFromOneAddressIsCut) {
   int replies = 0;
   for (int i = 0; i < 5000; ++i) {

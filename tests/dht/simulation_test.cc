@@ -151,6 +151,17 @@ TEST_F(SimulationTest, BootstrapLookupsAndAnnounces) {
               found, kSearchers, double(get_peers_messages) / kSearchers,
               static_cast<unsigned long long>(net_->sent()));
   EXPECT_GE(found, kSearchers - 1);
+
+  // A BEP 51 traversal towards the info-hash samples it from the nodes
+  // that store it.
+  LookupResult sampled = RunLookup(200, [&](Node* n, LookupCallback cb) {
+    return n->SampleInfohashes(NodeId::FromBytes(info_hash.span()),
+                               net_->now(), cb);
+  });
+  std::printf("sample_infohashes: %zu hashes from %zu responses\n",
+              sampled.samples.size(), sampled.responses);
+  EXPECT_NE(std::find(sampled.samples.begin(), sampled.samples.end(), info_hash),
+            sampled.samples.end());
 }
 
 TEST_F(SimulationTest, SavedStateRestartsWithoutBootstrapNode) {
