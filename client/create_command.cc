@@ -1,8 +1,9 @@
 // `bt create PATH -o OUT.torrent [--v1|--v2|--hybrid] [--piece-size BYTES]
 //  [--tracker URL]... [--web-seed URL]... [--private] [--threads N]
-//  [--comment TEXT] [--quiet]`: makes a .torrent of a file or directory,
-// with a progress bar on stderr. Each --tracker starts a new tier; URLs
-// joined by commas in one --tracker share a tier. The default is hybrid.
+//  [--comment TEXT] [--read-size BYTES] [--mmap] [--quiet]`: makes a
+// .torrent of a file or directory, with a progress bar on stderr. Each
+// --tracker starts a new tier; URLs joined by commas in one --tracker share
+// a tier. The default is hybrid.
 #include <unistd.h>
 
 #include <chrono>
@@ -22,7 +23,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: bt create PATH -o OUT.torrent [--v1|--v2|--hybrid] "
     "[--piece-size BYTES] [--tracker URL]... [--web-seed URL]... [--private] "
-    "[--threads N] [--comment TEXT] [--quiet]\n";
+    "[--threads N] [--comment TEXT] [--read-size BYTES] [--mmap] "
+    "[--quiet]\n";
 
 std::vector<std::string> SplitCommas(const std::string& s) {
   std::vector<std::string> out;
@@ -92,6 +94,14 @@ int RunCreateCommand(const std::vector<std::string>& args) {
       }
     } else if (a == "--comment") {
       if (!value(&options.comment)) return std::fprintf(stderr, "%s", kUsage), 2;
+    } else if (a == "--mmap") {
+      options.use_mmap = true;
+    } else if (a == "--read-size") {
+      if (!value(&v) || !absl::SimpleAtoi(v, &options.read_size) ||
+          options.read_size <= 0) {
+        std::fprintf(stderr, "bt create: --read-size needs a positive number of bytes\n");
+        return 2;
+      }
     } else if (a == "--quiet" || a == "-q") {
       quiet = true;
     } else if (path.empty() && !a.empty() && a[0] != '-') {

@@ -1,6 +1,7 @@
 #include "metainfo/torrent_creator.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,40 +118,108 @@ void TorrentBuilder::HashV2Piece(uint32_t piece, ByteSpan data) {
       /*single_piece_file=*/f.size <= piece_length);
 }
 
+namespace {
+
+// Zeros for hashing pad files.
+constexpr size_t kZerosSize = 64 * 1024;
+const uint8_t kZeros[kZerosSize] = {};
+
+// One file's bytes inside the run being hashed: [start, start + data.size())
+// of the piece space; data is empty for pad files (zeros).
+struct RunPart {
+  int64_t start;
+  int64_t size;
+  bool pad;
+  ByteSpan data;
+};
+
+// ReadSource copies through ReadFn into buffers it owns until Clear().
+class ReadSource : public ChunkSource {
+ public:
+  explicit ReadSource(const TorrentBuilder::ReadFn& read) : read_(read) {}
+  absl::StatusOr<ByteSpan> View(size_t file_index, int64_t offset,
+                                int64_t length) override {
+    if (used_ == buffers_.size()) buffers_.emplace_back();
+    std::vector<uint8_t>& b = buffers_[used_++];
+    b.resize(static_cast<size_t>(length));
+    RETURN_IF_ERROR(read_(file_index, offset, MutableByteSpan(b)));
+    return ByteSpan(b);
+  }
+  void Clear() override { used_ = 0; }
+
+ private:
+  const TorrentBuilder::ReadFn& read_;
+  std::vector<std::vector<uint8_t>> buffers_;
+  size_t used_ = 0;
+};
+
+}  // namespace
+
 absl::Status TorrentBuilder::HashPieces(uint32_t begin, uint32_t end,
-                                        const ReadFn& read,
-                                        std::vector<uint8_t>* buffer) {
+                                        ChunkSource& source) {
   end = std::min(end, layout_.num_pieces());
   if (begin >= end) return absl::OkStatus();
   const int64_t piece_length = layout_.piece_length();
   const int64_t start = int64_t{begin} * piece_length;
   const int64_t stop =
       std::min(int64_t{end} * piece_length, layout_.total_size());
-  buffer->resize(static_cast<size_t>(stop - start));
-  uint8_t* base = buffer->data();
+  // View every file's part of the run once.
+  std::vector<RunPart> parts;
   for (size_t i = *layout_.FileAtOffset(start);
        i < layout_.num_files() && layout_.file(i).offset < stop; ++i) {
     const FileEntry& f = layout_.file(i);
     int64_t lo = std::max(start, f.offset);
     int64_t hi = std::min(stop, f.offset + f.size);
     if (hi <= lo) continue;
-    if (f.pad()) {
-      std::memset(base + (lo - start), 0, hi - lo);
-    } else {
-      RETURN_IF_ERROR(
-          read(i, lo - f.offset, MutableByteSpan(base + (lo - start), hi - lo)));
+    RunPart part{lo, hi - lo, f.pad(), {}};
+    if (!f.pad()) {
+      absl::StatusOr<ByteSpan> view = source.View(i, lo - f.offset, hi - lo);
+      if (!view.ok()) {
+        source.Clear();
+        return view.status();
+      }
+      part.data = *view;
+    }
+    parts.push_back(part);
+  }
+  size_t k = 0;  // first part overlapping the current piece
+  for (uint32_t p = begin; p < end; ++p) {
+    const int64_t ps = int64_t{p} * piece_length;
+    const int64_t pe = ps + layout_.PieceSize(p);
+    while (parts[k].start + parts[k].size <= ps) ++k;
+    if (!v1_hashes_.empty()) {
+      Sha1Hasher h;
+      for (size_t j = k; j < parts.size() && parts[j].start < pe; ++j) {
+        int64_t lo = std::max(ps, parts[j].start);
+        int64_t hi = std::min(pe, parts[j].start + parts[j].size);
+        if (parts[j].pad) {
+          for (int64_t n = hi - lo; n > 0;) {
+            size_t take = static_cast<size_t>(
+                std::min<int64_t>(n, static_cast<int64_t>(kZerosSize)));
+            h.Update(ByteSpan(kZeros, take));
+            n -= static_cast<int64_t>(take);
+          }
+        } else {
+          h.Update(parts[j].data.subspan(lo - parts[j].start, hi - lo));
+        }
+      }
+      v1_hashes_[p] = h.Final();
+    }
+    if (!v2_hashes_.empty() && !parts[k].pad) {
+      // Aligned layout: the piece's data is one file's, from the piece start.
+      int64_t hi = std::min(pe, parts[k].start + parts[k].size);
+      HashV2Piece(p, parts[k].data.subspan(ps - parts[k].start, hi - ps));
     }
   }
-  for (uint32_t p = begin; p < end; ++p) {
-    ByteSpan piece(base + (int64_t{p} * piece_length - start),
-                   layout_.PieceSize(p));
-    if (!v1_hashes_.empty()) v1_hashes_[p] = Sha1(piece);
-    if (!v2_hashes_.empty()) HashV2Piece(p, piece);
-  }
+  source.Clear();
   return absl::OkStatus();
 }
 
 absl::Status TorrentBuilder::HashAll(const ReadFn& read) {
+  return HashAll([&read] { return std::make_unique<ReadSource>(read); });
+}
+
+absl::Status TorrentBuilder::HashAll(const SourceFactory& sources) {
   const uint32_t pieces = layout_.num_pieces();
   const int64_t piece_length = layout_.piece_length();
   const uint32_t per_read = static_cast<uint32_t>(
@@ -167,13 +236,13 @@ absl::Status TorrentBuilder::HashAll(const ReadFn& read) {
   absl::Status error;
   int64_t done = 0;
   auto worker = [&] {
-    std::vector<uint8_t> buffer;
+    std::unique_ptr<ChunkSource> source = sources();
     while (!failed.load(std::memory_order_relaxed)) {
       uint32_t chunk = next.fetch_add(1);
       if (chunk >= chunks) break;
       uint32_t begin = chunk * per_read;
       uint32_t end = std::min(pieces, begin + per_read);
-      absl::Status s = HashPieces(begin, end, read, &buffer);
+      absl::Status s = HashPieces(begin, end, *source);
       std::lock_guard<std::mutex> lock(mu);
       if (!s.ok()) {
         if (error.ok()) error = s;
@@ -323,6 +392,96 @@ absl::Status Scan(const fs::path& root, std::vector<InputFile>* files,
   return absl::OkStatus();
 }
 
+// PreadFully reads out.size() bytes at `offset` of the file at `path`.
+absl::Status PreadFully(const std::string& path, int64_t offset,
+                        MutableByteSpan out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open", path, errno);
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::pread(fd, out.data() + got, out.size() - got,
+                        static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return IoError("cannot read", path, err);
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (got != out.size()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "create: \"%s\" became shorter while it was being read", path));
+  }
+  return absl::OkStatus();
+}
+
+// MappedSource views file bytes through read-only mappings of whole files,
+// made on first use by the thread that owns the source and kept (at most
+// kMaxMaps at a time) until it is destroyed. Pages are mapped by the
+// kernel's fault-around as they are hashed, which costs less than
+// populating each run up front or copying it with pread.
+class MappedSource : public ChunkSource {
+ public:
+  static constexpr size_t kMaxMaps = 64;
+
+  explicit MappedSource(const std::vector<std::string>& paths)
+      : paths_(paths) {}
+  ~MappedSource() override { UnmapAll(); }
+
+  absl::StatusOr<ByteSpan> View(size_t file_index, int64_t offset,
+                                int64_t length) override {
+    auto it = maps_.find(file_index);
+    if (it == maps_.end()) {
+      if (maps_.size() >= kMaxMaps) UnmapAll();
+      const std::string& p = paths_[file_index];
+      int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return IoError("cannot open", p, errno);
+      struct stat st;
+      if (::fstat(fd, &st) != 0) {
+        int err = errno;
+        ::close(fd);
+        return IoError("cannot stat", p, err);
+      }
+      Map m{nullptr, static_cast<size_t>(st.st_size)};
+      if (m.size > 0) {
+        m.addr = ::mmap(nullptr, m.size, PROT_READ, MAP_SHARED, fd, 0);
+      }
+      int err = errno;
+      ::close(fd);
+      if (m.addr == MAP_FAILED) return IoError("cannot map", p, err);
+      it = maps_.emplace(file_index, m).first;
+    }
+    const Map& m = it->second;
+    if (static_cast<int64_t>(m.size) < offset + length) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "create: \"%s\" became shorter while it was being read",
+          paths_[file_index]));
+    }
+    return ByteSpan(static_cast<const uint8_t*>(m.addr) + offset,
+                    static_cast<size_t>(length));
+  }
+
+  void Clear() override {}
+
+ private:
+  struct Map {
+    void* addr;
+    size_t size;
+  };
+  void UnmapAll() {
+    for (const auto& [index, m] : maps_) {
+      if (m.addr) ::munmap(m.addr, m.size);
+    }
+    maps_.clear();
+  }
+
+  const std::vector<std::string>& paths_;
+  absl::flat_hash_map<size_t, Map> maps_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::string> CreateTorrent(const std::string& path,
@@ -370,32 +529,17 @@ absl::StatusOr<std::string> CreateTorrent(const std::string& path,
     const FileEntry& f = builder.layout().file(i);
     if (!f.pad()) source_of[i] = by_path[f.PathString()].string();
   }
-  auto read = [&](size_t file_index, int64_t offset,
-                  MutableByteSpan out) -> absl::Status {
-    const std::string& p = source_of[file_index];
-    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return IoError("cannot open", p, errno);
-    size_t got = 0;
-    while (got < out.size()) {
-      ssize_t n = ::pread(fd, out.data() + got, out.size() - got,
-                          static_cast<off_t>(offset + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        int err = errno;
-        ::close(fd);
-        return IoError("cannot read", p, err);
-      }
-      if (n == 0) break;
-      got += static_cast<size_t>(n);
-    }
-    ::close(fd);
-    if (got != out.size()) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "create: \"%s\" became shorter while it was being read", p));
-    }
-    return absl::OkStatus();
-  };
-  RETURN_IF_ERROR(builder.HashAll(read));
+  if (options.use_mmap) {
+    RETURN_IF_ERROR(builder.HashAll([&source_of] {
+      return std::make_unique<MappedSource>(source_of);
+    }));
+  } else {
+    RETURN_IF_ERROR(builder.HashAll(
+        [&source_of](size_t file_index, int64_t offset,
+                     MutableByteSpan out) -> absl::Status {
+          return PreadFully(source_of[file_index], offset, out);
+        }));
+  }
   return builder.Encode();
 }
 

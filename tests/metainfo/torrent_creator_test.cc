@@ -176,6 +176,7 @@ TEST_F(CreateTorrentTest, DirectoryEveryVersionAndThreadCount) {
     EXPECT_GT(calls, 0);
     options.threads = 4;
     options.read_size = 1;  // one piece per read
+    options.use_mmap = true;
     options.progress = nullptr;
     auto four = CreateTorrent(dir_.string() + "/", options);
     ASSERT_TRUE(four.ok()) << four.status();
