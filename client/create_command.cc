@@ -15,6 +15,7 @@
 
 #include "absl/strings/numbers.h"
 #include "metainfo/torrent_creator.h"
+#include "metainfo/torrent_info.h"
 
 namespace bt::client {
 
@@ -149,6 +150,16 @@ int RunCreateCommand(const std::vector<std::string>& args) {
   if (!quiet) {
     std::fprintf(stderr, "wrote %s (%zu bytes) in %.2f s\n", out.c_str(),
                  torrent->size(), elapsed());
+    if (auto t = metainfo::TorrentInfo::Parse(*torrent); t.ok()) {
+      if (t->info_hash_v1()) {
+        std::fprintf(stderr, "info-hash v1: %s\n",
+                     t->info_hash_v1()->ToHex().c_str());
+      }
+      if (t->info_hash_v2()) {
+        std::fprintf(stderr, "info-hash v2: %s\n",
+                     t->info_hash_v2()->ToHex().c_str());
+      }
+    }
   }
   return 0;
 }
