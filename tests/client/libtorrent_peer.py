@@ -1,0 +1,66 @@
+#!/usr/bin/python3
+"""A libtorrent peer for interop tests, kept on loopback.
+
+usage: libtorrent_peer.py seed|download TORRENT DIR PORT_FILE ENCRYPTION
+                          [PEER_HOST:PORT] [--timeout SECONDS]
+
+Writes its listen port to PORT_FILE, then seeds until killed, or downloads
+(connecting to PEER if given) and exits 0 once the download is complete and
+checked. ENCRYPTION is forced, enabled or disabled.
+"""
+import os
+import sys
+import time
+
+import libtorrent as lt
+
+
+def main():
+    args = sys.argv[1:]
+    timeout = 120.0
+    if "--timeout" in args:
+        i = args.index("--timeout")
+        timeout = float(args[i + 1])
+        del args[i:i + 2]
+    mode, torrent, save, port_file, enc = args[:5]
+    peer = args[5] if len(args) > 5 else None
+    policy = {"forced": 0, "enabled": 1, "disabled": 2}[enc]
+    level = {"forced": 2, "enabled": 3, "disabled": 1}[enc]
+    ses = lt.session({
+        "listen_interfaces": "127.0.0.1:0",
+        "enable_dht": False, "enable_lsd": False,
+        "enable_upnp": False, "enable_natpmp": False,
+        "allow_multiple_connections_per_ip": True,
+        # btkit speaks TCP only (uTP, BEP 29, is not implemented).
+        "enable_outgoing_utp": False, "enable_incoming_utp": False,
+        "out_enc_policy": policy, "in_enc_policy": policy,
+        "allowed_enc_level": level,
+        "prefer_rc4": enc != "disabled",
+        "alert_mask": lt.alert.category_t.error_notification,
+    })
+    params = lt.add_torrent_params()
+    params.ti = lt.torrent_info(torrent)
+    params.save_path = save
+    handle = ses.add_torrent(params)
+    while handle.status().state in (lt.torrent_status.checking_files,
+                                    lt.torrent_status.checking_resume_data):
+        time.sleep(0.05)
+    with open(port_file + ".tmp", "w") as f:
+        f.write(str(ses.listen_port()))
+    os.rename(port_file + ".tmp", port_file)
+    deadline = time.time() + timeout
+    next_connect = 0
+    while time.time() < deadline:
+        st = handle.status()
+        if mode == "download" and st.is_seeding:
+            return 0
+        if peer and st.num_peers == 0 and time.time() >= next_connect:
+            host, port = peer.rsplit(":", 1)
+            handle.connect_peer((host, int(port)))
+            next_connect = time.time() + 2
+        time.sleep(0.05)
+    return 0 if mode == "seed" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

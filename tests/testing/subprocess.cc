@@ -1,0 +1,90 @@
+#include "tests/testing/subprocess.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+
+namespace bt::testing {
+
+absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
+    const std::vector<std::string>& argv) {
+  if (argv.empty()) return absl::InvalidArgumentError("empty argv");
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError(std::strerror(errno));
+  if (pid == 0) {
+    setpgid(0, 0);
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0) dup2(null, 0);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  return std::unique_ptr<Subprocess>(new Subprocess(pid));
+}
+
+Subprocess::~Subprocess() {
+  if (status_) return;
+  Kill(SIGKILL);
+  int status;
+  waitpid(pid_, &status, 0);
+}
+
+void Subprocess::Kill(int signal) {
+  if (!status_) kill(-pid_, signal);
+}
+
+absl::StatusOr<int> Subprocess::Wait(absl::Time deadline) {
+  while (!status_) {
+    int status;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      status_ = WIFEXITED(status) ? WEXITSTATUS(status)
+                                  : 128 + WTERMSIG(status);
+      // Anything it started in its group goes too.
+      kill(-pid_, SIGKILL);
+      break;
+    }
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrFormat("process %d still running", pid_));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return *status_;
+}
+
+absl::StatusOr<std::string> WaitForFile(const std::string& path,
+                                        absl::Time deadline) {
+  while (absl::Now() < deadline) {
+    std::ifstream in(path);
+    std::string s((std::istreambuf_iterator<char>(in)),
+                  std::istreambuf_iterator<char>());
+    if (!s.empty()) return s;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::DeadlineExceededError(absl::StrFormat("no file %s", path));
+}
+
+std::string TempDir(const std::string& name) {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string dir = absl::StrFormat("%s/%s_%d", base ? base : "/tmp", name,
+                                    ::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace bt::testing
