@@ -57,25 +57,50 @@ TEST_P(LibtorrentInteropTest, HandshakeAndVerifiedPiece) {
   MseOptions options;
   options.policy = c.our_policy;
   options.prefer_rc4 = c.our_prefer_rc4;
+  // libtorrent 2.0.8 computes HASH('req3', S) over S exported without its
+  // leading zero bytes (into an uninitialised 96-byte buffer), so an MSE
+  // handshake whose shared secret starts with a zero byte (1 in 256) fails
+  // on its side: it hangs up on us as responder, and as initiator it sends
+  // a req2^req3 that matches no SKEY. A fresh connection draws a new key,
+  // so one retry is allowed for exactly those two symptoms.
   if (c.we_initiate) {
-    absl::StatusOr<int> fd = ConnectLoopback(std::stoi(*Field(*ready, "port")));
-    ASSERT_TRUE(fd.ok()) << fd.status();
-    wire = std::make_unique<PeerWire>(*fd, *torrent, deadline);
-    absl::Status s =
-        c.use_mse ? wire->InitiateMse(options) : wire->InitiatePlain();
-    ASSERT_TRUE(s.ok()) << s;
+    for (int attempt = 0; attempt < 2 && !wire; ++attempt) {
+      absl::StatusOr<int> fd =
+          ConnectLoopback(std::stoi(*Field(*ready, "port")));
+      ASSERT_TRUE(fd.ok()) << fd.status();
+      auto w = std::make_unique<PeerWire>(*fd, *torrent, deadline);
+      absl::Status s = c.use_mse ? w->InitiateMse(options) : w->InitiatePlain();
+      if (s.ok()) {
+        wire = std::move(w);
+      } else {
+        ASSERT_TRUE(attempt == 0 && c.use_mse &&
+                    s.code() == absl::StatusCode::kUnavailable)
+            << s;
+      }
+    }
   } else {
-    int port;
-    absl::StatusOr<int> listener = ListenLoopback(&port);
-    ASSERT_TRUE(listener.ok()) << listener.status();
-    ASSERT_TRUE((*lt)->WriteLine("CONNECT " + std::to_string(port)).ok());
-    absl::StatusOr<int> fd = Accept(*listener, deadline);
-    close(*listener);
-    ASSERT_TRUE(fd.ok()) << fd.status();
-    wire = std::make_unique<PeerWire>(*fd, *torrent, deadline);
-    absl::Status s = wire->Respond(options);
-    ASSERT_TRUE(s.ok()) << s;
+    // Each attempt listens on a new port: libtorrent waits a while before
+    // it redials an endpoint that just failed.
+    for (int attempt = 0; attempt < 2 && !wire; ++attempt) {
+      int port;
+      absl::StatusOr<int> listener = ListenLoopback(&port);
+      ASSERT_TRUE(listener.ok()) << listener.status();
+      ASSERT_TRUE((*lt)->WriteLine("CONNECT " + std::to_string(port)).ok());
+      absl::StatusOr<int> fd = Accept(*listener, deadline);
+      close(*listener);
+      ASSERT_TRUE(fd.ok()) << fd.status();
+      auto w = std::make_unique<PeerWire>(*fd, *torrent, deadline);
+      absl::Status s = w->Respond(options);
+      if (s.ok()) {
+        wire = std::move(w);
+      } else {
+        ASSERT_TRUE(attempt == 0 && c.use_mse &&
+                    s.code() == absl::StatusCode::kNotFound)
+            << s;
+      }
+    }
   }
+  ASSERT_NE(wire, nullptr);
 
   absl::Status s = wire->DownloadPiece(0, torrent->piece0_hash);
   ASSERT_TRUE(s.ok()) << s << "\nmessages: " << wire->log();
