@@ -46,8 +46,8 @@ void DrawBar(int64_t done, int64_t total, double seconds) {
   std::string bar(fill, '#');
   bar.append(kWidth - fill, '-');
   double mib = done / 1048576.0;
-  std::fprintf(stderr, "\rhashing [%s] %5.1f%%  %.0f MiB  %.0f MiB/s", bar.c_str(),
-               frac * 100, mib, seconds > 0 ? mib / seconds : 0.0);
+  std::fprintf(stderr, "\rhashing [%s] %5.1f%%  %.0f MiB  %.0f MiB/s",
+               bar.c_str(), frac * 100, mib, seconds > 0 ? mib / seconds : 0.0);
   std::fflush(stderr);
 }
 
@@ -76,7 +76,9 @@ int RunCreateCommand(const std::vector<std::string>& args) {
     } else if (a == "--piece-size") {
       if (!value(&v) || !absl::SimpleAtoi(v, &options.piece_length) ||
           options.piece_length <= 0) {
-        std::fprintf(stderr, "bt create: --piece-size needs a positive number of bytes\n");
+        std::fprintf(
+            stderr,
+            "bt create: --piece-size needs a positive number of bytes\n");
         return 2;
       }
     } else if (a == "--tracker") {
@@ -94,13 +96,16 @@ int RunCreateCommand(const std::vector<std::string>& args) {
         return 2;
       }
     } else if (a == "--comment") {
-      if (!value(&options.comment)) return std::fprintf(stderr, "%s", kUsage), 2;
+      if (!value(&options.comment))
+        return std::fprintf(stderr, "%s", kUsage), 2;
     } else if (a == "--mmap") {
       options.use_mmap = true;
     } else if (a == "--read-size") {
       if (!value(&v) || !absl::SimpleAtoi(v, &options.read_size) ||
           options.read_size <= 0) {
-        std::fprintf(stderr, "bt create: --read-size needs a positive number of bytes\n");
+        std::fprintf(
+            stderr,
+            "bt create: --read-size needs a positive number of bytes\n");
         return 2;
       }
     } else if (a == "--quiet" || a == "-q") {

@@ -62,9 +62,12 @@ std::string JsonList(const std::vector<std::string>& items) {
 
 const char* VersionName(TorrentVersion v) {
   switch (v) {
-    case TorrentVersion::kV1: return "v1";
-    case TorrentVersion::kV2: return "v2";
-    case TorrentVersion::kHybrid: return "hybrid";
+    case TorrentVersion::kV1:
+      return "v1";
+    case TorrentVersion::kV2:
+      return "v2";
+    case TorrentVersion::kHybrid:
+      return "hybrid";
   }
   return "?";
 }
@@ -90,13 +93,15 @@ void PrintTorrentText(const TorrentInfo& t) {
   if (t.info_hash_v2()) {
     std::printf("info-hash v2:  %s\n", t.info_hash_v2()->ToHex().c_str());
   }
-  std::printf("piece length:  %lld\n", static_cast<long long>(t.piece_length()));
+  std::printf("piece length:  %lld\n",
+              static_cast<long long>(t.piece_length()));
   std::printf("pieces:        %u\n", t.num_pieces());
   std::printf("total size:    %lld (%s)\n",
               static_cast<long long>(t.content_size()),
               HumanSize(t.content_size()).c_str());
   if (t.is_private()) std::printf("private:       yes\n");
-  if (!t.comment().empty()) std::printf("comment:       %s\n", t.comment().c_str());
+  if (!t.comment().empty())
+    std::printf("comment:       %s\n", t.comment().c_str());
   if (!t.created_by().empty()) {
     std::printf("created by:    %s\n", t.created_by().c_str());
   }
@@ -136,7 +141,8 @@ void PrintTorrentJson(const TorrentInfo& t) {
   j += absl::StrFormat("  \"piece_length\": %d,\n", t.piece_length());
   j += absl::StrFormat("  \"num_pieces\": %d,\n", t.num_pieces());
   j += absl::StrFormat("  \"total_size\": %d,\n", t.content_size());
-  j += absl::StrFormat("  \"private\": %s,\n", t.is_private() ? "true" : "false");
+  j += absl::StrFormat("  \"private\": %s,\n",
+                       t.is_private() ? "true" : "false");
   j += "  \"comment\": " + JsonString(t.comment()) + ",\n";
   j += "  \"created_by\": " + JsonString(t.created_by()) + ",\n";
   if (t.creation_date()) {
@@ -151,7 +157,8 @@ void PrintTorrentJson(const TorrentInfo& t) {
     j += "    {\"path\": " + JsonString(f.PathString()) +
          absl::StrFormat(", \"size\": %d, \"offset\": %d", f.size, f.offset) +
          ", \"attr\": " + JsonString(f.AttributeString());
-    if (f.pieces_root) j += ", \"pieces_root\": \"" + f.pieces_root->ToHex() + "\"";
+    if (f.pieces_root)
+      j += ", \"pieces_root\": \"" + f.pieces_root->ToHex() + "\"";
     j += "}";
   }
   j += "\n  ],\n  \"trackers\": [";
@@ -190,9 +197,12 @@ void PrintMagnet(const MagnetLink& m, bool json) {
   if (m.info_hash_v2) {
     std::printf("info-hash v2:  %s\n", m.info_hash_v2->ToHex().c_str());
   }
-  for (const std::string& t : m.trackers) std::printf("tracker:       %s\n", t.c_str());
-  for (const std::string& w : m.web_seeds) std::printf("web seed:      %s\n", w.c_str());
-  for (const std::string& p : m.peers) std::printf("peer:          %s\n", p.c_str());
+  for (const std::string& t : m.trackers)
+    std::printf("tracker:       %s\n", t.c_str());
+  for (const std::string& w : m.web_seeds)
+    std::printf("web seed:      %s\n", w.c_str());
+  for (const std::string& p : m.peers)
+    std::printf("peer:          %s\n", p.c_str());
   for (const std::string& s : so) std::printf("select only:   %s\n", s.c_str());
 }
 

@@ -22,9 +22,9 @@ absl::StatusOr<FileLayout> FileLayout::Create(std::vector<FileEntry> files,
                                               int64_t piece_length,
                                               uint32_t max_pieces) {
   if (piece_length <= 0 || piece_length > kMaxPieceLength) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "piece length %d is out of range [1, %d]", piece_length,
-        kMaxPieceLength));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("piece length %d is out of range [1, %d]", piece_length,
+                        kMaxPieceLength));
   }
   constexpr int64_t kMaxTotal = int64_t{1} << 62;
   FileLayout layout;
@@ -34,8 +34,8 @@ absl::StatusOr<FileLayout> FileLayout::Create(std::vector<FileEntry> files,
     FileEntry& f = files[i];
     if (f.size < 0 || f.size > kMaxTotal - offset) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "file %d: length %d is negative or makes the total size overflow",
-          i, f.size));
+          "file %d: length %d is negative or makes the total size overflow", i,
+          f.size));
     }
     f.offset = offset;
     offset += f.size;
@@ -98,8 +98,8 @@ std::optional<size_t> FileLayout::FileAtOffset(int64_t offset) const {
 absl::StatusOr<std::vector<FileSlice>> FileLayout::MapBlock(
     uint32_t piece, int64_t offset, int64_t length) const {
   int64_t piece_size = PieceSize(piece);
-  if (piece >= num_pieces_ || offset < 0 || length < 0 ||
-      offset > piece_size || length > piece_size - offset) {
+  if (piece >= num_pieces_ || offset < 0 || length < 0 || offset > piece_size ||
+      length > piece_size - offset) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "block (piece %d, offset %d, length %d) is outside the torrent "
         "(%d pieces, piece %d has %d bytes)",

@@ -47,8 +47,8 @@ struct FileEntry {
   // element per component; for multi-file torrents the first component is
   // the torrent's name. Every component has passed ValidatePathComponent.
   std::vector<std::string> path;
-  int64_t size = 0;    // bytes; 0 for symlinks
-  int64_t offset = 0;  // position of the first byte in the piece space
+  int64_t size = 0;        // bytes; 0 for symlinks
+  int64_t offset = 0;      // position of the first byte in the piece space
   uint8_t attributes = 0;  // FileAttribute bits
   // symlink_target is the link target relative to the torrent's root
   // directory (BEP 47 "symlink path"), validated like `path`; empty unless

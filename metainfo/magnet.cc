@@ -76,8 +76,7 @@ absl::StatusOr<std::string> PercentDecode(std::string_view s,
 }
 
 bool IsUnreserved(unsigned char c) {
-  return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' ||
-         c == '~';
+  return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 std::string PercentEncode(std::string_view s) {
@@ -106,8 +105,8 @@ absl::Status ParseXt(std::string_view value, MagnetLink* link) {
   std::string lower = Lower(std::string_view(value).substr(0, 9));
   if (lower == "urn:btih:") {
     std::string_view h = value.substr(9);
-    absl::StatusOr<Sha1Hash> ih = h.size() == 32 ? Sha1Hash::FromBase32(h)
-                                                 : Sha1Hash::FromHex(h);
+    absl::StatusOr<Sha1Hash> ih =
+        h.size() == 32 ? Sha1Hash::FromBase32(h) : Sha1Hash::FromHex(h);
     if (!ih.ok()) {
       return absl::InvalidArgumentError(
           absl::StrFormat("magnet: xt urn:btih: %s", ih.status().message()));
@@ -162,8 +161,8 @@ absl::Status ParseSelectOnly(std::string_view value, size_t max_entries,
                              std::vector<FileRange>* out) {
   for (std::string_view part : Split(value, ",")) {
     if (out->size() >= max_entries) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "magnet: so has more than %d entries", max_entries));
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("magnet: so has more than %d entries", max_entries));
     }
     uint32_t a = 0, b = 0;
     size_t dash = part.find('-');
@@ -203,13 +202,14 @@ bool MagnetLink::SelectsFile(uint32_t index) const {
 absl::StatusOr<MagnetLink> ParseMagnet(std::string_view uri,
                                        const MagnetLimits& limits) {
   if (uri.size() > limits.max_uri_bytes) {
-    return absl::ResourceExhaustedError(absl::StrFormat(
-        "magnet: URI of %d bytes exceeds the limit of %d", uri.size(),
-        limits.max_uri_bytes));
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("magnet: URI of %d bytes exceeds the limit of %d",
+                        uri.size(), limits.max_uri_bytes));
   }
   if (uri.size() < 8 || Lower(uri.substr(0, 8)) != "magnet:?") {
-    return absl::InvalidArgumentError("magnet: URI does not start with "
-                                      "\"magnet:?\"");
+    return absl::InvalidArgumentError(
+        "magnet: URI does not start with "
+        "\"magnet:?\"");
   }
   MagnetLink link;
   std::string_view query = uri.substr(8);
@@ -218,9 +218,9 @@ absl::StatusOr<MagnetLink> ParseMagnet(std::string_view uri,
   auto push = [&](std::vector<std::string>* list, std::string v,
                   std::string_view key) -> absl::Status {
     if (list->size() >= limits.max_list_entries) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "magnet: more than %d '%s' parameters", limits.max_list_entries,
-          key));
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("magnet: more than %d '%s' parameters",
+                          limits.max_list_entries, key));
     }
     if (!v.empty()) list->push_back(std::move(v));
     return absl::OkStatus();

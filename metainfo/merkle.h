@@ -71,8 +71,7 @@ Sha256Hash RootFromPieceLayer(absl::Span<const Sha256Hash> layer,
 // `blocks_per_piece`; for a single-piece file (single_piece_file true) the
 // file's own root, FileMerkleRoot(leaves).
 Sha256Hash PieceRootFromLeaves(absl::Span<const Sha256Hash> leaves,
-                               size_t blocks_per_piece,
-                               bool single_piece_file);
+                               size_t blocks_per_piece, bool single_piece_file);
 
 }  // namespace bt::metainfo
 

@@ -56,9 +56,9 @@ absl::Status ValidateRelativePath(const std::vector<std::string>& components,
     if (absl::Status s = ValidatePathComponent(c, limits); !s.ok()) return s;
   }
   if (total > limits.max_path_bytes) {
-    return absl::ResourceExhaustedError(absl::StrFormat(
-        "file path of %d bytes exceeds the limit of %d", total,
-        limits.max_path_bytes));
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("file path of %d bytes exceeds the limit of %d", total,
+                        limits.max_path_bytes));
   }
   return absl::OkStatus();
 }

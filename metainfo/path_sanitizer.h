@@ -5,7 +5,8 @@
 //
 //   std::vector<std::string> parts = {"album", "01 - intro.flac"};
 //   RETURN_IF_ERROR(bt::metainfo::ValidateRelativePath(parts, limits));
-//   std::string rel = bt::metainfo::JoinPath(parts);   // "album/01 - intro.flac"
+//   std::string rel = bt::metainfo::JoinPath(parts);   // "album/01 -
+//   intro.flac"
 //
 // Policy (rejection, never silent rewriting, so what the user sees is what
 // the torrent says): a component is rejected when it is empty, "." or "..",
@@ -33,9 +34,9 @@ namespace bt::metainfo {
 
 // PathLimits bounds the paths a torrent may name.
 struct PathLimits {
-  size_t max_depth = 64;              // components per path
-  size_t max_component_bytes = 255;   // NAME_MAX on common file systems
-  size_t max_path_bytes = 4096;       // PATH_MAX
+  size_t max_depth = 64;             // components per path
+  size_t max_component_bytes = 255;  // NAME_MAX on common file systems
+  size_t max_path_bytes = 4096;      // PATH_MAX
 };
 
 // ValidatePathComponent returns OK if `component` is safe to use as one path

@@ -30,9 +30,9 @@ struct ClientId {
 };
 
 // IdentifyClient recognises Azureus-style ("-XXVVVV-"), Shadow-style
-// ("T03I--"), Mainline-style ("M7-4-0--") and aria2 ("A2-1-36-0-") peer ids; nullopt for ids
-// following none of them. An Azureus-style id with an unknown two-letter
-// code still yields a ClientId naming the code.
+// ("T03I--"), Mainline-style ("M7-4-0--") and aria2 ("A2-1-36-0-") peer ids;
+// nullopt for ids following none of them. An Azureus-style id with an unknown
+// two-letter code still yields a ClientId naming the code.
 std::optional<ClientId> IdentifyClient(const PeerId& id);
 
 // DescribeClient renders IdentifyClient's answer ("name version"), or

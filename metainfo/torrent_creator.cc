@@ -47,8 +47,9 @@ absl::StatusOr<TorrentBuilder> TorrentBuilder::Create(
   }
   // v2 file trees are ordered by name bytes, directory by directory; the
   // v1 list uses the same order so that hybrid torrents agree.
-  std::sort(files.begin(), files.end(),
-            [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
+  std::sort(
+      files.begin(), files.end(),
+      [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
   int64_t total = 0;
   std::vector<FileEntry> entries;
   for (const InputFile& in : files) {
@@ -60,9 +61,9 @@ absl::StatusOr<TorrentBuilder> TorrentBuilder::Create(
       f.path.insert(f.path.end(), in.path.begin(), in.path.end());
     }
     if (absl::Status s = ValidateRelativePath(f.path); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "create: file \"%s\": %s", EscapeForMessage(JoinPath(in.path)),
-          s.message()));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("create: file \"%s\": %s",
+                          EscapeForMessage(JoinPath(in.path)), s.message()));
     }
     if (in.size < 0) {
       return absl::InvalidArgumentError("create: negative file size");
@@ -249,9 +250,9 @@ absl::Status TorrentBuilder::HashAll(const SourceFactory& sources) {
         failed = true;
         break;
       }
-      int64_t bytes = std::min(int64_t{end} * piece_length,
-                               layout_.total_size()) -
-                      int64_t{begin} * piece_length;
+      int64_t bytes =
+          std::min(int64_t{end} * piece_length, layout_.total_size()) -
+          int64_t{begin} * piece_length;
       done += bytes;
       if (options_.progress) options_.progress(done, layout_.total_size());
     }
@@ -385,7 +386,8 @@ absl::Status Scan(const fs::path& root, std::vector<InputFile>* files,
     for (const fs::path& c : rel) f.path.push_back(c.string());
     f.size = static_cast<int64_t>(it->file_size(ec));
     if (ec) return IoError("cannot stat", it->path(), ec.value());
-    f.executable = (st.permissions() & fs::perms::owner_exec) != fs::perms::none;
+    f.executable =
+        (st.permissions() & fs::perms::owner_exec) != fs::perms::none;
     files->push_back(std::move(f));
     paths->push_back(it->path());
   }
@@ -505,7 +507,8 @@ absl::StatusOr<std::string> CreateTorrent(const std::string& path,
     f.path = {name};
     f.size = static_cast<int64_t>(fs::file_size(root, ec));
     if (ec) return IoError("cannot stat", root, ec.value());
-    f.executable = (st.permissions() & fs::perms::owner_exec) != fs::perms::none;
+    f.executable =
+        (st.permissions() & fs::perms::owner_exec) != fs::perms::none;
     inputs.push_back(std::move(f));
     sources.push_back(root);
   } else if (fs::is_directory(st)) {
@@ -521,22 +524,21 @@ absl::StatusOr<std::string> CreateTorrent(const std::string& path,
     if (!single) full.insert(full.begin(), name);
     by_path.emplace(JoinPath(full), sources[i]);
   }
-  ASSIGN_OR_RETURN(TorrentBuilder builder,
-                   TorrentBuilder::Create(name, std::move(inputs), single,
-                                          options));
+  ASSIGN_OR_RETURN(
+      TorrentBuilder builder,
+      TorrentBuilder::Create(name, std::move(inputs), single, options));
   std::vector<std::string> source_of(builder.layout().num_files());
   for (size_t i = 0; i < builder.layout().num_files(); ++i) {
     const FileEntry& f = builder.layout().file(i);
     if (!f.pad()) source_of[i] = by_path[f.PathString()].string();
   }
   if (options.use_mmap) {
-    RETURN_IF_ERROR(builder.HashAll([&source_of] {
-      return std::make_unique<MappedSource>(source_of);
-    }));
-  } else {
     RETURN_IF_ERROR(builder.HashAll(
-        [&source_of](size_t file_index, int64_t offset,
-                     MutableByteSpan out) -> absl::Status {
+        [&source_of] { return std::make_unique<MappedSource>(source_of); }));
+  } else {
+    RETURN_IF_ERROR(
+        builder.HashAll([&source_of](size_t file_index, int64_t offset,
+                                     MutableByteSpan out) -> absl::Status {
           return PreadFully(source_of[file_index], offset, out);
         }));
   }

@@ -163,8 +163,8 @@ absl::Status TorrentInfoParser::ParseFileExtras(const Node& dict,
     RETURN_IF_ERROR(StringList(*target, target_where,
                                options_.path_limits.max_depth + 1,
                                &f->symlink_target));
-    if (absl::Status s = ValidateRelativePath(f->symlink_target,
-                                              options_.path_limits);
+    if (absl::Status s =
+            ValidateRelativePath(f->symlink_target, options_.path_limits);
         !s.ok()) {
       return Contextualise(target_where, s);
     }
@@ -197,8 +197,8 @@ absl::Status TorrentInfoParser::ParseV1Files(const Node& info,
     return Bad("info", info, "both 'length' and 'files' are present");
   }
   if (!files->is_list()) {
-    return Contextualise("info", files->TypeError("files",
-                                                  bencode::Type::kList));
+    return Contextualise("info",
+                         files->TypeError("files", bencode::Type::kList));
   }
   if (files->size() == 0) return Bad("info.files", *files, "empty list");
   if (files->size() > options_.max_files) {
@@ -209,8 +209,8 @@ absl::Status TorrentInfoParser::ParseV1Files(const Node& info,
   for (Node entry : files->items()) {
     std::string where = absl::StrFormat("info.files[%d]", index++);
     if (!entry.is_dict()) {
-      return Contextualise(where, entry.TypeError("entry",
-                                                  bencode::Type::kDict));
+      return Contextualise(where,
+                           entry.TypeError("entry", bencode::Type::kDict));
     }
     FileEntry f;
     RETURN_IF_ERROR(ParseFileExtras(entry, where, &f));
@@ -256,13 +256,14 @@ absl::Status TorrentInfoParser::ParseV2File(const Node& file_dict,
                                             std::string_view where,
                                             FileEntry* f) {
   if (!file_dict.is_dict()) {
-    return Contextualise(where, file_dict.TypeError("file",
-                                                    bencode::Type::kDict));
+    return Contextualise(where,
+                         file_dict.TypeError("file", bencode::Type::kDict));
   }
   RETURN_IF_ERROR(ParseFileExtras(file_dict, where, f));
   std::optional<int64_t> length;
   RETURN_IF_ERROR(OptInt(file_dict, "length", where, &length));
-  if (!length && !f->symlink()) return Bad(where, file_dict, "missing 'length'");
+  if (!length && !f->symlink())
+    return Bad(where, file_dict, "missing 'length'");
   if (length && *length < 0) {
     return Bad(where, *file_dict.Find("length"), "negative 'length'");
   }
@@ -286,20 +287,20 @@ absl::Status TorrentInfoParser::WalkTree(const Node& dir,
                                          std::vector<FileEntry>* out) {
   for (auto [key, child] : dir.pairs()) {
     prefix->emplace_back(key);
-    std::string where =
-        absl::StrFormat("info.file tree/%s", EscapeForMessage(JoinPath(*prefix)));
+    std::string where = absl::StrFormat("info.file tree/%s",
+                                        EscapeForMessage(JoinPath(*prefix)));
     if (absl::Status s = ValidatePathComponent(key, options_.path_limits);
         !s.ok()) {
       return Contextualise(where, s);
     }
     if (prefix->size() > options_.path_limits.max_depth) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "%s: deeper than %d directories", where,
-          options_.path_limits.max_depth));
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("%s: deeper than %d directories", where,
+                          options_.path_limits.max_depth));
     }
     if (!child.is_dict()) {
-      return Contextualise(where, child.TypeError("entry",
-                                                  bencode::Type::kDict));
+      return Contextualise(where,
+                           child.TypeError("entry", bencode::Type::kDict));
     }
     if (std::optional<Node> file = child.Find("")) {
       if (child.size() != 1) {
@@ -321,12 +322,11 @@ absl::Status TorrentInfoParser::WalkTree(const Node& dir,
   return absl::OkStatus();
 }
 
-absl::Status TorrentInfoParser::ParseV2Tree(const Node& tree,
-                                            bool has_v1_files,
+absl::Status TorrentInfoParser::ParseV2Tree(const Node& tree, bool has_v1_files,
                                             std::vector<FileEntry>* out) {
   if (!tree.is_dict()) {
-    return Contextualise("info", tree.TypeError("file tree",
-                                                bencode::Type::kDict));
+    return Contextualise("info",
+                         tree.TypeError("file tree", bencode::Type::kDict));
   }
   if (tree.size() == 0) return Bad("info.file tree", tree, "empty");
   std::vector<std::string> prefix;
@@ -357,9 +357,9 @@ absl::Status TorrentInfoParser::CheckUniquePaths(
     if (f.pad()) continue;
     std::string path = f.PathString();
     if (dir_paths.contains(path) || !file_paths.insert(path).second) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "file \"%s\" is listed twice or is also a directory",
-          EscapeForMessage(path)));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("file \"%s\" is listed twice or is also a directory",
+                          EscapeForMessage(path)));
     }
     std::string dir;
     for (size_t i = 0; i + 1 < f.path.size(); ++i) {
@@ -456,12 +456,12 @@ absl::Status TorrentInfoParser::ParseInfo(const Node& info) {
     } else {
       // Hybrid: the v1 list (with its pad files) must describe the same
       // files, in the same order, at the same piece-aligned offsets.
-      ASSIGN_OR_RETURN(FileLayout v1_layout,
-                       FileLayout::Create(v1_files, piece_length_,
-                                          options_.max_pieces));
-      ASSIGN_OR_RETURN(FileLayout v2_layout,
-                       FileLayout::Create(aligned, piece_length_,
-                                          options_.max_pieces));
+      ASSIGN_OR_RETURN(
+          FileLayout v1_layout,
+          FileLayout::Create(v1_files, piece_length_, options_.max_pieces));
+      ASSIGN_OR_RETURN(
+          FileLayout v2_layout,
+          FileLayout::Create(aligned, piece_length_, options_.max_pieces));
       std::vector<const FileEntry*> a, b;
       for (const FileEntry& f : v1_layout.files()) {
         if (!f.pad()) a.push_back(&f);
@@ -481,15 +481,14 @@ absl::Status TorrentInfoParser::ParseInfo(const Node& info) {
           return absl::InvalidArgumentError(absl::StrFormat(
               "hybrid torrent: file %d differs between v1 and v2 "
               "(\"%s\" %d bytes at %d vs \"%s\" %d bytes at %d)",
-              i, EscapeForMessage(a[i]->PathString()), a[i]->size,
-              a[i]->offset, EscapeForMessage(b[i]->PathString()), b[i]->size,
-              b[i]->offset));
+              i, EscapeForMessage(a[i]->PathString()), a[i]->size, a[i]->offset,
+              EscapeForMessage(b[i]->PathString()), b[i]->size, b[i]->offset));
         }
       }
       if (v1_layout.num_pieces() != v2_layout.num_pieces()) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "hybrid torrent: v1 describes %d pieces, v2 %d",
-            v1_layout.num_pieces(), v2_layout.num_pieces()));
+        return absl::InvalidArgumentError(
+            absl::StrFormat("hybrid torrent: v1 describes %d pieces, v2 %d",
+                            v1_layout.num_pieces(), v2_layout.num_pieces()));
       }
       // Adopt the v1 list, enriched with the v2 roots and attributes.
       size_t j = 0;
@@ -508,9 +507,9 @@ absl::Status TorrentInfoParser::ParseInfo(const Node& info) {
     return TooMany("info: files", options_.max_files);
   }
   RETURN_IF_ERROR(CheckUniquePaths(files));
-  ASSIGN_OR_RETURN(t_.layout_, FileLayout::Create(std::move(files),
-                                                  piece_length_,
-                                                  options_.max_pieces));
+  ASSIGN_OR_RETURN(
+      t_.layout_,
+      FileLayout::Create(std::move(files), piece_length_, options_.max_pieces));
 
   if (v1) {
     if (!pieces->is_string()) {
@@ -589,8 +588,8 @@ absl::Status TorrentInfoParser::ParseOuter(const Node& root) {
   if (s) t_.announce_ = std::string(*s);
   if (std::optional<Node> list = root.Find("announce-list")) {
     if (!list->is_list()) {
-      return Contextualise("torrent", list->TypeError("announce-list",
-                                                      bencode::Type::kList));
+      return Contextualise(
+          "torrent", list->TypeError("announce-list", bencode::Type::kList));
     }
     if (list->size() > options_.max_list_entries) {
       return TooMany("announce-list", options_.max_list_entries);
@@ -599,8 +598,8 @@ absl::Status TorrentInfoParser::ParseOuter(const Node& root) {
     size_t index = 0;
     for (Node tier : list->items()) {
       std::vector<std::string> urls;
-      RETURN_IF_ERROR(UrlList(tier, absl::StrFormat("announce-list[%d]", index++),
-                              &urls));
+      RETURN_IF_ERROR(
+          UrlList(tier, absl::StrFormat("announce-list[%d]", index++), &urls));
       total += urls.size();
       if (total > options_.max_list_entries) {
         return TooMany("announce-list", options_.max_list_entries);
@@ -651,8 +650,8 @@ absl::Status TorrentInfoParser::ParseOuter(const Node& root) {
   if (t_.similar_.empty()) {
     if (std::optional<Node> similar = root.Find("similar")) {
       std::vector<std::string> hashes;
-      RETURN_IF_ERROR(StringList(*similar, "similar",
-                                 options_.max_list_entries, &hashes));
+      RETURN_IF_ERROR(
+          StringList(*similar, "similar", options_.max_list_entries, &hashes));
       for (const std::string& h : hashes) {
         Sha1Hash ih;
         if (!Sha1Hash::FromSpan(AsBytes(h), &ih)) {
@@ -685,9 +684,8 @@ absl::Status TorrentInfoParser::ParsePieceLayers(const Node& layers) {
   for (size_t i = 0; i < t_.layout_.num_files(); ++i) {
     const FileEntry& f = t_.layout_.file(i);
     if (!f.pieces_root || f.size <= piece_length) continue;
-    std::string where =
-        absl::StrFormat("piece layers: file \"%s\"",
-                        EscapeForMessage(f.PathString()));
+    std::string where = absl::StrFormat("piece layers: file \"%s\"",
+                                        EscapeForMessage(f.PathString()));
     auto it = by_root.find(AsChars(f.pieces_root->span()));
     if (it == by_root.end()) {
       return absl::InvalidArgumentError(
@@ -732,9 +730,9 @@ bencode::DecodeOptions DecodeOptionsFor(const ParseOptions& options) {
 
 absl::Status CheckSize(std::string_view bytes, const ParseOptions& options) {
   if (bytes.size() > options.max_metadata_size) {
-    return absl::ResourceExhaustedError(absl::StrFormat(
-        "metadata of %d bytes exceeds the limit of %d", bytes.size(),
-        options.max_metadata_size));
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("metadata of %d bytes exceeds the limit of %d",
+                        bytes.size(), options.max_metadata_size));
   }
   return absl::OkStatus();
 }
@@ -805,8 +803,8 @@ size_t TorrentInfo::num_real_files() const {
 }
 
 Sha1Hash TorrentInfo::piece_hash(uint32_t i) const {
-  return Sha1Hash::FromBytes(AsBytes(std::string_view(pieces_).substr(
-      size_t{i} * 20, 20)));
+  return Sha1Hash::FromBytes(
+      AsBytes(std::string_view(pieces_).substr(size_t{i} * 20, 20)));
 }
 
 absl::Span<const Sha256Hash> TorrentInfo::piece_layer(size_t file) const {

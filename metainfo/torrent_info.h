@@ -160,9 +160,7 @@ class TorrentInfo {
   const std::string& comment() const { return comment_; }
   const std::string& created_by() const { return created_by_; }
   // creation_date is seconds since the Unix epoch, if given.
-  const std::optional<int64_t>& creation_date() const {
-    return creation_date_;
-  }
+  const std::optional<int64_t>& creation_date() const { return creation_date_; }
   // similar (BEP 38) are info-hashes of torrents sharing files.
   const std::vector<Sha1Hash>& similar() const { return similar_; }
   // collections (BEP 38) are names of collections this torrent belongs to.

@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
   lt::error_code ec;
   std::string parent = path.substr(0, path.find_last_of('/'));
   if (path.find('/') == std::string::npos) parent = ".";
-  lt::set_piece_hashes(t, parent, settings, [](lt::piece_index_t) {}, ec);
+  lt::set_piece_hashes(
+      t, parent, settings, [](lt::piece_index_t) {}, ec);
   if (ec) {
     std::fprintf(stderr, "libtorrent_create: %s\n", ec.message().c_str());
     return 1;

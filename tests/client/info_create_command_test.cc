@@ -33,7 +33,8 @@ BtResult Bt(const std::string& args) {
   if (!p) return r;
   std::array<char, 4096> buf;
   size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    r.output.append(buf.data(), n);
   int st = pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
@@ -79,8 +80,7 @@ TEST(InfoCommandTest, MalformedTorrentsExitNonZeroWithTheMessage) {
          info["files"].list()[0].dict()["path"] = Value::List{"..", "x"};
        },
        "'..' would leave the download directory"},
-      {"piece_length",
-       [](Value::Dict& info) { info["piece length"] = 0; },
+      {"piece_length", [](Value::Dict& info) { info["piece length"] = 0; },
        "piece length 0 is out of range"},
       {"wrong_type", [](Value::Dict& info) { info["name"] = 1; }, "name"},
   };
@@ -100,9 +100,9 @@ TEST(InfoCommandTest, MalformedTorrentsExitNonZeroWithTheMessage) {
 }
 
 TEST(InfoCommandTest, Magnets) {
-  BtResult r = Bt(
-      "info 'magnet:?xt=urn:btih:c9e15763f722f23e98a29decdfae341b98d53056&"
-      "dn=x&tr=http%3A%2F%2Ft' --json");
+  BtResult r =
+      Bt("info 'magnet:?xt=urn:btih:c9e15763f722f23e98a29decdfae341b98d53056&"
+         "dn=x&tr=http%3A%2F%2Ft' --json");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("\"trackers\": [\"http://t\"]"), std::string::npos)
       << r.output;
@@ -117,9 +117,10 @@ TEST(CreateCommandTest, CreatesWhatInfoReads) {
   std::ofstream(dir + "/sub/f.bin", std::ios::binary) << Pattern(100000, 3);
   std::ofstream(dir + "/g.txt") << "hello";
   std::string out = Tmp("made.torrent");
-  BtResult c = Bt("create " + dir + " -o " + out +
-             " --v2 --piece-size 32768 --tracker http://a/ann,http://b/ann"
-             " --tracker udp://c:1 --web-seed http://ws/ --private --threads 2");
+  BtResult c =
+      Bt("create " + dir + " -o " + out +
+         " --v2 --piece-size 32768 --tracker http://a/ann,http://b/ann"
+         " --tracker udp://c:1 --web-seed http://ws/ --private --threads 2");
   ASSERT_EQ(c.status, 0) << c.output;
   EXPECT_NE(c.output.find("100.0%"), std::string::npos) << c.output;
   BtResult i = Bt("info " + out);
@@ -131,9 +132,8 @@ TEST(CreateCommandTest, CreatesWhatInfoReads) {
   EXPECT_NE(i.output.find("data/sub/f.bin"), std::string::npos);
   EXPECT_EQ(Bt("create " + dir).status, 2);  // no -o
   EXPECT_EQ(Bt("create " + dir + "/missing -o " + out).status, 1);
-  EXPECT_EQ(Bt("create " + dir + " -o " + out + " --v2 --piece-size 1000")
-                .status,
-            1);
+  EXPECT_EQ(
+      Bt("create " + dir + " -o " + out + " --v2 --piece-size 1000").status, 1);
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ void Exercise(const bt::metainfo::TorrentInfo& t) {
     int64_t sum = 0;
     for (const auto& s : *slices) {
       Check(s.file_index < layout.num_files());
-      Check(s.offset >= 0 && s.offset + s.length <=
-                                 layout.file(s.file_index).size);
+      Check(s.offset >= 0 &&
+            s.offset + s.length <= layout.file(s.file_index).size);
       sum += s.length;
     }
     Check(sum == size);

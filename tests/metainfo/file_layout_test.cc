@@ -19,8 +19,8 @@ FileEntry F(const char* name, int64_t size) {
 
 TEST(FileLayoutTest, LinearV1Mapping) {
   // a: [0,10) b: empty c: [10,35) d: [35,36)
-  auto l = FileLayout::Create({F("a", 10), F("b", 0), F("c", 25), F("d", 1)},
-                              8);
+  auto l =
+      FileLayout::Create({F("a", 10), F("b", 0), F("c", 25), F("d", 1)}, 8);
   ASSERT_TRUE(l.ok());
   EXPECT_EQ(l->total_size(), 36);
   EXPECT_EQ(l->num_pieces(), 5u);
@@ -47,7 +47,7 @@ TEST(FileLayoutTest, MapBlockRejectsOutOfRange) {
   auto l = FileLayout::Create({F("a", 20)}, 8);
   ASSERT_TRUE(l.ok());
   EXPECT_FALSE(l->MapBlock(3, 0, 1).ok());
-  EXPECT_FALSE(l->MapBlock(2, 0, 5).ok());   // last piece has 4 bytes
+  EXPECT_FALSE(l->MapBlock(2, 0, 5).ok());  // last piece has 4 bytes
   EXPECT_FALSE(l->MapBlock(0, -1, 1).ok());
   EXPECT_FALSE(l->MapBlock(0, 4, 5).ok());
   EXPECT_TRUE(l->MapBlock(2, 0, 4).ok());
@@ -76,8 +76,8 @@ TEST(FileLayoutTest, CreateValidates) {
   EXPECT_FALSE(
       FileLayout::Create({F("a", 1)}, FileLayout::kMaxPieceLength + 1).ok());
   EXPECT_FALSE(FileLayout::Create({F("a", -1)}, 8).ok());
-  EXPECT_FALSE(FileLayout::Create({F("a", int64_t{1} << 62), F("b", 1)}, 8)
-                   .ok());
+  EXPECT_FALSE(
+      FileLayout::Create({F("a", int64_t{1} << 62), F("b", 1)}, 8).ok());
   EXPECT_EQ(FileLayout::Create({F("a", 100)}, 8, 12).status().code(),
             absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(FileLayout::Create({F("a", 96)}, 8, 12).ok());

@@ -58,8 +58,7 @@ TEST(MagnetTest, V2AndHybrid) {
   auto v2 = ParseMagnet(std::string("magnet:?xt=urn:btmh:1220") + kV2Hex);
   ASSERT_TRUE(v2.ok()) << v2.status();
   EXPECT_EQ(v2->info_hash_v2->ToHex(), kV2Hex);
-  EXPECT_EQ(v2->WireInfoHash(),
-            Sha1Hash::FromBytes(v2->info_hash_v2->span()));
+  EXPECT_EQ(v2->WireInfoHash(), Sha1Hash::FromBytes(v2->info_hash_v2->span()));
   auto hybrid = ParseMagnet(std::string("magnet:?xt=urn:btih:") + kHex +
                             "&xt=urn:btmh:1220" + kV2Hex + "&tr.1=http://a" +
                             "&tr.2=http://b");
@@ -78,8 +77,7 @@ TEST(MagnetTest, BuildRoundTrips) {
   m.peers = {"[::1]:6881"};
   m.select_only = {{1, 1}, {3, 9}};
   std::string uri = BuildMagnet(m);
-  EXPECT_EQ(uri.substr(0, 60),
-            std::string("magnet:?xt=urn:btih:") + kHex);
+  EXPECT_EQ(uri.substr(0, 60), std::string("magnet:?xt=urn:btih:") + kHex);
   auto back = ParseMagnet(uri);
   ASSERT_TRUE(back.ok()) << back.status() << " " << uri;
   EXPECT_EQ(*back, m);

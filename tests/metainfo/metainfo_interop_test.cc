@@ -55,7 +55,8 @@ int RunHelper(const std::string& args, std::vector<Record>* records,
   if (!p) return -1;
   std::array<char, 65536> buf;
   size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) raw->append(buf.data(), n);
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    raw->append(buf.data(), n);
   int st = pclose(p);
   std::stringstream lines(*raw);
   std::string line;
@@ -103,9 +104,9 @@ class MetainfoInteropTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!fs::exists(kPython) ||
-        std::system((std::string(kPython) +
-                     " -c 'import libtorrent' >/dev/null 2>&1")
-                        .c_str()) != 0) {
+        std::system(
+            (std::string(kPython) + " -c 'import libtorrent' >/dev/null 2>&1")
+                .c_str()) != 0) {
       GTEST_SKIP() << "needs /usr/bin/python3 with python3-libtorrent";
     }
     work_ = fs::path(std::getenv("TEST_TMPDIR")) / "interop";

@@ -9,8 +9,9 @@ namespace bt::metainfo {
 namespace {
 
 TEST(PathSanitizerTest, AcceptsOrdinaryNames) {
-  for (const std::string& c : std::vector<std::string>{"a", "file.txt", ".hidden", "...", "..a", "ünï",
-                        "with space", std::string("\xff\xfe", 2)}) {
+  for (const std::string& c :
+       std::vector<std::string>{"a", "file.txt", ".hidden", "...", "..a", "ünï",
+                                "with space", std::string("\xff\xfe", 2)}) {
     EXPECT_TRUE(ValidatePathComponent(c).ok()) << c;
   }
   // A letter and a colon is a Windows drive: rejected (see the header).
@@ -22,7 +23,7 @@ TEST(PathSanitizerTest, AcceptsOrdinaryNames) {
 TEST(PathSanitizerTest, RejectsUnsafeComponents) {
   for (const std::string& c : std::vector<std::string>{
            "", ".", "..", "/", "/etc", "a/b", "a\\b", "..\\x", "C:", "c:\\x",
-        std::string("a\0b", 3), "tab\there", "new\nline", "del\x7f"}) {
+           std::string("a\0b", 3), "tab\there", "new\nline", "del\x7f"}) {
     absl::Status s = ValidatePathComponent(c);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c;
   }

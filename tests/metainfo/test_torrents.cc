@@ -110,10 +110,10 @@ Value MakeTorrent(const std::string& name, const std::vector<MemFile>& files,
         bool last = i + 1 == files.size();
         if (version == Version::kHybrid && !last && offset % piece_length) {
           int64_t pad = piece_length - offset % piece_length;
-          list.push_back(Value::Dict{
-              {"attr", "p"},
-              {"length", pad},
-              {"path", Value::List{".pad", std::to_string(pad)}}});
+          list.push_back(
+              Value::Dict{{"attr", "p"},
+                          {"length", pad},
+                          {"path", Value::List{".pad", std::to_string(pad)}}});
           offset += pad;
         }
       }

@@ -18,9 +18,9 @@ namespace bt::metainfo {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::ElementsAre;
 using testing::MemFile;
 using testing::Pattern;
-using ::testing::ElementsAre;
 
 // Files in name order, as the builder orders them.
 std::vector<MemFile> Content() {
@@ -80,8 +80,8 @@ TEST(TorrentBuilderTest, MatchesReferenceEncodingForEveryVersion) {
   for (const V& v : versions) {
     for (int threads : {1, 3}) {
       std::string ours = Build(Content(), v.ours, 32768, false, threads);
-      std::string ref = bencode::Encode(
-          testing::MakeTorrent("t", Content(), 32768, v.ref));
+      std::string ref =
+          bencode::Encode(testing::MakeTorrent("t", Content(), 32768, v.ref));
       EXPECT_EQ(ours, ref) << static_cast<int>(v.ours) << " " << threads;
       auto t = TorrentInfo::Parse(ours);
       ASSERT_TRUE(t.ok()) << t.status();
@@ -109,10 +109,9 @@ TEST(TorrentBuilderTest, SingleFile) {
 TEST(TorrentBuilderTest, RefusesBadInput) {
   CreateOptions options;
   options.piece_length = 3 * 16384;
-  EXPECT_EQ(TorrentBuilder::Create("t", {{{"a"}, 5}}, false, options)
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);  // hybrid needs power of 2
+  EXPECT_EQ(
+      TorrentBuilder::Create("t", {{{"a"}, 5}}, false, options).status().code(),
+      absl::StatusCode::kInvalidArgument);  // hybrid needs power of 2
   options.version = TorrentVersion::kV1;
   EXPECT_TRUE(TorrentBuilder::Create("t", {{{"a"}, 5}}, false, options).ok());
   EXPECT_FALSE(TorrentBuilder::Create("t", {}, false, options).ok());
@@ -150,8 +149,8 @@ class CreateTorrentTest : public ::testing::Test {
 };
 
 TEST_F(CreateTorrentTest, DirectoryEveryVersionAndThreadCount) {
-  for (TorrentVersion v : {TorrentVersion::kV1, TorrentVersion::kV2,
-                           TorrentVersion::kHybrid}) {
+  for (TorrentVersion v :
+       {TorrentVersion::kV1, TorrentVersion::kV2, TorrentVersion::kHybrid}) {
     CreateOptions options;
     options.version = v;
     options.piece_length = 32768;
@@ -189,13 +188,13 @@ TEST_F(CreateTorrentTest, DirectoryEveryVersionAndThreadCount) {
     for (const FileEntry& f : t->files()) {
       if (!f.pad()) paths.push_back(f.PathString());
     }
-    EXPECT_THAT(paths, ElementsAre("album/a.bin", "album/run.sh",
-                                   "album/sub/b.bin", "album/sub/deeper/ü.txt",
-                                   "album/sub/empty"));
+    EXPECT_THAT(paths,
+                ElementsAre("album/a.bin", "album/run.sh", "album/sub/b.bin",
+                            "album/sub/deeper/ü.txt", "album/sub/empty"));
     EXPECT_TRUE(t->files()[v == TorrentVersion::kV1 ? 1 : 2].executable());
-    EXPECT_THAT(t->trackers(),
-                ElementsAre(ElementsAre("http://a/announce", "http://b/announce"),
-                            ElementsAre("udp://c:80")));
+    EXPECT_THAT(t->trackers(), ElementsAre(ElementsAre("http://a/announce",
+                                                       "http://b/announce"),
+                                           ElementsAre("udp://c:80")));
     EXPECT_THAT(t->web_seeds(), ElementsAre("http://ws/"));
     EXPECT_TRUE(t->is_private());
     EXPECT_EQ(t->comment(), "hello");

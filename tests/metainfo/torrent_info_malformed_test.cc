@@ -86,8 +86,7 @@ const std::vector<Case>& Cases() {
        [](auto&, auto& info) { V1File(info, 0)["path"] = Value::List{}; },
        kInvalid, "missing or empty 'path'"},
       {"dotdot_name", Version::kV1,
-       [](auto&, auto& info) { info["name"] = ".."; }, kInvalid,
-       "info.name"},
+       [](auto&, auto& info) { info["name"] = ".."; }, kInvalid, "info.name"},
       {"slash_in_name", Version::kV1,
        [](auto&, auto& info) { info["name"] = "/tmp"; }, kInvalid,
        "path separator"},
@@ -153,15 +152,16 @@ const std::vector<Case>& Cases() {
          std::string p = info["pieces"].string_value();
          info["pieces"] = p.substr(0, p.size() - 20);
        },
-       kInvalid, "'pieces' holds 3 hashes but 110000 bytes in pieces of 32768 need 4"},
+       kInvalid,
+       "'pieces' holds 3 hashes but 110000 bytes in pieces of 32768 need 4"},
       {"too_many_pieces", Version::kV1,
        [](auto&, auto& info) {
          info["pieces"] = info["pieces"].string_value() + std::string(20, 0);
        },
        kInvalid, "'pieces' holds 5 hashes"},
       {"length_disagrees_with_pieces", Version::kV1,
-       [](auto&, auto& info) { V1File(info, 1)["length"] = 200000; },
-       kInvalid, "'pieces' holds"},
+       [](auto&, auto& info) { V1File(info, 1)["length"] = 200000; }, kInvalid,
+       "'pieces' holds"},
       {"negative_length", Version::kV1,
        [](auto&, auto& info) { V1File(info, 0)["length"] = -1; }, kInvalid,
        "negative 'length'"},
@@ -208,7 +208,9 @@ const std::vector<Case>& Cases() {
        },
        kInvalid, "'pieces root' is not 32 bytes"},
       {"v2_pieces_root_missing", Version::kV2,
-       [](auto&, auto& info) { TreeFile(info, {"a.bin"}).erase("pieces root"); },
+       [](auto&, auto& info) {
+         TreeFile(info, {"a.bin"}).erase("pieces root");
+       },
        kInvalid, "missing 'pieces root'"},
       {"v2_file_and_directory", Version::kV2,
        [](auto&, auto& info) {
@@ -227,7 +229,9 @@ const std::vector<Case>& Cases() {
        [](auto&, auto& info) { TreeFile(info, {"a.bin"})["length"] = 40001; },
        kInvalid, "differs between v1 and v2"},
       {"hybrid_name_mismatch", Version::kHybrid,
-       [](auto&, auto& info) { V1File(info, 0)["path"] = Value::List{"z.bin"}; },
+       [](auto&, auto& info) {
+         V1File(info, 0)["path"] = Value::List{"z.bin"};
+       },
        kInvalid, "differs between v1 and v2"},
       {"hybrid_missing_pad", Version::kHybrid,
        [](auto&, auto& info) {
@@ -257,8 +261,9 @@ const std::vector<Case>& Cases() {
        [](auto&, auto& info) { info.erase("pieces"); }, kInvalid,
        "neither 'pieces' (v1) nor 'file tree' (v2)"},
       // --- missing keys and wrong types ---
-      {"missing_info", Version::kV1, [](auto& root, auto&) { root.erase("info"); },
-       kInvalid, "missing 'info'"},
+      {"missing_info", Version::kV1,
+       [](auto& root, auto&) { root.erase("info"); }, kInvalid,
+       "missing 'info'"},
       {"missing_name", Version::kV1,
        [](auto&, auto& info) { info.erase("name"); }, kInvalid,
        "missing 'name'"},
@@ -279,8 +284,8 @@ const std::vector<Case>& Cases() {
        [](auto&, auto& info) { V1File(info, 0)["path"] = "a.bin"; }, kInvalid,
        "info.files[0].path"},
       {"length_is_a_string", Version::kV1,
-       [](auto&, auto& info) { V1File(info, 0)["length"] = "40000"; },
-       kInvalid, "length"},
+       [](auto&, auto& info) { V1File(info, 0)["length"] = "40000"; }, kInvalid,
+       "length"},
       {"files_entry_is_a_string", Version::kV1,
        [](auto&, auto& info) { info["files"].list()[0] = "a.bin"; }, kInvalid,
        "info.files[0]"},
@@ -293,15 +298,14 @@ const std::vector<Case>& Cases() {
       {"private_is_a_string", Version::kV1,
        [](auto&, auto& info) { info["private"] = "1"; }, kInvalid, "private"},
       {"announce_is_a_list", Version::kV1,
-       [](auto& root, auto&) { root["announce"] = Value::List{"x"}; },
-       kInvalid, "announce"},
+       [](auto& root, auto&) { root["announce"] = Value::List{"x"}; }, kInvalid,
+       "announce"},
       {"announce_list_tier_is_an_integer", Version::kV1,
        [](auto& root, auto&) { root["announce-list"] = Value::List{5}; },
        kInvalid, "announce-list[0]"},
       {"nodes_entry_malformed", Version::kV1,
-       [](auto& root, auto&) {
-         root["nodes"] = Value::List{Value::List{"host"}};
-       },
+       [](auto& root,
+          auto&) { root["nodes"] = Value::List{Value::List{"host"}}; },
        kInvalid, "[host, port] pair"},
       {"creation_date_is_a_string", Version::kV1,
        [](auto& root, auto&) { root["creation date"] = "today"; }, kInvalid,
@@ -341,11 +345,11 @@ TEST_P(MalformedTorrentTest, IsRefusedWithTheExpectedError) {
       << "message: " << t.status().message() << "\nexpected: " << c.message;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, MalformedTorrentTest, ::testing::ValuesIn(Cases()),
-    [](const ::testing::TestParamInfo<Case>& info) {
-      return std::string(info.param.name);
-    });
+INSTANTIATE_TEST_SUITE_P(Table, MalformedTorrentTest,
+                         ::testing::ValuesIn(Cases()),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return std::string(info.param.name);
+                         });
 
 }  // namespace
 }  // namespace bt::metainfo

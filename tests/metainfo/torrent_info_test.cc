@@ -15,11 +15,11 @@ namespace bt::metainfo {
 namespace {
 
 using bencode::Value;
+using ::testing::ElementsAre;
 using testing::MakeTorrent;
 using testing::MemFile;
 using testing::Pattern;
 using testing::Version;
-using ::testing::ElementsAre;
 
 std::string InfoBytes(const Value& torrent) {
   return bencode::Encode(torrent.dict().at("info"));
@@ -96,8 +96,8 @@ TEST(TorrentInfoTest, V1MultiFileLayoutAndAttributes) {
   // Piece 2 spans a.bin's tail, the empty file (skipped) and b.bin's head.
   auto slices = t->layout().MapBlock(2, 0, 16384);
   ASSERT_TRUE(slices.ok());
-  EXPECT_THAT(*slices, ElementsAre(FileSlice{0, 32768, 7232},
-                                   FileSlice{2, 0, 9152}));
+  EXPECT_THAT(*slices,
+              ElementsAre(FileSlice{0, 32768, 7232}, FileSlice{2, 0, 9152}));
 }
 
 TEST(TorrentInfoTest, V2MultiFileAlignsFilesWithSyntheticPads) {
@@ -107,8 +107,7 @@ TEST(TorrentInfoTest, V2MultiFileAlignsFilesWithSyntheticPads) {
   EXPECT_EQ(t->version(), TorrentVersion::kV2);
   EXPECT_FALSE(t->has_v1());
   EXPECT_EQ(*t->info_hash_v2(), Sha256(AsBytes(InfoBytes(v))));
-  EXPECT_EQ(t->WireInfoHash(),
-            Sha1Hash::FromBytes(t->info_hash_v2()->span()));
+  EXPECT_EQ(t->WireInfoHash(), Sha1Hash::FromBytes(t->info_hash_v2()->span()));
   // File tree order is key order: a.bin, empty, sub/b.bin, sub/deep/c.txt.
   EXPECT_THAT(NonPadPaths(*t),
               ElementsAre("album/a.bin", "album/empty", "album/sub/b.bin",
@@ -132,11 +131,11 @@ TEST(TorrentInfoTest, V2MultiFileAlignsFilesWithSyntheticPads) {
   const std::string& data = ThreeFiles()[2].data;
   for (uint32_t k = 0; k < 3; ++k) {
     std::vector<Sha256Hash> leaves;
-    for (size_t off = k * 32768; off < std::min<size_t>((k + 1) * 32768,
-                                                         data.size());
+    for (size_t off = k * 32768;
+         off < std::min<size_t>((k + 1) * 32768, data.size());
          off += kMerkleBlockSize) {
-      leaves.push_back(Sha256(AsBytes(
-          std::string_view(data).substr(off, kMerkleBlockSize))));
+      leaves.push_back(Sha256(
+          AsBytes(std::string_view(data).substr(off, kMerkleBlockSize))));
     }
     EXPECT_EQ(t->V2PieceHash(2 + k),
               PieceRootFromLeaves(leaves, 2, /*single_piece_file=*/false));
@@ -196,17 +195,16 @@ TEST(TorrentInfoTest, InfoDictThenPieceLayers) {
   std::string bad = layers;
   bad[bad.size() - 1] ^= 1;
   auto t2 = TorrentInfo::ParseInfoDict(info);
-  EXPECT_EQ(t2->AddPieceLayers(bad).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(t2->AddPieceLayers(bad).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(t2->has_piece_layers());
 }
 
 TEST(TorrentInfoTest, OuterKeys) {
   Value v = MakeTorrent("f", {{{"f"}, "abc", ""}}, 16384, Version::kV1, true);
   Value::Dict& d = v.dict();
-  d["announce-list"] = Value::List{
-      Value::List{"http://a/announce", "udp://b:80"}, Value::List{},
-      Value::List{"http://c/announce", ""}};
+  d["announce-list"] =
+      Value::List{Value::List{"http://a/announce", "udp://b:80"}, Value::List{},
+                  Value::List{"http://c/announce", ""}};
   d["url-list"] = "http://seed/file";
   d["httpseeds"] = Value::List{"http://hs/seed"};
   d["nodes"] = Value::List{Value::List{"router.example", 6881},
@@ -252,11 +250,11 @@ TEST(TorrentInfoTest, Utf8NamesArePreferred) {
 
 TEST(TorrentInfoTest, UnsortedKeysAreAcceptedAndHashedAsGiven) {
   std::string pieces = Sha1(AsBytes("abc")).ToString();
-  std::string info = "d6:lengthi3e4:name1:f6:pieces20:" + pieces +
-                     "12:piece lengthi16384ee";
+  std::string info =
+      "d6:lengthi3e4:name1:f6:pieces20:" + pieces + "12:piece lengthi16384ee";
   // Unsorted: "pieces" and "piece length" swapped, and "name" last.
-  std::string unsorted = "d6:lengthi3e12:piece lengthi16384e6:pieces20:" +
-                         pieces + "4:name1:fe";
+  std::string unsorted =
+      "d6:lengthi3e12:piece lengthi16384e6:pieces20:" + pieces + "4:name1:fe";
   std::string file = "d4:info" + unsorted + "e";
   auto t = TorrentInfo::Parse(file);
   ASSERT_TRUE(t.ok()) << t.status();
@@ -265,9 +263,9 @@ TEST(TorrentInfoTest, UnsortedKeysAreAcceptedAndHashedAsGiven) {
 }
 
 TEST(TorrentInfoTest, PadFileWithoutPathAndBitCometPads) {
-  Value v = MakeTorrent("d", {{{"a"}, Pattern(20000, 1), ""},
-                              {{"b"}, Pattern(100, 2), ""}},
-                        16384, Version::kHybrid);
+  Value v = MakeTorrent(
+      "d", {{{"a"}, Pattern(20000, 1), ""}, {{"b"}, Pattern(100, 2), ""}},
+      16384, Version::kHybrid);
   Value::List& files = v.dict()["info"].dict()["files"].list();
   files[1].dict().erase("path");  // BEP 47: path optional on pads
   auto t = TorrentInfo::Parse(bencode::Encode(v));
