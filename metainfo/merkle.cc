@@ -76,4 +76,16 @@ Sha256Hash PieceRootFromLeaves(absl::Span<const Sha256Hash> leaves,
   return MerkleRoot(leaves, blocks_per_piece);
 }
 
+Sha256Hash PieceRootFromData(ByteSpan data, int64_t piece_length,
+                             bool single_piece_file) {
+  std::vector<Sha256Hash> leaves;
+  leaves.reserve((data.size() + kMerkleBlockSize - 1) / kMerkleBlockSize);
+  for (size_t off = 0; off < data.size(); off += kMerkleBlockSize) {
+    leaves.push_back(Sha256(data.subspan(off, kMerkleBlockSize)));
+  }
+  return PieceRootFromLeaves(
+      leaves, static_cast<size_t>(piece_length / kMerkleBlockSize),
+      single_piece_file);
+}
+
 }  // namespace bt::metainfo

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/types/span.h"
+#include "base/bytes.h"
 #include "base/hash.h"
 
 namespace bt::metainfo {
@@ -72,6 +73,12 @@ Sha256Hash RootFromPieceLayer(absl::Span<const Sha256Hash> layer,
 // file's own root, FileMerkleRoot(leaves).
 Sha256Hash PieceRootFromLeaves(absl::Span<const Sha256Hash> leaves,
                                size_t blocks_per_piece, bool single_piece_file);
+
+// PieceRootFromData hashes a piece's data (at most `piece_length` bytes of
+// one file, a power of two >= 16 KiB) into its v2 hash: SHA-256 leaves of
+// each 16 KiB block, then PieceRootFromLeaves.
+Sha256Hash PieceRootFromData(ByteSpan data, int64_t piece_length,
+                             bool single_piece_file);
 
 }  // namespace bt::metainfo
 

@@ -102,21 +102,11 @@ absl::StatusOr<TorrentBuilder> TorrentBuilder::Create(
 }
 
 void TorrentBuilder::HashV2Piece(uint32_t piece, ByteSpan data) {
-  int64_t piece_length = layout_.piece_length();
-  int64_t start = int64_t{piece} * piece_length;
-  std::optional<size_t> fi = layout_.FileAtOffset(start);
-  const FileEntry& f = layout_.file(*fi);
-  if (f.pad()) return;
-  int64_t len = std::min<int64_t>(data.size(), f.offset + f.size - start);
-  std::vector<Sha256Hash> leaves;
-  leaves.reserve((len + kMerkleBlockSize - 1) / kMerkleBlockSize);
-  for (int64_t off = 0; off < len; off += kMerkleBlockSize) {
-    leaves.push_back(Sha256(
-        data.subspan(off, std::min<int64_t>(kMerkleBlockSize, len - off))));
-  }
-  v2_hashes_[piece] = PieceRootFromLeaves(
-      leaves, static_cast<size_t>(piece_length / kMerkleBlockSize),
-      /*single_piece_file=*/f.size <= piece_length);
+  const int64_t piece_length = layout_.piece_length();
+  const FileEntry& f =
+      layout_.file(*layout_.FileAtOffset(int64_t{piece} * piece_length));
+  v2_hashes_[piece] = PieceRootFromData(
+      data, piece_length, /*single_piece_file=*/f.size <= piece_length);
 }
 
 namespace {

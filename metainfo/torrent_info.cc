@@ -812,6 +812,54 @@ absl::Span<const Sha256Hash> TorrentInfo::piece_layer(size_t file) const {
   return piece_layers_[file];
 }
 
+std::optional<TorrentInfo::V2PieceSpan> TorrentInfo::V2PieceSpanOf(
+    uint32_t piece) const {
+  if (!has_v2() || piece >= num_pieces()) return std::nullopt;
+  const int64_t start = int64_t{piece} * piece_length();
+  std::optional<size_t> fi = layout_.FileAtOffset(start);
+  if (!fi) return std::nullopt;
+  const FileEntry& f = layout_.file(*fi);
+  if (f.pad()) return std::nullopt;
+  V2PieceSpan span;
+  span.file_index = *fi;
+  span.file_offset = start - f.offset;
+  span.length = std::min(piece_length(), f.size - span.file_offset);
+  span.single_piece_file = f.size <= piece_length();
+  return span;
+}
+
+absl::Status TorrentInfo::CheckV2Piece(uint32_t piece, ByteSpan data) const {
+  std::optional<V2PieceSpan> span = V2PieceSpanOf(piece);
+  if (!span || static_cast<int64_t>(data.size()) != span->length) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "v2 piece %d: no such piece or %d bytes given", piece, data.size()));
+  }
+  std::optional<Sha256Hash> expected = V2PieceHash(piece);
+  if (!expected) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("v2 piece %d: its hash is not known yet", piece));
+  }
+  if (PieceRootFromData(data, piece_length(), span->single_piece_file) !=
+      *expected) {
+    return absl::DataLossError(
+        absl::StrFormat("v2 piece %d: hash mismatch", piece));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TorrentInfo::CheckV1Piece(uint32_t piece, ByteSpan data) const {
+  if (!has_v1() || piece >= num_pieces() ||
+      static_cast<int64_t>(data.size()) != layout_.PieceSize(piece)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "v1 piece %d: no such piece or %d bytes given", piece, data.size()));
+  }
+  if (Sha1(data) != piece_hash(piece)) {
+    return absl::DataLossError(
+        absl::StrFormat("v1 piece %d: hash mismatch", piece));
+  }
+  return absl::OkStatus();
+}
+
 std::optional<Sha256Hash> TorrentInfo::V2PieceHash(uint32_t piece) const {
   if (!has_v2() || piece >= num_pieces()) return std::nullopt;
   std::optional<size_t> fi =

@@ -38,6 +38,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "base/bytes.h"
 #include "base/hash.h"
 #include "metainfo/file_layout.h"
 #include "metainfo/path_sanitizer.h"
@@ -139,6 +140,29 @@ class TorrentInfo {
   // pieces root for a single-piece file. nullopt when the torrent has no v2
   // part, the piece holds only padding, or the layer is not known.
   std::optional<Sha256Hash> V2PieceHash(uint32_t piece) const;
+  // V2PieceSpan is what the v2 hash of a piece covers: bytes of one file
+  // (the rest of the piece, if any, is alignment padding).
+  struct V2PieceSpan {
+    size_t file_index = 0;
+    int64_t file_offset = 0;
+    int64_t length = 0;
+    // single_piece_file: the file fits in one piece, so its hash is the
+    // file's pieces root (see merkle.h PieceRootFromLeaves).
+    bool single_piece_file = false;
+  };
+  // V2PieceSpanOf returns the span of piece `piece`; nullopt without a v2
+  // part or for an out-of-range piece.
+  std::optional<V2PieceSpan> V2PieceSpanOf(uint32_t piece) const;
+  // CheckV2Piece hashes `data` (the span's bytes) and compares with
+  // V2PieceHash: kDataLoss on a mismatch, kFailedPrecondition when the
+  // expected hash is not known (no layers yet), kInvalidArgument for a
+  // wrong data length or piece.
+  absl::Status CheckV2Piece(uint32_t piece, ByteSpan data) const;
+  // CheckV1Piece compares SHA-1(data) with piece_hash(piece): kDataLoss on
+  // a mismatch, kInvalidArgument for a wrong length, piece or a torrent
+  // without v1 hashes.
+  absl::Status CheckV1Piece(uint32_t piece, ByteSpan data) const;
+
   // AddPieceLayers validates and adopts a `piece layers` dictionary
   // (bencoded) against the files' pieces roots. kInvalidArgument if any
   // needed layer is missing, has the wrong size or does not hash to its

@@ -166,6 +166,38 @@ TEST(TorrentInfoTest, HybridAgreesWithV2Layout) {
   }
 }
 
+// Every piece of the content checks against both hash formats, and a
+// flipped byte is caught by both.
+TEST(TorrentInfoTest, CheckPiecesAgainstV1AndV2Hashes) {
+  Value v = MakeTorrent("album", ThreeFiles(), 32768, Version::kHybrid);
+  auto t = TorrentInfo::Parse(bencode::Encode(v));
+  ASSERT_TRUE(t.ok()) << t.status();
+  std::string space =
+      testing::PieceSpace(ThreeFiles(), 32768, Version::kHybrid);
+  for (uint32_t p = 0; p < t->num_pieces(); ++p) {
+    std::string piece = space.substr(p * 32768, t->layout().PieceSize(p));
+    EXPECT_TRUE(t->CheckV1Piece(p, AsBytes(piece)).ok()) << p;
+    auto span = t->V2PieceSpanOf(p);
+    ASSERT_TRUE(span.has_value()) << p;
+    std::string data = piece.substr(0, span->length);
+    EXPECT_TRUE(t->CheckV2Piece(p, AsBytes(data)).ok()) << p;
+    piece[0] ^= 1;
+    data[0] ^= 1;
+    EXPECT_EQ(t->CheckV1Piece(p, AsBytes(piece)).code(),
+              absl::StatusCode::kDataLoss);
+    EXPECT_EQ(t->CheckV2Piece(p, AsBytes(data)).code(),
+              absl::StatusCode::kDataLoss);
+  }
+  // Piece 1 is a.bin's tail (40000 - 32768 bytes) followed by padding.
+  auto span = t->V2PieceSpanOf(1);
+  EXPECT_EQ(span->file_offset, 32768);
+  EXPECT_EQ(span->length, 40000 - 32768);
+  EXPECT_FALSE(span->single_piece_file);
+  EXPECT_EQ(t->CheckV1Piece(99, {}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(t->CheckV2Piece(0, AsBytes("short")).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(TorrentInfoTest, V2SingleFileIsNamedByItsKey) {
   std::string data = Pattern(100000, 9);
   Value v = MakeTorrent("x.iso", {{{"x.iso"}, data, ""}}, 16384,
