@@ -1,4 +1,5 @@
-// `bt check FILE.torrent DIR [--threads N] [--quiet]`: hash-checks the
+// `bt check FILE.torrent DIR [--threads N] [--read-size BYTES] [--quiet]`:
+// hash-checks the
 // torrent's data under DIR (the directory holding the torrent's name), with
 // a progress bar on stderr, and prints the result. Exit status 0 only when
 // every piece passes, 1 when some fail, 2 on bad usage or an unreadable
@@ -21,7 +22,8 @@ namespace bt::client {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: bt check FILE.torrent DIR [--threads N] [--quiet]\n";
+    "usage: bt check FILE.torrent DIR [--threads N] [--read-size BYTES] "
+    "[--quiet]\n";
 
 const char* VersionName(metainfo::TorrentVersion v) {
   switch (v) {
@@ -48,6 +50,12 @@ int RunCheckCommand(const std::vector<std::string>& args) {
       if (!absl::SimpleAtoi(args[++i], &options.threads) ||
           options.threads < 0) {
         std::fprintf(stderr, "bt check: bad --threads value\n%s", kUsage);
+        return 2;
+      }
+    } else if (args[i] == "--read-size" && i + 1 < args.size()) {
+      if (!absl::SimpleAtoi(args[++i], &options.read_size) ||
+          options.read_size <= 0) {
+        std::fprintf(stderr, "bt check: bad --read-size value\n%s", kUsage);
         return 2;
       }
     } else if (!args[i].empty() && args[i][0] == '-') {

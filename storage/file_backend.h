@@ -62,6 +62,19 @@ class FileBackend {
   virtual absl::StatusOr<size_t> Read(const std::string& path, int64_t offset,
                                       MutableByteSpan out) = 0;
 
+  // Visit calls `consume` with the bytes of the file from `offset`, up to
+  // `length` of them, in order and in one or more views, copying as little
+  // as the backend can (PosixFileBackend maps the file); it returns how many
+  // bytes were visited (fewer only when the file ends first). Views are
+  // valid only during the call. If the file shrinks while being visited the
+  // call may stop inside `consume` and return kDataLoss, so `consume` must
+  // not hold resources that need releasing (hashing into a caller-owned
+  // state is fine). kNotFound if the file does not exist. Thread-safe.
+  // The default reads through Read into a buffer.
+  virtual absl::StatusOr<int64_t> Visit(
+      const std::string& path, int64_t offset, int64_t length,
+      const std::function<void(ByteSpan)>& consume);
+
   // Write writes all of `data` at `offset`. With `create` the file and its
   // parent directories are created when missing (sparse: nothing is
   // allocated for the bytes before `offset`); without it a missing file is

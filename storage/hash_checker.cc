@@ -18,44 +18,50 @@ namespace {
 
 using metainfo::kMerkleBlockSize;
 
-// PieceVerifier hashes one piece fed in order, in spans whose offsets are
-// multiples of kMerkleBlockSize (except at the end).
+// PieceVerifier hashes one piece fed in order, in spans of any size.
 class PieceVerifier {
  public:
   PieceVerifier(const metainfo::TorrentInfo& t, uint32_t piece)
-      : t_(t), piece_(piece) {
+      : t_(&t), piece_(piece) {
     if (t.has_v2()) {
       v2_expected_ = t.V2PieceHash(piece);
+      std::optional<metainfo::TorrentInfo::V2PieceSpan> span =
+          t.V2PieceSpanOf(piece);
+      if (!span) v2_expected_.reset();
       if (v2_expected_) {
-        const metainfo::FileLayout& l = t.layout();
-        int64_t start = int64_t{piece} * l.piece_length();
-        const metainfo::FileEntry& f = l.file(*l.FileAtOffset(start));
-        v2_bytes_ = std::min(l.PieceSize(piece), f.offset + f.size - start);
-        single_piece_file_ = f.size <= l.piece_length();
+        v2_bytes_ = span->length;
+        single_piece_file_ = span->single_piece_file;
         leaves_.reserve((v2_bytes_ + kMerkleBlockSize - 1) / kMerkleBlockSize);
       }
     }
   }
 
-  void Update(ByteSpan data, int64_t offset) {
-    if (t_.has_v1()) sha1_.Update(data);
-    if (!v2_expected_) return;
-    int64_t end = std::min<int64_t>(offset + data.size(), v2_bytes_);
-    for (int64_t b = offset; b < end; b += kMerkleBlockSize) {
-      int64_t len = std::min(kMerkleBlockSize, end - b);
-      leaves_.push_back(Sha256(data.subspan(b - offset, len)));
+  void Update(ByteSpan data) {
+    if (t_->has_v1()) sha1_.Update(data);
+    if (v2_expected_) {
+      // Leaves cover the file's bytes of the piece, not the padding after.
+      int64_t take = std::min<int64_t>(data.size(), v2_bytes_ - fed_);
+      for (int64_t at = 0; at < take;) {
+        int64_t n = std::min(take - at, kMerkleBlockSize - leaf_fill_);
+        leaf_.Update(data.subspan(at, n));
+        leaf_fill_ += n;
+        at += n;
+        if (leaf_fill_ == kMerkleBlockSize) FlushLeaf();
+      }
     }
+    fed_ += static_cast<int64_t>(data.size());
   }
 
   bool Finish() {
-    if (t_.has_v1() && sha1_.Final() != t_.piece_hash(piece_)) return false;
-    if (t_.has_v2()) {
+    if (t_->has_v1() && sha1_.Final() != t_->piece_hash(piece_)) return false;
+    if (t_->has_v2()) {
       if (!v2_expected_) {
         // A v2 piece without a hash: only padding (hybrid) or unknown
         // layers, which CheckPieces refuses up front.
-        return t_.has_v1();
+        return t_->has_v1();
       }
-      size_t per_piece = t_.piece_length() / kMerkleBlockSize;
+      if (leaf_fill_ > 0) FlushLeaf();
+      size_t per_piece = t_->piece_length() / kMerkleBlockSize;
       if (metainfo::PieceRootFromLeaves(leaves_, per_piece,
                                         single_piece_file_) != *v2_expected_) {
         return false;
@@ -65,21 +71,23 @@ class PieceVerifier {
   }
 
  private:
-  const metainfo::TorrentInfo& t_;
+  void FlushLeaf() {
+    leaves_.push_back(leaf_.Final());
+    leaf_ = Sha256Hasher();
+    leaf_fill_ = 0;
+  }
+
+  const metainfo::TorrentInfo* t_;
   uint32_t piece_;
   Sha1Hasher sha1_;
   std::optional<Sha256Hash> v2_expected_;
   int64_t v2_bytes_ = 0;
+  int64_t fed_ = 0;
   bool single_piece_file_ = false;
+  Sha256Hasher leaf_;
+  int64_t leaf_fill_ = 0;
   std::vector<Sha256Hash> leaves_;
 };
-
-bool Overlaps(const std::vector<Extent>& bad, int64_t begin, int64_t end) {
-  for (const Extent& e : bad) {
-    if (e.offset < end && begin < e.offset + e.length) return true;
-  }
-  return false;
-}
 
 // A run of consecutive pieces read together.
 struct Run {
@@ -174,56 +182,62 @@ class Checker {
 
   void Work() {
     const metainfo::FileLayout& l = t_.layout();
-    std::vector<uint8_t> buf(static_cast<size_t>(
-        std::min<int64_t>(read_size_, std::max<int64_t>(
-                                          l.piece_length(), kMerkleBlockSize))));
-    if (buf.size() < static_cast<size_t>(std::min(read_size_, l.total_size()))) {
-      buf.resize(std::min(read_size_, l.total_size()));
-    }
+    const int64_t plen = l.piece_length();
+    std::vector<PieceVerifier> verifiers;
+    std::vector<uint8_t> bad;
     while (!Cancelled()) {
       size_t i = next_.fetch_add(1);
       if (i >= runs_.size()) return;
       const ::bt::storage::Run& r = runs_[i];
-      if (l.piece_length() <= read_size_) {
-        int64_t start = int64_t{r.begin} * l.piece_length();
-        int64_t bytes = 0;
-        for (uint32_t p = r.begin; p < r.end; ++p) bytes += l.PieceSize(p);
-        MutableByteSpan span(buf.data(), static_cast<size_t>(bytes));
-        absl::StatusOr<std::vector<Extent>> bad =
-            s_.ReadForCheck(r.begin, 0, span);
-        for (uint32_t p = r.begin; p < r.end; ++p) {
-          int64_t off = int64_t{p} * l.piece_length() - start;
-          int64_t size = l.PieceSize(p);
-          bool ok = false;
-          if (bad.ok() && !Overlaps(*bad, off, off + size)) {
-            PieceVerifier v(t_, p);
-            v.Update(ByteSpan(span.data() + off, size), 0);
-            ok = v.Finish();
-          }
-          passed_[p] = ok ? 2 : 1;
-          Report(p, ok, size, 1);
+      verifiers.clear();
+      bad.assign(r.end - r.begin, 0);
+      for (uint32_t p = r.begin; p < r.end; ++p) verifiers.emplace_back(t_, p);
+      int64_t run_start = int64_t{r.begin} * plen;
+      int64_t run_bytes = 0;
+      for (uint32_t p = r.begin; p < r.end; ++p) run_bytes += l.PieceSize(p);
+      // Walk the run in reads of at most read_size_ bytes (a run of small
+      // pieces is one read; a large piece takes several).
+      for (int64_t off = 0; off < run_bytes; off += read_size_) {
+        if (Cancelled()) return;
+        int64_t len = std::min(read_size_, run_bytes - off);
+        int64_t base = run_start + off;
+        uint32_t first = static_cast<uint32_t>(base / plen);
+        absl::Status st = s_.VisitForCheck(
+            first, base - int64_t{first} * plen, len,
+            [&](int64_t pos, ByteSpan data, bool readable) {
+              // Split at piece boundaries and feed each piece's verifier.
+              int64_t at = base + pos;
+              size_t used = 0;
+              while (used < data.size()) {
+                size_t k = static_cast<size_t>(at / plen) - r.begin;
+                int64_t room = (int64_t{r.begin + k} + 1) * plen - at;
+                size_t n = static_cast<size_t>(
+                    std::min<int64_t>(room, data.size() - used));
+                if (!readable) {
+                  bad[k] = 1;
+                } else if (!bad[k]) {
+                  verifiers[k].Update(data.subspan(used, n));
+                }
+                used += n;
+                at += n;
+              }
+            });
+        if (!st.ok()) {
+          for (uint8_t& b : bad) b = 1;
         }
-      } else {
-        uint32_t p = r.begin;  // one piece per run
-        int64_t size = l.PieceSize(p);
-        PieceVerifier v(t_, p);
-        bool ok = true;
-        for (int64_t off = 0; off < size; off += read_size_) {
-          if (Cancelled()) return;
-          int64_t len = std::min(read_size_, size - off);
-          MutableByteSpan span(buf.data(), static_cast<size_t>(len));
-          if (ok) {
-            absl::StatusOr<std::vector<Extent>> bad =
-                s_.ReadForCheck(p, off, span);
-            ok = bad.ok() && bad->empty();
-            if (ok) v.Update(span, off);
+        // Report pieces that end inside this read.
+        int64_t read_end = base + len;
+        for (uint32_t p = static_cast<uint32_t>(base / plen); p < r.end; ++p) {
+          int64_t p_end = int64_t{p} * plen + l.PieceSize(p);
+          int64_t p_start = std::max(int64_t{p} * plen, base);
+          if (p_end > read_end) {
+            Report(p, false, read_end - p_start, 0);
+            break;
           }
-          if (off + len < size) Report(p, false, len, 0);
-          else {
-            ok = ok && v.Finish();
-            passed_[p] = ok ? 2 : 1;
-            Report(p, ok, len, 1);
-          }
+          size_t k = p - r.begin;
+          bool ok = !bad[k] && verifiers[k].Finish();
+          passed_[p] = ok ? 2 : 1;
+          Report(p, ok, p_end - p_start, 1);
         }
       }
     }
@@ -271,10 +285,19 @@ bool PieceMatches(const metainfo::TorrentInfo& torrent, uint32_t piece,
       static_cast<int64_t>(data.size()) != torrent.layout().PieceSize(piece)) {
     return false;
   }
-  if (torrent.has_v2() && !torrent.has_piece_layers()) return false;
-  PieceVerifier v(torrent, piece);
-  v.Update(data, 0);
-  return v.Finish();
+  if (torrent.has_v1() && !torrent.CheckV1Piece(piece, data).ok()) {
+    return false;
+  }
+  if (torrent.has_v2()) {
+    std::optional<metainfo::TorrentInfo::V2PieceSpan> span =
+        torrent.V2PieceSpanOf(piece);
+    if (!span) return false;
+    if (torrent.V2PieceHash(piece)) {
+      return torrent.CheckV2Piece(piece, data.subspan(0, span->length)).ok();
+    }
+    return torrent.has_v1();  // a hybrid piece of padding only
+  }
+  return true;
 }
 
 }  // namespace bt::storage

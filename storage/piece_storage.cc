@@ -260,17 +260,18 @@ absl::Status PieceStorage::ReadBlock(uint32_t piece, int64_t offset,
   return ReadSlices(slices, out, /*report=*/true, nullptr);
 }
 
-absl::StatusOr<std::vector<Extent>> PieceStorage::ReadForCheck(
-    uint32_t piece, int64_t offset, MutableByteSpan out) {
+absl::StatusOr<std::vector<metainfo::FileSlice>> PieceStorage::RangeSlices(
+    uint32_t piece, int64_t offset, int64_t length) const {
   std::vector<metainfo::FileSlice> slices;
-  int64_t left = static_cast<int64_t>(out.size());
+  int64_t left = length;
+  int64_t total = length;
   while (left > 0) {
     int64_t size = layout_.PieceSize(piece);
     int64_t take = std::min(left, size - offset);
     if (take <= 0) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "read of %d bytes at piece %d passes the end of the torrent",
-          out.size(), piece));
+          "read of %d bytes at piece %d passes the end of the torrent", total,
+          piece));
     }
     ASSIGN_OR_RETURN(std::vector<metainfo::FileSlice> more,
                      layout_.MapBlock(piece, offset, take));
@@ -279,9 +280,60 @@ absl::StatusOr<std::vector<Extent>> PieceStorage::ReadForCheck(
     ++piece;
     offset = 0;
   }
+  return slices;
+}
+
+absl::StatusOr<std::vector<Extent>> PieceStorage::ReadForCheck(
+    uint32_t piece, int64_t offset, MutableByteSpan out) {
+  ASSIGN_OR_RETURN(
+      std::vector<metainfo::FileSlice> slices,
+      RangeSlices(piece, offset, static_cast<int64_t>(out.size())));
   std::vector<Extent> unreadable;
   RETURN_IF_ERROR(ReadSlices(slices, out, /*report=*/false, &unreadable));
   return unreadable;
+}
+
+absl::Status PieceStorage::VisitForCheck(uint32_t piece, int64_t offset,
+                                         int64_t length,
+                                         const CheckVisitor& visit) {
+  static const std::vector<uint8_t>* const zeros =
+      new std::vector<uint8_t>(kMoveChunk, 0);
+  ASSIGN_OR_RETURN(std::vector<metainfo::FileSlice> slices,
+                   RangeSlices(piece, offset, length));
+  int64_t pos = 0;
+  for (const metainfo::FileSlice& s : slices) {
+    int64_t end = pos + s.length;
+    if (layout_.file(s.file_index).pad()) {
+      while (pos < end) {
+        int64_t n = std::min<int64_t>(end - pos, zeros->size());
+        visit(pos, ByteSpan(zeros->data(), n), true);
+        pos += n;
+      }
+      continue;
+    }
+    absl::StatusOr<Location> loc = Locate(s);
+    absl::StatusOr<int64_t> n =
+        loc.ok() ? backend_->Visit(*loc->path, loc->offset, s.length,
+                                   [&](ByteSpan data) {
+                                     visit(pos, data, true);
+                                     pos += static_cast<int64_t>(data.size());
+                                   })
+                 : absl::StatusOr<int64_t>(loc.status());
+    if (n.ok() && *n > 0) {
+      StorageEvent e;
+      e.type = StorageEventType::kFileRead;
+      e.file_index = loc->event_index;
+      e.path = *loc->path;
+      e.length = *n;
+      Emit(std::move(e));
+    }
+    if (pos < end) {
+      // Report the unreadable rest as one extent of its length.
+      visit(pos, ByteSpan(nullptr, static_cast<size_t>(end - pos)), false);
+      pos = end;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status PieceStorage::MoveOutOfPartFile(size_t file) {

@@ -135,6 +135,19 @@ class PieceStorage {
                                                    int64_t offset,
                                                    MutableByteSpan out);
 
+  // VisitForCheck walks `length` bytes of the piece space from (`piece`,
+  // `offset`), possibly across following pieces, calling
+  // visit(position, bytes, readable) in order, where `position` counts from
+  // the start of the walk. Bytes come as views without copies where the
+  // backend allows (valid only during the call); pad bytes as zeros; bytes
+  // that cannot be read (missing or short files, read errors) as
+  // readable=false with a view of their length whose data must not be
+  // touched. Never enters the error state. kInvalidArgument if the range is
+  // outside the torrent.
+  using CheckVisitor = std::function<void(int64_t, ByteSpan, bool)>;
+  absl::Status VisitForCheck(uint32_t piece, int64_t offset, int64_t length,
+                             const CheckVisitor& visit);
+
   // SetFilePriority changes a file's priority. Going from 0 to wanted moves
   // the file's bytes out of the part file (an error there enters the error
   // state and leaves the priority at 0, so the call can be retried).
@@ -179,6 +192,8 @@ class PieceStorage {
   absl::Status CheckNoError() const;
   void Emit(StorageEvent e);
   absl::Status MoveOutOfPartFile(size_t file);
+  absl::StatusOr<std::vector<metainfo::FileSlice>> RangeSlices(
+      uint32_t piece, int64_t offset, int64_t length) const;
   absl::Status ReadSlices(const std::vector<metainfo::FileSlice>& slices,
                           MutableByteSpan out, bool report,
                           std::vector<Extent>* unreadable);

@@ -518,6 +518,43 @@ TEST(PosixFileBackendTest, DescriptorCacheIsBounded) {
             absl::StatusCode::kNotFound);
 }
 
+TEST(PosixFileBackendTest, VisitMapsAndSurvivesTruncation) {
+  TempDir dir;
+  PosixFileBackend disk;
+  std::string path = dir.path() + "/big";
+  std::string data = Pattern(3 << 20, 7);
+  testing::WriteFileOrDie(path, data);
+  std::string seen;
+  auto n = disk.Visit(path, 1000, 2 << 20, [&](ByteSpan b) {
+    seen.append(AsChars(b));
+  });
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 2 << 20);
+  EXPECT_TRUE(seen == data.substr(1000, 2 << 20));
+  // Past the end: only what is there.
+  n = disk.Visit(path, (3 << 20) - 10, 100, [](ByteSpan) {});
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 10);
+  // The file shrinks while mapped: touching the lost pages raises SIGBUS,
+  // which must become an error, not a crash.
+  volatile uint8_t sink = 0;
+  n = disk.Visit(path, 0, 3 << 20, [&](ByteSpan b) {
+    ASSERT_EQ(truncate(path.c_str(), 0), 0);
+    for (size_t i = 0; i < b.size(); i += 4096) sink = sink + b[i];
+  });
+  EXPECT_EQ(n.status().code(), absl::StatusCode::kDataLoss) << n.status();
+  // Later visits work normally.
+  testing::WriteFileOrDie(path, data);
+  n = disk.Visit(path, 0, 10, [](ByteSpan) {});
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 10);
+  PosixFileBackend copying({.map_reads = false});
+  seen.clear();
+  n = copying.Visit(path, 5, 1 << 20, [&](ByteSpan b) { seen.append(AsChars(b)); });
+  ASSERT_TRUE(n.ok());
+  EXPECT_TRUE(seen == data.substr(5, 1 << 20));
+}
+
 TEST(PosixFileBackendTest, ReplaceFileAtomically) {
   TempDir dir;
   PosixFileBackend disk;

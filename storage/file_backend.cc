@@ -1,0 +1,26 @@
+#include "storage/file_backend.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace bt::storage {
+
+absl::StatusOr<int64_t> FileBackend::Visit(
+    const std::string& path, int64_t offset, int64_t length,
+    const std::function<void(ByteSpan)>& consume) {
+  constexpr int64_t kChunk = int64_t{256} << 10;
+  std::vector<uint8_t> buf(static_cast<size_t>(std::min(length, kChunk)));
+  int64_t done = 0;
+  while (done < length) {
+    int64_t want = std::min(kChunk, length - done);
+    absl::StatusOr<size_t> n =
+        Read(path, offset + done, MutableByteSpan(buf.data(), want));
+    if (!n.ok()) return n.status();
+    if (*n > 0) consume(ByteSpan(buf.data(), *n));
+    done += static_cast<int64_t>(*n);
+    if (static_cast<int64_t>(*n) < want) break;
+  }
+  return done;
+}
+
+}  // namespace bt::storage
