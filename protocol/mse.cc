@@ -326,6 +326,26 @@ MseResponder::MseResponder(const SkeyTable* skeys, const MseOptions& options,
   state_ = State::kAwaitingKey;
 }
 
+std::optional<Sha1Hash> MseResponder::FindSkeyWithUnpaddedSecret(
+    ByteSpan obfuscated) const {
+  // libtorrent up to 2.0.8 computes HASH('req3', S) over S's significant
+  // bytes written to the front of an uninitialised 96-byte buffer. With one
+  // leading zero byte in S (1 in 256 handshakes) only the buffer's last
+  // byte is unknown: try all 256. More leading zeros are 256 times rarer
+  // again and not worth the search.
+  if (secret_[0] != 0 || secret_[1] == 0) return std::nullopt;
+  std::array<uint8_t, kMseKeySize> shifted;
+  std::copy(secret_.begin() + 1, secret_.end(), shifted.begin());
+  for (int last = 0; last < 256; ++last) {
+    shifted.back() = static_cast<uint8_t>(last);
+    Sha1Hash mask = Hash("req3", ByteSpan(shifted));
+    Sha1Hash x;
+    for (size_t i = 0; i < x.size(); ++i) x[i] = obfuscated[i] ^ mask[i];
+    if (std::optional<Sha1Hash> skey = skeys_->Find(x)) return skey;
+  }
+  return std::nullopt;
+}
+
 absl::StatusOr<bool> MseResponder::Step(std::string* out) {
   std::string_view p = Pending();
   switch (state_) {
@@ -389,6 +409,7 @@ absl::StatusOr<bool> MseResponder::Step(std::string* out) {
         x[i] = static_cast<uint8_t>(p[i]) ^ req3_[i];
       }
       skey_ = skeys_->Find(x);
+      if (!skey_) skey_ = FindSkeyWithUnpaddedSecret(AsBytes(p.substr(0, 20)));
       if (!skey_) {
         return absl::NotFoundError(
             "MSE: the stream's SKEY matches no torrent we serve");

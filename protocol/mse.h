@@ -268,7 +268,12 @@ class MseInitiator : public MseHandshake {
 
 // MseResponder runs the side that accepted the connection. It tells apart
 // a plain BitTorrent handshake (plaintext_handshake(), allowed unless the
-// policy is kForced) from MSE, and finds the torrent in `skeys`.
+// policy is kForced) from MSE, and finds the torrent in `skeys`. It also
+// accepts the SKEY obfuscation of libtorrent up to 2.0.8, which hashes
+// HASH('req3', S) over an unpadded S when S starts with a zero byte (1 in
+// 256 handshakes); libtorrent's side of the opposite case cannot be fixed
+// from here, so an initiator talking to it sees 1 in 256 handshakes end
+// with the connection closed, and should simply reconnect.
 class MseResponder : public MseHandshake {
  public:
   // `skeys` must outlive the responder.
@@ -285,6 +290,9 @@ class MseResponder : public MseHandshake {
  private:
   enum class Field { kSkey, kVcProvide, kPadC, kInitialPayload };
   absl::StatusOr<bool> Step(std::string* out) override;
+  // FindSkeyWithUnpaddedSecret matches an SKEY obfuscated the way
+  // libtorrent (up to 2.0.8) does when S has a leading zero byte.
+  std::optional<Sha1Hash> FindSkeyWithUnpaddedSecret(ByteSpan obfuscated) const;
 
   const SkeyTable* skeys_;
   std::optional<Sha1Hash> skey_;

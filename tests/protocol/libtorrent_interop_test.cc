@@ -60,9 +60,11 @@ TEST_P(LibtorrentInteropTest, HandshakeAndVerifiedPiece) {
   // libtorrent 2.0.8 computes HASH('req3', S) over S exported without its
   // leading zero bytes (into an uninitialised 96-byte buffer), so an MSE
   // handshake whose shared secret starts with a zero byte (1 in 256) fails
-  // on its side: it hangs up on us as responder, and as initiator it sends
-  // a req2^req3 that matches no SKEY. A fresh connection draws a new key,
-  // so one retry is allowed for exactly those two symptoms.
+  // on libtorrent's side when we initiate: it hangs up. When libtorrent
+  // initiates, btkit's responder recognises that obfuscation for one zero
+  // byte; two (1 in 65536) still give an SKEY that matches nothing. A
+  // fresh connection draws a new key, so one retry is allowed for exactly
+  // those two symptoms.
   if (c.we_initiate) {
     for (int attempt = 0; attempt < 2 && !wire; ++attempt) {
       absl::StatusOr<int> fd =

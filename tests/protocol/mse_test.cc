@@ -1,11 +1,15 @@
 #include "protocol/mse.h"
 
+#include <openssl/bn.h>
+
 #include <random>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "base/random.h"
+#include "base/sha.h"
 #include "gtest/gtest.h"
 #include "protocol/handshake.h"
 
@@ -430,6 +434,75 @@ TEST(MseTest, PlainLookingButNotPlainIsMse) {
   EXPECT_EQ(b.state(), State::kSyncing);
   EXPECT_GE(out.size(), kMseKeySize);
   EXPECT_LE(out.size(), kMseKeySize + kMseMaxPad);
+}
+
+// libtorrent up to 2.0.8 obfuscates the SKEY with HASH('req3', S) taken
+// over S without its leading zero byte, followed by one uninitialised
+// byte. This test plays such an initiator by hand (its own DH key) and
+// retries until S starts with exactly one zero byte.
+TEST(MseTest, ResponderAcceptsLibtorrentsUnpaddedReq3) {
+  const char kPrime[] =
+      "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA6"
+      "3B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245"
+      "E485B576625E7EC6F44C42E9A63A36210000000000090563";
+  BIGNUM* p = nullptr;
+  ASSERT_TRUE(BN_hex2bn(&p, kPrime));
+  bssl::UniquePtr<BIGNUM> prime(p);
+  bssl::UniquePtr<BN_CTX> ctx(BN_CTX_new());
+  auto hash = [](std::string_view tag, std::string_view a,
+                 std::string_view b = {}) {
+    Sha1Hasher h;
+    h.Update(AsBytes(tag));
+    h.Update(AsBytes(a));
+    h.Update(AsBytes(b));
+    return h.Final().ToString();
+  };
+  SkeyTable table;
+  table.Add(Skey(1));
+  const std::string skey = Skey(1).ToString();
+  for (int attempt = 0; attempt < 5000; ++attempt) {
+    uint8_t x[20];
+    RandomBytes(MutableByteSpan(x));
+    bssl::UniquePtr<BIGNUM> xa(BN_bin2bn(x, sizeof x, nullptr));
+    bssl::UniquePtr<BIGNUM> g(BN_new()), ya(BN_new()), s(BN_new());
+    BN_set_word(g.get(), 2);
+    ASSERT_TRUE(
+        BN_mod_exp(ya.get(), g.get(), xa.get(), prime.get(), ctx.get()));
+    std::string ya_bytes(kMseKeySize, '\0');
+    BN_bn2bin_padded(reinterpret_cast<uint8_t*>(ya_bytes.data()), kMseKeySize,
+                     ya.get());
+    MseResponder b(&table, {}, kNow);
+    std::string step2;
+    ASSERT_TRUE(b.Receive(ya_bytes, &step2).ok());
+    bssl::UniquePtr<BIGNUM> yb(BN_bin2bn(
+        reinterpret_cast<const uint8_t*>(step2.data()), kMseKeySize, nullptr));
+    ASSERT_TRUE(
+        BN_mod_exp(s.get(), yb.get(), xa.get(), prime.get(), ctx.get()));
+    std::string secret(kMseKeySize, '\0');
+    BN_bn2bin_padded(reinterpret_cast<uint8_t*>(secret.data()), kMseKeySize,
+                     s.get());
+    if (secret[0] != 0 || secret[1] == 0) continue;
+
+    std::string unpadded = secret.substr(1) + "\xA5";  // garbage last byte
+    std::string req2 = hash("req2", skey);
+    std::string mask = hash("req3", unpadded);
+    std::string step3 = hash("req1", secret);
+    for (int i = 0; i < 20; ++i) step3 += static_cast<char>(req2[i] ^ mask[i]);
+    std::string plain("\0\0\0\0\0\0\0\0\0\0\0\x02\0\0\0\x02IA", 18);
+    Rc4Stream key_a(Sha1Hash::FromBytes(AsBytes(hash("keyA", secret, skey))));
+    key_a.Apply(MutableByteSpan(reinterpret_cast<uint8_t*>(plain.data()),
+                                plain.size()));
+    step3 += plain;
+    std::string step4;
+    absl::Status st = b.Receive(step3, &step4);
+    ASSERT_TRUE(st.ok()) << st;
+    ASSERT_TRUE(b.done());
+    EXPECT_EQ(b.skey(), Skey(1));
+    EXPECT_EQ(b.selected_method(), kCryptoRc4);
+    EXPECT_EQ(b.TakeReceivedPayload(), "IA");
+    return;
+  }
+  FAIL() << "no shared secret with one leading zero byte in 5000 tries";
 }
 
 TEST(MseTest, Rc4DiscardsTheFirst1024Bytes) {
