@@ -126,7 +126,7 @@ absl::StatusOr<Torrent*> Client::AddTorrent(TorrentParams params) {
   skeys_.Add(raw->info_hash());
   for (const Endpoint& p : peers) raw->AddPeer(p);
   if (start) {
-    RETURN_IF_ERROR(raw->HashCheck());
+    RETURN_IF_ERROR(raw->LoadState());
     RETURN_IF_ERROR(raw->Start());
   }
   return raw;

@@ -12,6 +12,7 @@
 #include "base/sha.h"
 #include "metainfo/peer_id.h"
 #include "storage/hash_checker.h"
+#include "storage/resume_data.h"
 
 namespace bt::client {
 namespace {
@@ -185,42 +186,114 @@ void Torrent::EnterError(absl::Status status) {
   }
 }
 
-absl::Status Torrent::HashCheck() {
-  const TorrentState before = state_;
-  SetState(TorrentState::kChecking);
+absl::StatusOr<storage::Bitfield> Torrent::CheckAndEmit(
+    const storage::Bitfield* pieces) {
   std::mutex mu;
   std::vector<std::pair<uint32_t, bool>> results;
   storage::CheckOptions options;
+  options.pieces = pieces;
   options.on_piece = [&](uint32_t piece, bool ok) {
     std::lock_guard<std::mutex> lock(mu);
     results.emplace_back(piece, ok);
   };
-  absl::StatusOr<storage::CheckResult> r =
-      storage::CheckPieces(info_, *storage_, options);
-  if (!r.ok()) {
-    SetState(before);
-    return r.status();
-  }
-  std::vector<int> priorities(info_.num_pieces());
-  for (uint32_t i = 0; i < info_.num_pieces(); ++i) {
-    priorities[i] = picker_->PiecePriority(i);
-  }
-  picker_ = std::make_unique<PiecePicker>(info_.piece_length(),
-                                          info_.total_size(), r->have);
-  for (uint32_t i = 0; i < info_.num_pieces(); ++i) {
-    picker_->SetPiecePriority(i, priorities[i]);
-  }
+  ASSIGN_OR_RETURN(storage::CheckResult r,
+                   storage::CheckPieces(info_, *storage_, options));
+  // Events run on this thread, after the checking threads are done.
   for (const auto& [piece, ok] : results) {
     Event e;
     e.type = ok ? EventType::kPieceHashPass : EventType::kPieceHashFail;
     e.index = piece;
     if (Wants(e.type)) Emit(e);
   }
+  return r.have;
+}
+
+void Torrent::AdoptHaveSet(const storage::Bitfield& have) {
+  std::vector<int> priorities(info_.num_pieces());
+  for (uint32_t i = 0; i < info_.num_pieces(); ++i) {
+    priorities[i] = picker_->PiecePriority(i);
+  }
+  picker_ = std::make_unique<PiecePicker>(info_.piece_length(),
+                                          info_.total_size(), have);
+  for (uint32_t i = 0; i < info_.num_pieces(); ++i) {
+    picker_->SetPiecePriority(i, priorities[i]);
+  }
+}
+
+absl::Status Torrent::HashCheck() {
+  const TorrentState before = state_;
+  SetState(TorrentState::kChecking);
+  absl::StatusOr<storage::Bitfield> have = CheckAndEmit(nullptr);
+  if (have.ok()) AdoptHaveSet(*have);
   if (before == TorrentState::kStopped || before == TorrentState::kChecking) {
     SetState(TorrentState::kStopped);
   } else {
     SetState(complete() ? TorrentState::kSeeding : TorrentState::kDownloading);
   }
+  return have.status();
+}
+
+absl::Status Torrent::LoadState() {
+  std::string bytes;
+  if (!params_.resume_path.empty()) {
+    absl::StatusOr<std::string> read = ReadFile(params_.resume_path);
+    if (read.ok()) bytes = *std::move(read);
+  }
+  if (bytes.empty()) return HashCheck();
+  storage::ResumeState st =
+      storage::RestoreResumeData(info_, *storage_, bytes);
+  for (size_t f = 0; f < st.file_priorities.size(); ++f) {
+    RETURN_IF_ERROR(SetFilePriority(f, st.file_priorities[f]));
+  }
+  const TorrentState before = state_;
+  SetState(TorrentState::kChecking);
+  storage::Bitfield have = st.have;
+  if (st.recheck.Count() > 0) {
+    absl::StatusOr<storage::Bitfield> passed = CheckAndEmit(&st.recheck);
+    if (!passed.ok()) {
+      SetState(before);
+      return passed.status();
+    }
+    have.Or(*passed);
+  }
+  AdoptHaveSet(have);
+  // Blocks of unfinished pieces that were on disk at the save.
+  for (const storage::PartialPiece& p : st.partial) {
+    if (p.index >= info_.num_pieces() || have.Get(p.index) ||
+        p.block_size != kBlockSize) {
+      continue;
+    }
+    for (size_t b = 0; b < p.blocks.size(); ++b) {
+      if (p.blocks.Get(b)) picker_->MarkBlockReceived({p.index, uint32_t(b)});
+    }
+  }
+  for (const Endpoint& peer : st.peers) candidates_.try_emplace(peer);
+  SetState(before == TorrentState::kChecking ? TorrentState::kStopped : before);
+  return absl::OkStatus();
+}
+
+absl::Status Torrent::SaveResumeData(const std::string& path) {
+  const std::string& to = path.empty() ? params_.resume_path : path;
+  if (to.empty()) return absl::FailedPreconditionError("no resume path");
+  ASSIGN_OR_RETURN(storage::ResumeData rd,
+                   storage::CaptureResumeData(info_, *storage_, have(),
+                                              absl::ToUnixSeconds(absl::Now())));
+  for (const auto& [address, cand] : candidates_) rd.peers.push_back(address);
+  for (uint32_t piece : picker_->PartialPieces()) {
+    std::vector<bool> received = picker_->ReceivedBlocks(piece);
+    storage::PartialPiece p;
+    p.index = piece;
+    p.piece_size = picker_->PieceSize(piece);
+    p.blocks = storage::Bitfield(received.size());
+    bool any = false;
+    for (size_t b = 0; b < received.size(); ++b) {
+      if (received[b]) p.blocks.Set(b), any = true;
+    }
+    if (any) rd.partial.push_back(std::move(p));
+  }
+  RETURN_IF_ERROR(storage::SaveResumeData(disk_, to, rd));
+  last_resume_save_ = absl::Now();
+  pieces_since_save_ = 0;
   return absl::OkStatus();
 }
 
@@ -257,6 +330,11 @@ absl::Status Torrent::Pause() {
 }
 
 absl::Status Torrent::Stop() {
+  if (state_ == TorrentState::kStopped) return absl::OkStatus();
+  if (!params_.resume_path.empty() && state_ != TorrentState::kChecking) {
+    // Best effort: a failure to save must not keep the torrent running.
+    if (absl::Status s = SaveResumeData(); !s.ok()) EnterError(s);
+  }
   SetState(TorrentState::kStopped);
   std::vector<PeerConnection*> open(connections_.begin(), connections_.end());
   for (PeerConnection* c : open) c->Close("torrent stopped");
@@ -569,6 +647,7 @@ void Torrent::OnPieceDone(uint32_t piece, bool passed, ByteSpan data) {
     }
   }
   picker_->OnPieceVerified(piece);
+  ++pieces_since_save_;
   if (Wants(e.type)) Emit(e);
   std::vector<PeerConnection*> open(connections_.begin(), connections_.end());
   for (PeerConnection* c : open) {
@@ -579,6 +658,9 @@ void Torrent::OnPieceDone(uint32_t piece, bool passed, ByteSpan data) {
   if (complete()) {
     SetState(TorrentState::kSeeding);
     if (announcer_) announcer_->SetCompleted();
+    if (!params_.resume_path.empty()) {
+      if (absl::Status s = SaveResumeData(); !s.ok()) EnterError(s);
+    }
     for (PeerConnection* c : open) {
       if (!c->closed() && c->peer_is_seed()) c->Close("both sides are seeds");
     }
@@ -608,6 +690,13 @@ void Torrent::Tick(absl::Time now) {
   }
   if (choker_.Due(now)) RunChoker(now);
   ConnectMore(now);
+  // Resume data: every 30 s while pieces keep arriving, sooner after a
+  // batch of them, so a crash loses little.
+  if (!params_.resume_path.empty() && pieces_since_save_ > 0 &&
+      (now - last_resume_save_ >= absl::Seconds(30) ||
+       pieces_since_save_ >= 64)) {
+    if (absl::Status s = SaveResumeData(); !s.ok()) EnterError(s);
+  }
 }
 
 void Torrent::RunChoker(absl::Time now) {

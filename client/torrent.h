@@ -1,6 +1,6 @@
 // Torrent: one torrent's state in a client — its metainfo, storage, piece
 // picker, choker, peers and trackers — and the seed's Torrent API:
-// hashcheck, start, stop, pause, files with priorities.
+// hashcheck, start, stop, pause, save_resume_data, files with priorities.
 //
 // A Torrent also works without a client, for metadata and hash checks:
 //
@@ -49,6 +49,9 @@ struct TorrentParams {
   metainfo::TorrentInfo info;
   // The directory that receives the torrent's files.
   std::string save_path = ".";
+  // Resume data to load before starting and to save to (periodically, when
+  // the download completes and on Stop); empty for none.
+  std::string resume_path;
   // Peers to connect to in addition to those trackers give.
   std::vector<Endpoint> peers;
   // Start downloading/seeding as soon as it is added to a client.
@@ -99,6 +102,10 @@ class Torrent {
   // HashCheck verifies the data on disk (blocking, several threads) and
   // adopts the result as the have-set, firing piece_hash_pass/fail.
   absl::Status HashCheck();
+  // LoadState prepares the have-set before starting: with resume data it
+  // trusts what the data vouches for and hash-checks only the rest (files
+  // changed since the save, unusable data); without it, HashCheck().
+  absl::Status LoadState();
   // Start joins the swarm (requires a client); Stop leaves it (closing
   // peers, announcing "stopped", saving resume data); Pause keeps peers
   // but stops requesting and serving data. Start also resumes from pause
@@ -106,6 +113,9 @@ class Torrent {
   absl::Status Start();
   absl::Status Stop();
   absl::Status Pause();
+  // SaveResumeData writes resume data (have-set, files, priorities, peers,
+  // partial pieces) atomically to `path`, or to params.resume_path.
+  absl::Status SaveResumeData(const std::string& path = "");
 
   // Files and priorities (0 = skip).
   size_t num_files() const { return info_.files().size(); }
@@ -146,6 +156,12 @@ class Torrent {
 
   Torrent(TorrentParams params, metainfo::TorrentInfo info);
   absl::Status InitStorage();
+  // AdoptHaveSet replaces the picker with one that starts from `have`,
+  // keeping piece priorities.
+  void AdoptHaveSet(const storage::Bitfield& have);
+  // CheckAndEmit hash-checks `pieces` (all if null), firing
+  // piece_hash_pass/fail, and returns the pieces that passed.
+  absl::StatusOr<storage::Bitfield> CheckAndEmit(const storage::Bitfield* pieces);
 
   // Events: to this torrent's handlers, then the client's.
   bool Wants(EventType type) const;
@@ -213,6 +229,8 @@ class Torrent {
   int64_t last_uploaded_ = 0, last_downloaded_ = 0;
   double download_rate_ = 0, upload_rate_ = 0;
   absl::Time last_tick_ = absl::InfinitePast();
+  absl::Time last_resume_save_ = absl::InfinitePast();
+  uint32_t pieces_since_save_ = 0;
 };
 
 }  // namespace bt::client
