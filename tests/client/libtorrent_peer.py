@@ -9,6 +9,7 @@ Writes its listen port to PORT_FILE, then seeds until killed, or downloads
 checked. ENCRYPTION is forced, enabled or disabled.
 """
 import os
+import signal
 import sys
 import time
 
@@ -63,4 +64,6 @@ def main():
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     sys.exit(main())

@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""1 GiB loopback transfers between btkit and libtorrent, in one run.
+
+usage: transfer_benchmark.py BT_BINARY [--size-mib N] [--encryption disabled|forced]
+
+For each pair (seeder -> downloader): libtorrent -> libtorrent,
+libtorrent -> btkit, btkit -> libtorrent, btkit -> btkit, it seeds a
+torrent of one random file, downloads it on loopback, and prints seconds,
+MB/s, CPU seconds per GiB and peak RSS of each side, with ratios against
+libtorrent -> libtorrent. Each side is its own process; its CPU time and
+peak RSS come from wait4().
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LT_PEER = os.path.join(HERE, "..", "..", "tests", "client", "libtorrent_peer.py")
+PYTHON = "/usr/bin/python3"
+
+
+def wait_for_port(path, proc, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(path):
+            text = open(path).read().strip()
+            if text:
+                return int(text)
+        if proc.poll() is not None:
+            raise RuntimeError("seeder exited early")
+        time.sleep(0.02)
+    raise RuntimeError("no port from seeder")
+
+
+def btkit_port(log_path, proc, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for line in open(log_path, errors="replace"):
+            if "listening on port" in line:
+                return int(line.rsplit("port", 1)[1].split()[0])
+        if proc.poll() is not None:
+            raise RuntimeError("btkit seeder exited early: " + open(log_path).read())
+        time.sleep(0.02)
+    raise RuntimeError("no port from btkit seeder")
+
+
+def reap(proc):
+    """Waits for proc and returns (cpu seconds, peak rss bytes)."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+
+
+def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc):
+    dl_dir = os.path.join(work, "dl")
+    shutil.rmtree(dl_dir, ignore_errors=True)
+    os.makedirs(dl_dir)
+    port_file = os.path.join(work, "port")
+    if os.path.exists(port_file):
+        os.remove(port_file)
+    log = os.path.join(work, "seed.log")
+    if seeder == "libtorrent":
+        s = subprocess.Popen([PYTHON, LT_PEER, "seed", torrent, seed_dir,
+                              port_file, enc, "--timeout", "600"])
+        port = wait_for_port(port_file, s)
+    else:
+        s = subprocess.Popen([bt, "seed", torrent, seed_dir, "--bind",
+                              "127.0.0.1", "--encryption", enc],
+                             stderr=open(log, "w"), stdout=subprocess.DEVNULL)
+        port = btkit_port(log, s)
+    peer = "127.0.0.1:%d" % port
+    start = time.time()
+    if downloader == "libtorrent":
+        d = subprocess.Popen([PYTHON, LT_PEER, "download", torrent, dl_dir,
+                              port_file + ".dl", enc, peer, "--timeout", "600"])
+    else:
+        d = subprocess.Popen([bt, "download", torrent, "-o", dl_dir, "--bind",
+                              "127.0.0.1", "--peer", peer, "--encryption", enc,
+                              "--resume", os.path.join(work, "resume")],
+                             stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    d_cpu, d_rss = reap(d)
+    seconds = time.time() - start
+    s.send_signal(signal.SIGINT)
+    s_cpu, s_rss = reap(s)
+    return seconds, d_cpu, d_rss, s_cpu, s_rss
+
+
+def main():
+    bt = os.path.abspath(sys.argv[1])
+    size_mib = 1024
+    enc = "disabled"
+    args = sys.argv[2:]
+    if "--size-mib" in args:
+        size_mib = int(args[args.index("--size-mib") + 1])
+    if "--encryption" in args:
+        enc = args[args.index("--encryption") + 1]
+    work = tempfile.mkdtemp(prefix="btkit_transfer_")
+    try:
+        seed_dir = os.path.join(work, "seed")
+        os.makedirs(os.path.join(seed_dir, "payload"))
+        data = os.path.join(seed_dir, "payload", "data.bin")
+        with open(data, "wb") as f:
+            block = os.urandom(1 << 20)
+            for i in range(size_mib):
+                f.write(block[i % 1024:] + block[:i % 1024])
+        torrent = os.path.join(work, "payload.torrent")
+        subprocess.run([bt, "create", os.path.join(seed_dir, "payload"), "-o",
+                        torrent, "--v1", "--piece-size", str(1 << 20)],
+                       check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        size = os.path.getsize(data)
+        gib = size / float(1 << 30)
+        pairs = [("libtorrent", "libtorrent"), ("libtorrent", "btkit"),
+                 ("btkit", "libtorrent"), ("btkit", "btkit")]
+        rows = []
+        for seeder, downloader in pairs:
+            seconds, d_cpu, d_rss, s_cpu, s_rss = run_pair(
+                bt, seeder, downloader, torrent, seed_dir, work, enc)
+            rows.append((seeder, downloader, seconds, size / seconds / 1e6,
+                         d_cpu / gib, d_rss, s_cpu / gib, s_rss))
+            print("%s -> %s: %.2f s" % (seeder, downloader, seconds), flush=True)
+        base = rows[0]
+        print("\n%d MiB, one file, 1 MiB pieces, encryption %s, loopback" %
+              (size_mib, enc))
+        print("%-24s %8s %9s %8s %13s %8s %13s %13s %13s" % (
+            "seeder -> downloader", "seconds", "MB/s", "x lt-lt",
+            "dl CPU s/GiB", "x lt-lt", "seed CPU s/GiB", "dl peak RSS",
+            "seed peak RSS"))
+        for r in rows:
+            print("%-24s %8.2f %9.1f %7.2fx %13.2f %7.2fx %13.2f %9.1f MiB %9.1f MiB" % (
+                r[0] + " -> " + r[1], r[2], r[3], r[3] / base[3], r[4],
+                r[4] / base[4], r[6], r[5] / 2**20, r[7] / 2**20))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
