@@ -37,6 +37,11 @@ void Exercise(const bt::metainfo::TorrentInfo& t) {
     }
     if (t.has_v1()) (void)t.piece_hash(p);
     (void)t.V2PieceHash(p);
+    if (auto span = t.V2PieceSpanOf(p)) {
+      const auto& f = layout.file(span->file_index);
+      Check(!f.pad() && span->length > 0 && span->file_offset >= 0 &&
+            span->file_offset + span->length <= f.size);
+    }
   }
   if (n == t.num_pieces()) Check(covered == t.total_size());
   for (size_t f = 0; f < layout.num_files() && f < 4096; ++f) {
