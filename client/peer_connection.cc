@@ -13,6 +13,7 @@
 #include "client/client.h"
 #include "client/torrent.h"
 #include "metainfo/peer_id.h"
+#include "protocol/allowed_fast.h"
 #include "storage/piece_storage.h"
 
 namespace bt::client {
@@ -28,6 +29,8 @@ constexpr absl::Duration kIdleTimeout = absl::Seconds(180);
 constexpr absl::Duration kHandshakeTimeout = absl::Seconds(30);
 constexpr absl::Duration kSnubAfter = absl::Seconds(30);
 constexpr const char* kClientName = "btkit/0.1.0";
+// BEP 6 suggests 10 allowed-fast pieces.
+constexpr uint32_t kAllowedFastCount = 10;
 
 }  // namespace
 
@@ -401,6 +404,21 @@ void PeerConnection::BecomeActive() {
       torrent_->Emit(e);
     }
   }
+  allowed_by_peer_ = storage::Bitfield(torrent_->info().num_pieces());
+  if (fast_ && address_.is_v4()) {
+    // BEP 6: a few pieces a new peer may fetch while still choked, so it
+    // has something to trade with sooner.
+    std::array<uint8_t, 4> ip;
+    std::copy_n(address_.address_bytes().begin(), 4, ip.begin());
+    allowed_for_peer_ = protocol::AllowedFastSet(
+        torrent_->info_hash(), ip, torrent_->info().num_pieces(),
+        kAllowedFastCount);
+    for (uint32_t piece : allowed_for_peer_) {
+      if (!have.Get(piece)) continue;
+      SendMessage(protocol::AllowedFast{piece},
+                  EventType::kPacketOutgoingAllowedFast);
+    }
+  }
   Flush();
 }
 
@@ -490,6 +508,10 @@ absl::Status PeerConnection::OnMessage(const protocol::Message& m) {
     torrent_->picker_->OnRequestDropped(block, id_);
   } else if (const auto* a = std::get_if<AllowedFast>(&m)) {
     EmitPacket(EventType::kPacketIncomingAllowedFast, a->piece);
+    if (!allowed_by_peer_.Get(a->piece)) {
+      allowed_by_peer_.Set(a->piece);
+      if (peer_choking_) torrent_->FillRequests(this);
+    }
   } else if (const auto* s = std::get_if<Suggest>(&m)) {
     EmitPacket(EventType::kPacketIncomingSuggest, s->piece);
   } else if (const auto* p = std::get_if<Port>(&m)) {
@@ -521,7 +543,11 @@ absl::Status PeerConnection::OnRequest(const protocol::Request& r) {
         "request outside piece %d: offset %d length %d", r.piece, r.begin,
         r.length));
   }
-  const bool can = !am_choking_ && torrent_->CanServe(r.piece) &&
+  const bool allowed =
+      !am_choking_ ||
+      std::find(allowed_for_peer_.begin(), allowed_for_peer_.end(), r.piece) !=
+          allowed_for_peer_.end();
+  const bool can = allowed && torrent_->CanServe(r.piece) &&
                    to_serve_.size() < kMaxQueuedRequests;
   if (!can) {
     if (fast_) {
@@ -555,13 +581,19 @@ void PeerConnection::SetChoking(bool choke) {
   am_choking_ = choke;
   if (choke) {
     SendMessage(protocol::Choke{}, EventType::kPacketOutgoingChoke);
-    if (fast_) {
-      for (const QueuedRequest& r : to_serve_) {
+    // Requests for allowed-fast pieces stay; the rest are dropped (and,
+    // with the Fast extension, rejected explicitly).
+    std::deque<QueuedRequest> keep;
+    for (const QueuedRequest& r : to_serve_) {
+      if (fast_ && std::find(allowed_for_peer_.begin(), allowed_for_peer_.end(),
+                             r.piece) != allowed_for_peer_.end()) {
+        keep.push_back(r);
+      } else if (fast_) {
         SendMessage(protocol::Reject{r.piece, r.begin, r.length},
                     EventType::kPacketOutgoingReject);
       }
     }
-    to_serve_.clear();
+    to_serve_ = std::move(keep);
   } else {
     SendMessage(protocol::Unchoke{}, EventType::kPacketOutgoingUnchoke);
   }
@@ -635,10 +667,17 @@ int PeerConnection::RequestDepth() const {
   return std::clamp(by_rate, 16, std::max(std::min(peer_limit, 2000), 1));
 }
 
+storage::Bitfield PeerConnection::RequestableHaveSet() const {
+  if (!peer_choking_) return peer_have_;
+  storage::Bitfield not_allowed = peer_have_;
+  not_allowed.AndNot(allowed_by_peer_);
+  storage::Bitfield allowed = peer_have_;
+  allowed.AndNot(not_allowed);
+  return allowed;
+}
+
 void PeerConnection::ServeRequests() {
-  if (am_choking_ || !torrent_ || torrent_->state() == TorrentState::kPaused) {
-    return;
-  }
+  if (!torrent_ || torrent_->state() == TorrentState::kPaused) return;
   while (!to_serve_.empty() && out_.size() - out_pos_ < kSendHighWater) {
     QueuedRequest r = to_serve_.front();
     to_serve_.pop_front();

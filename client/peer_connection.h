@@ -92,6 +92,9 @@ class PeerConnection {
   void SendRequests(const std::vector<BlockRef>& blocks);
   void SendCancel(BlockRef block);
   void SendHave(uint32_t piece);
+  // RequestableHaveSet is what we may request now: everything the peer has
+  // when it unchokes us, else only its allowed-fast pieces.
+  storage::Bitfield RequestableHaveSet() const;
   // DropRequests forgets every request in flight (the peer choked us
   // without the Fast extension, or it is snubbed).
   void DropRequests();
@@ -161,6 +164,10 @@ class PeerConnection {
   uint32_t peer_pieces_ = 0;
   bool peer_have_known_ = false;
   std::vector<InFlight> in_flight_;
+  // BEP 6: pieces we let this peer fetch while we choke it, and pieces it
+  // lets us fetch while it chokes us.
+  std::vector<uint32_t> allowed_for_peer_;
+  storage::Bitfield allowed_by_peer_;
   std::deque<QueuedRequest> to_serve_;
 
   int64_t payload_down_ = 0, payload_up_ = 0;

@@ -534,14 +534,21 @@ bool Torrent::CanServe(uint32_t piece) const {
 }
 
 void Torrent::FillRequests(PeerConnection* c) {
-  if (c->closed() || !c->active() || c->peer_choking() ||
-      !c->am_interested() || state_ != TorrentState::kDownloading) {
+  if (c->closed() || !c->active() || !c->am_interested() ||
+      state_ != TorrentState::kDownloading) {
     return;
   }
   const int room = c->RequestDepth() - static_cast<int>(c->requests_in_flight());
   if (room < 4 && c->requests_in_flight() > 0) return;  // batch requests
   std::vector<BlockRef> blocks;
-  picker_->Pick(c->peer_have(), room, c->id(), &blocks);
+  if (!c->peer_choking()) {
+    picker_->Pick(c->peer_have(), room, c->id(), &blocks);
+  } else {
+    // Choked: only the peer's allowed-fast pieces (BEP 6).
+    storage::Bitfield allowed = c->RequestableHaveSet();
+    if (allowed.None()) return;
+    picker_->Pick(allowed, room, c->id(), &blocks);
+  }
   c->SendRequests(blocks);
 }
 

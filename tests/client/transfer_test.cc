@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "metainfo/torrent_creator.h"
 #include "metainfo/torrent_info.h"
+#include "protocol/allowed_fast.h"
 
 namespace bt::client {
 namespace {
@@ -291,6 +292,31 @@ TEST_F(TransferTest, FileEventsAndPausedTorrentServesNothing) {
   EXPECT_EQ(written, info_.total_size());
   EXPECT_EQ(opened_for_write, 3);
   ExpectSameData("dl");
+}
+
+TEST_F(TransferTest, ChokedPeerGetsOnlyItsAllowedFastPieces) {
+  ClientOptions options;
+  options.local_host = "127.0.0.1";
+  options.upload_slots = 0;  // the seeder never unchokes anyone
+  auto seeder = Client::Create(options);
+  ASSERT_TRUE(seeder.ok());
+  auto leecher = NewClient(EncryptionPolicy::kEnabled);
+  ASSERT_TRUE(Add(seeder->get(), "seed"));
+  Torrent* dl = Add(leecher.get(), "dl", {Local(**seeder)});
+  std::vector<uint32_t> offered;
+  leecher->OnEvent(EventType::kPacketIncomingAllowedFast, [&](const Event& e) {
+    offered.push_back(e.index);
+    return true;
+  });
+  std::vector<uint32_t> expected = protocol::AllowedFastSet(
+      info_.WireInfoHash(), {127, 0, 0, 1}, info_.num_pieces(), 10);
+  RunUntil({seeder->get(), leecher.get()},
+           [&] { return dl->pieces_have() == expected.size(); });
+  RunUntil({seeder->get(), leecher.get()}, [] { return false; },
+           absl::Milliseconds(500));
+  EXPECT_EQ(offered, expected);
+  EXPECT_EQ(dl->pieces_have(), expected.size());
+  for (uint32_t piece : expected) EXPECT_TRUE(dl->have().Get(piece));
 }
 
 TEST(StandaloneTorrentTest, HashChecksWithoutAClient) {
