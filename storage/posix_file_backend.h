@@ -10,7 +10,7 @@
 // reopened read-write. Every reuse of a cached descriptor checks that the
 // file still has a name (a file deleted underneath is never written to:
 // the write fails with kDataLoss, or, when creation is allowed, the file is
-// created afresh). Visit maps files for zero-copy reads (see
+// created afresh). Visit can map files for zero-copy reads (see
 // PosixFileBackendOptions::map_reads). Thread-safe; descriptors stay valid
 // while in use even if the cache evicts them meanwhile.
 #ifndef STORAGE_POSIX_FILE_BACKEND_H_
@@ -32,12 +32,14 @@ struct PosixFileBackendOptions {
   size_t max_open_files = 64;
   // Permission bits for files created (before the umask).
   int file_mode = 0644;
-  // map_reads makes Visit map files instead of copying them (no copy from
-  // the page cache: hash checks run near raw hash speed). A file truncated
-  // while mapped raises SIGBUS; a process-wide SIGBUS handler, installed on
-  // first use, turns that into a kDataLoss error for the visiting thread
-  // and passes other SIGBUS on to the previous handler.
-  bool map_reads = true;
+  // map_reads makes Visit map files instead of copying them out of the
+  // page cache. A file truncated while mapped raises SIGBUS; a process-wide
+  // SIGBUS handler, installed on first use, turns that into a kDataLoss
+  // error for the visiting thread and passes other SIGBUS on to the
+  // previous handler. Off by default: measured here, mapping (page-table
+  // set-up and tear-down) costs the kernel as much CPU as copying does, so
+  // it buys nothing for a process-wide signal handler.
+  bool map_reads = false;
 };
 
 class PosixFileBackend : public FileBackend {

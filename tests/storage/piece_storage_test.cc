@@ -520,7 +520,7 @@ TEST(PosixFileBackendTest, DescriptorCacheIsBounded) {
 
 TEST(PosixFileBackendTest, VisitMapsAndSurvivesTruncation) {
   TempDir dir;
-  PosixFileBackend disk;
+  PosixFileBackend disk({.map_reads = true});
   std::string path = dir.path() + "/big";
   std::string data = Pattern(3 << 20, 7);
   testing::WriteFileOrDie(path, data);
@@ -548,7 +548,7 @@ TEST(PosixFileBackendTest, VisitMapsAndSurvivesTruncation) {
   n = disk.Visit(path, 0, 10, [](ByteSpan) {});
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 10);
-  PosixFileBackend copying({.map_reads = false});
+  PosixFileBackend copying;
   seen.clear();
   n = copying.Visit(path, 5, 1 << 20, [&](ByteSpan b) { seen.append(AsChars(b)); });
   ASSERT_TRUE(n.ok());
