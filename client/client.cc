@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_format.h"
@@ -44,6 +45,8 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   ASSIGN_OR_RETURN(std::unique_ptr<EventLoop> loop, EventLoop::Create());
   std::unique_ptr<Client> client(new Client(std::move(options), std::move(loop)));
   RETURN_IF_ERROR(client->Listen());
+  client->SetRateLimits(client->options_.upload_rate_limit,
+                        client->options_.download_rate_limit);
   ASSIGN_OR_RETURN(client->trackers_,
                    TrackerClient::Create(client->loop_.get(), {}));
   Client* self = client.get();
@@ -233,6 +236,64 @@ void Client::Reap(uint64_t id) {
   if (it == connections_.end()) return;
   if (Torrent* t = it->second->torrent()) t->connections_.erase(it->second.get());
   connections_.erase(it);
+}
+
+void Client::SetRateLimits(int64_t upload, int64_t download) {
+  options_.upload_rate_limit = upload;
+  options_.download_rate_limit = download;
+  upload_limit_.set_rate(upload);
+  download_limit_.set_rate(download);
+  RefillQuotas();
+}
+
+bool Client::AnyRateLimit() const {
+  if (upload_limit_.limited() || download_limit_.limited()) return true;
+  for (const auto& t : torrents_) {
+    if (t->upload_limit_.limited() || t->download_limit_.limited()) return true;
+  }
+  return false;
+}
+
+void Client::WaitForQuota(uint64_t connection, bool upload) {
+  std::deque<uint64_t>& q = upload ? waiting_upload_ : waiting_download_;
+  if (std::find(q.begin(), q.end(), connection) == q.end()) {
+    q.push_back(connection);
+  }
+}
+
+void Client::RefillQuotas() {
+  const absl::Time now = absl::Now();
+  upload_limit_.Refill(now);
+  download_limit_.Refill(now);
+  for (const auto& t : torrents_) {
+    t->upload_limit_.Refill(now);
+    t->download_limit_.Refill(now);
+  }
+  // Wake waiters, starting one further along the queue each round: the
+  // first woken may take the whole refill, so peers take turns at it.
+  ++quota_round_;
+  for (bool upload : {false, true}) {
+    std::deque<uint64_t> q;
+    q.swap(upload ? waiting_upload_ : waiting_download_);
+    if (!q.empty()) {
+      std::rotate(q.begin(), q.begin() + quota_round_ % q.size(), q.end());
+    }
+    for (uint64_t id : q) {
+      auto it = connections_.find(id);
+      if (it != connections_.end() && !it->second->closed()) {
+        it->second->OnQuota(upload);
+      }
+    }
+  }
+  if (quota_timer_) loop_->CancelTimer(quota_timer_);
+  quota_timer_ = 0;
+  if (AnyRateLimit()) {
+    quota_timer_ = loop_->AddTimer(std::chrono::milliseconds(20),
+                                   [this] {
+                                     quota_timer_ = 0;
+                                     RefillQuotas();
+                                   });
+  }
 }
 
 void Client::Tick() {

@@ -18,6 +18,7 @@
 #define CLIENT_CLIENT_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,6 +32,7 @@
 #include "base/hash.h"
 #include "client/event_loop.h"
 #include "client/events.h"
+#include "client/rate_limiter.h"
 #include "client/torrent.h"
 #include "protocol/mse.h"
 
@@ -52,6 +54,10 @@ struct ClientOptions {
   int max_half_open = 20;
   // Upload slots per torrent, the optimistic one included.
   int upload_slots = 4;
+  // Global rate limits in bytes per second (0: unlimited); see
+  // Client::SetRateLimits and Torrent::SetRateLimits.
+  int64_t upload_rate_limit = 0;
+  int64_t download_rate_limit = 0;
   // Leave zero to generate an Azureus-style id ("-BK0100-...").
   PeerId peer_id;
 };
@@ -86,6 +92,10 @@ class Client {
   // `timeout_seconds` (fractional; -1 waits indefinitely).
   absl::Status DoOneLoop(double timeout_seconds = 1.0);
 
+  // SetRateLimits changes the global limits (bytes per second, 0 for
+  // unlimited) while running; every torrent's own limits apply as well.
+  void SetRateLimits(int64_t upload, int64_t download);
+
   // OnEvent adds a client-wide handler for `type`.
   void OnEvent(EventType type, Handler handler);
 
@@ -109,6 +119,11 @@ class Client {
   bool Emit(const Event& e);
   bool AllowPeer(const Endpoint& address);
   int half_open() const;
+  // Quota waits: a connection that ran out of rate-limit quota is woken,
+  // in the order it started waiting, once its buckets have been refilled.
+  void WaitForQuota(uint64_t connection, bool upload);
+  void RefillQuotas();
+  bool AnyRateLimit() const;
 
   ClientOptions options_;
   std::unique_ptr<EventLoop> loop_;
@@ -121,6 +136,10 @@ class Client {
   absl::flat_hash_map<uint64_t, std::unique_ptr<PeerConnection>> connections_;
   uint64_t next_connection_ = 1;
   EventLoop::TimerId tick_timer_ = 0;
+  RateLimiter upload_limit_, download_limit_;
+  std::deque<uint64_t> waiting_upload_, waiting_download_;
+  EventLoop::TimerId quota_timer_ = 0;
+  uint64_t quota_round_ = 0;
 };
 
 }  // namespace bt::client

@@ -154,8 +154,9 @@ void PeerConnection::OnReady(uint32_t ready) {
 
 void PeerConnection::OnConnected() {
   connected_at_ = last_received_ = last_sent_ = absl::Now();
-  WantWrite(false);
-  (void)client_->loop().SetInterest(fd_, EventLoop::kReadable);
+  phase_ = Phase::kHandshake;  // connected; ApplyInterest may run now
+  writable_interest_ = false;
+  ApplyInterest();
   if (mse_initiator_) {
     phase_ = Phase::kMse;
     std::string handshake;
@@ -191,11 +192,55 @@ void PeerConnection::OnConnected() {
   }
 }
 
+int64_t PeerConnection::Quota(bool upload) const {
+  const RateLimiter& global =
+      upload ? client_->upload_limit_ : client_->download_limit_;
+  int64_t quota = global.Available();
+  if (torrent_) {
+    const RateLimiter& own =
+        upload ? torrent_->upload_limit_ : torrent_->download_limit_;
+    quota = std::min(quota, own.Available());
+  }
+  return quota;
+}
+
+void PeerConnection::Charge(bool upload, int64_t bytes) {
+  (upload ? client_->upload_limit_ : client_->download_limit_).Consume(bytes);
+  if (torrent_) {
+    (upload ? torrent_->upload_limit_ : torrent_->download_limit_)
+        .Consume(bytes);
+  }
+}
+
+void PeerConnection::OnQuota(bool upload) {
+  if (upload) {
+    Flush();
+  } else if (read_paused_) {
+    read_paused_ = false;
+    ApplyInterest();
+  }
+}
+
 void PeerConnection::OnReadable() {
   if (in_buf_.size() < kReadChunk) in_buf_.resize(kReadChunk);
   // A bounded number of reads per wake-up keeps other sockets served.
   for (int round = 0; round < 4 && !closed_; ++round) {
-    ssize_t n = ::read(fd_, in_buf_.data(), in_buf_.size());
+    const int64_t quota = Quota(false);
+    if (quota <= 0) {
+      // Out of download quota: stop reading (TCP slows the sender down)
+      // until the buckets refill.
+      read_paused_ = true;
+      ApplyInterest();
+      client_->WaitForQuota(id_, false);
+      return;
+    }
+    // Under a limit, take one block's worth per turn so peers alternate.
+    const size_t want =
+        quota == RateLimiter::kUnlimited
+            ? in_buf_.size()
+            : static_cast<size_t>(std::min<int64_t>(
+                  quota, std::min<int64_t>(in_buf_.size(), 16 * 1024 + 13)));
+    ssize_t n = ::read(fd_, in_buf_.data(), want);
     if (n == 0) {
       Close("connection closed by peer");
       return;
@@ -207,6 +252,7 @@ void PeerConnection::OnReadable() {
       return;
     }
     last_received_ = absl::Now();
+    Charge(false, n);
     if (torrent_ && torrent_->Wants(EventType::kPeerRead)) {
       Event e = NewEvent(EventType::kPeerRead);
       e.length = n;
@@ -217,7 +263,7 @@ void PeerConnection::OnReadable() {
       Close(std::string(s.message()));
       return;
     }
-    if (static_cast<size_t>(n) < in_buf_.size()) return;
+    if (static_cast<size_t>(n) < want) return;
   }
 }
 
@@ -254,8 +300,14 @@ absl::Status PeerConnection::FeedParser(std::string_view plain) {
 void PeerConnection::WantWrite(bool on) {
   if (on == writable_interest_ || closed_) return;
   writable_interest_ = on;
+  ApplyInterest();
+}
+
+void PeerConnection::ApplyInterest() {
+  if (closed_ || phase_ == Phase::kConnecting) return;
   (void)client_->loop().SetInterest(
-      fd_, EventLoop::kReadable | (on ? EventLoop::kWritable : 0));
+      fd_, (read_paused_ ? 0 : EventLoop::kReadable) |
+               (writable_interest_ ? EventLoop::kWritable : 0));
 }
 
 void PeerConnection::Flush() {
@@ -679,6 +731,10 @@ storage::Bitfield PeerConnection::RequestableHaveSet() const {
 void PeerConnection::ServeRequests() {
   if (!torrent_ || torrent_->state() == TorrentState::kPaused) return;
   while (!to_serve_.empty() && out_.size() - out_pos_ < kSendHighWater) {
+    if (Quota(true) <= 0) {
+      client_->WaitForQuota(id_, true);
+      return;
+    }
     QueuedRequest r = to_serve_.front();
     to_serve_.pop_front();
     size_t from = out_.size();
@@ -695,6 +751,7 @@ void PeerConnection::ServeRequests() {
       return;
     }
     if (mse_ && mse_->done()) mse_->Encrypt(&out_, from);
+    Charge(true, int64_t{r.length} + protocol::kPieceHeaderSize);
     payload_up_ += r.length;
     torrent_->uploaded_ += r.length;
     EmitPacket(EventType::kPacketOutgoingBlock, r.piece, r.begin, r.length);

@@ -100,6 +100,9 @@ class PeerConnection {
   void DropRequests();
   // Tick: rates, time-outs and keep-alives, once a second.
   void Tick(absl::Time now);
+  // OnQuota: rate-limit quota was refilled; resume reading (download) or
+  // serving (upload).
+  void OnQuota(bool upload);
 
  private:
   enum class Phase { kConnecting, kMse, kHandshake, kActive };
@@ -118,6 +121,12 @@ class PeerConnection {
   void OnReadable();
   void Flush();
   void WantWrite(bool on);
+  void ApplyInterest();
+  // Quota is what the rate limits allow to move now in one direction (the
+  // minimum over the client's and the torrent's buckets); Charge takes
+  // from them.
+  int64_t Quota(bool upload) const;
+  void Charge(bool upload, int64_t bytes);
   absl::Status Consume(char* data, size_t n);
   absl::Status FeedParser(std::string_view plain);
   absl::Status OnMessage(const protocol::Message& m);
@@ -144,6 +153,7 @@ class PeerConnection {
   Phase phase_;
   bool closed_ = false;
   bool writable_interest_ = false;
+  bool read_paused_ = false;  // out of download quota
 
   std::unique_ptr<protocol::MseHandshake> mse_;
   bool mse_initiator_ = false;

@@ -110,6 +110,12 @@ absl::Status Torrent::InitStorage() {
   return absl::OkStatus();
 }
 
+void Torrent::SetRateLimits(int64_t upload, int64_t download) {
+  upload_limit_.set_rate(upload);
+  download_limit_.set_rate(download);
+  if (client_) client_->RefillQuotas();
+}
+
 // --- events ---------------------------------------------------------------
 
 void Torrent::OnEvent(EventType type, Handler handler) {

@@ -31,6 +31,7 @@
 #include "client/choker.h"
 #include "client/events.h"
 #include "client/piece_picker.h"
+#include "client/rate_limiter.h"
 #include "metainfo/torrent_info.h"
 #include "storage/bitfield.h"
 #include "storage/piece_storage.h"
@@ -141,6 +142,12 @@ class Torrent {
     return info_.trackers();
   }
 
+  // SetRateLimits limits this torrent's transfers (bytes per second, 0 for
+  // unlimited), within the client's global limits; settable while running.
+  void SetRateLimits(int64_t upload, int64_t download);
+  int64_t upload_rate_limit() const { return upload_limit_.rate(); }
+  int64_t download_rate_limit() const { return download_limit_.rate(); }
+
   // OnEvent registers a handler for this torrent's events only.
   void OnEvent(EventType type, Handler handler);
 
@@ -206,6 +213,7 @@ class Torrent {
   std::unique_ptr<storage::PieceStorage> storage_;
   std::unique_ptr<PiecePicker> picker_;
   Choker choker_;
+  RateLimiter upload_limit_, download_limit_;
   std::vector<std::vector<Handler>> handlers_;
 
   absl::flat_hash_set<PeerConnection*> connections_;
