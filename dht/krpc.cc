@@ -1,5 +1,6 @@
 #include "dht/krpc.h"
 
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -133,6 +134,10 @@ absl::Status ParseQuery(const Node& root, Message* out) {
     q.method = Method::kAnnouncePeer;
   } else if (name == "sample_infohashes") {
     q.method = Method::kSampleInfohashes;
+  } else if (name == "get") {
+    q.method = Method::kGet;
+  } else if (name == "put") {
+    q.method = Method::kPut;
   } else {
     q.method = Method::kUnknown;
   }
@@ -163,6 +168,38 @@ absl::Status ParseQuery(const Node& root, Message* out) {
       ASSIGN_OR_RETURN(std::string_view token,
                        GetBoundedString(*a, "token", 0, kMaxTokenSize));
       q.token = std::string(token);
+      break;
+    }
+    case Method::kGet: {
+      ASSIGN_OR_RETURN(q.target, GetFixed<NodeId>(*a, "target"));
+      if (a->Find("seq")) {
+        ASSIGN_OR_RETURN(q.seq, GetIntIn(*a, "seq", 0, INT64_MAX));
+      }
+      break;
+    }
+    case Method::kPut: {
+      ASSIGN_OR_RETURN(std::string_view token,
+                       GetBoundedString(*a, "token", 0, kMaxTokenSize));
+      q.token = std::string(token);
+      std::optional<Node> v = a->Find("v");
+      if (!v) return Invalid("put without \"v\"", *a);
+      q.value = std::string(v->raw());
+      if (a->Find("k")) {
+        ASSIGN_OR_RETURN(std::string_view k, GetBoundedString(*a, "k", 32, 32));
+        ASSIGN_OR_RETURN(std::string_view sig,
+                         GetBoundedString(*a, "sig", 64, 64));
+        ASSIGN_OR_RETURN(q.seq, GetIntIn(*a, "seq", 0, INT64_MAX));
+        q.key = std::string(k);
+        q.signature = std::string(sig);
+        if (a->Find("salt")) {
+          ASSIGN_OR_RETURN(std::string_view salt,
+                           GetBoundedString(*a, "salt", 0, kMaxPacketSize));
+          q.salt = std::string(salt);
+        }
+        if (a->Find("cas")) {
+          ASSIGN_OR_RETURN(q.cas, GetIntIn(*a, "cas", 0, INT64_MAX));
+        }
+      }
       break;
     }
     default:
@@ -226,6 +263,19 @@ absl::Status ParseResponse(const Node& root, Message* out) {
                      GetBoundedString(*body, "token", 0, kMaxTokenSize));
     r.token = std::string(token);
   }
+  if (std::optional<Node> v = body->Find("v")) r.value = std::string(v->raw());
+  if (body->Find("k")) {
+    ASSIGN_OR_RETURN(std::string_view k, GetBoundedString(*body, "k", 32, 32));
+    r.key = std::string(k);
+  }
+  if (body->Find("sig")) {
+    ASSIGN_OR_RETURN(std::string_view sig,
+                     GetBoundedString(*body, "sig", 64, 64));
+    r.signature = std::string(sig);
+  }
+  if (body->Find("seq")) {
+    ASSIGN_OR_RETURN(r.seq, GetIntIn(*body, "seq", 0, INT64_MAX));
+  }
   return absl::OkStatus();
 }
 
@@ -262,6 +312,10 @@ const char* MethodName(Method m) {
       return "announce_peer";
     case Method::kSampleInfohashes:
       return "sample_infohashes";
+    case Method::kGet:
+      return "get";
+    case Method::kPut:
+      return "put";
     case Method::kUnknown:
       break;
   }
@@ -304,7 +358,7 @@ absl::Status ParseMessage(std::string_view packet, Message* out) {
   }
   bencode::DecodeOptions options;
   options.max_input_size = kMaxPacketSize;
-  options.max_depth = 4;
+  options.max_depth = 16;  // BEP 44 values may nest
   options.max_tokens = 1024;
   options.allow_unsorted_keys = true;
   ASSIGN_OR_RETURN(bencode::Document doc, bencode::Decode(packet, options));
@@ -360,7 +414,10 @@ std::string EncodeMessage(const Message& m) {
   switch (m.kind) {
     case MessageKind::kQuery: {
       const Query& q = m.query;
+      const bool put = q.method == Method::kPut;
+      const bool mutable_put = put && !q.key.empty();
       w.Key("a").BeginDict();
+      if (mutable_put && q.cas) w.Key("cas").Int(*q.cas);
       w.Key("id").String(AsChars(q.id.span()));
       if (q.method == Method::kAnnouncePeer) {
         w.Key("implied_port").Int(q.implied_port ? 1 : 0);
@@ -368,12 +425,19 @@ std::string EncodeMessage(const Message& m) {
       if (q.method == Method::kGetPeers || q.method == Method::kAnnouncePeer) {
         w.Key("info_hash").String(AsChars(q.info_hash.span()));
       }
+      if (mutable_put) w.Key("k").String(q.key);
       if (q.method == Method::kAnnouncePeer) w.Key("port").Int(q.port);
+      if (mutable_put && !q.salt.empty()) w.Key("salt").String(q.salt);
+      if ((mutable_put || q.method == Method::kGet) && q.seq) {
+        w.Key("seq").Int(*q.seq);
+      }
+      if (mutable_put) w.Key("sig").String(q.signature);
       if (q.method == Method::kFindNode ||
-          q.method == Method::kSampleInfohashes) {
+          q.method == Method::kSampleInfohashes || q.method == Method::kGet) {
         w.Key("target").String(AsChars(q.target.span()));
       }
-      if (q.method == Method::kAnnouncePeer) w.Key("token").String(q.token);
+      if (q.method == Method::kAnnouncePeer || put) w.Key("token").String(q.token);
+      if (put) w.Key("v").Raw(q.value);
       if (q.want_n4 || q.want_n6) {
         w.Key("want").BeginList();
         if (q.want_n4) w.String("n4");
@@ -403,6 +467,7 @@ std::string EncodeMessage(const Message& m) {
     w.Key("r").BeginDict();
     w.Key("id").String(AsChars(r.id.span()));
     if (r.interval) w.Key("interval").Int(*r.interval);
+    if (!r.key.empty()) w.Key("k").String(r.key);
     if (r.nodes) {
       std::string compact;
       for (const NodeInfo& n : *r.nodes) metainfo::AppendCompactNode(n, &compact);
@@ -419,7 +484,10 @@ std::string EncodeMessage(const Message& m) {
       for (const Sha1Hash& h : *r.samples) samples.append(AsChars(h.span()));
       w.Key("samples").String(samples);
     }
+    if (r.seq) w.Key("seq").Int(*r.seq);
+    if (!r.signature.empty()) w.Key("sig").String(r.signature);
     if (r.token) w.Key("token").String(*r.token);
+    if (r.value) w.Key("v").Raw(*r.value);
     if (r.values) {
       w.Key("values").BeginList();
       for (const Endpoint& ep : *r.values) {

@@ -1,7 +1,8 @@
 // KRPC: the bencoded query/response/error messages of the mainline DHT
 // (BEP 5), with the IPv6 extensions (BEP 32: "nodes6", "want"), the node id
-// security extension's "ip" field (BEP 42), read-only nodes (BEP 43: "ro")
-// and infohash sampling (BEP 51: "sample_infohashes").
+// security extension's "ip" field (BEP 42), read-only nodes (BEP 43: "ro"),
+// arbitrary data storage (BEP 44: "get", "put") and infohash sampling
+// (BEP 51: "sample_infohashes").
 //
 //   bt::dht::Message m;
 //   absl::Status s = bt::dht::ParseMessage(packet, &m);
@@ -62,24 +63,35 @@ enum class Method : uint8_t {
   kGetPeers,
   kAnnouncePeer,
   kSampleInfohashes,  // BEP 51
+  kGet,               // BEP 44
+  kPut,               // BEP 44
   kUnknown,
 };
 
 // MethodName returns "ping", "find_node", "get_peers", "announce_peer",
-// "sample_infohashes" or "unknown".
+// "sample_infohashes", "get", "put" or "unknown".
 const char* MethodName(Method m);
 
 struct Query {
   Method method = Method::kPing;
   std::string method_name;  // the "q" value as received / to send
   NodeId id;                // querying node's id
-  NodeId target;            // find_node, sample_infohashes
+  NodeId target;            // find_node, sample_infohashes, get
   Sha1Hash info_hash;       // get_peers, announce_peer
   uint16_t port = 0;        // announce_peer
   bool implied_port = false;  // announce_peer: use the packet's source port
-  std::string token;          // announce_peer
+  std::string token;          // announce_peer, put
   bool want_n4 = false;       // BEP 32 "want" contains "n4"
   bool want_n6 = false;       // BEP 32 "want" contains "n6"
+  // BEP 44. get: `seq` asks only for newer items. put: the item's bencoded
+  // value (always set), and for mutable items the 32-byte key "k", the
+  // 64-byte signature "sig", "seq", an optional "salt" and "cas".
+  std::optional<int64_t> seq;
+  std::optional<int64_t> cas;
+  std::string value;
+  std::string key;        // empty for immutable items
+  std::string signature;  // empty for immutable items
+  std::string salt;
 };
 
 struct Response {
@@ -93,6 +105,12 @@ struct Response {
   std::optional<int64_t> interval;
   std::optional<int64_t> num;
   std::optional<std::vector<Sha1Hash>> samples;
+  // BEP 44 get: the bencoded value, and for mutable items its key,
+  // signature and sequence number (`seq` may come alone: "not newer").
+  std::optional<std::string> value;
+  std::string key;
+  std::string signature;
+  std::optional<int64_t> seq;
 };
 
 struct Error {

@@ -57,6 +57,7 @@ Node::Node(NodeOptions options, absl::Time now)
       rng_(options_.seed ? options_.seed : RandomU64()),
       table_(NodeId(), options_.table),
       store_(options_.store),
+      items_(options_.items),
       limiter_(options_.rate),
       tokens_(
           [this] {
@@ -290,6 +291,51 @@ void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
       r.samples = store_.SampleHashes(budget / Sha1Hash::kSize, rng_);
       break;
     }
+    case Method::kGet: {
+      r.token = tokens_.Issue(from.address_bytes(), now);
+      AddNodesForFamily(from, q.want_n4, q.want_n6, q.target, &r);
+      if (const DhtItem* item = items_.Get(q.target, now)) {
+        if (!item->is_mutable) {
+          r.value = item->value;
+        } else {
+          r.seq = item->seq;
+          if (!q.seq || item->seq > *q.seq) {
+            r.value = item->value;
+            r.key = std::string(AsChars(ByteSpan(item->key)));
+            r.signature = std::string(AsChars(ByteSpan(item->signature)));
+          }
+        }
+      }
+      break;
+    }
+    case Method::kPut: {
+      if (!tokens_.Check(q.token, from.address_bytes(), now)) {
+        ++stats_.bad_tokens;
+        ReplyError(m.transaction_id, kErrorProtocol, "invalid token", from);
+        return;
+      }
+      DhtItem item;
+      item.value = q.value;
+      if (!q.key.empty()) {
+        item.is_mutable = true;
+        std::copy(q.key.begin(), q.key.end(), item.key.begin());
+        std::copy(q.signature.begin(), q.signature.end(),
+                  item.signature.begin());
+        item.seq = q.seq.value_or(0);
+        item.salt = q.salt;
+      }
+      int error = items_.Put(item, q.cas, now);
+      if (error != 0) {
+        const char* text = error == kErrorValueTooBig       ? "value too big"
+                           : error == kErrorInvalidSignature ? "invalid signature"
+                           : error == kErrorSaltTooBig       ? "salt too big"
+                           : error == kErrorCasMismatch      ? "cas mismatch"
+                                                             : "sequence number too low";
+        ReplyError(m.transaction_id, error, text, from);
+        return;
+      }
+      break;
+    }
     case Method::kUnknown:
       ReplyError(m.transaction_id, kErrorMethodUnknown, "method unknown", from);
       return;
@@ -346,6 +392,28 @@ void Node::HandleResponse(Message& m, const Endpoint& from, absl::Time now) {
   }
   bool secure = IsSecureNodeId(r.id, from.address_bytes());
   st.lookup.OnResponse(from, r.id, secure, others, r.token, now);
+  if (r.value &&
+      (st.kind == LookupKind::kGetItem || st.kind == LookupKind::kPutItem)) {
+    DhtItem found;
+    found.value = *r.value;
+    bool well_formed = true;
+    if (!r.key.empty()) {
+      found.is_mutable = true;
+      std::copy(r.key.begin(), r.key.end(), found.key.begin());
+      well_formed = r.signature.size() == found.signature.size() && r.seq;
+      if (well_formed) {
+        std::copy(r.signature.begin(), r.signature.end(),
+                  found.signature.begin());
+        found.seq = *r.seq;
+      }
+      found.salt = st.salt;
+    }
+    if (well_formed && st.kind == LookupKind::kGetItem &&
+        VerifyItem(found, st.lookup.target()) &&
+        (!st.item || (found.is_mutable && found.seq > st.item->seq))) {
+      st.item = std::move(found);
+    }
+  }
   if (r.samples && st.kind == LookupKind::kSample) {
     for (const Sha1Hash& h : *r.samples) {
       if (st.samples.size() >= options_.max_samples_per_lookup) break;
@@ -435,9 +503,22 @@ void Node::AdvanceLookup(uint64_t id, LookupState& st, absl::Time now) {
     if (st.announce_pending == 0) FinishLookup(id, now);
     return;
   }
-  Method method = st.kind == LookupKind::kFindNode ? Method::kFindNode
-                  : st.kind == LookupKind::kSample ? Method::kSampleInfohashes
-                                                   : Method::kGetPeers;
+  Method method;
+  switch (st.kind) {
+    case LookupKind::kFindNode:
+      method = Method::kFindNode;
+      break;
+    case LookupKind::kSample:
+      method = Method::kSampleInfohashes;
+      break;
+    case LookupKind::kGetItem:
+    case LookupKind::kPutItem:
+      method = Method::kGet;
+      break;
+    default:
+      method = Method::kGetPeers;
+      break;
+  }
   for (const Endpoint& to : st.lookup.NextQueries(now)) {
     Message q = Message::MakeQuery("", method, id_);
     q.query.target = st.lookup.target();
@@ -447,7 +528,7 @@ void Node::AdvanceLookup(uint64_t id, LookupState& st, absl::Time now) {
     }
   }
   if (!st.lookup.Done(now)) return;
-  if (st.kind == LookupKind::kAnnounce) {
+  if (st.kind == LookupKind::kAnnounce || st.kind == LookupKind::kPutItem) {
     StartAnnounces(id, st, now);
     if (st.announce_pending > 0) return;
   }
@@ -458,10 +539,23 @@ void Node::StartAnnounces(uint64_t id, LookupState& st, absl::Time now) {
   st.announcing = true;
   for (const LookupHit& hit : st.lookup.Closest()) {
     if (!hit.has_token) continue;
-    Message q = Message::MakeQuery("", Method::kAnnouncePeer, id_);
-    q.query.info_hash = st.info_hash;
-    q.query.port = st.port;
-    q.query.implied_port = st.implied_port;
+    Message q;
+    if (st.kind == LookupKind::kPutItem) {
+      const DhtItem& item = *st.item;
+      q = Message::MakeQuery("", Method::kPut, id_);
+      q.query.value = item.value;
+      if (item.is_mutable) {
+        q.query.key = std::string(AsChars(ByteSpan(item.key)));
+        q.query.signature = std::string(AsChars(ByteSpan(item.signature)));
+        q.query.seq = item.seq;
+        q.query.salt = item.salt;
+      }
+    } else {
+      q = Message::MakeQuery("", Method::kAnnouncePeer, id_);
+      q.query.info_hash = st.info_hash;
+      q.query.port = st.port;
+      q.query.implied_port = st.implied_port;
+    }
     q.query.token = hit.token;
     if (SendQuery(std::move(q), hit.node.endpoint, hit.node.id,
                   Purpose::kAnnounce, id, now)) {
@@ -482,6 +576,7 @@ void Node::FinishLookup(uint64_t id, absl::Time now) {
   }
   result.peers = std::move(st.peers);
   result.samples = std::move(st.samples);
+  if (st.kind == LookupKind::kGetItem) result.item = std::move(st.item);
   result.queries = st.lookup.queries_sent() + st.announce_queries;
   result.responses = st.lookup.responses();
   result.announced = st.announced;
@@ -546,6 +641,31 @@ uint64_t Node::SampleInfohashes(const NodeId& target, absl::Time now,
   return id;
 }
 
+uint64_t Node::GetItem(const NodeId& target, std::string salt, absl::Time now,
+                       LookupCallback done) {
+  uint64_t id = StartLookup(LookupKind::kGetItem, target, std::move(done), now,
+                            false, [&](LookupState& st) {
+                              st.salt = std::move(salt);
+                              // Our own store counts too.
+                              if (const DhtItem* mine = items_.Get(target, now)) {
+                                DhtItem copy = *mine;
+                                copy.salt = st.salt;
+                                if (VerifyItem(copy, target)) st.item = copy;
+                              }
+                            });
+  FlushCompletions();
+  return id;
+}
+
+uint64_t Node::PutItem(const DhtItem& item, absl::Time now,
+                       LookupCallback done) {
+  uint64_t id = StartLookup(LookupKind::kPutItem, ItemTarget(item),
+                            std::move(done), now, false,
+                            [&](LookupState& st) { st.item = item; });
+  FlushCompletions();
+  return id;
+}
+
 uint64_t Node::Announce(const Sha1Hash& info_hash, uint16_t port,
                         bool implied_port, absl::Time now,
                         LookupCallback done) {
@@ -601,6 +721,7 @@ void Node::Tick(absl::Time now) {
   if (now - last_expire_ >= kExpireInterval) {
     last_expire_ = now;
     store_.Expire(now);
+    items_.Expire(now);
   }
   // Keep the table: re-bootstrap while empty, refresh stale buckets, ping
   // questionable contacts.

@@ -1,13 +1,14 @@
 // Node: one mainline DHT node (BEP 5) as a sans-I/O core. The owner feeds it
 // received datagrams and the current time, sends the datagrams it queues,
 // and gets lookup results through callbacks. It serves ping, find_node,
-// get_peers, announce_peer and sample_infohashes to others (with rotating tokens, a bounded
+// get_peers, announce_peer, get, put and sample_infohashes to others (with rotating tokens, a bounded
 // peer store, per-source rate limits and capped response sizes), keeps its
 // routing table alive (pings, bucket refresh), and runs iterative lookups:
 // find_node, get_peers, and get_peers followed by announce_peer to the
 // closest nodes. Supports BEP 32 (one Node per address family: make one
 // with `ipv6 = true` for the IPv6 DHT), BEP 42 ids and enforcement, BEP 43
-// read-only mode, and BEP 51 sample_infohashes (served, and as a traversal).
+// read-only mode, BEP 44 get/put of immutable and mutable items, and BEP 51
+// sample_infohashes (served, and as a traversal).
 //
 //   bt::dht::Node node(options, now);
 //   node.AddBootstrapNode(bt::Endpoint::Parse("127.0.0.1:6881").value());
@@ -40,6 +41,8 @@
 #include "absl/time/time.h"
 #include "base/endpoint.h"
 #include "base/hash.h"
+#include "dht/item.h"
+#include "dht/item_store.h"
 #include "dht/krpc.h"
 #include "dht/lookup.h"
 #include "dht/peer_store.h"
@@ -59,6 +62,7 @@ struct NodeOptions {
   LookupOptions lookup;
   RoutingTableOptions table;
   PeerStoreOptions store;
+  ItemStoreOptions items;  // BEP 44
   RateLimiterOptions rate;
   absl::Duration query_timeout = absl::Seconds(4);
   size_t max_pending_queries = 2048;
@@ -83,6 +87,7 @@ struct LookupResult {
   std::vector<NodeInfo> closest;  // the K closest that answered, nearest first
   std::vector<Endpoint> peers;    // get_peers / announce: peers found
   std::vector<Sha1Hash> samples;  // sample_infohashes: info-hashes seen
+  std::optional<DhtItem> item;    // GetItem: the (newest) verified item
   size_t queries = 0;             // messages sent by this lookup
   size_t responses = 0;
   size_t announced = 0;
@@ -158,6 +163,15 @@ class Node {
   uint64_t SampleInfohashes(const NodeId& target, absl::Time now,
                             LookupCallback done);
 
+  // GetItem looks up a BEP 44 item stored at `target` (for a mutable item,
+  // SHA-1 of its key and `salt`); LookupResult::item is the verified item
+  // with the highest sequence number found, if any.
+  uint64_t GetItem(const NodeId& target, std::string salt, absl::Time now,
+                   LookupCallback done);
+  // PutItem stores `item` (from MakeImmutableItem or SignMutableItem) on the
+  // closest nodes; LookupResult::announced counts the acknowledgements.
+  uint64_t PutItem(const DhtItem& item, absl::Time now, LookupCallback done);
+
   // SaveState encodes our id and the good contacts as bencode.
   std::string SaveState() const;
 
@@ -173,6 +187,7 @@ class Node {
 
   const RoutingTable& table() const { return table_; }
   const PeerStore& peer_store() const { return store_; }
+  const ItemStore& item_store() const { return items_; }
   const NodeStats& stats() const { return stats_; }
   size_t pending_queries() const { return pending_.size(); }
   size_t active_lookups() const { return lookups_.size(); }
@@ -186,7 +201,14 @@ class Node {
     Purpose purpose;
     uint64_t lookup = 0;
   };
-  enum class LookupKind : uint8_t { kFindNode, kGetPeers, kAnnounce, kSample };
+  enum class LookupKind : uint8_t {
+    kFindNode,
+    kGetPeers,
+    kAnnounce,
+    kSample,
+    kGetItem,
+    kPutItem,
+  };
   struct LookupState {
     LookupKind kind;
     Lookup lookup;
@@ -198,6 +220,8 @@ class Node {
     absl::flat_hash_set<Endpoint> peer_set;
     std::vector<Sha1Hash> samples;
     absl::flat_hash_set<Sha1Hash> sample_set;
+    std::optional<DhtItem> item;  // kGetItem: best found; kPutItem: to store
+    std::string salt;             // kGetItem of a mutable item
     bool bootstrap = false;  // refresh every bucket when done
     bool announcing = false;
     size_t announce_pending = 0;
@@ -241,6 +265,7 @@ class Node {
   NodeId id_;
   RoutingTable table_;
   PeerStore store_;
+  ItemStore items_;
   RateLimiter limiter_;
   TokenIssuer tokens_;
   NodeStats stats_;

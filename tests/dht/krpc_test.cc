@@ -257,8 +257,8 @@ TEST(KrpcTest, LimitsAreChecked) {
             absl::StatusCode::kResourceExhausted);
   // Deep nesting is refused by the decoder limit.
   std::string deep = "d1:t2:aa1:y1:q1:zl";
-  for (int i = 0; i < 10; ++i) deep += "l";
-  for (int i = 0; i < 11; ++i) deep += "e";
+  for (int i = 0; i < 20; ++i) deep += "l";
+  for (int i = 0; i < 21; ++i) deep += "e";
   deep += "e";
   EXPECT_FALSE(ParseStatus(deep).ok());
 }
@@ -349,6 +349,71 @@ TEST(KrpcBep51Test, RejectsBadSampleFields) {
                             "sample_infohashes1:t2:aa1:y1:qe",
                             &m)
                    .ok());
+}
+
+}  // namespace
+}  // namespace bt::dht
+
+namespace bt::dht {
+namespace {
+
+TEST(KrpcBep44Test, GetAndPutRoundTrip) {
+  NodeId id = NodeId::FromBytes(AsBytes("abcdefghij0123456789"));
+  Message put = Message::MakeQuery("pp", Method::kPut, id);
+  put.query.token = "tok";
+  put.query.value = "d1:ali1ei2eee";  // any bencoded value, kept verbatim
+  put.query.key = std::string(32, 'K');
+  put.query.signature = std::string(64, 'S');
+  put.query.seq = 4;
+  put.query.salt = "foobar";
+  put.query.cas = 3;
+  std::string bytes = EncodeMessage(put);
+  Message back;
+  ASSERT_TRUE(ParseMessage(bytes, &back).ok()) << bytes;
+  EXPECT_EQ(back.query.method, Method::kPut);
+  EXPECT_EQ(back.query.value, "d1:ali1ei2eee");
+  EXPECT_EQ(back.query.key, put.query.key);
+  EXPECT_EQ(back.query.signature, put.query.signature);
+  EXPECT_EQ(*back.query.seq, 4);
+  EXPECT_EQ(*back.query.cas, 3);
+  EXPECT_EQ(back.query.salt, "foobar");
+  EXPECT_EQ(EncodeMessage(back), bytes);
+
+  Message get = Message::MakeQuery("gg", Method::kGet, id);
+  get.query.target = id;
+  get.query.seq = 9;
+  bytes = EncodeMessage(get);
+  EXPECT_EQ(bytes,
+            "d1:ad2:id20:abcdefghij01234567893:seqi9e6:target20:"
+            "abcdefghij0123456789e1:q3:get1:t2:gg1:y1:qe");
+
+  Message r = Message::MakeResponse("gg", id);
+  r.response.value = "12:Hello World!";
+  r.response.key = std::string(32, 'K');
+  r.response.signature = std::string(64, 'S');
+  r.response.seq = 1;
+  r.response.token = "t";
+  bytes = EncodeMessage(r);
+  ASSERT_TRUE(ParseMessage(bytes, &back).ok()) << bytes;
+  EXPECT_EQ(*back.response.value, "12:Hello World!");
+  EXPECT_EQ(*back.response.seq, 1);
+  EXPECT_EQ(EncodeMessage(back), bytes);
+}
+
+TEST(KrpcBep44Test, RejectsBadFields) {
+  Message m;
+  // put without v / with a short key / mutable without sig or seq.
+  EXPECT_FALSE(ParseMessage("d1:ad2:id20:abcdefghij01234567895:token1:xe1:q3:put"
+                            "1:t2:aa1:y1:qe", &m).ok());
+  EXPECT_FALSE(ParseMessage("d1:ad2:id20:abcdefghij01234567891:k3:abc3:seqi1e"
+                            "3:sig64:" + std::string(64, 's') +
+                            "5:token1:x1:vi1ee1:q3:put1:t2:aa1:y1:qe", &m).ok());
+  EXPECT_FALSE(ParseMessage("d1:ad2:id20:abcdefghij01234567891:k32:" +
+                            std::string(32, 'k') +
+                            "5:token1:x1:vi1ee1:q3:put1:t2:aa1:y1:qe", &m).ok());
+  // negative seq
+  EXPECT_FALSE(ParseMessage("d1:ad2:id20:abcdefghij01234567893:seqi-1e6:target20:"
+                            "abcdefghij0123456789e1:q3:get1:t2:gg1:y1:qe", &m).ok());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "dht/item.h"
 #include "dht/krpc.h"
 #include "dht/node_id.h"
 #include "gtest/gtest.h"
@@ -211,6 +212,69 @@ TEST_F(NodeTest, SampleInfohashesServesStoredHashesWithinTheSizeCap) {
   EXPECT_GT(r.response.samples->size(), 20u);
   EXPECT_LT(r.response.samples->size(), 200u);  // capped by the 1024 bytes
   EXPECT_EQ(*r.response.interval, 300);
+}
+
+TEST_F(NodeTest, Bep44PutAndGet) {
+  std::array<uint8_t, 32> seed{};
+  seed[5] = 1;
+  Ed25519KeyPair keys = Ed25519KeyPairFromSeed(seed);
+  DhtItem v1 = SignMutableItem(keys, "salt", 1, "5:hello");
+  NodeId target = ItemTarget(v1);
+  auto get = [&](const NodeId& t, std::optional<int64_t> seq = std::nullopt) {
+    return One(MakeQ(Method::kGet, IdOf('a'), "g", [&](Query& q) {
+      q.target = t;
+      q.seq = seq;
+    }));
+  };
+  auto put = [&](const DhtItem& item, const std::string& token,
+                 std::optional<int64_t> cas = std::nullopt) {
+    return One(MakeQ(Method::kPut, IdOf('a'), "p", [&](Query& q) {
+      q.token = token;
+      q.value = item.value;
+      if (item.is_mutable) {
+        q.key = std::string(AsChars(ByteSpan(item.key)));
+        q.signature = std::string(AsChars(ByteSpan(item.signature)));
+        q.seq = item.seq;
+        q.salt = item.salt;
+        q.cas = cas;
+      }
+    }));
+  };
+  Message g = get(target);
+  ASSERT_TRUE(g.response.token.has_value());
+  EXPECT_FALSE(g.response.value.has_value());
+  std::string token = *g.response.token;
+
+  EXPECT_EQ(put(v1, "forged").error.code, kErrorProtocol);
+  DhtItem bad_sig = v1;
+  bad_sig.signature[0] ^= 1;
+  EXPECT_EQ(put(bad_sig, token).error.code, kErrorInvalidSignature);
+  DhtItem big = SignMutableItem(keys, "", 1, "1001:" + std::string(1001, 'x'));
+  EXPECT_EQ(put(big, token).error.code, kErrorValueTooBig);
+  DhtItem salty = SignMutableItem(keys, std::string(65, 's'), 1, "1:x");
+  EXPECT_EQ(put(salty, token).error.code, kErrorSaltTooBig);
+
+  EXPECT_EQ(put(v1, token).kind, MessageKind::kResponse);
+  g = get(target);
+  ASSERT_TRUE(g.response.value.has_value());
+  EXPECT_EQ(*g.response.value, "5:hello");
+  EXPECT_EQ(*g.response.seq, 1);
+  EXPECT_EQ(g.response.key, std::string(AsChars(ByteSpan(keys.public_key))));
+  // "seq" asks only for newer items.
+  g = get(target, 1);
+  EXPECT_FALSE(g.response.value.has_value());
+  EXPECT_EQ(*g.response.seq, 1);
+
+  DhtItem v2 = SignMutableItem(keys, "salt", 2, "5:world");
+  EXPECT_EQ(put(v2, token, int64_t{7}).error.code, kErrorCasMismatch);
+  EXPECT_EQ(put(v2, token, int64_t{1}).kind, MessageKind::kResponse);
+  EXPECT_EQ(put(v1, token).error.code, kErrorSequenceTooLow);
+
+  DhtItem imm = MakeImmutableItem("li1ei2ee");
+  EXPECT_EQ(put(imm, token).kind, MessageKind::kResponse);
+  g = get(ItemTarget(imm));
+  EXPECT_EQ(*g.response.value, "li1ei2ee");
+  EXPECT_TRUE(g.response.key.empty());
 }
 
 TEST_F(NodeTest, FloodFromOneAddressIsCut) {

@@ -5,6 +5,7 @@
 #include <random>
 #include <set>
 
+#include "dht/item.h"
 #include "dht/node_id.h"
 #include "gtest/gtest.h"
 #include "tests/dht/sim_network.h"
@@ -151,6 +152,38 @@ TEST_F(SimulationTest, BootstrapLookupsAndAnnounces) {
               found, kSearchers, double(get_peers_messages) / kSearchers,
               static_cast<unsigned long long>(net_->sent()));
   EXPECT_GE(found, kSearchers - 1);
+
+  // BEP 44: an immutable and a mutable item put by one node are got by
+  // another; a newer mutable version replaces the older.
+  DhtItem imm = MakeImmutableItem("12:Hello World!");
+  LookupResult put = RunLookup(7, [&](Node* n, LookupCallback cb) {
+    return n->PutItem(imm, net_->now(), cb);
+  });
+  EXPECT_GE(put.announced, 4u);
+  LookupResult got = RunLookup(250, [&](Node* n, LookupCallback cb) {
+    return n->GetItem(ItemTarget(imm), "", net_->now(), cb);
+  });
+  ASSERT_TRUE(got.item.has_value());
+  EXPECT_EQ(got.item->value, "12:Hello World!");
+  std::array<uint8_t, 32> seed{};
+  seed[0] = 3;
+  Ed25519KeyPair keys = Ed25519KeyPairFromSeed(seed);
+  for (int64_t seq = 1; seq <= 2; ++seq) {
+    DhtItem m = SignMutableItem(keys, "topic", seq, seq == 1 ? "3:one" : "3:two");
+    put = RunLookup(8, [&](Node* n, LookupCallback cb) {
+      return n->PutItem(m, net_->now(), cb);
+    });
+    EXPECT_GE(put.announced, 4u);
+  }
+  got = RunLookup(251, [&](Node* n, LookupCallback cb) {
+    return n->GetItem(MutableTarget(keys.public_key, "topic"), "topic",
+                      net_->now(), cb);
+  });
+  ASSERT_TRUE(got.item.has_value());
+  EXPECT_EQ(got.item->value, "3:two");
+  EXPECT_EQ(got.item->seq, 2);
+  std::printf("BEP 44: put acknowledged by %zu nodes, get %zu messages\n",
+              put.announced, got.queries);
 
   // A BEP 51 traversal towards the info-hash samples it from the nodes
   // that store it.
