@@ -170,6 +170,7 @@ bool Client::Emit(const Event& e) {
 }
 
 bool Client::AllowPeer(const Endpoint& address) {
+  if (ip_filter_.Blocked(address)) return false;
   if (!Wants(EventType::kIpFilter)) return true;
   Event e;
   e.type = EventType::kIpFilter;

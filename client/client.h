@@ -32,6 +32,7 @@
 #include "base/hash.h"
 #include "client/event_loop.h"
 #include "client/events.h"
+#include "client/ip_filter.h"
 #include "client/rate_limiter.h"
 #include "client/torrent.h"
 #include "protocol/mse.h"
@@ -96,6 +97,10 @@ class Client {
   // unlimited) while running; every torrent's own limits apply as well.
   void SetRateLimits(int64_t upload, int64_t download);
 
+  // ip_filter is the set of blocked address ranges, checked before every
+  // connection, incoming or outgoing (besides the ip_filter event).
+  IpFilter& ip_filter() { return ip_filter_; }
+
   // OnEvent adds a client-wide handler for `type`.
   void OnEvent(EventType type, Handler handler);
 
@@ -137,6 +142,7 @@ class Client {
   uint64_t next_connection_ = 1;
   EventLoop::TimerId tick_timer_ = 0;
   RateLimiter upload_limit_, download_limit_;
+  IpFilter ip_filter_;
   std::deque<uint64_t> waiting_upload_, waiting_download_;
   EventLoop::TimerId quota_timer_ = 0;
   uint64_t quota_round_ = 0;

@@ -211,6 +211,24 @@ TEST_F(TransferTest, IpFilterRefusesPeersBothWays) {
   EXPECT_TRUE(t->peers().empty());
 }
 
+TEST_F(TransferTest, IpFilterRangesBlockBeforeAnyEvent) {
+  auto seeder = NewClient(EncryptionPolicy::kEnabled);
+  auto leecher = NewClient(EncryptionPolicy::kEnabled);
+  ASSERT_TRUE(seeder->ip_filter().AddRule("127.0.0.0/8").ok());
+  int events = 0;
+  seeder->OnEvent(EventType::kIpFilter, [&](const Event&) {
+    ++events;
+    return true;
+  });
+  ASSERT_TRUE(Add(seeder.get(), "seed"));
+  Torrent* dl = Add(leecher.get(), "dl", {Local(*seeder)});
+  RunUntil({seeder.get(), leecher.get()}, [] { return false; },
+           absl::Seconds(2));
+  EXPECT_EQ(events, 0);  // refused by the range before the event
+  EXPECT_EQ(dl->pieces_have(), 0u);
+  EXPECT_TRUE(dl->peers().empty());
+}
+
 TEST_F(TransferTest, CorruptSeederIsBannedAndDownloadCompletes) {
   auto good = NewClient(EncryptionPolicy::kDisabled);
   auto bad = NewClient(EncryptionPolicy::kDisabled);
