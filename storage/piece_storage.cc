@@ -201,6 +201,7 @@ absl::Status PieceStorage::WriteBlock(uint32_t piece, int64_t offset,
     absl::Status st = backend_->Write(*loc.path, loc.offset, part, create);
     if (!st.ok()) return EnterError(loc.event_index, st);
     if (loc.event_index != kPartFileIndex) present_[s.file_index] = 1;
+    if (!on_event_) continue;
     StorageEvent e;
     e.type = StorageEventType::kFileWrite;
     e.file_index = loc.event_index;
@@ -228,7 +229,7 @@ absl::Status PieceStorage::ReadSlices(
         loc.ok() ? backend_->Read(*loc->path, loc->offset, part)
                  : absl::StatusOr<size_t>(loc.status());
     size_t got = n.ok() ? *n : 0;
-    if (got > 0) {
+    if (got > 0 && on_event_) {
       StorageEvent e;
       e.type = StorageEventType::kFileRead;
       e.file_index = loc->event_index;
@@ -319,7 +320,7 @@ absl::Status PieceStorage::VisitForCheck(uint32_t piece, int64_t offset,
                                      pos += static_cast<int64_t>(data.size());
                                    })
                  : absl::StatusOr<int64_t>(loc.status());
-    if (n.ok() && *n > 0) {
+    if (n.ok() && *n > 0 && on_event_) {
       StorageEvent e;
       e.type = StorageEventType::kFileRead;
       e.file_index = loc->event_index;
@@ -362,6 +363,18 @@ absl::Status PieceStorage::MoveOutOfPartFile(size_t file) {
     }
   }
   present_[file] = backend_->Stat(real).ok();
+  return absl::OkStatus();
+}
+
+absl::Status PieceStorage::CreateEmptyFiles() {
+  RETURN_IF_ERROR(CheckNoError());
+  for (size_t i = 0; i < layout_.num_files(); ++i) {
+    const metainfo::FileEntry& f = layout_.file(i);
+    if (f.size != 0 || f.pad() || f.symlink() || priorities_[i] == 0) continue;
+    if (backend_->Stat(paths_[i]).ok()) continue;
+    absl::Status st = backend_->Resize(paths_[i], 0);
+    if (!st.ok()) return EnterError(i, st);
+  }
   return absl::OkStatus();
 }
 

@@ -148,6 +148,12 @@ class PieceStorage {
   absl::Status VisitForCheck(uint32_t piece, int64_t offset, int64_t length,
                              const CheckVisitor& visit);
 
+  // CreateEmptyFiles creates the torrent's wanted empty files (they hold
+  // no piece, so no write ever creates them); call once the download is
+  // complete. Symlinks and pad files are left alone. A disk error enters
+  // the error state.
+  absl::Status CreateEmptyFiles();
+
   // SetFilePriority changes a file's priority. Going from 0 to wanted moves
   // the file's bytes out of the part file (an error there enters the error
   // state and leaves the priority at 0, so the call can be retried).

@@ -484,6 +484,24 @@ TEST_P(PieceStorageTest, ReadForCheckReportsUnreadableExtents) {
                    .ok());
 }
 
+TEST_P(PieceStorageTest, EmptyFilesAreCreatedOnRequest) {
+  Env env(GetParam());
+  std::vector<MemFile> files = FourFiles();
+  files.insert(files.begin() + 1, MemFile{{"empty.txt"}, "", ""});
+  files.push_back(MemFile{{"z_skipped_empty"}, "", ""});
+  Torrent t = MakeTestTorrent("album", files, kPiece, Kind::kV1);
+  StorageOptions o;
+  o.file_priorities = {1, 1, 1, 1, 1, 0};
+  auto s = PieceStorage::Create(t.info, env.root(), env.backend(), o);
+  ASSERT_TRUE(s.ok());
+  WriteEverything(s->get(), t, 16384);
+  EXPECT_FALSE(env.Contents((*s)->FilePath(1)).has_value());
+  ASSERT_TRUE((*s)->CreateEmptyFiles().ok());
+  EXPECT_EQ(env.Contents((*s)->FilePath(1)), std::string());
+  EXPECT_FALSE(env.Contents((*s)->FilePath(5)).has_value());
+  EXPECT_TRUE(Same(env.Contents((*s)->FilePath(4)), FourFiles()[3].data));
+}
+
 TEST(PosixFileBackendTest, DescriptorCacheIsBounded) {
   TempDir dir;
   PosixFileBackend disk({.max_open_files = 2});
