@@ -9,6 +9,9 @@ serves commands read from stdin, one per line:
                                         the DHT; prints "ANNOUNCED PORT"
   get_peers SESSION INFOHASH_HEX SECS -> prints "PEERS ip:port ..." (may be empty)
   nodes SESSION                       -> prints "NODES n" (routing table size)
+  put_immutable SESSION TEXT          -> BEP 44 put of the string TEXT, prints
+                                         "PUT TARGET_HEX SUCCESSES"
+  get_immutable SESSION TARGET_HEX SECS -> prints "ITEM BENCODED_HEX" or "ITEM"
   quit
 """
 import sys
@@ -94,6 +97,30 @@ def main():
                 if found:
                     break
             print("PEERS " + " ".join(sorted(found)), flush=True)
+        elif words[0] == "put_immutable":
+            target = s.dht_put_immutable_item(words[2])
+            deadline = time.time() + 10
+            successes = -1
+            while time.time() < deadline and successes < 0:
+                s.wait_for_alert(200)
+                for a in drain(s):
+                    if isinstance(a, lt.dht_put_alert):
+                        successes = a.num_success
+            print("PUT %s %d" % (str(target), successes), flush=True)
+        elif words[0] == "get_immutable":
+            s.dht_get_immutable_item(lt.sha1_hash(bytes.fromhex(words[2])))
+            deadline = time.time() + float(words[3])
+            item = None
+            while time.time() < deadline and item is None:
+                s.wait_for_alert(200)
+                for a in drain(s):
+                    if isinstance(a, lt.dht_immutable_item_alert):
+                        value = a.item
+                        # The binding wraps the value as {"key", "value"}.
+                        if isinstance(value, dict) and "value" in value:
+                            value = value["value"]
+                        item = lt.bencode(value)
+            print("ITEM " + (item.hex() if item else ""), flush=True)
         elif words[0] == "nodes":
             st = s.status()
             print("NODES %d" % st.dht_nodes, flush=True)

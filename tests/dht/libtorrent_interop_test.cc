@@ -20,6 +20,7 @@
 #include "base/endpoint.h"
 #include "client/dht_udp_node.h"
 #include "client/event_loop.h"
+#include "dht/item.h"
 #include "gtest/gtest.h"
 
 namespace bt::client {
@@ -189,6 +190,38 @@ TEST_F(LibtorrentDhtInteropTest, PeersFoundBothWays) {
   ASSERT_TRUE(peers.has_value());
   std::printf("libtorrent get_peers: %s\n", peers->c_str());
   EXPECT_TRUE(absl::StrContains(*peers, "127.0.0.1:7002"));
+
+  // BEP 44: btkit puts an immutable item that libtorrent gets, and gets
+  // one that libtorrent put.
+  dht::DhtItem hello = dht::MakeImmutableItem("12:Hello World!");
+  std::optional<dht::LookupResult> put;
+  dht_->node().PutItem(hello, DhtUdpNode::Now(),
+                       [&](const dht::LookupResult& r) { put = r; });
+  dht_->Flush();
+  ASSERT_TRUE(WaitFor([&] { return put.has_value(); }, 15));
+  EXPECT_GE(put->announced, 1u);
+  lt_->Send("get_immutable 2 " + dht::ItemTarget(hello).ToHex() + " 10");
+  std::optional<std::string> item_line = WaitLine("ITEM", 20);
+  ASSERT_TRUE(item_line.has_value());
+  std::printf("libtorrent get: %s\n", item_line->c_str());
+  // "12:Hello World!" in hex.
+  EXPECT_EQ(*item_line, "ITEM 31323a48656c6c6f20576f726c6421");
+
+  lt_->Send("put_immutable 1 interop-from-libtorrent");
+  std::optional<std::string> put_line = WaitLine("PUT ", 20);
+  ASSERT_TRUE(put_line.has_value());
+  std::printf("libtorrent put: %s\n", put_line->c_str());
+  std::vector<std::string> put_words = absl::StrSplit(*put_line, ' ');
+  ASSERT_GE(put_words.size(), 2u);
+  absl::StatusOr<NodeId> lt_target = NodeId::FromHex(put_words[1]);
+  ASSERT_TRUE(lt_target.ok());
+  std::optional<dht::LookupResult> got;
+  dht_->node().GetItem(*lt_target, "", DhtUdpNode::Now(),
+                       [&](const dht::LookupResult& r) { got = r; });
+  dht_->Flush();
+  ASSERT_TRUE(WaitFor([&] { return got.has_value(); }, 15));
+  ASSERT_TRUE(got->item.has_value());
+  EXPECT_EQ(got->item->value, "23:interop-from-libtorrent");
 
   // The command-line tool finds libtorrent's peer too.
   if (access(kBt, X_OK) == 0) {
