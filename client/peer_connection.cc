@@ -522,11 +522,14 @@ absl::Status PeerConnection::OnMessage(const protocol::Message& m) {
       e.payload = std::string(b->bits);
       torrent_->Emit(e);
     }
+    ASSIGN_OR_RETURN(storage::Bitfield bits,
+                     storage::Bitfield::FromBytes(
+                         b->bits, torrent_->info().num_pieces()));
     if (peer_have_known_) {
-      return absl::InvalidArgumentError("second bitfield");
+      MergeLatePeerHaves(bits);
+      return absl::OkStatus();
     }
-    ASSIGN_OR_RETURN(peer_have_, storage::Bitfield::FromBytes(
-                                     b->bits, torrent_->info().num_pieces()));
+    peer_have_ = std::move(bits);
     peer_pieces_ = static_cast<uint32_t>(peer_have_.Count());
     peer_have_known_ = true;
     torrent_->OnPeerHaveSet(this);
@@ -536,7 +539,11 @@ absl::Status PeerConnection::OnMessage(const protocol::Message& m) {
     EmitPacket(all ? EventType::kPacketIncomingHaveAll
                    : EventType::kPacketIncomingHaveNone);
     if (peer_have_known_) {
-      return absl::InvalidArgumentError("have all/none after the bitfield");
+      if (!all) {
+        return absl::InvalidArgumentError("have none after the bitfield");
+      }
+      MergeLatePeerHaves(storage::Bitfield(torrent_->info().num_pieces(), true));
+      return absl::OkStatus();
     }
     peer_have_ = storage::Bitfield(torrent_->info().num_pieces(), all);
     peer_pieces_ = all ? torrent_->info().num_pieces() : 0;
@@ -717,6 +724,22 @@ int PeerConnection::RequestDepth() const {
       static_cast<int>(their_extensions_.reqq.value_or(250));
   const int by_rate = static_cast<int>(down_rate_ * 2.0 / kBlockSize);
   return std::clamp(by_rate, 16, std::max(std::min(peer_limit, 2000), 1));
+}
+
+// aria2 (1.36 at least) sends a bitfield, or "have all" once it is
+// complete, in place of 20 or more pending have messages, long after the
+// handshake. BEP 3 allows a bitfield only first, but refusing it cuts
+// every aria2 downloader off after its first 20 pieces; so a late one
+// counts as a have for each new piece (a peer never loses pieces: cleared
+// bits are ignored).
+void PeerConnection::MergeLatePeerHaves(const storage::Bitfield& bits) {
+  for (uint32_t piece = 0; piece < bits.size(); ++piece) {
+    if (bits.Get(piece) && !peer_have_.Get(piece)) {
+      peer_have_.Set(piece);
+      ++peer_pieces_;
+      torrent_->OnPeerHas(this, piece);
+    }
+  }
 }
 
 storage::Bitfield PeerConnection::RequestableHaveSet() const {

@@ -133,6 +133,9 @@ class PeerConnection {
   absl::Status OnHandshake(const protocol::Handshake& hs);
   absl::Status OnRequest(const protocol::Request& r);
   void OnPiece(const protocol::Piece& p);
+  // MergeLatePeerHaves takes a bitfield or "have all" received after the
+  // peer's first one as a have for each piece not yet known.
+  void MergeLatePeerHaves(const storage::Bitfield& bits);
   void BecomeActive();
   void SendHandshake();
   // Send appends a plain message and encrypts it if the stream is.
