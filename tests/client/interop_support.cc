@@ -1,0 +1,257 @@
+#include "tests/client/interop_support.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "metainfo/torrent_creator.h"
+#include "metainfo/torrent_info.h"
+
+namespace bt::client::interop {
+
+namespace fs = std::filesystem;
+
+const char* const kPayloadFiles[3] = {"payload/video.bin",
+                                      "payload/extras/notes.txt",
+                                      "payload/extras/deep/image.bin"};
+
+namespace {
+
+void WriteRandom(const fs::path& p, size_t size, uint32_t seed) {
+  fs::create_directories(p.parent_path());
+  std::mt19937_64 rng(seed);
+  std::string data(size, '\0');
+  for (size_t i = 0; i + 8 <= size; i += 8) {
+    uint64_t v = rng();
+    std::memcpy(&data[i], &v, 8);
+  }
+  std::ofstream(p, std::ios::binary).write(data.data(), data.size());
+}
+
+sockaddr_in Loopback(uint16_t port) {
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(port);
+  return sin;
+}
+
+std::string UrlEscape(const Sha1Hash& h) {
+  std::string out;
+  for (size_t i = 0; i < h.size(); ++i) absl::StrAppendFormat(&out, "%%%02X", h[i]);
+  return out;
+}
+
+// ScrapeCount finds "<key>i<N>e" in a bencoded scrape body.
+int ScrapeCount(const std::string& body, const std::string& key) {
+  const std::string needle = absl::StrFormat("%d:%si", key.size(), key);
+  size_t at = body.find(needle);
+  if (at == std::string::npos) return -1;
+  at += needle.size();
+  size_t end = body.find('e', at);
+  int n = -1;
+  if (end == std::string::npos ||
+      !absl::SimpleAtoi(body.substr(at, end - at), &n)) {
+    return -1;
+  }
+  return n;
+}
+
+}  // namespace
+
+void WritePayload(const std::string& dir) {
+  WriteRandom(fs::path(dir) / kPayloadFiles[0], 64 << 20, 1);
+  WriteRandom(fs::path(dir) / kPayloadFiles[1], 5000, 2);
+  WriteRandom(fs::path(dir) / kPayloadFiles[2], 3 << 20, 3);
+}
+
+absl::StatusOr<Sha1Hash> WriteTorrent(const std::string& dir,
+                                      const std::string& path,
+                                      const std::vector<std::string>& trackers) {
+  metainfo::CreateOptions options;
+  options.version = metainfo::TorrentVersion::kV1;
+  options.piece_length = 256 * 1024;
+  for (const std::string& t : trackers) options.trackers.push_back({t});
+  absl::StatusOr<std::string> torrent =
+      metainfo::CreateTorrent(dir + "/payload", options);
+  if (!torrent.ok()) return torrent.status();
+  absl::StatusOr<metainfo::TorrentInfo> info =
+      metainfo::TorrentInfo::Parse(*torrent);
+  if (!info.ok()) return info.status();
+  std::ofstream(path, std::ios::binary) << *torrent;
+  return *info->info_hash_v1();
+}
+
+::testing::AssertionResult SameFiles(const std::string& want_dir,
+                                     const std::string& got_dir) {
+  for (const char* f : kPayloadFiles) {
+    const fs::path want = fs::path(want_dir) / f, got = fs::path(got_dir) / f;
+    std::error_code ec;
+    const auto want_size = fs::file_size(want, ec);
+    const auto got_size = fs::file_size(got, ec);
+    if (ec || want_size != got_size) {
+      return ::testing::AssertionFailure()
+             << got << ": size " << (ec ? -1 : static_cast<int64_t>(got_size))
+             << ", want " << want_size;
+    }
+    std::ifstream a(want, std::ios::binary), b(got, std::ios::binary);
+    std::string x(1 << 20, '\0'), y(1 << 20, '\0');
+    for (uint64_t offset = 0; offset < want_size; offset += x.size()) {
+      a.read(x.data(), x.size());
+      b.read(y.data(), y.size());
+      if (a.gcount() != b.gcount() ||
+          std::memcmp(x.data(), y.data(), a.gcount()) != 0) {
+        return ::testing::AssertionFailure()
+               << got << " differs in the MiB at offset " << offset;
+      }
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+uint16_t FreePort(int type) {
+  int fd = socket(AF_INET, type, 0);
+  sockaddr_in sin = Loopback(0);
+  bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
+  socklen_t len = sizeof(sin);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  close(fd);
+  return ntohs(sin.sin_port);
+}
+
+bool TcpPortOpen(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sin = Loopback(port);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) == 0;
+  close(fd);
+  return ok;
+}
+
+bool WaitForTcpPort(uint16_t port, absl::Time deadline) {
+  while (!TcpPortOpen(port)) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return true;
+}
+
+absl::StatusOr<std::string> HttpGet(uint16_t port, const std::string& target) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  sockaddr_in sin = Loopback(port);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) != 0) {
+    close(fd);
+    return absl::UnavailableError(absl::StrFormat("connect to %d failed", port));
+  }
+  const std::string request = absl::StrFormat(
+      "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n\r\n", target, port);
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return absl::UnavailableError("send failed");
+  }
+  std::string response;
+  char buf[4096];
+  for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) {
+    response.append(buf, n);
+  }
+  close(fd);
+  if (response.empty()) return absl::UnavailableError("empty response");
+  return response;
+}
+
+absl::StatusOr<std::unique_ptr<Opentracker>> Opentracker::Start(
+    const std::vector<Sha1Hash>& whitelist, absl::Time deadline) {
+  std::unique_ptr<Opentracker> t(new Opentracker());
+  t->dir_ = testing::TempDir("opentracker");
+  fs::create_directories(t->dir_);
+  chmod(t->dir_.c_str(), 0755);  // it may drop privileges before reading
+  {
+    std::ofstream wl(t->dir_ + "/whitelist");
+    for (const Sha1Hash& h : whitelist) wl << h.ToHex() << "\n";
+  }
+  chmod((t->dir_ + "/whitelist").c_str(), 0644);
+  t->tcp_port_ = FreePort(SOCK_STREAM);
+  t->udp_port_ = FreePort(SOCK_DGRAM);
+  // opentracker chroots to -d, so the whitelist path is relative to it.
+  absl::StatusOr<std::unique_ptr<testing::Subprocess>> p =
+      testing::Subprocess::Start(
+          {kPath, "-i", "127.0.0.1", "-p", std::to_string(t->tcp_port_), "-P",
+           std::to_string(t->udp_port_), "-d", t->dir_, "-w", "whitelist"});
+  if (!p.ok()) return p.status();
+  t->process_ = std::move(*p);
+  // It listens before it reads the whitelist: probe with a "stopped"
+  // announce (which adds no peer) until every info-hash is accepted.
+  for (const Sha1Hash& h : whitelist) {
+    const std::string target = absl::StrFormat(
+        "/announce?info_hash=%s&peer_id=-ZZ0000-probeprobepr&port=1"
+        "&uploaded=0&downloaded=0&left=0&event=stopped&compact=1",
+        UrlEscape(h));
+    while (true) {
+      absl::StatusOr<std::string> r = HttpGet(t->tcp_port_, target);
+      if (r.ok() && r->find("\r\n\r\nd") != std::string::npos &&
+          r->find("failure reason") == std::string::npos) {
+        break;
+      }
+      if (absl::Now() > deadline) {
+        return absl::DeadlineExceededError(absl::StrFormat(
+            "opentracker did not accept %s: %s", h.ToHex(),
+            r.ok() ? *r : r.status().ToString()));
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }
+  return t;
+}
+
+std::string Opentracker::http_url() const {
+  return absl::StrFormat("http://127.0.0.1:%d/announce", tcp_port_);
+}
+
+std::string Opentracker::udp_url() const {
+  return absl::StrFormat("udp://127.0.0.1:%d/announce", udp_port_);
+}
+
+absl::StatusOr<std::pair<int, int>> Opentracker::Scrape(
+    const Sha1Hash& info_hash) {
+  absl::StatusOr<std::string> r = HttpGet(
+      tcp_port_, absl::StrFormat("/scrape?info_hash=%s", UrlEscape(info_hash)));
+  if (!r.ok()) return r.status();
+  const int complete = ScrapeCount(*r, "complete");
+  const int incomplete = ScrapeCount(*r, "incomplete");
+  if (complete < 0 || incomplete < 0) {
+    return absl::UnavailableError(absl::StrFormat("bad scrape reply: %s", *r));
+  }
+  return std::make_pair(complete, incomplete);
+}
+
+absl::Status Opentracker::WaitForPeers(const Sha1Hash& info_hash, int seeders,
+                                       int leechers, absl::Time deadline) {
+  while (true) {
+    absl::StatusOr<std::pair<int, int>> s = Scrape(info_hash);
+    if (s.ok() && s->first >= seeders && s->second >= leechers) {
+      return absl::OkStatus();
+    }
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrFormat(
+          "tracker knows %s, want %d seeders and %d leechers",
+          s.ok() ? absl::StrFormat("%d/%d", s->first, s->second)
+                 : s.status().ToString(),
+          seeders, leechers));
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
+}  // namespace bt::client::interop

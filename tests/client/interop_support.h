@@ -1,0 +1,91 @@
+// Test-only support for the client's interop tests against real peers
+// (aria2, Transmission) and opentracker: the shared multi-file payload, a
+// byte-for-byte comparison of two copies, free loopback ports, and an
+// opentracker process that is ready for a given info-hash.
+//
+//   WritePayload(root + "/seed");               // once per test suite
+//   ASSIGN_OR_RETURN(Sha1Hash ih, WriteTorrent(root + "/seed",
+//                                              root + "/p.torrent", {url}));
+//   ASSIGN_OR_RETURN(auto tracker, Opentracker::Start({ih}, deadline));
+//   EXPECT_TRUE(SameFiles(root + "/seed", out_dir));
+#ifndef TESTS_CLIENT_INTEROP_SUPPORT_H_
+#define TESTS_CLIENT_INTEROP_SUPPORT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "base/hash.h"
+#include "gtest/gtest.h"
+#include "tests/testing/subprocess.h"
+
+namespace bt::client::interop {
+
+// The payload's files, relative to the directory that holds "payload/":
+// 64 MiB + 3 MiB + 5000 bytes in nested directories (67 MiB in all).
+extern const char* const kPayloadFiles[3];
+
+// WritePayload writes the payload's pseudo-random files under `dir`.
+void WritePayload(const std::string& dir);
+
+// WriteTorrent creates a v1 torrent (256 KiB pieces) of `dir`/payload with
+// `trackers` as one tier each (none: no announce), writes it to `path` and
+// returns its info-hash.
+absl::StatusOr<Sha1Hash> WriteTorrent(const std::string& dir,
+                                      const std::string& path,
+                                      const std::vector<std::string>& trackers);
+
+// SameFiles compares every payload file under `want_dir` and `got_dir`
+// byte for byte (sizes first, then contents in 1 MiB chunks).
+::testing::AssertionResult SameFiles(const std::string& want_dir,
+                                     const std::string& got_dir);
+
+// FreePort returns a loopback port that was free for `type` (SOCK_STREAM
+// or SOCK_DGRAM) a moment ago.
+uint16_t FreePort(int type);
+
+// TcpPortOpen reports whether something accepts connections on
+// 127.0.0.1:`port`.
+bool TcpPortOpen(uint16_t port);
+
+// WaitForTcpPort polls TcpPortOpen until it is true or `deadline` passes.
+bool WaitForTcpPort(uint16_t port, absl::Time deadline);
+
+// HttpGet sends a GET for `target` to 127.0.0.1:`port` and returns the
+// whole response (headers and body), or kUnavailable.
+absl::StatusOr<std::string> HttpGet(uint16_t port, const std::string& target);
+
+// Opentracker runs /usr/bin/opentracker on 127.0.0.1 (HTTP and UDP) with
+// `whitelist` (Debian's build serves only whitelisted info-hashes); the
+// process is killed when the object is destroyed.
+class Opentracker {
+ public:
+  static constexpr char kPath[] = "/usr/bin/opentracker";
+  // Start returns once the tracker accepts announces for every info-hash
+  // of `whitelist`, or kDeadlineExceeded.
+  static absl::StatusOr<std::unique_ptr<Opentracker>> Start(
+      const std::vector<Sha1Hash>& whitelist, absl::Time deadline);
+
+  std::string http_url() const;
+  std::string udp_url() const;
+  // Scrape returns {complete, incomplete} for `info_hash` (seeders and
+  // leechers the tracker knows).
+  absl::StatusOr<std::pair<int, int>> Scrape(const Sha1Hash& info_hash);
+  // WaitForPeers polls Scrape until the tracker knows at least `seeders`
+  // seeders and `leechers` leechers.
+  absl::Status WaitForPeers(const Sha1Hash& info_hash, int seeders,
+                            int leechers, absl::Time deadline);
+
+ private:
+  Opentracker() = default;
+  std::string dir_;
+  uint16_t tcp_port_ = 0, udp_port_ = 0;
+  std::unique_ptr<testing::Subprocess> process_;
+};
+
+}  // namespace bt::client::interop
+
+#endif  // TESTS_CLIENT_INTEROP_SUPPORT_H_

@@ -1,0 +1,209 @@
+// btkit's client against Transmission 3.00 (transmission-cli) on loopback
+// with a 67 MiB multi-file torrent, through opentracker: btkit downloads
+// from a Transmission seeder and Transmission downloads from a btkit
+// seeder, with encryption required and with plain preferred (btkit's
+// policy disabled). Transmission ignores loopback peers a tracker gives it
+// (they are "martian" to it) but accepts incoming ones, so in both
+// directions btkit learns Transmission's address from the tracker and
+// dials it. Every copy is compared byte for byte with the source.
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "client/client.h"
+#include "gtest/gtest.h"
+#include "tests/client/interop_support.h"
+#include "tests/testing/subprocess.h"
+
+namespace bt::client {
+namespace {
+
+namespace fs = std::filesystem;
+using protocol::EncryptionPolicy;
+
+constexpr char kTransmission[] = "/usr/bin/transmission-cli";
+
+struct Case {
+  bool btkit_seeds;
+  EncryptionPolicy policy;
+};
+
+std::string PolicyName(EncryptionPolicy p) {
+  return p == EncryptionPolicy::kForced ? "forced" : "disabled";
+}
+
+class TransmissionInteropTest : public ::testing::TestWithParam<Case> {
+ protected:
+  static void SetUpTestSuite() {
+    if (access(kTransmission, X_OK) != 0 ||
+        access(interop::Opentracker::kPath, X_OK) != 0) {
+      return;
+    }
+    root_ = testing::TempDir("client_transmission_interop");
+    interop::WritePayload(root_ + "/seed");
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+
+  void SetUp() override {
+    if (access(kTransmission, X_OK) != 0) GTEST_SKIP() << "no " << kTransmission;
+    if (access(interop::Opentracker::kPath, X_OK) != 0) {
+      GTEST_SKIP() << "no " << interop::Opentracker::kPath;
+    }
+  }
+
+  // Transmission starts transmission-cli on `port` with its own config
+  // directory (loopback only: no port mapping, DHT, LPD, PEX or uTP),
+  // saving to (or seeding from) `data_dir`; `done_script` runs when the
+  // download completes.
+  std::unique_ptr<testing::Subprocess> Transmission(
+      const std::string& dir, uint16_t port, const std::string& data_dir,
+      const std::string& torrent, const std::string& done_script) {
+    const std::string config = dir + "/transmission";
+    fs::create_directories(config);
+    std::ofstream(config + "/settings.json") << absl::StrFormat(
+        R"({"dht-enabled": false, "lpd-enabled": false,
+  "port-forwarding-enabled": false, "utp-enabled": false,
+  "pex-enabled": false, "rpc-enabled": false,
+  "bind-address-ipv4": "127.0.0.1", "bind-address-ipv6": "::1",
+  "rename-partial-files": false, "peer-port": %d})",
+        port);
+    std::vector<std::string> argv = {
+        kTransmission, "-M", "-g", config, "-p", std::to_string(port),
+        "-w", data_dir,
+        GetParam().policy == EncryptionPolicy::kForced ? "-er" : "-et"};
+    if (!done_script.empty()) {
+      argv.push_back("-f");
+      argv.push_back(done_script);
+    }
+    argv.push_back(torrent);
+    auto p = testing::Subprocess::Start(argv);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? std::move(*p) : nullptr;
+  }
+
+  static std::string root_;
+};
+
+std::string TransmissionInteropTest::root_;
+
+TEST_P(TransmissionInteropTest, TransfersThroughOpentracker) {
+  const Case& c = GetParam();
+  const std::string dir = root_ + absl::StrFormat("/run_%d_%s", c.btkit_seeds,
+                                                  PolicyName(c.policy));
+  fs::create_directories(dir);
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = start + absl::Seconds(55);
+
+  // The info-hash does not depend on the announce URL: learn it first for
+  // the tracker's whitelist, then write the torrent that names the tracker.
+  auto ih = interop::WriteTorrent(root_ + "/seed", dir + "/probe.torrent", {});
+  ASSERT_TRUE(ih.ok()) << ih.status();
+  auto tracker = interop::Opentracker::Start({*ih}, deadline);
+  ASSERT_TRUE(tracker.ok()) << tracker.status();
+  const std::string torrent = dir + "/payload.torrent";
+  ASSERT_TRUE(interop::WriteTorrent(root_ + "/seed", torrent,
+                                    {(*tracker)->http_url()})
+                  .ok());
+
+  const std::string done_file = dir + "/transmission_done";
+  std::string done_script;
+  if (c.btkit_seeds) {
+    done_script = dir + "/done.sh";
+    std::ofstream(done_script) << "#!/bin/sh\ntouch '" << done_file << "'\n";
+    chmod(done_script.c_str(), 0755);
+  }
+  const uint16_t port = interop::FreePort(SOCK_STREAM);
+  std::unique_ptr<testing::Subprocess> transmission = Transmission(
+      dir, port, c.btkit_seeds ? dir + "/transmission_data" : root_ + "/seed",
+      torrent, done_script);
+  ASSERT_TRUE(transmission);
+  // Transmission announces (as a seed once it has verified the files, or
+  // as a leecher) before btkit does, so btkit's first announce finds it.
+  absl::Status known = (*tracker)->WaitForPeers(
+      *ih, c.btkit_seeds ? 0 : 1, c.btkit_seeds ? 1 : 0, deadline);
+  ASSERT_TRUE(known.ok()) << known;
+  const absl::Time announced = absl::Now();
+
+  ClientOptions options;
+  options.local_host = "127.0.0.1";
+  options.encryption = c.policy;
+  auto client = Client::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  bool encrypted_seen = false, plain_seen = false, tracker_ok = false;
+  Torrent* t = nullptr;
+  (*client)->OnEvent(EventType::kPeerConnect, [&](const Event&) {
+    for (const PeerInfo& p : t->peers()) {
+      (p.encrypted ? encrypted_seen : plain_seen) = true;
+    }
+    return true;
+  });
+  (*client)->OnEvent(EventType::kTrackerSuccess, [&](const Event&) {
+    tracker_ok = true;
+    return true;
+  });
+  TorrentParams params;
+  params.torrent_path = torrent;
+  params.save_path = c.btkit_seeds ? root_ + "/seed" : dir + "/btkit";
+  auto added = (*client)->AddTorrent(params);
+  ASSERT_TRUE(added.ok()) << added.status();
+  t = *added;
+
+  if (c.btkit_seeds) {
+    ASSERT_TRUE(t->complete());
+    while (!fs::exists(done_file) && absl::Now() < deadline) {
+      ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
+    }
+    ASSERT_TRUE(fs::exists(done_file))
+        << "Transmission did not finish; btkit uploaded " << t->uploaded();
+    EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/transmission_data"));
+    EXPECT_GE(t->uploaded(), int64_t{64} << 20);
+  } else {
+    int passed = 0;
+    t->OnEvent(EventType::kPieceHashPass, [&](const Event&) {
+      ++passed;
+      return true;
+    });
+    while (!t->complete() && absl::Now() < deadline) {
+      ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
+    }
+    ASSERT_TRUE(t->complete()) << t->pieces_have() << " of "
+                               << t->info().num_pieces() << " pieces";
+    EXPECT_EQ(passed, static_cast<int>(t->info().num_pieces()));
+    EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/btkit"));
+  }
+  EXPECT_TRUE(tracker_ok);
+  if (c.policy == EncryptionPolicy::kForced) {
+    EXPECT_TRUE(encrypted_seen);
+    EXPECT_FALSE(plain_seen);
+  } else {
+    EXPECT_TRUE(plain_seen);
+    EXPECT_FALSE(encrypted_seen);
+  }
+  std::printf("transmission %s %s: %.1f s (%.1f s after its announce)\n",
+              c.btkit_seeds ? "downloads from btkit" : "seeds to btkit",
+              PolicyName(c.policy).c_str(),
+              absl::ToDoubleSeconds(absl::Now() - start),
+              absl::ToDoubleSeconds(absl::Now() - announced));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Directions, TransmissionInteropTest,
+    ::testing::Values(Case{false, EncryptionPolicy::kForced},
+                      Case{false, EncryptionPolicy::kDisabled},
+                      Case{true, EncryptionPolicy::kForced},
+                      Case{true, EncryptionPolicy::kDisabled}),
+    [](const ::testing::TestParamInfo<Case>& info) {
+      return std::string(info.param.btkit_seeds ? "TransmissionDownloads"
+                                                : "BtkitDownloads") +
+             "_" + PolicyName(info.param.policy);
+    });
+
+}  // namespace
+}  // namespace bt::client
