@@ -117,8 +117,9 @@ Torrent* Client::FindTorrent(const Sha1Hash& info_hash) const {
 
 absl::StatusOr<Torrent*> Client::AddTorrent(TorrentParams params) {
   const bool start = params.start;
-  std::vector<Endpoint> peers = params.peers;
   ASSIGN_OR_RETURN(std::unique_ptr<Torrent> t, Torrent::Open(std::move(params)));
+  // Open may have added peers of its own (a magnet's x.pe).
+  const std::vector<Endpoint> peers = t->params_.peers;
   if (FindTorrent(t->info_hash())) {
     return absl::AlreadyExistsError(absl::StrFormat(
         "torrent %s is already added", t->info_hash().ToHex()));

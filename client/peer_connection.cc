@@ -14,6 +14,7 @@
 #include "client/torrent.h"
 #include "metainfo/peer_id.h"
 #include "protocol/allowed_fast.h"
+#include "protocol/ut_metadata.h"
 #include "storage/piece_storage.h"
 
 namespace bt::client {
@@ -29,6 +30,8 @@ constexpr absl::Duration kIdleTimeout = absl::Seconds(180);
 constexpr absl::Duration kHandshakeTimeout = absl::Seconds(30);
 constexpr absl::Duration kSnubAfter = absl::Seconds(30);
 constexpr const char* kClientName = "btkit/0.1.0";
+// The id we receive ut_metadata messages with (our extension handshake).
+constexpr uint8_t kUtMetadataId = 2;
 // BEP 6 suggests 10 allowed-fast pieces.
 constexpr uint32_t kAllowedFastCount = 10;
 
@@ -58,7 +61,9 @@ std::unique_ptr<PeerConnection> PeerConnection::Outgoing(
   std::unique_ptr<PeerConnection> c(
       new PeerConnection(client, id, fd, address, false));
   c->torrent_ = torrent;
-  c->parser_.set_num_pieces(torrent->info().num_pieces());
+  if (torrent->has_metadata()) {
+    c->parser_.set_num_pieces(torrent->info().num_pieces());
+  }
   c->mse_initiator_ = encrypt;
   return c;
 }
@@ -386,7 +391,7 @@ absl::Status PeerConnection::OnHandshake(const protocol::Handshake& hs) {
           "handshake info-hash differs from the encryption key's torrent");
     }
     torrent_ = t;
-    parser_.set_num_pieces(t->info().num_pieces());
+    if (t->has_metadata()) parser_.set_num_pieces(t->info().num_pieces());
   } else if (hs.info_hash != torrent_->info_hash()) {
     return absl::InvalidArgumentError("handshake for a different torrent");
   }
@@ -413,7 +418,8 @@ absl::Status PeerConnection::OnHandshake(const protocol::Handshake& hs) {
 void PeerConnection::BecomeActive() {
   phase_ = Phase::kActive;
   connected_at_ = last_block_ = absl::Now();
-  peer_have_ = storage::Bitfield(torrent_->info().num_pieces());
+  const bool metadata = torrent_->has_metadata();
+  if (metadata) peer_have_ = storage::Bitfield(torrent_->info().num_pieces());
   torrent_->OnConnected(this);
   if (closed_) return;
   Event connected = NewEvent(EventType::kPeerConnect);
@@ -424,6 +430,8 @@ void PeerConnection::BecomeActive() {
     mine.v = kClientName;
     mine.p = client_->port();
     mine.reqq = kMaxQueuedRequests;
+    mine.m["ut_metadata"] = kUtMetadataId;
+    if (metadata) mine.metadata_size = torrent_->info().info_bytes().size();
     Endpoint yourip = address_;
     yourip.set_port(0);
     mine.yourip = yourip;
@@ -438,6 +446,14 @@ void PeerConnection::BecomeActive() {
       e.payload = payload;
       torrent_->Emit(e);
     }
+  }
+  if (!metadata) {
+    // Nothing to offer until the metadata arrives.
+    if (fast_) {
+      SendMessage(protocol::HaveNone{}, EventType::kPacketOutgoingHaveNone);
+    }
+    Flush();
+    return;
   }
   const storage::Bitfield& have = torrent_->have();
   const size_t count = have.Count();
@@ -489,6 +505,10 @@ absl::Status PeerConnection::OnMessage(const protocol::Message& m) {
   if (const auto* r = std::get_if<Request>(&m)) return OnRequest(*r);
   if (const auto* h = std::get_if<Have>(&m)) {
     EmitPacket(EventType::kPacketIncomingHave, h->piece);
+    if (!torrent_->has_metadata()) {
+      if (pending_haves_.size() < (1u << 20)) pending_haves_.push_back(h->piece);
+      return absl::OkStatus();
+    }
     if (!peer_have_.Get(h->piece)) {
       peer_have_.Set(h->piece);
       ++peer_pieces_;
@@ -522,6 +542,12 @@ absl::Status PeerConnection::OnMessage(const protocol::Message& m) {
       e.payload = std::string(b->bits);
       torrent_->Emit(e);
     }
+    if (!torrent_->has_metadata()) {
+      // Kept until the metadata tells the piece count.
+      if (pending_bitfield_.empty()) pending_bitfield_ = std::string(b->bits);
+      peer_have_known_ = true;
+      return absl::OkStatus();
+    }
     ASSIGN_OR_RETURN(storage::Bitfield bits,
                      storage::Bitfield::FromBytes(
                          b->bits, torrent_->info().num_pieces()));
@@ -538,6 +564,12 @@ absl::Status PeerConnection::OnMessage(const protocol::Message& m) {
     bool all = std::holds_alternative<HaveAll>(m);
     EmitPacket(all ? EventType::kPacketIncomingHaveAll
                    : EventType::kPacketIncomingHaveNone);
+    if (!torrent_->has_metadata()) {
+      // Kept until the metadata tells the piece count.
+      if (all || !pending_all_) pending_all_ = all;
+      peer_have_known_ = true;
+      return absl::OkStatus();
+    }
     if (peer_have_known_) {
       if (!all) {
         return absl::InvalidArgumentError("have none after the bitfield");
@@ -564,10 +596,12 @@ absl::Status PeerConnection::OnMessage(const protocol::Message& m) {
                r->length);
     BlockRef block{r->piece, r->begin / kBlockSize};
     RemoveInFlight(block);
-    torrent_->picker_->OnRequestDropped(block, id_);
+    if (torrent_->picker_) torrent_->picker_->OnRequestDropped(block, id_);
   } else if (const auto* a = std::get_if<AllowedFast>(&m)) {
     EmitPacket(EventType::kPacketIncomingAllowedFast, a->piece);
-    if (!allowed_by_peer_.Get(a->piece)) {
+    // Before the metadata the piece count is unknown; the offer is only a
+    // hint and is dropped.
+    if (a->piece < allowed_by_peer_.size() && !allowed_by_peer_.Get(a->piece)) {
       allowed_by_peer_.Set(a->piece);
       if (peer_choking_) torrent_->FillRequests(this);
     }
@@ -589,6 +623,27 @@ absl::Status PeerConnection::OnMessage(const protocol::Message& m) {
     if (x->id == 0) {
       ASSIGN_OR_RETURN(their_extensions_,
                        protocol::ParseExtensionHandshake(x->payload));
+      if (their_extensions_.metadata_size && offers_metadata()) {
+        torrent_->OnMetadataSizeOffered(this, *their_extensions_.metadata_size);
+      }
+    } else if (x->id == kUtMetadataId) {
+      absl::StatusOr<protocol::MetadataMessage> mm =
+          protocol::ParseMetadataMessage(x->payload,
+                                         MetadataFetcher::kMaxMetadataSize);
+      if (!mm.ok()) {
+        // BEP 9: unknown message types are ignored, not errors.
+        if (mm.status().code() == absl::StatusCode::kUnimplemented) {
+          return absl::OkStatus();
+        }
+        return mm.status();
+      }
+      if (mm->type != protocol::MetadataMessageType::kRequest &&
+          metadata_requests_ > 0) {
+        --metadata_requests_;
+      }
+      torrent_->OnMetadataMessage(
+          this, MetadataMessageView{static_cast<int>(mm->type), mm->piece,
+                                    mm->total_size, mm->data});
     }
   }
   return absl::OkStatus();
@@ -596,6 +651,14 @@ absl::Status PeerConnection::OnMessage(const protocol::Message& m) {
 
 absl::Status PeerConnection::OnRequest(const protocol::Request& r) {
   EmitPacket(EventType::kPacketIncomingRequest, r.piece, r.begin, r.length);
+  if (!torrent_->has_metadata()) {
+    if (fast_) {
+      SendMessage(protocol::Reject{r.piece, r.begin, r.length},
+                  EventType::kPacketOutgoingReject);
+      Flush();
+    }
+    return absl::OkStatus();
+  }
   const int64_t piece_size = torrent_->picker_->PieceSize(r.piece);
   if (r.length == 0 || r.begin + int64_t{r.length} > piece_size) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -697,6 +760,79 @@ void PeerConnection::SendCancel(BlockRef b) {
   Flush();
 }
 
+void PeerConnection::SendExtended(uint8_t id, std::string_view payload) {
+  std::string bytes;
+  protocol::AppendExtended(id, payload, &bytes);
+  Send(bytes);
+  if (torrent_->Wants(EventType::kPacketOutgoingExtended)) {
+    Event e = NewEvent(EventType::kPacketOutgoingExtended);
+    e.extension_id = id;
+    e.payload = std::string(payload);
+    torrent_->Emit(e);
+  }
+  Flush();
+}
+
+void PeerConnection::SendMetadataRequest(uint32_t piece) {
+  std::string payload;
+  protocol::AppendMetadataMessage({protocol::MetadataMessageType::kRequest, piece},
+                                  &payload);
+  ++metadata_requests_;
+  SendExtended(their_extensions_.IdOf("ut_metadata"), payload);
+}
+
+void PeerConnection::SendMetadataData(uint32_t piece, std::string_view data,
+                                      uint64_t total_size) {
+  const uint8_t id = their_extensions_.IdOf("ut_metadata");
+  if (id == 0) return;
+  protocol::MetadataMessage m;
+  m.type = protocol::MetadataMessageType::kData;
+  m.piece = piece;
+  m.total_size = total_size;
+  m.data = data;
+  std::string payload;
+  protocol::AppendMetadataMessage(m, &payload);
+  SendExtended(id, payload);
+}
+
+void PeerConnection::SendMetadataReject(uint32_t piece) {
+  const uint8_t id = their_extensions_.IdOf("ut_metadata");
+  if (id == 0) return;
+  std::string payload;
+  protocol::AppendMetadataMessage({protocol::MetadataMessageType::kReject, piece},
+                                  &payload);
+  SendExtended(id, payload);
+}
+
+void PeerConnection::OnMetadata() {
+  const uint32_t n = torrent_->info().num_pieces();
+  parser_.set_num_pieces(n);
+  peer_have_ = storage::Bitfield(n);
+  allowed_by_peer_ = storage::Bitfield(n);
+  if (pending_all_) {
+    peer_have_ = storage::Bitfield(n, *pending_all_);
+  } else if (!pending_bitfield_.empty()) {
+    absl::StatusOr<storage::Bitfield> bits =
+        storage::Bitfield::FromBytes(pending_bitfield_, n);
+    if (!bits.ok()) {
+      Close(std::string(bits.status().message()));
+      return;
+    }
+    peer_have_ = *std::move(bits);
+  }
+  for (uint32_t piece : pending_haves_) {
+    if (piece >= n) {
+      Close("have for a piece past the end of the torrent");
+      return;
+    }
+    peer_have_.Set(piece);
+  }
+  pending_bitfield_.clear();
+  pending_haves_.clear();
+  peer_pieces_ = static_cast<uint32_t>(peer_have_.Count());
+  torrent_->OnPeerHaveSet(this);
+}
+
 void PeerConnection::SendHave(uint32_t piece) {
   if (!active()) return;
   std::string bytes;
@@ -713,6 +849,7 @@ void PeerConnection::RemoveInFlight(BlockRef block) {
 }
 
 void PeerConnection::DropRequests() {
+  if (!torrent_->picker_) return;  // nothing requested before the metadata
   for (const InFlight& f : in_flight_) {
     torrent_->picker_->OnRequestDropped(f.block, id_);
   }

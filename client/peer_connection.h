@@ -95,6 +95,18 @@ class PeerConnection {
   // RequestableHaveSet is what we may request now: everything the peer has
   // when it unchokes us, else only its allowed-fast pieces.
   storage::Bitfield RequestableHaveSet() const;
+  // Metadata exchange (BEP 9).
+  bool offers_metadata() const {
+    return their_extensions_.IdOf("ut_metadata") != 0;
+  }
+  int metadata_requests() const { return metadata_requests_; }
+  void SendMetadataRequest(uint32_t piece);
+  void SendMetadataData(uint32_t piece, std::string_view data,
+                        uint64_t total_size);
+  void SendMetadataReject(uint32_t piece);
+  // OnMetadata: the torrent's metadata just arrived; apply what the peer
+  // said it has before that.
+  void OnMetadata();
   // DropRequests forgets every request in flight (the peer choked us
   // without the Fast extension, or it is snubbed).
   void DropRequests();
@@ -140,6 +152,7 @@ class PeerConnection {
   void SendHandshake();
   // Send appends a plain message and encrypts it if the stream is.
   void Send(std::string_view message);
+  void SendExtended(uint8_t id, std::string_view payload);
   void SendMessage(const protocol::Message& m, EventType type);
   void ServeRequests();
   void RemoveInFlight(BlockRef block);
@@ -177,6 +190,11 @@ class PeerConnection {
   uint32_t peer_pieces_ = 0;
   bool peer_have_known_ = false;
   std::vector<InFlight> in_flight_;
+  // What the peer said it has before we knew the piece count (magnets).
+  std::string pending_bitfield_;
+  std::vector<uint32_t> pending_haves_;
+  std::optional<bool> pending_all_;
+  int metadata_requests_ = 0;
   // BEP 6: pieces we let this peer fetch while we choke it, and pieces it
   // lets us fetch while it chokes us.
   std::vector<uint32_t> allowed_for_peer_;

@@ -10,7 +10,9 @@
 #include "client/peer_connection.h"
 #include "client/tracker_announcer.h"
 #include "base/sha.h"
+#include "metainfo/magnet.h"
 #include "metainfo/peer_id.h"
+#include "protocol/ut_metadata.h"
 #include "storage/hash_checker.h"
 #include "storage/resume_data.h"
 
@@ -55,12 +57,32 @@ Torrent::Torrent(TorrentParams params, metainfo::TorrentInfo info)
     : params_(std::move(params)),
       info_(std::move(info)),
       info_hash_(info_.WireInfoHash()),
-      handlers_(kEventTypeCount) {}
+      handlers_(kEventTypeCount),
+      tiers_(info_.trackers()) {}
 
 Torrent::~Torrent() = default;
 
 absl::StatusOr<std::unique_ptr<Torrent>> Torrent::Open(TorrentParams params) {
   metainfo::TorrentInfo info;
+  if (params.torrent_path.empty() && !params.magnet.empty()) {
+    ASSIGN_OR_RETURN(metainfo::MagnetLink link,
+                     metainfo::ParseMagnet(params.magnet));
+    for (const std::string& pe : link.peers) {
+      absl::StatusOr<Endpoint> e = Endpoint::Parse(pe);
+      if (e.ok()) params.peers.push_back(*e);  // host names are skipped
+    }
+    std::unique_ptr<Torrent> t(new Torrent(std::move(params), std::move(info)));
+    t->info_hash_ = link.info_hash_v1 ? *link.info_hash_v1
+                                      : Sha1Hash::FromBytes(
+                                            link.info_hash_v2->span());
+    t->display_name_ = link.display_name.empty() ? t->info_hash_.ToHex()
+                                                 : link.display_name;
+    t->tiers_.clear();
+    for (const std::string& tr : link.trackers) t->tiers_.push_back({tr});
+    t->metadata_ = std::make_unique<MetadataFetcher>(link.info_hash_v1,
+                                                     link.info_hash_v2);
+    return t;
+  }
   if (!params.torrent_path.empty()) {
     ASSIGN_OR_RETURN(std::string bytes, ReadFile(params.torrent_path));
     absl::StatusOr<metainfo::TorrentInfo> parsed =
@@ -139,15 +161,28 @@ bool Torrent::Emit(Event& e) {
 
 // --- state ----------------------------------------------------------------
 
-const storage::Bitfield& Torrent::have() const { return picker_->have(); }
-
-uint32_t Torrent::pieces_have() const {
-  return static_cast<uint32_t>(picker_->have().Count());
+const storage::Bitfield& Torrent::have() const {
+  static const storage::Bitfield* const kNothing = new storage::Bitfield();
+  return picker_ ? picker_->have() : *kNothing;
 }
 
-bool Torrent::complete() const { return picker_->Wanted() == 0; }
+uint32_t Torrent::pieces_have() const {
+  return static_cast<uint32_t>(have().Count());
+}
+
+bool Torrent::complete() const { return picker_ && picker_->Wanted() == 0; }
+
+const std::string& Torrent::name() const {
+  return has_metadata() ? info_.name() : display_name_;
+}
+
+std::pair<uint32_t, uint32_t> Torrent::metadata_progress() const {
+  if (!metadata_) return {0, 0};
+  return {metadata_->pieces_received(), metadata_->pieces_total()};
+}
 
 int64_t Torrent::bytes_wanted() const {
+  if (!picker_) return 0;
   int64_t n = 0;
   for (uint32_t i = 0; i < info_.num_pieces(); ++i) {
     if (picker_->PiecePriority(i) > 0) n += picker_->PieceSize(i);
@@ -156,6 +191,7 @@ int64_t Torrent::bytes_wanted() const {
 }
 
 int64_t Torrent::bytes_done() const {
+  if (!picker_) return 0;
   int64_t n = 0;
   for (uint32_t i = 0; i < info_.num_pieces(); ++i) {
     if (picker_->have().Get(i) && picker_->PiecePriority(i) > 0) {
@@ -166,10 +202,11 @@ int64_t Torrent::bytes_done() const {
 }
 
 int Torrent::file_priority(size_t file) const {
-  return storage_->file_priority(file);
+  return storage_ ? storage_->file_priority(file) : 1;
 }
 
 absl::Status Torrent::SetFilePriority(size_t file, int priority) {
+  if (!storage_) return absl::FailedPreconditionError("metadata not known yet");
   RETURN_IF_ERROR(storage_->SetFilePriority(file, priority));
   for (uint32_t i = 0; i < info_.num_pieces(); ++i) {
     picker_->SetPiecePriority(i, storage_->PieceWanted(i) ? 1 : 0);
@@ -227,6 +264,7 @@ void Torrent::AdoptHaveSet(const storage::Bitfield& have) {
 }
 
 absl::Status Torrent::HashCheck() {
+  if (!has_metadata()) return absl::OkStatus();  // nothing on disk to check
   const TorrentState before = state_;
   SetState(TorrentState::kChecking);
   absl::StatusOr<storage::Bitfield> have = CheckAndEmit(nullptr);
@@ -240,6 +278,7 @@ absl::Status Torrent::HashCheck() {
 }
 
 absl::Status Torrent::LoadState() {
+  if (!has_metadata()) return absl::OkStatus();
   std::string bytes;
   if (!params_.resume_path.empty()) {
     absl::StatusOr<std::string> read = ReadFile(params_.resume_path);
@@ -279,6 +318,7 @@ absl::Status Torrent::LoadState() {
 }
 
 absl::Status Torrent::SaveResumeData(const std::string& path) {
+  if (!has_metadata()) return absl::OkStatus();
   const std::string& to = path.empty() ? params_.resume_path : path;
   if (to.empty()) return absl::FailedPreconditionError("no resume path");
   ASSIGN_OR_RETURN(storage::ResumeData rd,
@@ -308,7 +348,7 @@ absl::Status Torrent::Start() {
     return absl::FailedPreconditionError(
         "a torrent without a client can only check data");
   }
-  if (state_ == TorrentState::kError) storage_->ClearError();
+  if (state_ == TorrentState::kError && storage_) storage_->ClearError();
   error_ = absl::OkStatus();
   const bool was_stopped = state_ == TorrentState::kStopped;
   SetState(complete() ? TorrentState::kSeeding : TorrentState::kDownloading);
@@ -349,16 +389,17 @@ absl::Status Torrent::Stop() {
 }
 
 void Torrent::StartTrackers() {
-  if (!client_ || info_.trackers().empty() || !client_->trackers_) return;
+  if (!client_ || tiers_.empty() || !client_->trackers_) return;
   TrackerAnnouncer::Options options;
   options.peer_id = client_->peer_id();
   options.port = client_->port();
   announcer_ = std::make_unique<TrackerAnnouncer>(
       client_->loop_.get(), client_->trackers_.get(), info_hash_,
-      info_.trackers(), info_.is_private(), options,
+      tiers_, has_metadata() && info_.is_private(), options,
       [this] {
-        return TrackerAnnouncer::TransferStats{
-            uploaded_, downloaded_, bytes_wanted() - bytes_done()};
+        // Before the metadata, "left" is unknown but not zero (not a seed).
+        int64_t left = has_metadata() ? bytes_wanted() - bytes_done() : 1;
+        return TrackerAnnouncer::TransferStats{uploaded_, downloaded_, left};
       },
       [this](const tracker::TrackerEvent& te) {
         Event e;
@@ -487,8 +528,13 @@ void Torrent::OnConnected(PeerConnection* c) {
 
 void Torrent::OnClosed(PeerConnection* c, bool mse_refused) {
   if (connections_.erase(c)) {
-    picker_->OnPeerGone(c->id());
-    if (c->active()) picker_->RemovePeerBitfield(c->peer_have());
+    if (metadata_) metadata_->OnPeerGone(c->id());
+    if (picker_) {
+      picker_->OnPeerGone(c->id());
+      if (c->active() && c->peer_have().size() == info_.num_pieces()) {
+        picker_->RemovePeerBitfield(c->peer_have());
+      }
+    }
   }
   if (!c->incoming()) {
     auto it = candidates_.find(c->address());
@@ -507,6 +553,7 @@ void Torrent::OnClosed(PeerConnection* c, bool mse_refused) {
 }
 
 void Torrent::OnPeerHas(PeerConnection* c, uint32_t piece) {
+  if (!picker_) return;
   picker_->AddPeerHave(piece);
   if (!c->am_interested() && !have().Get(piece) &&
       picker_->PiecePriority(piece) > 0) {
@@ -516,6 +563,7 @@ void Torrent::OnPeerHas(PeerConnection* c, uint32_t piece) {
 }
 
 void Torrent::OnPeerHaveSet(PeerConnection* c) {
+  if (!picker_) return;
   picker_->AddPeerBitfield(c->peer_have());
   if (complete() && c->peer_is_seed()) {
     c->Close("both sides are seeds");
@@ -525,7 +573,7 @@ void Torrent::OnPeerHaveSet(PeerConnection* c) {
 }
 
 void Torrent::UpdateInterest(PeerConnection* c) {
-  if (c->closed() || !c->active()) return;
+  if (c->closed() || !c->active() || !picker_) return;
   const bool want = state_ != TorrentState::kPaused &&
                     state_ != TorrentState::kError &&
                     picker_->IsInteresting(c->peer_have());
@@ -534,12 +582,16 @@ void Torrent::UpdateInterest(PeerConnection* c) {
 }
 
 bool Torrent::CanServe(uint32_t piece) const {
-  return piece < info_.num_pieces() && have().Get(piece) &&
+  return picker_ && piece < info_.num_pieces() && have().Get(piece) &&
          (state_ == TorrentState::kDownloading ||
           state_ == TorrentState::kSeeding);
 }
 
 void Torrent::FillRequests(PeerConnection* c) {
+  if (!picker_) {
+    RequestMetadata(c);
+    return;
+  }
   if (c->closed() || !c->active() || !c->am_interested() ||
       state_ != TorrentState::kDownloading) {
     return;
@@ -560,7 +612,7 @@ void Torrent::FillRequests(PeerConnection* c) {
 
 void Torrent::OnBlock(PeerConnection* c, uint32_t piece, uint32_t begin,
                       std::string_view data) {
-  if (state_ != TorrentState::kDownloading) return;
+  if (state_ != TorrentState::kDownloading || !picker_) return;
   if (begin % kBlockSize != 0 || piece >= info_.num_pieces()) return;
   BlockRef block{piece, begin / kBlockSize};
   if (data.size() != picker_->BlockLength(block)) return;
@@ -678,6 +730,91 @@ void Torrent::OnPieceDone(uint32_t piece, bool passed, ByteSpan data) {
       if (!c->closed() && c->peer_is_seed()) c->Close("both sides are seeds");
     }
   }
+}
+
+// --- metadata (BEP 9) ------------------------------------------------------
+
+void Torrent::OnMetadataSizeOffered(PeerConnection* c, uint64_t size) {
+  if (!metadata_ || has_metadata()) return;
+  if (!metadata_->OnSizeOffered(c->id(), size)) return;
+  RequestMetadata(c);
+}
+
+void Torrent::RequestMetadata(PeerConnection* c) {
+  if (has_metadata() || !metadata_ || c->closed() || !c->active() ||
+      !c->offers_metadata()) {
+    return;
+  }
+  const absl::Time now = absl::Now();
+  while (c->metadata_requests() < 2) {
+    std::optional<uint32_t> piece = metadata_->NextRequest(c->id(), now);
+    if (!piece) return;
+    c->SendMetadataRequest(*piece);
+  }
+}
+
+void Torrent::OnMetadataMessage(PeerConnection* c, MetadataMessageView m) {
+  if (m.type == 0) {  // a request: serve it if we have the metadata
+    const std::string& bytes = info_.info_bytes();
+    const uint64_t offset = uint64_t{m.piece} * protocol::kMetadataPieceSize;
+    if (has_metadata() && offset < bytes.size()) {
+      c->SendMetadataData(m.piece, std::string_view(bytes).substr(
+                                       offset, protocol::kMetadataPieceSize),
+                          bytes.size());
+    } else {
+      c->SendMetadataReject(m.piece);
+    }
+    return;
+  }
+  if (!metadata_ || has_metadata()) return;
+  if (m.type == 2) {
+    metadata_->OnReject(c->id(), m.piece);
+    RequestMetadata(c);
+    return;
+  }
+  std::vector<uint64_t> culprits;
+  switch (metadata_->OnData(c->id(), m.piece, m.data, &culprits)) {
+    case MetadataFetcher::Result::kComplete:
+      if (absl::Status s = AdoptMetadata(); !s.ok()) EnterError(s);
+      return;
+    case MetadataFetcher::Result::kHashFailed:
+      for (uint64_t id : culprits) {
+        auto it = sender_key_.find(id);
+        if (it != sender_key_.end()) Strike(it->second, culprits.size() == 1 ? kBanStrikes : 1);
+      }
+      break;
+    default:
+      break;
+  }
+  RequestMetadata(c);
+}
+
+absl::Status Torrent::AdoptMetadata() {
+  absl::StatusOr<metainfo::TorrentInfo> info =
+      metainfo::TorrentInfo::ParseInfoDict(metadata_->metadata());
+  if (!info.ok()) {
+    return absl::Status(info.status().code(),
+                        absl::StrFormat("metadata from peers: %s",
+                                        info.status().message()));
+  }
+  if (!info->has_v1()) {
+    return absl::UnimplementedError(
+        "v2-only magnet links need piece layers from peers (BEP 52 hash "
+        "requests), which btkit does not fetch yet");
+  }
+  info_ = *std::move(info);
+  metadata_.reset();
+  RETURN_IF_ERROR(InitStorage());
+  const TorrentState running = state_;
+  RETURN_IF_ERROR(LoadState());
+  SetState(running == TorrentState::kPaused ? running
+           : complete()                     ? TorrentState::kSeeding
+                                            : TorrentState::kDownloading);
+  std::vector<PeerConnection*> open(connections_.begin(), connections_.end());
+  for (PeerConnection* c : open) {
+    if (!c->closed() && c->active()) c->OnMetadata();
+  }
+  return absl::OkStatus();
 }
 
 // --- periodic work --------------------------------------------------------

@@ -30,6 +30,7 @@
 #include "base/hash.h"
 #include "client/choker.h"
 #include "client/events.h"
+#include "client/metadata_fetcher.h"
 #include "client/piece_picker.h"
 #include "client/rate_limiter.h"
 #include "metainfo/torrent_info.h"
@@ -43,10 +44,20 @@ class Client;
 class PeerConnection;
 class TrackerAnnouncer;
 
+// MetadataMessageView is a ut_metadata message as the torrent sees it.
+struct MetadataMessageView {
+  int type = 0;  // 0 request, 1 data, 2 reject
+  uint32_t piece = 0;
+  uint64_t total_size = 0;
+  std::string_view data;
+};
+
 // TorrentParams says what to open and where its data lives.
 struct TorrentParams {
-  // The .torrent file to read, or (if empty) `info`.
+  // The .torrent file to read, else a magnet URI (the metadata then comes
+  // from peers, BEP 9), else `info`.
   std::string torrent_path;
+  std::string magnet;
   metainfo::TorrentInfo info;
   // The directory that receives the torrent's files.
   std::string save_path = ".";
@@ -93,6 +104,16 @@ class Torrent {
   Torrent(const Torrent&) = delete;
   Torrent& operator=(const Torrent&) = delete;
 
+  // has_metadata: the info dictionary is known (always, except for a
+  // magnet link whose metadata is still being fetched).
+  bool has_metadata() const { return picker_ != nullptr; }
+  // metadata_progress is (pieces received, pieces total) of the metadata
+  // download; (0, 0) before any peer told its size.
+  std::pair<uint32_t, uint32_t> metadata_progress() const;
+  // name: the torrent's name, or the magnet's display name before the
+  // metadata arrived.
+  const std::string& name() const;
+  // info requires has_metadata().
   const metainfo::TorrentInfo& info() const { return info_; }
   // info_hash is the wire info-hash (v1, or the truncated v2 hash).
   const Sha1Hash& info_hash() const { return info_hash_; }
@@ -139,7 +160,7 @@ class Torrent {
   void AddPeer(const Endpoint& peer);
   // trackers lists the tracker tiers.
   const std::vector<std::vector<std::string>>& trackers() const {
-    return info_.trackers();
+    return tiers_;
   }
 
   // SetRateLimits limits this torrent's transfers (bytes per second, 0 for
@@ -187,6 +208,11 @@ class Torrent {
   void OnPeerHaveSet(PeerConnection* c);
   void OnBlock(PeerConnection* c, uint32_t piece, uint32_t begin,
                std::string_view data);
+  // Metadata exchange (BEP 9).
+  void OnMetadataSizeOffered(PeerConnection* c, uint64_t size);
+  void OnMetadataMessage(PeerConnection* c, MetadataMessageView m);
+  void RequestMetadata(PeerConnection* c);
+  absl::Status AdoptMetadata();
   void UpdateInterest(PeerConnection* c);
   void FillRequests(PeerConnection* c);
   bool CanServe(uint32_t piece) const;
@@ -232,6 +258,9 @@ class Torrent {
   };
   absl::flat_hash_map<uint32_t, std::vector<FailedBlock>> failed_blocks_;
   std::unique_ptr<TrackerAnnouncer> announcer_;
+  std::vector<std::vector<std::string>> tiers_;
+  std::string display_name_;
+  std::unique_ptr<MetadataFetcher> metadata_;
 
   int64_t uploaded_ = 0, downloaded_ = 0;
   int64_t last_uploaded_ = 0, last_downloaded_ = 0;

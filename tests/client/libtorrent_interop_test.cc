@@ -14,6 +14,7 @@
 #include "client/client.h"
 #include "gtest/gtest.h"
 #include "metainfo/torrent_creator.h"
+#include "metainfo/torrent_info.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::client {
@@ -59,7 +60,7 @@ std::string PolicyName(EncryptionPolicy p) {
 class LibtorrentInteropTest : public ::testing::TestWithParam<Case> {
  protected:
   static void SetUpTestSuite() {
-    if (!fs::exists(kPython)) return;
+    if (!fs::exists(kPython) || !root_.empty()) return;
     root_ = testing::TempDir("client_lt_interop");
     WriteRandom(fs::path(root_) / "seed" / kFiles[0], 64 << 20, 1);
     WriteRandom(fs::path(root_) / "seed" / kFiles[1], 5000, 2);
@@ -73,7 +74,7 @@ class LibtorrentInteropTest : public ::testing::TestWithParam<Case> {
     torrent_path_ = root_ + "/payload.torrent";
     std::ofstream(torrent_path_, std::ios::binary) << *torrent;
   }
-  static void TearDownTestSuite() { fs::remove_all(root_); }
+  friend class LibtorrentMagnetTest;
 
   void SetUp() override {
     if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
@@ -98,10 +99,29 @@ class LibtorrentInteropTest : public ::testing::TestWithParam<Case> {
 
   static std::string root_;
   static std::string torrent_path_;
+
+ public:
+  static const std::string& root() { return root_; }
+  static const std::string& torrent_path() { return torrent_path_; }
+};
+
+// Shares the parameterised suite's payload (made on first use).
+class LibtorrentMagnetTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (LibtorrentInteropTest::torrent_path().empty()) {
+      MakePayload();
+    }
+  }
+  static void MakePayload();
 };
 
 std::string LibtorrentInteropTest::root_;
 std::string LibtorrentInteropTest::torrent_path_;
+
+void LibtorrentMagnetTest::MakePayload() {
+  LibtorrentInteropTest::SetUpTestSuite();
+}
 
 TEST_P(LibtorrentInteropTest, Transfers) {
   const Case& c = GetParam();
@@ -182,6 +202,68 @@ TEST_P(LibtorrentInteropTest, Transfers) {
   if (c.policy == EncryptionPolicy::kDisabled) {
     EXPECT_TRUE(plain_seen);
     EXPECT_FALSE(encrypted_seen);
+  }
+}
+
+// Magnet links: only the info-hash and a peer; the metadata comes from the
+// other side (BEP 9) in both directions.
+TEST_F(LibtorrentMagnetTest, BothDirections) {
+  if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
+  ClientOptions options;
+  options.local_host = "127.0.0.1";
+  auto client = Client::Create(options);
+  ASSERT_TRUE(client.ok());
+  auto torrent = metainfo::TorrentInfo::Parse(
+      ReadAll(LibtorrentInteropTest::torrent_path()));
+  ASSERT_TRUE(torrent.ok());
+  const std::string hex = torrent->WireInfoHash().ToHex();
+  const std::string dir = LibtorrentInteropTest::root() + "/magnet";
+  const absl::Time deadline = absl::Now() + absl::Seconds(120);
+
+  // libtorrent seeds; btkit has only the magnet.
+  auto lt_seed = testing::Subprocess::Start(
+      {kPython, kPeerScript, "seed", LibtorrentInteropTest::torrent_path(),
+       LibtorrentInteropTest::root() + "/seed", dir + "_port", "enabled"});
+  ASSERT_TRUE(lt_seed.ok());
+  fs::create_directories(dir);
+  auto port = testing::WaitForFile(dir + "_port", deadline);
+  ASSERT_TRUE(port.ok()) << port.status();
+  TorrentParams params;
+  params.magnet = absl::StrFormat("magnet:?xt=urn:btih:%s&x.pe=127.0.0.1:%s",
+                                  hex, *port);
+  params.save_path = dir + "/btkit";
+  auto added = (*client)->AddTorrent(params);
+  ASSERT_TRUE(added.ok()) << added.status();
+  Torrent* t = *added;
+  while (!t->complete() && absl::Now() < deadline) {
+    ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
+  }
+  ASSERT_TRUE(t->complete());
+  EXPECT_EQ(t->info().info_bytes(), torrent->info_bytes());
+  lt_seed->reset();
+
+  // btkit seeds what it just fetched; libtorrent has only the magnet.
+  auto lt_dl = testing::Subprocess::Start(
+      {kPython, kPeerScript, "download",
+       absl::StrFormat("magnet:?xt=urn:btih:%s", hex), dir + "/lt",
+       dir + "_port2", "enabled",
+       absl::StrFormat("127.0.0.1:%d", (*client)->port()), "--timeout",
+       "110"});
+  ASSERT_TRUE(lt_dl.ok());
+  int code = -1;
+  while (absl::Now() < deadline) {
+    ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
+    auto done = (*lt_dl)->Wait(absl::Now());
+    if (done.ok()) {
+      code = *done;
+      break;
+    }
+  }
+  ASSERT_EQ(code, 0) << "libtorrent did not finish its magnet download";
+  for (const char* f : kFiles) {
+    EXPECT_TRUE(ReadAll(fs::path(LibtorrentInteropTest::root()) / "seed" / f) ==
+                ReadAll(fs::path(dir) / "lt" / f))
+        << f;
   }
 }
 

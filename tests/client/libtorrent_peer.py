@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A libtorrent peer for interop tests, kept on loopback.
 
-usage: libtorrent_peer.py seed|download TORRENT DIR PORT_FILE ENCRYPTION
+usage: libtorrent_peer.py seed|download TORRENT|MAGNET DIR PORT_FILE ENCRYPTION
                           [PEER_HOST:PORT] [--timeout SECONDS]
 
 Writes its listen port to PORT_FILE, then seeds until killed, or downloads
@@ -39,8 +39,11 @@ def main():
         "prefer_rc4": enc != "disabled",
         "alert_mask": lt.alert.category_t.error_notification,
     })
-    params = lt.add_torrent_params()
-    params.ti = lt.torrent_info(torrent)
+    if torrent.startswith("magnet:"):
+        params = lt.parse_magnet_uri(torrent)
+    else:
+        params = lt.add_torrent_params()
+        params.ti = lt.torrent_info(torrent)
     params.save_path = save
     handle = ses.add_torrent(params)
     while handle.status().state in (lt.torrent_status.checking_files,

@@ -211,6 +211,37 @@ TEST_F(TransferTest, IpFilterRefusesPeersBothWays) {
   EXPECT_TRUE(t->peers().empty());
 }
 
+TEST_F(TransferTest, MagnetLinkFetchesMetadataThenData) {
+  auto seeder = NewClient(EncryptionPolicy::kEnabled);
+  auto leecher = NewClient(EncryptionPolicy::kEnabled);
+  ASSERT_TRUE(Add(seeder.get(), "seed"));
+  TorrentParams p;
+  p.magnet = absl::StrFormat("magnet:?xt=urn:btih:%s&dn=payload&x.pe=%s",
+                             info_.WireInfoHash().ToHex(),
+                             Local(*seeder).ToString());
+  p.save_path = (root_ / "dl").string();
+  auto added = leecher->AddTorrent(p);
+  ASSERT_TRUE(added.ok()) << added.status();
+  Torrent* dl = *added;
+  EXPECT_FALSE(dl->has_metadata());
+  EXPECT_EQ(dl->name(), "payload");
+  ASSERT_TRUE(RunUntil({seeder.get(), leecher.get()},
+                       [&] { return dl->complete(); }))
+      << "metadata " << dl->has_metadata() << " "
+      << dl->metadata_progress().first << "/" << dl->metadata_progress().second
+      << ", peers " << dl->peers().size() << ", pieces " << dl->pieces_have()
+      << ", state " << TorrentStateName(dl->state()) << ", peer "
+      << (dl->peers().empty()
+              ? std::string("-")
+              : absl::StrFormat("interested=%d choked=%d pieces=%d",
+                                dl->peers()[0].am_interested,
+                                dl->peers()[0].peer_choking,
+                                dl->peers()[0].pieces));
+  EXPECT_TRUE(dl->has_metadata());
+  EXPECT_EQ(dl->info().info_bytes(), info_.info_bytes());
+  ExpectSameData("dl");
+}
+
 TEST_F(TransferTest, IpFilterRangesBlockBeforeAnyEvent) {
   auto seeder = NewClient(EncryptionPolicy::kEnabled);
   auto leecher = NewClient(EncryptionPolicy::kEnabled);
