@@ -35,7 +35,7 @@ const CliCommand kCommands[] = {
     {"bencode", "bt bencode FILE [--lenient]   print a bencoded file as JSON",
      bt::client::RunBencodeCommand},
     {"download",
-     "bt download TORRENT -o DIR [--port N] [--peer HOST:PORT]... "
+     "bt download TORRENT|MAGNET -o DIR [--port N] [--peer HOST:PORT]... "
      "[--encryption disabled|enabled|forced] [--seed]",
      bt::client::RunDownloadCommand},
     {"seed",

@@ -1,4 +1,4 @@
-// `bt download TORRENT -o DIR [--port N] [--peer HOST:PORT]...
+// `bt download TORRENT|MAGNET -o DIR [--port N] [--peer HOST:PORT]...
 //              [--encryption disabled|enabled|forced] [--seed]`
 // `bt seed TORRENT DIR [--port N] [--peer HOST:PORT]... [--encryption ...]`
 // Both keep resume data (--resume FILE, default DIR/.btkit/<info-hash>.resume)
@@ -18,10 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "client/client.h"
+#include "metainfo/magnet.h"
 #include "metainfo/torrent_info.h"
 
 namespace bt::client {
@@ -59,6 +61,11 @@ std::string Eta(double seconds) {
 
 // ProgressLine renders "[#####.....]  42.1%  3.2 MiB/s  4 peers  ETA 0:12".
 std::string ProgressLine(const Torrent& t) {
+  if (!t.has_metadata()) {
+    auto [got, total] = t.metadata_progress();
+    return absl::StrFormat("fetching metadata: %d of %d pieces, %d peers", got,
+                           total, static_cast<int>(t.peers().size()));
+  }
   const int64_t wanted = t.bytes_wanted(), done = t.bytes_done();
   const double fraction = wanted > 0 ? double(done) / double(wanted) : 1.0;
   constexpr int kWidth = 30;
@@ -130,17 +137,30 @@ bool ParseCommon(const std::vector<std::string>& args, size_t* i,
 }
 
 int Run(TransferArgs args, bool seed_only) {
+  const bool magnet = absl::StartsWith(args.torrent, "magnet:");
   if (args.resume.empty()) {
     // The default lives beside the data, named after the torrent.
-    std::ifstream in(args.torrent, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)),
-                      std::istreambuf_iterator<char>());
-    absl::StatusOr<metainfo::TorrentInfo> info =
-        metainfo::TorrentInfo::Parse(bytes);
-    if (info.ok()) {
+    std::optional<Sha1Hash> hash;
+    if (magnet) {
+      absl::StatusOr<metainfo::MagnetLink> link =
+          metainfo::ParseMagnet(args.torrent);
+      if (link.ok()) {
+        hash = link->info_hash_v1
+                   ? *link->info_hash_v1
+                   : Sha1Hash::FromBytes(link->info_hash_v2->span());
+      }
+    } else {
+      std::ifstream in(args.torrent, std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)),
+                        std::istreambuf_iterator<char>());
+      absl::StatusOr<metainfo::TorrentInfo> info =
+          metainfo::TorrentInfo::Parse(bytes);
+      if (info.ok()) hash = info->WireInfoHash();
+    }
+    if (hash) {
       std::filesystem::create_directories(args.dir + "/.btkit");
-      args.resume = absl::StrFormat("%s/.btkit/%s.resume", args.dir,
-                                    info->WireInfoHash().ToHex());
+      args.resume =
+          absl::StrFormat("%s/.btkit/%s.resume", args.dir, hash->ToHex());
     }
   }
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(args.options);
@@ -149,7 +169,7 @@ int Run(TransferArgs args, bool seed_only) {
     return 1;
   }
   TorrentParams params;
-  params.torrent_path = args.torrent;
+  (magnet ? params.magnet : params.torrent_path) = args.torrent;
   params.save_path = args.dir;
   params.peers = args.peers;
   params.start = false;
@@ -160,10 +180,15 @@ int Run(TransferArgs args, bool seed_only) {
     return 1;
   }
   Torrent* t = *added;
-  std::fprintf(stderr, "%s: %u pieces of %s, listening on port %u\n",
-               t->info().name().c_str(), t->info().num_pieces(),
-               HumanBytes(double(t->info().piece_length())).c_str(),
-               (*client)->port());
+  if (t->has_metadata()) {
+    std::fprintf(stderr, "%s: %u pieces of %s, listening on port %u\n",
+                 t->name().c_str(), t->info().num_pieces(),
+                 HumanBytes(double(t->info().piece_length())).c_str(),
+                 (*client)->port());
+  } else {
+    std::fprintf(stderr, "%s: fetching metadata from peers, listening on port %u\n",
+                 t->name().c_str(), (*client)->port());
+  }
   std::fprintf(stderr, "checking existing data...\n");
   if (absl::Status s = t->LoadState(); !s.ok()) {
     std::fprintf(stderr, "bt: %s\n", std::string(s.message()).c_str());
@@ -235,7 +260,7 @@ int RunDownloadCommand(const std::vector<std::string>& args) {
   }
   if (parsed.torrent.empty() || parsed.dir.empty()) {
     std::fprintf(stderr,
-                 "usage: bt download TORRENT -o DIR [--port N] "
+                 "usage: bt download TORRENT|MAGNET -o DIR [--port N] "
                  "[--peer HOST:PORT]... [--encryption disabled|enabled|forced] "
                  "[--seed]\n");
     return 2;
