@@ -191,17 +191,21 @@ absl::StatusOr<std::unique_ptr<Opentracker>> Opentracker::Start(
            std::to_string(t->udp_port_), "-d", t->dir_, "-w", "whitelist"});
   if (!p.ok()) return p.status();
   t->process_ = std::move(*p);
-  // It listens before it reads the whitelist: probe with a "stopped"
-  // announce (which adds no peer) until every info-hash is accepted.
+  // It listens before it reads the whitelist, and lets "stopped" announces
+  // through before that: probe with "started" until every info-hash is
+  // accepted, then take the probe peer away with "stopped".
   for (const Sha1Hash& h : whitelist) {
-    const std::string target = absl::StrFormat(
-        "/announce?info_hash=%s&peer_id=-ZZ0000-probeprobepr&port=1"
-        "&uploaded=0&downloaded=0&left=0&event=stopped&compact=1",
-        UrlEscape(h));
+    auto target = [&](const char* event) {
+      return absl::StrFormat(
+          "/announce?info_hash=%s&peer_id=-ZZ0000-probeprobepr&port=1"
+          "&uploaded=0&downloaded=0&left=1&event=%s&compact=1",
+          UrlEscape(h), event);
+    };
     while (true) {
-      absl::StatusOr<std::string> r = HttpGet(t->tcp_port_, target);
+      absl::StatusOr<std::string> r = HttpGet(t->tcp_port_, target("started"));
       if (r.ok() && r->find("\r\n\r\nd") != std::string::npos &&
           r->find("failure reason") == std::string::npos) {
+        (void)HttpGet(t->tcp_port_, target("stopped"));
         break;
       }
       if (absl::Now() > deadline) {

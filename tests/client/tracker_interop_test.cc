@@ -121,22 +121,30 @@ class TrackerInteropTest : public ::testing::TestWithParam<bool> {
   }
 
   // WaitForWhitelist: opentracker reads its whitelist after it starts
-  // listening, so probe with a "stopped" announce (which adds no peer)
-  // until the info-hash is accepted.
+  // listening (and lets "stopped" announces through before that), so probe
+  // with a "started" announce until the info-hash is accepted, then take
+  // the probe peer away again with "stopped".
   void WaitForWhitelist() {
     PeerId probe;
     for (int i = 0; i < 20; ++i) probe[i] = 'z';
-    for (int attempt = 0; attempt < 100; ++attempt) {
+    auto announce = [&](tracker::AnnounceEvent event) {
       tracker::AnnounceRequest req;
       req.info_hash = info_hash_;
       req.peer_id = probe;
       req.port = 1;
-      req.event = tracker::AnnounceEvent::kStopped;
+      req.left = 1;
+      req.event = event;
       std::optional<absl::StatusOr<tracker::AnnounceResponse>> result;
       client_->Announce(tracker_->http_url(), req, nullptr,
                         [&](absl::StatusOr<tracker::AnnounceResponse> r) { result = r; });
       Run([&] { return result.has_value(); });
-      if (result && result->ok() && !(*result)->failure_reason) return;
+      return result && result->ok() && !(*result)->failure_reason;
+    };
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      if (announce(tracker::AnnounceEvent::kStarted)) {
+        ASSERT_TRUE(announce(tracker::AnnounceEvent::kStopped));
+        return;
+      }
       usleep(50000);
     }
     FAIL() << "opentracker never accepted the whitelisted info-hash";
