@@ -870,7 +870,8 @@ int PeerConnection::RequestDepth() const {
 // counts as a have for each new piece (a peer never loses pieces: cleared
 // bits are ignored).
 void PeerConnection::MergeLatePeerHaves(const storage::Bitfield& bits) {
-  for (uint32_t piece = 0; piece < bits.size(); ++piece) {
+  // OnPeerHas may close the connection; then its pieces no longer count.
+  for (uint32_t piece = 0; piece < bits.size() && !closed_; ++piece) {
     if (bits.Get(piece) && !peer_have_.Get(piece)) {
       peer_have_.Set(piece);
       ++peer_pieces_;
