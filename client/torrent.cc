@@ -60,7 +60,12 @@ Torrent::Torrent(TorrentParams params, metainfo::TorrentInfo info)
       handlers_(kEventTypeCount),
       tiers_(info_.trackers()) {}
 
-Torrent::~Torrent() = default;
+Torrent::~Torrent() {
+  // Storage reports each file it closes as it is destroyed; close them
+  // while the handlers that hear file_close still exist (members are
+  // destroyed in reverse order, handlers_ before storage_).
+  storage_.reset();
+}
 
 absl::StatusOr<std::unique_ptr<Torrent>> Torrent::Open(TorrentParams params) {
   metainfo::TorrentInfo info;
