@@ -15,6 +15,7 @@
 #include "metainfo/peer_id.h"
 #include "protocol/allowed_fast.h"
 #include "protocol/ut_metadata.h"
+#include "protocol/ut_pex.h"
 #include "storage/piece_storage.h"
 
 namespace bt::client {
@@ -32,6 +33,10 @@ constexpr absl::Duration kSnubAfter = absl::Seconds(30);
 constexpr const char* kClientName = "btkit/0.1.0";
 // The id we receive ut_metadata messages with (our extension handshake).
 constexpr uint8_t kUtMetadataId = 2;
+constexpr uint8_t kUtPexId = 1;
+// BEP 11: one message a minute, at most 50 added and 50 dropped peers.
+constexpr absl::Duration kPexInterval = absl::Seconds(60);
+constexpr size_t kPexMaxPerMessage = 50;
 // BEP 6 suggests 10 allowed-fast pieces.
 constexpr uint32_t kAllowedFastCount = 10;
 
@@ -431,6 +436,8 @@ void PeerConnection::BecomeActive() {
     mine.p = client_->port();
     mine.reqq = kMaxQueuedRequests;
     mine.m["ut_metadata"] = kUtMetadataId;
+    // BEP 27: private torrents get peers from their trackers only.
+    if (!torrent_->is_private()) mine.m["ut_pex"] = kUtPexId;
     if (metadata) mine.metadata_size = torrent_->info().info_bytes().size();
     Endpoint yourip = address_;
     yourip.set_port(0);
@@ -626,6 +633,18 @@ absl::Status PeerConnection::OnMessage(const protocol::Message& m) {
       if (their_extensions_.metadata_size && offers_metadata()) {
         torrent_->OnMetadataSizeOffered(this, *their_extensions_.metadata_size);
       }
+    } else if (x->id == kUtPexId) {
+      // A peer sending faster than BEP 11 allows is not listened to.
+      const absl::Time now = absl::Now();
+      if (torrent_->is_private() || now - pex_received_at_ < kPexInterval / 2) {
+        return absl::OkStatus();
+      }
+      pex_received_at_ = now;
+      ASSIGN_OR_RETURN(protocol::PexMessage pex,
+                       protocol::ParsePexMessage(x->payload));
+      for (const auto* list : {&pex.added, &pex.added6}) {
+        for (const Endpoint& e : *list) torrent_->AddPeer(e, /*from_pex=*/true);
+      }
     } else if (x->id == kUtMetadataId) {
       absl::StatusOr<protocol::MetadataMessage> mm =
           protocol::ParseMetadataMessage(x->payload,
@@ -801,6 +820,51 @@ void PeerConnection::SendMetadataReject(uint32_t piece) {
   std::string payload;
   protocol::AppendMetadataMessage({protocol::MetadataMessageType::kReject, piece},
                                   &payload);
+  SendExtended(id, payload);
+}
+
+std::optional<Endpoint> PeerConnection::ListenAddress() const {
+  if (!incoming()) return address_;
+  if (!their_extensions_.p || *their_extensions_.p == 0) return std::nullopt;
+  Endpoint e = address_;
+  e.set_port(*their_extensions_.p);
+  return e;
+}
+
+void PeerConnection::SendPex(
+    const std::vector<std::pair<Endpoint, uint8_t>>& current, absl::Time now) {
+  const uint8_t id = their_extensions_.IdOf("ut_pex");
+  if (id == 0 || !active() || now - pex_sent_at_ < kPexInterval) return;
+  const std::optional<Endpoint> self = ListenAddress();
+  protocol::PexMessage pex;
+  absl::flat_hash_set<Endpoint> now_known;
+  for (const auto& [e, flags] : current) {
+    if (self && e == *self) continue;
+    now_known.insert(e);
+    if (pex_told_.contains(e) || pex.added.size() + pex.added6.size() >=
+                                     kPexMaxPerMessage) {
+      continue;
+    }
+    (e.is_v4() ? pex.added : pex.added6).push_back(e);
+    (e.is_v4() ? pex.added_flags : pex.added6_flags).push_back(flags);
+    pex_told_.insert(e);
+  }
+  for (auto it = pex_told_.begin(); it != pex_told_.end();) {
+    if (!now_known.contains(*it) &&
+        pex.dropped.size() + pex.dropped6.size() < kPexMaxPerMessage) {
+      (it->is_v4() ? pex.dropped : pex.dropped6).push_back(*it);
+      pex_told_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  if (pex.added.empty() && pex.added6.empty() && pex.dropped.empty() &&
+      pex.dropped6.empty()) {
+    return;
+  }
+  pex_sent_at_ = now;
+  std::string payload;
+  protocol::AppendPexMessage(pex, &payload);
   SendExtended(id, payload);
 }
 

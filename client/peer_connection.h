@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "base/endpoint.h"
@@ -107,6 +108,16 @@ class PeerConnection {
   // OnMetadata: the torrent's metadata just arrived; apply what the peer
   // said it has before that.
   void OnMetadata();
+  // ListenAddress is where this peer accepts connections: the address we
+  // dialled, or for an incoming peer its address with the port from its
+  // extension handshake; nullopt if unknown.
+  std::optional<Endpoint> ListenAddress() const;
+  // SendPex sends BEP 11 peer exchange: the listen addresses in `current`
+  // (the torrent's other peers) that this peer has not been told of yet,
+  // and those it was told of that are gone. At most once a minute; nothing
+  // if the peer does not support ut_pex.
+  void SendPex(const std::vector<std::pair<Endpoint, uint8_t>>& current,
+               absl::Time now);
   // DropRequests forgets every request in flight (the peer choked us
   // without the Fast extension, or it is snubbed).
   void DropRequests();
@@ -195,6 +206,10 @@ class PeerConnection {
   std::vector<uint32_t> pending_haves_;
   std::optional<bool> pending_all_;
   int metadata_requests_ = 0;
+  // Peer exchange: what we last told this peer, and when.
+  absl::flat_hash_set<Endpoint> pex_told_;
+  absl::Time pex_sent_at_ = absl::InfinitePast();
+  absl::Time pex_received_at_ = absl::InfinitePast();
   // BEP 6: pieces we let this peer fetch while we choke it, and pieces it
   // lets us fetch while it chokes us.
   std::vector<uint32_t> allowed_for_peer_;

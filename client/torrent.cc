@@ -13,6 +13,7 @@
 #include "metainfo/magnet.h"
 #include "metainfo/peer_id.h"
 #include "protocol/ut_metadata.h"
+#include "protocol/ut_pex.h"
 #include "storage/hash_checker.h"
 #include "storage/resume_data.h"
 
@@ -23,6 +24,17 @@ namespace {
 constexpr int kBanStrikes = 2;
 constexpr int kMaxConnectFailures = 3;
 constexpr absl::Duration kConnectRetry = absl::Seconds(15);
+
+// IsLocalAddress: loopback or unspecified, where our own listen port
+// means ourselves.
+bool IsLocalAddress(const Endpoint& e) {
+  ByteSpan b = e.address_bytes();
+  if (e.is_v4()) return b[0] == 127 || (b[0] | b[1] | b[2] | b[3]) == 0;
+  for (size_t i = 0; i < 15; ++i) {
+    if (b[i] != 0) return false;
+  }
+  return b[15] <= 1;
+}
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -481,8 +493,15 @@ std::vector<PeerInfo> Torrent::peers() const {
   return out;
 }
 
-void Torrent::AddPeer(const Endpoint& peer) {
+void Torrent::AddPeer(const Endpoint& peer, bool from_pex) {
   if (Banned(peer.ToString())) return;
+  if (from_pex && (is_private() || candidates_.size() >= kMaxCandidates)) {
+    return;
+  }
+  if (peer.port() == 0 || (client_ && peer.port() == client_->port() &&
+                           IsLocalAddress(peer))) {
+    return;  // not connectable, or ourselves
+  }
   candidates_.try_emplace(peer);
   if (client_ && (state_ == TorrentState::kDownloading ||
                   state_ == TorrentState::kSeeding)) {
@@ -845,6 +864,20 @@ void Torrent::Tick(absl::Time now) {
   }
   if (choker_.Due(now)) RunChoker(now);
   ConnectMore(now);
+  if (!is_private()) {
+    std::vector<std::pair<Endpoint, uint8_t>> current;
+    for (PeerConnection* c : connections_) {
+      if (c->closed() || !c->active()) continue;
+      if (std::optional<Endpoint> e = c->ListenAddress()) {
+        uint8_t flags = (c->peer_is_seed() ? protocol::kPexSeed : 0) |
+                        (c->encrypted() ? protocol::kPexPrefersEncryption : 0);
+        current.emplace_back(*e, flags);
+      }
+    }
+    for (PeerConnection* c : open) {
+      if (!c->closed()) c->SendPex(current, now);
+    }
+  }
   // Resume data: every 30 s while pieces keep arriving, sooner after a
   // batch of them, so a crash loses little.
   if (!params_.resume_path.empty() && pieces_since_save_ > 0 &&

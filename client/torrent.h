@@ -157,7 +157,13 @@ class Torrent {
 
   // Peers: the connected ones, and adding one by address.
   std::vector<PeerInfo> peers() const;
-  void AddPeer(const Endpoint& peer);
+  // AddPeer adds a peer to connect to. Peers learned from other peers
+  // (`from_pex`) are refused for private torrents and once the torrent
+  // knows kMaxCandidates peers.
+  void AddPeer(const Endpoint& peer, bool from_pex = false);
+  static constexpr size_t kMaxCandidates = 2000;
+  // is_private: BEP 27 (peers from the torrent's trackers only).
+  bool is_private() const { return has_metadata() && info_.is_private(); }
   // trackers lists the tracker tiers.
   const std::vector<std::vector<std::string>>& trackers() const {
     return tiers_;

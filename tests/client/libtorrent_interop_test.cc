@@ -267,6 +267,63 @@ TEST_F(LibtorrentMagnetTest, BothDirections) {
   }
 }
 
+// Peer exchange: btkit is told only of libtorrent B, which downloads
+// slowly from libtorrent A; B's ut_pex must lead btkit to A.
+TEST_F(LibtorrentMagnetTest, PeerExchangeFromLibtorrent) {
+  if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
+  const std::string root = LibtorrentInteropTest::root();
+  const std::string torrent = LibtorrentInteropTest::torrent_path();
+  const std::string dir = root + "/pex";
+  fs::create_directories(dir);
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  auto a = testing::Subprocess::Start({kPython, kPeerScript, "seed", torrent,
+                                       root + "/seed", dir + "/a_port",
+                                       "enabled"});
+  ASSERT_TRUE(a.ok());
+  auto a_port = testing::WaitForFile(dir + "/a_port", deadline);
+  ASSERT_TRUE(a_port.ok());
+  auto b = testing::Subprocess::Start(
+      {kPython, kPeerScript, "download", torrent, dir + "/b", dir + "/b_port",
+       "enabled", "127.0.0.1:" + *a_port, "--download-limit", "100000",
+       "--timeout", "85"});
+  ASSERT_TRUE(b.ok());
+  auto b_port = testing::WaitForFile(dir + "/b_port", deadline);
+  ASSERT_TRUE(b_port.ok());
+  uint32_t pa = 0, pb = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(*a_port, &pa) && absl::SimpleAtoi(*b_port, &pb));
+
+  ClientOptions options;
+  options.local_host = "127.0.0.1";
+  auto client = Client::Create(options);
+  ASSERT_TRUE(client.ok());
+  TorrentParams params;
+  params.torrent_path = torrent;
+  params.save_path = dir + "/btkit";
+  params.peers = {*Endpoint::ParseAddress("127.0.0.1", pb)};
+  auto added = (*client)->AddTorrent(params);
+  ASSERT_TRUE(added.ok()) << added.status();
+  bool met_a = false;
+  std::string log;
+  (*client)->OnEvent(EventType::kPeerConnect, [&](const Event& e) {
+    met_a |= e.peer.address.port() == pa;
+    log += " connect:" + e.peer.address.ToString();
+    return true;
+  });
+  (*client)->OnEvent(EventType::kPeerDisconnect, [&](const Event& e) {
+    log += " disconnect:" + e.peer.address.ToString() + "(" + e.reason + ")";
+    return true;
+  });
+  (*client)->OnEvent(EventType::kPacketIncomingExtended, [&](const Event& e) {
+    log += absl::StrFormat(" ext%d:%d", e.extension_id, e.payload.size());
+    return true;
+  });
+  while (!(met_a && (*added)->complete()) && absl::Now() < deadline) {
+    ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
+  }
+  EXPECT_TRUE(met_a) << "btkit never heard of libtorrent A:" << log;
+  EXPECT_TRUE((*added)->complete());
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Directions, LibtorrentInteropTest,
     ::testing::Values(Case{false, EncryptionPolicy::kForced},

@@ -3,6 +3,7 @@
 
 usage: libtorrent_peer.py seed|download TORRENT|MAGNET DIR PORT_FILE ENCRYPTION
                           [PEER_HOST:PORT] [--timeout SECONDS]
+                          [--download-limit BYTES_PER_SECOND]
 
 Writes its listen port to PORT_FILE, then seeds until killed, or downloads
 (connecting to PEER if given) and exits 0 once the download is complete and
@@ -19,6 +20,11 @@ import libtorrent as lt
 def main():
     args = sys.argv[1:]
     timeout = 120.0
+    download_limit = 0
+    if "--download-limit" in args:
+        i = args.index("--download-limit")
+        download_limit = int(args[i + 1])
+        del args[i:i + 2]
     if "--timeout" in args:
         i = args.index("--timeout")
         timeout = float(args[i + 1])
@@ -38,6 +44,9 @@ def main():
         "allowed_enc_level": level,
         "prefer_rc4": enc != "disabled",
         "alert_mask": lt.alert.category_t.error_notification,
+        "download_rate_limit": download_limit,
+        # Loopback peers are exempt from limits unless told otherwise.
+        "ignore_limits_on_local_network": download_limit == 0,
     })
     if torrent.startswith("magnet:"):
         params = lt.parse_magnet_uri(torrent)

@@ -2,6 +2,7 @@
 // loopback: every encryption policy pair, the seed's events, ip_filter, and
 // a seeder serving corrupt data that gets banned while the download still
 // completes.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -240,6 +241,55 @@ TEST_F(TransferTest, MagnetLinkFetchesMetadataThenData) {
   EXPECT_TRUE(dl->has_metadata());
   EXPECT_EQ(dl->info().info_bytes(), info_.info_bytes());
   ExpectSameData("dl");
+}
+
+TEST_F(TransferTest, PeerExchangeIntroducesTheThirdPeer) {
+  auto a = NewClient(EncryptionPolicy::kEnabled);
+  auto b = NewClient(EncryptionPolicy::kEnabled);
+  auto c = NewClient(EncryptionPolicy::kEnabled);
+  ASSERT_TRUE(Add(a.get(), "seed"));
+  // b connects to a, then pauses: it keeps its peers but serves nothing,
+  // so c can only finish by finding a, and only b can tell it of a.
+  Torrent* tb = Add(b.get(), "b", {Local(*a)});
+  ASSERT_TRUE(RunUntil({a.get(), b.get()}, [&] { return !tb->peers().empty(); }));
+  ASSERT_TRUE(tb->Pause().ok());
+  Torrent* tc = Add(c.get(), "c", {Local(*b)});
+  std::vector<Endpoint> connected;
+  c->OnEvent(EventType::kPeerConnect, [&](const Event& e) {
+    connected.push_back(e.peer.address);
+    return true;
+  });
+  ASSERT_TRUE(RunUntil({a.get(), b.get(), c.get()},
+                       [&] { return tc->complete(); }));
+  EXPECT_NE(std::find(connected.begin(), connected.end(), Local(*a)),
+            connected.end());
+  ExpectSameData("c");
+}
+
+TEST_F(TransferTest, PrivateTorrentsDoNotExchangePeers) {
+  metainfo::CreateOptions options;
+  options.version = metainfo::TorrentVersion::kV1;
+  options.piece_length = 64 * 1024;
+  options.is_private = true;
+  auto bytes = metainfo::CreateTorrent((root_ / "seed/payload").string(), options);
+  ASSERT_TRUE(bytes.ok());
+  info_ = *metainfo::TorrentInfo::Parse(*bytes);
+  auto a = NewClient(EncryptionPolicy::kEnabled);
+  auto b = NewClient(EncryptionPolicy::kEnabled);
+  auto c = NewClient(EncryptionPolicy::kEnabled);
+  ASSERT_TRUE(Add(a.get(), "seed"));
+  Torrent* tb = Add(b.get(), "b", {Local(*a)});
+  Torrent* tc = Add(c.get(), "c", {Local(*b)});
+  int pex_messages = 0;
+  c->OnEvent(EventType::kPacketIncomingExtended, [&](const Event& e) {
+    pex_messages += e.extension_id != 0;
+    return true;
+  });
+  ASSERT_TRUE(RunUntil({a.get(), b.get(), c.get()},
+                       [&] { return tb->complete() && tc->complete(); }));
+  RunUntil({a.get(), b.get(), c.get()}, [] { return false; }, absl::Seconds(2));
+  EXPECT_EQ(pex_messages, 0);
+  for (const PeerInfo& p : tc->peers()) EXPECT_NE(p.address, Local(*a));
 }
 
 TEST_F(TransferTest, IpFilterRangesBlockBeforeAnyEvent) {
