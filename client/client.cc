@@ -60,6 +60,7 @@ Client::~Client() {
   connections_.clear();
   torrents_.clear();
   trackers_.reset();
+  dht_.reset();
   if (listen_fd_ >= 0) {
     loop_->Unwatch(listen_fd_);
     ::close(listen_fd_);
@@ -93,7 +94,26 @@ absl::Status Client::Listen() {
     getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
     std::optional<Endpoint> bound =
         FromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
-    port_ = bound ? bound->port() : port;
+    const uint16_t tcp_port = bound ? bound->port() : port;
+    if (options_.enable_dht) {
+      // The DHT's UDP socket takes the same port number; if that is not
+      // free, the next LocalPort is tried.
+      Endpoint udp = *local;
+      udp.set_port(tcp_port);
+      absl::StatusOr<std::unique_ptr<DhtUdpNode>> dht =
+          DhtUdpNode::Create(loop_.get(), udp, dht::NodeOptions());
+      if (!dht.ok()) {
+        last_error = std::string(dht.status().message());
+        ::close(fd);
+        continue;
+      }
+      dht_ = std::move(*dht);
+      for (const Endpoint& node : options_.dht_bootstrap) {
+        dht_->node().AddBootstrapNode(node);
+      }
+      if (!options_.dht_bootstrap.empty()) dht_->Bootstrap([](const auto&) {});
+    }
+    port_ = tcp_port;
     listen_fd_ = fd;
     return loop_->Watch(fd, EventLoop::kReadable,
                         [this](uint32_t) { OnAcceptable(); });
@@ -238,6 +258,12 @@ void Client::Reap(uint64_t id) {
   if (it == connections_.end()) return;
   if (Torrent* t = it->second->torrent()) t->connections_.erase(it->second.get());
   connections_.erase(it);
+}
+
+void Client::AddDhtNode(const Endpoint& node) {
+  if (!dht_) return;
+  dht_->node().AddBootstrapNode(node);
+  if (dht_->node().table().size() < 8) dht_->Bootstrap([](const auto&) {});
 }
 
 void Client::SetRateLimits(int64_t upload, int64_t download) {

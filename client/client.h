@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "base/endpoint.h"
 #include "base/hash.h"
+#include "client/dht_udp_node.h"
 #include "client/event_loop.h"
 #include "client/events.h"
 #include "client/ip_filter.h"
@@ -61,6 +62,11 @@ struct ClientOptions {
   int64_t download_rate_limit = 0;
   // Leave zero to generate an Azureus-style id ("-BK0100-...").
   PeerId peer_id;
+  // Run a DHT node (BEP 5) on the UDP port of the same number as the TCP
+  // port; non-private torrents find and announce peers through it.
+  bool enable_dht = true;
+  // DHT nodes to bootstrap from ("router" nodes, or saved contacts).
+  std::vector<Endpoint> dht_bootstrap;
 };
 
 class Client {
@@ -105,6 +111,11 @@ class Client {
   void OnEvent(EventType type, Handler handler);
 
   EventLoop& loop() { return *loop_; }
+  // dht is the client's DHT node, or null when disabled.
+  DhtUdpNode* dht() { return dht_.get(); }
+  // AddDhtNode adds a DHT contact (e.g. from a PORT message or the user)
+  // and bootstraps from it while the routing table is small.
+  void AddDhtNode(const Endpoint& node);
 
  private:
   friend class Torrent;
@@ -138,6 +149,7 @@ class Client {
   std::vector<std::unique_ptr<Torrent>> torrents_;
   protocol::SkeyTable skeys_;
   std::unique_ptr<TrackerClient> trackers_;
+  std::unique_ptr<DhtUdpNode> dht_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<PeerConnection>> connections_;
   uint64_t next_connection_ = 1;
   EventLoop::TimerId tick_timer_ = 0;

@@ -172,7 +172,8 @@ void PeerConnection::OnConnected() {
     std::string handshake;
     protocol::Handshake hs;
     hs.reserved.Set(protocol::ReservedBit::kExtension)
-        .Set(protocol::ReservedBit::kFast);
+        .Set(protocol::ReservedBit::kFast)
+        .Set(protocol::ReservedBit::kDht, client_->dht() != nullptr);
     hs.info_hash = torrent_->info_hash();
     hs.peer_id = client_->peer_id();
     protocol::AppendHandshake(hs, &handshake);
@@ -366,7 +367,8 @@ void PeerConnection::SendMessage(const protocol::Message& m, EventType type) {
 void PeerConnection::SendHandshake() {
   protocol::Handshake hs;
   hs.reserved.Set(protocol::ReservedBit::kExtension)
-      .Set(protocol::ReservedBit::kFast);
+      .Set(protocol::ReservedBit::kFast)
+      .Set(protocol::ReservedBit::kDht, client_->dht() != nullptr);
   hs.info_hash = torrent_->info_hash();
   hs.peer_id = client_->peer_id();
   std::string bytes;
@@ -453,6 +455,12 @@ void PeerConnection::BecomeActive() {
       e.payload = payload;
       torrent_->Emit(e);
     }
+  }
+  // BEP 5: tell a DHT-capable peer where our DHT node listens.
+  if (client_->dht() &&
+      their_handshake_.reserved.Has(protocol::ReservedBit::kDht)) {
+    SendMessage(protocol::Port{client_->dht()->local_endpoint().port()},
+                EventType::kPacketOutgoingPort);
   }
   if (!metadata) {
     // Nothing to offer until the metadata arrives.
@@ -619,6 +627,11 @@ absl::Status PeerConnection::OnMessage(const protocol::Message& m) {
       Event e = NewEvent(EventType::kPacketIncomingPort);
       e.port = p->port;
       torrent_->Emit(e);
+    }
+    if (p->port != 0) {  // BEP 5: its DHT node becomes a contact
+      Endpoint node = address_;
+      node.set_port(p->port);
+      client_->AddDhtNode(node);
     }
   } else if (const auto* x = std::get_if<Extended>(&m)) {
     if (torrent_->Wants(EventType::kPacketIncomingExtended)) {

@@ -756,6 +756,23 @@ void Torrent::OnPieceDone(uint32_t piece, bool passed, ByteSpan data) {
   }
 }
 
+void Torrent::AnnounceToDht(absl::Time now) {
+  if (!client_ || !client_->dht() || is_private() ||
+      (state_ != TorrentState::kDownloading &&
+       state_ != TorrentState::kSeeding)) {
+    return;
+  }
+  // Often while peers are scarce, else every 15 minutes (BEP 5's pace).
+  next_dht_announce_ =
+      now + (connections_.size() < 5 ? absl::Seconds(20) : absl::Minutes(15));
+  std::weak_ptr<int> alive = alive_;
+  client_->dht()->Announce(info_hash_, client_->port(), /*implied_port=*/false,
+                           [this, alive](const dht::LookupResult& r) {
+                             if (alive.expired()) return;
+                             for (const Endpoint& p : r.peers) AddPeer(p);
+                           });
+}
+
 // --- metadata (BEP 9) ------------------------------------------------------
 
 void Torrent::OnMetadataSizeOffered(PeerConnection* c, uint64_t size) {
@@ -864,6 +881,7 @@ void Torrent::Tick(absl::Time now) {
   }
   if (choker_.Due(now)) RunChoker(now);
   ConnectMore(now);
+  if (now >= next_dht_announce_) AnnounceToDht(now);
   if (!is_private()) {
     std::vector<std::pair<Endpoint, uint8_t>> current;
     for (PeerConnection* c : connections_) {

@@ -233,6 +233,9 @@ class Torrent {
   // OnPieceDone handles a complete piece whose bytes are `data`.
   void OnPieceDone(uint32_t piece, bool passed, ByteSpan data);
   void StartTrackers();
+  // AnnounceToDht finds peers for (and announces) this torrent on the
+  // client's DHT, unless it is private.
+  void AnnounceToDht(absl::Time now);
 
   TorrentParams params_;
   metainfo::TorrentInfo info_;
@@ -272,6 +275,9 @@ class Torrent {
   int64_t last_uploaded_ = 0, last_downloaded_ = 0;
   double download_rate_ = 0, upload_rate_ = 0;
   absl::Time last_tick_ = absl::InfinitePast();
+  absl::Time next_dht_announce_ = absl::InfinitePast();
+  // Callbacks that may outlive the torrent (DHT lookups) check this.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   absl::Time last_resume_save_ = absl::InfinitePast();
   uint32_t pieces_since_save_ = 0;
 };

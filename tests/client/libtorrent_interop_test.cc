@@ -324,6 +324,60 @@ TEST_F(LibtorrentMagnetTest, PeerExchangeFromLibtorrent) {
   EXPECT_TRUE((*added)->complete());
 }
 
+// Magnet over the DHT: btkit gets only the info-hash; a small loopback DHT
+// of libtorrent nodes tells it where the libtorrent seeder is; the seeder
+// supplies the metadata and the data. No tracker, no peer given.
+TEST_F(LibtorrentMagnetTest, MagnetWithPeersFromTheDht) {
+  if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
+  const std::string root = LibtorrentInteropTest::root();
+  const std::string torrent = LibtorrentInteropTest::torrent_path();
+  const std::string dir = root + "/dht";
+  fs::create_directories(dir);
+  const absl::Time deadline = absl::Now() + absl::Seconds(90);
+
+  ClientOptions options;
+  options.local_host = "127.0.0.1";
+  auto client = Client::Create(options);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->dht());
+  const std::string btkit_node =
+      absl::StrFormat("127.0.0.1:%d", (*client)->dht()->local_endpoint().port());
+
+  auto m = testing::Subprocess::Start({kPython, kPeerScript, "dht", "-", "-",
+                                       dir + "/m_port", "enabled", "--dht",
+                                       btkit_node, "--timeout", "90"});
+  ASSERT_TRUE(m.ok());
+  auto m_port = testing::WaitForFile(dir + "/m_port", deadline);
+  ASSERT_TRUE(m_port.ok());
+  const std::string m_node = "127.0.0.1:" + *m_port;
+  auto s = testing::Subprocess::Start(
+      {kPython, kPeerScript, "seed", torrent, root + "/seed", dir + "/s_port",
+       "enabled", "--dht", btkit_node + "," + m_node, "--timeout", "90"});
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(testing::WaitForFile(dir + "/s_port", deadline).ok());
+  (*client)->AddDhtNode(*Endpoint::Parse(m_node));
+
+  auto info = metainfo::TorrentInfo::Parse(ReadAll(torrent));
+  ASSERT_TRUE(info.ok());
+  TorrentParams params;
+  params.magnet = "magnet:?xt=urn:btih:" + info->WireInfoHash().ToHex();
+  params.save_path = dir + "/btkit";
+  auto added = (*client)->AddTorrent(params);
+  ASSERT_TRUE(added.ok()) << added.status();
+  Torrent* t = *added;
+  while (!t->complete() && absl::Now() < deadline) {
+    ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
+  }
+  ASSERT_TRUE(t->complete())
+      << "metadata " << t->has_metadata() << ", peers " << t->peers().size()
+      << ", dht nodes " << (*client)->dht()->node().table().size();
+  for (const char* f : kFiles) {
+    EXPECT_TRUE(ReadAll(fs::path(root) / "seed" / f) ==
+                ReadAll(fs::path(dir) / "btkit" / f))
+        << f;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Directions, LibtorrentInteropTest,
     ::testing::Values(Case{false, EncryptionPolicy::kForced},

@@ -1,9 +1,14 @@
 #!/usr/bin/python3
 """A libtorrent peer for interop tests, kept on loopback.
 
-usage: libtorrent_peer.py seed|download TORRENT|MAGNET DIR PORT_FILE ENCRYPTION
+usage: libtorrent_peer.py seed|download|dht TORRENT|MAGNET DIR PORT_FILE ENCRYPTION
                           [PEER_HOST:PORT] [--timeout SECONDS]
                           [--download-limit BYTES_PER_SECOND]
+                          [--dht HOST:PORT,HOST:PORT...]
+
+Mode dht runs only a DHT node (TORRENT and DIR are ignored). With --dht,
+the session joins a DHT made of the given loopback nodes and announces its
+torrent there.
 
 Writes its listen port to PORT_FILE, then seeds until killed, or downloads
 (connecting to PEER if given) and exits 0 once the download is complete and
@@ -21,6 +26,11 @@ def main():
     args = sys.argv[1:]
     timeout = 120.0
     download_limit = 0
+    dht_nodes = []
+    if "--dht" in args:
+        i = args.index("--dht")
+        dht_nodes = [n for n in args[i + 1].split(",") if n]
+        del args[i:i + 2]
     if "--download-limit" in args:
         i = args.index("--download-limit")
         download_limit = int(args[i + 1])
@@ -33,7 +43,7 @@ def main():
     peer = args[5] if len(args) > 5 else None
     policy = {"forced": 0, "enabled": 1, "disabled": 2}[enc]
     level = {"forced": 2, "enabled": 3, "disabled": 1}[enc]
-    ses = lt.session({
+    settings = {
         "listen_interfaces": "127.0.0.1:0",
         "enable_dht": False, "enable_lsd": False,
         "enable_upnp": False, "enable_natpmp": False,
@@ -47,7 +57,27 @@ def main():
         "download_rate_limit": download_limit,
         # Loopback peers are exempt from limits unless told otherwise.
         "ignore_limits_on_local_network": download_limit == 0,
-    })
+    }
+    if dht_nodes:
+        # A DHT of loopback nodes only: no routers, no IP restrictions.
+        settings.update({
+            "enable_dht": True, "dht_bootstrap_nodes": "",
+            "dht_restrict_routing_ips": False,
+            "dht_restrict_search_ips": False,
+            "dht_prefer_verified_node_ids": False,
+            "dht_enforce_node_id": False, "dht_ignore_dark_internet": False,
+            "dht_block_ratelimit": 100000, "dht_announce_interval": 5,
+        })
+    ses = lt.session(settings)
+    for node in dht_nodes:
+        host, port = node.rsplit(":", 1)
+        ses.add_dht_node((host, int(port)))
+    if mode == "dht":  # a DHT node only
+        with open(port_file + ".tmp", "w") as f:
+            f.write(str(ses.listen_port()))
+        os.rename(port_file + ".tmp", port_file)
+        time.sleep(timeout)
+        return 0
     if torrent.startswith("magnet:"):
         params = lt.parse_magnet_uri(torrent)
     else:
