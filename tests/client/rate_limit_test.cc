@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 
 class RateLimitTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { MakeTorrent(false); }
+
+  void MakeTorrent(bool is_private) {
     root_ = testing::TempDir("rate_limit");
     fs::create_directories(root_ + "/seed/payload");
     std::mt19937_64 rng(3);
@@ -32,6 +34,7 @@ class RateLimitTest : public ::testing::Test {
     metainfo::CreateOptions options;
     options.version = metainfo::TorrentVersion::kV1;
     options.piece_length = 256 * 1024;
+    options.is_private = is_private;
     auto bytes = metainfo::CreateTorrent(root_ + "/seed/payload", options);
     ASSERT_TRUE(bytes.ok()) << bytes.status();
     info_ = *metainfo::TorrentInfo::Parse(*bytes);
@@ -82,6 +85,9 @@ TEST_F(RateLimitTest, DownloadLimitHoldsOverTwentySeconds) {
 }
 
 TEST_F(RateLimitTest, UploadLimitIsSharedFairlyAndChangeable) {
+  // Private: the leechers cannot find each other (no PEX, no DHT), so all
+  // they get comes from the limited seeder.
+  MakeTorrent(true);
   auto seeder = NewClient();
   auto a = NewClient();
   auto b = NewClient();
