@@ -9,9 +9,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
+#include "absl/strings/match.h"
+#include "client/client_state.h"
 #include "client/peer_connection.h"
 #include "client/socket_address.h"
 #include "client/tracker_client.h"
@@ -100,14 +104,26 @@ absl::Status Client::Listen() {
       // free, the next LocalPort is tried.
       Endpoint udp = *local;
       udp.set_port(tcp_port);
+      dht::NodeOptions node_options;
+      std::vector<metainfo::NodeInfo> saved_nodes;
+      if (!options_.dht_state.empty()) {
+        absl::StatusOr<dht::SavedState> saved =
+            dht::ParseSavedState(options_.dht_state);
+        if (saved.ok()) {
+          node_options.id = saved->id;
+          saved_nodes = std::move(saved->nodes);
+        }
+      }
       absl::StatusOr<std::unique_ptr<DhtUdpNode>> dht =
-          DhtUdpNode::Create(loop_.get(), udp, dht::NodeOptions());
+          DhtUdpNode::Create(loop_.get(), udp, node_options);
       if (!dht.ok()) {
         last_error = std::string(dht.status().message());
         ::close(fd);
         continue;
       }
       dht_ = std::move(*dht);
+      for (const metainfo::NodeInfo& n : saved_nodes) dht_->node().AddNode(n);
+      if (!saved_nodes.empty()) dht_->Bootstrap([](const auto&) {});
       for (const Endpoint& node : options_.dht_bootstrap) {
         dht_->node().AddBootstrapNode(node);
       }
@@ -258,6 +274,83 @@ void Client::Reap(uint64_t id) {
   if (it == connections_.end()) return;
   if (Torrent* t = it->second->torrent()) t->connections_.erase(it->second.get());
   connections_.erase(it);
+}
+
+absl::Status Client::SaveState(const std::string& path) {
+  ClientState state;
+  state.timestamp = absl::ToUnixSeconds(absl::Now());
+  if (dht_) state.dht = dht_->node().SaveState();
+  state.local_host = options_.local_host;
+  state.local_ports = {port_};  // the port in use, so peers find us again
+  state.encryption =
+      options_.encryption == protocol::EncryptionPolicy::kDisabled ? "disabled"
+      : options_.encryption == protocol::EncryptionPolicy::kForced ? "forced"
+                                                                   : "enabled";
+  state.upload_rate_limit = options_.upload_rate_limit;
+  state.download_rate_limit = options_.download_rate_limit;
+  for (const auto& t : torrents_) {
+    if (!t->params_.resume_path.empty()) RETURN_IF_ERROR(t->SaveResumeData());
+    ClientState::Torrent entry;
+    entry.info_hash = t->info_hash();
+    entry.source = t->params_.torrent_path.empty() ? t->params_.magnet
+                                                   : t->params_.torrent_path;
+    entry.save_path = t->params_.save_path;
+    entry.resume_path = t->params_.resume_path;
+    entry.state = t->state() == TorrentState::kStopped  ? "stopped"
+                  : t->state() == TorrentState::kPaused ? "paused"
+                                                        : "started";
+    state.torrents.push_back(std::move(entry));
+  }
+  return WriteFileAtomically(path, EncodeClientState(state));
+}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Restore(
+    const std::string& path, const std::function<void(Client*)>& setup) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrFormat("cannot open %s", path));
+  }
+  const std::string bytes((std::istreambuf_iterator<char>(in)),
+                          std::istreambuf_iterator<char>());
+  absl::StatusOr<ClientState> state = DecodeClientState(bytes);
+  if (!state.ok()) {
+    return absl::Status(state.status().code(),
+                        absl::StrFormat("%s: %s", path, state.status().message()));
+  }
+  ClientOptions options;
+  options.local_host = state->local_host;
+  options.local_ports = state->local_ports;
+  options.local_ports.push_back(0);  // if the old port is taken now
+  options.encryption = state->encryption == "disabled"
+                           ? protocol::EncryptionPolicy::kDisabled
+                       : state->encryption == "forced"
+                           ? protocol::EncryptionPolicy::kForced
+                           : protocol::EncryptionPolicy::kEnabled;
+  options.upload_rate_limit = state->upload_rate_limit;
+  options.download_rate_limit = state->download_rate_limit;
+  options.dht_state = state->dht;
+  ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Create(std::move(options)));
+  if (setup) setup(client.get());
+  for (const ClientState::Torrent& entry : state->torrents) {
+    TorrentParams params;
+    (absl::StartsWith(entry.source, "magnet:") ? params.magnet
+                                               : params.torrent_path) =
+        entry.source;
+    params.save_path = entry.save_path;
+    params.resume_path = entry.resume_path;
+    params.start = false;
+    ASSIGN_OR_RETURN(Torrent * t, client->AddTorrent(std::move(params)));
+    if (t->info_hash() != entry.info_hash) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: %s now has info-hash %s, not %s as saved", path, entry.source,
+          t->info_hash().ToHex(), entry.info_hash.ToHex()));
+    }
+    if (entry.state == "stopped") continue;
+    RETURN_IF_ERROR(t->LoadState());
+    RETURN_IF_ERROR(t->Start());
+    if (entry.state == "paused") RETURN_IF_ERROR(t->Pause());
+  }
+  return client;
 }
 
 void Client::AddDhtNode(const Endpoint& node) {

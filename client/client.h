@@ -67,6 +67,9 @@ struct ClientOptions {
   bool enable_dht = true;
   // DHT nodes to bootstrap from ("router" nodes, or saved contacts).
   std::vector<Endpoint> dht_bootstrap;
+  // A DHT node's saved state (dht::Node::SaveState): its id and contacts,
+  // so a restarted client keeps its identity and finds the DHT at once.
+  std::string dht_state;
 };
 
 class Client {
@@ -92,6 +95,22 @@ class Client {
   // AddTorrent loads a torrent and, if params.start, starts it.
   // kAlreadyExists if a torrent with the same info-hash is loaded.
   absl::StatusOr<Torrent*> AddTorrent(TorrentParams params);
+  // SaveState saves the client-wide state to `path` atomically: settings,
+  // DHT id and contacts, and every torrent (its source, directories and
+  // state), after saving each torrent's resume data.
+  absl::Status SaveState(const std::string& path);
+  // Restore makes a client from a file SaveState wrote: same settings and
+  // DHT identity, every torrent added again and resumed from its resume
+  // data (complete data is not re-checked). `setup`, if given, runs before
+  // the torrents are added (to register event handlers). Errors: the state
+  // file's (kDataLoss when damaged or tampered with, kFailedPrecondition
+  // for a newer version, kInvalidArgument when malformed), and
+  // kFailedPrecondition for a torrent whose source no longer has the
+  // recorded info-hash.
+  static absl::StatusOr<std::unique_ptr<Client>> Restore(
+      const std::string& path,
+      const std::function<void(Client*)>& setup = nullptr);
+
   // RemoveTorrent stops and forgets a torrent; `t` is invalid afterwards.
   absl::Status RemoveTorrent(Torrent* t);
 

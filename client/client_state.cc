@@ -1,0 +1,178 @@
+#include "client/client_state.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_format.h"
+#include "base/sha.h"
+#include "base/status_macros.h"
+#include "bencode/decoder.h"
+#include "bencode/encoder.h"
+
+namespace bt::client {
+namespace {
+
+std::string EncodeData(const ClientState& s) {
+  std::string out;
+  bencode::Writer w(&out);
+  w.BeginDict();
+  w.Key("dht").String(s.dht);
+  w.Key("settings").BeginDict();
+  w.Key("download limit").Int(s.download_rate_limit);
+  w.Key("encryption").String(s.encryption);
+  w.Key("local host").String(s.local_host);
+  w.Key("local ports").BeginList();
+  for (uint16_t p : s.local_ports) w.Int(p);
+  w.End();
+  w.Key("upload limit").Int(s.upload_rate_limit);
+  w.End();
+  w.Key("timestamp").Int(s.timestamp);
+  w.Key("torrents").BeginList();
+  for (const ClientState::Torrent& t : s.torrents) {
+    w.BeginDict()
+        .Key("info-hash")
+        .String(AsChars(t.info_hash.span()))
+        .Key("resume path")
+        .String(t.resume_path)
+        .Key("save path")
+        .String(t.save_path)
+        .Key("source")
+        .String(t.source)
+        .Key("state")
+        .String(t.state)
+        .End();
+  }
+  w.End();
+  w.End();
+  return out;
+}
+
+absl::Status Bad(std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrFormat("client state: %s", what));
+}
+
+}  // namespace
+
+std::string EncodeClientState(const ClientState& state) {
+  const std::string data = EncodeData(state);
+  std::string out;
+  bencode::Writer w(&out);
+  w.BeginDict()
+      .Key("checksum")
+      .String(AsChars(Sha1(AsBytes(data)).span()))
+      .Key("data")
+      .Raw(data)
+      .Key("format")
+      .String(kClientStateFormat)
+      .Key("version")
+      .Int(kClientStateVersion)
+      .End();
+  return out;
+}
+
+absl::StatusOr<ClientState> DecodeClientState(std::string_view bytes) {
+  bencode::DecodeOptions options;
+  options.max_input_size = 64 << 20;
+  absl::StatusOr<bencode::Document> doc = bencode::Decode(bytes, options);
+  if (!doc.ok()) return Bad(std::string(doc.status().message()));
+  bencode::Node root = doc->root();
+  absl::StatusOr<std::string_view> format = root.GetString("format");
+  if (!format.ok()) return Bad(std::string(format.status().message()));
+  if (*format != kClientStateFormat) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "client state: format \"%s\" is not \"%s\"", *format,
+        kClientStateFormat));
+  }
+  ASSIGN_OR_RETURN(int64_t version, root.GetInt("version"));
+  if (version > kClientStateVersion) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "client state: version %d is newer than this btkit understands (%d)",
+        version, kClientStateVersion));
+  }
+  ASSIGN_OR_RETURN(std::string_view checksum, root.GetString("checksum"));
+  ASSIGN_OR_RETURN(bencode::Node data, root.GetDict("data"));
+  if (checksum != AsChars(Sha1(AsBytes(data.raw())).span())) {
+    return absl::DataLossError(
+        "client state: checksum mismatch, the file is damaged or was "
+        "tampered with");
+  }
+  ClientState s;
+  ASSIGN_OR_RETURN(std::string_view dht, data.GetString("dht"));
+  s.dht = std::string(dht);
+  ASSIGN_OR_RETURN(s.timestamp, data.GetInt("timestamp"));
+  ASSIGN_OR_RETURN(bencode::Node settings, data.GetDict("settings"));
+  ASSIGN_OR_RETURN(s.download_rate_limit, settings.GetInt("download limit"));
+  ASSIGN_OR_RETURN(s.upload_rate_limit, settings.GetInt("upload limit"));
+  ASSIGN_OR_RETURN(std::string_view enc, settings.GetString("encryption"));
+  s.encryption = std::string(enc);
+  ASSIGN_OR_RETURN(std::string_view host, settings.GetString("local host"));
+  s.local_host = std::string(host);
+  ASSIGN_OR_RETURN(bencode::Node ports, settings.GetList("local ports"));
+  for (bencode::Node p : ports.items()) {
+    ASSIGN_OR_RETURN(int64_t port, p.AsInt());
+    if (port < 0 || port > 65535) return Bad("a local port is out of range");
+    s.local_ports.push_back(static_cast<uint16_t>(port));
+  }
+  ASSIGN_OR_RETURN(bencode::Node torrents, data.GetList("torrents"));
+  for (bencode::Node t : torrents.items()) {
+    ClientState::Torrent entry;
+    ASSIGN_OR_RETURN(std::string_view hash, t.GetString("info-hash"));
+    if (!Sha1Hash::FromSpan(AsBytes(hash), &entry.info_hash)) {
+      return Bad("a torrent's info-hash is not 20 bytes");
+    }
+    ASSIGN_OR_RETURN(std::string_view source, t.GetString("source"));
+    ASSIGN_OR_RETURN(std::string_view save, t.GetString("save path"));
+    ASSIGN_OR_RETURN(std::string_view resume, t.GetString("resume path"));
+    ASSIGN_OR_RETURN(std::string_view state, t.GetString("state"));
+    entry.source = std::string(source);
+    entry.save_path = std::string(save);
+    entry.resume_path = std::string(resume);
+    entry.state = std::string(state);
+    s.torrents.push_back(std::move(entry));
+  }
+  return s;
+}
+
+absl::Status WriteFileAtomically(const std::string& path,
+                                 std::string_view bytes) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrFormat("%s: %s", tmp, std::strerror(errno)));
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return absl::UnavailableError(
+          absl::StrFormat("%s: %s", tmp, std::strerror(err)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0 ||
+      ::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return absl::UnavailableError(
+        absl::StrFormat("%s: %s", path, std::strerror(err)));
+  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace bt::client

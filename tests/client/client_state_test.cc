@@ -1,0 +1,152 @@
+// Client-wide state: the file format's checks, and a client with torrents
+// and DHT contacts stopped and restored — same DHT id, every torrent back,
+// complete data resumed without a re-check — while a tampered or newer
+// file is refused with a clear message.
+#include "client/client_state.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "client/client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "metainfo/torrent_creator.h"
+#include "tests/testing/subprocess.h"
+
+namespace bt::client {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+std::string ReadAll(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
+}
+
+ClientState Sample() {
+  ClientState s;
+  s.timestamp = 1700000000;
+  s.dht = "d2:id20:aaaaaaaaaaaaaaaaaaaae";
+  s.local_host = "127.0.0.1";
+  s.local_ports = {6881, 0};
+  s.encryption = "forced";
+  s.upload_rate_limit = 1000;
+  s.torrents.push_back({Sha1Hash(), "/x.torrent", "/dl", "/dl/x.resume",
+                        "started"});
+  s.torrents.push_back({Sha1Hash(), "magnet:?xt=urn:btih:00", "/dl", "",
+                        "paused"});
+  return s;
+}
+
+TEST(ClientStateFormatTest, RoundTrip) {
+  ClientState s = Sample();
+  auto back = DecodeClientState(EncodeClientState(s));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, s);
+}
+
+TEST(ClientStateFormatTest, TamperingIsDetected) {
+  std::string bytes = EncodeClientState(Sample());
+  size_t at = bytes.find("/dl/x.resume");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 1] = 'D';
+  auto r = DecodeClientState(bytes);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(r.status().message(), HasSubstr("tampered"));
+}
+
+TEST(ClientStateFormatTest, NewerVersionAndOtherFormatsAreRefused) {
+  std::string bytes = EncodeClientState(Sample());
+  std::string newer = bytes;
+  newer.replace(newer.find("7:versioni1e"), 12, "7:versioni2e");
+  auto r = DecodeClientState(newer);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr("version 2 is newer"));
+  EXPECT_EQ(DecodeClientState("d6:format3:abc7:versioni1ee").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(DecodeClientState("garbage").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  for (size_t n = 0; n < bytes.size(); n += 7) {
+    EXPECT_FALSE(DecodeClientState(bytes.substr(0, n)).ok()) << n;
+  }
+}
+
+TEST(ClientStateRestartTest, RestoresTorrentsAndDhtWithoutRechecking) {
+  const std::string root = testing::TempDir("client_state");
+  fs::create_directories(root + "/data/payload");
+  std::mt19937_64 rng(9);
+  std::string data(4 << 20, '\0');
+  for (char& c : data) c = static_cast<char>(rng());
+  std::ofstream(root + "/data/payload/a.bin", std::ios::binary) << data;
+  metainfo::CreateOptions create;
+  create.version = metainfo::TorrentVersion::kV1;
+  create.piece_length = 64 * 1024;
+  auto bytes = metainfo::CreateTorrent(root + "/data/payload", create);
+  ASSERT_TRUE(bytes.ok());
+  std::ofstream(root + "/a.torrent", std::ios::binary) << *bytes;
+  const std::string state_path = root + "/client.state";
+
+  dht::SavedState saved_dht;
+  {
+    ClientOptions options;
+    options.local_host = "127.0.0.1";
+    options.upload_rate_limit = 123456;
+    auto client = Client::Create(options);
+    ASSERT_TRUE(client.ok());
+    TorrentParams p;
+    p.torrent_path = root + "/a.torrent";
+    p.save_path = root + "/data";
+    p.resume_path = root + "/a.resume";
+    auto t = (*client)->AddTorrent(p);
+    ASSERT_TRUE(t.ok()) << t.status();
+    ASSERT_TRUE((*t)->complete());
+    // A DHT contact to remember (a second client's node).
+    auto other = Client::Create(options);
+    ASSERT_TRUE(other.ok());
+    (*client)->AddDhtNode((*other)->dht()->local_endpoint());
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
+      ASSERT_TRUE((*other)->DoOneLoop(0.01).ok());
+    }
+    ASSERT_TRUE((*client)->SaveState(state_path).ok());
+    auto dht = dht::ParseSavedState((*client)->dht()->node().SaveState());
+    ASSERT_TRUE(dht.ok());
+    saved_dht = *dht;
+    EXPECT_FALSE(saved_dht.nodes.empty());
+  }
+
+  int checked = 0;
+  auto restored = Client::Restore(state_path, [&](Client* c) {
+    c->OnEvent(EventType::kPieceHashPass, [&](const Event&) {
+      ++checked;
+      return true;
+    });
+  });
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ((*restored)->dht()->node().id(), saved_dht.id);
+  EXPECT_EQ((*restored)->options().upload_rate_limit, 123456);
+  ASSERT_EQ((*restored)->torrents().size(), 1u);
+  Torrent* t = (*restored)->torrents()[0];
+  EXPECT_TRUE(t->complete());
+  EXPECT_EQ(t->state(), TorrentState::kSeeding);
+  EXPECT_EQ(checked, 0) << "complete data was hash-checked again";
+
+  // A tampered state file is refused, naming the file and the reason.
+  std::string tampered = ReadAll(state_path);
+  tampered[tampered.find("a.torrent")] = 'b';
+  std::ofstream(state_path, std::ios::binary | std::ios::trunc) << tampered;
+  auto refused = Client::Restore(state_path);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(refused.status().message(), HasSubstr("client.state"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("tampered"));
+  fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace bt::client
