@@ -3,6 +3,8 @@
 // `bt seed TORRENT DIR [--port N] [--peer HOST:PORT]... [--encryption ...]`
 // Both keep resume data (--resume FILE, default DIR/.btkit/<info-hash>.resume)
 // so a second run continues where the first stopped, even after a crash.
+// With --state FILE the whole client (its torrents, DHT identity and
+// settings) is saved on exit and restored at the next start.
 //
 // Downloads (or seeds) one torrent with a progress bar: percent, rate,
 // peers, ETA. Ctrl-C stops cleanly. `bt download` exits 0 once every piece
@@ -40,6 +42,7 @@ struct TransferArgs {
   std::vector<Endpoint> peers;
   bool keep_seeding = false;
   std::string resume;  // resume data file; "" picks DIR/.btkit/<hash>.resume
+  std::string state;   // client-wide state file (--state), "" for none
 };
 
 std::string HumanBytes(double n) {
@@ -121,6 +124,10 @@ bool ParseCommon(const std::vector<std::string>& args, size_t* i,
       *error = "--encryption must be disabled, enabled or forced";
       return false;
     }
+  } else if (a == "--state") {
+    const std::string* v = value();
+    if (!v) return false;
+    out->state = *v;
   } else if (a == "--resume") {
     const std::string* v = value();
     if (!v) return false;
@@ -163,10 +170,17 @@ int Run(TransferArgs args, bool seed_only) {
           absl::StrFormat("%s/.btkit/%s.resume", args.dir, hash->ToHex());
     }
   }
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(args.options);
+  // With --state, everything the last run had comes back first.
+  const bool restore = !args.state.empty() && std::filesystem::exists(args.state);
+  absl::StatusOr<std::unique_ptr<Client>> client =
+      restore ? Client::Restore(args.state) : Client::Create(args.options);
   if (!client.ok()) {
     std::fprintf(stderr, "bt: %s\n", std::string(client.status().message()).c_str());
     return 1;
+  }
+  if (restore) {
+    std::fprintf(stderr, "restored %zu torrents from %s\n",
+                 (*client)->torrents().size(), args.state.c_str());
   }
   TorrentParams params;
   (magnet ? params.magnet : params.torrent_path) = args.torrent;
@@ -175,11 +189,24 @@ int Run(TransferArgs args, bool seed_only) {
   params.start = false;
   params.resume_path = args.resume;
   absl::StatusOr<Torrent*> added = (*client)->AddTorrent(params);
-  if (!added.ok()) {
+  Torrent* t = nullptr;
+  bool running = false;
+  if (!added.ok() && added.status().code() == absl::StatusCode::kAlreadyExists) {
+    // Restored from the state file: already loaded (and started).
+    for (Torrent* x : (*client)->torrents()) {
+      if (x->save_path() == args.dir) t = x;
+    }
+    running = t && t->state() != TorrentState::kStopped;
+    for (const Endpoint& p : args.peers) {
+      if (t) t->AddPeer(p);
+    }
+  } else if (added.ok()) {
+    t = *added;
+  }
+  if (!t) {
     std::fprintf(stderr, "bt: %s\n", std::string(added.status().message()).c_str());
     return 1;
   }
-  Torrent* t = *added;
   if (t->has_metadata()) {
     std::fprintf(stderr, "%s: %u pieces of %s, listening on port %u\n",
                  t->name().c_str(), t->info().num_pieces(),
@@ -189,14 +216,16 @@ int Run(TransferArgs args, bool seed_only) {
     std::fprintf(stderr, "%s: fetching metadata from peers, listening on port %u\n",
                  t->name().c_str(), (*client)->port());
   }
-  std::fprintf(stderr, "checking existing data...\n");
-  if (absl::Status s = t->LoadState(); !s.ok()) {
-    std::fprintf(stderr, "bt: %s\n", std::string(s.message()).c_str());
-    return 1;
-  }
-  if (absl::Status s = t->Start(); !s.ok()) {
-    std::fprintf(stderr, "bt: %s\n", std::string(s.message()).c_str());
-    return 1;
+  if (!running) {
+    std::fprintf(stderr, "checking existing data...\n");
+    if (absl::Status s = t->LoadState(); !s.ok()) {
+      std::fprintf(stderr, "bt: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+    if (absl::Status s = t->Start(); !s.ok()) {
+      std::fprintf(stderr, "bt: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
   }
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
@@ -234,6 +263,11 @@ int Run(TransferArgs args, bool seed_only) {
     std::fprintf(stderr, "\ninterrupted: %u of %u pieces verified\n",
                  t->pieces_have(), t->info().num_pieces());
     status = t->complete() ? 0 : 130;
+  }
+  if (!args.state.empty()) {
+    if (absl::Status st = (*client)->SaveState(args.state); !st.ok()) {
+      std::fprintf(stderr, "bt: %s\n", std::string(st.message()).c_str());
+    }
   }
   (void)t->Stop();
   // Let "stopped" announces go out.
