@@ -243,12 +243,12 @@ TEST_F(LibtorrentMagnetTest, BothDirections) {
   lt_seed->reset();
 
   // btkit seeds what it just fetched; libtorrent has only the magnet.
+  // The magnet is all libtorrent gets: btkit's address travels in x.pe.
   auto lt_dl = testing::Subprocess::Start(
       {kPython, kPeerScript, "download",
-       absl::StrFormat("magnet:?xt=urn:btih:%s", hex), dir + "/lt",
-       dir + "_port2", "enabled",
-       absl::StrFormat("127.0.0.1:%d", (*client)->port()), "--timeout",
-       "110"});
+       absl::StrFormat("magnet:?xt=urn:btih:%s&x.pe=127.0.0.1:%d", hex,
+                       (*client)->port()),
+       dir + "/lt", dir + "_port2", "enabled", "--timeout", "110"});
   ASSERT_TRUE(lt_dl.ok());
   int code = -1;
   while (absl::Now() < deadline) {
