@@ -346,17 +346,25 @@ void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
 
 // ---------------------------------------------------------------- responses
 
-void Node::HandleResponse(Message& m, const Endpoint& from, absl::Time now) {
-  auto it = pending_.find(m.transaction_id);
+std::optional<Node::Pending> Node::TakePending(const std::string& transaction_id,
+                                               const Endpoint& from) {
+  auto it = pending_.find(transaction_id);
   if (it == pending_.end() || it->second.to != from) {
     ++stats_.dropped_unmatched;
-    return;
+    return std::nullopt;
   }
   Pending p = it->second;
   pending_.erase(it);
   if (p.purpose == Purpose::kPing && maintenance_pings_ > 0) {
     --maintenance_pings_;
   }
+  return p;
+}
+
+void Node::HandleResponse(Message& m, const Endpoint& from, absl::Time now) {
+  std::optional<Pending> taken = TakePending(m.transaction_id, from);
+  if (!taken) return;
+  Pending p = *std::move(taken);
   const Response& r = m.response;
   if (p.expected_id && *p.expected_id != r.id) {
     // Another node answers at that address now: the one we knew is gone.
@@ -432,16 +440,9 @@ void Node::HandleResponse(Message& m, const Endpoint& from, absl::Time now) {
 }
 
 void Node::HandleError(Message& m, const Endpoint& from, absl::Time now) {
-  auto it = pending_.find(m.transaction_id);
-  if (it == pending_.end() || it->second.to != from) {
-    ++stats_.dropped_unmatched;
-    return;
-  }
-  Pending p = it->second;
-  pending_.erase(it);
-  if (p.purpose == Purpose::kPing && maintenance_pings_ > 0) {
-    --maintenance_pings_;
-  }
+  std::optional<Pending> taken = TakePending(m.transaction_id, from);
+  if (!taken) return;
+  Pending p = *std::move(taken);
   LookupFailed(p, false);
   if (p.lookup) {
     auto lit = lookups_.find(p.lookup);

@@ -239,6 +239,10 @@ class Node {
   void Ping(const NodeInfo& node, absl::Time now);
 
   void HandleQuery(Message& m, const Endpoint& from, absl::Time now);
+  // TakePending removes and returns the query a reply answers (matched by
+  // transaction id and sender); nullopt, counted as unmatched, otherwise.
+  std::optional<Pending> TakePending(const std::string& transaction_id,
+                                     const Endpoint& from);
   void HandleResponse(Message& m, const Endpoint& from, absl::Time now);
   void HandleError(Message& m, const Endpoint& from, absl::Time now);
   void ReplyError(const std::string& tid, int code, std::string text,
