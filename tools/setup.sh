@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorrent-rasterbar-dev python3-libtorrent
   aria2 transmission-cli opentracker mktorrent
-  ca-certificates iproute2 pkg-config
+  ca-certificates openssl iproute2 pkg-config
 )
 
 missing=()
