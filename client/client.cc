@@ -60,7 +60,14 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
 }
 
 Client::~Client() {
-  for (auto& t : torrents_) t->Stop().IgnoreError();
+  // No handler runs from the destructor: what handlers capture may already
+  // be gone. (Stop torrents before destroying the client to see their last
+  // events.)
+  handlers_.assign(kEventTypeCount, {});
+  for (auto& t : torrents_) {
+    t->handlers_.assign(kEventTypeCount, {});
+    t->Stop().IgnoreError();
+  }
   connections_.clear();
   torrents_.clear();
   trackers_.reset();

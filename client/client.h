@@ -126,7 +126,9 @@ class Client {
   // connection, incoming or outgoing (besides the ip_filter event).
   IpFilter& ip_filter() { return ip_filter_; }
 
-  // OnEvent adds a client-wide handler for `type`.
+  // OnEvent adds a client-wide handler for `type`. Handlers are never
+  // called from the Client's destructor; stop torrents first to see their
+  // last events (peer_disconnect, tracker_* for "stopped").
   void OnEvent(EventType type, Handler handler);
 
   EventLoop& loop() { return *loop_; }

@@ -292,6 +292,8 @@ TEST_F(LibtorrentMagnetTest, PeerExchangeFromLibtorrent) {
   uint32_t pa = 0, pb = 0;
   ASSERT_TRUE(absl::SimpleAtoi(*a_port, &pa) && absl::SimpleAtoi(*b_port, &pb));
 
+  bool met_a = false;
+  std::string log;
   ClientOptions options;
   options.local_host = "127.0.0.1";
   auto client = Client::Create(options);
@@ -302,8 +304,6 @@ TEST_F(LibtorrentMagnetTest, PeerExchangeFromLibtorrent) {
   params.peers = {*Endpoint::ParseAddress("127.0.0.1", pb)};
   auto added = (*client)->AddTorrent(params);
   ASSERT_TRUE(added.ok()) << added.status();
-  bool met_a = false;
-  std::string log;
   (*client)->OnEvent(EventType::kPeerConnect, [&](const Event& e) {
     met_a |= e.peer.address.port() == pa;
     log += " connect:" + e.peer.address.ToString();
