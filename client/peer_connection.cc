@@ -169,32 +169,17 @@ void PeerConnection::OnConnected() {
   ApplyInterest();
   if (mse_initiator_) {
     phase_ = Phase::kMse;
-    std::string handshake;
-    protocol::Handshake hs;
-    hs.reserved.Set(protocol::ReservedBit::kExtension)
-        .Set(protocol::ReservedBit::kFast)
-        .Set(protocol::ReservedBit::kDht, client_->dht() != nullptr);
-    hs.info_hash = torrent_->info_hash();
-    hs.peer_id = client_->peer_id();
-    protocol::AppendHandshake(hs, &handshake);
     protocol::MseOptions options;
     options.policy = client_->options().encryption;
+    // Our handshake travels as MSE's initial payload.
     auto initiator = std::make_unique<protocol::MseInitiator>(
-        torrent_->info_hash(), std::move(handshake), options, absl::Now());
+        torrent_->info_hash(), OurHandshake(), options, absl::Now());
     std::string out;
     if (absl::Status s = initiator->Start(&out); !s.ok()) {
       Close(std::string(s.message()));
       return;
     }
     mse_ = std::move(initiator);
-    handshake_sent_ = true;  // it travels as MSE's initial payload
-    if (torrent_->Wants(EventType::kPacketOutgoingHandshake)) {
-      Event e = NewEvent(EventType::kPacketOutgoingHandshake);
-      e.handshake_info_hash = torrent_->info_hash();
-      e.handshake_peer_id = client_->peer_id();
-      e.reserved = hs.reserved.bytes();
-      torrent_->Emit(e);
-    }
     out_.append(out);
     Flush();
   } else {
@@ -364,7 +349,7 @@ void PeerConnection::SendMessage(const protocol::Message& m, EventType type) {
 
 // --- handshake ------------------------------------------------------------
 
-void PeerConnection::SendHandshake() {
+std::string PeerConnection::OurHandshake() {
   protocol::Handshake hs;
   hs.reserved.Set(protocol::ReservedBit::kExtension)
       .Set(protocol::ReservedBit::kFast)
@@ -373,7 +358,6 @@ void PeerConnection::SendHandshake() {
   hs.peer_id = client_->peer_id();
   std::string bytes;
   protocol::AppendHandshake(hs, &bytes);
-  Send(bytes);
   handshake_sent_ = true;
   if (torrent_->Wants(EventType::kPacketOutgoingHandshake)) {
     Event e = NewEvent(EventType::kPacketOutgoingHandshake);
@@ -382,6 +366,11 @@ void PeerConnection::SendHandshake() {
     e.handshake_peer_id = hs.peer_id;
     torrent_->Emit(e);
   }
+  return bytes;
+}
+
+void PeerConnection::SendHandshake() {
+  Send(OurHandshake());
   Flush();
 }
 

@@ -160,6 +160,9 @@ class PeerConnection {
   // peer's first one as a have for each piece not yet known.
   void MergeLatePeerHaves(const storage::Bitfield& bits);
   void BecomeActive();
+  // OurHandshake returns our 68-byte handshake, counts it as sent and
+  // reports packet_outgoing_handshake.
+  std::string OurHandshake();
   void SendHandshake();
   // Send appends a plain message and encrypts it if the stream is.
   void Send(std::string_view message);
