@@ -114,8 +114,14 @@ std::vector<HashRange> PieceLayerRequests(const metainfo::TorrentInfo& t) {
   std::vector<HashRange> out;
   const int64_t plen = t.piece_length();
   const uint32_t base = PieceLayerBase(plen);
+  std::vector<Sha256Hash> planned;  // identical files share one layer
   for (const metainfo::FileEntry& f : t.files()) {
     if (f.pad() || !f.pieces_root || f.size <= plen) continue;
+    if (std::find(planned.begin(), planned.end(), *f.pieces_root) !=
+        planned.end()) {
+      continue;
+    }
+    planned.push_back(*f.pieces_root);
     const uint64_t pieces = static_cast<uint64_t>((f.size + plen - 1) / plen);
     const uint64_t width = metainfo::MerkleTreeWidth(pieces);
     const uint32_t length = static_cast<uint32_t>(

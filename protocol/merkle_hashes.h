@@ -75,7 +75,8 @@ class PieceLayerTree {
 // PieceLayerRequests returns the requests that fetch every piece layer of
 // `t` (files spanning more than one piece), in file order: per file, runs
 // of at most kMaxHashRequestLength hashes aligned to their length, each
-// with the proof up to the pieces root.
+// with the proof up to the pieces root. Files with equal content (one
+// pieces root) share their requests.
 std::vector<HashRange> PieceLayerRequests(const metainfo::TorrentInfo& t);
 
 // VerifyHashes checks a `hashes` message: its hash count fits its range,
