@@ -456,6 +456,7 @@ void PeerConnection::BecomeActive() {
     if (fast_) {
       SendMessage(protocol::HaveNone{}, EventType::kPacketOutgoingHaveNone);
     }
+    torrent_->RequestPieceLayers(this);
     Flush();
     return;
   }
@@ -622,6 +623,14 @@ absl::Status PeerConnection::OnMessage(const protocol::Message& m) {
       node.set_port(p->port);
       client_->AddDhtNode(node);
     }
+  } else if (const auto* hr = std::get_if<HashRequest>(&m)) {
+    torrent_->OnHashRequest(this, hr->range);
+  } else if (const auto* hs = std::get_if<Hashes>(&m)) {
+    if (hash_requests_ > 0) --hash_requests_;
+    torrent_->OnHashes(this, *hs);
+  } else if (const auto* hj = std::get_if<HashReject>(&m)) {
+    if (hash_requests_ > 0) --hash_requests_;
+    torrent_->OnHashReject(this, hj->range);
   } else if (const auto* x = std::get_if<Extended>(&m)) {
     if (torrent_->Wants(EventType::kPacketIncomingExtended)) {
       Event e = NewEvent(EventType::kPacketIncomingExtended);
@@ -800,6 +809,29 @@ void PeerConnection::SendMetadataRequest(uint32_t piece) {
                                   &payload);
   ++metadata_requests_;
   SendExtended(their_extensions_.IdOf("ut_metadata"), payload);
+}
+
+void PeerConnection::SendHashRequest(const protocol::HashRange& range) {
+  ++hash_requests_;
+  std::string bytes;
+  protocol::AppendMessage(protocol::HashRequest{range}, &bytes);
+  Send(bytes);
+  Flush();
+}
+
+void PeerConnection::SendHashes(const protocol::HashRange& range,
+                                std::string_view hashes) {
+  std::string bytes;
+  protocol::AppendMessage(protocol::Hashes{range, hashes}, &bytes);
+  Send(bytes);
+  Flush();
+}
+
+void PeerConnection::SendHashReject(const protocol::HashRange& range) {
+  std::string bytes;
+  protocol::AppendMessage(protocol::HashReject{range}, &bytes);
+  Send(bytes);
+  Flush();
 }
 
 void PeerConnection::SendMetadataData(uint32_t piece, std::string_view data,

@@ -105,6 +105,12 @@ class PeerConnection {
   void SendMetadataData(uint32_t piece, std::string_view data,
                         uint64_t total_size);
   void SendMetadataReject(uint32_t piece);
+  // Piece-layer hash exchange (BEP 52). These messages have no packet
+  // events of their own.
+  int hash_requests() const { return hash_requests_; }
+  void SendHashRequest(const protocol::HashRange& range);
+  void SendHashes(const protocol::HashRange& range, std::string_view hashes);
+  void SendHashReject(const protocol::HashRange& range);
   // OnMetadata: the torrent's metadata just arrived; apply what the peer
   // said it has before that.
   void OnMetadata();
@@ -209,6 +215,7 @@ class PeerConnection {
   std::vector<uint32_t> pending_haves_;
   std::optional<bool> pending_all_;
   int metadata_requests_ = 0;
+  int hash_requests_ = 0;  // hash requests we sent not yet answered
   // Peer exchange: what we last told this peer, and when.
   absl::flat_hash_set<Endpoint> pex_told_;
   absl::Time pex_sent_at_ = absl::InfinitePast();

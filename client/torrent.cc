@@ -553,6 +553,7 @@ void Torrent::OnConnected(PeerConnection* c) {
 void Torrent::OnClosed(PeerConnection* c, bool mse_refused) {
   if (connections_.erase(c)) {
     if (metadata_) metadata_->OnPeerGone(c->id());
+    if (layers_) layers_->OnPeerGone(c->id());
     if (picker_) {
       picker_->OnPeerGone(c->id());
       if (c->active() && c->peer_have().size() == info_.num_pieces()) {
@@ -838,13 +839,20 @@ absl::Status Torrent::AdoptMetadata() {
                         absl::StrFormat("metadata from peers: %s",
                                         info.status().message()));
   }
-  if (!info->has_v1()) {
-    return absl::UnimplementedError(
-        "v2-only magnet links need piece layers from peers (BEP 52 hash "
-        "requests), which btkit does not fetch yet");
-  }
-  info_ = *std::move(info);
   metadata_.reset();
+  if (!info->has_piece_layers() && !info->has_v1()) {
+    // v2 only: pieces can be checked once peers hand over the layers.
+    layers_ = std::make_unique<PieceLayerFetcher>(*info);
+    layerless_info_ = *std::move(info);
+    std::vector<PeerConnection*> open(connections_.begin(), connections_.end());
+    for (PeerConnection* c : open) RequestPieceLayers(c);
+    return absl::OkStatus();
+  }
+  return Adopt(*std::move(info));
+}
+
+absl::Status Torrent::Adopt(metainfo::TorrentInfo info) {
+  info_ = std::move(info);
   RETURN_IF_ERROR(InitStorage());
   const TorrentState running = state_;
   RETURN_IF_ERROR(LoadState());
@@ -856,6 +864,68 @@ absl::Status Torrent::AdoptMetadata() {
     if (!c->closed() && c->active()) c->OnMetadata();
   }
   return absl::OkStatus();
+}
+
+// --- piece layers (BEP 52) -------------------------------------------------
+
+void Torrent::OnHashRequest(PeerConnection* c, const protocol::HashRange& r) {
+  const std::optional<size_t> file =
+      has_metadata() && info_.has_v2() && info_.has_piece_layers()
+          ? protocol::FileWithPiecesRoot(info_, r.pieces_root)
+          : std::nullopt;
+  if (file && !layer_trees_.contains(*file)) {
+    absl::StatusOr<protocol::PieceLayerTree> tree =
+        protocol::PieceLayerTree::ForFile(info_, *file);
+    if (tree.ok()) layer_trees_.emplace(*file, *std::move(tree));
+  }
+  auto it = file ? layer_trees_.find(*file) : layer_trees_.end();
+  absl::StatusOr<std::string> hashes =
+      it != layer_trees_.end()
+          ? it->second.Answer(r)
+          : absl::NotFoundError("no piece layer for that root");
+  if (hashes.ok()) {
+    c->SendHashes(r, *hashes);
+  } else {
+    c->SendHashReject(r);
+  }
+}
+
+void Torrent::RequestPieceLayers(PeerConnection* c) {
+  if (!layers_ || c->closed() || !c->active()) return;
+  const absl::Time now = absl::Now();
+  while (c->hash_requests() < 2) {
+    std::optional<protocol::HashRange> r = layers_->NextRequest(c->id(), now);
+    if (!r) return;
+    c->SendHashRequest(*r);
+  }
+}
+
+void Torrent::OnHashes(PeerConnection* c, const protocol::Hashes& m) {
+  if (!layers_) return;
+  switch (layers_->OnHashes(c->id(), m)) {
+    case PieceLayerFetcher::Result::kBad:
+      // Hashes that do not prove out are made up, not a transfer error.
+      Strike(BanKey(c), kBanStrikes);
+      break;
+    case PieceLayerFetcher::Result::kComplete: {
+      metainfo::TorrentInfo info = *std::move(layerless_info_);
+      layerless_info_.reset();
+      absl::Status s = info.AddPieceLayers(layers_->PieceLayers());
+      layers_.reset();
+      if (s.ok()) s = Adopt(std::move(info));
+      if (!s.ok()) EnterError(s);
+      return;
+    }
+    default:
+      break;
+  }
+  RequestPieceLayers(c);
+}
+
+void Torrent::OnHashReject(PeerConnection* c, const protocol::HashRange& r) {
+  if (!layers_) return;
+  layers_->OnReject(c->id(), r);
+  RequestPieceLayers(c);
 }
 
 // --- periodic work --------------------------------------------------------
@@ -878,6 +948,7 @@ void Torrent::Tick(absl::Time now) {
     if (c->closed()) continue;
     c->Tick(now);
     if (!c->closed()) FillRequests(c);
+    RequestPieceLayers(c);
   }
   if (choker_.Due(now)) RunChoker(now);
   ConnectMore(now);

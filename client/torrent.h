@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,9 +32,12 @@
 #include "client/choker.h"
 #include "client/events.h"
 #include "client/metadata_fetcher.h"
+#include "client/piece_layer_fetcher.h"
 #include "client/piece_picker.h"
 #include "client/rate_limiter.h"
 #include "metainfo/torrent_info.h"
+#include "protocol/merkle_hashes.h"
+#include "protocol/message.h"
 #include "storage/bitfield.h"
 #include "storage/piece_storage.h"
 #include "storage/posix_file_backend.h"
@@ -219,6 +223,15 @@ class Torrent {
   void OnMetadataMessage(PeerConnection* c, MetadataMessageView m);
   void RequestMetadata(PeerConnection* c);
   absl::Status AdoptMetadata();
+  // Adopt makes `info` (complete, piece layers included) the torrent's
+  // metadata and starts downloading.
+  absl::Status Adopt(metainfo::TorrentInfo info);
+  // Piece layers (BEP 52): served from ours, fetched for a v2-only magnet
+  // link before the download can start.
+  void OnHashRequest(PeerConnection* c, const protocol::HashRange& range);
+  void OnHashes(PeerConnection* c, const protocol::Hashes& m);
+  void OnHashReject(PeerConnection* c, const protocol::HashRange& range);
+  void RequestPieceLayers(PeerConnection* c);
   void UpdateInterest(PeerConnection* c);
   void FillRequests(PeerConnection* c);
   bool CanServe(uint32_t piece) const;
@@ -270,6 +283,13 @@ class Torrent {
   std::vector<std::vector<std::string>> tiers_;
   std::string display_name_;
   std::unique_ptr<MetadataFetcher> metadata_;
+  // A v2-only magnet link's info dictionary while its piece layers are
+  // fetched, and the fetch.
+  std::optional<metainfo::TorrentInfo> layerless_info_;
+  std::unique_ptr<PieceLayerFetcher> layers_;
+  // Merkle trees above our piece layers, built on the first request for a
+  // file (by file index).
+  absl::flat_hash_map<size_t, protocol::PieceLayerTree> layer_trees_;
 
   int64_t uploaded_ = 0, downloaded_ = 0;
   int64_t last_uploaded_ = 0, last_downloaded_ = 0;

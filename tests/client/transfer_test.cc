@@ -243,6 +243,40 @@ TEST_F(TransferTest, MagnetLinkFetchesMetadataThenData) {
   ExpectSameData("dl");
 }
 
+// A v2-only magnet gives an info dictionary without piece layers; the
+// leecher fetches them with BEP 52 hash requests before any data.
+TEST_F(TransferTest, V2MagnetFetchesPieceLayersThenData) {
+  metainfo::CreateOptions options;
+  options.version = metainfo::TorrentVersion::kV2;
+  options.piece_length = 16 * 1024;  // big.bin spans 198 pieces
+  absl::StatusOr<std::string> bytes =
+      metainfo::CreateTorrent((root_ / "seed/payload").string(), options);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  absl::StatusOr<metainfo::TorrentInfo> v2 = metainfo::TorrentInfo::Parse(*bytes);
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  info_ = *v2;
+  auto seeder = NewClient(EncryptionPolicy::kEnabled);
+  auto leecher = NewClient(EncryptionPolicy::kEnabled);
+  ASSERT_TRUE(Add(seeder.get(), "seed"));
+  TorrentParams p;
+  p.magnet = absl::StrFormat("magnet:?xt=urn:btmh:1220%s&x.pe=%s",
+                             info_.info_hash_v2()->ToHex(),
+                             Local(*seeder).ToString());
+  p.save_path = (root_ / "dl").string();
+  auto added = leecher->AddTorrent(p);
+  ASSERT_TRUE(added.ok()) << added.status();
+  Torrent* dl = *added;
+  ASSERT_TRUE(RunUntil({seeder.get(), leecher.get()},
+                       [&] { return dl->complete(); }))
+      << "metadata " << dl->has_metadata() << ", state "
+      << TorrentStateName(dl->state()) << " " << dl->error().message();
+  EXPECT_TRUE(dl->info().has_piece_layers());
+  for (uint32_t piece = 0; piece < info_.num_pieces(); ++piece) {
+    EXPECT_EQ(dl->info().V2PieceHash(piece), info_.V2PieceHash(piece));
+  }
+  ExpectSameData("dl");
+}
+
 TEST_F(TransferTest, PeerExchangeIntroducesTheThirdPeer) {
   auto a = NewClient(EncryptionPolicy::kEnabled);
   auto b = NewClient(EncryptionPolicy::kEnabled);
