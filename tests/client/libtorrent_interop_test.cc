@@ -205,32 +205,32 @@ TEST_P(LibtorrentInteropTest, Transfers) {
   }
 }
 
-// Magnet links: only the info-hash and a peer; the metadata comes from the
-// other side (BEP 9) in both directions.
-TEST_F(LibtorrentMagnetTest, BothDirections) {
-  if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
+// MagnetBothDirections: libtorrent seeds `torrent_file` and btkit gets
+// only a magnet link (`xt` and libtorrent's address); then btkit seeds what
+// it fetched and libtorrent gets only the magnet with btkit's address.
+// With `v2`, libtorrent must also have had its piece-layer hash requests
+// answered.
+void MagnetBothDirections(const std::string& torrent_file,
+                          const std::string& xt, const std::string& dir,
+                          bool v2 = false) {
   ClientOptions options;
   options.local_host = "127.0.0.1";
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok());
-  auto torrent = metainfo::TorrentInfo::Parse(
-      ReadAll(LibtorrentInteropTest::torrent_path()));
+  auto torrent = metainfo::TorrentInfo::Parse(ReadAll(torrent_file));
   ASSERT_TRUE(torrent.ok());
-  const std::string hex = torrent->WireInfoHash().ToHex();
-  const std::string dir = LibtorrentInteropTest::root() + "/magnet";
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
 
-  // libtorrent seeds; btkit has only the magnet.
   auto lt_seed = testing::Subprocess::Start(
-      {kPython, kPeerScript, "seed", LibtorrentInteropTest::torrent_path(),
+      {kPython, kPeerScript, "seed", torrent_file,
        LibtorrentInteropTest::root() + "/seed", dir + "_port", "enabled"});
   ASSERT_TRUE(lt_seed.ok());
   fs::create_directories(dir);
   auto port = testing::WaitForFile(dir + "_port", deadline);
   ASSERT_TRUE(port.ok()) << port.status();
   TorrentParams params;
-  params.magnet = absl::StrFormat("magnet:?xt=urn:btih:%s&x.pe=127.0.0.1:%s",
-                                  hex, *port);
+  params.magnet =
+      absl::StrFormat("magnet:?xt=%s&x.pe=127.0.0.1:%s", xt, *port);
   params.save_path = dir + "/btkit";
   auto added = (*client)->AddTorrent(params);
   ASSERT_TRUE(added.ok()) << added.status();
@@ -238,17 +238,17 @@ TEST_F(LibtorrentMagnetTest, BothDirections) {
   while (!t->complete() && absl::Now() < deadline) {
     ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
   }
-  ASSERT_TRUE(t->complete());
+  ASSERT_TRUE(t->complete()) << "state " << TorrentStateName(t->state())
+                             << " " << t->error().message();
   EXPECT_EQ(t->info().info_bytes(), torrent->info_bytes());
   lt_seed->reset();
 
-  // btkit seeds what it just fetched; libtorrent has only the magnet.
-  // The magnet is all libtorrent gets: btkit's address travels in x.pe.
-  auto lt_dl = testing::Subprocess::Start(
-      {kPython, kPeerScript, "download",
-       absl::StrFormat("magnet:?xt=urn:btih:%s&x.pe=127.0.0.1:%d", hex,
-                       (*client)->port()),
-       dir + "/lt", dir + "_port2", "enabled", "--timeout", "110"});
+  std::vector<std::string> argv = {
+      kPython, kPeerScript, "download",
+      absl::StrFormat("magnet:?xt=%s&x.pe=127.0.0.1:%d", xt, (*client)->port()),
+      dir + "/lt", dir + "_port2", "enabled", "--timeout", "110"};
+  if (v2) argv.push_back("--expect-hashes");
+  auto lt_dl = testing::Subprocess::Start(argv);
   ASSERT_TRUE(lt_dl.ok());
   int code = -1;
   while (absl::Now() < deadline) {
@@ -265,6 +265,37 @@ TEST_F(LibtorrentMagnetTest, BothDirections) {
                 ReadAll(fs::path(dir) / "lt" / f))
         << f;
   }
+}
+
+// v1 magnet links: the metadata comes from the other side (BEP 9).
+TEST_F(LibtorrentMagnetTest, BothDirections) {
+  if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
+  auto torrent = metainfo::TorrentInfo::Parse(
+      ReadAll(LibtorrentInteropTest::torrent_path()));
+  ASSERT_TRUE(torrent.ok());
+  MagnetBothDirections(LibtorrentInteropTest::torrent_path(),
+                       "urn:btih:" + torrent->WireInfoHash().ToHex(),
+                       LibtorrentInteropTest::root() + "/magnet");
+}
+
+// v2-only magnet links: after the metadata, the piece layers come from the
+// other side too (BEP 52 hash requests). 64 KiB pieces give video.bin 1024
+// of them, fetched as two ranges of 512 with their uncle hashes.
+TEST_F(LibtorrentMagnetTest, V2OnlyBothDirections) {
+  if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
+  metainfo::CreateOptions options;
+  options.version = metainfo::TorrentVersion::kV2;
+  options.piece_length = 64 * 1024;
+  auto bytes = metainfo::CreateTorrent(
+      LibtorrentInteropTest::root() + "/seed/payload", options);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto torrent = metainfo::TorrentInfo::Parse(*bytes);
+  ASSERT_TRUE(torrent.ok());
+  const std::string path = LibtorrentInteropTest::root() + "/payload_v2.torrent";
+  std::ofstream(path, std::ios::binary) << *bytes;
+  MagnetBothDirections(path, "urn:btmh:1220" + torrent->info_hash_v2()->ToHex(),
+                       LibtorrentInteropTest::root() + "/magnet_v2",
+                       /*v2=*/true);
 }
 
 // Peer exchange: btkit is told only of libtorrent B, which downloads

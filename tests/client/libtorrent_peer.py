@@ -4,11 +4,12 @@
 usage: libtorrent_peer.py seed|download|dht TORRENT|MAGNET DIR PORT_FILE ENCRYPTION
                           [PEER_HOST:PORT] [--timeout SECONDS]
                           [--download-limit BYTES_PER_SECOND]
-                          [--dht HOST:PORT,HOST:PORT...]
+                          [--dht HOST:PORT,HOST:PORT...] [--expect-hashes]
 
 Mode dht runs only a DHT node (TORRENT and DIR are ignored). With --dht,
 the session joins a DHT made of the given loopback nodes and announces its
-torrent there.
+torrent there. With --expect-hashes a download fails (exit 3) unless
+peers answered its BEP 52 hash requests and never refused one.
 
 Writes its listen port to PORT_FILE, then seeds until killed, or downloads
 (connecting to PEER if given) and exits 0 once the download is complete and
@@ -27,6 +28,9 @@ def main():
     timeout = 120.0
     download_limit = 0
     dht_nodes = []
+    expect_hashes = "--expect-hashes" in args
+    if expect_hashes:
+        args.remove("--expect-hashes")
     if "--dht" in args:
         i = args.index("--dht")
         dht_nodes = [n for n in args[i + 1].split(",") if n]
@@ -53,7 +57,8 @@ def main():
         "out_enc_policy": policy, "in_enc_policy": policy,
         "allowed_enc_level": level,
         "prefer_rc4": enc != "disabled",
-        "alert_mask": lt.alert.category_t.error_notification,
+        "alert_mask": lt.alert.category_t.error_notification
+        | (lt.alert.category_t.peer_log_notification if expect_hashes else 0),
         "download_rate_limit": download_limit,
         # Loopback peers are exempt from limits unless told otherwise.
         "ignore_limits_on_local_network": download_limit == 0,
@@ -93,9 +98,20 @@ def main():
     os.rename(port_file + ".tmp", port_file)
     deadline = time.time() + timeout
     next_connect = 0
+    hash_messages = {"HASHES": 0, "HASH_REJECT": 0}
     while time.time() < deadline:
+        for a in ses.pop_alerts():
+            # Incoming messages log as "... <== NAME [ details ]".
+            if isinstance(a, lt.peer_log_alert):
+                for name in hash_messages:
+                    if "<== %s " % name in a.message():
+                        hash_messages[name] += 1
         st = handle.status()
         if mode == "download" and st.is_seeding:
+            if expect_hashes and (hash_messages["HASHES"] == 0
+                                  or hash_messages["HASH_REJECT"] > 0):
+                print("hash messages received: %s" % hash_messages)
+                return 3
             return 0
         if peer and st.num_peers == 0 and time.time() >= next_connect:
             host, port = peer.rsplit(":", 1)
