@@ -26,16 +26,10 @@ using protocol::EncryptionPolicy;
 
 constexpr char kAria2[] = "/usr/bin/aria2c";
 
-struct Case {
-  bool btkit_seeds;
-  EncryptionPolicy policy;
-};
+using interop::PolicyName;
 
-std::string PolicyName(EncryptionPolicy p) {
-  return p == EncryptionPolicy::kForced ? "forced" : "disabled";
-}
-
-class Aria2InteropTest : public ::testing::TestWithParam<Case> {
+class Aria2InteropTest
+    : public ::testing::TestWithParam<interop::TransferCase> {
  protected:
   static void SetUpTestSuite() {
     if (access(kAria2, X_OK) != 0) return;
@@ -89,7 +83,7 @@ std::string Aria2InteropTest::root_;
 std::string Aria2InteropTest::torrent_path_;
 
 TEST_P(Aria2InteropTest, Transfers) {
-  const Case& c = GetParam();
+  const interop::TransferCase& c = GetParam();
   const std::string dir = root_ + absl::StrFormat("/run_%d_%s", c.btkit_seeds,
                                                   PolicyName(c.policy));
   fs::create_directories(dir);
@@ -101,14 +95,9 @@ TEST_P(Aria2InteropTest, Transfers) {
   options.encryption = c.policy;
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok()) << client.status();
-  bool encrypted_seen = false, plain_seen = false;
   Torrent* t = nullptr;
-  (*client)->OnEvent(EventType::kPeerConnect, [&](const Event&) {
-    for (const PeerInfo& p : t->peers()) {
-      (p.encrypted ? encrypted_seen : plain_seen) = true;
-    }
-    return true;
-  });
+  interop::WireEncryption wire;
+  wire.Watch(**client, t);
 
   // aria2's message log outlives the test in Bazel's undeclared outputs.
   const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
@@ -132,41 +121,17 @@ TEST_P(Aria2InteropTest, Transfers) {
 
   if (c.btkit_seeds) {
     ASSERT_TRUE(t->complete());
-    int code = -1;
-    while (absl::Now() < deadline) {
-      ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
-      auto done = aria2->Wait(absl::Now());
-      if (done.ok()) {
-        code = *done;
-        break;
-      }
-    }
-    ASSERT_EQ(code, 0) << "aria2 did not finish its download; btkit uploaded "
+    ASSERT_EQ(interop::RunUntilExit(**client, *aria2, deadline), 0)
+        << "aria2 did not finish its download; btkit uploaded "
                        << t->uploaded() << " bytes to " << t->peers().size()
                        << " peers; aria2's log: " << log_path_;
     EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/aria2"));
     EXPECT_GE(t->uploaded(), int64_t{64} << 20);
   } else {
-    int passed = 0;
-    t->OnEvent(EventType::kPieceHashPass, [&](const Event&) {
-      ++passed;
-      return true;
-    });
-    while (!t->complete() && absl::Now() < deadline) {
-      ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
-    }
-    ASSERT_TRUE(t->complete()) << t->pieces_have() << " of "
-                               << t->info().num_pieces() << " pieces";
-    EXPECT_EQ(passed, static_cast<int>(t->info().num_pieces()));
+    ASSERT_TRUE(interop::DownloadAll(**client, *t, deadline));
     EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/btkit"));
   }
-  if (c.policy == EncryptionPolicy::kForced) {
-    EXPECT_TRUE(encrypted_seen);
-    EXPECT_FALSE(plain_seen);
-  } else {
-    EXPECT_TRUE(plain_seen);
-    EXPECT_FALSE(encrypted_seen);
-  }
+  EXPECT_TRUE(wire.Matches(c.policy));
   std::printf("aria2 %s %s: %.1f s\n",
               c.btkit_seeds ? "downloads from btkit" : "seeds to btkit",
               PolicyName(c.policy).c_str(),
@@ -174,15 +139,9 @@ TEST_P(Aria2InteropTest, Transfers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Directions, Aria2InteropTest,
-    ::testing::Values(Case{false, EncryptionPolicy::kForced},
-                      Case{false, EncryptionPolicy::kDisabled},
-                      Case{true, EncryptionPolicy::kForced},
-                      Case{true, EncryptionPolicy::kDisabled}),
-    [](const ::testing::TestParamInfo<Case>& info) {
-      return std::string(info.param.btkit_seeds ? "Aria2Downloads"
-                                                : "BtkitDownloads") +
-             "_" + PolicyName(info.param.policy);
+    Directions, Aria2InteropTest, ::testing::ValuesIn(interop::TransferCases()),
+    [](const ::testing::TestParamInfo<interop::TransferCase>& info) {
+      return interop::TransferCaseName(info.param, "Aria2");
     });
 
 }  // namespace

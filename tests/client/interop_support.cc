@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
 
 #include "absl/strings/numbers.h"
@@ -90,6 +91,89 @@ absl::StatusOr<Sha1Hash> WriteTorrent(const std::string& dir,
   if (!info.ok()) return info.status();
   std::ofstream(path, std::ios::binary) << *torrent;
   return *info->info_hash_v1();
+}
+
+std::vector<TransferCase> TransferCases() {
+  using protocol::EncryptionPolicy;
+  return {{false, EncryptionPolicy::kForced},
+          {false, EncryptionPolicy::kDisabled},
+          {true, EncryptionPolicy::kForced},
+          {true, EncryptionPolicy::kDisabled}};
+}
+
+std::string PolicyName(protocol::EncryptionPolicy policy) {
+  switch (policy) {
+    case protocol::EncryptionPolicy::kForced:
+      return "forced";
+    case protocol::EncryptionPolicy::kDisabled:
+      return "disabled";
+    default:
+      return "enabled";
+  }
+}
+
+std::string TransferCaseName(const TransferCase& c, const std::string& peer) {
+  return (c.btkit_seeds ? peer : std::string("Btkit")) + "Downloads_" +
+         PolicyName(c.policy);
+}
+
+void WireEncryption::Watch(Client& client, Torrent* const& torrent) {
+  client.OnEvent(EventType::kPeerConnect, [this, &torrent](const Event&) {
+    if (torrent == nullptr) return true;
+    for (const PeerInfo& p : torrent->peers()) {
+      (p.encrypted ? encrypted_ : plain_) = true;
+    }
+    return true;
+  });
+}
+
+::testing::AssertionResult WireEncryption::Matches(
+    protocol::EncryptionPolicy policy) const {
+  const bool want_encrypted = policy != protocol::EncryptionPolicy::kDisabled;
+  const bool want_plain = policy != protocol::EncryptionPolicy::kForced;
+  if ((encrypted_ && !want_encrypted) || (plain_ && !want_plain) ||
+      (!encrypted_ && !plain_)) {
+    return ::testing::AssertionFailure()
+           << "policy " << PolicyName(policy) << " but connections seen: "
+           << (encrypted_ ? "encrypted " : "") << (plain_ ? "plaintext" : "")
+           << (encrypted_ || plain_ ? "" : "none");
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult DownloadAll(Client& client, Torrent& torrent,
+                                       absl::Time deadline) {
+  // The handler outlives this call: it counts into shared storage.
+  auto passed = std::make_shared<int>(0);
+  torrent.OnEvent(EventType::kPieceHashPass, [passed](const Event&) {
+    ++*passed;
+    return true;
+  });
+  while (!torrent.complete() && absl::Now() < deadline) {
+    absl::Status s = client.DoOneLoop(0.01);
+    if (!s.ok()) return ::testing::AssertionFailure() << s;
+  }
+  if (!torrent.complete()) {
+    return ::testing::AssertionFailure()
+           << torrent.pieces_have() << " of " << torrent.info().num_pieces()
+           << " pieces before the deadline";
+  }
+  if (*passed != static_cast<int>(torrent.info().num_pieces())) {
+    return ::testing::AssertionFailure()
+           << *passed << " piece_hash_pass events for "
+           << torrent.info().num_pieces() << " pieces";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+int RunUntilExit(Client& client, testing::Subprocess& process,
+                 absl::Time deadline) {
+  while (absl::Now() < deadline) {
+    if (!client.DoOneLoop(0.01).ok()) return -1;
+    absl::StatusOr<int> done = process.Wait(absl::Now());
+    if (done.ok()) return *done;
+  }
+  return -1;
 }
 
 ::testing::AssertionResult SameFiles(const std::string& want_dir,

@@ -1,7 +1,9 @@
 // Test-only support for the client's interop tests against real peers
-// (aria2, Transmission) and opentracker: the shared multi-file payload, a
-// byte-for-byte comparison of two copies, free loopback ports, and an
-// opentracker process that is ready for a given info-hash.
+// (libtorrent, aria2, Transmission) and opentracker: the shared multi-file
+// payload, a byte-for-byte comparison of two copies, the transfer cases
+// (direction and encryption) and the checks every transfer makes, free
+// loopback ports, and an opentracker process that is ready for a given
+// info-hash.
 //
 //   WritePayload(root + "/seed");               // once per test suite
 //   ASSIGN_OR_RETURN(Sha1Hash ih, WriteTorrent(root + "/seed",
@@ -19,7 +21,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/hash.h"
+#include "client/client.h"
 #include "gtest/gtest.h"
+#include "protocol/mse.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::client::interop {
@@ -42,6 +46,49 @@ absl::StatusOr<Sha1Hash> WriteTorrent(const std::string& dir,
 // byte for byte (sizes first, then contents in 1 MiB chunks).
 ::testing::AssertionResult SameFiles(const std::string& want_dir,
                                      const std::string& got_dir);
+
+// TransferCase is one interop transfer: who seeds, and btkit's policy.
+struct TransferCase {
+  bool btkit_seeds = false;
+  protocol::EncryptionPolicy policy = protocol::EncryptionPolicy::kEnabled;
+};
+
+// TransferCases are both directions, each with encryption forced and
+// disabled.
+std::vector<TransferCase> TransferCases();
+
+// PolicyName is "forced", "enabled" or "disabled".
+std::string PolicyName(protocol::EncryptionPolicy policy);
+
+// TransferCaseName names a case in a parameterised suite:
+// "<peer>Downloads_forced" when btkit seeds, else "BtkitDownloads_forced".
+std::string TransferCaseName(const TransferCase& c, const std::string& peer);
+
+// WireEncryption records whether the peers of a torrent were connected
+// encrypted or in plaintext, as each connects.
+class WireEncryption {
+ public:
+  // Watch listens to `client`'s peer_connect events; `torrent` is read
+  // when they arrive, so it may be set after the call.
+  void Watch(Client& client, Torrent* const& torrent);
+  // Matches: under kForced only encrypted connections were seen, under
+  // kDisabled only plaintext ones (kEnabled accepts either).
+  ::testing::AssertionResult Matches(protocol::EncryptionPolicy policy) const;
+
+ private:
+  bool encrypted_ = false, plain_ = false;
+};
+
+// DownloadAll runs `client` until `torrent` completes or `deadline`
+// passes, and succeeds when it completed with one piece_hash_pass event per
+// piece.
+::testing::AssertionResult DownloadAll(Client& client, Torrent& torrent,
+                                       absl::Time deadline);
+
+// RunUntilExit runs `client` until `process` exits or `deadline` passes;
+// returns its exit status, or -1 if it is still running.
+int RunUntilExit(Client& client, testing::Subprocess& process,
+                 absl::Time deadline);
 
 // FreePort returns a loopback port that was free for `type` (SOCK_STREAM
 // or SOCK_DGRAM) a moment ago.

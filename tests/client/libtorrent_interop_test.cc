@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <random>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -15,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "metainfo/torrent_creator.h"
 #include "metainfo/torrent_info.h"
+#include "tests/client/interop_support.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::client {
@@ -32,47 +32,18 @@ std::string ReadAll(const fs::path& p) {
                      std::istreambuf_iterator<char>());
 }
 
-void WriteRandom(const fs::path& p, size_t size, uint32_t seed) {
-  fs::create_directories(p.parent_path());
-  std::mt19937_64 rng(seed);
-  std::string data(size, '\0');
-  for (size_t i = 0; i + 8 <= size; i += 8) {
-    uint64_t v = rng();
-    std::memcpy(&data[i], &v, 8);
-  }
-  std::ofstream(p, std::ios::binary).write(data.data(), data.size());
-}
+using interop::PolicyName;
 
-const char* const kFiles[] = {"payload/video.bin", "payload/extras/notes.txt",
-                              "payload/extras/deep/image.bin"};
-
-struct Case {
-  bool btkit_seeds;
-  EncryptionPolicy policy;
-};
-
-std::string PolicyName(EncryptionPolicy p) {
-  return p == EncryptionPolicy::kForced     ? "forced"
-         : p == EncryptionPolicy::kDisabled ? "disabled"
-                                            : "enabled";
-}
-
-class LibtorrentInteropTest : public ::testing::TestWithParam<Case> {
+class LibtorrentInteropTest
+    : public ::testing::TestWithParam<interop::TransferCase> {
  protected:
   static void SetUpTestSuite() {
     if (!fs::exists(kPython) || !root_.empty()) return;
     root_ = testing::TempDir("client_lt_interop");
-    WriteRandom(fs::path(root_) / "seed" / kFiles[0], 64 << 20, 1);
-    WriteRandom(fs::path(root_) / "seed" / kFiles[1], 5000, 2);
-    WriteRandom(fs::path(root_) / "seed" / kFiles[2], 3 << 20, 3);
-    metainfo::CreateOptions options;
-    options.version = metainfo::TorrentVersion::kV1;
-    options.piece_length = 256 * 1024;
-    auto torrent =
-        metainfo::CreateTorrent(root_ + "/seed/payload", options);
-    ASSERT_TRUE(torrent.ok()) << torrent.status();
+    interop::WritePayload(root_ + "/seed");
     torrent_path_ = root_ + "/payload.torrent";
-    std::ofstream(torrent_path_, std::ios::binary) << *torrent;
+    auto ih = interop::WriteTorrent(root_ + "/seed", torrent_path_, {});
+    ASSERT_TRUE(ih.ok()) << ih.status();
   }
   friend class LibtorrentMagnetTest;
 
@@ -87,14 +58,6 @@ class LibtorrentInteropTest : public ::testing::TestWithParam<Case> {
     auto c = Client::Create(options);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? std::move(*c) : nullptr;
-  }
-
-  void ExpectSameData(const std::string& dir) {
-    for (const char* f : kFiles) {
-      EXPECT_TRUE(ReadAll(fs::path(root_) / "seed" / f) ==
-                  ReadAll(fs::path(dir) / f))
-          << f << " differs in " << dir;
-    }
   }
 
   static std::string root_;
@@ -124,21 +87,16 @@ void LibtorrentMagnetTest::MakePayload() {
 }
 
 TEST_P(LibtorrentInteropTest, Transfers) {
-  const Case& c = GetParam();
+  const interop::TransferCase& c = GetParam();
   const std::string dir = root_ + absl::StrFormat("/run_%d_%s", c.btkit_seeds,
                                                   PolicyName(c.policy));
   fs::create_directories(dir);
   const std::string port_file = dir + "/port";
   std::unique_ptr<Client> client = NewClient();
   ASSERT_TRUE(client);
-  bool encrypted_seen = false, plain_seen = false;
   Torrent* t = nullptr;
-  client->OnEvent(EventType::kPeerConnect, [&](const Event&) {
-    for (const PeerInfo& p : t->peers()) {
-      (p.encrypted ? encrypted_seen : plain_seen) = true;
-    }
-    return true;
-  });
+  interop::WireEncryption wire;
+  wire.Watch(*client, t);
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
 
   if (c.btkit_seeds) {
@@ -154,17 +112,9 @@ TEST_P(LibtorrentInteropTest, Transfers) {
          port_file, PolicyName(c.policy),
          absl::StrFormat("127.0.0.1:%d", client->port()), "--timeout", "110"});
     ASSERT_TRUE(lt.ok()) << lt.status();
-    int code = -1;
-    while (absl::Now() < deadline) {
-      ASSERT_TRUE(client->DoOneLoop(0.01).ok());
-      auto done = (*lt)->Wait(absl::Now());
-      if (done.ok()) {
-        code = *done;
-        break;
-      }
-    }
-    ASSERT_EQ(code, 0) << "libtorrent did not finish its download";
-    ExpectSameData(dir + "/lt");
+    ASSERT_EQ(interop::RunUntilExit(*client, **lt, deadline), 0)
+        << "libtorrent did not finish its download";
+    EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/lt"));
     EXPECT_GE(t->uploaded(), int64_t{64} << 20);
   } else {
     auto lt = testing::Subprocess::Start({kPython, kPeerScript, "seed",
@@ -182,27 +132,10 @@ TEST_P(LibtorrentInteropTest, Transfers) {
     auto added = client->AddTorrent(params);
     ASSERT_TRUE(added.ok()) << added.status();
     t = *added;
-    int passed = 0;
-    t->OnEvent(EventType::kPieceHashPass, [&](const Event&) {
-      ++passed;
-      return true;
-    });
-    while (!t->complete() && absl::Now() < deadline) {
-      ASSERT_TRUE(client->DoOneLoop(0.01).ok());
-    }
-    ASSERT_TRUE(t->complete()) << t->pieces_have() << " of "
-                               << t->info().num_pieces() << " pieces";
-    EXPECT_EQ(passed, static_cast<int>(t->info().num_pieces()));
-    ExpectSameData(dir + "/btkit");
+    ASSERT_TRUE(interop::DownloadAll(*client, *t, deadline));
+    EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/btkit"));
   }
-  if (c.policy == EncryptionPolicy::kForced) {
-    EXPECT_TRUE(encrypted_seen);
-    EXPECT_FALSE(plain_seen);
-  }
-  if (c.policy == EncryptionPolicy::kDisabled) {
-    EXPECT_TRUE(plain_seen);
-    EXPECT_FALSE(encrypted_seen);
-  }
+  EXPECT_TRUE(wire.Matches(c.policy));
 }
 
 // MagnetBothDirections: libtorrent seeds `torrent_file` and btkit gets
@@ -250,21 +183,10 @@ void MagnetBothDirections(const std::string& torrent_file,
   if (v2) argv.push_back("--expect-hashes");
   auto lt_dl = testing::Subprocess::Start(argv);
   ASSERT_TRUE(lt_dl.ok());
-  int code = -1;
-  while (absl::Now() < deadline) {
-    ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
-    auto done = (*lt_dl)->Wait(absl::Now());
-    if (done.ok()) {
-      code = *done;
-      break;
-    }
-  }
-  ASSERT_EQ(code, 0) << "libtorrent did not finish its magnet download";
-  for (const char* f : kFiles) {
-    EXPECT_TRUE(ReadAll(fs::path(LibtorrentInteropTest::root()) / "seed" / f) ==
-                ReadAll(fs::path(dir) / "lt" / f))
-        << f;
-  }
+  ASSERT_EQ(interop::RunUntilExit(**client, **lt_dl, deadline), 0)
+      << "libtorrent did not finish its magnet download";
+  EXPECT_TRUE(interop::SameFiles(LibtorrentInteropTest::root() + "/seed",
+                                 dir + "/lt"));
 }
 
 // v1 magnet links: the metadata comes from the other side (BEP 9).
@@ -402,23 +324,14 @@ TEST_F(LibtorrentMagnetTest, MagnetWithPeersFromTheDht) {
   ASSERT_TRUE(t->complete())
       << "metadata " << t->has_metadata() << ", peers " << t->peers().size()
       << ", dht nodes " << (*client)->dht()->node().table().size();
-  for (const char* f : kFiles) {
-    EXPECT_TRUE(ReadAll(fs::path(root) / "seed" / f) ==
-                ReadAll(fs::path(dir) / "btkit" / f))
-        << f;
-  }
+  EXPECT_TRUE(interop::SameFiles(root + "/seed", dir + "/btkit"));
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Directions, LibtorrentInteropTest,
-    ::testing::Values(Case{false, EncryptionPolicy::kForced},
-                      Case{false, EncryptionPolicy::kDisabled},
-                      Case{true, EncryptionPolicy::kForced},
-                      Case{true, EncryptionPolicy::kDisabled}),
-    [](const ::testing::TestParamInfo<Case>& info) {
-      return std::string(info.param.btkit_seeds ? "LibtorrentDownloads"
-                                                : "BtkitDownloads") +
-             "_" + PolicyName(info.param.policy);
+    ::testing::ValuesIn(interop::TransferCases()),
+    [](const ::testing::TestParamInfo<interop::TransferCase>& info) {
+      return interop::TransferCaseName(info.param, "Libtorrent");
     });
 
 }  // namespace

@@ -30,16 +30,10 @@ using protocol::EncryptionPolicy;
 
 constexpr char kTransmission[] = "/usr/bin/transmission-cli";
 
-struct Case {
-  bool btkit_seeds;
-  EncryptionPolicy policy;
-};
+using interop::PolicyName;
 
-std::string PolicyName(EncryptionPolicy p) {
-  return p == EncryptionPolicy::kForced ? "forced" : "disabled";
-}
-
-class TransmissionInteropTest : public ::testing::TestWithParam<Case> {
+class TransmissionInteropTest
+    : public ::testing::TestWithParam<interop::TransferCase> {
  protected:
   static void SetUpTestSuite() {
     if (access(kTransmission, X_OK) != 0 ||
@@ -94,7 +88,7 @@ class TransmissionInteropTest : public ::testing::TestWithParam<Case> {
 std::string TransmissionInteropTest::root_;
 
 TEST_P(TransmissionInteropTest, TransfersThroughOpentracker) {
-  const Case& c = GetParam();
+  const interop::TransferCase& c = GetParam();
   const std::string dir = root_ + absl::StrFormat("/run_%d_%s", c.btkit_seeds,
                                                   PolicyName(c.policy));
   fs::create_directories(dir);
@@ -136,14 +130,10 @@ TEST_P(TransmissionInteropTest, TransfersThroughOpentracker) {
   options.encryption = c.policy;
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok()) << client.status();
-  bool encrypted_seen = false, plain_seen = false, tracker_ok = false;
+  bool tracker_ok = false;
   Torrent* t = nullptr;
-  (*client)->OnEvent(EventType::kPeerConnect, [&](const Event&) {
-    for (const PeerInfo& p : t->peers()) {
-      (p.encrypted ? encrypted_seen : plain_seen) = true;
-    }
-    return true;
-  });
+  interop::WireEncryption wire;
+  wire.Watch(**client, t);
   (*client)->OnEvent(EventType::kTrackerSuccess, [&](const Event&) {
     tracker_ok = true;
     return true;
@@ -165,27 +155,11 @@ TEST_P(TransmissionInteropTest, TransfersThroughOpentracker) {
     EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/transmission_data"));
     EXPECT_GE(t->uploaded(), int64_t{64} << 20);
   } else {
-    int passed = 0;
-    t->OnEvent(EventType::kPieceHashPass, [&](const Event&) {
-      ++passed;
-      return true;
-    });
-    while (!t->complete() && absl::Now() < deadline) {
-      ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
-    }
-    ASSERT_TRUE(t->complete()) << t->pieces_have() << " of "
-                               << t->info().num_pieces() << " pieces";
-    EXPECT_EQ(passed, static_cast<int>(t->info().num_pieces()));
+    ASSERT_TRUE(interop::DownloadAll(**client, *t, deadline));
     EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/btkit"));
   }
   EXPECT_TRUE(tracker_ok);
-  if (c.policy == EncryptionPolicy::kForced) {
-    EXPECT_TRUE(encrypted_seen);
-    EXPECT_FALSE(plain_seen);
-  } else {
-    EXPECT_TRUE(plain_seen);
-    EXPECT_FALSE(encrypted_seen);
-  }
+  EXPECT_TRUE(wire.Matches(c.policy));
   std::printf("transmission %s %s: %.1f s (%.1f s after its announce)\n",
               c.btkit_seeds ? "downloads from btkit" : "seeds to btkit",
               PolicyName(c.policy).c_str(),
@@ -195,14 +169,9 @@ TEST_P(TransmissionInteropTest, TransfersThroughOpentracker) {
 
 INSTANTIATE_TEST_SUITE_P(
     Directions, TransmissionInteropTest,
-    ::testing::Values(Case{false, EncryptionPolicy::kForced},
-                      Case{false, EncryptionPolicy::kDisabled},
-                      Case{true, EncryptionPolicy::kForced},
-                      Case{true, EncryptionPolicy::kDisabled}),
-    [](const ::testing::TestParamInfo<Case>& info) {
-      return std::string(info.param.btkit_seeds ? "TransmissionDownloads"
-                                                : "BtkitDownloads") +
-             "_" + PolicyName(info.param.policy);
+    ::testing::ValuesIn(interop::TransferCases()),
+    [](const ::testing::TestParamInfo<interop::TransferCase>& info) {
+      return interop::TransferCaseName(info.param, "Transmission");
     });
 
 }  // namespace
