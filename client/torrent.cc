@@ -10,6 +10,7 @@
 #include "client/peer_connection.h"
 #include "client/tracker_announcer.h"
 #include "base/sha.h"
+#include "metainfo/merkle.h"
 #include "metainfo/magnet.h"
 #include "metainfo/peer_id.h"
 #include "protocol/ut_metadata.h"
@@ -880,14 +881,43 @@ void Torrent::OnHashRequest(PeerConnection* c, const protocol::HashRange& r) {
   }
   auto it = file ? layer_trees_.find(*file) : layer_trees_.end();
   absl::StatusOr<std::string> hashes =
-      it != layer_trees_.end()
-          ? it->second.Answer(r)
-          : absl::NotFoundError("no piece layer for that root");
+      absl::NotFoundError("no piece layer for that root");
+  if (it != layer_trees_.end() && r.base_layer == 0 &&
+      info_.piece_length() > metainfo::kMerkleBlockSize) {
+    hashes = it->second.AnswerBlocks(r, [&](uint32_t piece) {
+      return PieceLeaves(*file, piece);
+    });
+  } else if (it != layer_trees_.end()) {
+    hashes = it->second.Answer(r);
+  }
   if (hashes.ok()) {
     c->SendHashes(r, *hashes);
   } else {
     c->SendHashReject(r);
   }
+}
+
+absl::StatusOr<std::vector<Sha256Hash>> Torrent::PieceLeaves(
+    size_t file, uint32_t file_piece) {
+  const metainfo::FileEntry& f = info_.files()[file];
+  const int64_t plen = info_.piece_length();
+  const uint32_t piece = static_cast<uint32_t>(f.offset / plen) + file_piece;
+  const int64_t begin = int64_t{file_piece} * plen;
+  if (begin >= f.size || !have().Get(piece)) {
+    return absl::NotFoundError(absl::StrFormat("piece %d is not ours", piece));
+  }
+  std::string data(static_cast<size_t>(std::min(plen, f.size - begin)), '\0');
+  RETURN_IF_ERROR(storage_->ReadBlock(
+      piece, 0, MutableByteSpan(reinterpret_cast<uint8_t*>(data.data()),
+                                data.size())));
+  std::vector<Sha256Hash> leaves;
+  leaves.reserve(static_cast<size_t>(plen / metainfo::kMerkleBlockSize));
+  for (size_t at = 0; at < data.size(); at += metainfo::kMerkleBlockSize) {
+    leaves.push_back(Sha256(AsBytes(std::string_view(data).substr(
+        at, metainfo::kMerkleBlockSize))));
+  }
+  leaves.resize(static_cast<size_t>(plen / metainfo::kMerkleBlockSize));
+  return leaves;
 }
 
 void Torrent::RequestPieceLayers(PeerConnection* c) {

@@ -232,6 +232,10 @@ class Torrent {
   void OnHashes(PeerConnection* c, const protocol::Hashes& m);
   void OnHashReject(PeerConnection* c, const protocol::HashRange& range);
   void RequestPieceLayers(PeerConnection* c);
+  // PieceLeaves reads piece `file_piece` of file `file` (one we have) and
+  // returns its block hashes, padded to a whole piece.
+  absl::StatusOr<std::vector<Sha256Hash>> PieceLeaves(size_t file,
+                                                      uint32_t file_piece);
   void UpdateInterest(PeerConnection* c);
   void FillRequests(PeerConnection* c);
   bool CanServe(uint32_t piece) const;

@@ -110,6 +110,63 @@ absl::StatusOr<std::string> PieceLayerTree::Answer(const HashRange& r) const {
   return out;
 }
 
+absl::StatusOr<std::string> PieceLayerTree::AnswerBlocks(
+    const HashRange& r, const PieceLeaves& leaves) const {
+  if (r.base_layer != 0 || base_ == 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "block hash request for layer %d of a tree whose blocks are layer 0 "
+        "and pieces layer %d", r.base_layer, base_));
+  }
+  if (absl::Status s = CheckRangeShape(r); !s.ok()) return s;
+  const uint32_t per_piece = 1u << base_;
+  if (r.length > per_piece) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "block hash request for %d blocks; at most one piece (%d) is served",
+        r.length, per_piece));
+  }
+  const uint32_t height = static_cast<uint32_t>(levels_.size() - 1) + base_;
+  const uint32_t piece = r.index >> base_;
+  if (piece >= levels_[0].size() || r.proof_layers >= height) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "block hash request [%d, +%d) with %d proof layers is outside a tree "
+        "of %d blocks, %d layers high", r.index, r.length, r.proof_layers,
+        levels_[0].size() << base_, height));
+  }
+  absl::StatusOr<std::vector<Sha256Hash>> got = leaves(piece);
+  if (!got.ok()) return got.status();
+  if (got->size() != per_piece) {
+    return absl::InternalError(absl::StrFormat(
+        "%d block hashes for a piece of %d blocks", got->size(), per_piece));
+  }
+  // The piece's own levels, from its blocks up to (excluding) its root.
+  std::vector<std::vector<Sha256Hash>> below = {*std::move(got)};
+  while (below.back().size() > 1) {
+    const std::vector<Sha256Hash>& l = below.back();
+    std::vector<Sha256Hash> up(l.size() / 2);
+    for (size_t i = 0; i < up.size(); ++i) {
+      up[i] = metainfo::MerkleHashPair(l[2 * i], l[2 * i + 1]);
+    }
+    below.push_back(std::move(up));
+  }
+  if (below.back()[0] != levels_[0][piece]) {
+    return absl::DataLossError(absl::StrFormat(
+        "our data of piece %d of the file does not match its hash", piece));
+  }
+  const uint32_t first = piece << base_;  // the piece's first block
+  std::string out;
+  auto put = [&out](const Sha256Hash& h) {
+    out.append(reinterpret_cast<const char*>(h.data()), Sha256Hash::kSize);
+  };
+  for (uint32_t i = 0; i < r.length; ++i) put(below[0][r.index - first + i]);
+  for (uint32_t l = static_cast<uint32_t>(Log2(r.length)); l <= r.proof_layers;
+       ++l) {
+    const uint32_t sibling = (r.index >> l) ^ 1;
+    put(l < base_ ? below[l][sibling - (first >> l)]
+                  : levels_[l - base_][sibling]);
+  }
+  return out;
+}
+
 std::vector<HashRange> PieceLayerRequests(const metainfo::TorrentInfo& t) {
   std::vector<HashRange> out;
   const int64_t plen = t.piece_length();

@@ -15,13 +15,15 @@
 //   ASSIGN_OR_RETURN(std::vector<bt::Sha256Hash> layer_part,
 //                    bt::protocol::VerifyHashes(hashes_message));
 //
-// Only the piece layer is exchanged: requests for the 16 KiB block layer are
-// refused (answering them takes the data, which this layer does not have).
+// Ranges of the piece layer are answered from the layer; ranges of the
+// 16 KiB block layer within one piece from that piece's block hashes, which
+// the caller computes from its data.
 #ifndef PROTOCOL_MERKLE_HASHES_H_
 #define PROTOCOL_MERKLE_HASHES_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +66,21 @@ class PieceLayerTree {
   // naming the problem for a request that is malformed, out of range or
   // not for the piece layer.
   absl::StatusOr<std::string> Answer(const HashRange& r) const;
+
+  // PieceLeaves returns the 16 KiB block hashes of piece `piece` of the
+  // file (counted from the file's first piece), padded with zero hashes to
+  // the blocks of a whole piece; it reads the data, so it is called only
+  // for a request that passed every other check.
+  using PieceLeaves =
+      std::function<absl::StatusOr<std::vector<Sha256Hash>>(uint32_t piece)>;
+  // AnswerBlocks answers a request for block hashes (base layer 0) that
+  // lies within one piece, as BEP 52 peers send after a piece failed its
+  // check: the leaves come from `leaves`, and must hash to the piece's
+  // layer entry (kDataLoss otherwise: our copy is bad). Other requests get
+  // kInvalidArgument; a tree whose piece layer is the block layer answers
+  // with Answer.
+  absl::StatusOr<std::string> AnswerBlocks(const HashRange& r,
+                                           const PieceLeaves& leaves) const;
 
  private:
   uint32_t base_ = 0;

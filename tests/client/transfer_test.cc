@@ -3,11 +3,13 @@
 // a seeder serving corrupt data that gets banned while the download still
 // completes.
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -16,7 +18,10 @@
 #include "gtest/gtest.h"
 #include "metainfo/torrent_creator.h"
 #include "metainfo/torrent_info.h"
+#include "base/sha.h"
 #include "protocol/allowed_fast.h"
+#include "protocol/merkle_hashes.h"
+#include "tests/protocol/interop_driver.h"
 
 namespace bt::client {
 namespace {
@@ -275,6 +280,75 @@ TEST_F(TransferTest, V2MagnetFetchesPieceLayersThenData) {
     EXPECT_EQ(dl->info().V2PieceHash(piece), info_.V2PieceHash(piece));
   }
   ExpectSameData("dl");
+}
+
+// A BEP 52 peer asks a seed for piece-layer hashes, and for the block
+// hashes of a piece after that piece failed its check; both answers carry
+// the proof up to the file's pieces root.
+TEST_F(TransferTest, SeedAnswersPieceLayerAndBlockHashRequests) {
+  metainfo::CreateOptions options;
+  options.version = metainfo::TorrentVersion::kV2;
+  options.piece_length = 64 * 1024;  // 4 blocks a piece
+  absl::StatusOr<std::string> bytes =
+      metainfo::CreateTorrent((root_ / "seed/payload").string(), options);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  absl::StatusOr<metainfo::TorrentInfo> v2 = metainfo::TorrentInfo::Parse(*bytes);
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  info_ = *v2;
+  auto seeder = NewClient(EncryptionPolicy::kEnabled);
+  ASSERT_TRUE(Add(seeder.get(), "seed"));
+  // big.bin: 3 MiB + 12345 bytes, 49 pieces in a tree 64 wide.
+  size_t big = 0;
+  while (info_.files()[big].path.back() != "big.bin") ++big;
+  const Sha256Hash root = *info_.files()[big].pieces_root;
+
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  std::atomic<bool> stop = false;
+  absl::StatusOr<std::string> layer, blocks, past_end;
+  std::thread peer([&] {
+    absl::StatusOr<int> fd = protocol::testing::ConnectLoopback(seeder->port());
+    if (!fd.ok()) {
+      layer = fd.status();
+      stop = true;
+      return;
+    }
+    protocol::testing::TorrentFacts facts;
+    facts.info_hash = info_.WireInfoHash();
+    facts.piece_length = static_cast<uint32_t>(info_.piece_length());
+    facts.num_pieces = info_.num_pieces();
+    facts.total_size = static_cast<uint64_t>(info_.total_size());
+    protocol::testing::PeerWire wire(*fd, facts, deadline);
+    if (absl::Status s = wire.InitiatePlain(); !s.ok()) {
+      layer = s;
+    } else {
+      layer = wire.RequestHashes({root, 2, 0, 64, 5});
+      blocks = wire.RequestHashes({root, 0, 48 * 4, 4, 7});
+      past_end = wire.RequestHashes({root, 0, 60 * 4, 4, 7});
+    }
+    stop = true;
+  });
+  while (!stop && absl::Now() < deadline) {
+    ASSERT_TRUE(seeder->DoOneLoop(0.005).ok());
+  }
+  peer.join();
+
+  ASSERT_TRUE(layer.ok()) << layer.status();
+  absl::StatusOr<std::vector<Sha256Hash>> got =
+      protocol::VerifyHashes(protocol::Hashes{{root, 2, 0, 64, 5}, *layer});
+  ASSERT_TRUE(got.ok()) << got.status();
+  absl::Span<const Sha256Hash> want = info_.piece_layer(big);
+  EXPECT_TRUE(std::equal(want.begin(), want.end(), got->begin()));
+
+  // The last piece of big.bin: 12345 bytes, one short block and three
+  // zero leaves.
+  ASSERT_TRUE(blocks.ok()) << blocks.status();
+  got = protocol::VerifyHashes(protocol::Hashes{{root, 0, 48 * 4, 4, 7}, *blocks});
+  ASSERT_TRUE(got.ok()) << got.status();
+  const std::string data = ReadAll(root_ / "seed/payload/big.bin");
+  EXPECT_EQ((*got)[0], Sha256(AsBytes(std::string_view(data).substr(48 << 16))));
+  EXPECT_EQ((*got)[1], Sha256Hash());
+  // Blocks past the file's pieces are not ours to vouch for.
+  EXPECT_EQ(past_end.status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(TransferTest, PeerExchangeIntroducesTheThirdPeer) {

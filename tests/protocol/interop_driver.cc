@@ -313,6 +313,27 @@ absl::StatusOr<Message> PeerWire::NextMessage() {
   }
 }
 
+absl::StatusOr<std::string> PeerWire::RequestHashes(const HashRange& range) {
+  if (!theirs_) {
+    ASSIGN_OR_RETURN(Message first, NextMessage());
+    auto* hs = std::get_if<Handshake>(&first);
+    if (!hs) return absl::InvalidArgumentError("no handshake from the peer");
+    theirs_ = *hs;
+  }
+  std::string out;
+  AppendMessage(HashRequest{range}, &out);
+  RETURN_IF_ERROR(SendAll(out));
+  while (true) {
+    ASSIGN_OR_RETURN(Message m, NextMessage());
+    if (auto* h = std::get_if<Hashes>(&m); h && h->range == range) {
+      return std::string(h->hashes);
+    }
+    if (auto* r = std::get_if<HashReject>(&m); r && r->range == range) {
+      return absl::UnavailableError("the peer rejected the hash request");
+    }
+  }
+}
+
 absl::Status PeerWire::DownloadPiece(uint32_t piece, const Sha1Hash& expected) {
   // Say nothing more until the peer's handshake is in: some clients (aria2)
   // drop a connection whose first read holds more than a handshake.

@@ -93,6 +93,11 @@ class PeerWire {
   // unchoked, and checks the assembled piece against its SHA-1.
   absl::Status DownloadPiece(uint32_t piece, const Sha1Hash& expected);
 
+  // RequestHashes sends a BEP 52 hash request (once the peer's handshake
+  // is in) and returns the payload of the `hashes` message answering it;
+  // kUnavailable if the peer rejects it.
+  absl::StatusOr<std::string> RequestHashes(const HashRange& range);
+
   const MseHandshake* mse() const { return mse_.get(); }
   const std::optional<Handshake>& their_handshake() const { return theirs_; }
   const std::optional<ExtensionHandshake>& their_extensions() const {

@@ -1,8 +1,10 @@
 #include "protocol/merkle_hashes.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "base/sha.h"
 #include "bencode/encoder.h"
 #include "gtest/gtest.h"
 #include "metainfo/merkle.h"
@@ -104,6 +106,68 @@ TEST(MerkleHashesTest, LargerPiecesNameTheirLayerAndPadWithZeroSubtrees) {
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ((*got)[6], metainfo::MerklePadHash(2));
   EXPECT_EQ((*got)[7], metainfo::MerklePadHash(2));
+}
+
+// The block hashes of piece `piece` of `data`, padded to `per_piece`.
+std::vector<Sha256Hash> Leaves(const std::string& data, int64_t piece_length,
+                               uint32_t piece) {
+  std::vector<Sha256Hash> out;
+  const int64_t end = std::min<int64_t>(data.size(), (piece + 1) * piece_length);
+  for (int64_t at = piece * piece_length; at < end; at += kPiece) {
+    out.push_back(Sha256(AsBytes(std::string_view(data).substr(
+        at, std::min<int64_t>(kPiece, end - at)))));
+  }
+  out.resize(piece_length / kPiece);
+  return out;
+}
+
+TEST(MerkleHashesTest, BlockHashesWithinAPieceProveOut) {
+  constexpr int64_t kBig = 4 * kPiece;
+  const std::string data = Pattern(5 * kBig + 1, 4);  // 6 pieces, 8 wide
+  absl::StatusOr<TorrentInfo> t = TorrentInfo::Parse(bencode::Encode(
+      MakeTorrent("t", {{{"d"}, data, ""}}, kBig, Version::kV2)));
+  ASSERT_TRUE(t.ok()) << t.status();
+  absl::StatusOr<PieceLayerTree> tree =
+      PieceLayerTree::ForFile(*t, FileNamed(*t, "d"));
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  std::vector<uint32_t> read;
+  auto leaves = [&](uint32_t piece) -> absl::StatusOr<std::vector<Sha256Hash>> {
+    read.push_back(piece);
+    return Leaves(data, kBig, piece);
+  };
+  // 32 blocks wide, 5 layers high: a full proof has 4 proof layers.
+  const Sha256Hash root = tree->root();
+  for (HashRange r : {HashRange{root, 0, 0, 4, 4}, HashRange{root, 0, 20, 4, 4},
+                      HashRange{root, 0, 22, 2, 4}, HashRange{root, 0, 8, 2, 4}}) {
+    absl::StatusOr<std::string> payload = tree->AnswerBlocks(r, leaves);
+    ASSERT_TRUE(payload.ok()) << payload.status();
+    absl::StatusOr<std::vector<Sha256Hash>> got =
+        VerifyHashes(Hashes{r, *payload});
+    ASSERT_TRUE(got.ok()) << "index " << r.index << ": " << got.status();
+    std::vector<Sha256Hash> want = Leaves(data, kBig, r.index / 4);
+    for (uint32_t i = 0; i < r.length; ++i) {
+      EXPECT_EQ((*got)[i], want[r.index % 4 + i]);
+    }
+  }
+  EXPECT_EQ(read, (std::vector<uint32_t>{0, 5, 5, 2}));
+  // Requests we do not serve never read data.
+  read.clear();
+  for (HashRange r : {HashRange{root, 0, 0, 8, 4}, HashRange{root, 1, 0, 2, 3},
+                      HashRange{root, 0, 32, 2, 4}, HashRange{root, 0, 0, 4, 5},
+                      HashRange{root, 0, 1, 2, 4}}) {
+    EXPECT_EQ(tree->AnswerBlocks(r, leaves).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << r.base_layer << " " << r.index << " " << r.length;
+  }
+  EXPECT_TRUE(read.empty());
+  // Data that does not match the piece's hash is not vouched for.
+  auto bad = [&](uint32_t piece) -> absl::StatusOr<std::vector<Sha256Hash>> {
+    std::vector<Sha256Hash> l = Leaves(data, kBig, piece);
+    l[1].data()[0] ^= 1;
+    return l;
+  };
+  EXPECT_EQ(tree->AnswerBlocks(HashRange{root, 0, 0, 4, 4}, bad).status().code(),
+            absl::StatusCode::kDataLoss);
 }
 
 TEST(MerkleHashesTest, UnclesFollowTheProofLayersAsked) {
