@@ -5,6 +5,8 @@
 //   bt scrape http://tracker.example/announce 5eedc0de...c0de
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,15 +56,53 @@ void PrintEvent(const tracker::TrackerEvent& e) {
   std::fprintf(stderr, "%s %s\n", tracker::TrackerEventName(e), detail.c_str());
 }
 
-// RunLoop runs `loop` until `done()` or `timeout` seconds; false on time-out.
-bool RunLoop(EventLoop* loop, const std::function<bool()>& done, double timeout) {
-  auto deadline = EventLoop::Now() + std::chrono::duration_cast<EventLoop::Duration>(
-                                         std::chrono::duration<double>(timeout));
-  while (!done()) {
-    if (EventLoop::Now() >= deadline) return false;
-    if (!loop->RunOnce(0.1).ok()) return false;
+template <typename Response>
+using ReplyCallback = std::function<void(absl::StatusOr<Response>)>;
+
+// AskTracker runs one exchange with a tracker on a loop of its own: `start`
+// begins it on a TrackerClient whose requests time out after `timeout`
+// seconds, handing it the callback for the reply. Returns the reply, or
+// prints why there is none (as "bt <command>: ...") and returns nullopt; a
+// tracker's failure reason counts as none.
+template <typename Response>
+std::optional<Response> AskTracker(
+    const char* command, double timeout,
+    const std::function<void(TrackerClient&, ReplyCallback<Response>)>& start) {
+  absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
+  TrackerClientOptions opt;
+  opt.http.timeout = std::chrono::duration_cast<EventLoop::Duration>(
+      std::chrono::duration<double>(timeout));
+  absl::StatusOr<std::unique_ptr<TrackerClient>> client =
+      loop.ok() ? TrackerClient::Create(loop->get(), opt)
+                : absl::StatusOr<std::unique_ptr<TrackerClient>>(loop.status());
+  if (!client.ok()) {
+    std::fprintf(stderr, "bt %s: %s\n", command,
+                 std::string(client.status().message()).c_str());
+    return std::nullopt;
   }
-  return true;
+  std::optional<absl::StatusOr<Response>> result;
+  start(**client, [&](absl::StatusOr<Response> r) { result = std::move(r); });
+  const auto deadline =
+      EventLoop::Now() + std::chrono::duration_cast<EventLoop::Duration>(
+                             std::chrono::duration<double>(timeout + 1));
+  while (!result && EventLoop::Now() < deadline &&
+         (*loop)->RunOnce(0.1).ok()) {
+  }
+  if (!result) {
+    std::fprintf(stderr, "bt %s: no answer within %.0f s\n", command, timeout);
+    return std::nullopt;
+  }
+  if (!result->ok()) {
+    std::fprintf(stderr, "bt %s: %s\n", command,
+                 std::string(result->status().message()).c_str());
+    return std::nullopt;
+  }
+  if ((*result)->failure_reason) {
+    std::fprintf(stderr, "bt %s: tracker: %s\n", command,
+                 (*result)->failure_reason->c_str());
+    return std::nullopt;
+  }
+  return **std::move(result);
 }
 
 }  // namespace
@@ -132,33 +172,14 @@ int RunAnnounceCommand(const std::vector<std::string>& args) {
   req.info_hash = *ih;
   req.key = RandomU32();
 
-  absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
-  if (!loop.ok()) {
-    std::fprintf(stderr, "bt announce: %s\n", std::string(loop.status().message()).c_str());
-    return 1;
-  }
-  TrackerClientOptions opt;
-  opt.http.timeout = std::chrono::duration_cast<EventLoop::Duration>(
-      std::chrono::duration<double>(timeout));
-  absl::StatusOr<std::unique_ptr<TrackerClient>> client =
-      TrackerClient::Create(loop->get(), opt);
-  if (!client.ok()) return 1;
-  std::optional<absl::StatusOr<tracker::AnnounceResponse>> result;
-  (*client)->Announce(positional[0], req, PrintEvent,
-                      [&](absl::StatusOr<tracker::AnnounceResponse> r) { result = std::move(r); });
-  if (!RunLoop(loop->get(), [&] { return result.has_value(); }, timeout + 1)) {
-    std::fprintf(stderr, "bt announce: no answer within %.0f s\n", timeout);
-    return 1;
-  }
-  if (!result->ok()) {
-    std::fprintf(stderr, "bt announce: %s\n", std::string(result->status().message()).c_str());
-    return 1;
-  }
-  const tracker::AnnounceResponse& r = **result;
-  if (r.failure_reason) {
-    std::fprintf(stderr, "bt announce: tracker: %s\n", r.failure_reason->c_str());
-    return 1;
-  }
+  std::optional<tracker::AnnounceResponse> reply =
+      AskTracker<tracker::AnnounceResponse>(
+          "announce", timeout,
+          [&](TrackerClient& c, ReplyCallback<tracker::AnnounceResponse> done) {
+            c.Announce(positional[0], req, PrintEvent, std::move(done));
+          });
+  if (!reply) return 1;
+  const tracker::AnnounceResponse& r = *reply;
   if (r.warning_message) std::printf("warning: %s\n", r.warning_message->c_str());
   std::printf("interval: %s\n", r.interval ? std::to_string(*r.interval).c_str() : "-");
   if (r.min_interval) std::printf("min interval: %lld\n", static_cast<long long>(*r.min_interval));
@@ -200,31 +221,15 @@ int RunScrapeCommand(const std::vector<std::string>& args) {
     }
     hashes.push_back(*ih);
   }
-  absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
-  if (!loop.ok()) return 1;
-  TrackerClientOptions opt;
-  opt.http.timeout = std::chrono::duration_cast<EventLoop::Duration>(
-      std::chrono::duration<double>(timeout));
-  absl::StatusOr<std::unique_ptr<TrackerClient>> client =
-      TrackerClient::Create(loop->get(), opt);
-  if (!client.ok()) return 1;
-  std::optional<absl::StatusOr<tracker::ScrapeResponse>> result;
-  (*client)->Scrape(positional[0], hashes,
-                    [&](absl::StatusOr<tracker::ScrapeResponse> r) { result = std::move(r); });
-  if (!RunLoop(loop->get(), [&] { return result.has_value(); }, timeout + 1)) {
-    std::fprintf(stderr, "bt scrape: no answer within %.0f s\n", timeout);
-    return 1;
-  }
-  if (!result->ok()) {
-    std::fprintf(stderr, "bt scrape: %s\n", std::string(result->status().message()).c_str());
-    return 1;
-  }
-  if ((*result)->failure_reason) {
-    std::fprintf(stderr, "bt scrape: tracker: %s\n", (*result)->failure_reason->c_str());
-    return 1;
-  }
+  std::optional<tracker::ScrapeResponse> reply =
+      AskTracker<tracker::ScrapeResponse>(
+          "scrape", timeout,
+          [&](TrackerClient& c, ReplyCallback<tracker::ScrapeResponse> done) {
+            c.Scrape(positional[0], hashes, std::move(done));
+          });
+  if (!reply) return 1;
   for (const Sha1Hash& h : hashes) {
-    const tracker::ScrapeEntry* e = (*result)->Find(h);
+    const tracker::ScrapeEntry* e = reply->Find(h);
     if (e == nullptr) {
       std::printf("%s not known to the tracker\n", h.ToHex().c_str());
     } else {
