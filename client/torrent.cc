@@ -10,8 +10,8 @@
 #include "client/peer_connection.h"
 #include "client/tracker_announcer.h"
 #include "base/sha.h"
-#include "metainfo/merkle.h"
 #include "metainfo/magnet.h"
+#include "metainfo/merkle.h"
 #include "metainfo/peer_id.h"
 #include "protocol/ut_metadata.h"
 #include "protocol/ut_pex.h"
@@ -884,9 +884,13 @@ void Torrent::OnHashRequest(PeerConnection* c, const protocol::HashRange& r) {
       absl::NotFoundError("no piece layer for that root");
   if (it != layer_trees_.end() && r.base_layer == 0 &&
       info_.piece_length() > metainfo::kMerkleBlockSize) {
-    hashes = it->second.AnswerBlocks(r, [&](uint32_t piece) {
-      return PieceLeaves(*file, piece);
-    });
+    // Block hashes cost a piece read each: only for peers we serve data,
+    // which are the ones that ask for them after a piece failed.
+    if (!c->am_choking()) {
+      hashes = it->second.AnswerBlocks(r, [&](uint32_t piece) {
+        return PieceLeaves(*file, piece);
+      });
+    }
   } else if (it != layer_trees_.end()) {
     hashes = it->second.Answer(r);
   }

@@ -282,9 +282,9 @@ TEST_F(TransferTest, V2MagnetFetchesPieceLayersThenData) {
   ExpectSameData("dl");
 }
 
-// A BEP 52 peer asks a seed for piece-layer hashes, and for the block
-// hashes of a piece after that piece failed its check; both answers carry
-// the proof up to the file's pieces root.
+// A BEP 52 peer asks a seed for piece-layer hashes, and, once unchoked,
+// for the block hashes of a piece (as after that piece failed its check);
+// both answers carry the proof up to the file's pieces root.
 TEST_F(TransferTest, SeedAnswersPieceLayerAndBlockHashRequests) {
   metainfo::CreateOptions options;
   options.version = metainfo::TorrentVersion::kV2;
@@ -304,7 +304,7 @@ TEST_F(TransferTest, SeedAnswersPieceLayerAndBlockHashRequests) {
 
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   std::atomic<bool> stop = false;
-  absl::StatusOr<std::string> layer, blocks, past_end;
+  absl::StatusOr<std::string> layer, choked_blocks, blocks, past_end;
   std::thread peer([&] {
     absl::StatusOr<int> fd = protocol::testing::ConnectLoopback(seeder->port());
     if (!fd.ok()) {
@@ -322,8 +322,13 @@ TEST_F(TransferTest, SeedAnswersPieceLayerAndBlockHashRequests) {
       layer = s;
     } else {
       layer = wire.RequestHashes({root, 2, 0, 64, 5});
-      blocks = wire.RequestHashes({root, 0, 48 * 4, 4, 7});
-      past_end = wire.RequestHashes({root, 0, 60 * 4, 4, 7});
+      choked_blocks = wire.RequestHashes({root, 0, 48 * 4, 4, 7});
+      if (absl::Status s = wire.AwaitUnchoke(); !s.ok()) {
+        blocks = s;
+      } else {
+        blocks = wire.RequestHashes({root, 0, 48 * 4, 4, 7});
+        past_end = wire.RequestHashes({root, 0, 60 * 4, 4, 7});
+      }
     }
     stop = true;
   });
@@ -339,6 +344,8 @@ TEST_F(TransferTest, SeedAnswersPieceLayerAndBlockHashRequests) {
   absl::Span<const Sha256Hash> want = info_.piece_layer(big);
   EXPECT_TRUE(std::equal(want.begin(), want.end(), got->begin()));
 
+  // Block hashes cost a piece read: a peer we choke gets none.
+  EXPECT_EQ(choked_blocks.status().code(), absl::StatusCode::kUnavailable);
   // The last piece of big.bin: 12345 bytes, one short block and three
   // zero leaves.
   ASSERT_TRUE(blocks.ok()) << blocks.status();

@@ -313,13 +313,28 @@ absl::StatusOr<Message> PeerWire::NextMessage() {
   }
 }
 
-absl::StatusOr<std::string> PeerWire::RequestHashes(const HashRange& range) {
-  if (!theirs_) {
-    ASSIGN_OR_RETURN(Message first, NextMessage());
-    auto* hs = std::get_if<Handshake>(&first);
-    if (!hs) return absl::InvalidArgumentError("no handshake from the peer");
-    theirs_ = *hs;
+absl::Status PeerWire::AwaitTheirHandshake() {
+  if (theirs_) return absl::OkStatus();
+  ASSIGN_OR_RETURN(Message first, NextMessage());
+  auto* hs = std::get_if<Handshake>(&first);
+  if (!hs) return absl::InvalidArgumentError("no handshake from the peer");
+  theirs_ = *hs;
+  return absl::OkStatus();
+}
+
+absl::Status PeerWire::AwaitUnchoke() {
+  RETURN_IF_ERROR(AwaitTheirHandshake());
+  std::string out;
+  AppendMessage(Interested{}, &out);
+  RETURN_IF_ERROR(SendAll(out));
+  while (true) {
+    ASSIGN_OR_RETURN(Message m, NextMessage());
+    if (std::holds_alternative<Unchoke>(m)) return absl::OkStatus();
   }
+}
+
+absl::StatusOr<std::string> PeerWire::RequestHashes(const HashRange& range) {
+  RETURN_IF_ERROR(AwaitTheirHandshake());
   std::string out;
   AppendMessage(HashRequest{range}, &out);
   RETURN_IF_ERROR(SendAll(out));

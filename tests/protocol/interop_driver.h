@@ -97,6 +97,8 @@ class PeerWire {
   // is in) and returns the payload of the `hashes` message answering it;
   // kUnavailable if the peer rejects it.
   absl::StatusOr<std::string> RequestHashes(const HashRange& range);
+  // AwaitUnchoke says interested and reads until the peer unchokes us.
+  absl::Status AwaitUnchoke();
 
   const MseHandshake* mse() const { return mse_.get(); }
   const std::optional<Handshake>& their_handshake() const { return theirs_; }
@@ -114,6 +116,7 @@ class PeerWire {
   absl::StatusOr<std::string> ReadSome();
   absl::StatusOr<Message> NextMessage();
   absl::Status RunMse(std::string first_out);
+  absl::Status AwaitTheirHandshake();
   Handshake OurHandshake() const;
 
   int fd_;
