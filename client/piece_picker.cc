@@ -186,6 +186,12 @@ void PiecePicker::OnPeerGone(uint64_t peer) {
   for (BlockRef b : dropped) OnRequestDropped(b, peer);
 }
 
+bool PiecePicker::AwaitsBlock(BlockRef block) const {
+  auto it = partial_.find(block.piece);
+  return it != partial_.end() && block.block < it->second.blocks.size() &&
+         it->second.blocks[block.block] != BlockState::kReceived;
+}
+
 bool PiecePicker::OnBlockReceived(BlockRef block, uint64_t from,
                                   std::vector<uint64_t>* cancel_for) {
   auto it = partial_.find(block.piece);

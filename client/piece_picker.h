@@ -81,6 +81,10 @@ class PiecePicker {
   void OnRequestDropped(BlockRef block, uint64_t peer);
   // OnPeerGone drops every request of `peer`.
   void OnPeerGone(uint64_t peer);
+  // AwaitsBlock: `block` belongs to a piece being downloaded and has not
+  // arrived yet. Anything else (a block of a piece we have, or of a piece
+  // nobody asked for, or a second copy) must not be written.
+  bool AwaitsBlock(BlockRef block) const;
   // OnBlockReceived records a block as received; returns true when this
   // completes its piece (the piece should then be hashed). A block that was
   // not requested or is already received returns false and changes nothing.

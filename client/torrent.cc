@@ -642,6 +642,9 @@ void Torrent::OnBlock(PeerConnection* c, uint32_t piece, uint32_t begin,
   if (begin % kBlockSize != 0 || piece >= info_.num_pieces()) return;
   BlockRef block{piece, begin / kBlockSize};
   if (data.size() != picker_->BlockLength(block)) return;
+  // Never write over a verified piece, or a block already in place: a late
+  // endgame copy or an unasked-for block is dropped.
+  if (!picker_->AwaitsBlock(block)) return;
   std::vector<uint64_t> cancel_for;
   // Write first: a block is only counted as received once it is on disk.
   absl::Status written = storage_->WriteBlock(piece, begin, AsBytes(data));

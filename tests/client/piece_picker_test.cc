@@ -32,6 +32,25 @@ TEST(PiecePickerTest, Geometry) {
   EXPECT_EQ(picker.Wanted(), 10u);
 }
 
+TEST(PiecePickerTest, AwaitsOnlyMissingBlocksOfPiecesInProgress) {
+  PiecePicker picker(kPiece, 2 * kPiece, Bitfield(2));
+  picker.AddPeerBitfield(AllOf(2));
+  EXPECT_FALSE(picker.AwaitsBlock({0, 0}));  // nobody asked for it
+  std::vector<BlockRef> got;
+  picker.Pick(Only(2, {0}), 4, 1, &got);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_TRUE(picker.AwaitsBlock({0, 2}));
+  EXPECT_FALSE(picker.AwaitsBlock({0, 4}));  // past the piece
+  for (const BlockRef& b : got) {
+    EXPECT_TRUE(picker.AwaitsBlock(b));
+    picker.OnBlockReceived(b, 1);
+    EXPECT_FALSE(picker.AwaitsBlock(b)) << "a second copy of block " << b.block;
+  }
+  picker.OnPieceVerified(0);
+  EXPECT_FALSE(picker.AwaitsBlock({0, 0}));  // a piece we have
+  EXPECT_FALSE(picker.AwaitsBlock({1, 0}));
+}
+
 TEST(PiecePickerTest, RarestFirst) {
   PiecePicker picker(kPiece, 8 * kPiece, Bitfield(8));
   picker.AddPeerBitfield(AllOf(8));

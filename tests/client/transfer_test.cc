@@ -358,6 +358,51 @@ TEST_F(TransferTest, SeedAnswersPieceLayerAndBlockHashRequests) {
   EXPECT_EQ(past_end.status().code(), absl::StatusCode::kUnavailable);
 }
 
+// A peer sending blocks nobody asked for, of a piece already verified,
+// must not change a byte on disk.
+TEST_F(TransferTest, UnaskedBlocksNeverOverwriteVerifiedData) {
+  fs::copy(root_ / "seed", root_ / "dl", fs::copy_options::recursive);
+  fs::resize_file(root_ / "dl/payload/dir/tiny.bin", 5);  // last piece bad
+  auto leecher = NewClient(EncryptionPolicy::kEnabled);
+  Torrent* dl = Add(leecher.get(), "dl");
+  ASSERT_TRUE(dl);
+  ASSERT_TRUE(dl->have().Get(0));
+  ASSERT_FALSE(dl->complete());
+
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  std::atomic<bool> stop = false;
+  absl::Status sent;
+  std::thread peer([&] {
+    absl::StatusOr<int> fd = protocol::testing::ConnectLoopback(leecher->port());
+    sent = fd.status();
+    if (fd.ok()) {
+      protocol::testing::TorrentFacts facts;
+      facts.info_hash = info_.WireInfoHash();
+      facts.piece_length = static_cast<uint32_t>(info_.piece_length());
+      facts.num_pieces = info_.num_pieces();
+      facts.total_size = static_cast<uint64_t>(info_.total_size());
+      protocol::testing::PeerWire wire(*fd, facts, deadline);
+      sent = wire.InitiatePlain();
+      const std::string garbage(kBlockSize, 'X');
+      for (uint32_t begin : {0u, uint32_t{kBlockSize}}) {
+        if (sent.ok()) sent = wire.Send(protocol::Piece{0, begin, garbage});
+      }
+      // A keep-alive round trip: the blocks have been read by then.
+      if (sent.ok()) sent = wire.Send(protocol::KeepAlive{});
+      absl::SleepFor(absl::Milliseconds(300));
+    }
+    stop = true;
+  });
+  while (!stop && absl::Now() < deadline) {
+    ASSERT_TRUE(leecher->DoOneLoop(0.005).ok());
+  }
+  peer.join();
+  ASSERT_TRUE(sent.ok()) << sent;
+  EXPECT_TRUE(ReadAll(root_ / "dl/payload/big.bin") ==
+              ReadAll(root_ / "seed/payload/big.bin"));
+  EXPECT_TRUE(dl->have().Get(0));
+}
+
 TEST_F(TransferTest, PeerExchangeIntroducesTheThirdPeer) {
   auto a = NewClient(EncryptionPolicy::kEnabled);
   auto b = NewClient(EncryptionPolicy::kEnabled);

@@ -322,6 +322,13 @@ absl::Status PeerWire::AwaitTheirHandshake() {
   return absl::OkStatus();
 }
 
+absl::Status PeerWire::Send(const Message& m) {
+  RETURN_IF_ERROR(AwaitTheirHandshake());
+  std::string out;
+  AppendMessage(m, &out);
+  return SendAll(out);
+}
+
 absl::Status PeerWire::AwaitUnchoke() {
   RETURN_IF_ERROR(AwaitTheirHandshake());
   std::string out;

@@ -97,6 +97,8 @@ class PeerWire {
   // is in) and returns the payload of the `hashes` message answering it;
   // kUnavailable if the peer rejects it.
   absl::StatusOr<std::string> RequestHashes(const HashRange& range);
+  // Send sends one message (once the peer's handshake is in).
+  absl::Status Send(const Message& m);
   // AwaitUnchoke says interested and reads until the peer unchokes us.
   absl::Status AwaitUnchoke();
 
