@@ -64,6 +64,10 @@ std::string Eta(double seconds) {
 
 // ProgressLine renders "[#####.....]  42.1%  3.2 MiB/s  4 peers  ETA 0:12".
 std::string ProgressLine(const Torrent& t) {
+  if (auto [got, total] = t.piece_layer_progress(); total > 0) {
+    return absl::StrFormat("fetching piece layers: %d of %d hash ranges, %d peers",
+                           got, total, static_cast<int>(t.peers().size()));
+  }
   if (!t.has_metadata()) {
     auto [got, total] = t.metadata_progress();
     return absl::StrFormat("fetching metadata: %d of %d pieces, %d peers", got,

@@ -199,6 +199,12 @@ std::pair<uint32_t, uint32_t> Torrent::metadata_progress() const {
   return {metadata_->pieces_received(), metadata_->pieces_total()};
 }
 
+std::pair<uint32_t, uint32_t> Torrent::piece_layer_progress() const {
+  if (!layers_) return {0, 0};
+  return {static_cast<uint32_t>(layers_->ranges_received()),
+          static_cast<uint32_t>(layers_->ranges_total())};
+}
+
 int64_t Torrent::bytes_wanted() const {
   if (!picker_) return 0;
   int64_t n = 0;

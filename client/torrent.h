@@ -114,6 +114,10 @@ class Torrent {
   // metadata_progress is (pieces received, pieces total) of the metadata
   // download; (0, 0) before any peer told its size.
   std::pair<uint32_t, uint32_t> metadata_progress() const;
+  // piece_layer_progress is (ranges received, ranges total) of the piece
+  // layers a v2-only magnet link fetches after its metadata; (0, 0) when
+  // none are being fetched.
+  std::pair<uint32_t, uint32_t> piece_layer_progress() const;
   // name: the torrent's name, or the magnet's display name before the
   // metadata arrived.
   const std::string& name() const;

@@ -271,11 +271,15 @@ TEST_F(TransferTest, V2MagnetFetchesPieceLayersThenData) {
   auto added = leecher->AddTorrent(p);
   ASSERT_TRUE(added.ok()) << added.status();
   Torrent* dl = *added;
-  ASSERT_TRUE(RunUntil({seeder.get(), leecher.get()},
-                       [&] { return dl->complete(); }))
-      << "metadata " << dl->has_metadata() << ", state "
+  uint32_t layer_ranges = 0;  // as reported while they are fetched
+  ASSERT_TRUE(RunUntil({seeder.get(), leecher.get()}, [&] {
+    layer_ranges = std::max(layer_ranges, dl->piece_layer_progress().second);
+    return dl->complete();
+  })) << "metadata " << dl->has_metadata() << ", state "
       << TorrentStateName(dl->state()) << " " << dl->error().message();
   EXPECT_TRUE(dl->info().has_piece_layers());
+  EXPECT_EQ(layer_ranges, 2u);  // big.bin and small.bin span several pieces
+  EXPECT_EQ(dl->piece_layer_progress(), (std::pair<uint32_t, uint32_t>{0, 0}));
   for (uint32_t piece = 0; piece < info_.num_pieces(); ++piece) {
     EXPECT_EQ(dl->info().V2PieceHash(piece), info_.V2PieceHash(piece));
   }
