@@ -37,6 +37,25 @@ uint32_t UncleCount(const HashRange& r) {
   return r.proof_layers > implied ? r.proof_layers - implied : 0;
 }
 
+// Levels returns `base` (a power of two long) and every level above it,
+// up to the single root.
+std::vector<std::vector<Sha256Hash>> Levels(std::vector<Sha256Hash> base) {
+  std::vector<std::vector<Sha256Hash>> levels = {std::move(base)};
+  while (levels.back().size() > 1) {
+    const std::vector<Sha256Hash>& below = levels.back();
+    std::vector<Sha256Hash> above(below.size() / 2);
+    for (size_t i = 0; i < above.size(); ++i) {
+      above[i] = metainfo::MerkleHashPair(below[2 * i], below[2 * i + 1]);
+    }
+    levels.push_back(std::move(above));
+  }
+  return levels;
+}
+
+void Append(const Sha256Hash& h, std::string* out) {
+  out->append(reinterpret_cast<const char*>(h.data()), Sha256Hash::kSize);
+}
+
 }  // namespace
 
 uint32_t PieceLayerBase(int64_t piece_length) {
@@ -65,15 +84,7 @@ absl::StatusOr<PieceLayerTree> PieceLayerTree::ForFile(
   const size_t width = metainfo::MerkleTreeWidth(layer.size());
   std::vector<Sha256Hash> level(layer.begin(), layer.end());
   level.resize(width, metainfo::MerklePadHash(static_cast<int>(tree.base_)));
-  tree.levels_.push_back(std::move(level));
-  while (tree.levels_.back().size() > 1) {
-    const std::vector<Sha256Hash>& below = tree.levels_.back();
-    std::vector<Sha256Hash> above(below.size() / 2);
-    for (size_t i = 0; i < above.size(); ++i) {
-      above[i] = metainfo::MerkleHashPair(below[2 * i], below[2 * i + 1]);
-    }
-    tree.levels_.push_back(std::move(above));
-  }
+  tree.levels_ = Levels(std::move(level));
   return tree;
 }
 
@@ -98,14 +109,11 @@ absl::StatusOr<std::string> PieceLayerTree::Answer(const HashRange& r) const {
   }
   std::string out;
   out.reserve((r.length + UncleCount(r)) * Sha256Hash::kSize);
-  auto put = [&out](const Sha256Hash& h) {
-    out.append(reinterpret_cast<const char*>(h.data()), Sha256Hash::kSize);
-  };
-  for (uint32_t i = 0; i < r.length; ++i) put(levels_[0][r.index + i]);
+  for (uint32_t i = 0; i < r.length; ++i) Append(levels_[0][r.index + i], &out);
   // The uncle at level l is the sibling of the range's ancestor there.
   for (uint32_t l = static_cast<uint32_t>(Log2(r.length)); l <= r.proof_layers;
        ++l) {
-    put(levels_[l][(r.index >> l) ^ 1]);
+    Append(levels_[l][(r.index >> l) ^ 1], &out);
   }
   return out;
 }
@@ -138,31 +146,23 @@ absl::StatusOr<std::string> PieceLayerTree::AnswerBlocks(
     return absl::InternalError(absl::StrFormat(
         "%d block hashes for a piece of %d blocks", got->size(), per_piece));
   }
-  // The piece's own levels, from its blocks up to (excluding) its root.
-  std::vector<std::vector<Sha256Hash>> below = {*std::move(got)};
-  while (below.back().size() > 1) {
-    const std::vector<Sha256Hash>& l = below.back();
-    std::vector<Sha256Hash> up(l.size() / 2);
-    for (size_t i = 0; i < up.size(); ++i) {
-      up[i] = metainfo::MerkleHashPair(l[2 * i], l[2 * i + 1]);
-    }
-    below.push_back(std::move(up));
-  }
+  // The piece's own levels, from its blocks up to its root.
+  const std::vector<std::vector<Sha256Hash>> below = Levels(*std::move(got));
   if (below.back()[0] != levels_[0][piece]) {
     return absl::DataLossError(absl::StrFormat(
         "our data of piece %d of the file does not match its hash", piece));
   }
   const uint32_t first = piece << base_;  // the piece's first block
   std::string out;
-  auto put = [&out](const Sha256Hash& h) {
-    out.append(reinterpret_cast<const char*>(h.data()), Sha256Hash::kSize);
-  };
-  for (uint32_t i = 0; i < r.length; ++i) put(below[0][r.index - first + i]);
+  for (uint32_t i = 0; i < r.length; ++i) {
+    Append(below[0][r.index - first + i], &out);
+  }
   for (uint32_t l = static_cast<uint32_t>(Log2(r.length)); l <= r.proof_layers;
        ++l) {
     const uint32_t sibling = (r.index >> l) ^ 1;
-    put(l < base_ ? below[l][sibling - (first >> l)]
-                  : levels_[l - base_][sibling]);
+    Append(l < base_ ? below[l][sibling - (first >> l)]
+                     : levels_[l - base_][sibling],
+           &out);
   }
   return out;
 }
