@@ -811,25 +811,10 @@ void PeerConnection::SendMetadataRequest(uint32_t piece) {
   SendExtended(their_extensions_.IdOf("ut_metadata"), payload);
 }
 
-void PeerConnection::SendHashRequest(const protocol::HashRange& range) {
-  ++hash_requests_;
+void PeerConnection::SendHashMessage(const protocol::Message& m) {
+  if (std::holds_alternative<protocol::HashRequest>(m)) ++hash_requests_;
   std::string bytes;
-  protocol::AppendMessage(protocol::HashRequest{range}, &bytes);
-  Send(bytes);
-  Flush();
-}
-
-void PeerConnection::SendHashes(const protocol::HashRange& range,
-                                std::string_view hashes) {
-  std::string bytes;
-  protocol::AppendMessage(protocol::Hashes{range, hashes}, &bytes);
-  Send(bytes);
-  Flush();
-}
-
-void PeerConnection::SendHashReject(const protocol::HashRange& range) {
-  std::string bytes;
-  protocol::AppendMessage(protocol::HashReject{range}, &bytes);
+  protocol::AppendMessage(m, &bytes);
   Send(bytes);
   Flush();
 }

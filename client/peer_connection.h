@@ -105,12 +105,10 @@ class PeerConnection {
   void SendMetadataData(uint32_t piece, std::string_view data,
                         uint64_t total_size);
   void SendMetadataReject(uint32_t piece);
-  // Piece-layer hash exchange (BEP 52). These messages have no packet
-  // events of their own.
+  // Piece-layer hash exchange (BEP 52): a hash request, hashes or hash
+  // reject. These messages have no packet events of their own.
   int hash_requests() const { return hash_requests_; }
-  void SendHashRequest(const protocol::HashRange& range);
-  void SendHashes(const protocol::HashRange& range, std::string_view hashes);
-  void SendHashReject(const protocol::HashRange& range);
+  void SendHashMessage(const protocol::Message& m);
   // OnMetadata: the torrent's metadata just arrived; apply what the peer
   // said it has before that.
   void OnMetadata();

@@ -904,9 +904,9 @@ void Torrent::OnHashRequest(PeerConnection* c, const protocol::HashRange& r) {
     hashes = it->second.Answer(r);
   }
   if (hashes.ok()) {
-    c->SendHashes(r, *hashes);
+    c->SendHashMessage(protocol::Hashes{r, *hashes});
   } else {
-    c->SendHashReject(r);
+    c->SendHashMessage(protocol::HashReject{r});
   }
 }
 
@@ -939,7 +939,7 @@ void Torrent::RequestPieceLayers(PeerConnection* c) {
   while (c->hash_requests() < 2) {
     std::optional<protocol::HashRange> r = layers_->NextRequest(c->id(), now);
     if (!r) return;
-    c->SendHashRequest(*r);
+    c->SendHashMessage(protocol::HashRequest{*r});
   }
 }
 
