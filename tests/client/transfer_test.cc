@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <random>
 #include <string>
@@ -99,6 +100,50 @@ class TransferTest : public ::testing::Test {
       if (done()) return true;
     }
     return false;
+  }
+
+  // UseV2 makes info_ a v2-only torrent of the seed's payload.
+  void UseV2(int64_t piece_length) {
+    metainfo::CreateOptions options;
+    options.version = metainfo::TorrentVersion::kV2;
+    options.piece_length = piece_length;
+    absl::StatusOr<std::string> bytes =
+        metainfo::CreateTorrent((root_ / "seed/payload").string(), options);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    absl::StatusOr<metainfo::TorrentInfo> v2 =
+        metainfo::TorrentInfo::Parse(*bytes);
+    ASSERT_TRUE(v2.ok()) << v2.status();
+    info_ = *v2;
+  }
+
+  // WithRawPeer runs `client` while a peer on another thread connects to
+  // it in plaintext for info_, then `talk`s with btkit's codec; returns
+  // the first error of either.
+  absl::Status WithRawPeer(
+      Client& client,
+      const std::function<absl::Status(protocol::testing::PeerWire&)>& talk) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    std::atomic<bool> done = false;
+    absl::Status status;
+    std::thread peer([&] {
+      absl::StatusOr<int> fd = protocol::testing::ConnectLoopback(client.port());
+      status = fd.status();
+      if (fd.ok()) {
+        protocol::testing::TorrentFacts facts;
+        facts.info_hash = info_.WireInfoHash();
+        facts.piece_length = static_cast<uint32_t>(info_.piece_length());
+        facts.num_pieces = info_.num_pieces();
+        facts.total_size = static_cast<uint64_t>(info_.total_size());
+        protocol::testing::PeerWire wire(*fd, facts, deadline);
+        status = wire.InitiatePlain();
+        if (status.ok()) status = talk(wire);
+      }
+      done = true;
+    });
+    absl::Status loop;
+    while (!done && loop.ok()) loop = client.DoOneLoop(0.005);
+    peer.join();
+    return loop.ok() ? status : loop;
   }
 
   void ExpectSameData(const std::string& dir) {
@@ -251,15 +296,7 @@ TEST_F(TransferTest, MagnetLinkFetchesMetadataThenData) {
 // A v2-only magnet gives an info dictionary without piece layers; the
 // leecher fetches them with BEP 52 hash requests before any data.
 TEST_F(TransferTest, V2MagnetFetchesPieceLayersThenData) {
-  metainfo::CreateOptions options;
-  options.version = metainfo::TorrentVersion::kV2;
-  options.piece_length = 16 * 1024;  // big.bin spans 198 pieces
-  absl::StatusOr<std::string> bytes =
-      metainfo::CreateTorrent((root_ / "seed/payload").string(), options);
-  ASSERT_TRUE(bytes.ok()) << bytes.status();
-  absl::StatusOr<metainfo::TorrentInfo> v2 = metainfo::TorrentInfo::Parse(*bytes);
-  ASSERT_TRUE(v2.ok()) << v2.status();
-  info_ = *v2;
+  ASSERT_NO_FATAL_FAILURE(UseV2(16 * 1024));  // big.bin spans 198 pieces
   auto seeder = NewClient(EncryptionPolicy::kEnabled);
   auto leecher = NewClient(EncryptionPolicy::kEnabled);
   ASSERT_TRUE(Add(seeder.get(), "seed"));
@@ -290,15 +327,7 @@ TEST_F(TransferTest, V2MagnetFetchesPieceLayersThenData) {
 // for the block hashes of a piece (as after that piece failed its check);
 // both answers carry the proof up to the file's pieces root.
 TEST_F(TransferTest, SeedAnswersPieceLayerAndBlockHashRequests) {
-  metainfo::CreateOptions options;
-  options.version = metainfo::TorrentVersion::kV2;
-  options.piece_length = 64 * 1024;  // 4 blocks a piece
-  absl::StatusOr<std::string> bytes =
-      metainfo::CreateTorrent((root_ / "seed/payload").string(), options);
-  ASSERT_TRUE(bytes.ok()) << bytes.status();
-  absl::StatusOr<metainfo::TorrentInfo> v2 = metainfo::TorrentInfo::Parse(*bytes);
-  ASSERT_TRUE(v2.ok()) << v2.status();
-  info_ = *v2;
+  ASSERT_NO_FATAL_FAILURE(UseV2(64 * 1024));  // 4 blocks a piece
   auto seeder = NewClient(EncryptionPolicy::kEnabled);
   ASSERT_TRUE(Add(seeder.get(), "seed"));
   // big.bin: 3 MiB + 12345 bytes, 49 pieces in a tree 64 wide.
@@ -306,40 +335,17 @@ TEST_F(TransferTest, SeedAnswersPieceLayerAndBlockHashRequests) {
   while (info_.files()[big].path.back() != "big.bin") ++big;
   const Sha256Hash root = *info_.files()[big].pieces_root;
 
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  std::atomic<bool> stop = false;
   absl::StatusOr<std::string> layer, choked_blocks, blocks, past_end;
-  std::thread peer([&] {
-    absl::StatusOr<int> fd = protocol::testing::ConnectLoopback(seeder->port());
-    if (!fd.ok()) {
-      layer = fd.status();
-      stop = true;
-      return;
-    }
-    protocol::testing::TorrentFacts facts;
-    facts.info_hash = info_.WireInfoHash();
-    facts.piece_length = static_cast<uint32_t>(info_.piece_length());
-    facts.num_pieces = info_.num_pieces();
-    facts.total_size = static_cast<uint64_t>(info_.total_size());
-    protocol::testing::PeerWire wire(*fd, facts, deadline);
-    if (absl::Status s = wire.InitiatePlain(); !s.ok()) {
-      layer = s;
-    } else {
-      layer = wire.RequestHashes({root, 2, 0, 64, 5});
-      choked_blocks = wire.RequestHashes({root, 0, 48 * 4, 4, 7});
-      if (absl::Status s = wire.AwaitUnchoke(); !s.ok()) {
-        blocks = s;
-      } else {
-        blocks = wire.RequestHashes({root, 0, 48 * 4, 4, 7});
-        past_end = wire.RequestHashes({root, 0, 60 * 4, 4, 7});
-      }
-    }
-    stop = true;
+  absl::Status talked = WithRawPeer(*seeder, [&](auto& wire) {
+    layer = wire.RequestHashes({root, 2, 0, 64, 5});
+    choked_blocks = wire.RequestHashes({root, 0, 48 * 4, 4, 7});
+    absl::Status unchoked = wire.AwaitUnchoke();
+    if (!unchoked.ok()) return unchoked;
+    blocks = wire.RequestHashes({root, 0, 48 * 4, 4, 7});
+    past_end = wire.RequestHashes({root, 0, 60 * 4, 4, 7});
+    return absl::OkStatus();
   });
-  while (!stop && absl::Now() < deadline) {
-    ASSERT_TRUE(seeder->DoOneLoop(0.005).ok());
-  }
-  peer.join();
+  ASSERT_TRUE(talked.ok()) << talked;
 
   ASSERT_TRUE(layer.ok()) << layer.status();
   absl::StatusOr<std::vector<Sha256Hash>> got =
@@ -373,34 +379,16 @@ TEST_F(TransferTest, UnaskedBlocksNeverOverwriteVerifiedData) {
   ASSERT_TRUE(dl->have().Get(0));
   ASSERT_FALSE(dl->complete());
 
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  std::atomic<bool> stop = false;
-  absl::Status sent;
-  std::thread peer([&] {
-    absl::StatusOr<int> fd = protocol::testing::ConnectLoopback(leecher->port());
-    sent = fd.status();
-    if (fd.ok()) {
-      protocol::testing::TorrentFacts facts;
-      facts.info_hash = info_.WireInfoHash();
-      facts.piece_length = static_cast<uint32_t>(info_.piece_length());
-      facts.num_pieces = info_.num_pieces();
-      facts.total_size = static_cast<uint64_t>(info_.total_size());
-      protocol::testing::PeerWire wire(*fd, facts, deadline);
-      sent = wire.InitiatePlain();
-      const std::string garbage(kBlockSize, 'X');
-      for (uint32_t begin : {0u, uint32_t{kBlockSize}}) {
-        if (sent.ok()) sent = wire.Send(protocol::Piece{0, begin, garbage});
-      }
-      // A keep-alive round trip: the blocks have been read by then.
-      if (sent.ok()) sent = wire.Send(protocol::KeepAlive{});
-      absl::SleepFor(absl::Milliseconds(300));
+  absl::Status sent = WithRawPeer(*leecher, [&](auto& wire) {
+    const std::string garbage(kBlockSize, 'X');
+    for (uint32_t begin : {0u, uint32_t{kBlockSize}}) {
+      absl::Status s = wire.Send(protocol::Piece{0, begin, garbage});
+      if (!s.ok()) return s;
     }
-    stop = true;
+    // Stay connected while the leecher reads and handles them.
+    absl::SleepFor(absl::Milliseconds(300));
+    return absl::OkStatus();
   });
-  while (!stop && absl::Now() < deadline) {
-    ASSERT_TRUE(leecher->DoOneLoop(0.005).ok());
-  }
-  peer.join();
   ASSERT_TRUE(sent.ok()) << sent;
   EXPECT_TRUE(ReadAll(root_ / "dl/payload/big.bin") ==
               ReadAll(root_ / "seed/payload/big.bin"));
