@@ -17,8 +17,8 @@
 #include "absl/strings/match.h"
 #include "client/client_state.h"
 #include "client/peer_connection.h"
-#include "client/socket_address.h"
-#include "client/tracker_client.h"
+#include "client/net/socket_address.h"
+#include "client/net/tracker_client.h"
 #include "metainfo/peer_id.h"
 
 namespace bt::client {

@@ -23,8 +23,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "base/hash.h"
-#include "client/event_loop.h"
-#include "client/tracker_client.h"
+#include "client/net/event_loop.h"
+#include "client/net/tracker_client.h"
 #include "tracker/multitracker.h"
 #include "tracker/tracker_events.h"
 

@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
-bazel build //client:bt
-bt=$(bazel info bazel-bin 2>/dev/null)/client/bt
+bazel build //client/cli:bt
+bt=$(bazel info bazel-bin 2>/dev/null)/client/cli/bt
 
 work=$(mktemp -d)
 seeder_pid=""

@@ -4,6 +4,6 @@
 #   benchmarks/client/run.sh [--size-mib N] [--encryption disabled|forced]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bazel build //client:bt
+bazel build //client/cli:bt
 /usr/bin/python3 benchmarks/client/transfer_benchmark.py \
-  "$(bazel info bazel-bin 2>/dev/null)/client/bt" "$@"
+  "$(bazel info bazel-bin 2>/dev/null)/client/cli/bt" "$@"

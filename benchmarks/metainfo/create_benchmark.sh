@@ -33,11 +33,11 @@ REPS=${REPS:-3}
 OUTPUT_BASE=${BAZEL_OUTPUT_BASE:-/root/.cache/bazel-metainfo}
 cd "$(dirname "$0")/../.."
 
-bazel --output_base="$OUTPUT_BASE" build -c opt //client:bt \
+bazel --output_base="$OUTPUT_BASE" build -c opt //client/cli:bt \
   //benchmarks/metainfo:sha_speed_benchmark \
   //benchmarks/metainfo:libtorrent_create >/dev/null 2>&1
 BIN=$(bazel --output_base="$OUTPUT_BASE" info -c opt bazel-bin 2>/dev/null)
-BT=$BIN/client/bt
+BT=$BIN/client/cli/bt
 SHA=$BIN/benchmarks/metainfo/sha_speed_benchmark
 LTC=$BIN/benchmarks/metainfo/libtorrent_create
 

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${BENCH_DIR:-/tmp/btkit-storage-bench}
 mkdir -p "$dir"
-bazel ${BAZEL_OUTPUT_BASE:+--output_base=$BAZEL_OUTPUT_BASE} build //client:bt //benchmarks/storage:sha1_benchmark
+bazel ${BAZEL_OUTPUT_BASE:+--output_base=$BAZEL_OUTPUT_BASE} build //client/cli:bt //benchmarks/storage:sha1_benchmark
 bin=$(bazel ${BAZEL_OUTPUT_BASE:+--output_base=$BAZEL_OUTPUT_BASE} info bazel-bin 2>/dev/null)
-/usr/bin/python3 benchmarks/storage/check_benchmark.py "$bin/client/bt" \
+/usr/bin/python3 benchmarks/storage/check_benchmark.py "$bin/client/cli/bt" \
   "$bin/benchmarks/storage/sha1_benchmark" "$dir" "$@"

@@ -1,4 +1,4 @@
-#include "client/event_loop.h"
+#include "client/net/event_loop.h"
 
 #include <fcntl.h>
 #include <unistd.h>

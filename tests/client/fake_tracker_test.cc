@@ -14,9 +14,9 @@
 
 #include "absl/strings/str_format.h"
 #include "bencode/encoder.h"
-#include "client/event_loop.h"
+#include "client/net/event_loop.h"
 #include "client/tracker_announcer.h"
-#include "client/tracker_client.h"
+#include "client/net/tracker_client.h"
 #include "gtest/gtest.h"
 #include "metainfo/compact.h"
 #include "tracker/udp_tracker.h"

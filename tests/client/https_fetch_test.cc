@@ -13,8 +13,8 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
-#include "client/event_loop.h"
-#include "client/http_fetch.h"
+#include "client/net/event_loop.h"
+#include "client/net/http_fetch.h"
 #include "gtest/gtest.h"
 
 namespace bt::client {

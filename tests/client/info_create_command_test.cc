@@ -27,7 +27,7 @@ struct BtResult {
 };
 
 BtResult Bt(const std::string& args) {
-  std::string cmd = "client/bt " + args + " 2>&1";
+  std::string cmd = "client/cli/bt " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   BtResult r{-1, ""};
   if (!p) return r;

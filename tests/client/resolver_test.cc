@@ -1,4 +1,4 @@
-#include "client/resolver.h"
+#include "client/net/resolver.h"
 
 #include <optional>
 

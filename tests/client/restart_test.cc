@@ -25,7 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kBt[] = "client/bt";
+constexpr char kBt[] = "client/cli/bt";
 constexpr int kKills = 10;
 
 std::string ReadAll(const fs::path& p) {

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "client/event_loop.h"
+#include "client/net/event_loop.h"
 #include "client/tracker_announcer.h"
-#include "client/tracker_client.h"
+#include "client/net/tracker_client.h"
 #include "gtest/gtest.h"
 
 namespace bt::client {

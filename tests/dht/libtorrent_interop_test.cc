@@ -18,8 +18,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/match.h"
 #include "base/endpoint.h"
-#include "client/dht_udp_node.h"
-#include "client/event_loop.h"
+#include "client/net/dht_udp_node.h"
+#include "client/net/event_loop.h"
 #include "dht/item.h"
 #include "gtest/gtest.h"
 
@@ -28,7 +28,7 @@ namespace {
 
 constexpr char kPython[] = "/usr/bin/python3";
 constexpr char kScript[] = "tests/dht/libtorrent_dht_peers.py";
-constexpr char kBt[] = "client/bt";
+constexpr char kBt[] = "client/cli/bt";
 
 // A child process with pipes to its stdin and from its stdout, killed on
 // destruction.

@@ -21,7 +21,7 @@ struct BtRun {
 };
 
 BtRun RunBt(const std::string& args) {
-  std::string cmd = "client/bt " + args + " 2>/dev/null";
+  std::string cmd = "client/cli/bt " + args + " 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   BtRun r{-1, ""};
   if (!p) return r;

@@ -7,8 +7,8 @@
 //   ASSIGN_OR_RETURN(auto udp, UdpTrackerClient::Create(loop, {}));
 //   udp->Announce("udp://tracker.example:6969/announce", request, {},
 //                 [](absl::StatusOr<bt::tracker::AnnounceResponse> r) {...});
-#ifndef CLIENT_UDP_TRACKER_CLIENT_H_
-#define CLIENT_UDP_TRACKER_CLIENT_H_
+#ifndef CLIENT_NET_UDP_TRACKER_CLIENT_H_
+#define CLIENT_NET_UDP_TRACKER_CLIENT_H_
 
 #include <cstdint>
 #include <functional>
@@ -21,8 +21,8 @@
 #include "absl/status/statusor.h"
 #include "base/endpoint.h"
 #include "base/hash.h"
-#include "client/event_loop.h"
-#include "client/resolver.h"
+#include "client/net/event_loop.h"
+#include "client/net/resolver.h"
 #include "tracker/announce.h"
 #include "tracker/udp_tracker.h"
 
@@ -107,4 +107,4 @@ class UdpTrackerClient {
 
 }  // namespace bt::client
 
-#endif  // CLIENT_UDP_TRACKER_CLIENT_H_
+#endif  // CLIENT_NET_UDP_TRACKER_CLIENT_H_

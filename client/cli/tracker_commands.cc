@@ -15,8 +15,8 @@
 #include "absl/strings/str_format.h"
 #include "base/hash.h"
 #include "base/random.h"
-#include "client/event_loop.h"
-#include "client/tracker_client.h"
+#include "client/net/event_loop.h"
+#include "client/net/tracker_client.h"
 #include "metainfo/peer_id.h"
 #include "tracker/tracker_events.h"
 

@@ -1,4 +1,4 @@
-#include "client/udp_tracker_client.h"
+#include "client/net/udp_tracker_client.h"
 
 #include <errno.h>
 #include <sys/socket.h>
@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_format.h"
 #include "base/big_endian.h"
-#include "client/socket_address.h"
+#include "client/net/socket_address.h"
 #include "tracker/tracker_url.h"
 
 namespace bt::client {

@@ -13,9 +13,9 @@
 #include "absl/strings/str_format.h"
 #include "base/endpoint.h"
 #include "base/hash.h"
-#include "client/dht_udp_node.h"
-#include "client/event_loop.h"
-#include "client/socket_address.h"
+#include "client/net/dht_udp_node.h"
+#include "client/net/event_loop.h"
+#include "client/net/socket_address.h"
 #include "dht/node.h"
 #include "metainfo/torrent_info.h"
 

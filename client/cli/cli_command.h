@@ -3,8 +3,8 @@
 //
 //   int RunBencodeCommand(const std::vector<std::string>& args);
 //   // args excludes "bt" and the subcommand name; returns the exit status.
-#ifndef CLIENT_CLI_COMMAND_H_
-#define CLIENT_CLI_COMMAND_H_
+#ifndef CLIENT_CLI_CLI_COMMAND_H_
+#define CLIENT_CLI_CLI_COMMAND_H_
 
 #include <string>
 #include <vector>
@@ -21,4 +21,4 @@ struct CliCommand {
 
 }  // namespace bt::client
 
-#endif  // CLIENT_CLI_COMMAND_H_
+#endif  // CLIENT_CLI_CLI_COMMAND_H_

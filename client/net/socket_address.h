@@ -7,8 +7,8 @@
 //   connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
 //   ASSIGN_OR_RETURN(std::vector<bt::Endpoint> addrs,
 //                    bt::client::ResolveHost("tracker.example", 6969));
-#ifndef CLIENT_SOCKET_ADDRESS_H_
-#define CLIENT_SOCKET_ADDRESS_H_
+#ifndef CLIENT_NET_SOCKET_ADDRESS_H_
+#define CLIENT_NET_SOCKET_ADDRESS_H_
 
 #include <sys/socket.h>
 
@@ -39,4 +39,4 @@ absl::StatusOr<std::vector<Endpoint>> ResolveHost(const std::string& host,
 
 }  // namespace bt::client
 
-#endif  // CLIENT_SOCKET_ADDRESS_H_
+#endif  // CLIENT_NET_SOCKET_ADDRESS_H_

@@ -1,4 +1,4 @@
-#include "client/http_fetch.h"
+#include "client/net/http_fetch.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,7 +14,7 @@
 #include <mutex>
 
 #include "absl/strings/str_format.h"
-#include "client/socket_address.h"
+#include "client/net/socket_address.h"
 
 namespace bt::client {
 namespace {

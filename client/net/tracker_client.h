@@ -11,8 +11,8 @@
 // Every announce ends with exactly one tracker_success or tracker_failure
 // event, then `done`. HTTP announces also report tracker_connect /
 // tracker_disconnect; both transports report tracker_read / tracker_write.
-#ifndef CLIENT_TRACKER_CLIENT_H_
-#define CLIENT_TRACKER_CLIENT_H_
+#ifndef CLIENT_NET_TRACKER_CLIENT_H_
+#define CLIENT_NET_TRACKER_CLIENT_H_
 
 #include <cstdint>
 #include <functional>
@@ -23,10 +23,10 @@
 
 #include "absl/status/statusor.h"
 #include "base/hash.h"
-#include "client/event_loop.h"
-#include "client/http_fetch.h"
-#include "client/resolver.h"
-#include "client/udp_tracker_client.h"
+#include "client/net/event_loop.h"
+#include "client/net/http_fetch.h"
+#include "client/net/resolver.h"
+#include "client/net/udp_tracker_client.h"
 #include "tracker/announce.h"
 #include "tracker/http_tracker.h"
 #include "tracker/tracker_events.h"
@@ -84,4 +84,4 @@ class TrackerClient {
 
 }  // namespace bt::client
 
-#endif  // CLIENT_TRACKER_CLIENT_H_
+#endif  // CLIENT_NET_TRACKER_CLIENT_H_

@@ -1,4 +1,4 @@
-#include "client/socket_address.h"
+#include "client/net/socket_address.h"
 
 #include <netdb.h>
 #include <netinet/in.h>

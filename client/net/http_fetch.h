@@ -11,8 +11,8 @@
 //
 // Host names are resolved through HttpFetchOptions::resolver when given
 // (otherwise getaddrinfo blocks the loop while DNS answers).
-#ifndef CLIENT_HTTP_FETCH_H_
-#define CLIENT_HTTP_FETCH_H_
+#ifndef CLIENT_NET_HTTP_FETCH_H_
+#define CLIENT_NET_HTTP_FETCH_H_
 
 #include <chrono>
 #include <cstddef>
@@ -23,8 +23,8 @@
 
 #include "absl/status/statusor.h"
 #include "base/endpoint.h"
-#include "client/event_loop.h"
-#include "client/resolver.h"
+#include "client/net/event_loop.h"
+#include "client/net/resolver.h"
 #include "tracker/http_response.h"
 #include "tracker/tracker_url.h"
 
@@ -121,4 +121,4 @@ class HttpFetch {
 
 }  // namespace bt::client
 
-#endif  // CLIENT_HTTP_FETCH_H_
+#endif  // CLIENT_NET_HTTP_FETCH_H_

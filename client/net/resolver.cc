@@ -1,6 +1,6 @@
-#include "client/resolver.h"
+#include "client/net/resolver.h"
 
-#include "client/socket_address.h"
+#include "client/net/socket_address.h"
 
 namespace bt::client {
 

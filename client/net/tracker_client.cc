@@ -1,4 +1,4 @@
-#include "client/tracker_client.h"
+#include "client/net/tracker_client.h"
 
 #include "absl/strings/str_format.h"
 #include "tracker/tracker_url.h"

@@ -27,8 +27,8 @@
 //     PostFromAnyThread, which other threads use to hand work to the loop.
 // Time is std::chrono::steady_clock (monotonic); sans-I/O cores below client/
 // receive Now() values from their adapters.
-#ifndef CLIENT_EVENT_LOOP_H_
-#define CLIENT_EVENT_LOOP_H_
+#ifndef CLIENT_NET_EVENT_LOOP_H_
+#define CLIENT_NET_EVENT_LOOP_H_
 
 #include <chrono>
 #include <cstdint>
@@ -139,4 +139,4 @@ class EventLoop {
 
 }  // namespace bt::client
 
-#endif  // CLIENT_EVENT_LOOP_H_
+#endif  // CLIENT_NET_EVENT_LOOP_H_

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "client/cli_command.h"
+#include "client/cli/cli_command.h"
 
 namespace bt::client {
 int RunBencodeCommand(const std::vector<std::string>& args);

@@ -7,8 +7,8 @@
 //   Resolver resolver(loop);
 //   resolver.Resolve("tracker.example", 6969,
 //                    [](absl::StatusOr<std::vector<bt::Endpoint>> r) {...});
-#ifndef CLIENT_RESOLVER_H_
-#define CLIENT_RESOLVER_H_
+#ifndef CLIENT_NET_RESOLVER_H_
+#define CLIENT_NET_RESOLVER_H_
 
 #include <condition_variable>
 #include <cstdint>
@@ -23,7 +23,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "base/endpoint.h"
-#include "client/event_loop.h"
+#include "client/net/event_loop.h"
 
 namespace bt::client {
 
@@ -69,4 +69,4 @@ class Resolver {
 
 }  // namespace bt::client
 
-#endif  // CLIENT_RESOLVER_H_
+#endif  // CLIENT_NET_RESOLVER_H_

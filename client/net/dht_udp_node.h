@@ -7,8 +7,8 @@
 //   dht->node().AddBootstrapNode(router);
 //   dht->Bootstrap([&](const bt::dht::LookupResult& r) { ... });
 //   while (running) loop->RunOnce(-1);
-#ifndef CLIENT_DHT_UDP_NODE_H_
-#define CLIENT_DHT_UDP_NODE_H_
+#ifndef CLIENT_NET_DHT_UDP_NODE_H_
+#define CLIENT_NET_DHT_UDP_NODE_H_
 
 #include <memory>
 
@@ -16,7 +16,7 @@
 #include "absl/time/time.h"
 #include "base/endpoint.h"
 #include "base/hash.h"
-#include "client/event_loop.h"
+#include "client/net/event_loop.h"
 #include "dht/node.h"
 
 namespace bt::client {
@@ -66,4 +66,4 @@ class DhtUdpNode {
 
 }  // namespace bt::client
 
-#endif  // CLIENT_DHT_UDP_NODE_H_
+#endif  // CLIENT_NET_DHT_UDP_NODE_H_

@@ -1,4 +1,4 @@
-#include "client/dht_udp_node.h"
+#include "client/net/dht_udp_node.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "absl/strings/str_format.h"
-#include "client/socket_address.h"
+#include "client/net/socket_address.h"
 #include "dht/krpc.h"
 
 namespace bt::client {
