@@ -140,6 +140,21 @@ absl::StatusOr<Endpoint> Endpoint::Parse(std::string_view text) {
   return V4(v4, static_cast<uint16_t>(port));
 }
 
+bool Endpoint::IsLoopback() const {
+  if (!v6_) return address_[0] == 127;
+  for (size_t i = 0; i < 15; ++i) {
+    if (address_[i] != 0) return false;
+  }
+  return address_[15] == 1;
+}
+
+bool Endpoint::IsUnspecified() const {
+  for (uint8_t b : address_) {
+    if (b != 0) return false;  // IPv4 leaves bytes 4..15 zero
+  }
+  return true;
+}
+
 std::string Endpoint::AddressString() const {
   if (!v6_) {
     return absl::StrFormat("%d.%d.%d.%d", address_[0], address_[1],

@@ -5,6 +5,7 @@
 //   ASSIGN_OR_RETURN(bt::Endpoint ep, bt::Endpoint::Parse("[::1]:6881"));
 //   bt::Endpoint peer = bt::Endpoint::V4({127, 0, 0, 1}, 6881);
 //   std::string text = peer.ToString();   // "127.0.0.1:6881"
+//   if (peer.IsLoopback()) ...             // 127/8 or ::1
 #ifndef BASE_ENDPOINT_H_
 #define BASE_ENDPOINT_H_
 
@@ -52,6 +53,12 @@ class Endpoint {
   }
   uint16_t port() const { return port_; }
   void set_port(uint16_t port) { port_ = port; }
+
+  // IsLoopback is true for 127.0.0.0/8 and ::1 (not for IPv4-mapped IPv6
+  // addresses, which this type keeps apart from IPv4 ones).
+  bool IsLoopback() const;
+  // IsUnspecified is true for 0.0.0.0 and :: (any port).
+  bool IsUnspecified() const;
 
   // AddressString formats the address alone: "1.2.3.4" or "::1" (RFC 5952).
   std::string AddressString() const;

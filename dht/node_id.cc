@@ -2,6 +2,7 @@
 
 #include <bit>
 
+#include "base/endpoint.h"
 #include "dht/crc32c.h"
 
 namespace bt::dht {
@@ -62,18 +63,14 @@ NodeId SecureNodeId(ByteSpan ip, uint8_t rand, const NodeId& random) {
 }
 
 bool IsBep42Exempt(ByteSpan ip) {
-  if (ip.size() == 4) {
+  Endpoint address;
+  if (!Endpoint::FromBytes(ip, 0, &address)) return true;
+  if (address.IsLoopback()) return true;
+  if (address.is_v4()) {
     return ip[0] == 10 || (ip[0] == 172 && (ip[1] & 0xf0) == 16) ||
-           (ip[0] == 192 && ip[1] == 168) || (ip[0] == 169 && ip[1] == 254) ||
-           ip[0] == 127;
+           (ip[0] == 192 && ip[1] == 168) || (ip[0] == 169 && ip[1] == 254);
   }
-  if (ip.size() == 16) {
-    bool loopback = ip[15] == 1;
-    for (size_t i = 0; i < 15 && loopback; ++i) loopback = ip[i] == 0;
-    return loopback || (ip[0] & 0xfe) == 0xfc ||
-           (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80);
-  }
-  return true;
+  return (ip[0] & 0xfe) == 0xfc || (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80);
 }
 
 bool IsSecureNodeId(const NodeId& id, ByteSpan ip) {

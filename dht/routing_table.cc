@@ -8,15 +8,6 @@
 namespace bt::dht {
 namespace {
 
-bool IsLoopback(const Endpoint& ep) {
-  ByteSpan a = ep.address_bytes();
-  if (ep.is_v4()) return a[0] == 127;
-  for (size_t i = 0; i < 15; ++i) {
-    if (a[i] != 0) return false;
-  }
-  return a[15] == 1;
-}
-
 bool SameAddress(const Endpoint& a, const Endpoint& b) {
   return a.is_v4() == b.is_v4() && a.address_bytes() == b.address_bytes();
 }
@@ -70,7 +61,7 @@ void RoutingTable::Split() {
 }
 
 bool RoutingTable::IpTaken(const Endpoint& ep, const NodeId& except) const {
-  if (!options_.one_contact_per_ip || IsLoopback(ep)) return false;
+  if (!options_.one_contact_per_ip || ep.IsLoopback()) return false;
   for (const Bucket& b : buckets_) {
     for (const Contact& c : b.contacts) {
       if (c.node.id != except && SameAddress(c.node.endpoint, ep)) return true;

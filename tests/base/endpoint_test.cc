@@ -102,5 +102,28 @@ TEST(EndpointTest, OrderingEqualityAndHash) {
   EXPECT_TRUE(set.contains(Endpoint::V4({1, 2, 3, 5}, 1)));
 }
 
+TEST(EndpointTest, LoopbackAndUnspecified) {
+  for (const char* text : {"127.0.0.1:1", "127.255.255.254:0", "127.1.2.3:6881",
+                           "[::1]:1"}) {
+    Endpoint e = *Endpoint::Parse(text);
+    EXPECT_TRUE(e.IsLoopback()) << text;
+    EXPECT_FALSE(e.IsUnspecified()) << text;
+  }
+  for (const char* text : {"0.0.0.0:0", "0.0.0.0:6881", "[::]:1"}) {
+    Endpoint e = *Endpoint::Parse(text);
+    EXPECT_TRUE(e.IsUnspecified()) << text;
+    EXPECT_FALSE(e.IsLoopback()) << text;
+  }
+  EXPECT_TRUE(Endpoint().IsUnspecified());
+  for (const char* text :
+       {"126.255.255.255:1", "128.0.0.1:1", "10.0.0.1:1", "1.0.0.127:1",
+        "0.0.0.1:1", "[::2]:1", "[::100]:1", "[1::1]:1", "[::ffff:127.0.0.1]:1",
+        "[fe80::1]:1", "[::ffff:0.0.0.0]:1"}) {
+    Endpoint e = *Endpoint::Parse(text);
+    EXPECT_FALSE(e.IsLoopback()) << text;
+    EXPECT_FALSE(e.IsUnspecified()) << text;
+  }
+}
+
 }  // namespace
 }  // namespace bt
