@@ -10,10 +10,12 @@
 #define CLIENT_RATE_LIMITER_H_
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
 #include "absl/time/time.h"
+#include "base/token_bucket.h"
 
 namespace bt::client {
 
@@ -21,7 +23,7 @@ class RateLimiter {
  public:
   static constexpr int64_t kUnlimited = std::numeric_limits<int64_t>::max();
 
-  // `bytes_per_second` 0 means unlimited.
+  // `bytes_per_second` 0 means unlimited. The bucket starts empty.
   explicit RateLimiter(int64_t bytes_per_second = 0) {
     set_rate(bytes_per_second);
   }
@@ -31,36 +33,30 @@ class RateLimiter {
   // with its header), so bursts stay short.
   void set_rate(int64_t bytes_per_second) {
     rate_ = std::max<int64_t>(bytes_per_second, 0);
-    capacity_ = std::max<int64_t>(rate_ / 10, 16 * 1024 + 13);
-    tokens_ = std::min(tokens_, capacity_);
+    bucket_.Reconfigure(static_cast<double>(rate_),
+                        static_cast<double>(std::max<int64_t>(
+                            rate_ / 10, 16 * 1024 + 13)));
   }
   int64_t rate() const { return rate_; }
   bool limited() const { return rate_ > 0; }
 
-  // Refill adds the tokens earned since the last refill.
-  void Refill(absl::Time now) {
-    if (last_ == absl::InfinitePast() || now < last_) {
-      last_ = now;
-      return;
-    }
-    const double earned = absl::ToDoubleSeconds(now - last_) * double(rate_);
-    if (earned < 1) return;  // keep the fraction for next time
-    tokens_ = std::min(capacity_, tokens_ + static_cast<int64_t>(earned));
-    last_ = now;
-  }
+  // Refill adds the bytes earned since the last refill (fractions carry
+  // over to the next one).
+  void Refill(absl::Time now) { bucket_.Refill(now); }
   // Available is how many bytes may move now.
-  int64_t Available() const { return limited() ? tokens_ : kUnlimited; }
+  int64_t Available() const {
+    return limited() ? static_cast<int64_t>(std::floor(bucket_.tokens()))
+                     : kUnlimited;
+  }
   // Consume takes `bytes` from the bucket (it may go negative when a whole
   // block had to be sent: the debt is paid before anything else moves).
   void Consume(int64_t bytes) {
-    if (limited()) tokens_ -= bytes;
+    if (limited()) bucket_.Take(static_cast<double>(bytes));
   }
 
  private:
   int64_t rate_ = 0;
-  int64_t capacity_ = 0;
-  int64_t tokens_ = 0;
-  absl::Time last_ = absl::InfinitePast();
+  TokenBucket bucket_{0, 0, 0};
 };
 
 }  // namespace bt::client

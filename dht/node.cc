@@ -171,7 +171,7 @@ void Node::HandlePacket(std::string_view packet, const Endpoint& from,
     // A query we can identify gets a protocol error, within the rate limit.
     if (m.kind == MessageKind::kQuery && !m.transaction_id.empty() &&
         !options_.read_only && from.port() != 0) {
-      if (limiter_.Allow(from.address_bytes(), now)) {
+      if (limiter_.Allow(from, now)) {
         ReplyError(m.transaction_id, kErrorProtocol,
                    s.code() == absl::StatusCode::kResourceExhausted
                        ? "message too large"
@@ -225,7 +225,7 @@ void Node::AddNodesForFamily(const Endpoint& requester, bool want_n4,
 void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
   if (options_.read_only) return;  // BEP 43: read-only nodes stay silent
   if (from.port() == 0) return;
-  if (!limiter_.Allow(from.address_bytes(), now)) {
+  if (!limiter_.Allow(from, now)) {
     ++stats_.dropped_rate_limited;
     return;
   }

@@ -6,17 +6,17 @@
 // evicted and, failing that, new sources are refused.
 //
 //   bt::dht::RateLimiter limiter;
-//   if (!limiter.Allow(from.address_bytes(), now)) return;  // drop silently
+//   if (!limiter.Allow(from, now)) return;  // drop silently
 #ifndef DHT_RATE_LIMITER_H_
 #define DHT_RATE_LIMITER_H_
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
-#include "base/bytes.h"
+#include "base/endpoint.h"
+#include "base/token_bucket.h"
 
 namespace bt::dht {
 
@@ -32,28 +32,24 @@ class RateLimiter {
  public:
   explicit RateLimiter(RateLimiterOptions options = {});
 
-  // Allow consumes one token for `address` (4 or 16 address bytes) and for
-  // the global bucket; false (nothing consumed) if either is empty or the
-  // source table is full of busy addresses. Loopback sources (127/8, ::1)
-  // share only the global bucket: they cannot be spoofed from outside, and
-  // every node of a loopback test network has the same address.
-  bool Allow(ByteSpan address, absl::Time now);
+  // Allow consumes one token for the address of `source` (its port does
+  // not count) and one of the global bucket; false (nothing consumed) if
+  // either is empty or the source table is full of busy addresses.
+  // Loopback sources (Endpoint::IsLoopback) share only the global bucket:
+  // they cannot be spoofed from outside, and every node of a loopback test
+  // network has the same address.
+  bool Allow(const Endpoint& source, absl::Time now);
 
   size_t tracked_sources() const { return sources_.size(); }
   uint64_t dropped() const { return dropped_; }
 
  private:
-  struct Bucket {
-    double tokens;
-    absl::Time updated;
-  };
-  static void Refill(Bucket& b, double rate, double burst, absl::Time now);
   void EvictIdle(absl::Time now);
 
   RateLimiterOptions options_;
-  Bucket global_;
-  // Key: up to 16 address bytes, then the address length.
-  absl::flat_hash_map<std::array<uint8_t, 17>, Bucket> sources_;
+  TokenBucket global_;
+  // Key: the source with port 0.
+  absl::flat_hash_map<Endpoint, TokenBucket> sources_;
   absl::Time last_eviction_ = absl::InfinitePast();
   uint64_t dropped_ = 0;
 };

@@ -100,15 +100,17 @@ TEST(RateLimiterTest, PerSourceBurstThenRate) {
   o.per_source_rate = 10;
   o.per_source_burst = 20;
   RateLimiter r(o);
-  const uint8_t ip[4] = {1, 2, 3, 4};
-  const uint8_t other[4] = {1, 2, 3, 5};
+  const Endpoint other = Endpoint::V4({1, 2, 3, 5}, 1);
   int allowed = 0;
-  for (int i = 0; i < 1000; ++i) allowed += r.Allow(ByteSpan(ip, 4), kT0);
+  for (int i = 0; i < 1000; ++i) {
+    // One bucket per address, whatever the port.
+    allowed += r.Allow(Endpoint::V4({1, 2, 3, 4}, static_cast<uint16_t>(i)), kT0);
+  }
   EXPECT_EQ(allowed, 20);
-  EXPECT_TRUE(r.Allow(ByteSpan(other, 4), kT0));  // others unaffected
+  EXPECT_TRUE(r.Allow(other, kT0));  // others unaffected
   allowed = 0;
   for (int i = 0; i < 1000; ++i) {
-    allowed += r.Allow(ByteSpan(ip, 4), kT0 + absl::Seconds(1));
+    allowed += r.Allow(Endpoint::V4({1, 2, 3, 4}, 1), kT0 + absl::Seconds(1));
   }
   EXPECT_EQ(allowed, 10);
   EXPECT_GT(r.dropped(), 1900u);
@@ -122,15 +124,16 @@ TEST(RateLimiterTest, GlobalLimitAndBoundedSources) {
   RateLimiter r(o);
   int allowed = 0;
   for (uint32_t i = 0; i < 1000; ++i) {
-    uint8_t ip[4] = {10, static_cast<uint8_t>(i >> 16),
-                     static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
-    allowed += r.Allow(ByteSpan(ip, 4), kT0);
+    Endpoint ip = Endpoint::V4({10, static_cast<uint8_t>(i >> 16),
+                                static_cast<uint8_t>(i >> 8),
+                                static_cast<uint8_t>(i)},
+                               1);
+    allowed += r.Allow(ip, kT0);
   }
   EXPECT_LE(allowed, 50);
   EXPECT_LE(r.tracked_sources(), 50u);
   // Later, idle sources are evicted and new ones served again.
-  uint8_t fresh[4] = {11, 0, 0, 1};
-  EXPECT_TRUE(r.Allow(ByteSpan(fresh, 4), kT0 + absl::Minutes(1)));
+  EXPECT_TRUE(r.Allow(Endpoint::V4({11, 0, 0, 1}, 1), kT0 + absl::Minutes(1)));
 }
 
 }  // namespace
@@ -144,10 +147,14 @@ TEST(RateLimiterTest, LoopbackSharesOnlyTheGlobalBucket) {
   o.per_source_burst = 5;
   o.global_burst = 100;
   RateLimiter r(o);
-  const uint8_t lo[4] = {127, 0, 0, 1};
   int allowed = 0;
-  for (int i = 0; i < 1000; ++i) allowed += r.Allow(ByteSpan(lo, 4), kT0);
+  for (int i = 0; i < 1000; ++i) {
+    allowed += r.Allow(Endpoint::V4({127, 0, 0, 1}, 1), kT0);
+  }
   EXPECT_EQ(allowed, 100);
+  std::array<uint8_t, 16> v6_loopback{};
+  v6_loopback[15] = 1;
+  EXPECT_FALSE(r.Allow(Endpoint::V6(v6_loopback, 1), kT0));  // global empty
 }
 
 }  // namespace
