@@ -69,15 +69,15 @@ void TrackerAnnouncer::Pump() {
     req.key = key_;
     req.tracker_id = job.tracker_id;
     const uint64_t job_id = job.id;
-    std::weak_ptr<int> alive = alive_;
+    Liveness::Token token = liveness_.token();
     // The id is recorded before the callback can run (never synchronously).
     uint64_t rid = 0;
     auto rid_holder = std::make_shared<uint64_t>(0);
     rid = trackers_->Announce(
         job.url, req, sink_,
-        [this, alive, job_id, rid_holder](
+        [this, token, job_id, rid_holder](
             absl::StatusOr<tracker::AnnounceResponse> r) {
-          if (alive.expired()) return;
+          if (!token.alive()) return;
           requests_.erase(*rid_holder);
           EventLoop::TimePoint t = EventLoop::Now();
           if (r.ok()) {
@@ -96,9 +96,9 @@ void TrackerAnnouncer::Pump() {
   }
   EventLoop::TimePoint next = multitracker_.NextWakeup();
   if (next == EventLoop::TimePoint::max()) return;
-  std::weak_ptr<int> alive = alive_;
-  timer_ = loop_->AddTimerAt(std::max(next, now), [this, alive] {
-    if (alive.expired()) return;
+  Liveness::Token token = liveness_.token();
+  timer_ = loop_->AddTimerAt(std::max(next, now), [this, token] {
+    if (!token.alive()) return;
     timer_ = 0;
     Pump();
   });

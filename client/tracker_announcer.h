@@ -23,6 +23,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "base/hash.h"
+#include "base/liveness.h"
 #include "client/net/event_loop.h"
 #include "client/net/tracker_client.h"
 #include "tracker/multitracker.h"
@@ -80,7 +81,7 @@ class TrackerAnnouncer {
   tracker::Multitracker multitracker_;
   absl::flat_hash_set<uint64_t> requests_;  // TrackerClient ids in flight
   EventLoop::TimerId timer_ = 0;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Liveness liveness_;
 };
 
 }  // namespace bt::client

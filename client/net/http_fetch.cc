@@ -57,17 +57,17 @@ std::unique_ptr<HttpFetch> HttpFetch::Start(EventLoop* loop, std::string url,
   std::unique_ptr<HttpFetch> f(
       new HttpFetch(loop, std::move(options), std::move(hooks), std::move(done)));
   HttpFetch* self = f.get();
-  std::weak_ptr<int> alive = f->alive_;
-  f->timer_ = loop->AddTimer(f->options_.timeout, [self, alive] {
-    if (alive.expired()) return;
+  Liveness::Token token = f->liveness_.token();
+  f->timer_ = loop->AddTimer(f->options_.timeout, [self, token] {
+    if (!token.alive()) return;
     self->timer_ = 0;
     self->Fail(absl::UnavailableError(absl::StrFormat(
         "HTTP request to %s timed out after %.1f s", self->url_.HostHeader(),
         std::chrono::duration<double>(self->options_.timeout).count())));
   });
   // Begin on the loop so `done` never runs inside Start.
-  loop->Post([self, alive, url = std::move(url)] {
-    if (!alive.expired() && !self->finished_) self->Begin(url);
+  loop->Post([self, token, url = std::move(url)] {
+    if (token.alive() && !self->finished_) self->Begin(url);
   });
   return f;
 }
@@ -90,11 +90,11 @@ void HttpFetch::Begin(const std::string& url) {
   if (options_.resolver == nullptr) {
     return OnResolved(ResolveHost(url_.host, url_.port));
   }
-  std::weak_ptr<int> alive = alive_;
+  Liveness::Token token = liveness_.token();
   resolve_id_ = options_.resolver->Resolve(
       url_.host, url_.port,
-      [this, alive](absl::StatusOr<std::vector<Endpoint>> addrs) {
-        if (alive.expired()) return;
+      [this, token](absl::StatusOr<std::vector<Endpoint>> addrs) {
+        if (!token.alive()) return;
         resolve_id_ = 0;
         OnResolved(std::move(addrs));
       });
@@ -132,9 +132,9 @@ void HttpFetch::ConnectNext() {
     return ConnectNext();
   }
   state_ = State::kConnecting;
-  std::weak_ptr<int> alive = alive_;
-  absl::Status s = loop_->Watch(fd_, EventLoop::kWritable, [this, alive](uint32_t r) {
-    if (!alive.expired()) OnReady(r);
+  Liveness::Token token = liveness_.token();
+  absl::Status s = loop_->Watch(fd_, EventLoop::kWritable, [this, token](uint32_t r) {
+    if (token.alive()) OnReady(r);
   });
   if (!s.ok()) return Fail(s);
   if (rc == 0) OnConnected();

@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "base/endpoint.h"
+#include "base/liveness.h"
 #include "client/net/event_loop.h"
 #include "client/net/resolver.h"
 #include "tracker/http_response.h"
@@ -100,7 +101,7 @@ class HttpFetch {
   HttpFetchOptions options_;
   HttpFetchHooks hooks_;
   Done done_;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Liveness liveness_;
 
   tracker::TrackerUrl url_;
   std::vector<Endpoint> addresses_;

@@ -19,9 +19,9 @@ uint64_t Resolver::Resolve(std::string host, uint16_t port, Done done) {
   pending_[id] = std::move(done);
   if (Endpoint::ParseAddress(host, port).ok()) {
     absl::StatusOr<std::vector<Endpoint>> r = ResolveHost(host, port);
-    std::weak_ptr<int> alive = alive_;
-    loop_->Post([this, alive, id, r] {
-      if (!alive.expired()) Deliver(id, r);
+    Liveness::Token token = liveness_.token();
+    loop_->Post([this, token, id, r] {
+      if (token.alive()) Deliver(id, r);
     });
     return id;
   }
@@ -57,10 +57,10 @@ void Resolver::Work() {
     absl::StatusOr<std::vector<Endpoint>> r = ResolveHost(job.host, job.port);
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return;  // the Resolver is going away: the loop may be too
-    // `alive_` is checked on the loop thread, where the Resolver lives.
-    std::weak_ptr<int> alive = alive_;
-    loop_->PostFromAnyThread([this, alive, id = job.id, r = std::move(r)] {
-      if (!alive.expired()) Deliver(id, r);
+    // The token is checked on the loop thread, where the Resolver lives.
+    Liveness::Token token = liveness_.token();
+    loop_->PostFromAnyThread([this, token, id = job.id, r = std::move(r)] {
+      if (token.alive()) Deliver(id, r);
     });
   }
 }

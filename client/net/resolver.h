@@ -23,6 +23,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "base/endpoint.h"
+#include "base/liveness.h"
 #include "client/net/event_loop.h"
 
 namespace bt::client {
@@ -58,7 +59,7 @@ class Resolver {
   EventLoop* loop_;
   uint64_t next_id_ = 1;
   absl::flat_hash_map<uint64_t, Done> pending_;  // loop thread only
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Liveness liveness_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -60,11 +60,11 @@ uint64_t TrackerClient::Announce(const std::string& url,
     UdpTrackerClient::Hooks hooks;
     hooks.on_read = [url, emit](size_t n) { emit(tracker::TrackerReadEvent{url, n}); };
     hooks.on_write = [url, emit](size_t n) { emit(tracker::TrackerWriteEvent{url, n}); };
-    std::weak_ptr<int> alive = alive_;
+    Liveness::Token token = liveness_.token();
     udp_ids_[id] = udp_->Announce(
         url, request, std::move(hooks),
-        [this, alive, id, finish](absl::StatusOr<AnnounceResponse> r) {
-          if (alive.expired()) return;
+        [this, token, id, finish](absl::StatusOr<AnnounceResponse> r) {
+          if (!token.alive()) return;
           udp_ids_.erase(id);
           finish(std::move(r));
         });
@@ -80,12 +80,12 @@ uint64_t TrackerClient::Announce(const std::string& url,
   hooks.on_disconnect = [url, emit] { emit(tracker::TrackerDisconnectEvent{url}); };
   hooks.on_read = [url, emit](size_t n) { emit(tracker::TrackerReadEvent{url, n}); };
   hooks.on_write = [url, emit](size_t n) { emit(tracker::TrackerWriteEvent{url, n}); };
-  std::weak_ptr<int> alive = alive_;
+  Liveness::Token token = liveness_.token();
   tracker::HttpTrackerParseOptions parse = options_.parse;
   http_[id] = HttpFetch::Start(
       loop_, std::move(full), options_.http, std::move(hooks),
-      [this, alive, id, finish, parse](absl::StatusOr<tracker::HttpResponse> r) {
-        if (alive.expired()) return;
+      [this, token, id, finish, parse](absl::StatusOr<tracker::HttpResponse> r) {
+        if (!token.alive()) return;
         // HttpFetch allows being destroyed from its callback.
         std::unique_ptr<HttpFetch> self = std::move(http_[id]);
         http_.erase(id);
@@ -102,11 +102,11 @@ uint64_t TrackerClient::Scrape(const std::string& url,
   const uint64_t id = next_id_++;
   absl::StatusOr<tracker::TrackerUrl> parsed = tracker::TrackerUrl::Parse(url);
   if (parsed.ok() && parsed->is_udp()) {
-    std::weak_ptr<int> alive = alive_;
+    Liveness::Token token = liveness_.token();
     udp_ids_[id] = udp_->Scrape(
         url, std::move(info_hashes), {},
-        [this, alive, id, done](absl::StatusOr<tracker::ScrapeResponse> r) {
-          if (alive.expired()) return;
+        [this, token, id, done](absl::StatusOr<tracker::ScrapeResponse> r) {
+          if (!token.alive()) return;
           udp_ids_.erase(id);
           done(std::move(r));
         });
@@ -115,19 +115,19 @@ uint64_t TrackerClient::Scrape(const std::string& url,
   absl::StatusOr<std::string> scrape_url = tracker::ScrapeUrlFromAnnounce(url);
   if (!scrape_url.ok()) {
     absl::Status status = scrape_url.status();
-    std::weak_ptr<int> alive = alive_;
-    loop_->Post([alive, done, status] {
-      if (!alive.expired()) done(status);
+    Liveness::Token token = liveness_.token();
+    loop_->Post([token, done, status] {
+      if (token.alive()) done(status);
     });
     return id;
   }
   std::string full = tracker::BuildHttpScrapeUrl(*scrape_url, info_hashes);
-  std::weak_ptr<int> alive = alive_;
+  Liveness::Token token = liveness_.token();
   tracker::HttpTrackerParseOptions parse = options_.parse;
   http_[id] = HttpFetch::Start(
       loop_, std::move(full), options_.http, {},
-      [this, alive, id, done, parse](absl::StatusOr<tracker::HttpResponse> r) {
-        if (alive.expired()) return;
+      [this, token, id, done, parse](absl::StatusOr<tracker::HttpResponse> r) {
+        if (!token.alive()) return;
         std::unique_ptr<HttpFetch> self = std::move(http_[id]);
         http_.erase(id);
         if (!r.ok()) {

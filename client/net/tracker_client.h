@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "base/hash.h"
+#include "base/liveness.h"
 #include "client/net/event_loop.h"
 #include "client/net/http_fetch.h"
 #include "client/net/resolver.h"
@@ -79,7 +80,7 @@ class TrackerClient {
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::unique_ptr<HttpFetch>> http_;  // by our id
   std::map<uint64_t, uint64_t> udp_ids_;                 // our id -> udp id
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Liveness liveness_;
 };
 
 }  // namespace bt::client

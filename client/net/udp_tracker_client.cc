@@ -41,9 +41,9 @@ absl::StatusOr<int> UdpTrackerClient::SocketFor(const Endpoint& e) {
     return absl::UnavailableError(
         absl::StrFormat("UDP socket: %s", std::strerror(errno)));
   }
-  std::weak_ptr<int> alive = alive_;
-  absl::Status st = loop_->Watch(s, EventLoop::kReadable, [this, alive, s](uint32_t) {
-    if (!alive.expired()) OnReadable(s);
+  Liveness::Token token = liveness_.token();
+  absl::Status st = loop_->Watch(s, EventLoop::kReadable, [this, token, s](uint32_t) {
+    if (token.alive()) OnReadable(s);
   });
   if (!st.ok()) {
     close(s);
@@ -74,9 +74,9 @@ uint64_t UdpTrackerClient::Scrape(const std::string& url,
 void UdpTrackerClient::FailLater(std::unique_ptr<Request> request,
                                  absl::Status status) {
   std::shared_ptr<Request> r(std::move(request));
-  std::weak_ptr<int> alive = alive_;
-  loop_->Post([r, status, alive] {
-    if (alive.expired()) return;
+  Liveness::Token token = liveness_.token();
+  loop_->Post([r, status, token] {
+    if (!token.alive()) return;
     if (r->announce_done) r->announce_done(status);
     if (r->scrape_done) r->scrape_done(status);
   });
@@ -102,20 +102,20 @@ uint64_t UdpTrackerClient::Begin(const std::string& url,
   request->announce = std::move(announce);
   request->hashes = std::move(hashes);
   requests_[id] = std::move(request);
-  std::weak_ptr<int> alive = alive_;
+  Liveness::Token token = liveness_.token();
   if (resolver_ != nullptr) {
     requests_[id]->resolve_id = resolver_->Resolve(
         parsed->host, parsed->port,
-        [this, alive, id](absl::StatusOr<std::vector<Endpoint>> addrs) {
-          if (!alive.expired()) OnResolved(id, std::move(addrs));
+        [this, token, id](absl::StatusOr<std::vector<Endpoint>> addrs) {
+          if (token.alive()) OnResolved(id, std::move(addrs));
         });
   } else {
     // Resolve now but continue from the loop, so `done` never runs inside
     // Announce/Scrape.
     absl::StatusOr<std::vector<Endpoint>> addrs =
         ResolveHost(parsed->host, parsed->port);
-    loop_->Post([this, alive, id, addrs] {
-      if (!alive.expired()) OnResolved(id, addrs);
+    loop_->Post([this, token, id, addrs] {
+      if (token.alive()) OnResolved(id, addrs);
     });
   }
   return id;
@@ -184,9 +184,9 @@ void UdpTrackerClient::Pump(uint64_t id) {
     r.timer = 0;
   }
   if (!ex.done()) {
-    std::weak_ptr<int> alive = alive_;
-    r.timer = loop_->AddTimerAt(ex.deadline(), [this, alive, id] {
-      if (alive.expired()) return;
+    Liveness::Token token = liveness_.token();
+    r.timer = loop_->AddTimerAt(ex.deadline(), [this, token, id] {
+      if (!token.alive()) return;
       auto it = requests_.find(id);
       if (it == requests_.end()) return;
       it->second->timer = 0;

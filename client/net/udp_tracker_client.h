@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "base/endpoint.h"
 #include "base/hash.h"
+#include "base/liveness.h"
 #include "client/net/event_loop.h"
 #include "client/net/resolver.h"
 #include "tracker/announce.h"
@@ -102,7 +103,7 @@ class UdpTrackerClient {
   std::map<uint64_t, std::unique_ptr<Request>> requests_;
   absl::flat_hash_map<Endpoint, std::unique_ptr<tracker::UdpConnectionId>>
       connections_;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Liveness liveness_;
 };
 
 }  // namespace bt::client
