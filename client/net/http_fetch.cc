@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "client/net/socket_address.h"
 
@@ -86,7 +87,11 @@ void HttpFetch::Begin(const std::string& url) {
     return Fail(absl::InvalidArgumentError(
         absl::StrFormat("not an http(s) URL: %s", url)));
   }
-  url_ = *parsed;
+  Request(*std::move(parsed));
+}
+
+void HttpFetch::Request(tracker::TrackerUrl url) {
+  url_ = std::move(url);
   if (options_.resolver == nullptr) {
     return OnResolved(ResolveHost(url_.host, url_.port));
   }
@@ -340,8 +345,18 @@ void HttpFetch::Complete() {
       }
       absl::StatusOr<std::string> next = tracker::ResolveRedirect(url_, *location);
       if (!next.ok()) return Fail(next.status());
+      absl::StatusOr<tracker::TrackerUrl> target = tracker::TrackerUrl::Parse(*next);
+      if (!target.ok()) return Fail(target.status());
+      // As browsers and libtorrent do: what was asked over TLS is never
+      // re-sent in the clear (the query carries the info-hash and peer id).
+      if (url_.scheme == tracker::TrackerUrl::Scheme::kHttps &&
+          target->scheme != tracker::TrackerUrl::Scheme::kHttps) {
+        return Fail(absl::InvalidArgumentError(absl::StrFormat(
+            "refusing a redirect from https://%s to plain http \"%s\"",
+            url_.HostHeader(), absl::CHexEscape(next->substr(0, 200)))));
+      }
       ++redirects_;
-      return Begin(*next);
+      return Request(*std::move(target));
     }
   }
   Deliver(std::move(response));

@@ -1,8 +1,9 @@
 // HttpFetch: one HTTP(S) GET on the EventLoop, for tracker announces and
 // scrapes. Non-blocking connect, TLS through BoringSSL with certificate and
 // host name verification against the system CA store, a bounded number of
-// redirects, one deadline for the whole fetch, and the response parsed by
-// tracker/http_response.h within its size caps.
+// redirects (never from https to plain http), one deadline for the whole
+// fetch, and the response parsed by tracker/http_response.h within its
+// size caps.
 //
 //   std::unique_ptr<HttpFetch> f = HttpFetch::Start(
 //       loop, "https://tracker.example/announce?...", {}, {},
@@ -62,8 +63,9 @@ class HttpFetch {
 
   // Start begins a GET of `url` (http or https). `done` runs exactly once,
   // from the loop (never inside Start), with the final non-redirect
-  // response of any status, or an error: kInvalidArgument (bad URL or
-  // malformed response), kResourceExhausted (a size cap), kNotFound (name
+  // response of any status, or an error: kInvalidArgument (bad URL,
+  // malformed response, or a redirect from https to http),
+  // kResourceExhausted (a size cap), kNotFound (name
   // does not resolve), kUnavailable (connect/TLS/IO failure, time-out,
   // too many redirects), each naming the host. `done` may destroy the
   // HttpFetch. Destroying it earlier cancels the fetch silently.
@@ -83,6 +85,7 @@ class HttpFetch {
   HttpFetch(EventLoop* loop, HttpFetchOptions options, HttpFetchHooks hooks,
             Done done);
   void Begin(const std::string& url);
+  void Request(tracker::TrackerUrl url);  // resolve, connect, send
   void OnResolved(absl::StatusOr<std::vector<Endpoint>> addrs);
   void ConnectNext();
   void OnReady(uint32_t ready);

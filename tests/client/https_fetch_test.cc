@@ -170,5 +170,64 @@ TEST_F(HttpsFetchTest, MissingCaFileIsAClearError) {
       << r.status();
 }
 
+// ListenLoopback opens a TCP listener on 127.0.0.1 that never answers: a
+// plain-http target whose backlog shows whether anyone connected.
+int ListenLoopback(uint16_t* port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) != 0 || listen(fd, 8) != 0) {
+    close(fd);
+    return -1;
+  }
+  socklen_t len = sizeof(sin);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  *port = ntohs(sin.sin_port);
+  return fd;
+}
+
+TEST_F(HttpsFetchTest, RefusesARedirectFromHttpsToHttp) {
+  uint16_t plain_port = 0;
+  int plain = ListenLoopback(&plain_port);
+  ASSERT_GE(plain, 0);
+  std::ofstream(dir_ + "/downgrade") << absl::StrFormat(
+      "HTTP/1.0 302 Found\r\nLocation: http://127.0.0.1:%d/announce\r\n"
+      "Content-Length: 0\r\n\r\n",
+      plain_port);
+  HttpFetchOptions opt;
+  opt.ca_file = dir_ + "/cert.pem";
+  opt.timeout = std::chrono::seconds(2);
+  absl::StatusOr<tracker::HttpResponse> r =
+      Fetch(absl::StrFormat("https://127.0.0.1:%d/downgrade", port_), opt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_NE(r.status().message().find("refusing a redirect from https://127.0.0.1"),
+            std::string::npos)
+      << r.status();
+  // Nothing was sent in the clear: the plain port saw no connection.
+  EXPECT_LT(accept(plain, nullptr, nullptr), 0);
+  close(plain);
+}
+
+TEST_F(HttpsFetchTest, FollowsHttpsRedirectsUpToTheLimit) {
+  std::ofstream(dir_ + "/moved")
+      << "HTTP/1.0 301 Moved\r\nLocation: /body\r\nContent-Length: 0\r\n\r\n";
+  std::ofstream(dir_ + "/loop")
+      << "HTTP/1.0 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n";
+  HttpFetchOptions opt;
+  opt.ca_file = dir_ + "/cert.pem";
+  opt.max_redirects = 2;
+  absl::StatusOr<tracker::HttpResponse> r =
+      Fetch(absl::StrFormat("https://127.0.0.1:%d/moved", port_), opt);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, kBody);
+  r = Fetch(absl::StrFormat("https://127.0.0.1:%d/loop", port_), opt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("too many redirects (2)"), std::string::npos)
+      << r.status();
+}
+
 }  // namespace
 }  // namespace bt::client
