@@ -1,0 +1,68 @@
+#include "client/cli/common.h"
+
+#include <cstdio>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+
+namespace bt::client::cli {
+
+int Fail(std::string_view command, std::string_view message, int exit_code) {
+  std::fprintf(stderr, "bt %s: %s\n", std::string(command).c_str(),
+               std::string(message).c_str());
+  return exit_code;
+}
+
+int Fail(std::string_view command, const absl::Status& status, int exit_code) {
+  return Fail(command, std::string(status.message()), exit_code);
+}
+
+const char* TorrentVersionName(metainfo::TorrentVersion version) {
+  switch (version) {
+    case metainfo::TorrentVersion::kV1:
+      return "v1";
+    case metainfo::TorrentVersion::kV2:
+      return "v2";
+    case metainfo::TorrentVersion::kHybrid:
+      return "hybrid";
+  }
+  return "?";
+}
+
+std::string HumanBytes(double bytes, int decimals) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) {
+    bytes /= 1024;
+    ++u;
+  }
+  return absl::StrFormat("%.*f %s", u == 0 ? 0 : decimals, bytes, units[u]);
+}
+
+absl::StatusOr<Sha1Hash> ParseInfoHash(std::string_view text) {
+  if (text.size() == 32) return Sha1Hash::FromBase32(text);
+  return Sha1Hash::FromHex(text);
+}
+
+absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
+  const size_t colon = text.rfind(':');
+  HostPort out;
+  uint32_t port = 0;
+  if (colon != std::string_view::npos && colon > 0) {
+    out.host = std::string(text.substr(0, colon));
+    if (out.host.size() >= 2 && out.host.front() == '[' &&
+        out.host.back() == ']') {
+      out.host = out.host.substr(1, out.host.size() - 2);
+    }
+    if (!out.host.empty() &&
+        absl::SimpleAtoi(std::string(text.substr(colon + 1)), &port) &&
+        port > 0 && port <= 65535) {
+      out.port = static_cast<uint16_t>(port);
+      return out;
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrFormat("'%s' is not HOST:PORT with a port of 1 to 65535", text));
+}
+
+}  // namespace bt::client::cli

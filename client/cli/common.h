@@ -1,0 +1,51 @@
+// Helpers more than one `bt` command uses: names and formats for what the
+// commands print, their error lines, and the parsers of values that several
+// commands' flags and arguments take.
+//
+//   if (!torrent.ok()) return Fail("check", torrent.status(), 2);
+//   std::printf("%s (%s)\n", name.c_str(), TorrentVersionName(t.version()));
+#ifndef CLIENT_CLI_COMMON_H_
+#define CLIENT_CLI_COMMON_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "base/hash.h"
+#include "metainfo/torrent_info.h"
+
+namespace bt::client::cli {
+
+// Fail prints "bt COMMAND: MESSAGE" to stderr and returns `exit_code`, for
+// `return Fail(...)` from a command. The Status form prints its message.
+int Fail(std::string_view command, std::string_view message, int exit_code = 1);
+int Fail(std::string_view command, const absl::Status& status,
+         int exit_code = 1);
+
+// TorrentVersionName is "v1", "v2" or "hybrid".
+const char* TorrentVersionName(metainfo::TorrentVersion version);
+
+// HumanBytes renders a byte count with a binary unit: "512 B" (whole bytes
+// always), "1.50 MiB" with `decimals` digits for larger units.
+std::string HumanBytes(double bytes, int decimals);
+
+// ParseInfoHash reads a v1 info-hash as 40 hex or 32 base32 characters (the
+// two forms magnet links use); errors are kInvalidArgument.
+absl::StatusOr<Sha1Hash> ParseInfoHash(std::string_view text);
+
+// HostPort is a host name or address and a port, as typed: "[::1]:6881",
+// "router.example:6881".
+struct HostPort {
+  std::string host;  // without IPv6 brackets
+  uint16_t port = 0;
+};
+
+// ParseHostPort reads "HOST:PORT" or "[IPV6]:PORT" with a port of 1..65535;
+// errors are kInvalidArgument and quote the text.
+absl::StatusOr<HostPort> ParseHostPort(std::string_view text);
+
+}  // namespace bt::client::cli
+
+#endif  // CLIENT_CLI_COMMON_H_

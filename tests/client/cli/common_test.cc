@@ -1,0 +1,71 @@
+// The helpers several `bt` commands share.
+#include "client/cli/common.h"
+
+#include "gtest/gtest.h"
+
+namespace bt::client::cli {
+namespace {
+
+using ::testing::internal::CaptureStderr;
+using ::testing::internal::GetCapturedStderr;
+
+TEST(FailTest, PrintsTheCommandAndMessageAndReturnsTheStatus) {
+  CaptureStderr();
+  EXPECT_EQ(Fail("check", absl::NotFoundError("no such file"), 2), 2);
+  EXPECT_EQ(Fail("info", "cannot open x"), 1);
+  EXPECT_EQ(GetCapturedStderr(),
+            "bt check: no such file\nbt info: cannot open x\n");
+}
+
+TEST(TorrentVersionNameTest, NamesEachVersion) {
+  EXPECT_STREQ(TorrentVersionName(metainfo::TorrentVersion::kV1), "v1");
+  EXPECT_STREQ(TorrentVersionName(metainfo::TorrentVersion::kV2), "v2");
+  EXPECT_STREQ(TorrentVersionName(metainfo::TorrentVersion::kHybrid), "hybrid");
+}
+
+TEST(HumanBytesTest, WholeBytesThenBinaryUnits) {
+  EXPECT_EQ(HumanBytes(0, 2), "0 B");
+  EXPECT_EQ(HumanBytes(1023, 2), "1023 B");
+  EXPECT_EQ(HumanBytes(1024, 2), "1.00 KiB");
+  EXPECT_EQ(HumanBytes(1536 * 1024, 1), "1.5 MiB");
+  EXPECT_EQ(HumanBytes(3.0 * (int64_t{1} << 40), 1), "3.0 TiB");
+  EXPECT_EQ(HumanBytes(2048.0 * (int64_t{1} << 40), 0), "2048 TiB");
+}
+
+TEST(ParseInfoHashTest, HexOrBase32) {
+  absl::StatusOr<Sha1Hash> hex =
+      ParseInfoHash("c9e15763f722f23e98a29decdfae341b98d53056");
+  ASSERT_TRUE(hex.ok()) << hex.status();
+  absl::StatusOr<Sha1Hash> b32 =
+      ParseInfoHash("ZHQVOY7XELZD5GFCTXWN7LRUDOMNKMCW");
+  ASSERT_TRUE(b32.ok()) << b32.status();
+  EXPECT_EQ(*hex, *b32);
+  EXPECT_EQ(ParseInfoHash("c9e1").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParseInfoHash("").ok());
+}
+
+TEST(ParseHostPortTest, NamesAddressesAndBracketedV6) {
+  absl::StatusOr<HostPort> name = ParseHostPort("router.example:6881");
+  ASSERT_TRUE(name.ok()) << name.status();
+  EXPECT_EQ(name->host, "router.example");
+  EXPECT_EQ(name->port, 6881);
+  absl::StatusOr<HostPort> v6 = ParseHostPort("[::1]:65535");
+  ASSERT_TRUE(v6.ok()) << v6.status();
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 65535);
+}
+
+TEST(ParseHostPortTest, RefusesMissingPartsAndBadPorts) {
+  for (const char* bad : {"", "host", ":1", "host:", "host:0", "host:65536",
+                          "host:x", "[]:1", "host:-1"}) {
+    absl::StatusOr<HostPort> r = ParseHostPort(bad);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(r.status().message().find(std::string("'") + bad + "'"),
+              std::string::npos)
+        << r.status();
+  }
+}
+
+}  // namespace
+}  // namespace bt::client::cli
