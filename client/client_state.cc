@@ -1,13 +1,5 @@
 #include "client/client_state.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-
 #include "absl/strings/str_format.h"
 #include "base/sha.h"
 #include "base/status_macros.h"
@@ -77,7 +69,7 @@ std::string EncodeClientState(const ClientState& state) {
 
 absl::StatusOr<ClientState> DecodeClientState(std::string_view bytes) {
   bencode::DecodeOptions options;
-  options.max_input_size = 64 << 20;
+  options.max_input_size = kMaxClientStateSize;
   absl::StatusOr<bencode::Document> doc = bencode::Decode(bytes, options);
   if (!doc.ok()) return Bad(std::string(doc.status().message()));
   bencode::Node root = doc->root();
@@ -138,41 +130,21 @@ absl::StatusOr<ClientState> DecodeClientState(std::string_view bytes) {
   return s;
 }
 
-absl::Status WriteFileAtomically(const std::string& path,
-                                 std::string_view bytes) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::UnavailableError(
-        absl::StrFormat("%s: %s", tmp, std::strerror(errno)));
+absl::Status SaveClientState(const std::string& path,
+                             const ClientState& state) {
+  return WriteFileAtomically(path, EncodeClientState(state));
+}
+
+absl::StatusOr<ClientState> LoadClientState(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string bytes,
+                   ReadFileToString(path, kMaxClientStateSize));
+  absl::StatusOr<ClientState> state = DecodeClientState(bytes);
+  if (!state.ok()) {
+    return absl::Status(
+        state.status().code(),
+        absl::StrFormat("%s: %s", path, state.status().message()));
   }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return absl::UnavailableError(
-          absl::StrFormat("%s: %s", tmp, std::strerror(err)));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0 ||
-      ::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return absl::UnavailableError(
-        absl::StrFormat("%s: %s", path, std::strerror(err)));
-  }
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return absl::OkStatus();
+  return state;
 }
 
 }  // namespace bt::client

@@ -4,6 +4,9 @@
 // version (newer versions are refused) and a SHA-1 over its content, so
 // damage or tampering is detected and reported instead of trusted.
 //
+//   RETURN_IF_ERROR(SaveClientState("/state/client.state", s));
+//   ASSIGN_OR_RETURN(ClientState back, LoadClientState("/state/client.state"));
+//   // or, in memory:
 //   ASSIGN_OR_RETURN(ClientState s, DecodeClientState(bytes));
 //   std::string bytes = EncodeClientState(s);
 //
@@ -21,12 +24,16 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+// Callers that write EncodeClientState() themselves use WriteFileAtomically.
+#include "base/file_util.h"  // IWYU pragma: export
 #include "base/hash.h"
 
 namespace bt::client {
 
 inline constexpr char kClientStateFormat[] = "btkit client state";
 inline constexpr int64_t kClientStateVersion = 1;
+// kMaxClientStateSize bounds a state file read or decoded.
+inline constexpr size_t kMaxClientStateSize = size_t{64} << 20;
 
 struct ClientState {
   struct Torrent {
@@ -55,11 +62,15 @@ std::string EncodeClientState(const ClientState& state);
 // newer version, kDataLoss a checksum mismatch (damaged or tampered).
 absl::StatusOr<ClientState> DecodeClientState(std::string_view bytes);
 
-// WriteFileAtomically replaces `path` with `bytes` so that a crash leaves
-// either the old or the new file (temporary file, fsync, rename, fsync of
-// the directory).
-absl::Status WriteFileAtomically(const std::string& path,
-                                 std::string_view bytes);
+// SaveClientState encodes `state` and replaces the file at `path` with it
+// atomically; errors are WriteFileAtomically's (base/file_util.h).
+absl::Status SaveClientState(const std::string& path, const ClientState& state);
+
+// LoadClientState reads and decodes the state file at `path`. Errors:
+// ReadFileToString's (kNotFound when there is none, kResourceExhausted
+// above kMaxClientStateSize), then DecodeClientState's with `path` added to
+// the message.
+absl::StatusOr<ClientState> LoadClientState(const std::string& path);
 
 }  // namespace bt::client
 

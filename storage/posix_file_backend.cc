@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "base/file_util.h"
+#include "base/status_macros.h"
 
 namespace bt::storage {
 
@@ -22,25 +24,9 @@ namespace {
 
 absl::Status ErrnoStatus(int err, std::string_view op, const std::string& path,
                          int64_t offset = -1) {
-  std::string where =
-      offset >= 0 ? absl::StrFormat("%s %s at offset %d", op, path, offset)
-                  : absl::StrFormat("%s %s", op, path);
-  std::string msg = absl::StrFormat("%s: %s", where, strerror(err));
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(msg);
-    case ENOSPC:
-    case EDQUOT:
-    case EFBIG:
-      return absl::ResourceExhaustedError(msg);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(msg);
-    default:
-      return absl::UnavailableError(msg);
-  }
+  return ErrnoToStatus(
+      err, offset >= 0 ? absl::StrFormat("%s %s at offset %d", op, path, offset)
+                       : absl::StrFormat("%s %s", op, path));
 }
 
 std::string ParentDir(const std::string& path) {
@@ -323,29 +309,7 @@ absl::Status PosixFileBackend::Remove(const std::string& path) {
 
 absl::StatusOr<std::string> PosixFileBackend::ReadWholeFile(
     const std::string& path, size_t max_size) {
-  int fd = OpenRetry(path, O_RDONLY, 0);
-  if (fd < 0) return ErrnoStatus(errno, "open", path);
-  std::string out;
-  char buf[65536];
-  absl::Status status;
-  while (true) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      status = ErrnoStatus(errno, "read", path, out.size());
-      break;
-    }
-    if (n == 0) break;
-    if (out.size() + n > max_size) {
-      status = absl::ResourceExhaustedError(absl::StrFormat(
-          "read %s: larger than the limit of %d bytes", path, max_size));
-      break;
-    }
-    out.append(buf, n);
-  }
-  close(fd);
-  if (!status.ok()) return status;
-  return out;
+  return ReadFileToString(path, max_size);
 }
 
 absl::Status PosixFileBackend::ReplaceFileAtomically(const std::string& path,
@@ -357,29 +321,12 @@ absl::Status PosixFileBackend::ReplaceFileAtomically(const std::string& path,
     if (it != cache_.end()) keep = it->second.handle;
     EvictLocked(path);
   }
-  std::string tmp = path + ".tmp";
-  int fd = OpenRetry(tmp, O_WRONLY | O_CREAT | O_TRUNC, options_.file_mode);
-  if (fd < 0 && errno == ENOENT) {
-    absl::Status s = MakeParentDirs(path);
-    if (!s.ok()) return s;
-    fd = OpenRetry(tmp, O_WRONLY | O_CREAT | O_TRUNC, options_.file_mode);
+  absl::Status s = WriteFileAtomically(path, data, options_.file_mode);
+  if (absl::IsNotFound(s)) {
+    // The directory is missing: make it, as Write would.
+    RETURN_IF_ERROR(MakeParentDirs(path));
+    s = WriteFileAtomically(path, data, options_.file_mode);
   }
-  if (fd < 0) return ErrnoStatus(errno, "create", tmp);
-  absl::Status s = WriteAll(fd, tmp, 0, AsBytes(data));
-  if (s.ok() && fsync(fd) != 0) s = ErrnoStatus(errno, "fsync", tmp);
-  if (close(fd) != 0 && s.ok()) s = ErrnoStatus(errno, "close", tmp);
-  if (s.ok() && rename(tmp.c_str(), path.c_str()) != 0) {
-    s = ErrnoStatus(errno, "rename to " + path, tmp);
-  }
-  if (!s.ok()) {
-    unlink(tmp.c_str());
-    return s;
-  }
-  std::string dir = ParentDir(path);
-  int dfd = OpenRetry(dir, O_RDONLY | O_DIRECTORY, 0);
-  if (dfd < 0) return ErrnoStatus(errno, "open directory", dir);
-  if (fsync(dfd) != 0) s = ErrnoStatus(errno, "fsync directory", dir);
-  close(dfd);
   return s;
 }
 
