@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <random>
 
 #include "absl/strings/str_format.h"
@@ -15,19 +14,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "metainfo/torrent_creator.h"
+#include "tests/testing/files.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::client {
 namespace {
 
 namespace fs = std::filesystem;
+using ::bt::testing::ReadFileOrDie;
 using ::testing::HasSubstr;
-
-std::string ReadAll(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in),
-                     std::istreambuf_iterator<char>());
-}
 
 ClientState Sample() {
   ClientState s;
@@ -75,6 +70,25 @@ TEST(ClientStateFormatTest, NewerVersionAndOtherFormatsAreRefused) {
   for (size_t n = 0; n < bytes.size(); n += 7) {
     EXPECT_FALSE(DecodeClientState(bytes.substr(0, n)).ok()) << n;
   }
+}
+
+TEST(ClientStateFileTest, SaveAndLoadRoundTripAndErrorsNameTheFile) {
+  const std::string root = testing::TempDir("client_state_file");
+  const std::string path = root + "/client.state";
+  absl::StatusOr<ClientState> missing = LoadClientState(path);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing.status().message(), HasSubstr(path));
+  ASSERT_TRUE(SaveClientState(path, Sample()).ok());
+  absl::StatusOr<ClientState> back = LoadClientState(path);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, Sample());
+  std::string bytes = ReadFileOrDie(path);
+  bytes[bytes.find("/dl/x.resume") + 1] = 'D';
+  ASSERT_TRUE(WriteFileAtomically(path, bytes).ok());
+  absl::StatusOr<ClientState> damaged = LoadClientState(path);
+  EXPECT_EQ(damaged.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(damaged.status().message(), HasSubstr(path));
+  fs::remove_all(root);
 }
 
 TEST(ClientStateRestartTest, RestoresTorrentsAndDhtWithoutRechecking) {
@@ -138,7 +152,7 @@ TEST(ClientStateRestartTest, RestoresTorrentsAndDhtWithoutRechecking) {
   EXPECT_EQ(checked, 0) << "complete data was hash-checked again";
 
   // A tampered state file is refused, naming the file and the reason.
-  std::string tampered = ReadAll(state_path);
+  std::string tampered = ReadFileOrDie(state_path);
   tampered[tampered.find("a.torrent")] = 'b';
   std::ofstream(state_path, std::ios::binary | std::ios::trunc) << tampered;
   auto refused = Client::Restore(state_path);

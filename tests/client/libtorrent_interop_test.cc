@@ -4,7 +4,6 @@
 // disabled. The copies must be identical to the source.
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -15,22 +14,18 @@
 #include "metainfo/torrent_creator.h"
 #include "metainfo/torrent_info.h"
 #include "tests/client/interop_support.h"
+#include "tests/testing/files.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::client {
 namespace {
 
 namespace fs = std::filesystem;
+using ::bt::testing::ReadFileOrDie;
 using protocol::EncryptionPolicy;
 
 constexpr char kPython[] = "/usr/bin/python3";
 constexpr char kPeerScript[] = "tests/client/libtorrent_peer.py";
-
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in),
-                     std::istreambuf_iterator<char>());
-}
 
 using interop::PolicyName;
 
@@ -150,7 +145,7 @@ void MagnetBothDirections(const std::string& torrent_file,
   options.local_host = "127.0.0.1";
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok());
-  auto torrent = metainfo::TorrentInfo::Parse(ReadAll(torrent_file));
+  auto torrent = metainfo::TorrentInfo::Parse(ReadFileOrDie(torrent_file));
   ASSERT_TRUE(torrent.ok());
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
 
@@ -193,7 +188,7 @@ void MagnetBothDirections(const std::string& torrent_file,
 TEST_F(LibtorrentMagnetTest, BothDirections) {
   if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
   auto torrent = metainfo::TorrentInfo::Parse(
-      ReadAll(LibtorrentInteropTest::torrent_path()));
+      ReadFileOrDie(LibtorrentInteropTest::torrent_path()));
   ASSERT_TRUE(torrent.ok());
   MagnetBothDirections(LibtorrentInteropTest::torrent_path(),
                        "urn:btih:" + torrent->WireInfoHash().ToHex(),
@@ -310,7 +305,7 @@ TEST_F(LibtorrentMagnetTest, MagnetWithPeersFromTheDht) {
   ASSERT_TRUE(testing::WaitForFile(dir + "/s_port", deadline).ok());
   (*client)->AddDhtNode(*Endpoint::Parse(m_node));
 
-  auto info = metainfo::TorrentInfo::Parse(ReadAll(torrent));
+  auto info = metainfo::TorrentInfo::Parse(ReadFileOrDie(torrent));
   ASSERT_TRUE(info.ok());
   TorrentParams params;
   params.magnet = "magnet:?xt=urn:btih:" + info->WireInfoHash().ToHex();

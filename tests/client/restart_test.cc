@@ -8,7 +8,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 
@@ -18,21 +17,17 @@
 #include "gtest/gtest.h"
 #include "metainfo/torrent_creator.h"
 #include "storage/hash_checker.h"
+#include "tests/testing/files.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::client {
 namespace {
 
 namespace fs = std::filesystem;
+using ::bt::testing::ReadFileOrDie;
 
 constexpr char kBt[] = "client/cli/bt";
 constexpr int kKills = 10;
-
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in),
-                     std::istreambuf_iterator<char>());
-}
 
 TEST(RestartTest, SigkillNeverCostsCompletePieces) {
   const std::string root = testing::TempDir("restart");
@@ -125,9 +120,9 @@ TEST(RestartTest, SigkillNeverCostsCompletePieces) {
   EXPECT_EQ(code, 0);
   EXPECT_GE(kills, 8);
   EXPECT_EQ(requests_for_complete_pieces, 0);
-  EXPECT_TRUE(ReadAll(root + "/seed/payload/data.bin") ==
-              ReadAll(dl + "/payload/data.bin"));
-  EXPECT_EQ(ReadAll(dl + "/payload/small.txt"), "small file\n");
+  EXPECT_TRUE(ReadFileOrDie(root + "/seed/payload/data.bin") ==
+              ReadFileOrDie(dl + "/payload/data.bin"));
+  EXPECT_EQ(ReadFileOrDie(dl + "/payload/small.txt"), "small file\n");
   std::string trace;
   for (uint32_t p : progress) trace += absl::StrFormat(" %d", p);
   std::printf("complete pieces after each kill:%s (of %d); seeder sent %lld "

@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <random>
 #include <string>
 #include <thread>
@@ -23,18 +22,14 @@
 #include "protocol/allowed_fast.h"
 #include "protocol/merkle_hashes.h"
 #include "tests/protocol/interop_driver.h"
+#include "tests/testing/files.h"
 
 namespace bt::client {
 namespace {
 
 namespace fs = std::filesystem;
+using ::bt::testing::ReadFileOrDie;
 using protocol::EncryptionPolicy;
-
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in),
-                     std::istreambuf_iterator<char>());
-}
 
 void WriteRandom(const fs::path& p, size_t size, uint32_t seed) {
   fs::create_directories(p.parent_path());
@@ -149,7 +144,9 @@ class TransferTest : public ::testing::Test {
   void ExpectSameData(const std::string& dir) {
     for (const char* f : {"payload/big.bin", "payload/dir/small.bin",
                           "payload/dir/tiny.bin"}) {
-      EXPECT_EQ(ReadAll(root_ / dir / f), ReadAll(root_ / "seed" / f)) << f;
+      EXPECT_EQ(ReadFileOrDie(root_ / dir / f),
+                ReadFileOrDie(root_ / "seed" / f))
+          << f;
     }
   }
 
@@ -361,7 +358,7 @@ TEST_F(TransferTest, SeedAnswersPieceLayerAndBlockHashRequests) {
   ASSERT_TRUE(blocks.ok()) << blocks.status();
   got = protocol::VerifyHashes(protocol::Hashes{{root, 0, 48 * 4, 4, 7}, *blocks});
   ASSERT_TRUE(got.ok()) << got.status();
-  const std::string data = ReadAll(root_ / "seed/payload/big.bin");
+  const std::string data = ReadFileOrDie(root_ / "seed/payload/big.bin");
   EXPECT_EQ((*got)[0], Sha256(AsBytes(std::string_view(data).substr(48 << 16))));
   EXPECT_EQ((*got)[1], Sha256Hash());
   // Blocks past the file's pieces are not ours to vouch for.
@@ -390,8 +387,8 @@ TEST_F(TransferTest, UnaskedBlocksNeverOverwriteVerifiedData) {
     return absl::OkStatus();
   });
   ASSERT_TRUE(sent.ok()) << sent;
-  EXPECT_TRUE(ReadAll(root_ / "dl/payload/big.bin") ==
-              ReadAll(root_ / "seed/payload/big.bin"));
+  EXPECT_TRUE(ReadFileOrDie(root_ / "dl/payload/big.bin") ==
+              ReadFileOrDie(root_ / "seed/payload/big.bin"));
   EXPECT_TRUE(dl->have().Get(0));
 }
 

@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -23,11 +22,13 @@
 #include "gtest/gtest.h"
 #include "metainfo/torrent_creator.h"
 #include "metainfo/torrent_info.h"
+#include "tests/testing/files.h"
 
 namespace bt::metainfo {
 namespace {
 
 namespace fs = std::filesystem;
+using ::bt::testing::ReadFileOrDie;
 
 constexpr char kPython[] = "/usr/bin/python3";
 constexpr char kHelper[] = "tests/metainfo/interop_helper.py";
@@ -81,11 +82,6 @@ int RunHelper(const std::string& args, std::vector<Record>* records,
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // Compares btkit's reading of a torrent with libtorrent's.
 void ExpectSameAsLibtorrent(const Record& r, const TorrentInfo& t) {
   SCOPED_TRACE(r.path);
@@ -128,7 +124,7 @@ TEST_F(MetainfoInteropTest, BtkitReadsWhatOtherToolsCreate) {
   }
   std::map<std::string, int> per_tool;
   for (const Record& r : records) {
-    absl::StatusOr<TorrentInfo> t = TorrentInfo::Parse(ReadFile(r.path));
+    absl::StatusOr<TorrentInfo> t = TorrentInfo::Parse(ReadFileOrDie(r.path));
     ASSERT_TRUE(t.ok()) << r.path << ": " << t.status();
     ExpectSameAsLibtorrent(r, *t);
     ++per_tool[r.tool];

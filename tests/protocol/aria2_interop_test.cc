@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 
@@ -22,9 +21,12 @@
 #include "gtest/gtest.h"
 #include "protocol/mse.h"
 #include "tests/protocol/interop_driver.h"
+#include "tests/testing/files.h"
 
 namespace bt::protocol::testing {
 namespace {
+
+using ::bt::testing::ReadFileOrDie;
 
 struct Case {
   const char* name;
@@ -34,11 +36,6 @@ struct Case {
   const char* aria2_min_level;
   uint32_t expected_method;  // 0: plain handshake
 };
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // MakeTorrent writes a random file and a torrent for it with mktorrent;
 // the facts come from decoding that torrent with btkit's bencode decoder.
@@ -54,7 +51,7 @@ absl::StatusOr<TorrentFacts> MakeTorrent(
   if (system(cmd.c_str()) != 0) {
     return absl::InternalError("mktorrent failed");
   }
-  std::string torrent = ReadFile(dir + "/t.torrent");
+  std::string torrent = ReadFileOrDie(dir + "/t.torrent");
   ASSIGN_OR_RETURN(bencode::Document doc, bencode::Decode(torrent));
   ASSIGN_OR_RETURN(bencode::Node info, doc.root().GetDict("info"));
   TorrentFacts t;
@@ -244,7 +241,7 @@ TEST_P(Aria2ResponderTest, Aria2ConnectsAndWeDownloadAVerifiedPiece) {
 
   // aria2's copy: piece 0 intact, the rest zeroed.
   mkdir((dir + "/aria2").c_str(), 0700);
-  std::string data = ReadFile(dir + "/interop.bin");
+  std::string data = ReadFileOrDie(dir + "/interop.bin");
   std::fill(data.begin() + torrent->piece_length, data.end(), '\0');
   std::ofstream(dir + "/aria2/interop.bin", std::ios::binary) << data;
   absl::StatusOr<int> aria2_port = FreeLoopbackPort();

@@ -10,12 +10,11 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "base/file_util.h"
 #include "metainfo/torrent_info.h"
 #include "storage/hash_checker.h"
 #include "storage/piece_storage.h"
@@ -24,12 +23,8 @@
 
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// The torrent and the piece space it is fed from are test-sized.
+constexpr size_t kMaxInput = size_t{1} << 30;
 
 int Fail(const std::string& what) {
   std::fprintf(stderr, "crash_writer: %s\n", what.c_str());
@@ -41,9 +36,13 @@ int Fail(const std::string& what) {
 int main(int argc, char** argv) {
   using namespace bt::storage;
   if (argc != 6) return Fail("usage: TORRENT DIR SOURCE RESUME SEED");
-  auto torrent = bt::metainfo::TorrentInfo::Parse(Slurp(argv[1]));
+  auto torrent_bytes = bt::ReadFileToString(argv[1], kMaxInput);
+  if (!torrent_bytes.ok()) return Fail(torrent_bytes.status().ToString());
+  auto torrent = bt::metainfo::TorrentInfo::Parse(*torrent_bytes);
   if (!torrent.ok()) return Fail(std::string(torrent.status().message()));
-  std::string dir = argv[2], source = Slurp(argv[3]), resume = argv[4];
+  auto source = bt::ReadFileToString(argv[3], kMaxInput);
+  if (!source.ok()) return Fail(source.status().ToString());
+  std::string dir = argv[2], resume = argv[4];
   std::mt19937 rng(std::stoul(argv[5]));
   PosixFileBackend disk;
   auto storage = PieceStorage::Create(*torrent, dir, &disk);
@@ -79,7 +78,7 @@ int main(int argc, char** argv) {
       bool garbage = b < 0;
       int64_t off = garbage ? -1 - b : b;
       int64_t len = std::min(kBlock, size - off);
-      std::string data = source.substr(start + off, len);
+      std::string data = source->substr(start + off, len);
       if (garbage) {
         for (char& c : data) c = static_cast<char>(rng());
       }

@@ -13,12 +13,13 @@
 #include "metainfo/torrent_info.h"
 #include "storage/hash_checker.h"
 #include "tests/storage/storage_test_util.h"
+#include "tests/testing/files.h"
 
 namespace bt::storage {
 namespace {
 
 using testing::Pattern;
-using testing::ReadFileOrDie;
+using ::bt::testing::ReadFileOrDie;
 using testing::TempDir;
 using testing::WriteFileOrDie;
 

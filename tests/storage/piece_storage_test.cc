@@ -16,6 +16,7 @@
 #include "storage/memory_file_backend.h"
 #include "storage/posix_file_backend.h"
 #include "tests/storage/storage_test_util.h"
+#include "tests/testing/files.h"
 
 namespace bt::storage {
 namespace {
@@ -26,7 +27,7 @@ using testing::Kind;
 using testing::MakeTestTorrent;
 using testing::MemFile;
 using testing::Pattern;
-using testing::ReadFileOrDie;
+using ::bt::testing::ReadFileOrDie;
 using testing::TempDir;
 using testing::Torrent;
 

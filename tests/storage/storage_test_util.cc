@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "bencode/encoder.h"
 #include "gtest/gtest.h"
@@ -58,17 +57,6 @@ TempDir::~TempDir() {
     if (it->is_directory(ec)) chmod(it->path().c_str(), 0755);
   }
   fs::remove_all(path_, ec);
-}
-
-std::string ReadFileOrDie(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    ADD_FAILURE() << "cannot open " << path;
-    return "";
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 void WriteFileOrDie(const std::string& path, const std::string& data) {

@@ -1,6 +1,6 @@
 // Helpers for storage tests: torrents built from in-memory content (v1,
 // v1 with BEP 47 pad files, v2, hybrid), temporary directories, and whole
-// files read back from disk.
+// files written to disk (tests/testing/files.h reads them back).
 #ifndef TESTS_STORAGE_STORAGE_TEST_UTIL_H_
 #define TESTS_STORAGE_STORAGE_TEST_UTIL_H_
 
@@ -42,8 +42,6 @@ class TempDir {
   std::string path_;
 };
 
-// ReadFileOrDie returns a file's bytes ("" and a test failure if missing).
-std::string ReadFileOrDie(const std::string& path);
 // WriteFileOrDie creates directories as needed and writes `data`.
 void WriteFileOrDie(const std::string& path, const std::string& data);
 bool FileExists(const std::string& path);

@@ -8,13 +8,18 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "base/file_util.h"
 
 namespace bt::testing {
+namespace {
+
+// Files waited for are small: ports, status lines.
+constexpr size_t kMaxWaitedFile = size_t{1} << 20;
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
     const std::vector<std::string>& argv) {
@@ -69,10 +74,9 @@ absl::StatusOr<int> Subprocess::Wait(absl::Time deadline) {
 absl::StatusOr<std::string> WaitForFile(const std::string& path,
                                         absl::Time deadline) {
   while (absl::Now() < deadline) {
-    std::ifstream in(path);
-    std::string s((std::istreambuf_iterator<char>(in)),
-                  std::istreambuf_iterator<char>());
-    if (!s.empty()) return s;
+    absl::StatusOr<std::string> s = ReadFileToString(path, kMaxWaitedFile);
+    if (s.ok() && !s->empty()) return s;
+    if (!s.ok() && !absl::IsNotFound(s.status())) return s.status();
     absl::SleepFor(absl::Milliseconds(20));
   }
   return absl::DeadlineExceededError(absl::StrFormat("no file %s", path));
