@@ -71,7 +71,11 @@ struct NodeOptions {
   size_t max_samples_per_lookup = 10000;  // BEP 51 traversals
   // BEP 51 "interval": how long askers should wait before sampling again.
   absl::Duration sample_interval = absl::Minutes(5);
-  // Replies are kept within this many bytes (BEP 32 asks for <= 1024).
+  // Replies are kept within this many bytes (BEP 32: at most 1024) by
+  // trimming peers, samples and nodes (dht/reply_budget.h). A BEP 44 put
+  // whose item could not be served within it is refused with 205: with
+  // 1024, immutable values up to about 920 bytes and mutable ones up to
+  // about 800 are stored, not BEP 44's full 1000.
   size_t max_response_size = 1024;
   // Seed for the node's random choices (ids, transaction ids, secrets);
   // 0 draws everything from the system's secure generator. A fixed seed is
@@ -247,6 +251,12 @@ class Node {
   void HandleError(Message& m, const Endpoint& from, absl::Time now);
   void ReplyError(const std::string& tid, int code, std::string text,
                   const Endpoint& to);
+  // SendReply queues `reply` trimmed to options_.max_response_size (see
+  // FitReply); false, nothing sent, if it cannot fit.
+  bool SendReply(Message& reply, const Endpoint& to);
+  // ItemFitsReplies: a get reply carrying `item` fits the budget for any
+  // asker, at least once its nodes are trimmed.
+  bool ItemFitsReplies(const DhtItem& item) const;
   void AddNodesForFamily(const Endpoint& requester, bool want_n4, bool want_n6,
                          const NodeId& target, Response* r) const;
   void NoteTableSuggestion(const std::optional<NodeInfo>& ping, absl::Time now);

@@ -3,18 +3,63 @@
 #include "dht/node.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "dht/reply_budget.h"
+
 namespace bt::dht {
+namespace {
+
+// Nodes per reply: BEP 5's K, whatever the table's bucket size (as in
+// libtorrent), so that peers and samples always have room beside them.
+constexpr size_t kReplyNodes = 8;
+
+// AddItem puts a BEP 44 get answer for `item` into `r`: an immutable
+// item's value; a mutable item's "seq", and its value, key and signature
+// unless the asker already has `newer_than` or newer.
+void AddItem(const DhtItem& item, std::optional<int64_t> newer_than,
+             Response* r) {
+  if (!item.is_mutable) {
+    r->value = item.value;
+    return;
+  }
+  r->seq = item.seq;
+  if (newer_than && item.seq <= *newer_than) return;
+  r->value = item.value;
+  r->key = std::string(AsChars(ByteSpan(item.key)));
+  r->signature = std::string(AsChars(ByteSpan(item.signature)));
+}
+
+}  // namespace
 
 void Node::ReplyError(const std::string& tid, int code, std::string text,
                       const Endpoint& to) {
   Message e = Message::MakeError(tid, code, std::move(text));
   e.version = options_.version;
-  Send(e, to);
-  ++stats_.errors_sent;
+  if (SendReply(e, to)) ++stats_.errors_sent;
+}
+
+bool Node::SendReply(Message& reply, const Endpoint& to) {
+  std::optional<std::string> bytes = FitReply(reply, options_.max_response_size);
+  if (!bytes) return false;
+  outgoing_.push_back(OutgoingPacket{*std::move(bytes), to});
+  ++stats_.packets_out;
+  return true;
+}
+
+bool Node::ItemFitsReplies(const DhtItem& item) const {
+  // The largest get reply without nodes: the longest transaction id, an
+  // "ip" of our family, a token.
+  Message reply =
+      Message::MakeResponse(std::string(kMaxTransactionIdSize, 't'), id_);
+  reply.ip = ipv6_ ? Endpoint::V6({}, 1) : Endpoint::V4({}, 1);
+  reply.version = options_.version;
+  reply.response.token = std::string(kTokenSize, 't');
+  AddItem(item, std::nullopt, &reply.response);
+  return EncodeMessage(reply).size() <= options_.max_response_size;
 }
 
 void Node::AddNodesForFamily(const Endpoint& requester, bool want_n4,
@@ -25,7 +70,7 @@ void Node::AddNodesForFamily(const Endpoint& requester, bool want_n4,
   bool want_own = (want_n4 || want_n6) ? (ipv6_ ? want_n6 : want_n4)
                                        : requester.is_v6() == ipv6_;
   if (!want_own) return;
-  std::vector<NodeInfo> closest = table_.Closest(target, options_.table.bucket_size);
+  std::vector<NodeInfo> closest = table_.Closest(target, kReplyNodes);
   if (ipv6_) {
     r->nodes6 = std::move(closest);
   } else {
@@ -64,14 +109,11 @@ void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
       r.token = tokens_.Issue(from.address_bytes(), now);
       AddNodesForFamily(from, q.want_n4, q.want_n6,
                         NodeId::FromBytes(q.info_hash.span()), &r);
-      // Fill the rest of the size budget with peers.
-      size_t used = EncodeMessage(reply).size();
-      size_t entry = from.is_v6() ? 18 + 3 : 6 + 2;
-      size_t budget = options_.max_response_size > used + 16
-                          ? options_.max_response_size - used - 16
-                          : 0;
-      std::vector<Endpoint> peers = store_.Get(q.info_hash, from.is_v6(),
-                                               budget / entry, now, rng_);
+      // As many peers as could fit; SendReply trims them to the budget.
+      std::vector<Endpoint> peers = store_.Get(
+          q.info_hash, from.is_v6(),
+          options_.max_response_size / (from.is_v6() ? 18 + 3 : 6 + 2), now,
+          rng_);
       if (!peers.empty()) r.values = std::move(peers);
       break;
     }
@@ -95,27 +137,15 @@ void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
       AddNodesForFamily(from, q.want_n4, q.want_n6, q.target, &r);
       r.interval = absl::ToInt64Seconds(options_.sample_interval);
       r.num = static_cast<int64_t>(store_.hash_count());
-      size_t used = EncodeMessage(reply).size() + 16;  // + "7:samples0:"
-      size_t budget = options_.max_response_size > used + 8
-                          ? options_.max_response_size - used - 8
-                          : 0;
-      r.samples = store_.SampleHashes(budget / Sha1Hash::kSize, rng_);
+      r.samples = store_.SampleHashes(
+          options_.max_response_size / Sha1Hash::kSize, rng_);
       break;
     }
     case Method::kGet: {
       r.token = tokens_.Issue(from.address_bytes(), now);
       AddNodesForFamily(from, q.want_n4, q.want_n6, q.target, &r);
       if (const DhtItem* item = items_.Get(q.target, now)) {
-        if (!item->is_mutable) {
-          r.value = item->value;
-        } else {
-          r.seq = item->seq;
-          if (!q.seq || item->seq > *q.seq) {
-            r.value = item->value;
-            r.key = std::string(AsChars(ByteSpan(item->key)));
-            r.signature = std::string(AsChars(ByteSpan(item->signature)));
-          }
-        }
+        AddItem(*item, q.seq, &r);
       }
       break;
     }
@@ -135,7 +165,9 @@ void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
         item.seq = q.seq.value_or(0);
         item.salt = q.salt;
       }
-      int error = items_.Put(item, q.cas, now);
+      // What could not be served within the reply budget is not stored.
+      int error = ItemFitsReplies(item) ? items_.Put(item, q.cas, now)
+                                        : kErrorValueTooBig;
       if (error != 0) {
         const char* text = error == kErrorValueTooBig       ? "value too big"
                            : error == kErrorInvalidSignature ? "invalid signature"
@@ -151,8 +183,7 @@ void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
       ReplyError(m.transaction_id, kErrorMethodUnknown, "method unknown", from);
       return;
   }
-  Send(reply, from);
-  ++stats_.queries_answered;
+  if (SendReply(reply, from)) ++stats_.queries_answered;
 }
 
 }  // namespace bt::dht

@@ -8,64 +8,17 @@
 #include "dht/krpc.h"
 #include "dht/node_id.h"
 #include "gtest/gtest.h"
+#include "tests/dht/node_harness.h"
 
 namespace bt::dht {
 namespace {
 
-const absl::Time kT0 = absl::FromUnixSeconds(1'700'000'000);
-const Endpoint kMe = Endpoint::V4({10, 0, 0, 1}, 6881);
-const Endpoint kPeer = Endpoint::V4({10, 0, 0, 2}, 7000);
+using testing::IdOf;
+using testing::kPeer;
+using testing::kT0;
+using testing::MakeQ;
 
-NodeId IdOf(char c) {
-  NodeId id;
-  for (size_t i = 0; i < 20; ++i) id[i] = static_cast<uint8_t>(c);
-  return id;
-}
-
-class NodeTest : public ::testing::Test {
- protected:
-  NodeTest() : node_(Options(), kT0) {}
-
-  static NodeOptions Options() {
-    NodeOptions o;
-    o.id = IdOf('M');
-    o.seed = 5;
-    return o;
-  }
-
-  // Send delivers `packet` from `from` and returns the replies.
-  std::vector<Message> Send(const std::string& packet,
-                            const Endpoint& from = kPeer,
-                            absl::Time at = kT0) {
-    node_.HandlePacket(packet, from, at);
-    std::vector<Message> out;
-    for (OutgoingPacket& p : node_.TakeOutgoing()) {
-      EXPECT_LE(p.bytes.size(), 1024u);
-      if (p.to != from) continue;  // the node's own pings to others
-      Message m;
-      EXPECT_TRUE(ParseMessage(p.bytes, &m).ok()) << p.bytes;
-      if (m.kind == MessageKind::kQuery) continue;  // e.g. its liveness ping
-      out.push_back(m);
-    }
-    return out;
-  }
-
-  Message One(const std::string& packet, const Endpoint& from = kPeer,
-              absl::Time at = kT0) {
-    std::vector<Message> r = Send(packet, from, at);
-    EXPECT_EQ(r.size(), 1u) << packet;
-    return r.empty() ? Message() : r[0];
-  }
-
-  std::string MakeQ(Method method, const NodeId& from_id, const std::string& t,
-                    std::function<void(Query&)> fill = nullptr) {
-    Message m = Message::MakeQuery(t, method, from_id);
-    if (fill) fill(m.query);
-    return EncodeMessage(m);
-  }
-
-  Node node_;
-};
+class NodeTest : public ::testing::Test, public testing::NodeHarness {};
 
 TEST_F(NodeTest, AnswersPingWithIdAndRequesterAddress) {
   Message r = One(MakeQ(Method::kPing, IdOf('a'), "t1"));
