@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "base/file_util.h"
 
 namespace bt::client::cli {
 
@@ -15,6 +16,19 @@ int Fail(std::string_view command, std::string_view message, int exit_code) {
 
 int Fail(std::string_view command, const absl::Status& status, int exit_code) {
   return Fail(command, std::string(status.message()), exit_code);
+}
+
+absl::StatusOr<metainfo::TorrentInfo> ReadTorrentFile(const std::string& path) {
+  absl::StatusOr<std::string> bytes = ReadFileToString(path, kMaxFileSize);
+  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<metainfo::TorrentInfo> torrent =
+      metainfo::TorrentInfo::Parse(*bytes);
+  if (!torrent.ok()) {
+    return absl::Status(
+        torrent.status().code(),
+        absl::StrFormat("%s: %s", path, torrent.status().message()));
+  }
+  return torrent;
 }
 
 const char* TorrentVersionName(metainfo::TorrentVersion version) {

@@ -1,12 +1,14 @@
-// Helpers more than one `bt` command uses: names and formats for what the
-// commands print, their error lines, and the parsers of values that several
-// commands' flags and arguments take.
+// Helpers more than one `bt` command uses: reading a torrent file, names and
+// formats for what the commands print, their error lines, and the parsers
+// of values that several commands' flags and arguments take.
 //
+//   absl::StatusOr<metainfo::TorrentInfo> torrent = ReadTorrentFile(path);
 //   if (!torrent.ok()) return Fail("check", torrent.status(), 2);
 //   std::printf("%s (%s)\n", name.c_str(), TorrentVersionName(t.version()));
 #ifndef CLIENT_CLI_COMMON_H_
 #define CLIENT_CLI_COMMON_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -23,6 +25,15 @@ namespace bt::client::cli {
 int Fail(std::string_view command, std::string_view message, int exit_code = 1);
 int Fail(std::string_view command, const absl::Status& status,
          int exit_code = 1);
+
+// kMaxFileSize is the most a command reads of a .torrent, state or
+// bencoded file: the bencode decoder's default input limit.
+inline constexpr size_t kMaxFileSize = size_t{64} << 20;
+
+// ReadTorrentFile reads and parses the .torrent file at `path`. Errors are
+// ReadFileToString's (naming the path) or the parser's, prefixed with
+// "PATH: ".
+absl::StatusOr<metainfo::TorrentInfo> ReadTorrentFile(const std::string& path);
 
 // TorrentVersionName is "v1", "v2" or "hybrid".
 const char* TorrentVersionName(metainfo::TorrentVersion version);

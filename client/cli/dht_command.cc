@@ -3,164 +3,161 @@
 // join the DHT from the given nodes (and/or a .torrent's nodes, and/or a
 // saved state file), run one lookup, print what was found.
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "base/endpoint.h"
+#include "base/file_util.h"
 #include "base/hash.h"
+#include "client/cli/command.h"
+#include "client/cli/common.h"
 #include "client/net/dht_udp_node.h"
 #include "client/net/event_loop.h"
 #include "client/net/socket_address.h"
 #include "dht/node.h"
 #include "metainfo/torrent_info.h"
 
-namespace bt::client {
+namespace bt::client::cli {
 namespace {
 
-constexpr const char kUsage[] =
-    "usage: bt dht get-peers INFOHASH --bootstrap HOST:PORT [--port N]\n"
-    "       bt dht announce INFOHASH --port P --bootstrap HOST:PORT "
-    "[--dht-port N] [--implied-port]\n"
-    "options: --bootstrap HOST:PORT (repeatable), --torrent FILE (use its "
-    "nodes),\n"
-    "         --state FILE (load and save node id and contacts), --bind ADDR,\n"
-    "         --timeout SECONDS (default 60), --read-only (BEP 43)\n";
+struct DhtArgs {
+  bool announce = false;  // else get-peers
+  Sha1Hash info_hash;
+  std::vector<HostPort> bootstrap;
+  std::string torrent_path;
+  std::string state_path;
+  std::string bind = "0.0.0.0";
+  std::optional<uint16_t> port;
+  uint16_t dht_port = 0;
+  bool implied_port = false;
+  bool read_only = false;
+  double timeout = 60;
+};
 
-bool ParsePort(const std::string& s, uint16_t* out) {
-  uint32_t v;
-  if (!absl::SimpleAtoi(s, &v) || v > 65535) return false;
-  *out = static_cast<uint16_t>(v);
-  return true;
+void DeclareDht(FlagSet& flags, DhtArgs& a) {
+  flags.Enum("get-peers|announce", &a.announce,
+             {{"get-peers", false}, {"announce", true}},
+             "find the torrent's peers, or also announce us as one");
+  flags.Parsed("INFOHASH", &a.info_hash, ParseInfoHash,
+               "the v1 info-hash (40 hex or 32 base32 characters)");
+  flags.Parsed("--bootstrap HOST:PORT", &a.bootstrap, ParseHostPort,
+               "a node to join the DHT through");
+  flags.String("--torrent FILE", &a.torrent_path, "join through its nodes too");
+  flags.String("--state FILE", &a.state_path,
+               "load and save the node id and contacts");
+  flags.String("--bind ADDR", &a.bind, "the local address of the UDP socket");
+  flags.Int("--port N", &a.port,
+            "get-peers: our UDP port; announce: the peer port to announce");
+  flags.Int("--dht-port N", &a.dht_port, "announce: our UDP port")
+      .DefaultText("any");
+  flags.Bool("--implied-port", &a.implied_port,
+             "announce: let nodes take the port from our UDP packets");
+  flags.Bool("--read-only", &a.read_only, "a read-only node (BEP 43)");
+  flags.Double("--timeout SECONDS", &a.timeout, "how long to look").Positive();
+  flags.Check([&a] {
+    return a.announce && !a.port && !a.implied_port
+               ? absl::InvalidArgumentError(
+                     "announce needs --port P or --implied-port")
+               : absl::OkStatus();
+  });
 }
 
-// SplitHostPort splits "host:port" or "[v6]:port".
-bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
-  size_t colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  *host = s.substr(0, colon);
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
-    *host = host->substr(1, host->size() - 2);
+// LoadState reads a saved node state, if `path` names a readable one.
+std::optional<dht::SavedState> LoadState(const std::string& path) {
+  if (path.empty()) return std::nullopt;
+  absl::StatusOr<std::string> bytes = ReadFileToString(path, kMaxFileSize);
+  if (!bytes.ok()) return std::nullopt;
+  absl::StatusOr<dht::SavedState> s = dht::ParseSavedState(*bytes);
+  if (!s.ok()) {
+    std::fprintf(stderr, "bt dht: ignoring state file %s: %s\n", path.c_str(),
+                 std::string(s.status().message()).c_str());
+    return std::nullopt;
   }
-  return ParsePort(s.substr(colon + 1), port) && *port != 0;
+  return *s;
 }
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  return std::string(std::istreambuf_iterator<char>(in),
-                     std::istreambuf_iterator<char>());
-}
-
-absl::StatusOr<Sha1Hash> ParseInfoHash(const std::string& s) {
-  if (s.size() == 32) return Sha1Hash::FromBase32(s);
-  return Sha1Hash::FromHex(s);
-}
-
-}  // namespace
-
-int RunDhtCommand(const std::vector<std::string>& args) {
-  if (args.empty() || (args[0] != "get-peers" && args[0] != "announce")) {
-    std::fprintf(stderr, "%s", kUsage);
-    return 2;
+void AddHost(dht::Node& node, const std::string& host, uint16_t port) {
+  absl::StatusOr<std::vector<Endpoint>> addrs = ResolveHost(host, port);
+  if (!addrs.ok()) {
+    Fail("dht", absl::StrFormat("%s: %s", host, addrs.status().message()));
+    return;
   }
-  const bool announce = args[0] == "announce";
-  std::optional<Sha1Hash> info_hash;
-  std::vector<std::string> bootstrap;
-  std::string torrent_path, state_path;
-  std::string bind_address = "0.0.0.0";
-  uint16_t port = 0, dht_port = 0;
-  bool have_port = false, implied_port = false, read_only = false;
-  double timeout_seconds = 60;
-  for (size_t i = 1; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> const std::string* {
-      return i + 1 < args.size() ? &args[++i] : nullptr;
-    };
-    const std::string* v = nullptr;
-    if (a == "--bootstrap" && (v = value())) {
-      bootstrap.push_back(*v);
-    } else if (a == "--torrent" && (v = value())) {
-      torrent_path = *v;
-    } else if (a == "--state" && (v = value())) {
-      state_path = *v;
-    } else if (a == "--bind" && (v = value())) {
-      bind_address = *v;
-    } else if (a == "--port" && (v = value())) {
-      if (!ParsePort(*v, &port)) {
-        std::fprintf(stderr, "bt dht: bad port '%s'\n", v->c_str());
-        return 2;
-      }
-      have_port = true;
-    } else if (a == "--dht-port" && (v = value())) {
-      if (!ParsePort(*v, &dht_port)) {
-        std::fprintf(stderr, "bt dht: bad port '%s'\n", v->c_str());
-        return 2;
-      }
-    } else if (a == "--timeout" && (v = value())) {
-      if (!absl::SimpleAtod(*v, &timeout_seconds) || timeout_seconds <= 0) {
-        std::fprintf(stderr, "bt dht: bad timeout '%s'\n", v->c_str());
-        return 2;
-      }
-    } else if (a == "--implied-port") {
-      implied_port = true;
-    } else if (a == "--read-only") {
-      read_only = true;
-    } else if (!info_hash && !a.empty() && a[0] != '-') {
-      absl::StatusOr<Sha1Hash> ih = ParseInfoHash(a);
-      if (!ih.ok()) {
-        std::fprintf(stderr, "bt dht: %s\n", ih.status().ToString().c_str());
-        return 2;
-      }
-      info_hash = *ih;
+  for (const Endpoint& e : *addrs) node.AddBootstrapNode(e);
+}
+
+// AddTorrentNodes adds the nodes a .torrent lists.
+absl::Status AddTorrentNodes(dht::Node& node, const std::string& path) {
+  absl::StatusOr<metainfo::TorrentInfo> t = ReadTorrentFile(path);
+  if (!t.ok()) return t.status();
+  for (const metainfo::DhtNode& n : t->nodes()) {
+    if (n.port > 0 && n.port <= 65535) {
+      AddHost(node, n.host, static_cast<uint16_t>(n.port));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// PrintResult prints the peers found on stdout and a summary on stderr;
+// returns the exit status: 0 when an announce reached a node, or a
+// get-peers lookup reached the closest ones.
+int PrintResult(const dht::LookupResult& r, bool announce) {
+  for (const Endpoint& peer : r.peers)
+    std::printf("%s\n", peer.ToString().c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr,
+               "%s: %zu peers, %zu closest nodes answered, %zu queries, %zu "
+               "responses, %.0f ms",
+               announce ? "announce" : "get-peers", r.peers.size(),
+               r.closest.size(), r.queries, r.responses,
+               absl::ToDoubleMilliseconds(r.duration));
+  if (announce) std::fprintf(stderr, ", announced to %zu nodes", r.announced);
+  std::fprintf(stderr, "\n");
+  return announce ? (r.announced > 0 ? 0 : 1) : (r.closest.empty() ? 1 : 0);
+}
+
+// Lookup bootstraps, runs the lookup and returns its exit status; 1 when
+// the loop fails or time runs out first.
+int Lookup(EventLoop& loop, DhtUdpNode& dht, const DhtArgs& a) {
+  std::optional<int> exit_code;
+  auto report = [&](const dht::LookupResult& r) {
+    exit_code = PrintResult(r, a.announce);
+  };
+  dht.Bootstrap([&](const dht::LookupResult& r) {
+    std::fprintf(stderr, "bootstrap: %zu nodes answered, table has %zu\n",
+                 r.responses, dht.node().table().size());
+    if (a.announce) {
+      dht.Announce(a.info_hash, a.port.value_or(0), a.implied_port, report);
     } else {
-      std::fprintf(stderr, "bt dht: unexpected argument '%s'\n%s", a.c_str(),
-                   kUsage);
-      return 2;
+      dht.GetPeers(a.info_hash, report);
+    }
+  });
+  const absl::Time deadline = DhtUdpNode::Now() + absl::Seconds(a.timeout);
+  while (!exit_code && DhtUdpNode::Now() < deadline) {
+    if (absl::StatusOr<int> ran = loop.RunOnce(0.2); !ran.ok()) {
+      Fail("dht", ran.status());
+      break;
     }
   }
-  if (!info_hash || (announce && !have_port && !implied_port)) {
-    std::fprintf(stderr, "%s", kUsage);
-    return 2;
-  }
-  // In get-peers, --port is our own UDP port; in announce, the peer port.
-  if (!announce) dht_port = port;
+  if (!exit_code) Fail("dht", "timed out");
+  return exit_code.value_or(1);
+}
 
-  absl::StatusOr<Endpoint> bind = Endpoint::ParseAddress(bind_address, dht_port);
-  if (!bind.ok()) {
-    std::fprintf(stderr, "bt dht: %s\n", bind.status().ToString().c_str());
-    return 2;
-  }
+int RunDht(const DhtArgs& a) {
+  // In get-peers, --port is our own UDP port; in announce, the peer port.
+  const uint16_t udp_port = a.announce ? a.dht_port : a.port.value_or(0);
+  absl::StatusOr<Endpoint> bind = Endpoint::ParseAddress(a.bind, udp_port);
+  if (!bind.ok()) return Fail("dht", bind.status(), 2);
   dht::NodeOptions options;
-  options.read_only = read_only;
-  std::optional<dht::SavedState> saved;
-  if (!state_path.empty()) {
-    if (std::optional<std::string> bytes = ReadFile(state_path)) {
-      absl::StatusOr<dht::SavedState> s = dht::ParseSavedState(*bytes);
-      if (s.ok()) {
-        saved = *s;
-        options.id = s->id;
-      } else {
-        std::fprintf(stderr, "bt dht: ignoring state file %s: %s\n",
-                     state_path.c_str(), s.status().ToString().c_str());
-      }
-    }
-  }
+  options.read_only = a.read_only;
+  std::optional<dht::SavedState> saved = LoadState(a.state_path);
+  if (saved) options.id = saved->id;
   absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
-  if (!loop.ok()) {
-    std::fprintf(stderr, "bt dht: %s\n", loop.status().ToString().c_str());
-    return 1;
-  }
+  if (!loop.ok()) return Fail("dht", loop.status());
   absl::StatusOr<std::unique_ptr<DhtUdpNode>> dht =
       DhtUdpNode::Create(loop->get(), *bind, options);
-  if (!dht.ok()) {
-    std::fprintf(stderr, "bt dht: %s\n", dht.status().ToString().c_str());
-    return 1;
-  }
+  if (!dht.ok()) return Fail("dht", dht.status());
   dht::Node& node = (*dht)->node();
   std::fprintf(stderr, "dht node %s listening on %s\n",
                node.id().ToHex().c_str(),
@@ -168,82 +165,28 @@ int RunDhtCommand(const std::vector<std::string>& args) {
   if (saved) {
     for (const metainfo::NodeInfo& n : saved->nodes) node.AddNode(n);
   }
-  auto add_host = [&](const std::string& host, uint16_t p) {
-    absl::StatusOr<std::vector<Endpoint>> addrs = ResolveHost(host, p);
-    if (!addrs.ok()) {
-      std::fprintf(stderr, "bt dht: %s: %s\n", host.c_str(),
-                   addrs.status().ToString().c_str());
-      return;
-    }
-    for (const Endpoint& e : *addrs) node.AddBootstrapNode(e);
-  };
-  for (const std::string& b : bootstrap) {
-    std::string host;
-    uint16_t p;
-    if (!SplitHostPort(b, &host, &p)) {
-      std::fprintf(stderr, "bt dht: bad --bootstrap '%s' (want HOST:PORT)\n",
-                   b.c_str());
-      return 2;
-    }
-    add_host(host, p);
-  }
-  if (!torrent_path.empty()) {
-    std::optional<std::string> bytes = ReadFile(torrent_path);
-    absl::StatusOr<metainfo::TorrentInfo> t =
-        bytes ? metainfo::TorrentInfo::Parse(*bytes)
-              : absl::StatusOr<metainfo::TorrentInfo>(absl::NotFoundError(
-                    absl::StrFormat("cannot read %s", torrent_path)));
-    if (!t.ok()) {
-      std::fprintf(stderr, "bt dht: %s\n", t.status().ToString().c_str());
-      return 1;
-    }
-    for (const metainfo::DhtNode& n : t->nodes()) {
-      if (n.port > 0 && n.port <= 65535) {
-        add_host(n.host, static_cast<uint16_t>(n.port));
-      }
+  for (const HostPort& b : a.bootstrap) AddHost(node, b.host, b.port);
+  if (!a.torrent_path.empty()) {
+    if (absl::Status s = AddTorrentNodes(node, a.torrent_path); !s.ok()) {
+      return Fail("dht", s);
     }
   }
-
-  bool finished = false;
-  int exit_code = 1;
-  auto report = [&](const dht::LookupResult& r) {
-    for (const Endpoint& peer : r.peers) std::printf("%s\n", peer.ToString().c_str());
-    std::fflush(stdout);
-    std::fprintf(stderr,
-                 "%s: %zu peers, %zu closest nodes answered, %zu queries, %zu "
-                 "responses, %.0f ms",
-                 announce ? "announce" : "get-peers", r.peers.size(),
-                 r.closest.size(), r.queries, r.responses,
-                 absl::ToDoubleMilliseconds(r.duration));
-    if (announce) std::fprintf(stderr, ", announced to %zu nodes", r.announced);
-    std::fprintf(stderr, "\n");
-    exit_code = announce ? (r.announced > 0 ? 0 : 1) : (r.closest.empty() ? 1 : 0);
-    finished = true;
-  };
-  DhtUdpNode* d = dht->get();
-  d->Bootstrap([&](const dht::LookupResult& r) {
-    std::fprintf(stderr, "bootstrap: %zu nodes answered, table has %zu\n",
-                 r.responses, node.table().size());
-    if (announce) {
-      d->Announce(*info_hash, port, implied_port, report);
-    } else {
-      d->GetPeers(*info_hash, report);
+  const int exit_code = Lookup(**loop, **dht, a);
+  if (!a.state_path.empty()) {
+    if (absl::Status s = WriteFileAtomically(a.state_path, node.SaveState());
+        !s.ok()) {
+      Fail("dht", s);
     }
-  });
-  absl::Time deadline = DhtUdpNode::Now() + absl::Seconds(timeout_seconds);
-  while (!finished && DhtUdpNode::Now() < deadline) {
-    absl::StatusOr<int> ran = (*loop)->RunOnce(0.2);
-    if (!ran.ok()) {
-      std::fprintf(stderr, "bt dht: %s\n", ran.status().ToString().c_str());
-      break;
-    }
-  }
-  if (!finished) std::fprintf(stderr, "bt dht: timed out\n");
-  if (!state_path.empty()) {
-    std::ofstream out(state_path, std::ios::binary | std::ios::trunc);
-    out << node.SaveState();
   }
   return exit_code;
 }
 
-}  // namespace bt::client
+[[maybe_unused]] const bool kRegistered = RegisterCommand(MakeCommand<DhtArgs>(
+    {"dht", "find or announce peers on the DHT",
+     "Joins the DHT through the given nodes (--bootstrap, --torrent, "
+     "--state),\n"
+     "runs one lookup and prints the peers found, one per line.",
+     DeclareDht, RunDht}));
+
+}  // namespace
+}  // namespace bt::client::cli

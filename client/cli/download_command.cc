@@ -12,23 +12,24 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "client/cli/command.h"
+#include "client/cli/common.h"
 #include "client/client.h"
 #include "metainfo/magnet.h"
 #include "metainfo/torrent_info.h"
 
-namespace bt::client {
+namespace bt::client::cli {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
@@ -39,34 +40,63 @@ struct TransferArgs {
   std::string torrent;
   std::string dir;
   ClientOptions options;
+  std::optional<uint16_t> port;  // replaces options.local_ports when given
   std::vector<Endpoint> peers;
   bool keep_seeding = false;
   std::string resume;  // resume data file; "" picks DIR/.btkit/<hash>.resume
   std::string state;   // client-wide state file (--state), "" for none
 };
 
-std::string HumanBytes(double n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (n >= 1024 && u < 4) {
-    n /= 1024;
-    ++u;
-  }
-  return absl::StrFormat(u == 0 ? "%.0f %s" : "%.1f %s", n, units[u]);
+// DeclareTransferFlags declares the flags `bt download` and `bt seed` share.
+void DeclareTransferFlags(FlagSet& flags, TransferArgs& a) {
+  using protocol::EncryptionPolicy;
+  flags.Int("--port N", &a.port, "the port to listen on (default: any)");
+  flags.Parsed("--peer HOST:PORT", &a.peers, Endpoint::Parse,
+               "a peer to connect to, besides the trackers' ones");
+  flags.Enum("--encryption", &a.options.encryption,
+             {{"disabled", EncryptionPolicy::kDisabled},
+              {"enabled", EncryptionPolicy::kEnabled},
+              {"forced", EncryptionPolicy::kForced}},
+             "protocol encryption (MSE): enabled prefers it, forced requires "
+             "it");
+  flags.String("--bind ADDR", &a.options.local_host,
+               "the local address to listen and connect from");
+  flags.String("--resume FILE", &a.resume, "the resume data file")
+      .DefaultText("DIR/.btkit/INFOHASH.resume");
+  flags.String("--state FILE", &a.state,
+               "save the whole client (torrents, DHT identity, settings) "
+               "here on exit, and restore it at the next start");
+}
+
+void DeclareDownload(FlagSet& flags, TransferArgs& a) {
+  flags.String("TORRENT|MAGNET", &a.torrent,
+               "a torrent file, or a magnet link (magnet:?...)");
+  flags.String("-o DIR", &a.dir, "the directory to save into").Required();
+  flags.Bool("--seed", &a.keep_seeding,
+             "keep seeding once complete, until Ctrl-C");
+  DeclareTransferFlags(flags, a);
+}
+
+void DeclareSeed(FlagSet& flags, TransferArgs& a) {
+  flags.String("TORRENT", &a.torrent, "the torrent file");
+  flags.String("DIR", &a.dir, "the directory holding the data");
+  DeclareTransferFlags(flags, a);
 }
 
 std::string Eta(double seconds) {
   if (seconds < 0 || seconds > 99 * 3600) return "--:--";
   int s = static_cast<int>(seconds);
-  return s >= 3600 ? absl::StrFormat("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
-                   : absl::StrFormat("%d:%02d", s / 60, s % 60);
+  return s >= 3600
+             ? absl::StrFormat("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+             : absl::StrFormat("%d:%02d", s / 60, s % 60);
 }
 
 // ProgressLine renders "[#####.....]  42.1%  3.2 MiB/s  4 peers  ETA 0:12".
 std::string ProgressLine(const Torrent& t) {
   if (auto [got, total] = t.piece_layer_progress(); total > 0) {
-    return absl::StrFormat("fetching piece layers: %d of %d hash ranges, %d peers",
-                           got, total, static_cast<int>(t.peers().size()));
+    return absl::StrFormat(
+        "fetching piece layers: %d of %d hash ranges, %d peers", got, total,
+        static_cast<int>(t.peers().size()));
   }
   if (!t.has_metadata()) {
     auto [got, total] = t.metadata_progress();
@@ -77,255 +107,176 @@ std::string ProgressLine(const Torrent& t) {
   const double fraction = wanted > 0 ? double(done) / double(wanted) : 1.0;
   constexpr int kWidth = 30;
   const int filled = static_cast<int>(fraction * kWidth);
-  std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '.');
-  const double rate = t.state() == TorrentState::kSeeding ? t.upload_rate()
-                                                          : t.download_rate();
+  std::string bar =
+      std::string(filled, '#') + std::string(kWidth - filled, '.');
+  const double rate =
+      t.state() == TorrentState::kSeeding ? t.upload_rate() : t.download_rate();
   const double eta = rate > 1 ? double(wanted - done) / rate : -1;
   return absl::StrFormat(
       "[%s] %5.1f%%  %s %10s/s  %2d peers  %s  ETA %s", bar, fraction * 100,
-      t.state() == TorrentState::kSeeding ? "up" : "down", HumanBytes(rate),
+      t.state() == TorrentState::kSeeding ? "up" : "down", HumanBytes(rate, 1),
       static_cast<int>(t.peers().size()), TorrentStateName(t.state()),
       t.state() == TorrentState::kSeeding ? "-" : Eta(eta));
 }
 
-bool ParseCommon(const std::vector<std::string>& args, size_t* i,
-                 TransferArgs* out, std::string* error) {
-  const std::string& a = args[*i];
-  auto value = [&]() -> const std::string* {
-    if (*i + 1 >= args.size()) {
-      *error = a + " needs a value";
-      return nullptr;
+// DefaultResumePath is DIR/.btkit/<info-hash>.resume (creating .btkit), or
+// "" when the torrent's info-hash cannot be read.
+std::string DefaultResumePath(const TransferArgs& a) {
+  std::optional<Sha1Hash> hash;
+  if (absl::StartsWith(a.torrent, "magnet:")) {
+    absl::StatusOr<metainfo::MagnetLink> link =
+        metainfo::ParseMagnet(a.torrent);
+    if (link.ok()) {
+      hash = link->info_hash_v1
+                 ? *link->info_hash_v1
+                 : Sha1Hash::FromBytes(link->info_hash_v2->span());
     }
-    return &args[++*i];
-  };
-  if (a == "--port") {
-    const std::string* v = value();
-    uint32_t port;
-    if (!v || !absl::SimpleAtoi(*v, &port) || port > 65535) {
-      if (v) *error = "bad --port " + *v;
-      return false;
-    }
-    out->options.local_ports = {static_cast<uint16_t>(port)};
-  } else if (a == "--peer") {
-    const std::string* v = value();
-    if (!v) return false;
-    absl::StatusOr<Endpoint> e = Endpoint::Parse(*v);
-    if (!e.ok()) {
-      *error = std::string(e.status().message());
-      return false;
-    }
-    out->peers.push_back(*e);
-  } else if (a == "--encryption") {
-    const std::string* v = value();
-    if (!v) return false;
-    if (*v == "disabled") {
-      out->options.encryption = protocol::EncryptionPolicy::kDisabled;
-    } else if (*v == "enabled") {
-      out->options.encryption = protocol::EncryptionPolicy::kEnabled;
-    } else if (*v == "forced") {
-      out->options.encryption = protocol::EncryptionPolicy::kForced;
-    } else {
-      *error = "--encryption must be disabled, enabled or forced";
-      return false;
-    }
-  } else if (a == "--state") {
-    const std::string* v = value();
-    if (!v) return false;
-    out->state = *v;
-  } else if (a == "--resume") {
-    const std::string* v = value();
-    if (!v) return false;
-    out->resume = *v;
-  } else if (a == "--bind") {
-    const std::string* v = value();
-    if (!v) return false;
-    out->options.local_host = *v;
   } else {
-    *error = "unexpected argument " + a;
-    return false;
+    absl::StatusOr<metainfo::TorrentInfo> info = ReadTorrentFile(a.torrent);
+    if (info.ok()) hash = info->WireInfoHash();
   }
-  return true;
+  if (!hash) return "";
+  std::filesystem::create_directories(a.dir + "/.btkit");
+  return absl::StrFormat("%s/.btkit/%s.resume", a.dir, hash->ToHex());
 }
 
-int Run(TransferArgs args, bool seed_only) {
-  const bool magnet = absl::StartsWith(args.torrent, "magnet:");
-  if (args.resume.empty()) {
-    // The default lives beside the data, named after the torrent.
-    std::optional<Sha1Hash> hash;
-    if (magnet) {
-      absl::StatusOr<metainfo::MagnetLink> link =
-          metainfo::ParseMagnet(args.torrent);
-      if (link.ok()) {
-        hash = link->info_hash_v1
-                   ? *link->info_hash_v1
-                   : Sha1Hash::FromBytes(link->info_hash_v2->span());
-      }
-    } else {
-      std::ifstream in(args.torrent, std::ios::binary);
-      std::string bytes((std::istreambuf_iterator<char>(in)),
-                        std::istreambuf_iterator<char>());
-      absl::StatusOr<metainfo::TorrentInfo> info =
-          metainfo::TorrentInfo::Parse(bytes);
-      if (info.ok()) hash = info->WireInfoHash();
-    }
-    if (hash) {
-      std::filesystem::create_directories(args.dir + "/.btkit");
-      args.resume =
-          absl::StrFormat("%s/.btkit/%s.resume", args.dir, hash->ToHex());
-    }
+// OpenClient restores the client from --state when that file exists (with
+// everything the last run had), else creates one from the flags.
+absl::StatusOr<std::unique_ptr<Client>> OpenClient(const TransferArgs& a) {
+  if (a.state.empty() || !std::filesystem::exists(a.state)) {
+    ClientOptions options = a.options;
+    if (a.port) options.local_ports = {*a.port};
+    return Client::Create(options);
   }
-  // With --state, everything the last run had comes back first.
-  const bool restore = !args.state.empty() && std::filesystem::exists(args.state);
-  absl::StatusOr<std::unique_ptr<Client>> client =
-      restore ? Client::Restore(args.state) : Client::Create(args.options);
-  if (!client.ok()) {
-    std::fprintf(stderr, "bt: %s\n", std::string(client.status().message()).c_str());
-    return 1;
-  }
-  if (restore) {
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Restore(a.state);
+  if (client.ok()) {
     std::fprintf(stderr, "restored %zu torrents from %s\n",
-                 (*client)->torrents().size(), args.state.c_str());
+                 (*client)->torrents().size(), a.state.c_str());
   }
+  return client;
+}
+
+// AddTorrent adds the torrent, or finds it among those a state file
+// restored (then already loaded and perhaps started: `*running`).
+absl::StatusOr<Torrent*> AddTorrent(Client& client, const TransferArgs& a,
+                                    bool* running) {
   TorrentParams params;
-  (magnet ? params.magnet : params.torrent_path) = args.torrent;
-  params.save_path = args.dir;
-  params.peers = args.peers;
+  const bool magnet = absl::StartsWith(a.torrent, "magnet:");
+  (magnet ? params.magnet : params.torrent_path) = a.torrent;
+  params.save_path = a.dir;
+  params.peers = a.peers;
   params.start = false;
-  params.resume_path = args.resume;
-  absl::StatusOr<Torrent*> added = (*client)->AddTorrent(params);
-  Torrent* t = nullptr;
-  bool running = false;
-  if (!added.ok() && added.status().code() == absl::StatusCode::kAlreadyExists) {
-    // Restored from the state file: already loaded (and started).
-    for (Torrent* x : (*client)->torrents()) {
-      if (x->save_path() == args.dir) t = x;
-    }
-    running = t && t->state() != TorrentState::kStopped;
-    for (const Endpoint& p : args.peers) {
-      if (t) t->AddPeer(p);
-    }
-  } else if (added.ok()) {
-    t = *added;
+  params.resume_path = a.resume.empty() ? DefaultResumePath(a) : a.resume;
+  absl::StatusOr<Torrent*> added = client.AddTorrent(params);
+  *running = false;
+  if (added.ok() || added.status().code() != absl::StatusCode::kAlreadyExists) {
+    return added;
   }
-  if (!t) {
-    std::fprintf(stderr, "bt: %s\n", std::string(added.status().message()).c_str());
-    return 1;
+  for (Torrent* t : client.torrents()) {
+    if (t->save_path() != a.dir) continue;
+    *running = t->state() != TorrentState::kStopped;
+    for (const Endpoint& p : a.peers) t->AddPeer(p);
+    return t;
   }
-  if (t->has_metadata()) {
+  return added;
+}
+
+void PrintStart(const Torrent& t, uint16_t port) {
+  if (t.has_metadata()) {
     std::fprintf(stderr, "%s: %u pieces of %s, listening on port %u\n",
-                 t->name().c_str(), t->info().num_pieces(),
-                 HumanBytes(double(t->info().piece_length())).c_str(),
-                 (*client)->port());
+                 t.name().c_str(), t.info().num_pieces(),
+                 HumanBytes(double(t.info().piece_length()), 1).c_str(), port);
   } else {
-    std::fprintf(stderr, "%s: fetching metadata from peers, listening on port %u\n",
-                 t->name().c_str(), (*client)->port());
+    std::fprintf(stderr,
+                 "%s: fetching metadata from peers, listening on port %u\n",
+                 t.name().c_str(), port);
   }
-  if (!running) {
-    std::fprintf(stderr, "checking existing data...\n");
-    if (absl::Status s = t->LoadState(); !s.ok()) {
-      std::fprintf(stderr, "bt: %s\n", std::string(s.message()).c_str());
-      return 1;
-    }
-    if (absl::Status s = t->Start(); !s.ok()) {
-      std::fprintf(stderr, "bt: %s\n", std::string(s.message()).c_str());
-      return 1;
-    }
-  }
-  signal(SIGINT, OnSignal);
-  signal(SIGTERM, OnSignal);
+}
+
+// Transfer runs the client until the download completes (unless seeding),
+// an error or Ctrl-C, with a progress line on stderr; returns the exit
+// status.
+int Transfer(const char* command, Client& client, Torrent& t, bool until_done) {
   const bool tty = isatty(STDERR_FILENO);
   absl::Time next_print = absl::InfinitePast();
   const absl::Time started = absl::Now();
-  int status = 0;
   while (!g_interrupted) {
-    if (absl::Status s = (*client)->DoOneLoop(0.2); !s.ok()) {
-      std::fprintf(stderr, "\nbt: %s\n", std::string(s.message()).c_str());
-      status = 1;
-      break;
+    if (absl::Status s = client.DoOneLoop(0.2); !s.ok()) {
+      std::fputc('\n', stderr);
+      return Fail(command, s);
     }
-    if (t->state() == TorrentState::kError) {
-      std::fprintf(stderr, "\nbt: %s\n", std::string(t->error().message()).c_str());
-      status = 1;
-      break;
+    if (t.state() == TorrentState::kError) {
+      std::fputc('\n', stderr);
+      return Fail(command, t.error());
     }
     const absl::Time now = absl::Now();
-    const bool done = t->complete() && !seed_only && !args.keep_seeding;
+    const bool done = until_done && t.complete();
     if (now >= next_print || done) {
       next_print = now + (tty ? absl::Milliseconds(250) : absl::Seconds(2));
-      std::fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", ProgressLine(*t).c_str());
+      std::fprintf(stderr, tty ? "\r%s\033[K" : "%s\n",
+                   ProgressLine(t).c_str());
       std::fflush(stderr);
     }
     if (done) {
-      double secs = absl::ToDoubleSeconds(absl::Now() - started);
+      double secs = std::max(absl::ToDoubleSeconds(now - started), 0.001);
       std::fprintf(stderr, "%sdone: %s verified in %.1f s (%s/s)\n",
-                   tty ? "\n" : "", HumanBytes(double(t->bytes_wanted())).c_str(),
-                   secs, HumanBytes(double(t->downloaded()) / std::max(secs, 0.001)).c_str());
-      break;
+                   tty ? "\n" : "",
+                   HumanBytes(double(t.bytes_wanted()), 1).c_str(), secs,
+                   HumanBytes(double(t.downloaded()) / secs, 1).c_str());
+      return 0;
     }
   }
-  if (g_interrupted) {
-    std::fprintf(stderr, "\ninterrupted: %u of %u pieces verified\n",
-                 t->pieces_have(), t->info().num_pieces());
-    status = t->complete() ? 0 : 130;
+  std::fprintf(stderr, "\ninterrupted: %u of %u pieces verified\n",
+               t.pieces_have(), t.info().num_pieces());
+  return t.complete() ? 0 : 130;
+}
+
+int Run(const TransferArgs& a, bool seed_only) {
+  const char* command = seed_only ? "seed" : "download";
+  absl::StatusOr<std::unique_ptr<Client>> client = OpenClient(a);
+  if (!client.ok()) return Fail(command, client.status());
+  bool running;
+  absl::StatusOr<Torrent*> added = AddTorrent(**client, a, &running);
+  if (!added.ok()) return Fail(command, added.status());
+  Torrent& t = **added;
+  PrintStart(t, (*client)->port());
+  if (!running) {
+    std::fprintf(stderr, "checking existing data...\n");
+    if (absl::Status s = t.LoadState(); !s.ok()) return Fail(command, s);
+    if (absl::Status s = t.Start(); !s.ok()) return Fail(command, s);
   }
-  if (!args.state.empty()) {
-    if (absl::Status st = (*client)->SaveState(args.state); !st.ok()) {
-      std::fprintf(stderr, "bt: %s\n", std::string(st.message()).c_str());
+  signal(SIGINT, OnSignal);
+  signal(SIGTERM, OnSignal);
+  const int status =
+      Transfer(command, **client, t, !seed_only && !a.keep_seeding);
+  if (!a.state.empty()) {
+    if (absl::Status s = (*client)->SaveState(a.state); !s.ok()) {
+      Fail(command, s);
     }
   }
-  (void)t->Stop();
+  (void)t.Stop();
   // Let "stopped" announces go out.
   for (int i = 0; i < 10; ++i) (void)(*client)->DoOneLoop(0.05);
   return status;
 }
 
+int RunDownload(const TransferArgs& a) { return Run(a, false); }
+int RunSeed(const TransferArgs& a) { return Run(a, true); }
+
+constexpr char kDownloadDescription[] =
+    "Shows a progress bar (percent, rate, peers, ETA) and exits 0 once every\n"
+    "piece is verified; Ctrl-C stops cleanly. Resume data lets a second run\n"
+    "continue where the first stopped, even after a crash.";
+constexpr char kSeedDescription[] =
+    "Checks the data, then seeds it with a progress line until Ctrl-C.";
+
+[[maybe_unused]] const bool kDownloadRegistered =
+    RegisterCommand(MakeCommand<TransferArgs>(
+        {"download", "download a torrent or magnet link", kDownloadDescription,
+         DeclareDownload, RunDownload}));
+[[maybe_unused]] const bool kSeedRegistered = RegisterCommand(
+    MakeCommand<TransferArgs>({"seed", "seed a torrent's data",
+                               kSeedDescription, DeclareSeed, RunSeed}));
+
 }  // namespace
-
-int RunDownloadCommand(const std::vector<std::string>& args) {
-  TransferArgs parsed;
-  std::string error;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "-o" && i + 1 < args.size()) {
-      parsed.dir = args[++i];
-    } else if (args[i] == "--seed") {
-      parsed.keep_seeding = true;
-    } else if (!args[i].empty() && args[i][0] != '-' && parsed.torrent.empty()) {
-      parsed.torrent = args[i];
-    } else if (!ParseCommon(args, &i, &parsed, &error)) {
-      std::fprintf(stderr, "bt download: %s\n", error.c_str());
-      return 2;
-    }
-  }
-  if (parsed.torrent.empty() || parsed.dir.empty()) {
-    std::fprintf(stderr,
-                 "usage: bt download TORRENT|MAGNET -o DIR [--port N] "
-                 "[--peer HOST:PORT]... [--encryption disabled|enabled|forced] "
-                 "[--seed]\n");
-    return 2;
-  }
-  return Run(std::move(parsed), false);
-}
-
-int RunSeedCommand(const std::vector<std::string>& args) {
-  TransferArgs parsed;
-  std::string error;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (!args[i].empty() && args[i][0] != '-' && parsed.torrent.empty()) {
-      parsed.torrent = args[i];
-    } else if (!args[i].empty() && args[i][0] != '-' && parsed.dir.empty()) {
-      parsed.dir = args[i];
-    } else if (!ParseCommon(args, &i, &parsed, &error)) {
-      std::fprintf(stderr, "bt seed: %s\n", error.c_str());
-      return 2;
-    }
-  }
-  if (parsed.torrent.empty() || parsed.dir.empty()) {
-    std::fprintf(stderr,
-                 "usage: bt seed TORRENT DIR [--port N] [--peer HOST:PORT]... "
-                 "[--encryption disabled|enabled|forced]\n");
-    return 2;
-  }
-  return Run(std::move(parsed), true);
-}
-
-}  // namespace bt::client
+}  // namespace bt::client::cli

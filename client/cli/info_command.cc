@@ -3,23 +3,21 @@
 // size, files and trackers. A malformed input exits 1 with the parser's
 // message.
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "client/cli/command.h"
+#include "client/cli/common.h"
 #include "metainfo/magnet.h"
 #include "metainfo/torrent_info.h"
 
-namespace bt::client {
-
+namespace bt::client::cli {
 namespace {
 
 using metainfo::FileEntry;
 using metainfo::MagnetLink;
 using metainfo::TorrentInfo;
-using metainfo::TorrentVersion;
 
 // JsonString quotes `s` for JSON. Valid UTF-8 passes through; other bytes
 // are rendered as the code point of the same value (Latin-1).
@@ -60,33 +58,9 @@ std::string JsonList(const std::vector<std::string>& items) {
   return out + "]";
 }
 
-const char* VersionName(TorrentVersion v) {
-  switch (v) {
-    case TorrentVersion::kV1:
-      return "v1";
-    case TorrentVersion::kV2:
-      return "v2";
-    case TorrentVersion::kHybrid:
-      return "hybrid";
-  }
-  return "?";
-}
-
-std::string HumanSize(int64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  return u == 0 ? absl::StrFormat("%d B", n)
-                : absl::StrFormat("%.2f %s", v, units[u]);
-}
-
 void PrintTorrentText(const TorrentInfo& t) {
   std::printf("name:          %s\n", t.name().c_str());
-  std::printf("version:       %s\n", VersionName(t.version()));
+  std::printf("version:       %s\n", TorrentVersionName(t.version()));
   if (t.info_hash_v1()) {
     std::printf("info-hash v1:  %s\n", t.info_hash_v1()->ToHex().c_str());
   }
@@ -98,7 +72,7 @@ void PrintTorrentText(const TorrentInfo& t) {
   std::printf("pieces:        %u\n", t.num_pieces());
   std::printf("total size:    %lld (%s)\n",
               static_cast<long long>(t.content_size()),
-              HumanSize(t.content_size()).c_str());
+              HumanBytes(t.content_size(), 2).c_str());
   if (t.is_private()) std::printf("private:       yes\n");
   if (!t.comment().empty())
     std::printf("comment:       %s\n", t.comment().c_str());
@@ -131,7 +105,8 @@ void PrintTorrentText(const TorrentInfo& t) {
 void PrintTorrentJson(const TorrentInfo& t) {
   std::string j = "{\n";
   j += "  \"name\": " + JsonString(t.name()) + ",\n";
-  j += absl::StrFormat("  \"version\": \"%s\",\n", VersionName(t.version()));
+  j += absl::StrFormat("  \"version\": \"%s\",\n",
+                       TorrentVersionName(t.version()));
   if (t.info_hash_v1()) {
     j += "  \"info_hash_v1\": \"" + t.info_hash_v1()->ToHex() + "\",\n";
   }
@@ -206,49 +181,27 @@ void PrintMagnet(const MagnetLink& m, bool json) {
   for (const std::string& s : so) std::printf("select only:   %s\n", s.c_str());
 }
 
-}  // namespace
-
-int RunInfoCommand(const std::vector<std::string>& args) {
+struct InfoArgs {
   std::string input;
   bool json = false;
-  for (const std::string& a : args) {
-    if (a == "--json") {
-      json = true;
-    } else if (input.empty() && !a.empty() && a[0] != '-') {
-      input = a;
-    } else {
-      std::fprintf(stderr, "bt info: unexpected argument '%s'\n", a.c_str());
-      return 2;
-    }
-  }
-  if (input.empty()) {
-    std::fprintf(stderr, "usage: bt info FILE.torrent|MAGNET [--json]\n");
-    return 2;
-  }
-  if (input.rfind("magnet:", 0) == 0) {
-    auto m = metainfo::ParseMagnet(input);
-    if (!m.ok()) {
-      std::fprintf(stderr, "bt info: %s\n",
-                   std::string(m.status().message()).c_str());
-      return 1;
-    }
-    PrintMagnet(*m, json);
+};
+
+void DeclareInfo(FlagSet& flags, InfoArgs& a) {
+  flags.String("FILE.torrent|MAGNET", &a.input,
+               "a torrent file, or a magnet link (magnet:?...)");
+  flags.Bool("--json", &a.json, "print JSON instead of text");
+}
+
+int RunInfo(const InfoArgs& a) {
+  if (a.input.rfind("magnet:", 0) == 0) {
+    absl::StatusOr<MagnetLink> m = metainfo::ParseMagnet(a.input);
+    if (!m.ok()) return Fail("info", m.status());
+    PrintMagnet(*m, a.json);
     return 0;
   }
-  std::ifstream in(input, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "bt info: cannot open %s\n", input.c_str());
-    return 1;
-  }
-  std::string bytes((std::istreambuf_iterator<char>(in)),
-                    std::istreambuf_iterator<char>());
-  auto t = TorrentInfo::Parse(bytes);
-  if (!t.ok()) {
-    std::fprintf(stderr, "bt info: %s: %s\n", input.c_str(),
-                 std::string(t.status().message()).c_str());
-    return 1;
-  }
-  if (json) {
+  absl::StatusOr<TorrentInfo> t = ReadTorrentFile(a.input);
+  if (!t.ok()) return Fail("info", t.status());
+  if (a.json) {
     PrintTorrentJson(*t);
   } else {
     PrintTorrentText(*t);
@@ -256,4 +209,12 @@ int RunInfoCommand(const std::vector<std::string>& args) {
   return 0;
 }
 
-}  // namespace bt::client
+[[maybe_unused]] const bool kRegistered = RegisterCommand(MakeCommand<InfoArgs>(
+    {"info", "describe a torrent or magnet link",
+     "Prints a torrent's name, info-hashes, pieces, size, files and trackers,\n"
+     "or what a magnet link names. A malformed input exits 1 with the\n"
+     "parser's message.",
+     DeclareInfo, RunInfo}));
+
+}  // namespace
+}  // namespace bt::client::cli

@@ -1,7 +1,13 @@
 // The helpers several `bt` commands share.
 #include "client/cli/common.h"
 
+#include <cstdlib>
+#include <string>
+
+#include "base/file_util.h"
+#include "bencode/encoder.h"
 #include "gtest/gtest.h"
+#include "tests/metainfo/test_torrents.h"
 
 namespace bt::client::cli {
 namespace {
@@ -15,6 +21,35 @@ TEST(FailTest, PrintsTheCommandAndMessageAndReturnsTheStatus) {
   EXPECT_EQ(Fail("info", "cannot open x"), 1);
   EXPECT_EQ(GetCapturedStderr(),
             "bt check: no such file\nbt info: cannot open x\n");
+}
+
+std::string TempPath(const std::string& name) {
+  return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+}
+
+TEST(ReadTorrentFileTest, ReadsAndParses) {
+  const std::string path = TempPath("ok.torrent");
+  ASSERT_TRUE(
+      WriteFileAtomically(path, bencode::Encode(metainfo::testing::MakeTorrent(
+                                    "album", {{{"a.txt"}, "hello"}}, 16384,
+                                    metainfo::testing::Version::kV1)))
+          .ok());
+  absl::StatusOr<metainfo::TorrentInfo> t = ReadTorrentFile(path);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->name(), "album");
+}
+
+TEST(ReadTorrentFileTest, ErrorsNameTheFile) {
+  const std::string missing = TempPath("missing.torrent");
+  absl::StatusOr<metainfo::TorrentInfo> t = ReadTorrentFile(missing);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(t.status().message().find(missing), std::string::npos)
+      << t.status();
+  const std::string bad = TempPath("bad.torrent");
+  ASSERT_TRUE(WriteFileAtomically(bad, "d4:infod4:name").ok());
+  t = ReadTorrentFile(bad);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(t.status().message().rfind(bad + ": ", 0), 0u) << t.status();
 }
 
 TEST(TorrentVersionNameTest, NamesEachVersion) {
