@@ -87,6 +87,9 @@ class MessageParser {
   // set_num_pieces sets the piece count once it is known (e.g. after
   // metadata download); later messages are checked against it.
   void set_num_pieces(uint32_t n) { options_.num_pieces = n; }
+  // set_max_message_length changes the largest accepted length prefix
+  // (e.g. lowered once the piece count bounds the bitfield).
+  void set_max_message_length(uint32_t n) { options_.max_message_length = n; }
   // set_fast_extension records the negotiated Fast-extension state.
   void set_fast_extension(bool on) { options_.fast_extension = on; }
   const ParserOptions& options() const { return options_; }

@@ -13,6 +13,28 @@
 #include "protocol/handshake.h"
 
 namespace bt::protocol {
+
+std::string_view EncryptionPolicyName(EncryptionPolicy policy) {
+  switch (policy) {
+    case EncryptionPolicy::kDisabled:
+      return "disabled";
+    case EncryptionPolicy::kEnabled:
+      return "enabled";
+    case EncryptionPolicy::kForced:
+      return "forced";
+  }
+  return "enabled";
+}
+
+std::optional<EncryptionPolicy> ParseEncryptionPolicy(std::string_view name) {
+  for (EncryptionPolicy p : {EncryptionPolicy::kDisabled,
+                             EncryptionPolicy::kEnabled,
+                             EncryptionPolicy::kForced}) {
+    if (name == EncryptionPolicyName(p)) return p;
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 constexpr char kPrimeHex[] =

@@ -69,6 +69,11 @@ enum class EncryptionPolicy {
   kForced,
 };
 
+// EncryptionPolicyName is "disabled", "enabled" or "forced";
+// ParseEncryptionPolicy is its inverse (nullopt for any other name).
+std::string_view EncryptionPolicyName(EncryptionPolicy policy);
+std::optional<EncryptionPolicy> ParseEncryptionPolicy(std::string_view name);
+
 // crypto_provide / crypto_select bits.
 inline constexpr uint32_t kCryptoPlaintext = 0x01;
 inline constexpr uint32_t kCryptoRc4 = 0x02;
