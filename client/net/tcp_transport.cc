@@ -1,0 +1,202 @@
+#include "client/net/tcp_transport.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "client/net/socket_address.h"
+
+namespace bt::client {
+namespace {
+
+// Socket buffers large enough for fast local transfers.
+constexpr int kSocketBuffer = 4 << 20;
+
+void TuneSocket(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  int size = kSocketBuffer;
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
+absl::Status Errno(std::string_view what) {
+  return absl::UnavailableError(
+      absl::StrFormat("%s failed: %s", what, std::strerror(errno)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TcpTransport>> TcpTransport::Connect(
+    EventLoop* loop, const Endpoint& peer,
+    const std::optional<Endpoint>& bind_to) {
+  int fd = ::socket(peer.is_v6() ? AF_INET6 : AF_INET,
+                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Errno("socket");
+  TuneSocket(fd);
+  sockaddr_storage ss;
+  if (bind_to && bind_to->is_v6() == peer.is_v6()) {
+    socklen_t len = ToSockaddr(*bind_to, &ss);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+      absl::Status s = Errno("bind");
+      ::close(fd);
+      return s;
+    }
+  }
+  socklen_t len = ToSockaddr(peer, &ss);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 &&
+      errno != EINPROGRESS) {
+    absl::Status s = Errno("connect");
+    ::close(fd);
+    return s;
+  }
+  return std::unique_ptr<TcpTransport>(new TcpTransport(loop, fd, peer, false));
+}
+
+std::unique_ptr<TcpTransport> TcpTransport::Adopt(EventLoop* loop, int fd,
+                                                  const Endpoint& peer) {
+  TuneSocket(fd);
+  return std::unique_ptr<TcpTransport>(new TcpTransport(loop, fd, peer, true));
+}
+
+TcpTransport::~TcpTransport() { Close(); }
+
+absl::Status TcpTransport::Start(Observer* observer) {
+  observer_ = observer;
+  const uint32_t interest = connected_ ? EventLoop::kReadable
+                                       : EventLoop::kWritable;
+  return loop_->Watch(fd_, interest, [this](uint32_t ready) { OnReady(ready); });
+}
+
+void TcpTransport::OnReady(uint32_t ready) {
+  if (fd_ < 0) return;
+  if (!connected_) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0 || (ready & (EventLoop::kError | EventLoop::kHangup))) {
+      observer_->OnTransportError(absl::UnavailableError(absl::StrFormat(
+          "connect failed: %s", std::strerror(err ? err : ECONNREFUSED))));
+      return;
+    }
+    connected_ = true;
+    ApplyInterest();
+    observer_->OnTransportConnected();
+    return;
+  }
+  if ((ready & EventLoop::kReadable) && fd_ >= 0) observer_->OnTransportReadable();
+  if ((ready & EventLoop::kWritable) && fd_ >= 0) observer_->OnTransportWritable();
+  if ((ready & (EventLoop::kError | EventLoop::kHangup)) &&
+      !(ready & EventLoop::kReadable) && fd_ >= 0) {
+    observer_->OnTransportError(absl::UnavailableError("connection reset"));
+  }
+}
+
+absl::StatusOr<size_t> TcpTransport::Read(absl::Span<char> buf) {
+  if (fd_ < 0) return absl::UnavailableError("transport closed");
+  while (true) {
+    ssize_t n = ::read(fd_, buf.data(), buf.size());
+    if (n > 0) return static_cast<size_t>(n);
+    if (n == 0) return absl::UnavailableError("connection closed by peer");
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return size_t{0};
+    return Errno("read");
+  }
+}
+
+absl::StatusOr<size_t> TcpTransport::Write(std::string_view data) {
+  if (fd_ < 0) return absl::UnavailableError("transport closed");
+  while (true) {
+    ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return size_t{0};
+    return Errno("write");
+  }
+}
+
+void TcpTransport::SetReading(bool on) {
+  if (on == reading_) return;
+  reading_ = on;
+  ApplyInterest();
+}
+
+void TcpTransport::SetWantWrite(bool on) {
+  if (on == want_write_) return;
+  want_write_ = on;
+  ApplyInterest();
+}
+
+void TcpTransport::ApplyInterest() {
+  if (fd_ < 0 || !connected_) return;
+  (void)loop_->SetInterest(fd_, (reading_ ? EventLoop::kReadable : 0) |
+                                    (want_write_ ? EventLoop::kWritable : 0));
+}
+
+void TcpTransport::Close() {
+  if (fd_ < 0) return;
+  loop_->Unwatch(fd_);
+  ::close(fd_);
+  fd_ = -1;
+}
+
+// --- listener -------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Listen(
+    EventLoop* loop, const Endpoint& local) {
+  int fd = ::socket(local.is_v6() ? AF_INET6 : AF_INET,
+                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Errno("socket");
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_storage ss;
+  socklen_t len = ToSockaddr(local, &ss);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
+      ::listen(fd, 128) != 0) {
+    absl::Status s = absl::UnavailableError(
+        absl::StrFormat("%s: %s", local.ToString(), std::strerror(errno)));
+    ::close(fd);
+    return s;
+  }
+  len = sizeof ss;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  std::optional<Endpoint> bound =
+      FromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+  return std::unique_ptr<TcpListener>(
+      new TcpListener(loop, fd, bound ? *bound : local));
+}
+
+TcpListener::~TcpListener() {
+  loop_->Unwatch(fd_);
+  ::close(fd_);
+}
+
+absl::Status TcpListener::Start(AcceptCallback on_accept) {
+  on_accept_ = std::move(on_accept);
+  return loop_->Watch(fd_, EventLoop::kReadable,
+                      [this](uint32_t) { OnAcceptable(); });
+}
+
+void TcpListener::OnAcceptable() {
+  for (int i = 0; i < 64; ++i) {
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&ss), &len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    std::optional<Endpoint> from =
+        FromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    if (!from) {
+      ::close(fd);
+      continue;
+    }
+    on_accept_(TcpTransport::Adopt(loop_, fd, *from));
+  }
+}
+
+}  // namespace bt::client
