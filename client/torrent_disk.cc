@@ -1,0 +1,131 @@
+#include "client/torrent_disk.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include "base/sha.h"
+#include "metainfo/merkle.h"
+#include "storage/hash_checker.h"
+
+namespace bt::client {
+namespace {
+
+int64_t PieceSize(const metainfo::TorrentInfo& info, uint32_t piece) {
+  return info.layout().PieceSize(piece);
+}
+
+MutableByteSpan Span(std::string& s) {
+  return MutableByteSpan(reinterpret_cast<uint8_t*>(s.data()), s.size());
+}
+
+}  // namespace
+
+TorrentDisk::TorrentDisk(DiskPool* pool,
+                         std::shared_ptr<const metainfo::TorrentInfo> info,
+                         std::unique_ptr<storage::PieceStorage> storage)
+    : pool_(pool), shared_(std::make_shared<Shared>()) {
+  shared_->info = std::move(info);
+  shared_->storage = std::move(storage);
+}
+
+TorrentDisk::~TorrentDisk() {
+  // Jobs still queued keep the storage alive; its files close when the
+  // last one finishes.
+}
+
+void TorrentDisk::Submit(size_t bytes, std::function<void(Shared&)> work,
+                         std::function<void()> done) {
+  ++jobs_in_flight_;
+  std::shared_ptr<Shared> shared = shared_;
+  pool_->Submit(
+      bytes, [shared, work = std::move(work)] { work(*shared); },
+      [this, token = liveness_.token(), done = std::move(done)] {
+        if (!token.alive()) return;
+        --jobs_in_flight_;
+        done();
+      });
+}
+
+void TorrentDisk::Write(BlockRef block, std::string data,
+                        std::function<void(absl::Status)> done) {
+  auto status = std::make_shared<absl::Status>();
+  auto buffer = std::make_shared<std::string>(std::move(data));
+  const size_t bytes = buffer->size();
+  Submit(
+      bytes,
+      [block, buffer, status](Shared& s) {
+        std::unique_lock<std::shared_mutex> lock(s.mu);
+        *status = s.storage->WriteBlock(block.piece, block.begin(),
+                                        AsBytes(*buffer));
+      },
+      [status, done = std::move(done)] { done(*status); });
+}
+
+void TorrentDisk::Read(const protocol::Request& r,
+                       std::function<void(absl::StatusOr<std::string>)> done) {
+  auto result = std::make_shared<absl::StatusOr<std::string>>();
+  Submit(
+      r.length,
+      [r, result](Shared& s) {
+        std::string data(r.length, '\0');
+        std::shared_lock<std::shared_mutex> lock(s.mu);
+        absl::Status st = s.storage->ReadBlock(r.piece, r.begin, Span(data));
+        *result = st.ok() ? absl::StatusOr<std::string>(std::move(data))
+                          : absl::StatusOr<std::string>(st);
+      },
+      [result, done = std::move(done)] { done(std::move(*result)); });
+}
+
+void TorrentDisk::Hash(uint32_t piece, bool want_block_hashes,
+                       std::function<void(HashResult)> done) {
+  auto result = std::make_shared<HashResult>();
+  const size_t bytes = static_cast<size_t>(PieceSize(*shared_->info, piece));
+  Submit(
+      bytes,
+      [piece, want_block_hashes, result, bytes](Shared& s) {
+        std::string data(bytes, '\0');
+        {
+          std::shared_lock<std::shared_mutex> lock(s.mu);
+          result->read = s.storage->ReadBlock(piece, 0, Span(data));
+        }
+        if (!result->read.ok()) return;
+        result->passed = storage::PieceMatches(*s.info, piece, AsBytes(data));
+        if (result->passed && !want_block_hashes) return;
+        for (size_t at = 0; at < data.size(); at += kBlockSize) {
+          result->block_hashes.push_back(Sha1(AsBytes(
+              std::string_view(data).substr(at, kBlockSize))));
+        }
+      },
+      [result, done = std::move(done)] { done(std::move(*result)); });
+}
+
+void TorrentDisk::Leaves(
+    uint32_t piece, int64_t size, size_t leaves,
+    std::function<void(absl::StatusOr<std::vector<Sha256Hash>>)> done) {
+  auto result = std::make_shared<absl::StatusOr<std::vector<Sha256Hash>>>();
+  Submit(
+      static_cast<size_t>(size),
+      [piece, leaves, size, result](Shared& s) {
+        std::string data(static_cast<size_t>(size), '\0');
+        absl::Status st;
+        {
+          std::shared_lock<std::shared_mutex> lock(s.mu);
+          st = s.storage->ReadBlock(piece, 0, Span(data));
+        }
+        if (!st.ok()) {
+          *result = st;
+          return;
+        }
+        std::vector<Sha256Hash> out;
+        out.reserve(leaves);
+        for (size_t at = 0; at < data.size(); at += metainfo::kMerkleBlockSize) {
+          out.push_back(Sha256(AsBytes(std::string_view(data).substr(
+              at, metainfo::kMerkleBlockSize))));
+        }
+        out.resize(std::max(out.size(), leaves));
+        *result = std::move(out);
+      },
+      [result, done = std::move(done)] { done(std::move(*result)); });
+}
+
+}  // namespace bt::client

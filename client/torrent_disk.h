@@ -1,0 +1,102 @@
+// TorrentDisk: one torrent's storage as the disk pool works on it. Block
+// writes, block reads for peers, piece verification and BEP 52 leaf hashing
+// run as pool jobs, off the event loop; the loop thread's own storage work
+// (file priorities, resume data, empty files, a full recheck) runs through
+// Exclusive(), under the same lock, so it never overlaps a job. Jobs keep
+// the storage and metadata alive (shared ownership); their completions run
+// on the loop thread, and only while this TorrentDisk exists, so a torrent
+// removed with jobs in flight never hears back.
+//
+//   bt::client::TorrentDisk disk(&pool, info, std::move(storage));
+//   disk.Write(block, std::move(data), [this](absl::Status s) { ... });
+//   disk.Hash(piece, /*block_hashes=*/false,
+//             [this](bt::client::TorrentDisk::HashResult r) { ... });
+//   disk.Exclusive([&](storage::PieceStorage& s) { s.SetFilePriority(2, 0); });
+#ifndef CLIENT_TORRENT_DISK_H_
+#define CLIENT_TORRENT_DISK_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "base/hash.h"
+#include "base/liveness.h"
+#include "client/disk_pool.h"
+#include "client/session/block_ref.h"
+#include "metainfo/torrent_info.h"
+#include "protocol/message.h"
+#include "storage/piece_storage.h"
+
+namespace bt::client {
+
+class TorrentDisk {
+ public:
+  // `pool` must outlive this object.
+  TorrentDisk(DiskPool* pool, std::shared_ptr<const metainfo::TorrentInfo> info,
+              std::unique_ptr<storage::PieceStorage> storage);
+  ~TorrentDisk();
+
+  // Write stores a block (`data` at `block`'s offset) and reports the
+  // status (a disk error also puts the storage in its error state).
+  void Write(BlockRef block, std::string data,
+             std::function<void(absl::Status)> done);
+  // Read reads the block a peer asked for (`r`, inside a piece we have).
+  void Read(const protocol::Request& r,
+            std::function<void(absl::StatusOr<std::string>)> done);
+
+  // HashResult is the verdict on a complete piece: `read` is a local
+  // failure to read it back (then `passed` means nothing); block_hashes
+  // holds each block's SHA-1 when the piece failed or they were asked for.
+  struct HashResult {
+    absl::Status read;
+    bool passed = false;
+    std::vector<Sha1Hash> block_hashes;
+  };
+  void Hash(uint32_t piece, bool want_block_hashes,
+            std::function<void(HashResult)> done);
+  // Leaves reads the first `size` bytes of piece `piece` (one we have: the
+  // file's data in it) and returns the SHA-256 of each 16 KiB block, padded
+  // with zero hashes to `leaves` entries (BEP 52 block-layer hashes).
+  void Leaves(uint32_t piece, int64_t size, size_t leaves,
+              std::function<void(absl::StatusOr<std::vector<Sha256Hash>>)> done);
+
+  // Exclusive runs `fn` on the calling (loop) thread once no job uses the
+  // storage, and returns its result.
+  template <typename Fn>
+  auto Exclusive(Fn&& fn) {
+    std::unique_lock<std::shared_mutex> lock(shared_->mu);
+    return fn(*shared_->storage);
+  }
+  // storage is for reading state the jobs do not change (paths, layout,
+  // priorities).
+  const storage::PieceStorage& storage() const { return *shared_->storage; }
+  // set_pool moves later jobs to `pool` (a torrent joining a client).
+  void set_pool(DiskPool* pool) { pool_ = pool; }
+  // jobs_in_flight counts jobs submitted whose completion has not run.
+  size_t jobs_in_flight() const { return jobs_in_flight_; }
+
+ private:
+  struct Shared {
+    std::shared_ptr<const metainfo::TorrentInfo> info;
+    std::unique_ptr<storage::PieceStorage> storage;
+    std::shared_mutex mu;
+  };
+  // Submit runs `work` on the pool with the shared state, then `done` on
+  // the loop thread if this TorrentDisk still exists.
+  void Submit(size_t bytes, std::function<void(Shared&)> work,
+              std::function<void()> done);
+
+  DiskPool* pool_;
+  std::shared_ptr<Shared> shared_;
+  size_t jobs_in_flight_ = 0;
+  Liveness liveness_;
+};
+
+}  // namespace bt::client
+
+#endif  // CLIENT_TORRENT_DISK_H_
