@@ -1,47 +1,38 @@
 #include "client/client.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 
-#include "absl/strings/str_format.h"
-#include "base/status_macros.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "base/file_util.h"
+#include "base/status_macros.h"
 #include "client/client_state.h"
-#include "client/peer_connection.h"
-#include "client/net/socket_address.h"
 #include "client/net/tracker_client.h"
+#include "client/peer_connection.h"
 #include "metainfo/peer_id.h"
 
 namespace bt::client {
 namespace {
 
 constexpr std::chrono::seconds kTickInterval(1);
-// Socket buffers large enough for fast local transfers.
-constexpr int kSocketBuffer = 4 << 20;
-
-void TuneSocket(int fd) {
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  int size = kSocketBuffer;
-  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-}
+// A connection that has exchanged nothing useful for this long may give
+// its slot to a newcomer when the client is full.
+constexpr absl::Duration kUselessAfter = absl::Seconds(10);
+constexpr size_t kMaxStateFile = 64 << 20;
 
 }  // namespace
 
 Client::Client(ClientOptions options, std::unique_ptr<EventLoop> loop)
     : options_(std::move(options)),
       loop_(std::move(loop)),
-      handlers_(kEventTypeCount) {}
+      handlers_(kEventTypeCount) {
+  EventLoop* l = loop_.get();
+  disk_ = std::make_unique<DiskPool>(
+      DiskPool::Options{.threads = options_.disk_threads,
+                        .max_queued_bytes = options_.disk_queue_bytes},
+      [l](DiskPool::Task t) { l->PostFromAnyThread(std::move(t)); });
+  disk_->OnDrained([this] { WakeDiskWaiters(); });
+}
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   if (options.peer_id.IsZero()) options.peer_id = metainfo::GeneratePeerId();
@@ -65,17 +56,17 @@ Client::~Client() {
   // events.)
   handlers_.assign(kEventTypeCount, {});
   for (auto& t : torrents_) {
-    t->handlers_.assign(kEventTypeCount, {});
+    t->ClearHandlers();
     t->Stop().IgnoreError();
   }
   connections_.clear();
   torrents_.clear();
+  // Queued disk work still runs (accepted writes reach the disk); its
+  // completions are dropped.
+  disk_.reset();
   trackers_.reset();
   dht_.reset();
-  if (listen_fd_ >= 0) {
-    loop_->Unwatch(listen_fd_);
-    ::close(listen_fd_);
-  }
+  listener_.reset();
 }
 
 absl::Status Client::Listen() {
@@ -87,63 +78,60 @@ absl::Status Client::Listen() {
       return absl::InvalidArgumentError(
           absl::StrFormat("LocalHost: %s", local.status().message()));
     }
-    int fd = ::socket(local->is_v6() ? AF_INET6 : AF_INET,
-                      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return absl::InternalError(std::strerror(errno));
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_storage ss;
-    socklen_t len = ToSockaddr(*local, &ss);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
-        ::listen(fd, 128) != 0) {
-      last_error = absl::StrFormat("%s: %s", local->ToString(),
-                                   std::strerror(errno));
-      ::close(fd);
+    absl::StatusOr<std::unique_ptr<TcpListener>> listener =
+        TcpListener::Listen(loop_.get(), *local);
+    if (!listener.ok()) {
+      last_error = std::string(listener.status().message());
       continue;
     }
-    len = sizeof ss;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-    std::optional<Endpoint> bound =
-        FromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
-    const uint16_t tcp_port = bound ? bound->port() : port;
+    const uint16_t tcp_port = (*listener)->local().port();
+    // The DHT's UDP socket takes the same port number; if that is not
+    // free, the next LocalPort is tried.
     if (options_.enable_dht) {
-      // The DHT's UDP socket takes the same port number; if that is not
-      // free, the next LocalPort is tried.
-      Endpoint udp = *local;
-      udp.set_port(tcp_port);
-      dht::NodeOptions node_options;
-      std::vector<metainfo::NodeInfo> saved_nodes;
-      if (!options_.dht_state.empty()) {
-        absl::StatusOr<dht::SavedState> saved =
-            dht::ParseSavedState(options_.dht_state);
-        if (saved.ok()) {
-          node_options.id = saved->id;
-          saved_nodes = std::move(saved->nodes);
-        }
-      }
-      absl::StatusOr<std::unique_ptr<DhtUdpNode>> dht =
-          DhtUdpNode::Create(loop_.get(), udp, node_options);
-      if (!dht.ok()) {
-        last_error = std::string(dht.status().message());
-        ::close(fd);
+      if (absl::Status s = StartDht(*local, tcp_port); !s.ok()) {
+        last_error = std::string(s.message());
         continue;
       }
-      dht_ = std::move(*dht);
-      for (const metainfo::NodeInfo& n : saved_nodes) dht_->node().AddNode(n);
-      if (!saved_nodes.empty()) dht_->Bootstrap([](const auto&) {});
-      for (const Endpoint& node : options_.dht_bootstrap) {
-        dht_->node().AddBootstrapNode(node);
-      }
-      if (!options_.dht_bootstrap.empty()) dht_->Bootstrap([](const auto&) {});
     }
     port_ = tcp_port;
-    listen_fd_ = fd;
-    return loop_->Watch(fd, EventLoop::kReadable,
-                        [this](uint32_t) { OnAcceptable(); });
+    listener_ = *std::move(listener);
+    if (!local->IsUnspecified()) {
+      bind_address_ = *local;
+      bind_address_->set_port(0);
+    }
+    return listener_->Start([this](std::unique_ptr<TcpTransport> t) {
+      OnAccept(std::move(t));
+    });
   }
   return absl::UnavailableError(
       absl::StrFormat("could not bind any LocalPort (last: %s)", last_error));
 }
+
+absl::Status Client::StartDht(const Endpoint& local, uint16_t port) {
+  Endpoint udp = local;
+  udp.set_port(port);
+  dht::NodeOptions node_options;
+  std::vector<metainfo::NodeInfo> saved_nodes;
+  if (!options_.dht_state.empty()) {
+    absl::StatusOr<dht::SavedState> saved =
+        dht::ParseSavedState(options_.dht_state);
+    if (saved.ok()) {
+      node_options.id = saved->id;
+      saved_nodes = std::move(saved->nodes);
+    }
+  }
+  ASSIGN_OR_RETURN(dht_, DhtUdpNode::Create(loop_.get(), udp, node_options));
+  for (const metainfo::NodeInfo& n : saved_nodes) dht_->node().AddNode(n);
+  for (const Endpoint& node : options_.dht_bootstrap) {
+    dht_->node().AddBootstrapNode(node);
+  }
+  if (!saved_nodes.empty() || !options_.dht_bootstrap.empty()) {
+    dht_->Bootstrap([](const auto&) {});
+  }
+  return absl::OkStatus();
+}
+
+// --- torrents ------------------------------------------------------------------
 
 std::vector<Torrent*> Client::torrents() const {
   std::vector<Torrent*> out;
@@ -158,16 +146,22 @@ Torrent* Client::FindTorrent(const Sha1Hash& info_hash) const {
   return nullptr;
 }
 
+Torrent* Client::FindTorrent(const Sha1Hash& info_hash) {
+  Torrent* t = static_cast<const Client*>(this)->FindTorrent(info_hash);
+  return t && t->state() != TorrentState::kStopped ? t : nullptr;
+}
+
 absl::StatusOr<Torrent*> Client::AddTorrent(TorrentParams params) {
   const bool start = params.start;
+  if (!params.backend) params.backend = options_.file_backend;
   ASSIGN_OR_RETURN(std::unique_ptr<Torrent> t, Torrent::Open(std::move(params)));
-  // Open may have added peers of its own (a magnet's x.pe).
-  const std::vector<Endpoint> peers = t->params_.peers;
-  if (FindTorrent(t->info_hash())) {
+  if (static_cast<const Client*>(this)->FindTorrent(t->info_hash())) {
     return absl::AlreadyExistsError(absl::StrFormat(
         "torrent %s is already added", t->info_hash().ToHex()));
   }
-  t->AttachClient(this);
+  // Open may have added peers of its own (a magnet's x.pe).
+  const std::vector<Endpoint> peers = t->params().peers;
+  t->Attach(this);
   Torrent* raw = t.get();
   torrents_.push_back(std::move(t));
   skeys_.Add(raw->info_hash());
@@ -213,6 +207,8 @@ bool Client::Emit(const Event& e) {
   return allow;
 }
 
+// --- connections -----------------------------------------------------------------
+
 bool Client::AllowPeer(const Endpoint& address) {
   if (ip_filter_.Blocked(address)) return false;
   if (!Wants(EventType::kIpFilter)) return true;
@@ -222,87 +218,218 @@ bool Client::AllowPeer(const Endpoint& address) {
   return Emit(e);
 }
 
-int Client::half_open() const {
-  int n = 0;
-  for (const auto& [id, c] : connections_) {
-    n += !c->closed() && !c->active() && !c->incoming();
-  }
+size_t Client::connection_count() const {
+  size_t n = 0;
+  for (const auto& [id, c] : connections_) n += !c->closed();
   return n;
 }
 
-bool Client::Connect(Torrent* t, const Endpoint& peer, bool encrypt) {
+bool Client::CanConnect() const {
+  int half_open = 0;
+  for (const auto& [id, c] : connections_) half_open += c->connecting();
+  return static_cast<int>(connection_count()) < options_.max_connections &&
+         half_open < options_.max_half_open;
+}
+
+PeerSessionOptions Client::SessionOptions(bool encrypt) const {
+  PeerSessionOptions o;
+  o.peer_id = options_.peer_id;
+  o.listen_port = port_;
+  if (dht_) o.dht_port = dht_->local_endpoint().port();
+  o.encryption = options_.encryption;
+  o.encrypt = encrypt;
+  o.skeys = &skeys_;
+  o.limits = options_.session_limits;
+  return o;
+}
+
+void Client::AddConnection(std::unique_ptr<PeerConnection> c) {
+  PeerConnection* raw = c.get();
+  connections_[raw->id()] = std::move(c);
+  if (absl::Status s = raw->Start(); !s.ok()) raw->Close(s);
+}
+
+bool Client::Connect(Torrent& t, const Endpoint& peer, bool encrypt) {
   if (!AllowPeer(peer)) return false;
-  int fd = ::socket(peer.is_v6() ? AF_INET6 : AF_INET,
-                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  TuneSocket(fd);
-  sockaddr_storage ss;
-  socklen_t len = ToSockaddr(peer, &ss);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 &&
-      errno != EINPROGRESS) {
-    ::close(fd);
-    return false;
-  }
-  uint64_t id = next_connection_++;
-  std::unique_ptr<PeerConnection> c =
-      PeerConnection::Outgoing(this, id, fd, peer, t, encrypt);
-  if (!c->Start().ok()) return false;  // the destructor closes fd
-  t->connections_.insert(c.get());
-  connections_[id] = std::move(c);
+  absl::StatusOr<std::unique_ptr<TcpTransport>> transport =
+      TcpTransport::Connect(loop_.get(), peer, bind_address_);
+  if (!transport.ok()) return false;
+  auto c = std::make_unique<PeerConnection>(
+      this, next_connection_++, *std::move(transport), SessionOptions(encrypt),
+      &t);
+  t.OnConnectionOpened(*c);
+  AddConnection(std::move(c));
   return true;
 }
 
-void Client::OnAcceptable() {
-  for (int i = 0; i < 64; ++i) {
-    sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len,
-                       SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
-    std::optional<Endpoint> from =
-        FromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
-    if (!from || static_cast<int>(connections_.size()) >=
-                     options_.max_connections ||
-        !AllowPeer(*from)) {
-      ::close(fd);
-      continue;
+void Client::OnAccept(std::unique_ptr<TcpTransport> transport) {
+  const Endpoint from = transport->remote();
+  if (!AllowPeer(from) || !MakeRoomForIncoming(from)) return;
+  AddConnection(std::make_unique<PeerConnection>(
+      this, next_connection_++, std::move(transport),
+      SessionOptions(/*encrypt=*/false), nullptr));
+}
+
+bool Client::MakeRoomForIncoming(const Endpoint& from) {
+  const absl::Time now = Now();
+  Endpoint ip = from;
+  ip.set_port(0);
+  int open = 0, same_ip = 0;
+  PeerConnection* unshaken = nullptr;  // oldest without a handshake
+  PeerConnection* same_ip_unshaken = nullptr;
+  PeerConnection* useless = nullptr;   // oldest that gave nothing
+  for (const auto& [id, c] : connections_) {
+    if (c->closed()) continue;
+    ++open;
+    Endpoint theirs = c->address();
+    theirs.set_port(0);
+    const bool mine = c->incoming() && theirs == ip;
+    same_ip += mine;
+    if (!c->active() && !c->connecting()) {
+      if (!unshaken || c->opened_at() < unshaken->opened_at()) unshaken = c.get();
+      if (mine && (!same_ip_unshaken ||
+                   c->opened_at() < same_ip_unshaken->opened_at())) {
+        same_ip_unshaken = c.get();
+      }
+    } else if (c->active() && !c->useful() &&
+               now - c->opened_at() > kUselessAfter &&
+               (!useless || c->opened_at() < useless->opened_at())) {
+      useless = c.get();
     }
-    TuneSocket(fd);
-    uint64_t id = next_connection_++;
-    std::unique_ptr<PeerConnection> c =
-        PeerConnection::Incoming(this, id, fd, *from);
-    if (!c->Start().ok()) continue;
-    connections_[id] = std::move(c);
+  }
+  if (same_ip >= options_.max_incoming_per_ip) {
+    if (!same_ip_unshaken) return false;
+    same_ip_unshaken->Close(absl::ResourceExhaustedError(
+        "replaced: too many connections from one address"));
+    return true;
+  }
+  if (open < options_.max_connections) return true;
+  PeerConnection* victim = unshaken ? unshaken : useless;
+  if (!victim) return false;
+  victim->Close(absl::ResourceExhaustedError(
+      "replaced by a new connection: the client is full"));
+  return true;
+}
+
+void Client::Defer(std::function<void()> task) { loop_->Post(std::move(task)); }
+
+void Client::Reap(uint64_t id) {
+  loop_->Post([this, id] { connections_.erase(id); });
+}
+
+void Client::Tick() {
+  const absl::Time now = Now();
+  // Incoming connections that have not named their torrent yet.
+  std::vector<PeerConnection*> pending;
+  for (const auto& [id, c] : connections_) {
+    if (!c->closed() && !c->torrent()) pending.push_back(c.get());
+  }
+  for (PeerConnection* c : pending) c->Tick(now);
+  for (const auto& t : torrents_) t->Tick(now);
+  tick_timer_ = loop_->AddTimer(kTickInterval, [this] { Tick(); });
+}
+
+void Client::AddDhtNode(const Endpoint& node) {
+  if (!dht_) return;
+  dht_->node().AddBootstrapNode(node);
+  if (dht_->node().table().size() < 8) dht_->Bootstrap([](const auto&) {});
+}
+
+// --- rate limits and disk back-pressure --------------------------------------------
+
+void Client::SetRateLimits(int64_t upload, int64_t download) {
+  options_.upload_rate_limit = upload;
+  options_.download_rate_limit = download;
+  upload_limit_.set_rate(upload);
+  download_limit_.set_rate(download);
+  RefillQuotas();
+}
+
+bool Client::AnyRateLimit() const {
+  if (upload_limit_.limited() || download_limit_.limited()) return true;
+  for (const auto& t : torrents_) {
+    if (t->upload_rate_limit() > 0 || t->download_rate_limit() > 0) return true;
+  }
+  return false;
+}
+
+void Client::WaitForQuota(uint64_t connection, bool upload) {
+  std::deque<uint64_t>& q = upload ? waiting_upload_ : waiting_download_;
+  if (std::find(q.begin(), q.end(), connection) == q.end()) {
+    q.push_back(connection);
   }
 }
 
-void Client::Reap(uint64_t id) {
-  auto it = connections_.find(id);
-  if (it == connections_.end()) return;
-  if (Torrent* t = it->second->torrent()) t->connections_.erase(it->second.get());
-  connections_.erase(it);
+void Client::WaitForDisk(uint64_t connection) {
+  if (std::find(waiting_disk_.begin(), waiting_disk_.end(), connection) ==
+      waiting_disk_.end()) {
+    waiting_disk_.push_back(connection);
+  }
+  // The pool may have drained between the check and now.
+  if (!disk_->congested()) loop_->Post([this] { WakeDiskWaiters(); });
 }
+
+void Client::WakeDiskWaiters() {
+  std::deque<uint64_t> q;
+  q.swap(waiting_disk_);
+  for (uint64_t id : q) {
+    auto it = connections_.find(id);
+    if (it != connections_.end()) it->second->OnDiskDrained();
+  }
+}
+
+void Client::RefillQuotas() {
+  const absl::Time now = Now();
+  upload_limit_.Refill(now);
+  download_limit_.Refill(now);
+  for (const auto& t : torrents_) {
+    t->rate_limit(true).Refill(now);
+    t->rate_limit(false).Refill(now);
+  }
+  // Wake waiters, starting one further along the queue each round: the
+  // first woken may take the whole refill, so peers take turns at it.
+  ++quota_round_;
+  for (bool upload : {false, true}) {
+    std::deque<uint64_t> q;
+    q.swap(upload ? waiting_upload_ : waiting_download_);
+    if (!q.empty()) {
+      std::rotate(q.begin(), q.begin() + quota_round_ % q.size(), q.end());
+    }
+    for (uint64_t id : q) {
+      auto it = connections_.find(id);
+      if (it != connections_.end()) it->second->OnQuota(upload);
+    }
+  }
+  if (quota_timer_) loop_->CancelTimer(quota_timer_);
+  quota_timer_ = 0;
+  if (AnyRateLimit()) {
+    quota_timer_ = loop_->AddTimer(std::chrono::milliseconds(20), [this] {
+      quota_timer_ = 0;
+      RefillQuotas();
+    });
+  }
+}
+
+// --- client-wide state ---------------------------------------------------------------
 
 absl::Status Client::SaveState(const std::string& path) {
   ClientState state;
-  state.timestamp = absl::ToUnixSeconds(absl::Now());
+  state.timestamp = absl::ToUnixSeconds(Now());
   if (dht_) state.dht = dht_->node().SaveState();
   state.local_host = options_.local_host;
   state.local_ports = {port_};  // the port in use, so peers find us again
   state.encryption =
-      options_.encryption == protocol::EncryptionPolicy::kDisabled ? "disabled"
-      : options_.encryption == protocol::EncryptionPolicy::kForced ? "forced"
-                                                                   : "enabled";
+      std::string(protocol::EncryptionPolicyName(options_.encryption));
   state.upload_rate_limit = options_.upload_rate_limit;
   state.download_rate_limit = options_.download_rate_limit;
   for (const auto& t : torrents_) {
-    if (!t->params_.resume_path.empty()) RETURN_IF_ERROR(t->SaveResumeData());
+    const TorrentParams& p = t->params();
+    if (!p.resume_path.empty()) RETURN_IF_ERROR(t->SaveResumeData());
     ClientState::Torrent entry;
     entry.info_hash = t->info_hash();
-    entry.source = t->params_.torrent_path.empty() ? t->params_.magnet
-                                                   : t->params_.torrent_path;
-    entry.save_path = t->params_.save_path;
-    entry.resume_path = t->params_.resume_path;
+    entry.source = p.torrent_path.empty() ? p.magnet : p.torrent_path;
+    entry.save_path = p.save_path;
+    entry.resume_path = p.resume_path;
     entry.state = t->state() == TorrentState::kStopped  ? "stopped"
                   : t->state() == TorrentState::kPaused ? "paused"
                                                         : "started";
@@ -313,12 +440,7 @@ absl::Status Client::SaveState(const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Restore(
     const std::string& path, const std::function<void(Client*)>& setup) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrFormat("cannot open %s", path));
-  }
-  const std::string bytes((std::istreambuf_iterator<char>(in)),
-                          std::istreambuf_iterator<char>());
+  ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path, kMaxStateFile));
   absl::StatusOr<ClientState> state = DecodeClientState(bytes);
   if (!state.ok()) {
     return absl::Status(state.status().code(),
@@ -328,11 +450,8 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Restore(
   options.local_host = state->local_host;
   options.local_ports = state->local_ports;
   options.local_ports.push_back(0);  // if the old port is taken now
-  options.encryption = state->encryption == "disabled"
-                           ? protocol::EncryptionPolicy::kDisabled
-                       : state->encryption == "forced"
-                           ? protocol::EncryptionPolicy::kForced
-                           : protocol::EncryptionPolicy::kEnabled;
+  options.encryption = protocol::ParseEncryptionPolicy(state->encryption)
+                           .value_or(protocol::EncryptionPolicy::kEnabled);
   options.upload_rate_limit = state->upload_rate_limit;
   options.download_rate_limit = state->download_rate_limit;
   options.dht_state = state->dht;
@@ -358,82 +477,6 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Restore(
     if (entry.state == "paused") RETURN_IF_ERROR(t->Pause());
   }
   return client;
-}
-
-void Client::AddDhtNode(const Endpoint& node) {
-  if (!dht_) return;
-  dht_->node().AddBootstrapNode(node);
-  if (dht_->node().table().size() < 8) dht_->Bootstrap([](const auto&) {});
-}
-
-void Client::SetRateLimits(int64_t upload, int64_t download) {
-  options_.upload_rate_limit = upload;
-  options_.download_rate_limit = download;
-  upload_limit_.set_rate(upload);
-  download_limit_.set_rate(download);
-  RefillQuotas();
-}
-
-bool Client::AnyRateLimit() const {
-  if (upload_limit_.limited() || download_limit_.limited()) return true;
-  for (const auto& t : torrents_) {
-    if (t->upload_limit_.limited() || t->download_limit_.limited()) return true;
-  }
-  return false;
-}
-
-void Client::WaitForQuota(uint64_t connection, bool upload) {
-  std::deque<uint64_t>& q = upload ? waiting_upload_ : waiting_download_;
-  if (std::find(q.begin(), q.end(), connection) == q.end()) {
-    q.push_back(connection);
-  }
-}
-
-void Client::RefillQuotas() {
-  const absl::Time now = absl::Now();
-  upload_limit_.Refill(now);
-  download_limit_.Refill(now);
-  for (const auto& t : torrents_) {
-    t->upload_limit_.Refill(now);
-    t->download_limit_.Refill(now);
-  }
-  // Wake waiters, starting one further along the queue each round: the
-  // first woken may take the whole refill, so peers take turns at it.
-  ++quota_round_;
-  for (bool upload : {false, true}) {
-    std::deque<uint64_t> q;
-    q.swap(upload ? waiting_upload_ : waiting_download_);
-    if (!q.empty()) {
-      std::rotate(q.begin(), q.begin() + quota_round_ % q.size(), q.end());
-    }
-    for (uint64_t id : q) {
-      auto it = connections_.find(id);
-      if (it != connections_.end() && !it->second->closed()) {
-        it->second->OnQuota(upload);
-      }
-    }
-  }
-  if (quota_timer_) loop_->CancelTimer(quota_timer_);
-  quota_timer_ = 0;
-  if (AnyRateLimit()) {
-    quota_timer_ = loop_->AddTimer(std::chrono::milliseconds(20),
-                                   [this] {
-                                     quota_timer_ = 0;
-                                     RefillQuotas();
-                                   });
-  }
-}
-
-void Client::Tick() {
-  const absl::Time now = absl::Now();
-  // Incoming connections that never finished their handshake.
-  std::vector<PeerConnection*> pending;
-  for (const auto& [id, c] : connections_) {
-    if (!c->closed() && !c->torrent()) pending.push_back(c.get());
-  }
-  for (PeerConnection* c : pending) c->Tick(now);
-  for (const auto& t : torrents_) t->Tick(now);
-  tick_timer_ = loop_->AddTimer(kTickInterval, [this] { Tick(); });
 }
 
 }  // namespace bt::client

@@ -1,6 +1,6 @@
 // Client: btkit's BitTorrent client — Net::BitTorrent's API in C++. It owns
-// the event loop, the listening socket, every peer connection and the
-// torrents, and reports everything through the seed's events.
+// the event loop, the listening socket, every peer connection, the disk
+// pool and the torrents, and reports everything through the seed's events.
 //
 //   bt::client::ClientOptions options;
 //   options.local_ports = {6881, 6882, 0};       // tried in turn
@@ -13,7 +13,15 @@
 //                                        .save_path = "/dl"}));
 //   while (!t->complete()) RETURN_IF_ERROR(client->DoOneLoop(1.0));
 //
-// Single-threaded: call everything from the thread that runs DoOneLoop.
+// Connection slots: at most max_connections in all and
+// max_connections_per_torrent per torrent (incoming ones included), at most
+// max_half_open connects in progress and max_incoming_per_ip incoming
+// connections from one address. When full, an incoming connection takes
+// the place of the oldest one that has not finished its handshake, or that
+// has sent nothing useful for a while; otherwise it is refused.
+//
+// Single-threaded: call everything from the thread that runs DoOneLoop
+// (the disk pool's threads hand their results back to it).
 #ifndef CLIENT_CLIENT_H_
 #define CLIENT_CLIENT_H_
 
@@ -30,10 +38,14 @@
 #include "absl/time/time.h"
 #include "base/endpoint.h"
 #include "base/hash.h"
-#include "client/net/dht_udp_node.h"
-#include "client/net/event_loop.h"
+#include "client/client_context.h"
+#include "client/client_options.h"
+#include "client/disk_pool.h"
 #include "client/events.h"
 #include "client/ip_filter.h"
+#include "client/net/dht_udp_node.h"
+#include "client/net/event_loop.h"
+#include "client/net/tcp_transport.h"
 #include "client/rate_limiter.h"
 #include "client/torrent.h"
 #include "protocol/mse.h"
@@ -43,36 +55,7 @@ namespace bt::client {
 class PeerConnection;
 class TrackerClient;
 
-struct ClientOptions {
-  // LocalHost: the address to bind (IPv4 or IPv6 literal).
-  std::string local_host = "0.0.0.0";
-  // LocalPort: ports to try in turn until one binds (0: any free port).
-  std::vector<uint16_t> local_ports = {0};
-  // Protocol encryption (MSE/PE); enabled (preferred) by default.
-  protocol::EncryptionPolicy encryption = protocol::EncryptionPolicy::kEnabled;
-  // Connection limits: in all, per torrent, and connects in progress.
-  int max_connections = 200;
-  int max_connections_per_torrent = 50;
-  int max_half_open = 20;
-  // Upload slots per torrent, the optimistic one included.
-  int upload_slots = 4;
-  // Global rate limits in bytes per second (0: unlimited); see
-  // Client::SetRateLimits and Torrent::SetRateLimits.
-  int64_t upload_rate_limit = 0;
-  int64_t download_rate_limit = 0;
-  // Leave zero to generate an Azureus-style id ("-BK0100-...").
-  PeerId peer_id;
-  // Run a DHT node (BEP 5) on the UDP port of the same number as the TCP
-  // port; non-private torrents find and announce peers through it.
-  bool enable_dht = true;
-  // DHT nodes to bootstrap from ("router" nodes, or saved contacts).
-  std::vector<Endpoint> dht_bootstrap;
-  // A DHT node's saved state (dht::Node::SaveState): its id and contacts,
-  // so a restarted client keeps its identity and finds the DHT at once.
-  std::string dht_state;
-};
-
-class Client {
+class Client : public ClientContext {
  public:
   using Handler = std::function<bool(const Event&)>;
 
@@ -81,14 +64,14 @@ class Client {
   // local_host.
   static absl::StatusOr<std::unique_ptr<Client>> Create(
       ClientOptions options = {});
-  ~Client();
+  ~Client() override;
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  const PeerId& peer_id() const { return options_.peer_id; }
+  const PeerId& peer_id() const override { return options_.peer_id; }
   // port is the bound TCP port.
-  uint16_t port() const { return port_; }
-  const ClientOptions& options() const { return options_; }
+  uint16_t port() const override { return port_; }
+  const ClientOptions& options() const override { return options_; }
   std::vector<Torrent*> torrents() const;
   Torrent* FindTorrent(const Sha1Hash& info_hash) const;
 
@@ -114,8 +97,8 @@ class Client {
   // RemoveTorrent stops and forgets a torrent; `t` is invalid afterwards.
   absl::Status RemoveTorrent(Torrent* t);
 
-  // DoOneLoop handles ready sockets and due timers, waiting at most
-  // `timeout_seconds` (fractional; -1 waits indefinitely).
+  // DoOneLoop handles ready sockets, due timers and finished disk work,
+  // waiting at most `timeout_seconds` (fractional; -1 waits indefinitely).
   absl::Status DoOneLoop(double timeout_seconds = 1.0);
 
   // SetRateLimits changes the global limits (bytes per second, 0 for
@@ -131,40 +114,58 @@ class Client {
   // last events (peer_disconnect, tracker_* for "stopped").
   void OnEvent(EventType type, Handler handler);
 
-  EventLoop& loop() { return *loop_; }
   // dht is the client's DHT node, or null when disabled.
-  DhtUdpNode* dht() { return dht_.get(); }
-  // AddDhtNode adds a DHT contact (e.g. from a PORT message or the user)
-  // and bootstraps from it while the routing table is small.
-  void AddDhtNode(const Endpoint& node);
+  DhtUdpNode* dht() override { return dht_.get(); }
+  // AddDhtNode adds a DHT contact (e.g. from a PORT message or the user).
+  void AddDhtNode(const Endpoint& node) override;
+  // connection_count is the number of open peer connections.
+  size_t connection_count() const;
 
- private:
-  friend class Torrent;
-  friend class PeerConnection;
-
-  explicit Client(ClientOptions options, std::unique_ptr<EventLoop> loop);
-  absl::Status Listen();
-  void OnAcceptable();
-  void Tick();
-  // Connect opens an outgoing connection for `t` (after ip_filter).
-  bool Connect(Torrent* t, const Endpoint& peer, bool encrypt);
-  void Reap(uint64_t id);
-  bool Wants(EventType type) const {
+  // ClientContext (for torrents and connections).
+  absl::Time Now() const override { return absl::Now(); }
+  bool Wants(EventType type) const override {
     return !handlers_[static_cast<size_t>(type)].empty();
   }
-  // Emit runs the handlers; false if one returned false.
-  bool Emit(const Event& e);
+  bool Emit(const Event& e) override;
+  bool Connect(Torrent& t, const Endpoint& peer, bool encrypt) override;
+  bool CanConnect() const override;
+  Torrent* FindTorrent(const Sha1Hash& info_hash) override;
+  void Defer(std::function<void()> task) override;
+  void Reap(uint64_t connection) override;
+  DiskPool& disk() override { return *disk_; }
+  RateLimiter& rate_limit(bool upload) override {
+    return upload ? upload_limit_ : download_limit_;
+  }
+  void WaitForQuota(uint64_t connection, bool upload) override;
+  void WaitForDisk(uint64_t connection) override;
+  void RateLimitsChanged() override { RefillQuotas(); }
+  EventLoop* loop() override { return loop_.get(); }
+  TrackerClient* trackers() override { return trackers_.get(); }
+
+ private:
+  explicit Client(ClientOptions options, std::unique_ptr<EventLoop> loop);
+  absl::Status Listen();
+  absl::Status StartDht(const Endpoint& local, uint16_t port);
+  void OnAccept(std::unique_ptr<TcpTransport> transport);
+  // MakeRoomForIncoming frees a slot for an incoming connection from
+  // `from` (closing a connection that is not worth its slot); false if
+  // none can be freed.
+  bool MakeRoomForIncoming(const Endpoint& from);
+  PeerSessionOptions SessionOptions(bool encrypt) const;
+  void AddConnection(std::unique_ptr<PeerConnection> c);
+  void Tick();
   bool AllowPeer(const Endpoint& address);
-  int half_open() const;
   // Quota waits: a connection that ran out of rate-limit quota is woken,
   // in the order it started waiting, once its buckets have been refilled.
-  void WaitForQuota(uint64_t connection, bool upload);
   void RefillQuotas();
   bool AnyRateLimit() const;
+  void WakeDiskWaiters();
 
   ClientOptions options_;
   std::unique_ptr<EventLoop> loop_;
-  int listen_fd_ = -1;
+  std::unique_ptr<DiskPool> disk_;
+  std::unique_ptr<TcpListener> listener_;
+  std::optional<Endpoint> bind_address_;  // for outgoing connections
   uint16_t port_ = 0;
   std::vector<std::vector<Handler>> handlers_;
   std::vector<std::unique_ptr<Torrent>> torrents_;
@@ -176,7 +177,7 @@ class Client {
   EventLoop::TimerId tick_timer_ = 0;
   RateLimiter upload_limit_, download_limit_;
   IpFilter ip_filter_;
-  std::deque<uint64_t> waiting_upload_, waiting_download_;
+  std::deque<uint64_t> waiting_upload_, waiting_download_, waiting_disk_;
   EventLoop::TimerId quota_timer_ = 0;
   uint64_t quota_round_ = 0;
 };

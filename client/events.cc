@@ -24,4 +24,40 @@ std::optional<EventType> EventTypeFromName(std::string_view name) {
   return std::nullopt;
 }
 
+Event EventFromTracker(const tracker::TrackerEvent& te) {
+  Event e;
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        e.tracker = v.tracker;
+        if constexpr (std::is_same_v<T, tracker::TrackerConnectEvent>) {
+          e.type = EventType::kTrackerConnect;
+          e.announce_event = tracker::AnnounceEventName(v.event);
+        } else if constexpr (std::is_same_v<T,
+                                            tracker::TrackerDisconnectEvent>) {
+          e.type = EventType::kTrackerDisconnect;
+        } else if constexpr (std::is_same_v<T, tracker::TrackerSuccessEvent>) {
+          e.type = EventType::kTrackerSuccess;
+          e.announce_event = tracker::AnnounceEventName(v.event);
+          e.complete = v.complete;
+          e.incomplete = v.incomplete;
+          e.interval = v.interval;
+          e.min_interval = v.min_interval;
+          e.peers = v.peers;
+        } else if constexpr (std::is_same_v<T, tracker::TrackerFailureEvent>) {
+          e.type = EventType::kTrackerFailure;
+          e.announce_event = tracker::AnnounceEventName(v.event);
+          e.reason = v.reason;
+        } else if constexpr (std::is_same_v<T, tracker::TrackerReadEvent>) {
+          e.type = EventType::kTrackerRead;
+          e.length = static_cast<int64_t>(v.length);
+        } else {
+          e.type = EventType::kTrackerWrite;
+          e.length = static_cast<int64_t>(v.length);
+        }
+      },
+      te);
+  return e;
+}
+
 }  // namespace bt::client

@@ -49,6 +49,7 @@
 
 #include "base/endpoint.h"
 #include "base/hash.h"
+#include "tracker/tracker_events.h"
 
 namespace bt::client {
 
@@ -165,6 +166,10 @@ struct Event {
   std::optional<int64_t> min_interval;
   std::vector<Endpoint> peers;
 };
+
+// EventFromTracker turns a tracker's report (tracker/tracker_events.h)
+// into the seed's tracker_* event (info_hash left unset).
+Event EventFromTracker(const tracker::TrackerEvent& te);
 
 }  // namespace bt::client
 

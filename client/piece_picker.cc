@@ -21,6 +21,7 @@ PiecePicker::PiecePicker(int64_t piece_length, int64_t total_size,
   std::mt19937_64 rng(RandomU64());
   std::shuffle(order.begin(), order.end(), rng);
   for (size_t i = 0; i < pieces_.size(); ++i) pieces_[i].order = order[i];
+  for (uint32_t i = 0; i < num_pieces(); ++i) wanted_ += Wants(i);
 }
 
 int64_t PiecePicker::PieceSize(uint32_t piece) const {
@@ -38,13 +39,10 @@ uint32_t PiecePicker::BlockLength(BlockRef b) const {
 }
 
 void PiecePicker::SetPiecePriority(uint32_t piece, int priority) {
+  const bool before = Wants(piece);
   pieces_[piece].priority = std::max(priority, 0);
-}
-
-uint32_t PiecePicker::Wanted() const {
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < num_pieces(); ++i) n += Wants(i);
-  return n;
+  wanted_ += Wants(piece);
+  wanted_ -= before;
 }
 
 bool PiecePicker::IsInteresting(const storage::Bitfield& peer_have) const {
@@ -107,7 +105,7 @@ void PiecePicker::Pick(const storage::Bitfield& peer_have, int max_blocks,
   std::vector<uint32_t> partial;
   for (const auto& [piece, p] : partial_) {
     if (Wants(piece) && peer_have.Get(piece) &&
-        p.received + p.requested < p.blocks.size()) {
+        p.received + p.requested + p.writing < p.blocks.size()) {
       partial.push_back(piece);
     }
   }
@@ -116,7 +114,8 @@ void PiecePicker::Pick(const storage::Bitfield& peer_have, int max_blocks,
     if (pieces_[a].priority != pieces_[b].priority) {
       return pieces_[a].priority > pieces_[b].priority;
     }
-    return pa.received + pa.requested > pb.received + pb.requested;
+    return pa.received + pa.requested + pa.writing >
+           pb.received + pb.requested + pb.writing;
   });
   for (uint32_t piece : partial) {
     if (budget == 0) return;
@@ -170,7 +169,9 @@ void PiecePicker::OnRequestDropped(BlockRef block, uint64_t peer) {
     p.blocks[block.block] = BlockState::kFree;
     --p.requested;
   }
-  if (p.received == 0 && p.requested == 0) partial_.erase(it);
+  if (p.received == 0 && p.requested == 0 && p.writing == 0) {
+    partial_.erase(it);
+  }
 }
 
 void PiecePicker::OnPeerGone(uint64_t peer) {
@@ -188,21 +189,25 @@ void PiecePicker::OnPeerGone(uint64_t peer) {
 
 bool PiecePicker::AwaitsBlock(BlockRef block) const {
   auto it = partial_.find(block.piece);
-  return it != partial_.end() && block.block < it->second.blocks.size() &&
-         it->second.blocks[block.block] != BlockState::kReceived;
+  if (it == partial_.end() || block.block >= it->second.blocks.size()) {
+    return false;
+  }
+  const BlockState s = it->second.blocks[block.block];
+  return s == BlockState::kFree || s == BlockState::kRequested;
 }
 
 bool PiecePicker::OnBlockReceived(BlockRef block, uint64_t from,
                                   std::vector<uint64_t>* cancel_for) {
-  auto it = partial_.find(block.piece);
-  if (it == partial_.end() || block.block >= it->second.blocks.size()) {
-    return false;
-  }
-  Partial& p = it->second;
-  if (p.blocks[block.block] == BlockState::kReceived) return false;
+  return BeginWrite(block, from, cancel_for) && EndWrite(block, true);
+}
+
+bool PiecePicker::BeginWrite(BlockRef block, uint64_t from,
+                             std::vector<uint64_t>* cancel_for) {
+  if (!AwaitsBlock(block)) return false;
+  Partial& p = partial_.at(block.piece);
   if (p.blocks[block.block] == BlockState::kRequested) --p.requested;
-  p.blocks[block.block] = BlockState::kReceived;
-  ++p.received;
+  p.blocks[block.block] = BlockState::kWriting;
+  ++p.writing;
   std::vector<uint64_t>& who = p.requesters[block.block];
   if (cancel_for) {
     for (uint64_t peer : who) {
@@ -210,6 +215,24 @@ bool PiecePicker::OnBlockReceived(BlockRef block, uint64_t from,
     }
   }
   who.clear();
+  return true;
+}
+
+bool PiecePicker::EndWrite(BlockRef block, bool ok) {
+  auto it = partial_.find(block.piece);
+  if (it == partial_.end() || block.block >= it->second.blocks.size() ||
+      it->second.blocks[block.block] != BlockState::kWriting) {
+    return false;
+  }
+  Partial& p = it->second;
+  --p.writing;
+  if (!ok) {
+    p.blocks[block.block] = BlockState::kFree;
+    if (p.received == 0 && p.requested == 0 && p.writing == 0) partial_.erase(it);
+    return false;
+  }
+  p.blocks[block.block] = BlockState::kReceived;
+  ++p.received;
   return p.received == p.blocks.size();
 }
 
@@ -226,6 +249,7 @@ bool PiecePicker::MarkBlockReceived(BlockRef block) {
 }
 
 void PiecePicker::OnPieceVerified(uint32_t piece) {
+  if (Wants(piece)) --wanted_;
   have_.Set(piece);
   partial_.erase(piece);
 }
@@ -240,7 +264,7 @@ bool PiecePicker::InEndgame() const {
     auto it = partial_.find(i);
     if (it == partial_.end()) return false;
     const Partial& p = it->second;
-    if (p.received + p.requested < p.blocks.size()) return false;
+    if (p.received + p.requested + p.writing < p.blocks.size()) return false;
   }
   return missing;
 }

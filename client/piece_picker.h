@@ -19,19 +19,10 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "client/session/block_ref.h"
 #include "storage/bitfield.h"
 
 namespace bt::client {
-
-// kBlockSize is the request size every client in the field uses (16 KiB).
-inline constexpr uint32_t kBlockSize = 16 * 1024;
-
-// BlockRef names one block: a piece and the block's index inside it.
-struct BlockRef {
-  uint32_t piece = 0;
-  uint32_t block = 0;
-  friend bool operator==(const BlockRef&, const BlockRef&) = default;
-};
 
 class PiecePicker {
  public:
@@ -53,8 +44,9 @@ class PiecePicker {
   void SetPiecePriority(uint32_t piece, int priority);
   int PiecePriority(uint32_t piece) const { return pieces_[piece].priority; }
   const storage::Bitfield& have() const { return have_; }
-  // Wanted is the number of pieces with priority > 0 not yet verified.
-  uint32_t Wanted() const;
+  // Wanted is the number of pieces with priority > 0 not yet verified
+  // (kept up to date: O(1)).
+  uint32_t Wanted() const { return wanted_; }
   // IsInteresting: does a peer with this have-set have a piece we want?
   bool IsInteresting(const storage::Bitfield& peer_have) const;
 
@@ -92,6 +84,15 @@ class PiecePicker {
   // (endgame), to whom a cancel should go.
   bool OnBlockReceived(BlockRef block, uint64_t from,
                        std::vector<uint64_t>* cancel_for = nullptr);
+  // BeginWrite / EndWrite split OnBlockReceived around an asynchronous
+  // disk write: BeginWrite takes an awaited block from `from` (false if it
+  // is not awaited: drop it) and fills `cancel_for` as OnBlockReceived
+  // does; until EndWrite the block is neither requested again nor counted
+  // as received (resume data). EndWrite(ok) makes it received and returns
+  // true when that completes its piece; EndWrite(!ok) frees it again.
+  bool BeginWrite(BlockRef block, uint64_t from,
+                  std::vector<uint64_t>* cancel_for = nullptr);
+  bool EndWrite(BlockRef block, bool ok);
   // OnPieceVerified marks a complete piece as had.
   void OnPieceVerified(uint32_t piece);
   // OnPieceFailed forgets every block of a piece that failed its hash.
@@ -112,12 +113,13 @@ class PiecePicker {
     int priority = 1;
     uint32_t order = 0;  // fixed random tie-breaker
   };
-  enum class BlockState : uint8_t { kFree, kRequested, kReceived };
+  enum class BlockState : uint8_t { kFree, kRequested, kWriting, kReceived };
   struct Partial {
     std::vector<BlockState> blocks;
     std::vector<std::vector<uint64_t>> requesters;  // per block
     uint32_t received = 0;
     uint32_t requested = 0;  // blocks in kRequested
+    uint32_t writing = 0;    // blocks in kWriting
   };
 
   bool Wants(uint32_t piece) const {
@@ -134,6 +136,7 @@ class PiecePicker {
   std::vector<Piece> pieces_;
   storage::Bitfield have_;
   uint32_t seeds_ = 0;
+  uint32_t wanted_ = 0;
   absl::flat_hash_map<uint32_t, Partial> partial_;
 };
 

@@ -11,7 +11,10 @@
 //   printf("%u of %u pieces\n", t->pieces_have(), t->info().num_pieces());
 //
 // Inside a client (Client::AddTorrent) it downloads and seeds; everything
-// runs on the client's event loop thread.
+// runs on the client's event loop thread. Its parts, each a concept of its
+// own: PeerSet (candidates, bans), PieceVerifier (blame), MetadataExchange
+// (magnet links), HashServer (BEP 52), TorrentDisk (disk jobs). Its peer
+// connections reach it only through the events of their sessions.
 #ifndef CLIENT_TORRENT_H_
 #define CLIENT_TORRENT_H_
 
@@ -23,38 +26,33 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/endpoint.h"
 #include "base/hash.h"
+#include "base/liveness.h"
 #include "client/choker.h"
+#include "client/client_context.h"
 #include "client/events.h"
-#include "client/metadata_fetcher.h"
-#include "client/piece_layer_fetcher.h"
+#include "client/hash_server.h"
+#include "client/metadata_exchange.h"
+#include "client/peer_set.h"
 #include "client/piece_picker.h"
+#include "client/piece_verifier.h"
 #include "client/rate_limiter.h"
+#include "client/session/session_events.h"
+#include "client/session/session_torrent.h"
+#include "client/torrent_disk.h"
 #include "metainfo/torrent_info.h"
-#include "protocol/merkle_hashes.h"
 #include "protocol/message.h"
 #include "storage/bitfield.h"
-#include "storage/piece_storage.h"
-#include "storage/posix_file_backend.h"
+#include "storage/file_backend.h"
 
 namespace bt::client {
 
-class Client;
 class PeerConnection;
 class TrackerAnnouncer;
-
-// MetadataMessageView is a ut_metadata message as the torrent sees it.
-struct MetadataMessageView {
-  int type = 0;  // 0 request, 1 data, 2 reject
-  uint32_t piece = 0;
-  uint64_t total_size = 0;
-  std::string_view data;
-};
 
 // TorrentParams says what to open and where its data lives.
 struct TorrentParams {
@@ -72,6 +70,10 @@ struct TorrentParams {
   std::vector<Endpoint> peers;
   // Start downloading/seeding as soon as it is added to a client.
   bool start = true;
+  // The file system the data (and resume data) live on; null: the client's
+  // (ClientOptions::file_backend), else the real one. Must outlive the
+  // torrent.
+  storage::FileBackend* backend = nullptr;
 };
 
 enum class TorrentState {
@@ -98,19 +100,25 @@ struct PeerInfo {
   uint32_t pieces = 0;  // pieces the peer has
 };
 
-class Torrent {
+class Torrent : public SessionTorrent {
  public:
   using Handler = std::function<bool(const Event&)>;
 
-  // Open loads a torrent without a client (metadata and hash checks only).
+  // Open loads a torrent without a client (metadata and hash checks only
+  // until Attach). Errors: the .torrent's or magnet's parse errors (the
+  // path named), kNotFound for an unreadable file.
   static absl::StatusOr<std::unique_ptr<Torrent>> Open(TorrentParams params);
-  ~Torrent();
+  ~Torrent() override;
   Torrent(const Torrent&) = delete;
   Torrent& operator=(const Torrent&) = delete;
 
+  // Attach puts the torrent in `ctx` (a Client, or a test's context), which
+  // must outlive it. Once only, before Start.
+  void Attach(ClientContext* ctx);
+
   // has_metadata: the info dictionary is known (always, except for a
   // magnet link whose metadata is still being fetched).
-  bool has_metadata() const { return picker_ != nullptr; }
+  bool has_metadata() const { return disk_ != nullptr; }
   // metadata_progress is (pieces received, pieces total) of the metadata
   // download; (0, 0) before any peer told its size.
   std::pair<uint32_t, uint32_t> metadata_progress() const;
@@ -122,10 +130,11 @@ class Torrent {
   // metadata arrived.
   const std::string& name() const;
   // info requires has_metadata().
-  const metainfo::TorrentInfo& info() const { return info_; }
+  const metainfo::TorrentInfo& info() const { return *info_; }
   // info_hash is the wire info-hash (v1, or the truncated v2 hash).
-  const Sha1Hash& info_hash() const { return info_hash_; }
+  const Sha1Hash& info_hash() const override { return info_hash_; }
   const std::string& save_path() const { return params_.save_path; }
+  const TorrentParams& params() const { return params_; }
   TorrentState state() const { return state_; }
   absl::Status error() const { return error_; }
 
@@ -143,17 +152,17 @@ class Torrent {
   absl::Status Start();
   absl::Status Stop();
   absl::Status Pause();
-  // SaveResumeData writes resume data (have-set, files, priorities, peers,
-  // partial pieces) atomically to `path`, or to params.resume_path.
+  // SaveResumeData writes resume data (have-set, files, priorities, some
+  // peers, partial pieces) atomically to `path`, or to params.resume_path.
   absl::Status SaveResumeData(const std::string& path = "");
 
   // Files and priorities (0 = skip).
-  size_t num_files() const { return info_.files().size(); }
+  size_t num_files() const { return has_metadata() ? info_->files().size() : 0; }
   int file_priority(size_t file) const;
   absl::Status SetFilePriority(size_t file, int priority);
 
   // Progress.
-  const storage::Bitfield& have() const;
+  const storage::Bitfield& have() const override;
   uint32_t pieces_have() const;
   int64_t bytes_wanted() const;
   int64_t bytes_done() const;
@@ -167,147 +176,135 @@ class Torrent {
   std::vector<PeerInfo> peers() const;
   // AddPeer adds a peer to connect to. Peers learned from other peers
   // (`from_pex`) are refused for private torrents and once the torrent
-  // knows kMaxCandidates peers.
+  // knows kMaxCandidates peers; others then replace failing ones.
   void AddPeer(const Endpoint& peer, bool from_pex = false);
   static constexpr size_t kMaxCandidates = 2000;
   // is_private: BEP 27 (peers from the torrent's trackers only).
-  bool is_private() const { return has_metadata() && info_.is_private(); }
+  bool is_private() const { return has_metadata() && info_->is_private(); }
   // trackers lists the tracker tiers.
   const std::vector<std::vector<std::string>>& trackers() const {
     return tiers_;
   }
+  // Banned: `peer`'s IP address sent data that failed hash checks.
+  bool Banned(const Endpoint& peer) const { return peers_.Banned(peer); }
 
   // SetRateLimits limits this torrent's transfers (bytes per second, 0 for
   // unlimited), within the client's global limits; settable while running.
   void SetRateLimits(int64_t upload, int64_t download);
   int64_t upload_rate_limit() const { return upload_limit_.rate(); }
   int64_t download_rate_limit() const { return download_limit_.rate(); }
+  RateLimiter& rate_limit(bool upload) {
+    return upload ? upload_limit_ : download_limit_;
+  }
 
-  // OnEvent registers a handler for this torrent's events only.
+  // OnEvent registers a handler for this torrent's events only. Wants /
+  // Emit: whether anyone listens to `type`, and running this torrent's
+  // handlers then the client's (false if one refused).
   void OnEvent(EventType type, Handler handler);
+  bool Wants(EventType type) const;
+  bool Emit(Event& e);
+  // ClearHandlers drops this torrent's handlers (a client being destroyed).
+  void ClearHandlers();
+
+  // --- the client's side (torrent_peers.cc) -----------------------------
+  // SessionTorrent: requests are served while downloading or seeding.
+  const metainfo::TorrentInfo* metainfo() const override {
+    return has_metadata() ? info_.get() : nullptr;
+  }
+  bool serving() const override;
+  // OnConnectionOpened: the client made an outgoing connection for us.
+  void OnConnectionOpened(PeerConnection& c);
+  // OnSessionEvents handles what a connection's session reported.
+  void OnSessionEvents(PeerConnection& c, std::vector<SessionEvent> events);
+  // OnConnectionClosed: `c` is closed (it is reaped later).
+  void OnConnectionClosed(PeerConnection& c);
+  // ServeBlock reads a block `c` is to send, then hands it to its session.
+  void ServeBlock(PeerConnection& c, const protocol::Request& r);
+  // Tick: rates, peer time-outs, choking, connecting, PEX, DHT, resume
+  // data; about once a second.
+  void Tick(absl::Time now);
+  size_t connection_count() const { return connections_.size(); }
 
  private:
-  friend class Client;
-  friend class PeerConnection;
-  struct Candidate {
-    int failures = 0;
-    bool connected = false;
-    bool plain_only = false;  // MSE was refused: retry without it
-    absl::Time retry_at = absl::InfinitePast();
-  };
-
-  Torrent(TorrentParams params, metainfo::TorrentInfo info);
+  Torrent(TorrentParams params, std::shared_ptr<const metainfo::TorrentInfo> info);
   absl::Status InitStorage();
+  storage::FileBackend& backend();
   // AdoptHaveSet replaces the picker with one that starts from `have`,
-  // keeping piece priorities.
+  // keeping piece priorities and what connected peers have.
   void AdoptHaveSet(const storage::Bitfield& have);
   // CheckAndEmit hash-checks `pieces` (all if null), firing
   // piece_hash_pass/fail, and returns the pieces that passed.
   absl::StatusOr<storage::Bitfield> CheckAndEmit(const storage::Bitfield* pieces);
-
-  // Events: to this torrent's handlers, then the client's.
-  bool Wants(EventType type) const;
-  bool Emit(Event& e);
-
-  // Called by the client.
-  void AttachClient(Client* client);
-  void Tick(absl::Time now);
-  void ConnectMore(absl::Time now);
-  void RunChoker(absl::Time now);
-
-  // Called by connections.
-  void OnConnected(PeerConnection* c);
-  void OnClosed(PeerConnection* c, bool mse_refused);
-  void OnPeerHas(PeerConnection* c, uint32_t piece);
-  void OnPeerHaveSet(PeerConnection* c);
-  void OnBlock(PeerConnection* c, uint32_t piece, uint32_t begin,
-               std::string_view data);
-  // Metadata exchange (BEP 9).
-  void OnMetadataSizeOffered(PeerConnection* c, uint64_t size);
-  void OnMetadataMessage(PeerConnection* c, MetadataMessageView m);
-  void RequestMetadata(PeerConnection* c);
-  absl::Status AdoptMetadata();
+  void SetState(TorrentState s);
+  void EnterError(absl::Status status);
+  // EnterSeeding: every wanted piece is verified.
+  void EnterSeeding();
+  void StartTrackers();
+  void AnnounceToDht(absl::Time now);
   // Adopt makes `info` (complete, piece layers included) the torrent's
   // metadata and starts downloading.
   absl::Status Adopt(metainfo::TorrentInfo info);
-  // Piece layers (BEP 52): served from ours, fetched for a v2-only magnet
-  // link before the download can start.
-  void OnHashRequest(PeerConnection* c, const protocol::HashRange& range);
-  void OnHashes(PeerConnection* c, const protocol::Hashes& m);
-  void OnHashReject(PeerConnection* c, const protocol::HashRange& range);
-  void RequestPieceLayers(PeerConnection* c);
-  // PieceLeaves reads piece `file_piece` of file `file` (one we have) and
-  // returns its block hashes, padded to a whole piece.
-  absl::StatusOr<std::vector<Sha256Hash>> PieceLeaves(size_t file,
-                                                      uint32_t file_piece);
-  void UpdateInterest(PeerConnection* c);
-  void FillRequests(PeerConnection* c);
-  bool CanServe(uint32_t piece) const;
-  // BanKey names a peer for strikes and bans: its listen address when we
-  // dialled it, else its address and peer id (peers behind one NAT, or on
-  // one host, are told apart).
-  static std::string BanKey(const PeerConnection* c);
-  bool Banned(const std::string& key) const;
-  void Strike(const std::string& key, int weight);
-  void SetState(TorrentState s);
-  void EnterError(absl::Status status);
-  // OnPieceDone handles a complete piece whose bytes are `data`.
-  void OnPieceDone(uint32_t piece, bool passed, ByteSpan data);
-  void StartTrackers();
-  // AnnounceToDht finds peers for (and announces) this torrent on the
-  // client's DHT, unless it is private.
-  void AnnounceToDht(absl::Time now);
+
+  // Peers (torrent_peers.cc).
+  void OnHandshakeDone(PeerConnection& c);
+  void OnHaveSet(PeerConnection& c);
+  void OnPeerHave(PeerConnection& c, uint32_t piece);
+  void OnPeerInterest(PeerConnection& c, bool interested);
+  void OnRequestsReturned(PeerConnection& c, const std::vector<BlockRef>& b);
+  void OnHashRequest(PeerConnection& c, const protocol::HashRange& r);
+  void OnExchangeResult(MetadataExchange::Result r);
+  void UpdateInterest(PeerConnection& c);
+  void FillRequests(PeerConnection& c);
+  void RunChoker(absl::Time now);
+  void ConnectMore(absl::Time now);
+  void SendPex(absl::Time now);
+  // Strike adds strikes to `peer`'s IP address and closes its connections
+  // once banned.
+  void Strike(const Endpoint& peer, int weight);
+  PeerConnection* Connection(uint64_t id) const;
+  std::vector<PeerConnection*> OpenConnections() const;
+
+  // Pieces (torrent_pieces.cc).
+  void OnBlock(PeerConnection& c, BlockArrived& b);
+  void OnBlockWritten(BlockRef block, size_t size, absl::Status status);
+  void OnPieceHashed(uint32_t piece, TorrentDisk::HashResult r);
+  void OnPieceVerified(uint32_t piece);
 
   TorrentParams params_;
-  metainfo::TorrentInfo info_;
+  std::shared_ptr<const metainfo::TorrentInfo> info_;
   Sha1Hash info_hash_;
-  Client* client_ = nullptr;
+  ClientContext* ctx_ = nullptr;
   TorrentState state_ = TorrentState::kStopped;
   absl::Status error_;
 
-  storage::PosixFileBackend disk_;
-  std::unique_ptr<storage::PieceStorage> storage_;
+  std::unique_ptr<storage::FileBackend> own_backend_;
+  std::unique_ptr<TorrentDisk> disk_;
   std::unique_ptr<PiecePicker> picker_;
+  std::unique_ptr<HashServer> hash_server_;
+  std::unique_ptr<DiskPool> own_pool_;  // no client: checks only
   Choker choker_;
+  bool rechoke_soon_ = false;
   RateLimiter upload_limit_, download_limit_;
   std::vector<std::vector<Handler>> handlers_;
 
-  absl::flat_hash_set<PeerConnection*> connections_;
-  absl::flat_hash_map<Endpoint, Candidate> candidates_;
-  absl::flat_hash_map<std::string, int> strikes_;  // by BanKey
-  // Which connection sent each block of pieces in progress, to find the
-  // sender of bad data when a piece fails.
-  absl::flat_hash_map<uint32_t, std::vector<uint64_t>> block_senders_;
-  absl::flat_hash_map<uint64_t, std::string> sender_key_;  // by connection
-  // For pieces that failed: each block's sender and the hash of what it
-  // sent. When the piece later passes, blocks whose hash differs show who
-  // sent bad data.
-  struct FailedBlock {
-    uint64_t sender = 0;
-    Sha1Hash hash;
-  };
-  absl::flat_hash_map<uint32_t, std::vector<FailedBlock>> failed_blocks_;
+  absl::flat_hash_map<uint64_t, PeerConnection*> connections_;
+  PeerSet peers_;
+  PieceVerifier verifier_;
+  std::unique_ptr<MetadataExchange> metadata_;
   std::unique_ptr<TrackerAnnouncer> announcer_;
   std::vector<std::vector<std::string>> tiers_;
   std::string display_name_;
-  std::unique_ptr<MetadataFetcher> metadata_;
-  // A v2-only magnet link's info dictionary while its piece layers are
-  // fetched, and the fetch.
-  std::optional<metainfo::TorrentInfo> layerless_info_;
-  std::unique_ptr<PieceLayerFetcher> layers_;
-  // Merkle trees above our piece layers, built on the first request for a
-  // file (by file index).
-  absl::flat_hash_map<size_t, protocol::PieceLayerTree> layer_trees_;
 
   int64_t uploaded_ = 0, downloaded_ = 0;
   int64_t last_uploaded_ = 0, last_downloaded_ = 0;
   double download_rate_ = 0, upload_rate_ = 0;
   absl::Time last_tick_ = absl::InfinitePast();
   absl::Time next_dht_announce_ = absl::InfinitePast();
-  // Callbacks that may outlive the torrent (DHT lookups) check this.
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   absl::Time last_resume_save_ = absl::InfinitePast();
   uint32_t pieces_since_save_ = 0;
+  // Callbacks that may outlive the torrent (DHT lookups, storage events)
+  // check this.
+  Liveness liveness_;
 };
 
 }  // namespace bt::client

@@ -61,9 +61,12 @@ class TransferTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
-  std::unique_ptr<Client> NewClient(EncryptionPolicy policy) {
+  // NewClient makes a client on `host` (each loopback address is a host of
+  // its own: bans and per-address limits tell them apart).
+  std::unique_ptr<Client> NewClient(EncryptionPolicy policy,
+                                    const std::string& host = "127.0.0.1") {
     ClientOptions options;
-    options.local_host = "127.0.0.1";
+    options.local_host = host;
     options.encryption = policy;
     auto c = Client::Create(options);
     EXPECT_TRUE(c.ok()) << c.status();
@@ -82,7 +85,7 @@ class TransferTest : public ::testing::Test {
   }
 
   static Endpoint Local(const Client& c) {
-    return *Endpoint::ParseAddress("127.0.0.1", c.port());
+    return *Endpoint::ParseAddress(c.options().local_host, c.port());
   }
 
   // Runs the clients until `done` or `limit` passes.
@@ -461,7 +464,8 @@ TEST_F(TransferTest, IpFilterRangesBlockBeforeAnyEvent) {
 
 TEST_F(TransferTest, CorruptSeederIsBannedAndDownloadCompletes) {
   auto good = NewClient(EncryptionPolicy::kDisabled);
-  auto bad = NewClient(EncryptionPolicy::kDisabled);
+  // Bans are per IP address: the liar lives at an address of its own.
+  auto bad = NewClient(EncryptionPolicy::kDisabled, "127.0.0.2");
   auto leecher = NewClient(EncryptionPolicy::kDisabled);
   // Both seeders check complete data; then the bad one's file is damaged
   // in every piece, which it keeps serving as if it were good.

@@ -1,0 +1,70 @@
+// ClientOptions: how a Client is set up — where it listens, its encryption
+// policy, its connection, rate and disk limits — and what each peer session
+// may hold. See client.h for the Client itself.
+//
+//   bt::client::ClientOptions options;
+//   options.local_host = "127.0.0.1";
+//   options.local_ports = {6881, 0};
+//   options.max_connections = 100;
+#ifndef CLIENT_CLIENT_OPTIONS_H_
+#define CLIENT_CLIENT_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/endpoint.h"
+#include "base/hash.h"
+#include "client/session/peer_session.h"
+#include "protocol/mse.h"
+#include "storage/file_backend.h"
+
+namespace bt::client {
+
+struct ClientOptions {
+  // LocalHost: the address to bind (IPv4 or IPv6 literal). Outgoing
+  // connections are made from it too, unless it is unspecified.
+  std::string local_host = "0.0.0.0";
+  // LocalPort: ports to try in turn until one binds (0: any free port).
+  std::vector<uint16_t> local_ports = {0};
+  // Protocol encryption (MSE/PE); enabled (preferred) by default.
+  protocol::EncryptionPolicy encryption = protocol::EncryptionPolicy::kEnabled;
+  // Connection limits: in all, per torrent (incoming ones included),
+  // connects in progress, and incoming connections from one IP address.
+  // When the client is full, a new incoming connection replaces the
+  // oldest one that has not finished its handshake or has sent nothing
+  // useful.
+  int max_connections = 200;
+  int max_connections_per_torrent = 50;
+  int max_half_open = 20;
+  int max_incoming_per_ip = 8;
+  // Upload slots per torrent, the optimistic one included.
+  int upload_slots = 4;
+  // Global rate limits in bytes per second (0: unlimited); see
+  // Client::SetRateLimits and Torrent::SetRateLimits.
+  int64_t upload_rate_limit = 0;
+  int64_t download_rate_limit = 0;
+  // Disk worker threads (reads, writes, hashing), and how many bytes of
+  // disk work may be queued before the client stops reading from peers.
+  int disk_threads = 2;
+  size_t disk_queue_bytes = 16 << 20;
+  // The file system torrents live on (null: the real one). Must outlive
+  // the client. Tests use a storage::MemoryFileBackend.
+  storage::FileBackend* file_backend = nullptr;
+  // What one peer session may hold and how long it may take.
+  SessionLimits session_limits;
+  // Leave zero to generate an Azureus-style id ("-BK0100-...").
+  PeerId peer_id;
+  // Run a DHT node (BEP 5) on the UDP port of the same number as the TCP
+  // port; non-private torrents find and announce peers through it.
+  bool enable_dht = true;
+  // DHT nodes to bootstrap from ("router" nodes, or saved contacts).
+  std::vector<Endpoint> dht_bootstrap;
+  // A DHT node's saved state (dht::Node::SaveState): its id and contacts,
+  // so a restarted client keeps its identity and finds the DHT at once.
+  std::string dht_state;
+};
+
+}  // namespace bt::client
+
+#endif  // CLIENT_CLIENT_OPTIONS_H_

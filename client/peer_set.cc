@@ -1,0 +1,123 @@
+#include "client/peer_set.h"
+
+#include <algorithm>
+
+namespace bt::client {
+
+Endpoint PeerSet::IpOf(const Endpoint& peer) {
+  Endpoint ip = peer;
+  ip.set_port(0);
+  return ip;
+}
+
+bool PeerSet::Add(const Endpoint& peer, Source source, absl::Time now) {
+  if (peer.port() == 0 || Banned(peer) || candidates_.contains(peer)) {
+    return false;
+  }
+  if (candidates_.size() >= options_.max_candidates &&
+      (source == Source::kPex || !MakeRoom())) {
+    return false;
+  }
+  Candidate c;
+  c.source = source;
+  c.added = now;
+  candidates_.emplace(peer, c);
+  return true;
+}
+
+bool PeerSet::MakeRoom() {
+  auto victim = candidates_.end();
+  for (auto it = candidates_.begin(); it != candidates_.end(); ++it) {
+    const Candidate& c = it->second;
+    if (c.connected) continue;
+    if (c.failures >= options_.max_failures) {
+      victim = it;
+      break;
+    }
+    if (victim == candidates_.end() || c.added < victim->second.added) {
+      victim = it;
+    }
+  }
+  if (victim == candidates_.end()) return false;
+  candidates_.erase(victim);
+  return true;
+}
+
+std::optional<PeerSet::Dial> PeerSet::NextToConnect(absl::Time now) {
+  for (auto& [address, c] : candidates_) {
+    if (c.connected || c.failures >= options_.max_failures ||
+        now < c.retry_at || Banned(address)) {
+      continue;
+    }
+    c.connected = true;
+    c.retry_at = now + options_.retry_after;
+    return Dial{address, c.plain_only};
+  }
+  return std::nullopt;
+}
+
+void PeerSet::MarkConnected(const Endpoint& peer) {
+  auto it = candidates_.find(peer);
+  if (it != candidates_.end()) it->second.connected = true;
+}
+
+void PeerSet::OnHandshake(const Endpoint& peer) {
+  auto it = candidates_.find(peer);
+  if (it == candidates_.end()) return;
+  it->second.failures = 0;
+  it->second.handshaked = true;
+}
+
+void PeerSet::OnClosed(const Endpoint& peer, bool was_active,
+                       bool plain_retry, absl::Time now) {
+  auto it = candidates_.find(peer);
+  if (it == candidates_.end()) return;
+  Candidate& c = it->second;
+  c.connected = false;
+  if (plain_retry) {
+    // The peer does not speak MSE: try again in plaintext at once.
+    c.plain_only = true;
+    c.retry_at = absl::InfinitePast();
+  } else if (!was_active) {
+    ++c.failures;
+    c.retry_at = now + options_.retry_after;
+  }
+}
+
+bool PeerSet::Strike(const Endpoint& peer, int weight) {
+  const Endpoint ip = IpOf(peer);
+  if (!strikes_.contains(ip) && strikes_.size() >= options_.max_strike_records) {
+    // Forget addresses with strikes but no ban first.
+    for (auto it = strikes_.begin(); it != strikes_.end();) {
+      if (it->second < kBanWeight) {
+        strikes_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    if (strikes_.size() >= options_.max_strike_records) return false;
+  }
+  int& s = strikes_[ip];
+  s = std::min(s + weight, kBanWeight);
+  return s >= kBanWeight;
+}
+
+bool PeerSet::Banned(const Endpoint& peer) const {
+  auto it = strikes_.find(IpOf(peer));
+  return it != strikes_.end() && it->second >= kBanWeight;
+}
+
+std::vector<Endpoint> PeerSet::ForResume(size_t max) const {
+  std::vector<Endpoint> out;
+  for (bool handshaked : {true, false}) {
+    for (const auto& [address, c] : candidates_) {
+      if (out.size() >= max) return out;
+      if (c.handshaked == handshaked && c.failures < options_.max_failures) {
+        out.push_back(address);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace bt::client

@@ -1,0 +1,105 @@
+// PeerSet: the peers a torrent may connect to (from trackers, the DHT, peer
+// exchange, the user and resume data), when to try each again, and the IP
+// addresses it has banned. Bounded: at most max_candidates addresses are
+// kept; when full, a new one from a tracker, the DHT or the user replaces
+// one that keeps failing (or, failing that, the longest-known idle one),
+// while peer-exchange hints are simply refused. Strikes and bans are kept
+// per IP address, so a banned peer cannot come back with a new peer id or
+// port. Sans-I/O: time is passed in.
+//
+//   bt::client::PeerSet peers;
+//   peers.Add(endpoint, bt::client::PeerSet::Source::kTracker, now);
+//   while (auto c = peers.NextToConnect(now)) Dial(c->address, c->plain_only);
+//   peers.OnClosed(endpoint, /*was_active=*/false, /*plain_retry=*/false, now);
+//   if (peers.Strike(bad.address(), PeerSet::kBanWeight)) CloseAllFrom(bad);
+#ifndef CLIENT_PEER_SET_H_
+#define CLIENT_PEER_SET_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "base/endpoint.h"
+
+namespace bt::client {
+
+class PeerSet {
+ public:
+  struct Options {
+    size_t max_candidates = 2000;
+    // Connection attempts that fail (no handshake) before a peer is
+    // dropped, and how long to wait between attempts.
+    int max_failures = 3;
+    absl::Duration retry_after = absl::Seconds(15);
+    // Addresses with strikes remembered at most.
+    size_t max_strike_records = 4096;
+  };
+  enum class Source { kTracker, kDht, kPex, kUser, kResume };
+  // A strike of this weight bans at once; smaller ones add up to it.
+  static constexpr int kBanWeight = 2;
+
+  PeerSet() : PeerSet(Options()) {}
+  explicit PeerSet(Options options) : options_(options) {}
+
+  // Add remembers `peer` to connect to; false if refused: banned, port 0,
+  // already known, or the set is full (and `source` is kPex, or nothing
+  // can be replaced).
+  bool Add(const Endpoint& peer, Source source, absl::Time now);
+
+  struct Dial {
+    Endpoint address;
+    bool plain_only = false;  // MSE was refused: try without it
+  };
+  // NextToConnect picks a candidate to dial now (not connected, not
+  // waiting to retry, not failed out) and marks it connecting.
+  std::optional<Dial> NextToConnect(absl::Time now);
+  // MarkConnected notes a connection to `peer` that we did not dial (an
+  // incoming one from its listen address), so it is not dialled too.
+  void MarkConnected(const Endpoint& peer);
+  // OnHandshake: a connection to `peer` completed its handshake.
+  void OnHandshake(const Endpoint& peer);
+  // OnClosed: the connection to `peer` ended. `was_active`: the handshake
+  // had completed (otherwise it counts as a failed attempt);
+  // `plain_retry`: redial at once without MSE.
+  void OnClosed(const Endpoint& peer, bool was_active, bool plain_retry,
+                absl::Time now);
+
+  // Strike adds `weight` to the strikes of `peer`'s IP address; true if
+  // that address is now banned.
+  bool Strike(const Endpoint& peer, int weight);
+  bool Banned(const Endpoint& peer) const;
+
+  // ForResume returns up to `max` addresses worth saving: those that
+  // completed a handshake first, then the rest.
+  std::vector<Endpoint> ForResume(size_t max) const;
+  size_t size() const { return candidates_.size(); }
+  bool Contains(const Endpoint& peer) const {
+    return candidates_.contains(peer);
+  }
+
+ private:
+  struct Candidate {
+    Source source = Source::kUser;
+    int failures = 0;
+    bool connected = false;
+    bool handshaked = false;  // ever
+    bool plain_only = false;
+    absl::Time added;
+    absl::Time retry_at = absl::InfinitePast();
+  };
+  static Endpoint IpOf(const Endpoint& peer);
+  // MakeRoom evicts one candidate that keeps failing or, failing that, the
+  // oldest idle one; false if every candidate is connected.
+  bool MakeRoom();
+
+  Options options_;
+  absl::flat_hash_map<Endpoint, Candidate> candidates_;
+  absl::flat_hash_map<Endpoint, int> strikes_;  // by IP (port 0)
+};
+
+}  // namespace bt::client
+
+#endif  // CLIENT_PEER_SET_H_

@@ -1,0 +1,426 @@
+// Torrent: its peer connections — what their sessions report, interest,
+// requests, choking, connecting, peer exchange and bans.
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_format.h"
+#include "client/net/dht_udp_node.h"
+#include "client/peer_connection.h"
+#include "client/torrent.h"
+#include "metainfo/peer_id.h"
+#include "protocol/ut_pex.h"
+
+namespace bt::client {
+namespace {
+
+// Overloaded builds a visitor from lambdas.
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+}  // namespace
+
+PeerConnection* Torrent::Connection(uint64_t id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() || it->second->closed() ? nullptr
+                                                          : it->second;
+}
+
+std::vector<PeerConnection*> Torrent::OpenConnections() const {
+  std::vector<PeerConnection*> out;
+  out.reserve(connections_.size());
+  for (const auto& [id, c] : connections_) {
+    if (!c->closed()) out.push_back(c);
+  }
+  return out;
+}
+
+std::vector<PeerInfo> Torrent::peers() const {
+  std::vector<PeerInfo> out;
+  for (PeerConnection* c : OpenConnections()) {
+    if (!c->active()) continue;
+    const PeerSession& s = c->session();
+    PeerInfo p;
+    p.connection = c->id();
+    p.address = c->address();
+    p.peer_id = s.peer_id();
+    p.client = metainfo::DescribeClient(p.peer_id);
+    p.incoming = c->incoming();
+    p.encrypted = s.encrypted();
+    p.am_choking = s.am_choking();
+    p.am_interested = s.am_interested();
+    p.peer_choking = s.peer_choking();
+    p.peer_interested = s.peer_interested();
+    p.download_rate = s.download_rate();
+    p.upload_rate = s.upload_rate();
+    p.pieces = s.peer_pieces();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void Torrent::AddPeer(const Endpoint& peer, bool from_pex) {
+  if (from_pex && is_private()) return;
+  // Our own listen address is not a peer.
+  if (ctx_ && peer.port() == ctx_->port() &&
+      (peer.IsLoopback() || peer.IsUnspecified())) {
+    return;
+  }
+  const absl::Time now = ctx_ ? ctx_->Now() : absl::Now();
+  if (!peers_.Add(peer, from_pex ? PeerSet::Source::kPex
+                                 : PeerSet::Source::kTracker,
+                  now)) {
+    return;
+  }
+  if (ctx_ && serving()) ConnectMore(now);
+}
+
+void Torrent::ConnectMore(absl::Time now) {
+  if (!ctx_ || !serving()) return;
+  const int per_torrent = ctx_->options().max_connections_per_torrent;
+  while (static_cast<int>(connections_.size()) < per_torrent &&
+         ctx_->CanConnect()) {
+    std::optional<PeerSet::Dial> dial = peers_.NextToConnect(now);
+    if (!dial) return;
+    const bool encrypt =
+        ctx_->options().encryption != protocol::EncryptionPolicy::kDisabled &&
+        !dial->plain_only;
+    if (!ctx_->Connect(*this, dial->address, encrypt)) {
+      peers_.OnClosed(dial->address, /*was_active=*/false,
+                      /*plain_retry=*/false, now);
+    }
+  }
+}
+
+void Torrent::OnConnectionOpened(PeerConnection& c) {
+  connections_[c.id()] = &c;
+}
+
+void Torrent::OnConnectionClosed(PeerConnection& c) {
+  if (connections_.erase(c.id()) == 0) return;
+  const PeerSession& s = c.session();
+  if (metadata_) metadata_->OnPeerGone(c.id());
+  if (picker_) {
+    picker_->OnPeerGone(c.id());
+    if (s.peer_have().size() == info_->num_pieces() && s.peer_pieces() > 0) {
+      picker_->RemovePeerBitfield(s.peer_have());
+    }
+  }
+  if (!s.am_choking()) rechoke_soon_ = true;
+  if (!c.incoming()) {
+    const bool plain_retry =
+        c.mse_refused() &&
+        ctx_->options().encryption == protocol::EncryptionPolicy::kEnabled;
+    peers_.OnClosed(c.address(), s.active(), plain_retry, ctx_->Now());
+  }
+}
+
+// --- session events ------------------------------------------------------------
+
+void Torrent::OnSessionEvents(PeerConnection& c,
+                              std::vector<SessionEvent> events) {
+  bool fill = false;
+  for (SessionEvent& event : events) {
+    if (c.closed()) return;
+    std::visit(
+        Overloaded{
+            [&](PeerHandshakeDone&) { OnHandshakeDone(c); },
+            [&](PeerExtensionsArrived&) {
+              if (std::optional<Endpoint> e = c.session().ListenAddress()) {
+                peers_.MarkConnected(*e);
+              }
+            },
+            [&](PeerHaveSetKnown&) { OnHaveSet(c); },
+            [&](PeerHaveArrived& h) { OnPeerHave(c, h.piece), fill = true; },
+            [&](PeerChokeChanged&) { fill = true; },
+            [&](AllowedFastArrived&) { fill = true; },
+            [&](PeerInterestChanged& i) { OnPeerInterest(c, i.interested); },
+            [&](BlockArrived& b) { OnBlock(c, b), fill = true; },
+            [&](RequestsReturned& r) {
+              OnRequestsReturned(c, r.blocks), fill = true;
+            },
+            [&](MetadataSizeOffered& m) {
+              if (metadata_) metadata_->OnSizeOffered(c.id(), m.size);
+              fill = true;
+            },
+            [&](MetadataPieceArrived& m) {
+              if (metadata_) OnExchangeResult(metadata_->OnPiece(c.id(), m));
+              fill = true;
+            },
+            [&](MetadataPieceRejected& m) {
+              if (metadata_) metadata_->OnPieceRejected(c.id(), m.piece);
+              fill = true;
+            },
+            [&](HashRequestArrived& h) { OnHashRequest(c, h.range); },
+            [&](HashesArrived& h) {
+              if (metadata_) OnExchangeResult(metadata_->OnHashes(c.id(), h));
+              fill = true;
+            },
+            [&](HashRequestRejected& h) {
+              if (metadata_) metadata_->OnHashesRejected(c.id(), h.range);
+              fill = true;
+            },
+            [&](PexPeersArrived& p) {
+              for (const Endpoint& e : p.added) AddPeer(e, /*from_pex=*/true);
+            },
+            [&](DhtPortArrived& d) {
+              Endpoint node = c.address();
+              node.set_port(d.port);
+              ctx_->AddDhtNode(node);
+            },
+            [&](Event& e) {
+              if (Wants(e.type)) Emit(e);
+            },
+        },
+        event);
+  }
+  if (fill && !c.closed()) FillRequests(c);
+}
+
+void Torrent::OnHandshakeDone(PeerConnection& c) {
+  if (peers_.Banned(c.address())) {
+    c.Close(absl::PermissionDeniedError(
+        "banned for sending data that failed hash checks"));
+    return;
+  }
+  if (c.incoming()) {
+    if (static_cast<int>(connections_.size()) >=
+        ctx_->options().max_connections_per_torrent) {
+      c.Close(absl::ResourceExhaustedError("torrent has all the peers it takes"));
+      return;
+    }
+    connections_[c.id()] = &c;
+  } else {
+    peers_.OnHandshake(c.address());
+  }
+  Event e;
+  e.type = EventType::kPeerConnect;
+  e.peer = c.ref();
+  Emit(e);
+}
+
+void Torrent::OnHaveSet(PeerConnection& c) {
+  if (!picker_) return;
+  const PeerSession& s = c.session();
+  picker_->AddPeerBitfield(s.peer_have());
+  if (complete() && s.peer_is_seed()) {
+    c.Close(absl::CancelledError("both sides are seeds"));
+    return;
+  }
+  UpdateInterest(c);
+}
+
+void Torrent::OnPeerHave(PeerConnection& c, uint32_t piece) {
+  if (!picker_) return;
+  picker_->AddPeerHave(piece);
+  if (!c.session().am_interested() && !have().Get(piece) &&
+      picker_->PiecePriority(piece) > 0) {
+    UpdateInterest(c);
+  }
+  if (complete() && c.session().peer_is_seed()) {
+    c.Close(absl::CancelledError("both sides are seeds"));
+  }
+}
+
+void Torrent::OnPeerInterest(PeerConnection& c, bool interested) {
+  PeerSession& s = c.session();
+  if (!interested) {
+    // Its slot may go to someone else at the next tick.
+    if (!s.am_choking()) rechoke_soon_ = true;
+    return;
+  }
+  // A free upload slot is given at once; otherwise the next rechoke
+  // decides (rechoking on every interest change costs too much).
+  int unchoked = 0;
+  for (PeerConnection* other : OpenConnections()) {
+    unchoked += other->active() && !other->session().am_choking();
+  }
+  if (serving() && s.am_choking() &&
+      unchoked < ctx_->options().upload_slots) {
+    s.SetChoking(false);
+  }
+}
+
+void Torrent::OnRequestsReturned(PeerConnection& c,
+                                 const std::vector<BlockRef>& blocks) {
+  if (!picker_) return;
+  for (const BlockRef& b : blocks) picker_->OnRequestDropped(b, c.id());
+}
+
+void Torrent::UpdateInterest(PeerConnection& c) {
+  PeerSession& s = c.session();
+  if (c.closed() || !s.active() || !picker_) return;
+  const storage::Bitfield& theirs = s.peer_have();
+  const bool want = state_ != TorrentState::kPaused &&
+                    state_ != TorrentState::kError &&
+                    theirs.size() == info_->num_pieces() &&
+                    picker_->IsInteresting(theirs);
+  s.SetInterested(want);
+  c.SchedulePump();
+}
+
+void Torrent::FillRequests(PeerConnection& c) {
+  PeerSession& s = c.session();
+  if (metadata_) {
+    metadata_->RequestFrom(s, c.id(), ctx_->Now());
+    c.SchedulePump();
+    return;
+  }
+  if (!picker_ || c.closed() || !s.active() || !s.am_interested() ||
+      state_ != TorrentState::kDownloading ||
+      s.peer_have().size() != info_->num_pieces()) {
+    return;
+  }
+  const int room = s.RequestDepth() - static_cast<int>(s.requests_in_flight());
+  if (room < 4 && s.requests_in_flight() > 0) return;  // batch requests
+  std::vector<BlockRef> blocks;
+  if (!s.peer_choking()) {
+    picker_->Pick(s.peer_have(), room, c.id(), &blocks);
+  } else {
+    // Choked: only the peer's allowed-fast pieces (BEP 6).
+    storage::Bitfield allowed = s.RequestableHaveSet();
+    if (allowed.None()) return;
+    picker_->Pick(allowed, room, c.id(), &blocks);
+  }
+  if (blocks.empty()) return;
+  s.Request(blocks, ctx_->Now());
+  c.SchedulePump();
+}
+
+void Torrent::OnHashRequest(PeerConnection& c, const protocol::HashRange& r) {
+  const uint64_t id = c.id();
+  auto reply = [this, id, r](absl::StatusOr<std::string> hashes) {
+    PeerConnection* conn = Connection(id);
+    if (!conn) return;
+    if (hashes.ok()) {
+      conn->session().SendHashes(r, *hashes);
+    } else {
+      conn->session().SendHashReject(r);
+    }
+    conn->SchedulePump();
+  };
+  if (!hash_server_) return reply(absl::NotFoundError("no piece layers"));
+  hash_server_->Answer(r, have(), !c.session().am_choking(), *disk_,
+                       ctx_->Now(), std::move(reply));
+}
+
+void Torrent::OnExchangeResult(MetadataExchange::Result r) {
+  for (uint64_t liar : r.liars) {
+    if (PeerConnection* c = Connection(liar)) {
+      Strike(c->address(), PeerSet::kBanWeight);
+    }
+  }
+  if (!r.error.ok()) return EnterError(r.error);
+  if (!r.info) return;
+  if (absl::Status s = Adopt(*std::move(r.info)); !s.ok()) EnterError(s);
+}
+
+void Torrent::Strike(const Endpoint& peer, int weight) {
+  if (!peers_.Strike(peer, weight)) return;
+  Endpoint ip = peer;
+  ip.set_port(0);
+  for (PeerConnection* c : OpenConnections()) {
+    Endpoint theirs = c->address();
+    theirs.set_port(0);
+    if (theirs == ip) {
+      c->Close(absl::PermissionDeniedError(
+          "banned for sending data that failed hash checks"));
+    }
+  }
+}
+
+void Torrent::ServeBlock(PeerConnection& c, const protocol::Request& r) {
+  const uint64_t id = c.id();
+  disk_->Read(r, [this, id, r](absl::StatusOr<std::string> data) {
+    PeerConnection* conn = Connection(id);
+    if (!data.ok()) {
+      if (conn) conn->session().AbortServe(r);
+      EnterError(data.status());
+    } else if (conn) {
+      conn->session().SendBlock(r, AsBytes(*data));
+      uploaded_ += r.length;
+    }
+    if (conn) conn->SchedulePump();
+  });
+}
+
+// --- periodic work ---------------------------------------------------------------
+
+void Torrent::Tick(absl::Time now) {
+  const double seconds =
+      last_tick_ == absl::InfinitePast()
+          ? 1.0
+          : std::max(absl::ToDoubleSeconds(now - last_tick_), 0.001);
+  last_tick_ = now;
+  download_rate_ = 0.8 * download_rate_ +
+                   0.2 * double(downloaded_ - last_downloaded_) / seconds;
+  upload_rate_ =
+      0.8 * upload_rate_ + 0.2 * double(uploaded_ - last_uploaded_) / seconds;
+  last_downloaded_ = downloaded_;
+  last_uploaded_ = uploaded_;
+
+  for (PeerConnection* c : OpenConnections()) {
+    c->Tick(now);
+    if (!c->closed()) FillRequests(*c);
+  }
+  if (choker_.Due(now) || rechoke_soon_) RunChoker(now);
+  ConnectMore(now);
+  if (now >= next_dht_announce_) AnnounceToDht(now);
+  if (!is_private()) SendPex(now);
+  // Resume data: every 30 s while pieces keep arriving, sooner after a
+  // batch of them, so a crash loses little.
+  if (!params_.resume_path.empty() && pieces_since_save_ > 0 &&
+      (now - last_resume_save_ >= absl::Seconds(30) ||
+       pieces_since_save_ >= 64)) {
+    if (absl::Status s = SaveResumeData(); !s.ok()) EnterError(s);
+  }
+}
+
+void Torrent::SendPex(absl::Time now) {
+  std::vector<std::pair<Endpoint, uint8_t>> current;
+  const std::vector<PeerConnection*> open = OpenConnections();
+  for (PeerConnection* c : open) {
+    if (!c->active()) continue;
+    if (std::optional<Endpoint> e = c->session().ListenAddress()) {
+      uint8_t flags =
+          (c->session().peer_is_seed() ? protocol::kPexSeed : 0) |
+          (c->session().encrypted() ? protocol::kPexPrefersEncryption : 0);
+      current.emplace_back(*e, flags);
+    }
+  }
+  for (PeerConnection* c : open) {
+    c->session().SendPex(current, now);
+    c->SchedulePump();
+  }
+}
+
+void Torrent::RunChoker(absl::Time now) {
+  rechoke_soon_ = false;
+  std::vector<ChokerPeer> stats;
+  const std::vector<PeerConnection*> open = OpenConnections();
+  for (PeerConnection* c : open) {
+    if (!c->active()) continue;
+    const PeerSession& s = c->session();
+    ChokerPeer p;
+    p.id = c->id();
+    p.interested = s.peer_interested();
+    p.snubbed = s.snubbed();
+    p.download_rate = s.download_rate();
+    p.upload_rate = s.upload_rate();
+    p.connected_at = s.connected_at();
+    stats.push_back(p);
+  }
+  std::vector<uint64_t> unchoke =
+      choker_.Rechoke(stats, state_ == TorrentState::kSeeding, now);
+  absl::flat_hash_set<uint64_t> set(unchoke.begin(), unchoke.end());
+  for (PeerConnection* c : open) {
+    if (!c->active()) continue;
+    c->session().SetChoking(!(serving() && set.contains(c->id())));
+    c->SchedulePump();
+  }
+}
+
+}  // namespace bt::client
