@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <random>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "metainfo/torrent_creator.h"
@@ -227,6 +229,26 @@ bool WaitForTcpPort(uint16_t port, absl::Time deadline) {
     absl::SleepFor(absl::Milliseconds(50));
   }
   return true;
+}
+
+absl::StatusOr<BtSeed> StartBtSeed(const std::string& torrent,
+                                   const std::string& dir) {
+  const char* bt = std::getenv("BT_BINARY");
+  absl::Status last = absl::UnavailableError("bt seed never listened");
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    BtSeed seed;
+    seed.port = FreePort(SOCK_STREAM);
+    absl::StatusOr<std::unique_ptr<testing::Subprocess>> p =
+        testing::Subprocess::Start(
+            {bt ? bt : "client/cli/bt", "seed", torrent, dir, "--port",
+             absl::StrCat(seed.port), "--encryption", "disabled"});
+    if (!p.ok()) return p.status();
+    seed.process = *std::move(p);
+    if (WaitForTcpPort(seed.port, absl::Now() + absl::Seconds(20))) {
+      return seed;
+    }
+  }
+  return last;
 }
 
 absl::StatusOr<std::string> HttpGet(uint16_t port, const std::string& target) {

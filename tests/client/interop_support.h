@@ -105,6 +105,18 @@ bool WaitForTcpPort(uint16_t port, absl::Time deadline);
 // whole response (headers and body), or kUnavailable.
 absl::StatusOr<std::string> HttpGet(uint16_t port, const std::string& target);
 
+// BtSeed is a `bt seed` process (the test's own build, or the binary named
+// by $BT_BINARY, to measure another build) and the port it listens on.
+struct BtSeed {
+  std::unique_ptr<testing::Subprocess> process;
+  uint16_t port = 0;
+};
+// StartBtSeed runs `bt seed torrent dir --port P --encryption disabled` on
+// a free port and returns once it accepts connections (a port taken
+// between choosing and binding it is replaced by another), or an error.
+absl::StatusOr<BtSeed> StartBtSeed(const std::string& torrent,
+                                   const std::string& dir);
+
 // Opentracker runs /usr/bin/opentracker on 127.0.0.1 (HTTP and UDP) with
 // `whitelist` (Debian's build serves only whitelisted info-hashes); the
 // process is killed when the object is destroyed.
