@@ -120,17 +120,27 @@ storage::FileBackend& Torrent::backend() {
 
 void Torrent::Attach(ClientContext* ctx) {
   ctx_ = ctx;
+  event_relay_->ctx = ctx;
   Choker::Options options;
   options.upload_slots = ctx->options().upload_slots;
   choker_ = Choker(options);
-  if (disk_) disk_->set_pool(&ctx->disk());
+  if (disk_) AttachDisk();
+}
+
+void Torrent::AttachDisk() {
+  disk_->MoveTo(&ctx_->disk(), [ctx = ctx_](std::function<void()> task) {
+    ctx->Defer(std::move(task));
+  });
 }
 
 absl::Status Torrent::InitStorage() {
   storage::StorageOptions options;
   // Storage reports from whichever thread touches a file (disk workers
   // too); handlers run on the torrent's thread only.
-  options.on_event = [this, token = liveness_.token(),
+  // The relay, not the torrent, is what a worker may touch: the torrent
+  // can be gone while its last job closes the files.
+  options.on_event = [this, token = liveness_.token(), relay = event_relay_,
+                      info_hash = info_hash_,
                       thread = std::this_thread::get_id()](
                          const storage::StorageEvent& s) {
     static constexpr EventType kTypes[] = {
@@ -138,7 +148,7 @@ absl::Status Torrent::InitStorage() {
         EventType::kFileWrite, EventType::kFileError};
     Event e;
     e.type = kTypes[static_cast<int>(s.type)];
-    e.info_hash = info_hash_;
+    e.info_hash = info_hash;
     e.file_index = s.file_index;
     e.path = s.path;
     e.mode = s.mode == storage::OpenMode::kRead ? 'r' : 'w';
@@ -148,8 +158,9 @@ absl::Status Torrent::InitStorage() {
       if (token.alive() && Wants(e.type)) Emit(e);
       return;
     }
-    if (!ctx_) return;
-    ctx_->disk().PostToOwner([this, token, e]() mutable {
+    ClientContext* ctx = relay->ctx.load();
+    if (!ctx) return;
+    ctx->disk().PostToOwner([this, token, e]() mutable {
       if (token.alive() && Wants(e.type)) Emit(e);
     });
   };
@@ -161,8 +172,9 @@ absl::Status Torrent::InitStorage() {
     own_pool_ = std::make_unique<DiskPool>(
         DiskPool::Options{.threads = 0}, [](DiskPool::Task t) { t(); });
   }
-  disk_ = std::make_unique<TorrentDisk>(ctx_ ? &ctx_->disk() : own_pool_.get(),
+  disk_ = std::make_unique<TorrentDisk>(own_pool_ ? own_pool_.get() : &ctx_->disk(),
                                         info_, std::move(storage));
+  if (ctx_) AttachDisk();
   picker_ = std::make_unique<PiecePicker>(
       info_->piece_length(), info_->total_size(),
       storage::Bitfield(info_->num_pieces()));

@@ -18,6 +18,7 @@
 #ifndef CLIENT_TORRENT_H_
 #define CLIENT_TORRENT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -228,6 +229,8 @@ class Torrent : public SessionTorrent {
  private:
   Torrent(TorrentParams params, std::shared_ptr<const metainfo::TorrentInfo> info);
   absl::Status InitStorage();
+  // AttachDisk moves disk jobs to the client's pool.
+  void AttachDisk();
   storage::FileBackend& backend();
   // AdoptHaveSet replaces the picker with one that starts from `have`,
   // keeping piece priorities and what connected peers have.
@@ -305,6 +308,12 @@ class Torrent : public SessionTorrent {
   // Callbacks that may outlive the torrent (DHT lookups, storage events)
   // check this.
   Liveness liveness_;
+  // Where storage events from disk workers go (set by Attach); shared with
+  // the storage, which a last job may close after the torrent is gone.
+  struct EventRelay {
+    std::atomic<ClientContext*> ctx{nullptr};
+  };
+  std::shared_ptr<EventRelay> event_relay_ = std::make_shared<EventRelay>();
 };
 
 }  // namespace bt::client

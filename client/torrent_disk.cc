@@ -20,10 +20,10 @@ MutableByteSpan Span(std::string& s) {
 
 }  // namespace
 
-TorrentDisk::TorrentDisk(DiskPool* pool,
+TorrentDisk::TorrentDisk(DiskPool* pool, Defer defer,
                          std::shared_ptr<const metainfo::TorrentInfo> info,
                          std::unique_ptr<storage::PieceStorage> storage)
-    : pool_(pool), shared_(std::make_shared<Shared>()) {
+    : pool_(pool), defer_(std::move(defer)), shared_(std::make_shared<Shared>()) {
   shared_->info = std::move(info);
   shared_->storage = std::move(storage);
 }
@@ -46,34 +46,65 @@ void TorrentDisk::Submit(size_t bytes, std::function<void(Shared&)> work,
       });
 }
 
+void TorrentDisk::Batched(std::function<void(Batch&)> add, size_t bytes) {
+  const bool first = !batch_;
+  if (first) batch_ = std::make_shared<Batch>();
+  add(*batch_);
+  batch_->bytes += bytes;
+  if (!defer_ || batch_->bytes >= kMaxBatchBytes) {
+    SubmitBatch();
+  } else if (first) {
+    defer_([this, token = liveness_.token()] {
+      if (token.alive()) SubmitBatch();
+    });
+  }
+}
+
+void TorrentDisk::SubmitBatch() {
+  if (!batch_) return;
+  std::shared_ptr<Batch> batch = std::move(batch_);
+  batch_.reset();
+  Submit(
+      batch->bytes,
+      [batch](Shared& s) {
+        if (!batch->writes.empty()) {
+          std::unique_lock<std::shared_mutex> lock(s.mu);
+          for (WriteOp& w : batch->writes) {
+            w.status = s.storage->WriteBlock(w.block.piece, w.block.begin(),
+                                             AsBytes(w.data));
+            std::string().swap(w.data);  // free the buffer early
+          }
+        }
+        std::shared_lock<std::shared_mutex> lock(s.mu);
+        for (ReadOp& r : batch->reads) {
+          std::string data(r.request.length, '\0');
+          absl::Status st =
+              s.storage->ReadBlock(r.request.piece, r.request.begin, Span(data));
+          r.data = st.ok() ? absl::StatusOr<std::string>(std::move(data))
+                           : absl::StatusOr<std::string>(st);
+        }
+      },
+      [batch] {
+        for (WriteOp& w : batch->writes) w.done(std::move(w.status));
+        for (ReadOp& r : batch->reads) r.done(std::move(r.data));
+      });
+}
+
 void TorrentDisk::Write(BlockRef block, std::string data,
                         std::function<void(absl::Status)> done) {
-  auto status = std::make_shared<absl::Status>();
-  auto buffer = std::make_shared<std::string>(std::move(data));
-  const size_t bytes = buffer->size();
-  Submit(
-      bytes,
-      [block, buffer, status](Shared& s) {
-        std::unique_lock<std::shared_mutex> lock(s.mu);
-        *status = s.storage->WriteBlock(block.piece, block.begin(),
-                                        AsBytes(*buffer));
+  const size_t bytes = data.size();
+  Batched(
+      [&](Batch& b) {
+        b.writes.push_back(WriteOp{block, std::move(data), std::move(done), {}});
       },
-      [status, done = std::move(done)] { done(*status); });
+      bytes);
 }
 
 void TorrentDisk::Read(const protocol::Request& r,
                        std::function<void(absl::StatusOr<std::string>)> done) {
-  auto result = std::make_shared<absl::StatusOr<std::string>>();
-  Submit(
-      r.length,
-      [r, result](Shared& s) {
-        std::string data(r.length, '\0');
-        std::shared_lock<std::shared_mutex> lock(s.mu);
-        absl::Status st = s.storage->ReadBlock(r.piece, r.begin, Span(data));
-        *result = st.ok() ? absl::StatusOr<std::string>(std::move(data))
-                          : absl::StatusOr<std::string>(st);
-      },
-      [result, done = std::move(done)] { done(std::move(*result)); });
+  Batched([&](Batch& b) { b.reads.push_back(
+            ReadOp{r, std::move(done), absl::UnknownError("not read yet")}); },
+          r.length);
 }
 
 void TorrentDisk::Hash(uint32_t piece, bool want_block_hashes,

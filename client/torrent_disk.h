@@ -1,6 +1,8 @@
 // TorrentDisk: one torrent's storage as the disk pool works on it. Block
 // writes, block reads for peers, piece verification and BEP 52 leaf hashing
-// run as pool jobs, off the event loop; the loop thread's own storage work
+// run as pool jobs, off the event loop (writes and reads issued in one turn
+// of the loop travel together as one job, so the loop and the workers trade
+// one hand-off per batch, not per block); the loop thread's own storage work
 // (file priorities, resume data, empty files, a full recheck) runs through
 // Exclusive(), under the same lock, so it never overlaps a job. Jobs keep
 // the storage and metadata alive (shared ownership); their completions run
@@ -36,9 +38,17 @@ namespace bt::client {
 
 class TorrentDisk {
  public:
-  // `pool` must outlive this object.
-  TorrentDisk(DiskPool* pool, std::shared_ptr<const metainfo::TorrentInfo> info,
+  // Defer runs a task on the owner's thread soon, after the current call
+  // (ClientContext::Defer): batched writes and reads are submitted then.
+  using Defer = std::function<void(std::function<void()>)>;
+  // `pool` must outlive this object. Without `defer` every write and read
+  // is a job of its own.
+  TorrentDisk(DiskPool* pool, Defer defer,
+              std::shared_ptr<const metainfo::TorrentInfo> info,
               std::unique_ptr<storage::PieceStorage> storage);
+  TorrentDisk(DiskPool* pool, std::shared_ptr<const metainfo::TorrentInfo> info,
+              std::unique_ptr<storage::PieceStorage> storage)
+      : TorrentDisk(pool, nullptr, std::move(info), std::move(storage)) {}
   ~TorrentDisk();
 
   // Write stores a block (`data` at `block`'s offset) and reports the
@@ -75,8 +85,12 @@ class TorrentDisk {
   // storage is for reading state the jobs do not change (paths, layout,
   // priorities).
   const storage::PieceStorage& storage() const { return *shared_->storage; }
-  // set_pool moves later jobs to `pool` (a torrent joining a client).
-  void set_pool(DiskPool* pool) { pool_ = pool; }
+  // MoveTo sends later jobs to `pool`, batched with `defer` (a torrent
+  // joining a client).
+  void MoveTo(DiskPool* pool, Defer defer) {
+    pool_ = pool;
+    defer_ = std::move(defer);
+  }
   // jobs_in_flight counts jobs submitted whose completion has not run.
   size_t jobs_in_flight() const { return jobs_in_flight_; }
 
@@ -86,13 +100,36 @@ class TorrentDisk {
     std::unique_ptr<storage::PieceStorage> storage;
     std::shared_mutex mu;
   };
+  struct WriteOp {
+    BlockRef block;
+    std::string data;
+    std::function<void(absl::Status)> done;
+    absl::Status status;
+  };
+  struct ReadOp {
+    protocol::Request request;
+    std::function<void(absl::StatusOr<std::string>)> done;
+    absl::StatusOr<std::string> data;
+  };
+  struct Batch {
+    std::vector<WriteOp> writes;
+    std::vector<ReadOp> reads;
+    size_t bytes = 0;
+  };
+  // A batch is submitted at the end of the loop's turn, or at once past
+  // this many bytes.
+  static constexpr size_t kMaxBatchBytes = 1 << 20;
+  void Batched(std::function<void(Batch&)> add, size_t bytes);
+  void SubmitBatch();
   // Submit runs `work` on the pool with the shared state, then `done` on
   // the loop thread if this TorrentDisk still exists.
   void Submit(size_t bytes, std::function<void(Shared&)> work,
               std::function<void()> done);
 
   DiskPool* pool_;
+  Defer defer_;
   std::shared_ptr<Shared> shared_;
+  std::shared_ptr<Batch> batch_;
   size_t jobs_in_flight_ = 0;
   Liveness liveness_;
 };

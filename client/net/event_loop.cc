@@ -67,10 +67,15 @@ EventLoop::~EventLoop() {
 }
 
 void EventLoop::PostFromAnyThread(Callback callback) {
+  bool was_empty;
   {
     std::lock_guard<std::mutex> lock(remote_mu_);
+    was_empty = remote_posted_.empty();
     remote_posted_.push_back(std::move(callback));
   }
+  // Only the first post of a batch wakes the loop: it takes the whole
+  // queue (after reading the eventfd), so later posts ride along.
+  if (!was_empty) return;
   uint64_t one = 1;
   ssize_t n = write(wake_fd_, &one, sizeof(one));
   (void)n;  // EAGAIN means the counter is already non-zero: still awake
