@@ -132,6 +132,12 @@ void PeerConnection::ReadSome() {
     EmitIo(EventType::kPeerRead, static_cast<int64_t>(*n));
     session_.Receive(absl::MakeSpan(buf, *n), ctx_->Now());
     Pump();
+    if (!closed_ && session_.InputThrottled(ctx_->Now())) {
+      // Over its message budget: the peer waits (TCP holds its bytes)
+      // until Tick finds the budget refilled.
+      PauseReading();
+      return;
+    }
     if (*n < want) return;
   }
 }
@@ -145,10 +151,15 @@ void PeerConnection::OnQuota(bool upload) {
   if (closed_) return;
   if (upload) {
     Pump();
-  } else if (reading_paused_) {
-    reading_paused_ = false;
-    transport_->SetReading(true);
+  } else {
+    ResumeReading();
   }
+}
+
+void PeerConnection::ResumeReading() {
+  if (!reading_paused_ || session_.InputThrottled(ctx_->Now())) return;
+  reading_paused_ = false;
+  transport_->SetReading(true);
 }
 
 void PeerConnection::OnDiskDrained() { OnQuota(/*upload=*/false); }
@@ -238,6 +249,7 @@ void PeerConnection::Tick(absl::Time now) {
   }
   session_.Tick(now);
   Pump();
+  if (!closed_) ResumeReading();
 }
 
 // --- rate limits ------------------------------------------------------------------

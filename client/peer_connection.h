@@ -96,6 +96,9 @@ class PeerConnection : public Transport::Observer {
   void Charge(bool upload, int64_t bytes);
   void ReadSome();
   void PauseReading();
+  // ResumeReading undoes PauseReading unless the session is over its
+  // message budget (Tick tries again).
+  void ResumeReading();
   void DeliverEvents();
   void ServeMore();
   void Flush();

@@ -34,7 +34,10 @@ PeerSession::PeerSession(PeerSessionOptions options, SessionTorrent* torrent,
       torrent_(options_.incoming ? nullptr : torrent),
       phase_(Phase::kConnecting),
       parser_(InitialParserOptions(options_.limits)),
-      serve_(options_.limits.max_queued_requests) {
+      serve_(options_.limits.max_queued_requests),
+      message_budget_(options_.limits.max_messages_per_second,
+                      options_.limits.max_messages_per_second,
+                      options_.limits.max_messages_per_second) {
   started_ = connected_at_ = last_received_ = last_sent_ = last_block_ =
       last_rate_tick_ = now;
 }
@@ -131,13 +134,22 @@ void PeerSession::Receive(absl::Span<char> bytes, absl::Time now) {
 
 void PeerSession::FeedParser(std::string_view plain, absl::Time now) {
   parser_.Feed(plain);
+  int handled = 0;
   while (!closed()) {
     absl::StatusOr<std::optional<protocol::Message>> m = parser_.Next();
     if (!m.ok()) return Fail(m.status());
     if (!*m) break;
+    ++handled;
     if (absl::Status s = OnMessage(**m, now); !s.ok()) return Fail(std::move(s));
   }
+  message_budget_.Refill(now);
+  message_budget_.Take(handled);
   if (!closed()) ServeControl();
+}
+
+bool PeerSession::InputThrottled(absl::Time now) {
+  message_budget_.Refill(now);
+  return message_budget_.tokens() < 0;
 }
 
 void PeerSession::SyncMetadata() {

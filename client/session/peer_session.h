@@ -55,6 +55,7 @@
 #include "base/bytes.h"
 #include "base/endpoint.h"
 #include "base/hash.h"
+#include "base/token_bucket.h"
 #include "client/events.h"
 #include "client/session/block_ref.h"
 #include "client/session/pex_tracker.h"
@@ -115,6 +116,12 @@ struct SessionLimits {
   // (BEP 11 allows one a minute); ours go out at most this often.
   absl::Duration pex_receive_interval = absl::Seconds(30);
   absl::Duration pex_send_interval = absl::Seconds(60);
+  // Messages per second a peer may make us handle (a second's worth may
+  // come at once). Beyond it the session asks its owner to stop reading
+  // (InputThrottled) until the budget has refilled: a flood of cheap
+  // messages costs at most this much work. A 16 KiB block is a message,
+  // so this is far above any honest transfer.
+  double max_messages_per_second = 100000;
 };
 
 struct PeerSessionOptions {
@@ -171,6 +178,10 @@ class PeerSession {
   // drops the first `n` of them once sent.
   std::string_view PendingOutput() const;
   void ConsumeOutput(size_t n, absl::Time now);
+  // InputThrottled: the peer sent more messages than its budget allows;
+  // stop reading from it until this turns false (checked again with a
+  // later `now`).
+  bool InputThrottled(absl::Time now);
   // TakeEvents returns (and forgets) what happened since the last call.
   std::vector<SessionEvent> TakeEvents() { return std::exchange(events_, {}); }
   bool has_events() const { return !events_.empty(); }
@@ -369,6 +380,7 @@ class PeerSession {
   std::deque<Asked> our_metadata_;
   std::deque<Asked> our_hashes_;
   PexTracker pex_;
+  TokenBucket message_budget_;
   absl::Time pex_sent_at_ = absl::InfinitePast();
   absl::Time pex_received_at_ = absl::InfinitePast();
 

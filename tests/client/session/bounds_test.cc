@@ -244,5 +244,22 @@ TEST(BoundsTest, ParserRefusesAnOversizedMessageAfterTheMetadata) {
             absl::StatusCode::kResourceExhausted);
 }
 
+TEST(BoundsTest, MessageFloodThrottlesInputUntilTheBudgetRefills) {
+  PeerSessionOptions options = DefaultOptions();
+  options.limits.max_messages_per_second = 1000;
+  Rig rig(MakeInfo(), options);
+  rig.Connect();
+  EXPECT_FALSE(rig.session->InputThrottled(rig.now));
+  std::string flood;
+  for (int i = 0; i < 3000; ++i) flood += ScriptedPeer::Wire(protocol::KeepAlive{});
+  rig.peer.SendBytes(flood);  // three seconds' worth at once
+  EXPECT_FALSE(rig.session->closed());
+  EXPECT_TRUE(rig.session->InputThrottled(rig.now));
+  rig.Advance(absl::Seconds(1));
+  EXPECT_TRUE(rig.session->InputThrottled(rig.now)) << "still in debt";
+  rig.Advance(absl::Milliseconds(1100));
+  EXPECT_FALSE(rig.session->InputThrottled(rig.now));
+}
+
 }  // namespace
 }  // namespace bt::client
