@@ -77,28 +77,40 @@ void HashServer::Answer(const protocol::HashRange& r,
     return reply(absl::NotFoundError(
         absl::StrFormat("piece %d is not ours", piece)));
   }
+  // The answer, once the piece's leaves are known.
+  Waiter respond = [this, r, file = *file, file_piece,
+                    reply = std::move(reply)](
+                       const absl::StatusOr<std::vector<Sha256Hash>>& got) {
+    if (!got.ok()) return reply(got.status());
+    // (The map may have grown meanwhile: look the tree up again.)
+    reply(TreeFor(file)->AnswerBlocks(
+        r, [&](uint32_t p) -> absl::StatusOr<std::vector<Sha256Hash>> {
+          if (p != file_piece) {
+            return absl::InvalidArgumentError("range spans pieces");
+          }
+          return *got;
+        }));
+  };
+  // A read of this piece is under way: its result answers this one too.
+  if (auto it = reading_.find(piece); it != reading_.end()) {
+    it->second.push_back(std::move(respond));
+    return;
+  }
   reads_.Refill(now);
   if (reads_.tokens() < 1) {
-    return reply(absl::ResourceExhaustedError("block-hash reads rate-limited"));
+    return respond(
+        absl::ResourceExhaustedError("block-hash reads rate-limited"));
   }
   reads_.Take(1);
   ++piece_reads_;
+  reading_[piece].push_back(std::move(respond));
   const size_t leaves = static_cast<size_t>(plen / metainfo::kMerkleBlockSize);
   disk.Leaves(piece, std::min(plen, f.size - begin), leaves,
-              [this, r, piece, file = *file, file_piece,
-               reply = std::move(reply)](
-                  absl::StatusOr<std::vector<Sha256Hash>> got) {
-                if (!got.ok()) return reply(got.status());
-                Cache(piece, *got);
-                // (The map may have grown meanwhile: look the tree up again.)
-                reply(TreeFor(file)->AnswerBlocks(r, [&](uint32_t p)
-                                             -> absl::StatusOr<
-                                                 std::vector<Sha256Hash>> {
-                  if (p != file_piece) {
-                    return absl::InvalidArgumentError("range spans pieces");
-                  }
-                  return *got;
-                }));
+              [this, piece](absl::StatusOr<std::vector<Sha256Hash>> got) {
+                if (got.ok()) Cache(piece, *got);
+                auto waiting = reading_.extract(piece);
+                if (waiting.empty()) return;
+                for (Waiter& w : waiting.mapped()) w(got);
               });
 }
 

@@ -4,7 +4,8 @@
 // a piece failed a peer's check) need the piece's data: it is read and
 // hashed on the disk pool, the leaves are kept in a small cache, and such
 // reads are rate-limited per torrent, so hash requests cannot make the disk
-// or the CPU work without bound.
+// or the CPU work without bound; requests for a piece being read wait
+// for that read.
 //
 //   bt::client::HashServer server(info);
 //   server.Answer(range, have, disk, now,
@@ -72,6 +73,11 @@ class HashServer {
   Options options_;
   absl::flat_hash_map<size_t, protocol::PieceLayerTree> trees_;
   std::deque<std::pair<uint32_t, std::vector<Sha256Hash>>> cache_;
+  // Pieces being read for block hashes, and the answers waiting for each
+  // (requests for a piece being read wait for that read).
+  using Waiter =
+      std::function<void(const absl::StatusOr<std::vector<Sha256Hash>>&)>;
+  absl::flat_hash_map<uint32_t, std::vector<Waiter>> reading_;
   TokenBucket reads_;
   uint64_t piece_reads_ = 0;
 };

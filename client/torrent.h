@@ -188,6 +188,9 @@ class Torrent : public SessionTorrent {
   }
   // Banned: `peer`'s IP address sent data that failed hash checks.
   bool Banned(const Endpoint& peer) const { return peers_.Banned(peer); }
+  // known_peers is how many peers the torrent knows to connect to (at most
+  // kMaxCandidates).
+  size_t known_peers() const { return peers_.size(); }
 
   // SetRateLimits limits this torrent's transfers (bytes per second, 0 for
   // unlimited), within the client's global limits; settable while running.

@@ -58,6 +58,10 @@ absl::StatusOr<size_t> MemoryFileBackend::Read(const std::string& path,
     return absl::NotFoundError(
         absl::StrFormat("read %s: No such file or directory", path));
   }
+  if (fail_reads_.count(path)) {
+    return absl::UnavailableError(absl::StrFormat(
+        "read %s at offset %d: Input/output error", path, offset));
+  }
   const std::string& d = it->second.data;
   if (offset < 0 || offset >= static_cast<int64_t>(d.size())) return 0;
   size_t n = std::min(out.size(), d.size() - static_cast<size_t>(offset));
@@ -195,6 +199,15 @@ void MemoryFileBackend::DenyWrites(const std::string& path, bool deny) {
     deny_.insert(path);
   } else {
     deny_.erase(path);
+  }
+}
+
+void MemoryFileBackend::FailReads(const std::string& path, bool fail) {
+  absl::MutexLock l(&mu_);
+  if (fail) {
+    fail_reads_.insert(path);
+  } else {
+    fail_reads_.erase(path);
   }
 }
 

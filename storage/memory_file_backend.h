@@ -5,6 +5,7 @@
 //   bt::storage::MemoryFileBackend mem;
 //   mem.set_capacity(1 << 20);            // writes past 1 MiB: kResourceExhausted
 //   mem.DenyWrites("/dl/a.bin", true);     // kPermissionDenied
+//   mem.FailReads("/dl/a.bin", true);      // reads: kUnavailable (EIO)
 //   ASSIGN_OR_RETURN(auto storage,
 //                    bt::storage::PieceStorage::Create(torrent, "/dl", &mem));
 //
@@ -53,6 +54,9 @@ class MemoryFileBackend : public FileBackend {
   void set_capacity(std::optional<int64_t> bytes);
   // DenyWrites makes writes to `path` fail with kPermissionDenied.
   void DenyWrites(const std::string& path, bool deny);
+  // FailReads makes reads of an existing `path` (Read, not ReadWholeFile)
+  // fail with kUnavailable, as a disk's I/O error does.
+  void FailReads(const std::string& path, bool fail);
   // Contents returns a file's bytes, or nullopt if it does not exist.
   std::optional<std::string> Contents(const std::string& path) const;
   // SetContents creates or replaces a file (bypassing capacity checks).
@@ -76,6 +80,7 @@ class MemoryFileBackend : public FileBackend {
   std::map<std::string, File> files_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, OpenMode> open_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> deny_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> fail_reads_ ABSL_GUARDED_BY(mu_);
   std::optional<int64_t> capacity_ ABSL_GUARDED_BY(mu_);
   int64_t clock_ ABSL_GUARDED_BY(mu_) = 1'000'000'000;
   absl::Mutex observer_mu_;

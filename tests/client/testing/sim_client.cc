@@ -56,9 +56,14 @@ void SimPeer::CompleteConnect() {
 }
 
 void SimPeer::Notify() {
-  if (!closed_ && connected_ && reading_ && observer_ &&
-      (!input_.empty() || eof_)) {
+  // Level-triggered, as epoll is for the TCP transport: a connection that
+  // stops after a few reads (so other peers get a turn) is told again
+  // while input is left and it keeps taking some.
+  while (!closed_ && connected_ && reading_ && observer_ &&
+         (!input_.empty() || eof_)) {
+    const size_t before = input_.size();
     observer_->OnTransportReadable();
+    if (input_.size() == before) break;
   }
 }
 
@@ -134,6 +139,9 @@ SimClient::~SimClient() {
 
 absl::StatusOr<Torrent*> SimClient::AddTorrent(TorrentParams params) {
   const bool start = params.start;
+  // Storage is set up before Attach (when the metadata is known): name the
+  // in-memory disk now, or the torrent falls back to the real one.
+  if (!params.backend) params.backend = options_.file_backend;
   ASSIGN_OR_RETURN(std::unique_ptr<Torrent> t, Torrent::Open(std::move(params)));
   t->Attach(this);
   Torrent* raw = t.get();

@@ -56,6 +56,8 @@ class SimPeer : public Transport {
   // them (a peer that does not read); unlimited by default.
   void set_write_capacity(size_t bytes) { write_capacity_ = bytes; }
   size_t written_pending() const { return written_.size(); }
+  // input_pending: bytes delivered that the connection has not read yet.
+  size_t input_pending() const { return input_.size(); }
   // closed: our side closed the connection.
   bool closed() const { return closed_; }
 

@@ -1,0 +1,232 @@
+// Torrent on a SimClient: a whole download from a scripted seeder (the
+// baseline other Torrent tests and the fuzzer build on), empty files, bans
+// by IP address, connection limits and the peers kept as candidates and in
+// resume data.
+#include "client/torrent.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "protocol/message.h"
+#include "storage/resume_data.h"
+#include "tests/client/testing/remote_peer.h"
+#include "tests/client/testing/sim_client.h"
+
+namespace bt::client::testing {
+namespace {
+
+using metainfo::testing::MemFile;
+using metainfo::testing::Pattern;
+
+// --- the baseline: a whole download
+// -------------------------------------------
+
+TEST(TorrentTest, DownloadsEverythingFromAScriptedSeeder) {
+  SimClient sim;
+  int passed = 0, failed = 0;
+  sim.on_event = [&](const Event& e) {
+    passed += e.type == EventType::kPieceHashPass;
+    failed += e.type == EventType::kPieceHashFail;
+  };
+  const TestTorrent t = MakeSingleFile(10 * 32 * 1024 + 5000);
+  absl::StatusOr<Torrent*> added = sim.AddTorrent(t.Params());
+  ASSERT_TRUE(added.ok()) << added.status();
+  Torrent& torrent = **added;
+  ASSERT_EQ(torrent.state(), TorrentState::kDownloading);
+  passed = failed = 0;  // the initial check found nothing on disk
+
+  RemotePeer seed = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 1));
+  seed.Send(protocol::HaveAll{});
+  EXPECT_EQ(Count<protocol::Interested>(seed.Read()), 1);
+  seed.Send(protocol::Unchoke{});
+  const int served = seed.ServeUntilQuiet(t);
+
+  EXPECT_TRUE(torrent.complete());
+  EXPECT_EQ(torrent.state(), TorrentState::kSeeding);
+  EXPECT_EQ(torrent.pieces_have(), t.info->num_pieces());
+  EXPECT_EQ(served, 10 * 2 + 1);  // every block once (the last piece: 1)
+  EXPECT_EQ(passed, static_cast<int>(t.info->num_pieces()));
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(torrent.downloaded(), static_cast<int64_t>(t.content.size()));
+  EXPECT_EQ(sim.disk_backend().Contents("/dl/single.bin"), t.content);
+  EXPECT_EQ(sim.disk().queued_bytes(), 0u);
+  // Both sides are seeds now: the connection is closed.
+  EXPECT_TRUE(seed.closed());
+}
+
+// Corrupt is `t` with every byte of its content flipped (what a liar
+// serves).
+TestTorrent Corrupt(const TestTorrent& t) {
+  TestTorrent bad = t;
+  for (char& c : bad.content) c ^= 0x33;
+  return bad;
+}
+
+// --- defect 7: bans by IP address, and the per-torrent connection limit
+// -------
+
+TEST(TorrentBanTest, ABannedAddressIsRefusedAtTheHandshakeWhateverItsPortOrId) {
+  SimClient sim;
+  int connects_from_liar = 0;
+  sim.on_event = [&](const Event& e) {
+    if (e.type == EventType::kPeerConnect &&
+        e.peer.address.ToString().rfind("10.0.0.5:", 0) == 0) {
+      ++connects_from_liar;
+    }
+  };
+  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
+  Torrent& torrent = **sim.AddTorrent(t.Params());
+  RemotePeer liar = RemotePeer::ConnectIn(
+      sim, torrent, Addr(10, 0, 0, 5, 40000), true, PeerIdOf(5));
+  liar.Send(protocol::HaveAll{});
+  liar.Send(protocol::Unchoke{});
+  liar.ServeUntilQuiet(Corrupt(t));
+  EXPECT_TRUE(torrent.Banned(Addr(10, 0, 0, 5, 1)));
+  EXPECT_TRUE(liar.closed());
+  EXPECT_EQ(torrent.pieces_have(), 0u);
+  EXPECT_EQ(connects_from_liar, 1);
+
+  // Back from another port with another peer id: refused once it names
+  // the torrent.
+  RemotePeer again = RemotePeer::ConnectIn(
+      sim, torrent, Addr(10, 0, 0, 5, 40001), true, PeerIdOf(55));
+  EXPECT_TRUE(again.closed());
+  EXPECT_EQ(connects_from_liar, 1);
+  sim.RunPending();
+  EXPECT_TRUE(torrent.peers().empty());
+  // Nor is it dialled.
+  const size_t dialled = sim.outgoing().size();
+  torrent.AddPeer(Addr(10, 0, 0, 5, 6000));
+  EXPECT_EQ(sim.outgoing().size(), dialled);
+
+  // Another address is welcome.
+  RemotePeer honest = RemotePeer::ConnectIn(
+      sim, torrent, Addr(10, 0, 0, 6, 40000), true, PeerIdOf(6));
+  EXPECT_FALSE(honest.closed());
+  honest.Send(protocol::HaveAll{});
+  honest.Send(protocol::Unchoke{});
+  honest.ServeUntilQuiet(t);
+  EXPECT_TRUE(torrent.complete());
+  EXPECT_FALSE(torrent.Banned(Addr(10, 0, 0, 6, 40000)));
+}
+
+TEST(TorrentBanTest, IncomingConnectionsAreBoundedPerTorrent) {
+  ClientOptions o = SimClient::DefaultOptions();
+  o.max_connections_per_torrent = 3;
+  SimClient sim(o);
+  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
+  Torrent& torrent = **sim.AddTorrent(t.Params());
+  std::vector<RemotePeer> peers;
+  for (uint8_t i = 1; i <= 5; ++i) {
+    peers.push_back(RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 1, i), true,
+                                          PeerIdOf(i)));
+  }
+  sim.RunPending();
+  int open = 0;
+  for (const RemotePeer& p : peers) open += !p.closed();
+  EXPECT_EQ(open, 3);
+  EXPECT_EQ(torrent.peers().size(), 3u);
+  EXPECT_LE(torrent.connection_count(), 3u);
+  // A slot freed is a slot for the next one.
+  for (RemotePeer& p : peers) {
+    if (!p.closed()) {
+      p.transport()->DeliverEof();
+      sim.RunPending();
+      break;
+    }
+  }
+  RemotePeer late =
+      RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 1, 9), true, PeerIdOf(9));
+  EXPECT_FALSE(late.closed());
+  EXPECT_EQ(torrent.peers().size(), 3u);
+}
+
+// --- defect 9: candidates and the peers saved in resume data
+// ------------------
+
+TEST(TorrentPeersTest, ManyTrackerPeersAreBoundedAndResumeKeepsAFew) {
+  constexpr char kResume[] = "/state/t.resume";
+  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
+  SimClient first;
+  first.disk_backend().SetContents("/dl/single.bin", t.content);
+  TorrentParams p = t.Params();
+  p.resume_path = kResume;
+  Torrent& torrent = **first.AddTorrent(p);
+  ASSERT_EQ(torrent.state(), TorrentState::kSeeding);
+  for (int i = 0; i < 10000; ++i) {
+    torrent.AddPeer(Endpoint::V4(
+        {11, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i), 1}, 6881));
+  }
+  EXPECT_LE(torrent.known_peers(), Torrent::kMaxCandidates);
+  EXPECT_GE(torrent.known_peers(), Torrent::kMaxCandidates / 2);
+  ASSERT_TRUE(torrent.SaveResumeData().ok());
+  std::optional<std::string> bytes = first.disk_backend().Contents(kResume);
+  ASSERT_TRUE(bytes.has_value());
+  absl::StatusOr<storage::ResumeData> rd = storage::DecodeResumeData(*bytes);
+  ASSERT_TRUE(rd.ok()) << rd.status();
+  EXPECT_LE(rd->peers.size(), 200u);
+  EXPECT_GT(rd->peers.size(), 0u);
+
+  // Reloaded: trusted without a check, its peers known again.
+  ClientOptions o = SimClient::DefaultOptions();
+  o.file_backend = &first.disk_backend();
+  SimClient second(o);
+  int hash_events = 0;
+  second.on_event = [&](const Event& e) {
+    hash_events += e.type == EventType::kPieceHashPass ||
+                   e.type == EventType::kPieceHashFail;
+  };
+  Torrent& again = **second.AddTorrent(p);
+  EXPECT_EQ(hash_events, 0);
+  EXPECT_EQ(again.state(), TorrentState::kSeeding);
+  EXPECT_EQ(again.pieces_have(), t.info->num_pieces());
+  EXPECT_EQ(again.known_peers(), rd->peers.size());
+}
+
+// --- defect 12: empty files
+// ---------------------------------------------------
+
+TEST(TorrentFilesTest, EmptyFilesAreCreatedOnCompletionUnlessSkipped) {
+  SimClient sim;
+  const TestTorrent t = MakeTestTorrent({
+      MemFile{{"a.bin"}, Pattern(40000, 1), ""},
+      MemFile{{"empty_top"}, "", ""},
+      MemFile{{"sub", "empty_inner"}, "", ""},
+      MemFile{{"sub", "b.bin"}, Pattern(30000, 2), ""},
+      MemFile{{"skipped_empty"}, "", ""},
+  });
+  ASSERT_EQ(t.info->files().size(), 5u);
+  ASSERT_EQ(t.info->files()[4].size, 0);
+  Torrent& torrent = **sim.AddTorrent(t.Params());
+  ASSERT_TRUE(torrent.SetFilePriority(4, 0).ok());
+  RemotePeer seed = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 1));
+  seed.Send(protocol::HaveAll{});
+  seed.Send(protocol::Unchoke{});
+  seed.ServeUntilQuiet(t);
+  ASSERT_TRUE(torrent.complete());
+  EXPECT_EQ(torrent.state(), TorrentState::kSeeding);
+  const storage::MemoryFileBackend& disk = sim.disk_backend();
+  EXPECT_EQ(disk.Contents("/dl/t/a.bin"), Pattern(40000, 1));
+  EXPECT_EQ(disk.Contents("/dl/t/sub/b.bin"), Pattern(30000, 2));
+  EXPECT_EQ(disk.Contents("/dl/t/empty_top"), "");
+  EXPECT_EQ(disk.Contents("/dl/t/sub/empty_inner"), "");
+  EXPECT_FALSE(disk.Exists("/dl/t/skipped_empty"));
+}
+
+TEST(TorrentFilesTest, ATorrentCompleteAtStartCreatesItsEmptyFiles) {
+  SimClient sim;
+  const TestTorrent t = MakeTestTorrent({
+      MemFile{{"a.bin"}, Pattern(100, 1), ""},
+      MemFile{{"e1"}, "", ""},
+  });
+  sim.disk_backend().SetContents("/dl/t/a.bin", Pattern(100, 1));
+  Torrent& torrent = **sim.AddTorrent(t.Params());
+  EXPECT_EQ(torrent.state(), TorrentState::kSeeding);
+  EXPECT_EQ(sim.disk_backend().Contents("/dl/t/e1"), "");
+}
+
+}  // namespace
+}  // namespace bt::client::testing
