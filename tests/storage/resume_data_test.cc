@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/hash_checker.h"
@@ -322,6 +325,48 @@ TEST_F(RestoreTest, PartFileChangesInvalidateThePiecesKeptThere) {
   Bitfield want(n, true);
   want.AndNot(PiecesOf(b));
   EXPECT_EQ(st.have, want);
+}
+
+// Loading resume data of a torrent with many files: decoding, the trust
+// rules and applying the saved file priorities (as the client does, one
+// SetFilePriority per file) must each be linear in the number of files;
+// applying used to rescan every file per call (10^10 steps here).
+TEST(RestoreManyFilesTest, LoadingIsLinearInTheNumberOfFiles) {
+  constexpr int kFiles = 100000;
+  std::vector<MemFile> files;
+  files.reserve(kFiles);
+  std::vector<int> skip_odd(kFiles, 1);
+  for (int i = 0; i < kFiles; ++i) {
+    files.push_back({{"d", absl::StrFormat("f%06d", i)}, "x", ""});
+    if (i % 2) skip_odd[i] = 0;
+  }
+  Torrent t = MakeTestTorrent("many", files, 1 << 20, Kind::kV1);
+  ASSERT_EQ(t.info.files().size(), size_t{kFiles});
+  MemoryFileBackend mem;
+  std::string bytes;
+  {
+    StorageOptions o;
+    o.file_priorities = skip_odd;
+    auto saved = PieceStorage::Create(t.info, "/dl", &mem, std::move(o));
+    ASSERT_TRUE(saved.ok()) << saved.status();
+    auto rd =
+        CaptureResumeData(t.info, **saved, Bitfield(t.info.num_pieces()), 1);
+    ASSERT_TRUE(rd.ok()) << rd.status();
+    bytes = EncodeResumeData(*rd);
+  }
+  auto storage = PieceStorage::Create(t.info, "/dl", &mem);
+  ASSERT_TRUE(storage.ok()) << storage.status();
+
+  const absl::Time start = absl::Now();
+  ResumeState st = RestoreResumeData(t.info, **storage, bytes);
+  ASSERT_EQ(st.file_priorities, skip_odd);
+  for (size_t i = 0; i < st.file_priorities.size(); ++i) {
+    ASSERT_TRUE((*storage)->SetFilePriority(i, st.file_priorities[i]).ok());
+  }
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ((*storage)->file_priorities(), skip_odd);
+  // About 0.1 s here (1 s with sanitizers); quadratic work took minutes.
+  EXPECT_LT(took, absl::Seconds(20)) << "loading is not linear in files";
 }
 
 TEST(RestoreRealFilesTest, MtimeChangeOnDiskInvalidates) {
