@@ -75,6 +75,10 @@ Node::Node(NodeOptions options, absl::Time now)
   } else {
     id_ = RandomId();
   }
+  if (options_.enforce_node_id) {
+    options_.table.enforce_node_id = true;
+    options_.lookup.enforce_node_id = true;
+  }
   table_ = RoutingTable(id_, options_.table);
   id_random_ = RandomId();
 }

@@ -59,6 +59,11 @@ struct NodeOptions {
   std::optional<Endpoint> external_address;
   bool ipv6 = false;       // which DHT this node is in (BEP 32)
   bool read_only = false;  // BEP 43: answer no queries, say "ro" in ours
+  // BEP 42 enforcement, as libtorrent's dht_enforce_node_id: nodes whose id
+  // does not match their address never enter the routing table, nor count
+  // among a lookup's closest nodes. True sets `table.enforce_node_id` and
+  // `lookup.enforce_node_id`. Local addresses are exempt (BEP 42).
+  bool enforce_node_id = false;
   LookupOptions lookup;
   RoutingTableOptions table;
   PeerStoreOptions store;

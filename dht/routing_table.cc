@@ -90,6 +90,10 @@ void RoutingTable::AddReplacement(Bucket& b, Contact c) {
 std::optional<NodeInfo> RoutingTable::Insert(const NodeInfo& node,
                                              absl::Time now, bool responded) {
   if (node.id == own_id_) return std::nullopt;
+  if (options_.enforce_node_id &&
+      !IsSecureNodeId(node.id, node.endpoint.address_bytes())) {
+    return std::nullopt;
+  }
   auto touch = [&](Contact& c) {
     if (responded) {
       c.last_response = now;

@@ -41,6 +41,11 @@ struct RoutingTableOptions {
   // At most one contact per IP address (loopback exempt), so one host
   // cannot fill the table.
   bool one_contact_per_ip = true;
+  // BEP 42 enforcement (libtorrent's dht_enforce_node_id): a node whose id
+  // does not match its address (IsSecureNodeId) is never added, neither to
+  // a bucket nor to a replacement cache. Local addresses are exempt, as
+  // BEP 42 says (IsBep42Exempt).
+  bool enforce_node_id = false;
 };
 
 // Contact is one entry of the table with its liveness bookkeeping.
@@ -69,7 +74,8 @@ class RoutingTable {
 
   // OnResponse records that `node` answered one of our queries: it becomes
   // good, is inserted if there is room (splitting our bucket when needed),
-  // else it goes to the replacement cache. If the bucket is full of
+  // else it goes to the replacement cache (unless `enforce_node_id` refuses
+  // it, here and in OnQuery). If the bucket is full of
   // contacts and one is questionable, that contact is returned: the owner
   // should ping it (a timeout then makes room via OnTimeout).
   std::optional<NodeInfo> OnResponse(const NodeInfo& node, absl::Time now);

@@ -874,4 +874,16 @@ std::optional<Sha256Hash> TorrentInfo::V2PieceHash(uint32_t piece) const {
   return layer[k];
 }
 
+const char* TorrentVersionName(TorrentVersion version) {
+  switch (version) {
+    case TorrentVersion::kV1:
+      return "v1";
+    case TorrentVersion::kV2:
+      return "v2";
+    case TorrentVersion::kHybrid:
+      return "hybrid";
+  }
+  return "?";
+}
+
 }  // namespace bt::metainfo

@@ -62,6 +62,9 @@ struct ParseOptions {
 // TorrentVersion says which hash formats a torrent carries.
 enum class TorrentVersion { kV1, kV2, kHybrid };
 
+// TorrentVersionName is "v1", "v2" or "hybrid".
+const char* TorrentVersionName(TorrentVersion version);
+
 // DhtNode is a BEP 5 "nodes" entry of a torrent: a host name or address and
 // a port.
 struct DhtNode {

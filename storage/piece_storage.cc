@@ -73,6 +73,9 @@ absl::StatusOr<std::unique_ptr<PieceStorage>> PieceStorage::Create(
   s->index_of_path_[s->part_path_] = kPartFileIndex;
   s->backend_ = backend;
   s->priorities_ = std::move(priorities);
+  for (size_t i = 0; i < layout.num_files(); ++i) {
+    if (s->priorities_[i] == 0 && s->HasBytes(i)) ++s->skipped_files_;
+  }
   s->present_.assign(layout.num_files(), 0);
   s->on_event_ = std::move(options.on_event);
   PieceStorage* self = s.get();
@@ -385,18 +388,20 @@ absl::Status PieceStorage::SetFilePriority(size_t file, int priority) {
         priorities_.size(), priority));
   }
   int old = priorities_[file];
-  if (old == 0 && priority > 0 && !layout_.file(file).pad() &&
-      layout_.file(file).size > 0) {
+  if (old == 0 && priority > 0 && HasBytes(file)) {
     RETURN_IF_ERROR(CheckNoError());
     RETURN_IF_ERROR(MoveOutOfPartFile(file));
   }
   priorities_[file] = priority;
-  bool any_skipped = false;
-  for (size_t i = 0; i < priorities_.size(); ++i) {
-    const metainfo::FileEntry& f = layout_.file(i);
-    if (!f.pad() && f.size > 0 && priorities_[i] == 0) any_skipped = true;
+  // A count, not a scan: restoring resume data sets every file's priority.
+  if (HasBytes(file) && (old == 0) != (priority == 0)) {
+    if (priority == 0) {
+      ++skipped_files_;
+    } else {
+      --skipped_files_;
+    }
   }
-  if (!any_skipped && old == 0) {
+  if (skipped_files_ == 0 && old == 0) {
     absl::Status st = backend_->Remove(part_path_);
     if (!st.ok()) return EnterError(kPartFileIndex, st);
   }

@@ -198,6 +198,12 @@ class PieceStorage {
   absl::Status CheckNoError() const;
   void Emit(StorageEvent e);
   absl::Status MoveOutOfPartFile(size_t file);
+  // HasBytes is true for a file that holds piece bytes (not a pad, not
+  // empty): only those go to the part file when skipped.
+  bool HasBytes(size_t file) const {
+    const metainfo::FileEntry& f = layout_.file(file);
+    return !f.pad() && f.size > 0;
+  }
   absl::StatusOr<std::vector<metainfo::FileSlice>> RangeSlices(
       uint32_t piece, int64_t offset, int64_t length) const;
   absl::Status ReadSlices(const std::vector<metainfo::FileSlice>& slices,
@@ -210,6 +216,7 @@ class PieceStorage {
   std::string part_path_;
   FileBackend* backend_ = nullptr;
   std::vector<int> priorities_;
+  size_t skipped_files_ = 0;      // files with HasBytes and priority 0
   std::vector<uint8_t> present_;  // file known to exist (written by us)
   std::unordered_map<std::string, size_t> index_of_path_;
   std::function<void(const StorageEvent&)> on_event_;

@@ -1,5 +1,6 @@
 #include "storage/resume_data.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -123,11 +124,15 @@ absl::Status ParseData(const Node& d, const ResumeLimits& limits,
     ASSIGN_OR_RETURN(std::string_view s, n->AsString());
     bool v6 = key[5] == '6';
     size_t entry = v6 ? metainfo::kCompactPeer6Size : metainfo::kCompactPeer4Size;
-    if (s.size() / entry > limits.max_peers) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "resume data: %d %s exceed the limit of %d", s.size() / entry, key,
-          limits.max_peers));
+    if (s.size() % entry != 0) {
+      return Bad(
+          *n, absl::StrFormat("\"%s\" is not a whole number of %d-byte peers",
+                              key, entry));
     }
+    // Peers are a hint: past the limit they are skipped, not refused.
+    size_t room =
+        limits.max_peers - std::min(limits.max_peers, out->peers.size());
+    s = s.substr(0, std::min(s.size(), room * entry));
     absl::StatusOr<std::vector<Endpoint>> eps =
         v6 ? metainfo::ParseCompactPeers6(s) : metainfo::ParseCompactPeers4(s);
     if (!eps.ok()) return Bad(*n, std::string(eps.status().message()));
@@ -161,7 +166,8 @@ std::string EncodeResumeData(const ResumeData& data) {
   d["files"] = std::move(files);
   if (data.part_file) d["part"] = RecordDict(*data.part_file, false);
   std::string peers, peers6;
-  for (const Endpoint& e : data.peers) {
+  for (size_t i = 0; i < data.peers.size() && i < kMaxResumePeers; ++i) {
+    const Endpoint& e = data.peers[i];
     metainfo::AppendCompactPeer(e, e.is_v4() ? &peers : &peers6);
   }
   if (!peers.empty()) d["peers"] = peers;

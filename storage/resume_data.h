@@ -27,7 +27,8 @@
 //              timestamp (seconds), pieces (count), have (BEP 3 bitfield),
 //              files [ {size, mtime (ns, 0 if missing), priority} ... ],
 //              part {size, mtime} (the part file, if any),
-//              peers (compact IPv4), peers6 (compact IPv6),
+//              peers (compact IPv4), peers6 (compact IPv6): at most
+//                    kMaxResumePeers in all,
 //              partial [ {index, piece size, blocks, block size,
 //                         last block size, bitfield, endgame, priority,
 //                         slow} ... ] }
@@ -40,7 +41,8 @@
 // save (or that is missing) invalidates the pieces it overlaps, and the part
 // file likewise invalidates the pieces kept in it; those pieces go to
 // re-check and their partial block maps are dropped. All other pieces of
-// the have-bitfield are trusted.
+// the have-bitfield are trusted. Peers are a soft part: a file listing more
+// than ResumeLimits::max_peers keeps the first ones and loses nothing else.
 #ifndef STORAGE_RESUME_DATA_H_
 #define STORAGE_RESUME_DATA_H_
 
@@ -63,6 +65,9 @@ namespace bt::storage {
 
 inline constexpr char kResumeFormat[] = "btkit resume";
 inline constexpr int64_t kResumeVersion = 1;
+// kMaxResumePeers is how many peers resume data keeps: enough to reconnect
+// after a restart, small enough that the file stays small.
+inline constexpr size_t kMaxResumePeers = 200;
 
 // FileRecord is what resume data remembers about one file.
 struct FileRecord {
@@ -98,7 +103,7 @@ struct ResumeData {
   Bitfield have;
   std::vector<FileRecord> files;  // one per layout file, pads included
   std::optional<FileRecord> part_file;
-  std::vector<Endpoint> peers;
+  std::vector<Endpoint> peers;  // newest first; only the first are saved
   std::vector<PartialPiece> partial;
   friend bool operator==(const ResumeData&, const ResumeData&) = default;
 };
@@ -106,31 +111,36 @@ struct ResumeData {
 // ResumeLimits bound what a resume file may make us allocate.
 struct ResumeLimits {
   size_t max_file_size = size_t{64} << 20;
-  size_t max_peers = 10000;  // per address family
+  // max_peers is how many peers decoding keeps (IPv4 ones first); the
+  // rest are skipped, never a reason to refuse the file.
+  size_t max_peers = kMaxResumePeers;
   uint32_t max_pieces = uint32_t{1} << 22;
   size_t max_files = size_t{1} << 20;
 };
 
-// EncodeResumeData returns the bencoded file.
+// EncodeResumeData returns the bencoded file. It keeps the first
+// kMaxResumePeers of data.peers and drops the rest.
 std::string EncodeResumeData(const ResumeData& data);
 
-// DecodeResumeData parses a resume file strictly. Errors:
-// kInvalidArgument malformed (what and where), kResourceExhausted a limit
-// hit, kDataLoss checksum mismatch, kFailedPrecondition another format tag
-// or a newer version.
+// DecodeResumeData parses a resume file strictly. Peers beyond
+// limits.max_peers are skipped. Errors: kInvalidArgument malformed (what
+// and where), kResourceExhausted a limit hit, kDataLoss checksum mismatch,
+// kFailedPrecondition another format tag or a newer version.
 absl::StatusOr<ResumeData> DecodeResumeData(std::string_view bytes,
                                             const ResumeLimits& limits = {});
 
 // CaptureResumeData records `have`, the storage's file priorities and the
 // current size and mtime of every file (and of the part file) through the
-// storage's backend. Peers and partial pieces are for the caller to add.
+// storage's backend. Peers (newest first: saving keeps the first
+// kMaxResumePeers) and partial pieces are for the caller to add.
 // kInvalidArgument if `have` has the wrong size; a stat error other than
 // kNotFound is returned.
 absl::StatusOr<ResumeData> CaptureResumeData(
     const metainfo::TorrentInfo& torrent, PieceStorage& storage,
     const Bitfield& have, int64_t timestamp);
 
-// SaveResumeData encodes `data` and replaces `path` atomically.
+// SaveResumeData encodes `data` (at most kMaxResumePeers of its peers) and
+// replaces `path` atomically; errors are the backend's.
 absl::Status SaveResumeData(FileBackend& backend, const std::string& path,
                             const ResumeData& data);
 

@@ -67,9 +67,9 @@ std::function<void(const storage::CheckProgress&)> ProgressPrinter(
 void PrintResult(const metainfo::TorrentInfo& torrent,
                  const storage::CheckResult& r, double secs) {
   std::printf("%s (%s): %u of %u pieces pass, %u fail; %.1f MiB in %.2f s\n",
-              torrent.name().c_str(), TorrentVersionName(torrent.version()),
-              r.passed, torrent.num_pieces(), r.failed,
-              r.bytes_read / 1048576.0, secs);
+              torrent.name().c_str(),
+              metainfo::TorrentVersionName(torrent.version()), r.passed,
+              torrent.num_pieces(), r.failed, r.bytes_read / 1048576.0, secs);
   if (r.failed == 0) return;
   std::printf("failed pieces:");
   int shown = 0;

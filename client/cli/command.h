@@ -37,9 +37,10 @@ struct Command {
   std::string name;         // "download"
   std::string summary;      // one line for `bt help`
   std::string description;  // `bt help NAME`'s text between usage and flags
-  // bind declares the command's flags on `flags`, bound to arguments it
-  // owns, and returns the function that runs the command with them once
-  // `flags` has parsed (it returns the exit status).
+  // bind declares the command's flags on `flags`, bound to a fresh set of
+  // arguments that both `flags` and the returned function keep alive, and
+  // returns the function that runs the command with them once `flags` has
+  // parsed (it returns the exit status).
   std::function<std::function<int()>(FlagSet& flags)> bind;
 };
 
@@ -59,6 +60,7 @@ template <typename Args>
 Command MakeCommand(const CommandSpec<Args>& spec) {
   auto bind = [declare = spec.declare, run = spec.run](FlagSet& flags) {
     auto args = std::make_shared<Args>();
+    flags.KeepAlive(args);
     declare(flags, *args);
     return std::function<int()>([run, args] { return run(*args); });
   };

@@ -31,18 +31,6 @@ absl::StatusOr<metainfo::TorrentInfo> ReadTorrentFile(const std::string& path) {
   return torrent;
 }
 
-const char* TorrentVersionName(metainfo::TorrentVersion version) {
-  switch (version) {
-    case metainfo::TorrentVersion::kV1:
-      return "v1";
-    case metainfo::TorrentVersion::kV2:
-      return "v2";
-    case metainfo::TorrentVersion::kHybrid:
-      return "hybrid";
-  }
-  return "?";
-}
-
 std::string HumanBytes(double bytes, int decimals) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int u = 0;

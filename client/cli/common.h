@@ -4,7 +4,7 @@
 //
 //   absl::StatusOr<metainfo::TorrentInfo> torrent = ReadTorrentFile(path);
 //   if (!torrent.ok()) return Fail("check", torrent.status(), 2);
-//   std::printf("%s (%s)\n", name.c_str(), TorrentVersionName(t.version()));
+//   std::printf("%s\n", HumanBytes(torrent->content_size(), 2).c_str());
 #ifndef CLIENT_CLI_COMMON_H_
 #define CLIENT_CLI_COMMON_H_
 
@@ -34,9 +34,6 @@ inline constexpr size_t kMaxFileSize = size_t{64} << 20;
 // ReadFileToString's (naming the path) or the parser's, prefixed with
 // "PATH: ".
 absl::StatusOr<metainfo::TorrentInfo> ReadTorrentFile(const std::string& path);
-
-// TorrentVersionName is "v1", "v2" or "hybrid".
-const char* TorrentVersionName(metainfo::TorrentVersion version);
 
 // HumanBytes renders a byte count with a binary unit: "512 B" (whole bytes
 // always), "1.50 MiB" with `decimals` digits for larger units.

@@ -255,6 +255,10 @@ void FlagSet::Check(std::function<absl::Status()> check) {
   checks_.push_back(std::move(check));
 }
 
+void FlagSet::KeepAlive(std::shared_ptr<const void> owner) {
+  kept_alive_.push_back(std::move(owner));
+}
+
 const Flag* FlagSet::Find(std::string_view name) const {
   for (const auto& f : flags_) {
     if (f->Spells(name) || (f->positional() && f->value_name_ == name)) {

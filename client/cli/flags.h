@@ -82,7 +82,9 @@ class Flag {
   const std::string& name() const {
     return names_.empty() ? value_name_ : names_[0];
   }
+  // kind is what the flag's value is.
   FlagKind kind() const { return kind_; }
+  // positional is true for a positional argument, false for a flag.
   bool positional() const { return names_.empty(); }
 
  private:
@@ -175,6 +177,10 @@ class FlagSet {
   // involves several flags; its error is Parse's.
   void Check(std::function<absl::Status()> check);
 
+  // KeepAlive holds `owner` (what the bound variables live in) for as long
+  // as the FlagSet lives, so that a FlagSet never writes to freed variables.
+  void KeepAlive(std::shared_ptr<const void> owner);
+
   // Parse reads `args` (without the program and command names) into the
   // bound variables. Errors are kInvalidArgument and name the flag or
   // argument and the offending text. Call it once per FlagSet.
@@ -208,6 +214,7 @@ class FlagSet {
   std::string description_;
   std::vector<std::unique_ptr<Flag>> flags_;  // declaration order
   std::vector<std::function<absl::Status()>> checks_;
+  std::vector<std::shared_ptr<const void>> kept_alive_;
   bool help_requested_ = false;
 };
 

@@ -60,7 +60,7 @@ std::string JsonList(const std::vector<std::string>& items) {
 
 void PrintTorrentText(const TorrentInfo& t) {
   std::printf("name:          %s\n", t.name().c_str());
-  std::printf("version:       %s\n", TorrentVersionName(t.version()));
+  std::printf("version:       %s\n", metainfo::TorrentVersionName(t.version()));
   if (t.info_hash_v1()) {
     std::printf("info-hash v1:  %s\n", t.info_hash_v1()->ToHex().c_str());
   }
@@ -106,7 +106,7 @@ void PrintTorrentJson(const TorrentInfo& t) {
   std::string j = "{\n";
   j += "  \"name\": " + JsonString(t.name()) + ",\n";
   j += absl::StrFormat("  \"version\": \"%s\",\n",
-                       TorrentVersionName(t.version()));
+                       metainfo::TorrentVersionName(t.version()));
   if (t.info_hash_v1()) {
     j += "  \"info_hash_v1\": \"" + t.info_hash_v1()->ToHex() + "\",\n";
   }

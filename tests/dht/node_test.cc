@@ -353,6 +353,42 @@ TEST_F(NodeTest, ExternalAddressNeedsThreeVoters) {
   EXPECT_EQ(saved->id, *suggested);
 }
 
+class NodeEnforcementTest : public ::testing::Test, public testing::NodeHarness {
+ protected:
+  NodeEnforcementTest() : NodeHarness(Options()) {}
+  static NodeOptions Options() {
+    NodeOptions o = DefaultOptions();
+    o.enforce_node_id = true;
+    return o;
+  }
+};
+
+TEST_F(NodeEnforcementTest, IdsThatDoNotMatchTheirAddressStayOutOfTheTable) {
+  const Endpoint host = Endpoint::V4({124, 31, 75, 21}, 6881);
+  NodeId forged = IdOf('f');
+  ASSERT_FALSE(IsSecureNodeId(forged, host.address_bytes()));
+  // Its queries are answered, but it is not added.
+  EXPECT_EQ(One(MakeQ(Method::kPing, forged, "p"), host).kind,
+            MessageKind::kResponse);
+  EXPECT_EQ(node_.table().size(), 0u);
+  // Nor when it answers a query of ours.
+  node_.AddBootstrapNode(host);
+  node_.Bootstrap(kT0);
+  std::vector<OutgoingPacket> out = node_.TakeOutgoing();
+  ASSERT_EQ(out.size(), 1u);
+  Message q;
+  ASSERT_TRUE(ParseMessage(out[0].bytes, &q).ok());
+  Send(EncodeMessage(Message::MakeResponse(q.transaction_id, forged)), host);
+  EXPECT_EQ(node_.table().size(), 0u);
+  // An id made for its address is taken.
+  NodeId secure = SecureNodeId(host.address_bytes(), 3, IdOf('s'));
+  One(MakeQ(Method::kPing, secure, "p"), host);
+  EXPECT_NE(node_.table().Find(secure), nullptr);
+  // Local addresses are exempt.
+  One(MakeQ(Method::kPing, forged, "p"), kPeer);
+  EXPECT_NE(node_.table().Find(forged), nullptr);
+}
+
 TEST(NodeReadOnlyTest, ReadOnlyNodesAreSilentAndSayRo) {
   NodeOptions o;
   o.id = IdOf('R');

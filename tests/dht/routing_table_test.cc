@@ -207,3 +207,54 @@ TEST(RoutingTableTest, IgnoresOwnId) {
 
 }  // namespace
 }  // namespace bt::dht
+
+namespace bt::dht {
+namespace {
+
+TEST(RoutingTableTest, EnforcementRefusesIdsThatDoNotMatchTheAddress) {
+  std::mt19937_64 rng(9);
+  RoutingTableOptions o;
+  o.enforce_node_id = true;
+  RoutingTable t(RandomId(rng), o);
+  const Endpoint host = Endpoint::V4({124, 31, 75, 21}, 6881);
+  NodeId forged = RandomId(rng);
+  while (IsSecureNodeId(forged, host.address_bytes())) forged = RandomId(rng);
+  // Neither an answer nor a query gets it in, not even as a replacement.
+  t.OnResponse({forged, host}, kT0);
+  t.OnQuery({forged, host}, kT0);
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(t.replacement_count(), 0u);
+  // An id made for that address is welcome.
+  NodeId secure = SecureNodeId(host.address_bytes(), 1, RandomId(rng));
+  t.OnResponse({secure, host}, kT0);
+  ASSERT_NE(t.Find(secure), nullptr);
+  // It cannot take its id to an address the id does not match.
+  t.OnTimeout({secure, host});
+  t.OnTimeout({secure, host});
+  ASSERT_TRUE(t.Find(secure)->IsBad(o.max_failures));
+  const Endpoint elsewhere = Endpoint::V4({124, 31, 75, 99}, 6881);
+  ASSERT_FALSE(IsSecureNodeId(secure, elsewhere.address_bytes()));
+  t.OnResponse({secure, elsewhere}, kT0);
+  EXPECT_EQ(t.Find(secure)->node.endpoint, host);
+  // Loopback and private addresses are exempt (BEP 42).
+  for (const Endpoint& local :
+       {Endpoint::V4({127, 0, 0, 1}, 1), Endpoint::V4({10, 1, 2, 3}, 1),
+        Endpoint::V4({192, 168, 1, 1}, 1)}) {
+    NodeId any = RandomId(rng);
+    t.OnResponse({any, local}, kT0);
+    EXPECT_NE(t.Find(any), nullptr) << local.ToString();
+  }
+}
+
+TEST(RoutingTableTest, WithoutEnforcementAnyIdIsTaken) {
+  std::mt19937_64 rng(10);
+  RoutingTable t(RandomId(rng));
+  const Endpoint host = Endpoint::V4({124, 31, 75, 21}, 6881);
+  NodeId forged = RandomId(rng);
+  while (IsSecureNodeId(forged, host.address_bytes())) forged = RandomId(rng);
+  t.OnResponse({forged, host}, kT0);
+  EXPECT_NE(t.Find(forged), nullptr);
+}
+
+}  // namespace
+}  // namespace bt::dht

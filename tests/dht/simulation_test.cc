@@ -35,7 +35,7 @@ class SimulationTest : public ::testing::Test {
     for (int i = 0; i < kNodes; ++i) {
       NodeOptions o;
       o.external_address = PublicAddress(i);  // BEP 42 ids
-      o.lookup.enforce_node_id = true;
+      o.enforce_node_id = true;
       o.query_timeout = absl::Seconds(2);
       o.seed = 1000 + i;
       nodes_.push_back(net_->AddNode(PublicAddress(i), o));

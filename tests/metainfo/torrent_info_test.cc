@@ -43,6 +43,12 @@ const std::vector<MemFile>& ThreeFiles() {
   return *files;
 }
 
+TEST(TorrentVersionNameTest, NamesEachVersion) {
+  EXPECT_STREQ(TorrentVersionName(TorrentVersion::kV1), "v1");
+  EXPECT_STREQ(TorrentVersionName(TorrentVersion::kV2), "v2");
+  EXPECT_STREQ(TorrentVersionName(TorrentVersion::kHybrid), "hybrid");
+}
+
 TEST(TorrentInfoTest, V1SingleFile) {
   std::string data = Pattern(50000, 7);
   Value v = MakeTorrent("movie.mkv", {{{"movie.mkv"}, data, ""}}, 16384,

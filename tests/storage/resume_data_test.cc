@@ -3,12 +3,20 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "base/sha.h"
+#include "bencode/decoder.h"
+#include "bencode/encoder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "metainfo/compact.h"
 #include "storage/hash_checker.h"
 #include "storage/memory_file_backend.h"
 #include "storage/posix_file_backend.h"
@@ -114,21 +122,65 @@ TEST(ResumeDataCodecTest, NewerVersionAndOtherFormatsAreRefused) {
 
 TEST(ResumeDataCodecTest, LimitsAreChecked) {
   ResumeData rd = Sample();
-  for (int i = 0; i < 20; ++i) {
-    rd.peers.push_back(Endpoint::V4({10, 0, 0, static_cast<uint8_t>(i)}, 1));
-  }
   std::string bytes = EncodeResumeData(rd);
   ResumeLimits limits;
-  limits.max_peers = 10;
-  EXPECT_EQ(DecodeResumeData(bytes, limits).status().code(),
-            absl::StatusCode::kResourceExhausted);
-  limits = ResumeLimits();
   limits.max_file_size = bytes.size() - 1;
   EXPECT_EQ(DecodeResumeData(bytes, limits).status().code(),
             absl::StatusCode::kResourceExhausted);
   limits = ResumeLimits();
   limits.max_pieces = 12;
   EXPECT_FALSE(DecodeResumeData(bytes, limits).ok());
+}
+
+// Peers(n) is n distinct IPv4 peers, "newest" first.
+std::vector<Endpoint> Peers(int n) {
+  std::vector<Endpoint> peers;
+  for (int i = 0; i < n; ++i) {
+    peers.push_back(
+        Endpoint::V4({10, static_cast<uint8_t>(i >> 16),
+                      static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)},
+                     6881));
+  }
+  return peers;
+}
+
+TEST(ResumeDataCodecTest, SavingKeepsTheNewestPeers) {
+  ResumeData rd = Sample();
+  rd.peers = Peers(kMaxResumePeers + 50);
+  auto back = DecodeResumeData(EncodeResumeData(rd));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->peers, Peers(kMaxResumePeers));
+}
+
+TEST(ResumeDataCodecTest, PeersBeyondTheLimitAreSkippedNotRefused) {
+  ResumeData rd = Sample();  // one IPv4 and one IPv6 peer
+  rd.peers.insert(rd.peers.begin(), Endpoint::V4({10, 0, 0, 2}, 1));
+  ResumeLimits limits;
+  limits.max_peers = 2;
+  auto back = DecodeResumeData(EncodeResumeData(rd), limits);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->peers,
+            (std::vector<Endpoint>{rd.peers[0], rd.peers[1]}));  // IPv4 first
+  EXPECT_EQ(back->have, rd.have);
+  EXPECT_EQ(back->files, rd.files);
+}
+
+// WithData returns resume file `file` with its data dictionary changed by
+// `edit` and a matching checksum, as another writer of the format would.
+std::string WithData(const std::string& file,
+                     const std::function<void(bencode::Value::Dict&)>& edit) {
+  auto doc = bencode::Decode(file);
+  EXPECT_TRUE(doc.ok()) << doc.status();
+  if (!doc.ok()) return "";
+  bencode::Value data = bencode::Value::FromNode(*doc->root().Find("data"));
+  edit(data.dict());
+  const std::string raw = bencode::Encode(data);
+  bencode::Value::Dict root;
+  root["checksum"] = Sha1(AsBytes(raw)).ToString();
+  root["data"] = std::move(data);
+  root["format"] = std::string(kResumeFormat);
+  root["version"] = kResumeVersion;
+  return bencode::Encode(bencode::Value(std::move(root)));
 }
 
 // A torrent fully written to a memory backend, with resume data saved.
@@ -322,6 +374,66 @@ TEST_F(RestoreTest, PartFileChangesInvalidateThePiecesKeptThere) {
   Bitfield want(n, true);
   want.AndNot(PiecesOf(b));
   EXPECT_EQ(st.have, want);
+}
+
+// A file listing more peers than we keep (older btkit kept 10000 per
+// family) loses the excess peers, never the have-set: refusing it would
+// cost a full re-check.
+TEST_F(RestoreTest, OversizedPeerListNeverCostsTheHaveSet) {
+  uint32_t n = t_.info.num_pieces();
+  for (uint32_t p = 0; p < n; ++p) WritePiece(p);
+  std::string peers;
+  for (const Endpoint& e : Peers(20000)) metainfo::AppendCompactPeer(e, &peers);
+  const std::string bytes =
+      WithData(Save(Bitfield(n, true)),
+               [&](bencode::Value::Dict& d) { d["peers"] = peers; });
+  ResumeState st = RestoreResumeData(t_.info, *storage_, bytes);
+  EXPECT_TRUE(st.problem.ok()) << st.problem;
+  EXPECT_TRUE(st.have.All());
+  EXPECT_TRUE(st.recheck.None());
+  EXPECT_EQ(st.peers, Peers(kMaxResumePeers));
+}
+
+// Loading resume data of a torrent with many files: decoding, the trust
+// rules and applying the saved file priorities (as the client does, one
+// SetFilePriority per file) must each be linear in the number of files;
+// applying used to rescan every file per call (10^10 steps here).
+TEST(RestoreManyFilesTest, LoadingIsLinearInTheNumberOfFiles) {
+  constexpr int kFiles = 100000;
+  std::vector<MemFile> files;
+  files.reserve(kFiles);
+  std::vector<int> skip_odd(kFiles, 1);
+  for (int i = 0; i < kFiles; ++i) {
+    files.push_back({{"d", absl::StrFormat("f%06d", i)}, "x", ""});
+    if (i % 2) skip_odd[i] = 0;
+  }
+  Torrent t = MakeTestTorrent("many", files, 1 << 20, Kind::kV1);
+  ASSERT_EQ(t.info.files().size(), size_t{kFiles});
+  MemoryFileBackend mem;
+  std::string bytes;
+  {
+    StorageOptions o;
+    o.file_priorities = skip_odd;
+    auto saved = PieceStorage::Create(t.info, "/dl", &mem, std::move(o));
+    ASSERT_TRUE(saved.ok()) << saved.status();
+    auto rd =
+        CaptureResumeData(t.info, **saved, Bitfield(t.info.num_pieces()), 1);
+    ASSERT_TRUE(rd.ok()) << rd.status();
+    bytes = EncodeResumeData(*rd);
+  }
+  auto storage = PieceStorage::Create(t.info, "/dl", &mem);
+  ASSERT_TRUE(storage.ok()) << storage.status();
+
+  const absl::Time start = absl::Now();
+  ResumeState st = RestoreResumeData(t.info, **storage, bytes);
+  ASSERT_EQ(st.file_priorities, skip_odd);
+  for (size_t i = 0; i < st.file_priorities.size(); ++i) {
+    ASSERT_TRUE((*storage)->SetFilePriority(i, st.file_priorities[i]).ok());
+  }
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ((*storage)->file_priorities(), skip_odd);
+  // About 0.1 s here (1 s with sanitizers); quadratic work took minutes.
+  EXPECT_LT(took, absl::Seconds(20)) << "loading is not linear in files";
 }
 
 TEST(RestoreRealFilesTest, MtimeChangeOnDiskInvalidates) {

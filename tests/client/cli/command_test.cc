@@ -82,6 +82,12 @@ TEST(RegistryTest, CommandHelpComesFromTheDeclarations) {
             "  -h, --help            show this help\n");
 }
 
+TEST(RegistryTest, TheFlagSetKeepsTheBoundArgumentsAlive) {
+  FlagSet flags("bt echo");
+  FindCommand("echo")->bind(flags);  // the runner is dropped at once
+  EXPECT_TRUE(flags.Parse({"word", "--times", "2"}).ok());
+}
+
 TEST(MainTest, RunsTheCommandWithItsParsedArguments) {
   Outcome r = Bt({"echo", "hi", "--times=2"});
   EXPECT_EQ(r.status, 0);

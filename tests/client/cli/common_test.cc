@@ -52,12 +52,6 @@ TEST(ReadTorrentFileTest, ErrorsNameTheFile) {
   EXPECT_EQ(t.status().message().rfind(bad + ": ", 0), 0u) << t.status();
 }
 
-TEST(TorrentVersionNameTest, NamesEachVersion) {
-  EXPECT_STREQ(TorrentVersionName(metainfo::TorrentVersion::kV1), "v1");
-  EXPECT_STREQ(TorrentVersionName(metainfo::TorrentVersion::kV2), "v2");
-  EXPECT_STREQ(TorrentVersionName(metainfo::TorrentVersion::kHybrid), "hybrid");
-}
-
 TEST(HumanBytesTest, WholeBytesThenBinaryUnits) {
   EXPECT_EQ(HumanBytes(0, 2), "0 B");
   EXPECT_EQ(HumanBytes(1023, 2), "1023 B");
