@@ -53,10 +53,13 @@ void DeclareTransferFlags(FlagSet& flags, TransferArgs& a) {
   flags.Int("--port N", &a.port, "the port to listen on (default: any)");
   flags.Parsed("--peer HOST:PORT", &a.peers, Endpoint::Parse,
                "a peer to connect to, besides the trackers' ones");
-  flags.Enum("--encryption", &a.options.encryption,
-             {{"disabled", EncryptionPolicy::kDisabled},
-              {"enabled", EncryptionPolicy::kEnabled},
-              {"forced", EncryptionPolicy::kForced}},
+  std::vector<std::pair<std::string, EncryptionPolicy>> policies;
+  for (EncryptionPolicy p : {EncryptionPolicy::kDisabled,
+                             EncryptionPolicy::kEnabled,
+                             EncryptionPolicy::kForced}) {
+    policies.emplace_back(protocol::EncryptionPolicyName(p), p);
+  }
+  flags.Enum("--encryption", &a.options.encryption, policies,
              "protocol encryption (MSE): enabled prefers it, forced requires "
              "it");
   flags.String("--bind ADDR", &a.options.local_host,

@@ -104,14 +104,7 @@ std::vector<TransferCase> TransferCases() {
 }
 
 std::string PolicyName(protocol::EncryptionPolicy policy) {
-  switch (policy) {
-    case protocol::EncryptionPolicy::kForced:
-      return "forced";
-    case protocol::EncryptionPolicy::kDisabled:
-      return "disabled";
-    default:
-      return "enabled";
-  }
+  return std::string(protocol::EncryptionPolicyName(policy));
 }
 
 std::string TransferCaseName(const TransferCase& c, const std::string& peer) {
