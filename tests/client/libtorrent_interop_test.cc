@@ -269,7 +269,8 @@ TEST_F(LibtorrentMagnetTest, PeerExchangeFromLibtorrent) {
     ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
   }
   EXPECT_TRUE(met_a) << "btkit never heard of libtorrent A:" << log;
-  EXPECT_TRUE((*added)->complete());
+  EXPECT_TRUE((*added)->complete())
+      << (*added)->pieces_have() << " pieces; " << log;
 }
 
 // Magnet over the DHT: btkit gets only the info-hash; a small loopback DHT
