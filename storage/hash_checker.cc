@@ -56,8 +56,8 @@ class PieceVerifier {
     if (t_->has_v1() && sha1_.Final() != t_->piece_hash(piece_)) return false;
     if (t_->has_v2()) {
       if (!v2_expected_) {
-        // A v2 piece without a hash: only padding (hybrid) or unknown
-        // layers, which CheckPieces refuses up front.
+        // A v2 piece without a hash: only padding, or unknown layers
+        // (CheckPieces refuses those up front unless v1 hashes exist).
         return t_->has_v1();
       }
       if (leaf_fill_ > 0) FlushLeaf();
@@ -108,7 +108,9 @@ class Checker {
       return absl::InvalidArgumentError(absl::StrFormat(
           "piece selection has %d bits for %d pieces", o_.pieces->size(), n));
     }
-    if (t_.has_v2() && !t_.has_piece_layers()) {
+    // A hybrid torrent's v1 hashes suffice (a magnet link's metadata
+    // comes without piece layers).
+    if (t_.has_v2() && !t_.has_piece_layers() && !t_.has_v1()) {
       return absl::InvalidArgumentError(
           "cannot check a v2 torrent whose piece layers are unknown");
     }
@@ -210,7 +212,8 @@ class Checker {
               size_t used = 0;
               while (used < data.size()) {
                 size_t k = static_cast<size_t>(at / plen) - r.begin;
-                int64_t room = (int64_t{r.begin + k} + 1) * plen - at;
+                int64_t room =
+                    (static_cast<int64_t>(r.begin + k) + 1) * plen - at;
                 size_t n = static_cast<size_t>(
                     std::min<int64_t>(room, data.size() - used));
                 if (!readable) {

@@ -267,5 +267,33 @@ TEST(HashCheckerMemoryTest, RejectsBadSelection) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A magnet link's metadata has no piece layers: a hybrid torrent is still
+// checked through its v1 hashes; a v2-only one cannot be.
+TEST(HashCheckerMemoryTest, WithoutPieceLayersOnlyHybridTorrentsCheck) {
+  for (Kind kind : {Kind::kHybrid, Kind::kV2}) {
+    Torrent full = MakeTestTorrent("album", Files(), 16384, kind);
+    auto info = metainfo::TorrentInfo::ParseInfoDict(full.info.info_bytes());
+    ASSERT_TRUE(info.ok()) << info.status();
+    ASSERT_FALSE(info->has_piece_layers());
+    MemoryFileBackend mem;
+    auto s = PieceStorage::Create(*info, "/dl", &mem);
+    ASSERT_TRUE(s.ok());
+    for (uint32_t p = 0; p < info->num_pieces(); ++p) {
+      std::string_view piece = std::string_view(full.piece_space)
+                                   .substr(p * 16384, info->layout().PieceSize(p));
+      if (p == 1) continue;  // one piece missing
+      ASSERT_TRUE((*s)->WriteBlock(p, 0, AsBytes(piece)).ok());
+    }
+    auto r = CheckPieces(*info, **s, CheckOptions());
+    if (kind == Kind::kV2) {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+      continue;
+    }
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->have.Count(), info->num_pieces() - 1);
+    EXPECT_FALSE(r->have.Get(1));
+  }
+}
+
 }  // namespace
 }  // namespace bt::storage
