@@ -259,6 +259,9 @@ class Node {
   // SendReply queues `reply` trimmed to options_.max_response_size (see
   // FitReply); false, nothing sent, if it cannot fit.
   bool SendReply(Message& reply, const Endpoint& to);
+  // CheckToken is true if the write token of query `m` was issued to
+  // `from`; otherwise it answers with an error and counts a bad token.
+  bool CheckToken(const Message& m, const Endpoint& from, absl::Time now);
   // ItemFitsReplies: a get reply carrying `item` fits the budget for any
   // asker, at least once its nodes are trimmed.
   bool ItemFitsReplies(const DhtItem& item) const;
