@@ -3,8 +3,8 @@
 // datagram the node sends is checked against its reply budget
 // (NodeOptions::max_response_size).
 //
-//   class NodeTest : public ::testing::Test,
-//                    public bt::dht::testing::NodeHarness {};
+//   namespace bt::dht::testing {
+//   class NodeTest : public ::testing::Test, public NodeHarness {};
 //   TEST_F(NodeTest, Ping) {
 //     Message r = One(MakeQ(Method::kPing, IdOf('a'), "t1"));
 //   }
@@ -71,6 +71,18 @@ class NodeHarness {
       out.push_back(m);
     }
     return out;
+  }
+
+  // BootstrapFrom bootstraps from `router` alone and returns the query the
+  // node sends it, expected to be its only datagram.
+  Message BootstrapFrom(const Endpoint& router) {
+    node_.AddBootstrapNode(router);
+    node_.Bootstrap(kT0);
+    std::vector<OutgoingPacket> out = node_.TakeOutgoing();
+    EXPECT_EQ(out.size(), 1u);
+    Message q;
+    if (!out.empty()) EXPECT_TRUE(ParseMessage(out[0].bytes, &q).ok());
+    return q;
   }
 
   // One is Send that expects exactly one reply.

@@ -10,15 +10,10 @@
 #include "gtest/gtest.h"
 #include "tests/dht/node_harness.h"
 
-namespace bt::dht {
+namespace bt::dht::testing {
 namespace {
 
-using testing::IdOf;
-using testing::kPeer;
-using testing::kT0;
-using testing::MakeQ;
-
-class NodeTest : public ::testing::Test, public testing::NodeHarness {};
+class NodeTest : public ::testing::Test, public NodeHarness {};
 
 TEST_F(NodeTest, AnswersPingWithIdAndRequesterAddress) {
   Message r = One(MakeQ(Method::kPing, IdOf('a'), "t1"));
@@ -280,12 +275,7 @@ TEST_F(NodeTest, UnsolicitedAndSpoofedResponsesAreDropped) {
   EXPECT_TRUE(Send(EncodeMessage(r)).empty());
   EXPECT_EQ(node_.stats().dropped_unmatched, 1u);
   // A real query of ours, answered from another address: dropped.
-  node_.AddBootstrapNode(kPeer);
-  node_.Bootstrap(kT0);
-  std::vector<OutgoingPacket> out = node_.TakeOutgoing();
-  ASSERT_EQ(out.size(), 1u);
-  Message q;
-  ASSERT_TRUE(ParseMessage(out[0].bytes, &q).ok());
+  Message q = BootstrapFrom(kPeer);
   EXPECT_EQ(q.query.method, Method::kFindNode);
   Message answer = Message::MakeResponse(q.transaction_id, IdOf('p'));
   answer.response.nodes = std::vector<NodeInfo>{};
@@ -299,10 +289,7 @@ TEST_F(NodeTest, UnsolicitedAndSpoofedResponsesAreDropped) {
 
 TEST_F(NodeTest, WantSelectsNodeFamilies) {
   // Give the table a confirmed contact via a lookup answer.
-  node_.AddBootstrapNode(kPeer);
-  node_.Bootstrap(kT0);
-  Message q;
-  ASSERT_TRUE(ParseMessage(node_.TakeOutgoing()[0].bytes, &q).ok());
+  Message q = BootstrapFrom(kPeer);
   Message answer = Message::MakeResponse(q.transaction_id, IdOf('p'));
   Send(EncodeMessage(answer), kPeer);
   auto find = [&](bool n4, bool n6) {
@@ -353,7 +340,7 @@ TEST_F(NodeTest, ExternalAddressNeedsThreeVoters) {
   EXPECT_EQ(saved->id, *suggested);
 }
 
-class NodeEnforcementTest : public ::testing::Test, public testing::NodeHarness {
+class NodeEnforcementTest : public ::testing::Test, public NodeHarness {
  protected:
   NodeEnforcementTest() : NodeHarness(Options()) {}
   static NodeOptions Options() {
@@ -372,12 +359,7 @@ TEST_F(NodeEnforcementTest, IdsThatDoNotMatchTheirAddressStayOutOfTheTable) {
             MessageKind::kResponse);
   EXPECT_EQ(node_.table().size(), 0u);
   // Nor when it answers a query of ours.
-  node_.AddBootstrapNode(host);
-  node_.Bootstrap(kT0);
-  std::vector<OutgoingPacket> out = node_.TakeOutgoing();
-  ASSERT_EQ(out.size(), 1u);
-  Message q;
-  ASSERT_TRUE(ParseMessage(out[0].bytes, &q).ok());
+  Message q = BootstrapFrom(host);
   Send(EncodeMessage(Message::MakeResponse(q.transaction_id, forged)), host);
   EXPECT_EQ(node_.table().size(), 0u);
   // An id made for its address is taken.
@@ -442,4 +424,4 @@ TEST(SavedStateTest, RoundTripAndErrors) {
 }
 
 }  // namespace
-}  // namespace bt::dht
+}  // namespace bt::dht::testing

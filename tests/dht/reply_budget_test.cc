@@ -14,13 +14,8 @@
 #include "gtest/gtest.h"
 #include "tests/dht/node_harness.h"
 
-namespace bt::dht {
+namespace bt::dht::testing {
 namespace {
-
-using testing::IdOf;
-using testing::kPeer;
-using testing::kT0;
-using testing::MakeQ;
 
 const std::string kLongTid(kMaxTransactionIdSize, 't');
 
@@ -50,6 +45,15 @@ Message Parse(const std::string& bytes) {
   return m;
 }
 
+// Fitted runs FitReply and returns the parsed result, expecting it to fit.
+Message Fitted(Message& m, size_t budget = 1024) {
+  std::optional<std::string> bytes = FitReply(m, budget);
+  EXPECT_TRUE(bytes.has_value());
+  if (!bytes) return Message();
+  EXPECT_LE(bytes->size(), budget);
+  return Parse(*bytes);
+}
+
 Message BigReply(size_t nodes, size_t peers) {
   std::mt19937_64 rng(1);
   Message m = Message::MakeResponse(kLongTid, IdOf('r'));
@@ -77,25 +81,22 @@ TEST(FitReplyTest, AReplyThatFitsIsUnchanged) {
 TEST(FitReplyTest, PeersGoBeforeNodes) {
   Message m = BigReply(8, 200);
   const std::vector<NodeInfo> nodes = *m.response.nodes;
-  std::optional<std::string> fitted = FitReply(m, 1024);
-  ASSERT_TRUE(fitted.has_value());
-  EXPECT_LE(fitted->size(), 1024u);
-  EXPECT_GT(fitted->size(), 1024u - 8);  // no more than one peer too many dropped
-  Message r = Parse(*fitted);
+  const std::vector<Endpoint> peers = *m.response.values;
+  Message r = Fitted(m);
+  // No more than one peer too many was dropped, from the end.
+  EXPECT_GT(EncodeMessage(m).size(), 1024u - 8);
   EXPECT_EQ(*r.response.nodes, nodes);
   ASSERT_TRUE(r.response.values.has_value());
+  ASSERT_GT(r.response.values->size(), 80u);
   EXPECT_EQ(*r.response.values,
-            std::vector<Endpoint>(m.response.values->begin(), m.response.values->end()));
-  EXPECT_GT(r.response.values->size(), 80u);
+            std::vector<Endpoint>(peers.begin(),
+                                  peers.begin() + r.response.values->size()));
 }
 
 TEST(FitReplyTest, SamplesGoBeforeNodes) {
   Message m = BigReply(8, 0);
   m.response.samples.emplace(200);
-  std::optional<std::string> fitted = FitReply(m, 1024);
-  ASSERT_TRUE(fitted.has_value());
-  EXPECT_LE(fitted->size(), 1024u);
-  Message r = Parse(*fitted);
+  Message r = Fitted(m);
   EXPECT_EQ(r.response.nodes->size(), 8u);
   EXPECT_GT(r.response.samples->size(), 30u);
 }
@@ -103,10 +104,7 @@ TEST(FitReplyTest, SamplesGoBeforeNodes) {
 TEST(FitReplyTest, FarthestNodesGoFirst) {
   Message m = BigReply(100, 0);
   const std::vector<NodeInfo> nodes = *m.response.nodes;
-  std::optional<std::string> fitted = FitReply(m, 1024);
-  ASSERT_TRUE(fitted.has_value());
-  EXPECT_LE(fitted->size(), 1024u);
-  Message r = Parse(*fitted);
+  Message r = Fitted(m);
   ASSERT_GT(r.response.nodes->size(), 30u);
   EXPECT_EQ(*r.response.nodes,
             std::vector<NodeInfo>(nodes.begin(),
@@ -119,10 +117,7 @@ TEST(FitReplyTest, AnItemGoesLastAndKeepsItsSeq) {
   m.response.key = std::string(32, 'k');
   m.response.signature = std::string(64, 's');
   m.response.seq = 7;
-  std::optional<std::string> fitted = FitReply(m, 1024);
-  ASSERT_TRUE(fitted.has_value());
-  EXPECT_LE(fitted->size(), 1024u);
-  Message r = Parse(*fitted);
+  Message r = Fitted(m);
   EXPECT_FALSE(r.response.nodes.has_value());
   EXPECT_FALSE(r.response.value.has_value());
   EXPECT_TRUE(r.response.key.empty());
@@ -131,9 +126,7 @@ TEST(FitReplyTest, AnItemGoesLastAndKeepsItsSeq) {
   // A smaller item stays; the nodes make room for it.
   m = BigReply(8, 0);
   m.response.value = Bencoded(800);
-  fitted = FitReply(m, 1024);
-  ASSERT_TRUE(fitted.has_value());
-  r = Parse(*fitted);
+  r = Fitted(m);
   EXPECT_EQ(r.response.value, Bencoded(800));
   EXPECT_LT(r.response.nodes.value_or(std::vector<NodeInfo>{}).size(), 8u);
 }
@@ -142,8 +135,7 @@ TEST(FitReplyTest, EveryBudgetIsRespectedOrRefused) {
   for (size_t budget = 0; budget <= 2000; budget += 7) {
     Message m = BigReply(20, 50);
     m.response.samples.emplace(10);
-    std::optional<std::string> fitted = FitReply(m, budget);
-    if (fitted) {
+    if (std::optional<std::string> fitted = FitReply(m, budget)) {
       EXPECT_LE(fitted->size(), budget);
       Parse(*fitted);
     } else {
@@ -159,7 +151,7 @@ TEST(FitReplyTest, EveryBudgetIsRespectedOrRefused) {
 // with the longest transaction id. Parameters: bucket size, reply budget.
 class NodeReplyBudgetTest
     : public ::testing::TestWithParam<std::tuple<size_t, size_t>>,
-      public testing::NodeHarness {
+      public NodeHarness {
  protected:
   NodeReplyBudgetTest() : NodeHarness(Options()) {}
 
@@ -313,4 +305,4 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(size_t{64}, size_t{600})));
 
 }  // namespace
-}  // namespace bt::dht
+}  // namespace bt::dht::testing
