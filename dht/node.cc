@@ -65,7 +65,8 @@ Node::Node(NodeOptions options, absl::Time now)
             FillRandom(MutableByteSpan(s));
             return s;
           },
-          now) {
+          now),
+      hints_(options_.hints) {
   if (options_.id) {
     id_ = *options_.id;
   } else if (options_.external_address) {
@@ -125,20 +126,21 @@ bool Node::SendQuery(Message m, const Endpoint& to, std::optional<NodeId> id,
   return true;
 }
 
-void Node::Ping(const NodeInfo& node, absl::Time now) {
+void Node::Ping(const Endpoint& to, std::optional<NodeId> id,
+                absl::Time now) {
   if (maintenance_pings_ >= kMaxMaintenancePings) return;
   for (const auto& [tid, p] : pending_) {
-    if (p.to == node.endpoint) return;  // already talking to it
+    if (p.to == to) return;  // already talking to it
   }
-  if (SendQuery(Message::MakeQuery("", Method::kPing, id_), node.endpoint,
-                node.id, Purpose::kPing, 0, now)) {
+  if (SendQuery(Message::MakeQuery("", Method::kPing, id_), to, id,
+                Purpose::kPing, 0, now)) {
     ++maintenance_pings_;
   }
 }
 
 void Node::NoteTableSuggestion(const std::optional<NodeInfo>& ping,
                                absl::Time now) {
-  if (ping) Ping(*ping, now);
+  if (ping) Ping(ping->endpoint, ping->id, now);
 }
 
 std::vector<OutgoingPacket> Node::TakeOutgoing() {
@@ -155,6 +157,14 @@ void Node::AddBootstrapNode(const Endpoint& endpoint) {
   }
   if (bootstrap_.size() >= kMaxBootstrap) return;
   bootstrap_.push_back(endpoint);
+}
+
+void Node::AddContactHint(const Endpoint& endpoint, absl::Time now) {
+  if (!SameFamily(endpoint) || endpoint.port() == 0 ||
+      endpoint.IsUnspecified()) {
+    return;
+  }
+  hints_.Add(endpoint, now);
 }
 
 void Node::AddNode(const NodeInfo& node) {
@@ -582,6 +592,13 @@ void Node::Tick(absl::Time now) {
     store_.Expire(now);
     items_.Expire(now);
   }
+  // Ping hints (an answer puts them in the table), within the ping cap.
+  if (maintenance_pings_ < kMaxMaintenancePings) {
+    for (const Endpoint& hint :
+         hints_.Due(now, kMaxMaintenancePings - maintenance_pings_)) {
+      Ping(hint, std::nullopt, now);
+    }
+  }
   // Keep the table: re-bootstrap while empty, refresh stale buckets, ping
   // questionable contacts.
   if (table_.size() == 0) {
@@ -596,7 +613,9 @@ void Node::Tick(absl::Time now) {
     }
     if (now - last_ping_round_ >= kPingRoundInterval) {
       last_ping_round_ = now;
-      for (const NodeInfo& n : table_.Questionable(now, 4)) Ping(n, now);
+      for (const NodeInfo& n : table_.Questionable(now, 4)) {
+        Ping(n.endpoint, n.id, now);
+      }
     }
   }
   FlushCompletions();

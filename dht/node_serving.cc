@@ -99,7 +99,7 @@ void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
     // can be handed out to others.
     const Contact* c = table_.Find(q.id);
     if (c && !c->confirmed && c->failures == 0 && c->node.endpoint == from) {
-      Ping(c->node, now);
+      Ping(c->node.endpoint, c->node.id, now);
     }
   }
   Message reply = Message::MakeResponse(m.transaction_id, id_);
