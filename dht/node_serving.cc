@@ -1,5 +1,5 @@
 // Node, the serving side: its answers to the queries of other nodes. The
-// rest of Node (lookups, table upkeep, state) is in node.cc.
+// rest of Node is in node.cc (lookups, table upkeep) and node_state.cc.
 #include "dht/node.h"
 
 #include <algorithm>
