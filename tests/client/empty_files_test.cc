@@ -64,21 +64,9 @@ struct Case {
   metainfo::TorrentVersion version;
 };
 
-std::string VersionName(metainfo::TorrentVersion v) {
-  switch (v) {
-    case metainfo::TorrentVersion::kV1:
-      return "v1";
-    case metainfo::TorrentVersion::kV2:
-      return "v2";
-    case metainfo::TorrentVersion::kHybrid:
-      return "hybrid";
-  }
-  return "?";
-}
-
 void PrintTo(const Case& c, std::ostream* os) {
   *os << (c.maker == Maker::kBtkit ? "btkit " : "libtorrent ")
-      << VersionName(c.version);
+      << metainfo::TorrentVersionName(c.version);
 }
 
 // Tree lists the regular files under `dir`: relative path -> size.
@@ -125,7 +113,7 @@ class EmptyFilesTest : public ::testing::TestWithParam<Case> {
     ASSIGN_OR_RETURN(
         std::unique_ptr<testing::Subprocess> python,
         testing::Subprocess::Start({kPython, kCreateScript, content, out,
-                                    VersionName(c.version),
+                                    metainfo::TorrentVersionName(c.version),
                                     std::to_string(kPieceLength)}));
     ASSIGN_OR_RETURN(int code, python->Wait(absl::Now() + absl::Seconds(60)));
     if (code != 0) {
@@ -240,7 +228,7 @@ TEST_P(EmptyFilesTest, DownloadCreatesEveryWantedFileAndNoSkippedOne) {
 }
 
 std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
-  return VersionName(info.param.version);
+  return metainfo::TorrentVersionName(info.param.version);
 }
 
 INSTANTIATE_TEST_SUITE_P(

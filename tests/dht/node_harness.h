@@ -17,6 +17,7 @@
 
 #include "absl/time/time.h"
 #include "base/endpoint.h"
+#include "dht/item.h"
 #include "dht/krpc.h"
 #include "dht/node.h"
 #include "gtest/gtest.h"
@@ -40,6 +41,17 @@ inline std::string MakeQ(Method method, const NodeId& from_id,
   Message m = Message::MakeQuery(t, method, from_id);
   if (fill) fill(m.query);
   return EncodeMessage(m);
+}
+
+// FillPut sets the put fields of `q` from `item`: its value, and for a
+// mutable item its key, signature, seq and salt.
+inline void FillPut(const DhtItem& item, Query& q) {
+  q.value = item.value;
+  if (!item.is_mutable) return;
+  q.key = std::string(AsChars(ByteSpan(item.key)));
+  q.signature = std::string(AsChars(ByteSpan(item.signature)));
+  q.seq = item.seq;
+  q.salt = item.salt;
 }
 
 class NodeHarness {

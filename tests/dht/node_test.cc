@@ -178,14 +178,8 @@ TEST_F(NodeTest, Bep44PutAndGet) {
                  std::optional<int64_t> cas = std::nullopt) {
     return One(MakeQ(Method::kPut, IdOf('a'), "p", [&](Query& q) {
       q.token = token;
-      q.value = item.value;
-      if (item.is_mutable) {
-        q.key = std::string(AsChars(ByteSpan(item.key)));
-        q.signature = std::string(AsChars(ByteSpan(item.signature)));
-        q.seq = item.seq;
-        q.salt = item.salt;
-        q.cas = cas;
-      }
+      FillPut(item, q);
+      q.cas = cas;  // sent for mutable items only
     }));
   };
   Message g = get(target);

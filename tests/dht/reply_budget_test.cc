@@ -3,6 +3,7 @@
 // store are as full as a hostile asker could wish.
 #include "dht/reply_budget.h"
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <tuple>
@@ -43,6 +44,13 @@ Message Parse(const std::string& bytes) {
   Message m;
   EXPECT_TRUE(ParseMessage(bytes, &m).ok());
   return m;
+}
+
+// IsPrefix: `part` is the start of `whole`.
+template <typename T>
+bool IsPrefix(const std::vector<T>& part, const std::vector<T>& whole) {
+  return part.size() <= whole.size() &&
+         std::equal(part.begin(), part.end(), whole.begin());
 }
 
 // Fitted runs FitReply and returns the parsed result, expecting it to fit.
@@ -87,10 +95,8 @@ TEST(FitReplyTest, PeersGoBeforeNodes) {
   EXPECT_GT(EncodeMessage(m).size(), 1024u - 8);
   EXPECT_EQ(*r.response.nodes, nodes);
   ASSERT_TRUE(r.response.values.has_value());
-  ASSERT_GT(r.response.values->size(), 80u);
-  EXPECT_EQ(*r.response.values,
-            std::vector<Endpoint>(peers.begin(),
-                                  peers.begin() + r.response.values->size()));
+  EXPECT_GT(r.response.values->size(), 80u);
+  EXPECT_TRUE(IsPrefix(*r.response.values, peers));
 }
 
 TEST(FitReplyTest, SamplesGoBeforeNodes) {
@@ -105,10 +111,8 @@ TEST(FitReplyTest, FarthestNodesGoFirst) {
   Message m = BigReply(100, 0);
   const std::vector<NodeInfo> nodes = *m.response.nodes;
   Message r = Fitted(m);
-  ASSERT_GT(r.response.nodes->size(), 30u);
-  EXPECT_EQ(*r.response.nodes,
-            std::vector<NodeInfo>(nodes.begin(),
-                                  nodes.begin() + r.response.nodes->size()));
+  EXPECT_GT(r.response.nodes->size(), 30u);
+  EXPECT_TRUE(IsPrefix(*r.response.nodes, nodes));
 }
 
 TEST(FitReplyTest, AnItemGoesLastAndKeepsItsSeq) {
@@ -209,12 +213,7 @@ class NodeReplyBudgetTest
   Message Put(const DhtItem& item) {
     return Ask(Method::kPut, [&](Query& q) {
       q.token = token_;
-      q.value = item.value;
-      if (item.is_mutable) {
-        q.key = std::string(AsChars(ByteSpan(item.key)));
-        q.signature = std::string(AsChars(ByteSpan(item.signature)));
-        q.seq = item.seq;
-      }
+      FillPut(item, q);
     });
   }
 
