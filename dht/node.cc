@@ -3,11 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/str_format.h"
 #include "base/random.h"
-#include "base/status_macros.h"
-#include "bencode/decoder.h"
-#include "bencode/encoder.h"
 #include "dht/node_id.h"
 
 namespace bt::dht {
@@ -23,34 +19,6 @@ constexpr absl::Duration kExpireInterval = absl::Minutes(1);
 
 }  // namespace
 
-absl::StatusOr<SavedState> ParseSavedState(std::string_view bytes) {
-  bencode::DecodeOptions options;
-  options.max_input_size = 1 << 20;
-  options.max_depth = 4;
-  ASSIGN_OR_RETURN(bencode::Document doc, bencode::Decode(bytes, options));
-  bencode::Node root = doc.root();
-  if (!root.is_dict()) {
-    return absl::InvalidArgumentError("dht state: not a dict at byte 0");
-  }
-  SavedState state;
-  ASSIGN_OR_RETURN(std::string_view id, root.GetString("id"));
-  if (!NodeId::FromSpan(AsBytes(id), &state.id)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("dht state: \"id\" has %d bytes, want 20", id.size()));
-  }
-  if (root.Find("nodes")) {
-    ASSIGN_OR_RETURN(std::string_view s, root.GetString("nodes"));
-    ASSIGN_OR_RETURN(auto v4, metainfo::ParseCompactNodes4(s));
-    state.nodes.insert(state.nodes.end(), v4.begin(), v4.end());
-  }
-  if (root.Find("nodes6")) {
-    ASSIGN_OR_RETURN(std::string_view s, root.GetString("nodes6"));
-    ASSIGN_OR_RETURN(auto v6, metainfo::ParseCompactNodes6(s));
-    state.nodes.insert(state.nodes.end(), v6.begin(), v6.end());
-  }
-  return state;
-}
-
 Node::Node(NodeOptions options, absl::Time now)
     : options_(std::move(options)),
       ipv6_(options_.ipv6),
@@ -65,7 +33,8 @@ Node::Node(NodeOptions options, absl::Time now)
             FillRandom(MutableByteSpan(s));
             return s;
           },
-          now) {
+          now),
+      hints_(options_.hints) {
   if (options_.id) {
     id_ = *options_.id;
   } else if (options_.external_address) {
@@ -125,20 +94,21 @@ bool Node::SendQuery(Message m, const Endpoint& to, std::optional<NodeId> id,
   return true;
 }
 
-void Node::Ping(const NodeInfo& node, absl::Time now) {
+void Node::Ping(const Endpoint& to, std::optional<NodeId> id,
+                absl::Time now) {
   if (maintenance_pings_ >= kMaxMaintenancePings) return;
   for (const auto& [tid, p] : pending_) {
-    if (p.to == node.endpoint) return;  // already talking to it
+    if (p.to == to) return;  // already talking to it
   }
-  if (SendQuery(Message::MakeQuery("", Method::kPing, id_), node.endpoint,
-                node.id, Purpose::kPing, 0, now)) {
+  if (SendQuery(Message::MakeQuery("", Method::kPing, id_), to, id,
+                Purpose::kPing, 0, now)) {
     ++maintenance_pings_;
   }
 }
 
 void Node::NoteTableSuggestion(const std::optional<NodeInfo>& ping,
                                absl::Time now) {
-  if (ping) Ping(*ping, now);
+  if (ping) Ping(ping->endpoint, ping->id, now);
 }
 
 std::vector<OutgoingPacket> Node::TakeOutgoing() {
@@ -155,6 +125,14 @@ void Node::AddBootstrapNode(const Endpoint& endpoint) {
   }
   if (bootstrap_.size() >= kMaxBootstrap) return;
   bootstrap_.push_back(endpoint);
+}
+
+void Node::AddContactHint(const Endpoint& endpoint, absl::Time now) {
+  if (!SameFamily(endpoint) || endpoint.port() == 0 ||
+      endpoint.IsUnspecified()) {
+    return;
+  }
+  hints_.Add(endpoint, now);
 }
 
 void Node::AddNode(const NodeInfo& node) {
@@ -582,6 +560,13 @@ void Node::Tick(absl::Time now) {
     store_.Expire(now);
     items_.Expire(now);
   }
+  // Ping hints (an answer puts them in the table), within the ping cap.
+  if (maintenance_pings_ < kMaxMaintenancePings) {
+    for (const Endpoint& hint :
+         hints_.Due(now, kMaxMaintenancePings - maintenance_pings_)) {
+      Ping(hint, std::nullopt, now);
+    }
+  }
   // Keep the table: re-bootstrap while empty, refresh stale buckets, ping
   // questionable contacts.
   if (table_.size() == 0) {
@@ -596,57 +581,12 @@ void Node::Tick(absl::Time now) {
     }
     if (now - last_ping_round_ >= kPingRoundInterval) {
       last_ping_round_ = now;
-      for (const NodeInfo& n : table_.Questionable(now, 4)) Ping(n, now);
+      for (const NodeInfo& n : table_.Questionable(now, 4)) {
+        Ping(n.endpoint, n.id, now);
+      }
     }
   }
   FlushCompletions();
-}
-
-// ---------------------------------------------------------------- state
-
-std::string Node::SaveState() const {
-  std::string nodes, nodes6;
-  for (const NodeInfo& n : table_.AllContacts()) {
-    const Contact* c = table_.Find(n.id);
-    if (!c || !c->confirmed || c->IsBad(options_.table.max_failures)) continue;
-    metainfo::AppendCompactNode(n, n.endpoint.is_v6() ? &nodes6 : &nodes);
-  }
-  std::string out;
-  bencode::Writer w(&out);
-  w.BeginDict();
-  NodeId saved_id = SuggestedId().value_or(id_);
-  w.Key("id").String(AsChars(saved_id.span()));
-  if (!nodes.empty()) w.Key("nodes").String(nodes);
-  if (!nodes6.empty()) w.Key("nodes6").String(nodes6);
-  w.End();
-  return out;
-}
-
-std::optional<Endpoint> Node::ExternalAddress() const {
-  absl::flat_hash_map<Endpoint, int> counts;
-  for (const auto& [voter, addr] : ip_votes_) {
-    Endpoint a = addr;
-    a.set_port(0);
-    ++counts[a];
-  }
-  std::optional<Endpoint> best;
-  int best_count = 0;
-  for (const auto& [addr, n] : counts) {
-    if (n > best_count) {
-      best = addr;
-      best_count = n;
-    }
-  }
-  if (best_count < 3) return std::nullopt;
-  return best;
-}
-
-std::optional<NodeId> Node::SuggestedId() const {
-  std::optional<Endpoint> external = ExternalAddress();
-  if (!external || IsSecureNodeId(id_, external->address_bytes())) {
-    return std::nullopt;
-  }
-  return SecureNodeId(external->address_bytes(), id_random_[19], id_random_);
 }
 
 }  // namespace bt::dht

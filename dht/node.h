@@ -13,6 +13,7 @@
 //   bt::dht::Node node(options, now);
 //   node.AddBootstrapNode(bt::Endpoint::Parse("127.0.0.1:6881").value());
 //   node.Bootstrap(now);
+//   node.AddContactHint(endpoint_from_a_port_message, now);
 //   node.GetPeers(info_hash, now, [](const bt::dht::LookupResult& r) {...});
 //   // event loop:
 //   node.HandlePacket(bytes, from, now);
@@ -41,6 +42,7 @@
 #include "absl/time/time.h"
 #include "base/endpoint.h"
 #include "base/hash.h"
+#include "dht/contact_hints.h"
 #include "dht/item.h"
 #include "dht/item_store.h"
 #include "dht/krpc.h"
@@ -69,6 +71,7 @@ struct NodeOptions {
   PeerStoreOptions store;
   ItemStoreOptions items;  // BEP 44
   RateLimiterOptions rate;
+  ContactHintOptions hints;  // AddContactHint
   absl::Duration query_timeout = absl::Seconds(4);
   size_t max_pending_queries = 2048;
   size_t max_lookups = 64;          // concurrent lookups, refreshes included
@@ -146,10 +149,19 @@ class Node {
   // TakeOutgoing returns (and forgets) the datagrams to send.
   std::vector<OutgoingPacket> TakeOutgoing();
 
-  // AddBootstrapNode remembers a node to start from (its id is unknown).
+  // AddBootstrapNode remembers, for good, a node to start lookups from
+  // (its id is unknown): the user's routers. Up to 64; more are ignored.
+  // Addresses learned from others go to AddContactHint instead.
   void AddBootstrapNode(const Endpoint& endpoint);
-  // AddNode remembers a node whose id is known (saved state, PORT message);
-  // it is asked in the next bootstrap.
+  // AddContactHint takes an address that may be a DHT node from a source we
+  // do not trust as a router, such as a peer's PORT message (BEP 5). It is
+  // pinged once, within NodeOptions::hints' rate, and enters the routing
+  // table only if it answers; it is never a bootstrap node. Hints are
+  // bounded and expire (dht/contact_hints.h); unusable addresses (another
+  // family, port 0, unspecified) are ignored.
+  void AddContactHint(const Endpoint& endpoint, absl::Time now);
+  // AddNode remembers a node whose id is known (saved state); it is asked
+  // in the next bootstrap.
   void AddNode(const NodeInfo& node);
 
   // Bootstrap looks up our own id from the table, the added nodes and the
@@ -197,6 +209,7 @@ class Node {
   const RoutingTable& table() const { return table_; }
   const PeerStore& peer_store() const { return store_; }
   const ItemStore& item_store() const { return items_; }
+  const ContactHints& contact_hints() const { return hints_; }
   const NodeStats& stats() const { return stats_; }
   size_t pending_queries() const { return pending_.size(); }
   size_t active_lookups() const { return lookups_.size(); }
@@ -245,7 +258,9 @@ class Node {
   void Send(const Message& m, const Endpoint& to);
   bool SendQuery(Message m, const Endpoint& to, std::optional<NodeId> id,
                  Purpose purpose, uint64_t lookup, absl::Time now);
-  void Ping(const NodeInfo& node, absl::Time now);
+  // Ping sends a maintenance ping (a few dozen at most in flight) to `to`,
+  // expecting `id` if known.
+  void Ping(const Endpoint& to, std::optional<NodeId> id, absl::Time now);
 
   void HandleQuery(Message& m, const Endpoint& from, absl::Time now);
   // TakePending removes and returns the query a reply answers (matched by
@@ -259,6 +274,9 @@ class Node {
   // SendReply queues `reply` trimmed to options_.max_response_size (see
   // FitReply); false, nothing sent, if it cannot fit.
   bool SendReply(Message& reply, const Endpoint& to);
+  // CheckToken is true if the write token of query `m` was issued to
+  // `from`; otherwise it answers with an error and counts a bad token.
+  bool CheckToken(const Message& m, const Endpoint& from, absl::Time now);
   // ItemFitsReplies: a get reply carrying `item` fits the budget for any
   // asker, at least once its nodes are trimmed.
   bool ItemFitsReplies(const DhtItem& item) const;
@@ -287,6 +305,7 @@ class Node {
   ItemStore items_;
   RateLimiter limiter_;
   TokenIssuer tokens_;
+  ContactHints hints_;
   NodeStats stats_;
 
   std::vector<OutgoingPacket> outgoing_;

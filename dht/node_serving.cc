@@ -1,5 +1,5 @@
 // Node, the serving side: its answers to the queries of other nodes. The
-// rest of Node (lookups, table upkeep, state) is in node.cc.
+// rest of Node is in node.cc (lookups, table upkeep) and node_state.cc.
 #include "dht/node.h"
 
 #include <algorithm>
@@ -50,6 +50,13 @@ bool Node::SendReply(Message& reply, const Endpoint& to) {
   return true;
 }
 
+bool Node::CheckToken(const Message& m, const Endpoint& from, absl::Time now) {
+  if (tokens_.Check(m.query.token, from.address_bytes(), now)) return true;
+  ++stats_.bad_tokens;
+  ReplyError(m.transaction_id, kErrorProtocol, "invalid token", from);
+  return false;
+}
+
 bool Node::ItemFitsReplies(const DhtItem& item) const {
   // The largest get reply without nodes: the longest transaction id, an
   // "ip" of our family, a token.
@@ -92,7 +99,7 @@ void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
     // can be handed out to others.
     const Contact* c = table_.Find(q.id);
     if (c && !c->confirmed && c->failures == 0 && c->node.endpoint == from) {
-      Ping(c->node, now);
+      Ping(c->node.endpoint, c->node.id, now);
     }
   }
   Message reply = Message::MakeResponse(m.transaction_id, id_);
@@ -118,11 +125,7 @@ void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
       break;
     }
     case Method::kAnnouncePeer: {
-      if (!tokens_.Check(q.token, from.address_bytes(), now)) {
-        ++stats_.bad_tokens;
-        ReplyError(m.transaction_id, kErrorProtocol, "invalid token", from);
-        return;
-      }
+      if (!CheckToken(m, from, now)) return;
       uint16_t port = q.implied_port ? from.port() : q.port;
       if (port == 0) {
         ReplyError(m.transaction_id, kErrorProtocol, "invalid port", from);
@@ -150,11 +153,7 @@ void Node::HandleQuery(Message& m, const Endpoint& from, absl::Time now) {
       break;
     }
     case Method::kPut: {
-      if (!tokens_.Check(q.token, from.address_bytes(), now)) {
-        ++stats_.bad_tokens;
-        ReplyError(m.transaction_id, kErrorProtocol, "invalid token", from);
-        return;
-      }
+      if (!CheckToken(m, from, now)) return;
       DhtItem item;
       item.value = q.value;
       if (!q.key.empty()) {

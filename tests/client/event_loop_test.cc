@@ -142,7 +142,14 @@ TEST(EventLoopTest, HangupIsReported) {
 TEST(EventLoopTest, TimersRunInDeadlineOrderAndCanBeCancelled) {
   auto loop = MakeLoop();
   std::vector<int> order;
-  loop->AddTimer(milliseconds(30), [&] { order.push_back(3); });
+  // Taken before the timers are added: each deadline is at least this
+  // plus its delay, however long adding them took.
+  const auto start = EventLoop::Now();
+  EventLoop::TimePoint third_ran;
+  loop->AddTimer(milliseconds(30), [&] {
+    order.push_back(3);
+    third_ran = EventLoop::Now();
+  });
   loop->AddTimer(milliseconds(10), [&] { order.push_back(1); });
   EventLoop::TimerId cancelled =
       loop->AddTimer(milliseconds(20), [&] { order.push_back(2); });
@@ -151,12 +158,11 @@ TEST(EventLoopTest, TimersRunInDeadlineOrderAndCanBeCancelled) {
   EXPECT_FALSE(loop->CancelTimer(cancelled));
   EXPECT_FALSE(loop->CancelTimer(12345));
   EXPECT_EQ(loop->timer_count(), 3u);
-  auto start = EventLoop::Now();
   while (order.size() < 3 && EventLoop::Now() - start < std::chrono::seconds(5)) {
     ASSERT_TRUE(loop->RunOnce(-1).ok());  // wakes for the timers by itself
   }
   EXPECT_EQ(order, (std::vector<int>{1, 11, 3}));
-  EXPECT_GE(EventLoop::Now() - start, milliseconds(30));
+  EXPECT_GE(third_ran - start, milliseconds(30));  // never early
   EXPECT_EQ(loop->timer_count(), 0u);
 }
 
@@ -194,7 +200,9 @@ TEST(EventLoopTest, PostRunsNextPassWithoutWaiting) {
   EXPECT_EQ(n, 1);
   EXPECT_EQ(*loop->RunOnce(10), 1);
   EXPECT_EQ(n, 2);
-  EXPECT_LT(EventLoop::Now() - start, std::chrono::seconds(1));
+  // A pass that waited would take its whole 10 s timeout; a loaded machine
+  // may stall a pass that did not wait, but not for seconds.
+  EXPECT_LT(EventLoop::Now() - start, std::chrono::seconds(5));
 }
 
 }  // namespace

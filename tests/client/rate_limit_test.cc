@@ -1,5 +1,5 @@
 // Rate limits on real transfers over loopback: a 2 MB/s download limit
-// holds within 10% over 20 s; an upload limit is shared fairly by two
+// holds (at most 10% over) for 20 s; an upload limit is shared fairly by two
 // leechers and can be changed while running.
 #include <filesystem>
 #include <fstream>
@@ -65,6 +65,15 @@ class RateLimitTest : public ::testing::Test {
     }
   }
 
+  // ExpectHeldTo checks a rate measured over wall-clock time against
+  // `limit`: never more than 10% above it; below it only by what a loaded
+  // machine's stalls can cost (the loop is not run then, and the limiter
+  // does not let a stall be made up for).
+  static void ExpectHeldTo(double rate, double limit) {
+    EXPECT_LE(rate, 1.1 * limit);
+    EXPECT_GE(rate, 0.7 * limit);
+  }
+
   std::string root_;
   metainfo::TorrentInfo info_;
 };
@@ -81,7 +90,7 @@ TEST_F(RateLimitTest, DownloadLimitHoldsOverTwentySeconds) {
   const double rate =
       double(dl->downloaded() - start) / absl::ToDoubleSeconds(absl::Now() - t0);
   std::printf("measured %.0f B/s against a 2000000 B/s limit\n", rate);
-  EXPECT_NEAR(rate, 2'000'000, 200'000);
+  ExpectHeldTo(rate, 2'000'000);
 }
 
 TEST_F(RateLimitTest, UploadLimitIsSharedFairlyAndChangeable) {
@@ -104,7 +113,7 @@ TEST_F(RateLimitTest, UploadLimitIsSharedFairlyAndChangeable) {
   double ra = (ta->downloaded() - a0) / secs, rb = (tb->downloaded() - b0) / secs;
   std::printf("two leechers: %.0f and %.0f B/s under a 2000000 B/s limit\n",
               ra, rb);
-  EXPECT_NEAR(ra + rb, 2'000'000, 200'000);
+  ExpectHeldTo(ra + rb, 2'000'000);
   EXPECT_NEAR(ra, rb, 0.25 * (ra + rb));
 
   // Raised while running.
@@ -116,7 +125,7 @@ TEST_F(RateLimitTest, UploadLimitIsSharedFairlyAndChangeable) {
   secs = absl::ToDoubleSeconds(absl::Now() - t0);
   double total = (ta->downloaded() - a0 + tb->downloaded() - b0) / secs;
   std::printf("after raising to 4000000 B/s: %.0f B/s\n", total);
-  EXPECT_NEAR(total, 4'000'000, 400'000);
+  ExpectHeldTo(total, 4'000'000);
 }
 
 }  // namespace

@@ -241,9 +241,12 @@ TEST_F(TransferTest, IpFilterRefusesPeersBothWays) {
     ++connects;
     return true;
   });
+  // Wait for the refusal itself (a fixed wait can end before it under
+  // load), then give a refused peer time to get in anyway.
+  ASSERT_TRUE(RunUntil({seeder.get(), leecher.get()},
+                       [&] { return !filtered.empty(); }));
   RunUntil({seeder.get(), leecher.get()}, [] { return false; },
            absl::Seconds(2));
-  ASSERT_FALSE(filtered.empty());
   EXPECT_EQ(filtered[0].AddressString(), "127.0.0.1");
   EXPECT_EQ(connects, 0);
   EXPECT_EQ(dl->pieces_have(), 0u);
@@ -379,17 +382,28 @@ TEST_F(TransferTest, UnaskedBlocksNeverOverwriteVerifiedData) {
   ASSERT_TRUE(dl->have().Get(0));
   ASSERT_FALSE(dl->complete());
 
+  std::atomic<int> handled = 0;  // blocks the leecher has read and handled
+  leecher->OnEvent(EventType::kPacketIncomingBlock, [&](const Event&) {
+    ++handled;
+    return true;
+  });
   absl::Status sent = WithRawPeer(*leecher, [&](auto& wire) {
     const std::string garbage(kBlockSize, 'X');
     for (uint32_t begin : {0u, uint32_t{kBlockSize}}) {
       absl::Status s = wire.Send(protocol::Piece{0, begin, garbage});
       if (!s.ok()) return s;
     }
-    // Stay connected while the leecher reads and handles them.
+    // Stay connected until the leecher has handled both (a fixed wait may
+    // end before it read them), then long enough for a wrong write to land.
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (handled < 2 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
     absl::SleepFor(absl::Milliseconds(300));
     return absl::OkStatus();
   });
   ASSERT_TRUE(sent.ok()) << sent;
+  EXPECT_EQ(handled, 2);
   EXPECT_TRUE(ReadFileOrDie(root_ / "dl/payload/big.bin") ==
               ReadFileOrDie(root_ / "seed/payload/big.bin"));
   EXPECT_TRUE(dl->have().Get(0));

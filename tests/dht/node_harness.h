@@ -3,8 +3,8 @@
 // datagram the node sends is checked against its reply budget
 // (NodeOptions::max_response_size).
 //
-//   class NodeTest : public ::testing::Test,
-//                    public bt::dht::testing::NodeHarness {};
+//   namespace bt::dht::testing {
+//   class NodeTest : public ::testing::Test, public NodeHarness {};
 //   TEST_F(NodeTest, Ping) {
 //     Message r = One(MakeQ(Method::kPing, IdOf('a'), "t1"));
 //   }
@@ -17,6 +17,7 @@
 
 #include "absl/time/time.h"
 #include "base/endpoint.h"
+#include "dht/item.h"
 #include "dht/krpc.h"
 #include "dht/node.h"
 #include "gtest/gtest.h"
@@ -40,6 +41,17 @@ inline std::string MakeQ(Method method, const NodeId& from_id,
   Message m = Message::MakeQuery(t, method, from_id);
   if (fill) fill(m.query);
   return EncodeMessage(m);
+}
+
+// FillPut sets the put fields of `q` from `item`: its value, and for a
+// mutable item its key, signature, seq and salt.
+inline void FillPut(const DhtItem& item, Query& q) {
+  q.value = item.value;
+  if (!item.is_mutable) return;
+  q.key = std::string(AsChars(ByteSpan(item.key)));
+  q.signature = std::string(AsChars(ByteSpan(item.signature)));
+  q.seq = item.seq;
+  q.salt = item.salt;
 }
 
 class NodeHarness {
@@ -71,6 +83,18 @@ class NodeHarness {
       out.push_back(m);
     }
     return out;
+  }
+
+  // BootstrapFrom bootstraps from `router` alone and returns the query the
+  // node sends it, expected to be its only datagram.
+  Message BootstrapFrom(const Endpoint& router) {
+    node_.AddBootstrapNode(router);
+    node_.Bootstrap(kT0);
+    std::vector<OutgoingPacket> out = node_.TakeOutgoing();
+    EXPECT_EQ(out.size(), 1u);
+    Message q;
+    if (!out.empty()) EXPECT_TRUE(ParseMessage(out[0].bytes, &q).ok());
+    return q;
   }
 
   // One is Send that expects exactly one reply.

@@ -10,15 +10,10 @@
 #include "gtest/gtest.h"
 #include "tests/dht/node_harness.h"
 
-namespace bt::dht {
+namespace bt::dht::testing {
 namespace {
 
-using testing::IdOf;
-using testing::kPeer;
-using testing::kT0;
-using testing::MakeQ;
-
-class NodeTest : public ::testing::Test, public testing::NodeHarness {};
+class NodeTest : public ::testing::Test, public NodeHarness {};
 
 TEST_F(NodeTest, AnswersPingWithIdAndRequesterAddress) {
   Message r = One(MakeQ(Method::kPing, IdOf('a'), "t1"));
@@ -183,14 +178,8 @@ TEST_F(NodeTest, Bep44PutAndGet) {
                  std::optional<int64_t> cas = std::nullopt) {
     return One(MakeQ(Method::kPut, IdOf('a'), "p", [&](Query& q) {
       q.token = token;
-      q.value = item.value;
-      if (item.is_mutable) {
-        q.key = std::string(AsChars(ByteSpan(item.key)));
-        q.signature = std::string(AsChars(ByteSpan(item.signature)));
-        q.seq = item.seq;
-        q.salt = item.salt;
-        q.cas = cas;
-      }
+      FillPut(item, q);
+      q.cas = cas;  // sent for mutable items only
     }));
   };
   Message g = get(target);
@@ -280,12 +269,7 @@ TEST_F(NodeTest, UnsolicitedAndSpoofedResponsesAreDropped) {
   EXPECT_TRUE(Send(EncodeMessage(r)).empty());
   EXPECT_EQ(node_.stats().dropped_unmatched, 1u);
   // A real query of ours, answered from another address: dropped.
-  node_.AddBootstrapNode(kPeer);
-  node_.Bootstrap(kT0);
-  std::vector<OutgoingPacket> out = node_.TakeOutgoing();
-  ASSERT_EQ(out.size(), 1u);
-  Message q;
-  ASSERT_TRUE(ParseMessage(out[0].bytes, &q).ok());
+  Message q = BootstrapFrom(kPeer);
   EXPECT_EQ(q.query.method, Method::kFindNode);
   Message answer = Message::MakeResponse(q.transaction_id, IdOf('p'));
   answer.response.nodes = std::vector<NodeInfo>{};
@@ -299,10 +283,7 @@ TEST_F(NodeTest, UnsolicitedAndSpoofedResponsesAreDropped) {
 
 TEST_F(NodeTest, WantSelectsNodeFamilies) {
   // Give the table a confirmed contact via a lookup answer.
-  node_.AddBootstrapNode(kPeer);
-  node_.Bootstrap(kT0);
-  Message q;
-  ASSERT_TRUE(ParseMessage(node_.TakeOutgoing()[0].bytes, &q).ok());
+  Message q = BootstrapFrom(kPeer);
   Message answer = Message::MakeResponse(q.transaction_id, IdOf('p'));
   Send(EncodeMessage(answer), kPeer);
   auto find = [&](bool n4, bool n6) {
@@ -353,7 +334,7 @@ TEST_F(NodeTest, ExternalAddressNeedsThreeVoters) {
   EXPECT_EQ(saved->id, *suggested);
 }
 
-class NodeEnforcementTest : public ::testing::Test, public testing::NodeHarness {
+class NodeEnforcementTest : public ::testing::Test, public NodeHarness {
  protected:
   NodeEnforcementTest() : NodeHarness(Options()) {}
   static NodeOptions Options() {
@@ -372,12 +353,7 @@ TEST_F(NodeEnforcementTest, IdsThatDoNotMatchTheirAddressStayOutOfTheTable) {
             MessageKind::kResponse);
   EXPECT_EQ(node_.table().size(), 0u);
   // Nor when it answers a query of ours.
-  node_.AddBootstrapNode(host);
-  node_.Bootstrap(kT0);
-  std::vector<OutgoingPacket> out = node_.TakeOutgoing();
-  ASSERT_EQ(out.size(), 1u);
-  Message q;
-  ASSERT_TRUE(ParseMessage(out[0].bytes, &q).ok());
+  Message q = BootstrapFrom(host);
   Send(EncodeMessage(Message::MakeResponse(q.transaction_id, forged)), host);
   EXPECT_EQ(node_.table().size(), 0u);
   // An id made for its address is taken.
@@ -442,4 +418,4 @@ TEST(SavedStateTest, RoundTripAndErrors) {
 }
 
 }  // namespace
-}  // namespace bt::dht
+}  // namespace bt::dht::testing
