@@ -335,6 +335,12 @@ void Client::AddDhtNode(const Endpoint& node) {
   if (dht_->node().table().size() < 8) dht_->Bootstrap([](const auto&) {});
 }
 
+void Client::AddDhtHint(const Endpoint& node) {
+  if (!dht_) return;
+  dht_->node().AddContactHint(node, Now());
+  dht_->Flush();
+}
+
 // --- rate limits and disk back-pressure --------------------------------------------
 
 void Client::SetRateLimits(int64_t upload, int64_t download) {

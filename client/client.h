@@ -116,8 +116,9 @@ class Client : public ClientContext {
 
   // dht is the client's DHT node, or null when disabled.
   DhtUdpNode* dht() override { return dht_.get(); }
-  // AddDhtNode adds a DHT contact (e.g. from a PORT message or the user).
-  void AddDhtNode(const Endpoint& node) override;
+  // AddDhtNode adds a DHT router the user trusts (a bootstrap node).
+  void AddDhtNode(const Endpoint& node);
+  void AddDhtHint(const Endpoint& node) override;
   // connection_count is the number of open peer connections.
   size_t connection_count() const;
 

@@ -77,8 +77,9 @@ class ClientContext {
   virtual DhtUdpNode* dht() = 0;
   virtual EventLoop* loop() = 0;
   virtual TrackerClient* trackers() = 0;
-  // AddDhtNode passes a peer's DHT address (PORT message) to the DHT.
-  virtual void AddDhtNode(const Endpoint& node) = 0;
+  // AddDhtHint passes a peer's DHT address (PORT message) to the DHT as an
+  // untrusted hint: pinged once, never a bootstrap node.
+  virtual void AddDhtHint(const Endpoint& node) = 0;
 };
 
 }  // namespace bt::client

@@ -169,7 +169,7 @@ void Torrent::OnSessionEvents(PeerConnection& c,
             [&](DhtPortArrived& d) {
               Endpoint node = c.address();
               node.set_port(d.port);
-              ctx_->AddDhtNode(node);
+              ctx_->AddDhtHint(node);
             },
             [&](Event& e) {
               if (Wants(e.type)) Emit(e);

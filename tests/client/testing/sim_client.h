@@ -134,7 +134,7 @@ class SimClient : public ClientContext {
   DhtUdpNode* dht() override { return nullptr; }
   EventLoop* loop() override { return nullptr; }
   TrackerClient* trackers() override { return nullptr; }
-  void AddDhtNode(const Endpoint&) override {}
+  void AddDhtHint(const Endpoint&) override {}
 
   // on_event sees every event (all types are wanted when it is set).
   std::function<void(const Event&)> on_event;
