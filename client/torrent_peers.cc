@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
+#include "base/overloaded.h"
 #include "client/net/dht_udp_node.h"
 #include "client/peer_connection.h"
 #include "client/torrent.h"
@@ -11,17 +12,6 @@
 #include "protocol/ut_pex.h"
 
 namespace bt::client {
-namespace {
-
-// Overloaded builds a visitor from lambdas.
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
-
-}  // namespace
 
 PeerConnection* Torrent::Connection(uint64_t id) const {
   auto it = connections_.find(id);

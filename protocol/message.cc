@@ -1,16 +1,10 @@
 #include "protocol/message.h"
 
 #include "base/byte_writer.h"
+#include "base/overloaded.h"
 
 namespace bt::protocol {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 void Header(MessageId id, size_t payload_size, std::string* out) {
   ByteWriter(out)

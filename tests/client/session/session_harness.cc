@@ -253,14 +253,13 @@ void ScriptedPeer::SendPex(std::string_view payload) {
   Send(protocol::Extended{SessionExtensionId("ut_pex"), payload});
 }
 
-std::vector<SentMessage> ScriptedPeer::Read() {
-  const std::string bytes(session_->PendingOutput());
-  session_->ConsumeOutput(bytes.size(), *now_);
+std::vector<SentMessage> ReadSent(
+    protocol::MessageParser& parser, std::string_view sender,
+    std::optional<protocol::ExtensionHandshake>* extensions) {
   std::vector<SentMessage> out;
-  parser_.Feed(bytes);
   while (true) {
-    absl::StatusOr<std::optional<protocol::Message>> m = parser_.Next();
-    EXPECT_TRUE(m.ok()) << "the session sent a malformed stream: "
+    absl::StatusOr<std::optional<protocol::Message>> m = parser.Next();
+    EXPECT_TRUE(m.ok()) << sender << " sent a malformed stream: "
                         << m.status();
     if (!m.ok() || !*m) break;
     // Own the message: encode it again and parse the copy.
@@ -271,7 +270,9 @@ std::vector<SentMessage> ScriptedPeer::Read() {
       sent.message = *hs;
     } else {
       protocol::AppendMessage(**m, wire.get());
-      protocol::MessageParser copy;
+      protocol::ParserOptions o;
+      o.max_message_length = 4 << 20;
+      protocol::MessageParser copy(o);
       copy.Feed(*wire);
       absl::StatusOr<std::optional<protocol::Message>> again = copy.Next();
       EXPECT_TRUE(again.ok() && again->has_value());
@@ -283,11 +284,18 @@ std::vector<SentMessage> ScriptedPeer::Read() {
       absl::StatusOr<protocol::ExtensionHandshake> hs =
           protocol::ParseExtensionHandshake(x->payload);
       EXPECT_TRUE(hs.ok()) << hs.status();
-      if (hs.ok()) session_extensions_ = *std::move(hs);
+      if (hs.ok()) *extensions = *std::move(hs);
     }
     out.push_back(std::move(sent));
   }
   return out;
+}
+
+std::vector<SentMessage> ScriptedPeer::Read() {
+  const std::string bytes(session_->PendingOutput());
+  session_->ConsumeOutput(bytes.size(), *now_);
+  parser_.Feed(bytes);
+  return ReadSent(parser_, "the session", &session_extensions_);
 }
 
 // --- rig ------------------------------------------------------------------

@@ -117,6 +117,13 @@ struct SentMessage {
   }
 };
 
+// ReadSent parses every whole message `parser` holds into owned copies and
+// keeps the last extension handshake among them in `*extensions`. A
+// malformed stream fails the test; `sender` names who sent it.
+std::vector<SentMessage> ReadSent(
+    protocol::MessageParser& parser, std::string_view sender,
+    std::optional<protocol::ExtensionHandshake>* extensions);
+
 // Names lists the messages' names ("handshake", "extended", "have all").
 std::vector<std::string> Names(const std::vector<SentMessage>& messages);
 

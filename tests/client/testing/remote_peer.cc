@@ -10,6 +10,7 @@
 namespace bt::client::testing {
 
 using metainfo::TorrentInfo;
+using session_testing::ReadSent;
 using session_testing::ScriptedPeer;
 
 Endpoint Addr(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
@@ -157,38 +158,8 @@ void RemotePeer::SendMetadata(const protocol::MetadataMessage& m) {
 std::vector<SentMessage> RemotePeer::Read() {
   const std::string bytes = transport_->TakeWritten();
   parser_->Feed(bytes);
-  std::vector<SentMessage> out;
-  while (true) {
-    absl::StatusOr<std::optional<protocol::Message>> m = parser_->Next();
-    EXPECT_TRUE(m.ok()) << "our client sent a malformed stream: " << m.status();
-    if (!m.ok() || !*m) break;
-    // Own the message: encode it again and parse the copy.
-    auto wire = std::make_shared<std::string>();
-    SentMessage sent;
-    if (const auto* hs = std::get_if<protocol::Handshake>(&**m)) {
-      protocol::AppendHandshake(*hs, wire.get());
-      sent.message = *hs;
-    } else {
-      protocol::AppendMessage(**m, wire.get());
-      protocol::ParserOptions o;
-      o.max_message_length = 4 << 20;
-      protocol::MessageParser copy(o);
-      copy.Feed(*wire);
-      absl::StatusOr<std::optional<protocol::Message>> again = copy.Next();
-      EXPECT_TRUE(again.ok() && again->has_value());
-      if (!again.ok() || !*again) break;
-      sent.message = **again;
-    }
-    sent.wire = std::move(wire);
-    if (const auto* x = sent.As<protocol::Extended>(); x && x->id == 0) {
-      absl::StatusOr<protocol::ExtensionHandshake> hs =
-          protocol::ParseExtensionHandshake(x->payload);
-      EXPECT_TRUE(hs.ok()) << hs.status();
-      if (hs.ok()) ours_ = *std::move(hs);
-    }
-    all_.push_back(sent);
-    out.push_back(std::move(sent));
-  }
+  std::vector<SentMessage> out = ReadSent(*parser_, "our client", &ours_);
+  all_.insert(all_.end(), out.begin(), out.end());
   return out;
 }
 
