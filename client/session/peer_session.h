@@ -273,6 +273,10 @@ class PeerSession {
   // NextToServe takes the next queued request out to be read, if the send
   // buffer (with reads in progress) is below the high-water mark; the
   // owner reads it and calls SendBlock (or AbortServe if the read failed).
+  // Requests go out in bursts, each taken until this returns nothing, and
+  // one starts only while no read is in progress: requests that arrive
+  // while a burst is being read wait for it and leave together (one disk
+  // job and one wake-up, not one per block).
   std::optional<protocol::Request> NextToServe();
   void SendBlock(const protocol::Request& r, ByteSpan data);
   void AbortServe(const protocol::Request& r);
@@ -373,6 +377,7 @@ class PeerSession {
 
   RequestTracker requests_;
   ServeQueue serve_;
+  bool serve_burst_ = false;  // NextToServe is taking a burst
   int unsolicited_ = 0;
   std::deque<uint32_t> their_metadata_requests_;
   std::deque<protocol::HashRange> their_hash_queue_;

@@ -341,8 +341,13 @@ void PeerSession::SendHave(uint32_t piece) {
 // --- serving --------------------------------------------------------------------
 
 std::optional<protocol::Request> PeerSession::NextToServe() {
-  if (!active() || !HasRoom() || !torrent_->serving()) return std::nullopt;
-  return serve_.Pop();
+  std::optional<protocol::Request> r;
+  if (active() && HasRoom() && torrent_->serving() &&
+      (serve_burst_ || serve_.reading_bytes() == 0)) {
+    r = serve_.Pop();
+  }
+  serve_burst_ = r.has_value();
+  return r;
 }
 
 void PeerSession::SendBlock(const protocol::Request& r, ByteSpan data) {

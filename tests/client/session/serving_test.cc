@@ -126,9 +126,38 @@ TEST(ServingTest, NextToServeStopsAtTheHighWaterMarkCountingReads) {
   EXPECT_EQ(rig.session->NextToServe(), std::nullopt)
       << "16397 unsent + 32768 being read";
   rig.peer.Read();
-  EXPECT_EQ(rig.session->NextToServe(), Req(3, 0));
+  // Below the mark now, but a burst is still being read: the next one
+  // waits for it.
   EXPECT_EQ(rig.session->NextToServe(), std::nullopt);
-  EXPECT_EQ(rig.session->queued_requests(), 2u);
+  rig.session->SendBlock(reading[1], Bytes(rig.Data(reading[1])));
+  rig.session->SendBlock(reading[2], Bytes(rig.Data(reading[2])));
+  rig.peer.Read();
+  EXPECT_EQ(rig.session->NextToServe(), Req(3, 0));
+  EXPECT_EQ(rig.session->NextToServe(), Req(4, 0));
+  EXPECT_EQ(rig.session->NextToServe(), Req(5, 0));
+  EXPECT_EQ(rig.session->NextToServe(), std::nullopt);
+  EXPECT_EQ(rig.session->queued_requests(), 0u);
+}
+
+// Requests that arrive while a burst is being read leave together once it
+// is done, in one burst (one disk job), not one read per request.
+TEST(ServingTest, RequestsArrivingDuringAReadWaitAndLeaveTogether) {
+  Seeding rig;
+  rig.session->SetChoking(false);
+  rig.peer.Read();
+  rig.peer.Send(Req(0, 0));
+  std::optional<protocol::Request> first = rig.session->NextToServe();
+  ASSERT_EQ(first, Req(0, 0));
+  EXPECT_EQ(rig.session->NextToServe(), std::nullopt);
+  for (uint32_t p = 1; p < 4; ++p) {
+    rig.peer.Send(Req(p, 0));
+    EXPECT_EQ(rig.session->NextToServe(), std::nullopt) << p;
+  }
+  rig.session->SendBlock(*first, Bytes(rig.Data(*first)));
+  std::vector<protocol::Request> burst;
+  while (auto r = rig.session->NextToServe()) burst.push_back(*r);
+  EXPECT_EQ(burst, (std::vector<protocol::Request>{Req(1, 0), Req(2, 0),
+                                                   Req(3, 0)}));
 }
 
 TEST(ServingTest, SendBlockSendsAPieceMessage) {
