@@ -236,6 +236,11 @@ bool PiecePicker::EndWrite(BlockRef block, bool ok) {
   return p.received == p.blocks.size();
 }
 
+bool PiecePicker::WritePending(uint32_t piece) const {
+  auto it = partial_.find(piece);
+  return it != partial_.end() && it->second.writing > 0;
+}
+
 bool PiecePicker::MarkBlockReceived(BlockRef block) {
   if (block.piece >= num_pieces() || have_.Get(block.piece) ||
       block.block >= BlocksInPiece(block.piece)) {

@@ -93,6 +93,8 @@ class PiecePicker {
   bool BeginWrite(BlockRef block, uint64_t from,
                   std::vector<uint64_t>* cancel_for = nullptr);
   bool EndWrite(BlockRef block, bool ok);
+  // WritePending: some block of `piece` is between BeginWrite and EndWrite.
+  bool WritePending(uint32_t piece) const;
   // OnPieceVerified marks a complete piece as had.
   void OnPieceVerified(uint32_t piece);
   // OnPieceFailed forgets every block of a piece that failed its hash.

@@ -335,11 +335,16 @@ absl::StatusOr<storage::Bitfield> Torrent::CheckAndEmit(
 
 void Torrent::AdoptHaveSet(const storage::Bitfield& have) {
   std::vector<int> priorities(info_->num_pieces());
+  // A piece with a block still on its way to disk may pass a check now and
+  // be overwritten by that block afterwards: it is not trusted (the write
+  // then completes into a piece nobody awaits, and it is fetched again).
+  storage::Bitfield trusted = have;
   for (uint32_t i = 0; i < info_->num_pieces(); ++i) {
     priorities[i] = picker_->PiecePriority(i);
+    if (trusted.Get(i) && picker_->WritePending(i)) trusted.Clear(i);
   }
   picker_ = std::make_unique<PiecePicker>(info_->piece_length(),
-                                          info_->total_size(), have);
+                                          info_->total_size(), trusted);
   for (uint32_t i = 0; i < info_->num_pieces(); ++i) {
     picker_->SetPiecePriority(i, priorities[i]);
   }

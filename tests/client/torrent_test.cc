@@ -1,7 +1,7 @@
 // Torrent on a SimClient: a whole download from a scripted seeder (the
 // baseline other Torrent tests and the fuzzer build on), empty files, bans
-// by IP address, connection limits and the peers kept as candidates and in
-// resume data.
+// by IP address, connection limits, the peers kept as candidates and in
+// resume data, and hash checks of a running torrent.
 #include "client/torrent.h"
 
 #include <string>
@@ -226,6 +226,75 @@ TEST(TorrentFilesTest, ATorrentCompleteAtStartCreatesItsEmptyFiles) {
   Torrent& torrent = **sim.AddTorrent(t.Params());
   EXPECT_EQ(torrent.state(), TorrentState::kSeeding);
   EXPECT_EQ(sim.disk_backend().Contents("/dl/t/e1"), "");
+}
+
+// --- hash checks of a running torrent, and what resume data says of them
+// ----
+
+// Pieces wholly and rightly on disk, as `t`'s content, per piece.
+std::vector<bool> IntactPieces(SimClient& sim, const TestTorrent& t,
+                               const std::string& path) {
+  const std::string disk = sim.disk_backend().Contents(path).value_or("");
+  const size_t length = static_cast<size_t>(t.info->piece_length());
+  std::vector<bool> out(t.info->num_pieces());
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] =
+        disk.size() > i * length &&
+        disk.substr(i * length, length) == t.content.substr(i * length, length);
+  }
+  return out;
+}
+
+// FirstRequest is the first request among `messages`, or null.
+const protocol::Request* FirstRequest(
+    const std::vector<SentMessage>& messages) {
+  for (const SentMessage& m : messages) {
+    if (const auto* r = m.As<protocol::Request>()) return r;
+  }
+  return nullptr;
+}
+
+// A check vouches for what is on disk now; a block still on its way there
+// lands afterwards, so its piece must not be trusted (else a bad block is
+// written over a piece we announce and serve).
+TEST(TorrentCheckTest, APieceWithABlockOnItsWayToDiskIsNotTrustedByACheck) {
+  SimClient sim;
+  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
+  Torrent& torrent = **sim.AddTorrent(t.Params());
+  RemotePeer seed = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 1));
+  seed.Send(protocol::HaveAll{});
+  seed.Send(protocol::Unchoke{});
+  const std::vector<SentMessage> asked = seed.Read();
+  const protocol::Request* first = FirstRequest(asked);
+  ASSERT_NE(first, nullptr);
+  const uint32_t piece = first->piece;
+
+  // The content gets on disk another way (a copy put in place) while a bad
+  // copy of one requested block arrives: its write is queued, not run.
+  sim.disk_backend().SetContents("/dl/single.bin", t.content);
+  std::string bytes;
+  protocol::AppendMessage(
+      protocol::Piece{piece, first->begin,
+                      Corrupt(t).Block(piece, first->begin, first->length)},
+      &bytes);
+  seed.transport()->Deliver(bytes);
+  ASSERT_TRUE(torrent.HashCheck().ok());
+  EXPECT_FALSE(torrent.have().Get(piece));
+  EXPECT_EQ(torrent.pieces_have(), t.info->num_pieces() - 1);
+  EXPECT_EQ(torrent.state(), TorrentState::kDownloading);
+
+  // The write lands; every piece the torrent has is still intact on disk.
+  sim.RunPending();
+  const std::vector<bool> intact = IntactPieces(sim, t, "/dl/single.bin");
+  for (uint32_t i = 0; i < t.info->num_pieces(); ++i) {
+    if (torrent.have().Get(i)) EXPECT_TRUE(intact[i]) << "piece " << i;
+  }
+  EXPECT_FALSE(intact[piece]);
+  // The spoilt piece is fetched again.
+  sim.Advance(absl::Seconds(1));
+  seed.ServeUntilQuiet(t);
+  EXPECT_TRUE(torrent.complete());
+  EXPECT_EQ(sim.disk_backend().Contents("/dl/single.bin"), t.content);
 }
 
 }  // namespace
