@@ -363,6 +363,9 @@ absl::Status Torrent::HashCheck() {
   if (have.ok()) AdoptHaveSet(*have);
   if (before == TorrentState::kStopped || before == TorrentState::kChecking) {
     SetState(TorrentState::kStopped);
+  } else if (before == TorrentState::kPaused ||
+             before == TorrentState::kError) {
+    SetState(before);  // a check neither resumes nor clears an error
   } else if (complete()) {
     EnterSeeding();
   } else {

@@ -297,5 +297,52 @@ TEST(TorrentCheckTest, APieceWithABlockOnItsWayToDiskIsNotTrustedByACheck) {
   EXPECT_EQ(sim.disk_backend().Contents("/dl/single.bin"), t.content);
 }
 
+// A hash check is not a resume: a paused torrent stays paused and an
+// errored one keeps its error, each until Start.
+TEST(TorrentCheckTest, ACheckLeavesAPausedOrErroredTorrentAsItWas) {
+  SimClient sim;
+  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
+  Torrent& torrent = **sim.AddTorrent(t.Params());
+  RemotePeer peer = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 1));
+  peer.Send(protocol::HaveNone{});
+  peer.Send(protocol::Unchoke{});
+  peer.Read();
+
+  // Paused: a piece the peer gets later is not asked for.
+  ASSERT_TRUE(torrent.Pause().ok());
+  ASSERT_TRUE(torrent.HashCheck().ok());
+  EXPECT_EQ(torrent.state(), TorrentState::kPaused);
+  peer.Send(protocol::Have{0});
+  sim.Advance(absl::Seconds(2));
+  std::vector<SentMessage> sent = peer.Read();
+  EXPECT_EQ(Count<protocol::Interested>(sent), 0);
+  EXPECT_EQ(Count<protocol::Request>(sent), 0);
+
+  // Errored (a write failed): still so after a check.
+  ASSERT_TRUE(torrent.Start().ok());
+  sim.RunPending();
+  sim.disk_backend().DenyWrites("/dl/single.bin", true);
+  ASSERT_GT(peer.Serve(peer.Read(), t), 0);
+  ASSERT_EQ(torrent.state(), TorrentState::kError);
+  ASSERT_TRUE(torrent.HashCheck().ok());
+  EXPECT_EQ(torrent.state(), TorrentState::kError);
+  EXPECT_FALSE(torrent.error().ok());
+  peer.Send(protocol::Have{1});
+  sim.Advance(absl::Seconds(2));
+  sent = peer.Read();
+  EXPECT_EQ(Count<protocol::Interested>(sent), 0);
+  EXPECT_EQ(Count<protocol::Request>(sent), 0);
+
+  // Start resumes the download once the disk takes writes again.
+  sim.disk_backend().DenyWrites("/dl/single.bin", false);
+  ASSERT_TRUE(torrent.Start().ok());
+  EXPECT_EQ(torrent.state(), TorrentState::kDownloading);
+  sim.RunPending();
+  peer.Send(protocol::Have{2});
+  peer.Send(protocol::Have{3});
+  peer.ServeUntilQuiet(t);
+  EXPECT_TRUE(torrent.complete());
+}
+
 }  // namespace
 }  // namespace bt::client::testing
