@@ -391,6 +391,22 @@ absl::Status Torrent::LoadState() {
   }
   const TorrentState before = state_;
   SetState(TorrentState::kChecking);
+  // A partial piece with every block on disk was saved while its hash
+  // check was pending: check it now, or nothing would ever fetch or
+  // verify it again.
+  auto all_blocks = [&](const storage::PartialPiece& p) {
+    if (p.index >= info_->num_pieces() || p.block_size != kBlockSize) {
+      return false;
+    }
+    const uint32_t blocks = picker_->BlocksInPiece(p.index);
+    for (uint32_t b = 0; b < blocks; ++b) {
+      if (b >= p.blocks.size() || !p.blocks.Get(b)) return false;
+    }
+    return true;
+  };
+  for (const storage::PartialPiece& p : st.partial) {
+    if (all_blocks(p) && !st.have.Get(p.index)) st.recheck.Set(p.index);
+  }
   storage::Bitfield have = st.have;
   if (st.recheck.Count() > 0) {
     absl::StatusOr<storage::Bitfield> passed = CheckAndEmit(&st.recheck);
@@ -404,7 +420,7 @@ absl::Status Torrent::LoadState() {
   // Blocks of unfinished pieces that were on disk at the save.
   for (const storage::PartialPiece& p : st.partial) {
     if (p.index >= info_->num_pieces() || have.Get(p.index) ||
-        p.block_size != kBlockSize) {
+        p.block_size != kBlockSize || all_blocks(p)) {
       continue;
     }
     for (size_t b = 0; b < p.blocks.size(); ++b) {

@@ -344,5 +344,80 @@ TEST(TorrentCheckTest, ACheckLeavesAPausedOrErroredTorrentAsItWas) {
   EXPECT_TRUE(torrent.complete());
 }
 
+// Resume data saved after a piece's last block reached the disk but before
+// its check ran lists it as partial with every block received; loaded, the
+// piece is checked, or nothing would ever fetch or verify it again.
+TEST(TorrentCheckTest, APieceSavedWhileItsCheckWasPendingIsCheckedOnLoad) {
+  constexpr char kResume[] = "/state/t.resume";
+  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
+  TorrentParams p = t.Params();
+  p.resume_path = kResume;
+  SimClient first;
+  int first_checks = 0;
+  first.on_event = [&](const Event& e) {
+    first_checks += e.type == EventType::kPieceHashPass ||
+                    e.type == EventType::kPieceHashFail;
+  };
+  Torrent& torrent = **first.AddTorrent(p);
+  first_checks = 0;
+  RemotePeer seed = RemotePeer::ConnectIn(first, torrent, Addr(10, 0, 0, 1));
+  seed.Send(protocol::HaveAll{});
+  seed.Send(protocol::Unchoke{});
+  // The blocks of the first piece asked for arrive; the disk work runs one
+  // job at a time until that piece is whole on disk.
+  const std::vector<SentMessage> asked = seed.Read();
+  ASSERT_NE(FirstRequest(asked), nullptr);
+  const uint32_t piece = FirstRequest(asked)->piece;
+  std::vector<SentMessage> of_piece;
+  for (const SentMessage& m : asked) {
+    const auto* r = m.As<protocol::Request>();
+    if (r && r->piece == piece) of_piece.push_back(m);
+  }
+  ASSERT_EQ(of_piece.size(), 2u);  // two blocks a piece
+  std::string bytes;
+  for (const SentMessage& m : of_piece) {
+    const auto* r = m.As<protocol::Request>();
+    protocol::AppendMessage(
+        protocol::Piece{r->piece, r->begin,
+                        t.Block(r->piece, r->begin, r->length)},
+        &bytes);
+  }
+  seed.transport()->Deliver(bytes);
+  while (!IntactPieces(first, t, "/dl/single.bin")[piece] &&
+         first.RunPending(1) > 0) {
+  }
+  ASSERT_TRUE(IntactPieces(first, t, "/dl/single.bin")[piece]);
+  ASSERT_EQ(first_checks, 0);  // its check is still queued
+  ASSERT_TRUE(torrent.SaveResumeData().ok());
+  absl::StatusOr<storage::ResumeData> rd =
+      storage::DecodeResumeData(*first.disk_backend().Contents(kResume));
+  ASSERT_TRUE(rd.ok()) << rd.status();
+  ASSERT_FALSE(rd->have.Get(piece));
+  ASSERT_EQ(rd->partial.size(), 1u);
+  EXPECT_EQ(rd->partial[0].index, piece);
+  EXPECT_EQ(rd->partial[0].blocks.Count(), 2u);
+
+  // Loaded by a second client: the piece is checked, not fetched again.
+  ClientOptions o = SimClient::DefaultOptions();
+  o.file_backend = &first.disk_backend();
+  SimClient second(o);
+  std::vector<uint32_t> passed;
+  second.on_event = [&](const Event& e) {
+    if (e.type == EventType::kPieceHashPass) passed.push_back(e.index);
+  };
+  Torrent& again = **second.AddTorrent(p);
+  EXPECT_THAT(passed, ::testing::ElementsAre(piece));
+  EXPECT_TRUE(again.have().Get(piece));
+  RemotePeer seed2 = RemotePeer::ConnectIn(second, again, Addr(10, 0, 0, 2));
+  seed2.Send(protocol::HaveAll{});
+  seed2.Send(protocol::Unchoke{});
+  seed2.ServeUntilQuiet(t);
+  EXPECT_TRUE(again.complete());
+  for (const SentMessage& m : seed2.all_read()) {
+    if (const auto* r = m.As<protocol::Request>()) EXPECT_NE(r->piece, piece);
+  }
+  EXPECT_EQ(first.disk_backend().Contents("/dl/single.bin"), t.content);
+}
+
 }  // namespace
 }  // namespace bt::client::testing
