@@ -123,7 +123,9 @@ void Torrent::OnSessionEvents(PeerConnection& c,
                 peers_.MarkConnected(*e);
               }
             },
-            [&](PeerHaveSetKnown&) { OnHaveSet(c); },
+            // (Fill too: a peer may have unchoked us before a magnet
+            // link's metadata told what it has.)
+            [&](PeerHaveSetKnown&) { OnHaveSet(c), fill = true; },
             [&](PeerHaveArrived& h) { OnPeerHave(c, h.piece), fill = true; },
             [&](PeerChokeChanged&) { fill = true; },
             [&](AllowedFastArrived&) { fill = true; },

@@ -1,6 +1,6 @@
 // Torrent on a SimClient, started from a magnet link: connections that
 // outlive the metadata fetch, resume data found once the metadata arrives,
-// and peers that lie about the metadata.
+// peers that unchoke us before it, and peers that lie about the metadata.
 #include <string>
 #include <vector>
 
@@ -221,6 +221,32 @@ TEST_F(ResumedMagnetTest, LoadsTheResumeDataAndAppliesWhatPeersSaidBefore) {
   }
   EXPECT_EQ(Count<protocol::Interested>(seed.all_read()), 1);
   EXPECT_EQ(first_run_.disk_backend().Contents("/dl/single.bin"), t_.content);
+}
+
+// --- a peer that unchoked us before the metadata arrived
+// -----------------------
+
+// A seed may unchoke us while the metadata is still being fetched: once it
+// is adopted, that seed is asked for blocks at once, not at the next tick.
+TEST(MagnetUnchokedEarlyTest, BlocksAreRequestedAsSoonAsTheMetadataArrives) {
+  SimClient sim;
+  const TestTorrent t = MakeSingleFile(8 * 32 * 1024);
+  Torrent& torrent = **sim.AddTorrent(MagnetParams(t));
+  RemotePeer seed = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 1));
+  seed.extensions.metadata_size = t.info->info_bytes().size();
+  seed.SendExtensionHandshake();
+  seed.Send(protocol::HaveAll{});
+  seed.Send(protocol::Unchoke{});
+  FeedMetadata(seed, t, torrent);
+  ASSERT_TRUE(torrent.has_metadata());
+
+  // No time has passed (no tick ran): the requests are out already.
+  const std::vector<SentMessage> sent = seed.Read();
+  EXPECT_EQ(Count<protocol::Interested>(sent), 1);
+  EXPECT_GT(Count<protocol::Request>(sent), 0);
+  seed.Serve(sent, t);
+  seed.ServeUntilQuiet(t);
+  EXPECT_TRUE(torrent.complete());
 }
 
 // --- defect 6: metadata poisoning
