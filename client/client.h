@@ -32,7 +32,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/btree_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -173,7 +173,7 @@ class Client : public ClientContext {
   protocol::SkeyTable skeys_;
   std::unique_ptr<TrackerClient> trackers_;
   std::unique_ptr<DhtUdpNode> dht_;
-  absl::flat_hash_map<uint64_t, std::unique_ptr<PeerConnection>> connections_;
+  absl::btree_map<uint64_t, std::unique_ptr<PeerConnection>> connections_;
   uint64_t next_connection_ = 1;
   EventLoop::TimerId tick_timer_ = 0;
   RateLimiter upload_limit_, download_limit_;

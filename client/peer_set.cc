@@ -90,7 +90,7 @@ bool PeerSet::Strike(const Endpoint& peer, int weight) {
     // Forget addresses with strikes but no ban first.
     for (auto it = strikes_.begin(); it != strikes_.end();) {
       if (it->second < kBanWeight) {
-        strikes_.erase(it++);
+        it = strikes_.erase(it);
       } else {
         ++it;
       }

@@ -20,7 +20,7 @@
 #include <optional>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/btree_map.h"
 #include "absl/time/time.h"
 #include "base/endpoint.h"
 
@@ -96,8 +96,8 @@ class PeerSet {
   bool MakeRoom();
 
   Options options_;
-  absl::flat_hash_map<Endpoint, Candidate> candidates_;
-  absl::flat_hash_map<Endpoint, int> strikes_;  // by IP (port 0)
+  absl::btree_map<Endpoint, Candidate> candidates_;
+  absl::btree_map<Endpoint, int> strikes_;  // by IP (port 0)
 };
 
 }  // namespace bt::client

@@ -18,7 +18,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/btree_map.h"
+
 #include "client/session/block_ref.h"
 #include "storage/bitfield.h"
 
@@ -139,7 +140,7 @@ class PiecePicker {
   storage::Bitfield have_;
   uint32_t seeds_ = 0;
   uint32_t wanted_ = 0;
-  absl::flat_hash_map<uint32_t, Partial> partial_;
+  absl::btree_map<uint32_t, Partial> partial_;
 };
 
 }  // namespace bt::client

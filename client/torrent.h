@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/btree_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -293,7 +293,7 @@ class Torrent : public SessionTorrent {
   RateLimiter upload_limit_, download_limit_;
   std::vector<std::vector<Handler>> handlers_;
 
-  absl::flat_hash_map<uint64_t, PeerConnection*> connections_;
+  absl::btree_map<uint64_t, PeerConnection*> connections_;
   PeerSet peers_;
   PieceVerifier verifier_;
   std::unique_ptr<MetadataExchange> metadata_;

@@ -1,5 +1,7 @@
 #include "client/session/pex_tracker.h"
 
+#include "absl/container/flat_hash_set.h"
+
 namespace bt::client {
 
 std::optional<protocol::PexMessage> PexTracker::Update(
@@ -22,7 +24,7 @@ std::optional<protocol::PexMessage> PexTracker::Update(
     if (!now_known.contains(*it) &&
         pex.dropped.size() + pex.dropped6.size() < kMaxPerMessage) {
       (it->is_v4() ? pex.dropped : pex.dropped6).push_back(*it);
-      told_.erase(it++);
+      it = told_.erase(it);
     } else {
       ++it;
     }

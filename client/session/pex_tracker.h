@@ -15,7 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/btree_set.h"
+
 #include "base/endpoint.h"
 #include "protocol/ut_pex.h"
 
@@ -36,7 +37,7 @@ class PexTracker {
   size_t told() const { return told_.size(); }
 
  private:
-  absl::flat_hash_set<Endpoint> told_;
+  absl::btree_set<Endpoint> told_;
 };
 
 }  // namespace bt::client
