@@ -45,9 +45,11 @@ struct ClientOptions {
   int64_t upload_rate_limit = 0;
   int64_t download_rate_limit = 0;
   // Disk worker threads (reads, writes, hashing), and how many bytes of
-  // disk work may be queued before the client stops reading from peers.
+  // disk work may be queued before the client stops reading from peers
+  // (4 MiB: a 1 GiB loopback download is as fast as with 16 MiB, at 12
+  // MiB less peak RSS).
   int disk_threads = 2;
-  size_t disk_queue_bytes = 16 << 20;
+  size_t disk_queue_bytes = 4 << 20;
   // The file system torrents live on (null: the real one). Must outlive
   // the client. Tests use a storage::MemoryFileBackend.
   storage::FileBackend* file_backend = nullptr;

@@ -41,7 +41,7 @@ class DiskPool {
  public:
   struct Options {
     int threads = 2;
-    size_t max_queued_bytes = 16 << 20;
+    size_t max_queued_bytes = 4 << 20;
   };
   using Task = std::function<void()>;
   using Post = std::function<void(Task)>;
