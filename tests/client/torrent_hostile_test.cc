@@ -70,6 +70,34 @@ RemotePeer NonReader(SimClient& sim, const Torrent& torrent,
 
 constexpr size_t kSendBound = (1 << 20) + (64 << 10);
 
+// Peaks: the most unsent output one connection, and all of them together,
+// held at once.
+struct Peaks {
+  size_t one = 0;
+  size_t all = 0;
+};
+
+// FloodEverySecond sends `flood` from every open peer of `peers`, once a
+// simulated second for 20 seconds, and returns the peaks of unsent output.
+Peaks FloodEverySecond(SimClient& sim, const Torrent& torrent,
+                       std::vector<RemotePeer>& peers,
+                       const std::string& flood) {
+  Peaks peaks;
+  for (int round = 0; round < 20; ++round) {
+    for (RemotePeer& peer : peers) {
+      if (!peer.closed()) peer.SendBytes(flood);
+    }
+    size_t all = 0;
+    for (size_t unsent : Unsent(sim, torrent)) {
+      peaks.one = std::max(peaks.one, unsent);
+      all += unsent;
+    }
+    peaks.all = std::max(peaks.all, all);
+    sim.Advance(absl::Seconds(1));
+  }
+  return peaks;
+}
+
 // --- defect 3: peers that ask and never read
 // ------------------------------------
 
@@ -90,26 +118,13 @@ TEST(NonReadingPeerTest, MetadataRequestsDoNotPileUpOutput) {
     peers.push_back(NonReader(sim, torrent, Addr(10, 0, 0, i), PeerIdOf(i)));
   }
   ASSERT_EQ(torrent.peers().size(), 4u);
-  size_t peak_one = 0, peak_all = 0;
-  for (int round = 0; round < 20; ++round) {
-    for (RemotePeer& peer : peers) {
-      if (peer.closed()) continue;
-      std::string flood;
-      for (uint32_t piece = 0; piece < metadata_pieces; ++piece) {
-        flood += MetadataRequestWire(piece);
-      }
-      peer.SendBytes(flood);
-    }
-    size_t all = 0;
-    for (size_t unsent : Unsent(sim, torrent)) {
-      peak_one = std::max(peak_one, unsent);
-      all += unsent;
-    }
-    peak_all = std::max(peak_all, all);
-    sim.Advance(absl::Seconds(1));
+  std::string flood;
+  for (uint32_t piece = 0; piece < metadata_pieces; ++piece) {
+    flood += MetadataRequestWire(piece);
   }
-  EXPECT_LE(peak_one, kSendBound);
-  EXPECT_LE(peak_all, 4 * kSendBound);
+  const Peaks peaks = FloodEverySecond(sim, torrent, peers, flood);
+  EXPECT_LE(peaks.one, kSendBound);
+  EXPECT_LE(peaks.all, 4 * kSendBound);
   // Nothing reached the peers (they read nothing).
   for (RemotePeer& peer : peers)
     EXPECT_EQ(peer.transport()->written_pending(), 0u);
@@ -137,24 +152,11 @@ TEST(NonReadingPeerTest, HashRequestsDoNotPileUpOutput) {
   r.length = 512;
   r.proof_layers = 0;
   const std::string one = ScriptedPeer::Wire(protocol::HashRequest{r});
-  size_t peak_one = 0, peak_all = 0;
-  for (int round = 0; round < 20; ++round) {
-    for (RemotePeer& peer : peers) {
-      if (peer.closed()) continue;
-      std::string flood;
-      for (int i = 0; i < 500; ++i) flood += one;
-      peer.SendBytes(flood);
-    }
-    size_t all = 0;
-    for (size_t unsent : Unsent(sim, torrent)) {
-      peak_one = std::max(peak_one, unsent);
-      all += unsent;
-    }
-    peak_all = std::max(peak_all, all);
-    sim.Advance(absl::Seconds(1));
-  }
-  EXPECT_LE(peak_one, kSendBound);
-  EXPECT_LE(peak_all, 3 * kSendBound);
+  std::string flood;
+  for (int i = 0; i < 500; ++i) flood += one;
+  const Peaks peaks = FloodEverySecond(sim, torrent, peers, flood);
+  EXPECT_LE(peaks.one, kSendBound);
+  EXPECT_LE(peaks.all, 3 * kSendBound);
 }
 
 // --- defect 5: floods of cheap messages, and junk blocks
