@@ -20,7 +20,9 @@
 // The torrents are generated at start-up with TorrentBuilder from
 // synthetic contents (a few seconds of hashing); both parsers must accept
 // each input and agree on its info-hashes before anything is timed.
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>

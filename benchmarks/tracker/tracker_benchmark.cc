@@ -19,6 +19,7 @@
 //   bazel run //benchmarks/tracker:tracker_benchmark -- --benchmark_min_time=0.2
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <string>
