@@ -2,6 +2,8 @@
 """1 GiB loopback transfers between btkit and libtorrent, in one run.
 
 usage: transfer_benchmark.py BT_BINARY [--size-mib N] [--encryption disabled|forced]
+   or: bazel run //benchmarks/client:transfer_benchmark -- [--size-mib N] ...
+       (benchmarks/client/run.sh does the same; --size-mib 64 for a quick run)
 
 For each pair (seeder -> downloader): libtorrent -> libtorrent,
 libtorrent -> btkit, btkit -> libtorrent, btkit -> btkit, it seeds a
