@@ -61,12 +61,16 @@ class RatioReporter : public benchmark::ConsoleReporter {
                   ours.ns_per_op, theirs->second.ns_per_op,
                   theirs->second.ns_per_op / ours.ns_per_op);
     }
-    std::printf("\nbtkit alone (no libtorrent equivalent): CPU ns per "
-                "operation, counters\n");
+    bool header = false;
     for (const auto& [name, res] : results_) {
       if (name.find("/btkit/") != std::string::npos ||
           name.find("/libtorrent/") != std::string::npos) {
         continue;
+      }
+      if (!header) {
+        std::printf("\nbtkit alone (no libtorrent equivalent): CPU ns per "
+                    "operation, counters\n");
+        header = true;
       }
       std::printf("%-34s %12.0f %s\n", name.c_str(), res.ns_per_op,
                   res.counters.c_str());
