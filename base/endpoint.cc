@@ -63,31 +63,6 @@ bool ParseV6(std::string_view s, std::array<uint8_t, 16>* out) {
 
 }  // namespace
 
-Endpoint Endpoint::V4(const std::array<uint8_t, 4>& address, uint16_t port) {
-  Endpoint e;
-  std::memcpy(e.address_.data(), address.data(), 4);
-  e.port_ = port;
-  return e;
-}
-
-Endpoint Endpoint::V6(const std::array<uint8_t, 16>& address, uint16_t port) {
-  Endpoint e;
-  e.v6_ = true;
-  e.address_ = address;
-  e.port_ = port;
-  return e;
-}
-
-bool Endpoint::FromBytes(ByteSpan address, uint16_t port, Endpoint* out) {
-  if (address.size() != 4 && address.size() != 16) return false;
-  Endpoint e;
-  e.v6_ = address.size() == 16;
-  std::memcpy(e.address_.data(), address.data(), address.size());
-  e.port_ = port;
-  *out = e;
-  return true;
-}
-
 absl::StatusOr<Endpoint> Endpoint::ParseAddress(std::string_view address,
                                                 uint16_t port) {
   std::array<uint8_t, 4> v4;

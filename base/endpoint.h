@@ -12,6 +12,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -25,13 +26,34 @@ class Endpoint {
   // The default Endpoint is 0.0.0.0:0.
   Endpoint() = default;
 
-  // V4 / V6 build an endpoint from network-order address bytes.
-  static Endpoint V4(const std::array<uint8_t, 4>& address, uint16_t port);
-  static Endpoint V6(const std::array<uint8_t, 16>& address, uint16_t port);
+  // V4 / V6 build an endpoint from network-order address bytes. Inline,
+  // with FromBytes, because compact peer lists build thousands at a time.
+  static Endpoint V4(const std::array<uint8_t, 4>& address, uint16_t port) {
+    Endpoint e;
+    std::memcpy(e.address_.data(), address.data(), 4);
+    e.port_ = port;
+    return e;
+  }
+  static Endpoint V6(const std::array<uint8_t, 16>& address, uint16_t port) {
+    Endpoint e;
+    e.v6_ = true;
+    e.address_ = address;
+    e.port_ = port;
+    return e;
+  }
 
   // FromBytes builds an endpoint from 4 or 16 address bytes; false for any
   // other length.
-  static bool FromBytes(ByteSpan address, uint16_t port, Endpoint* out);
+  // It writes `*out` in place, field by field: building a temporary and
+  // copying it costs a store-forwarding stall per endpoint.
+  static bool FromBytes(ByteSpan address, uint16_t port, Endpoint* out) {
+    if (address.size() != 4 && address.size() != 16) return false;
+    out->v6_ = address.size() == 16;
+    out->address_ = {};
+    std::memcpy(out->address_.data(), address.data(), address.size());
+    out->port_ = port;
+    return true;
+  }
 
   // Parse reads "a.b.c.d:port" or "[ipv6]:port", strictly: dotted-quad
   // decimal without leading zeros, brackets around IPv6, a decimal port of

@@ -1,7 +1,8 @@
 #include "metainfo/compact.h"
 
+#include <cstring>
+
 #include "absl/strings/str_format.h"
-#include "base/byte_reader.h"
 #include "base/byte_writer.h"
 
 namespace bt::metainfo {
@@ -14,42 +15,45 @@ absl::Status BadLength(std::string_view what, size_t length, size_t entry) {
       what, length, entry, length % entry, length - length % entry));
 }
 
-// ReadPeer reads an address of `address_size` bytes and a port.
-Endpoint ReadPeer(ByteReader& r, size_t address_size) {
-  ByteSpan address;
-  uint16_t port = 0;
-  r.ReadBytes(address_size, &address);  // callers checked the length
-  r.ReadU16(&port);
-  Endpoint e;
-  Endpoint::FromBytes(address, port, &e);
-  return e;
+// ReadPeer decodes one address of kAddressSize bytes and its port from `p`
+// into `*out`; callers have checked the length. The size is a template
+// argument so the copies compile to fixed-size moves: lists hold thousands.
+template <size_t kAddressSize>
+void ReadPeer(const uint8_t* p, Endpoint* out) {
+  Endpoint::FromBytes(
+      ByteSpan(p, kAddressSize),
+      static_cast<uint16_t>(p[kAddressSize] << 8 | p[kAddressSize + 1]), out);
 }
 
+const uint8_t* Bytes(std::string_view data) {
+  return reinterpret_cast<const uint8_t*>(data.data());
+}
+
+template <size_t kAddressSize>
 absl::StatusOr<std::vector<Endpoint>> ParsePeers(std::string_view data,
-                                                 size_t address_size,
                                                  std::string_view what) {
-  const size_t entry = address_size + 2;
-  if (data.size() % entry != 0) return BadLength(what, data.size(), entry);
-  std::vector<Endpoint> peers;
-  peers.reserve(data.size() / entry);
-  ByteReader r(data);
-  while (!r.empty()) peers.push_back(ReadPeer(r, address_size));
+  constexpr size_t kEntry = kAddressSize + 2;
+  if (data.size() % kEntry != 0) return BadLength(what, data.size(), kEntry);
+  std::vector<Endpoint> peers(data.size() / kEntry);
+  const uint8_t* p = Bytes(data);
+  for (Endpoint& peer : peers) {
+    ReadPeer<kAddressSize>(p, &peer);
+    p += kEntry;
+  }
   return peers;
 }
 
+template <size_t kAddressSize>
 absl::StatusOr<std::vector<NodeInfo>> ParseNodes(std::string_view data,
-                                                 size_t address_size,
                                                  std::string_view what) {
-  const size_t entry = NodeId::size() + address_size + 2;
-  if (data.size() % entry != 0) return BadLength(what, data.size(), entry);
-  std::vector<NodeInfo> nodes;
-  nodes.reserve(data.size() / entry);
-  ByteReader r(data);
-  while (!r.empty()) {
-    NodeInfo n;
-    r.CopyBytes(NodeId::size(), n.id.data());
-    n.endpoint = ReadPeer(r, address_size);
-    nodes.push_back(n);
+  constexpr size_t kEntry = NodeId::size() + kAddressSize + 2;
+  if (data.size() % kEntry != 0) return BadLength(what, data.size(), kEntry);
+  std::vector<NodeInfo> nodes(data.size() / kEntry);
+  const uint8_t* p = Bytes(data);
+  for (NodeInfo& n : nodes) {
+    std::memcpy(n.id.data(), p, NodeId::size());
+    ReadPeer<kAddressSize>(p + NodeId::size(), &n.endpoint);
+    p += kEntry;
   }
   return nodes;
 }
@@ -57,11 +61,11 @@ absl::StatusOr<std::vector<NodeInfo>> ParseNodes(std::string_view data,
 }  // namespace
 
 absl::StatusOr<std::vector<Endpoint>> ParseCompactPeers4(std::string_view data) {
-  return ParsePeers(data, 4, "compact IPv4 peers");
+  return ParsePeers<4>(data, "compact IPv4 peers");
 }
 
 absl::StatusOr<std::vector<Endpoint>> ParseCompactPeers6(std::string_view data) {
-  return ParsePeers(data, 16, "compact IPv6 peers");
+  return ParsePeers<16>(data, "compact IPv6 peers");
 }
 
 absl::StatusOr<Endpoint> ParseCompactPeer(std::string_view data) {
@@ -70,16 +74,21 @@ absl::StatusOr<Endpoint> ParseCompactPeer(std::string_view data) {
         "compact peer: length %d, expected 6 (IPv4) or 18 (IPv6) bytes",
         data.size()));
   }
-  ByteReader r(data);
-  return ReadPeer(r, data.size() - 2);
+  Endpoint peer;
+  if (data.size() == kCompactPeer4Size) {
+    ReadPeer<4>(Bytes(data), &peer);
+  } else {
+    ReadPeer<16>(Bytes(data), &peer);
+  }
+  return peer;
 }
 
 absl::StatusOr<std::vector<NodeInfo>> ParseCompactNodes4(std::string_view data) {
-  return ParseNodes(data, 4, "compact IPv4 node info");
+  return ParseNodes<4>(data, "compact IPv4 node info");
 }
 
 absl::StatusOr<std::vector<NodeInfo>> ParseCompactNodes6(std::string_view data) {
-  return ParseNodes(data, 16, "compact IPv6 node info");
+  return ParseNodes<16>(data, "compact IPv6 node info");
 }
 
 void AppendCompactPeer(const Endpoint& peer, std::string* out) {
