@@ -29,8 +29,8 @@ absl::StatusOr<std::string> ReadStdin(size_t max_size) {
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
     if (data.size() + n > max_size) {
-      return absl::ResourceExhaustedError(
-          "stdin: more than " + std::to_string(max_size) + " bytes");
+      return absl::ResourceExhaustedError("stdin: more than " +
+                                          std::to_string(max_size) + " bytes");
     }
     data.append(buf, n);
   }

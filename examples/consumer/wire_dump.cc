@@ -2,9 +2,8 @@
 // per direction, built on btkit's protocol layer alone.
 //
 //   make_capture > c.cap && wire_dump c.cap
-//   > @0 handshake info_hash=abab... peer_id=4141... reserved=0000000000100004 [fast extension]
-//   < @0 handshake ...
-//   > @68 extended id=0 payload=24 bytes
+//   > @0 handshake info_hash=abab... peer_id=4141... reserved=0000000000100004
+//   [fast extension] < @0 handshake ... > @68 extended id=0 payload=24 bytes
 //
 // Capture format: the file is a sequence of chunks, each
 //
@@ -29,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "base/file_util.h"
 #include "base/hash.h"
 #include "base/overloaded.h"
@@ -43,13 +43,14 @@ namespace proto = bt::protocol;
 constexpr size_t kMaxCaptureSize = size_t{256} << 20;
 constexpr uint32_t kMaxChunkLength = uint32_t{16} << 20;
 
-std::string Hex(std::string_view bytes) {
-  return bt::internal::ToHex(bt::AsBytes(bytes));
-}
-
 std::string Range(uint32_t piece, uint32_t begin, uint32_t length) {
   return "piece=" + std::to_string(piece) + " begin=" + std::to_string(begin) +
          " length=" + std::to_string(length);
+}
+
+std::string ReservedHex(const proto::ReservedBits& r) {
+  std::string bytes(r.bytes().begin(), r.bytes().end());
+  return absl::BytesToHexString(bytes);
 }
 
 std::string HashRangeFields(const proto::HashRange& r) {
@@ -66,8 +67,8 @@ std::string Fields(const proto::Message& m) {
       bt::Overloaded{
           [](const proto::Handshake& h) {
             std::string s = "info_hash=" + h.info_hash.ToHex() +
-                            " peer_id=" + h.peer_id.ToHex() + " reserved=" +
-                            bt::internal::ToHex(bt::ByteSpan(h.reserved.bytes()));
+                            " peer_id=" + h.peer_id.ToHex() +
+                            " reserved=" + ReservedHex(h.reserved);
             std::string bits;
             if (h.reserved.Has(proto::ReservedBit::kFast)) bits += " fast";
             if (h.reserved.Has(proto::ReservedBit::kExtension)) {
@@ -78,8 +79,13 @@ std::string Fields(const proto::Message& m) {
             if (!bits.empty()) s += " [" + bits.substr(1) + "]";
             return s;
           },
-          [](const proto::Have& h) { return "piece=" + std::to_string(h.piece); },
-          [](const proto::Bitfield& b) { return "bits=" + Hex(b.bits); },
+          [](const proto::Have& h) {
+            return "piece=" + std::to_string(h.piece);
+          },
+          [](const proto::Bitfield& b) {
+            return "bits=" + absl::BytesToHexString(absl::string_view(
+                                 b.bits.data(), b.bits.size()));
+          },
           [](const proto::Request& r) {
             return Range(r.piece, r.begin, r.length);
           },
@@ -155,7 +161,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::string> capture =
       bt::ReadFileToString(argv[1], kMaxCaptureSize);
   if (!capture.ok()) {
-    std::fprintf(stderr, "wire_dump: %s\n", capture.status().ToString().c_str());
+    std::fprintf(stderr, "wire_dump: %s\n",
+                 capture.status().ToString().c_str());
     return 1;
   }
   proto::ParserOptions options;
@@ -194,7 +201,8 @@ int main(int argc, char** argv) {
   for (Direction* d : {&out, &in}) {
     if (d->failed) {
       status = 1;
-    } else if (d->parser.handshake_pending() || d->parser.buffered_bytes() > 0) {
+    } else if (d->parser.handshake_pending() ||
+               d->parser.buffered_bytes() > 0) {
       std::printf("%c error: stream ends inside a message at byte %llu\n",
                   d->tag,
                   static_cast<unsigned long long>(d->parser.stream_offset()));
