@@ -47,7 +47,9 @@ if ((${#libs[@]} == 0 || ${#hdrs[@]} == 0)); then
   exit 1
 fi
 
-bazel build --force_pic "${libs[@]}"
+# Only the archives (no shared libraries); with -fPIC, the objects are the
+# ones the test suite compiled already for its dynamically linked tests.
+bazel build --force_pic --output_groups=archive "${libs[@]}"
 bin=$(bazel info --force_pic bazel-bin 2>/dev/null)
 
 # label //pkg:name -> pkg/name
