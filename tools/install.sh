@@ -88,9 +88,9 @@ done
 # Abseil through Debian's pkg-config files; BoringSSL (Android's build) by
 # path, as Debian ships no .pc for it and OpenSSL's libcrypto.pc would win.
 android=/usr/lib/x86_64-linux-gnu/android
-absl="absl_status absl_statusor absl_strings absl_str_format absl_time
+absl=(absl_status absl_statusor absl_strings absl_str_format absl_time
       absl_synchronization absl_flat_hash_map absl_flat_hash_set absl_btree
-      absl_span"
+      absl_span)
 cat >"$prefix/lib/pkgconfig/btkit.pc" <<EOF
 prefix=$prefix
 libdir=\${prefix}/lib
@@ -99,7 +99,7 @@ includedir=\${prefix}/include/btkit
 Name: btkit
 Description: BitTorrent protocol toolkit: bencode, metainfo, peer wire, storage, trackers, DHT, client
 Version: 0.1.0
-Requires: $(echo $absl)
+Requires: ${absl[*]}
 Cflags: -std=c++20 -I\${includedir} -I/usr/include/android
 Libs: -L\${libdir} -lbtkit $android/libssl.so $android/libcrypto.so -Wl,-rpath,$android -lpthread
 EOF

@@ -39,7 +39,7 @@ pass() {
 }
 fail() {
   echo "FAIL $1"
-  echo "$2" | sed 's/^/  /'
+  printf '%s\n' "$2" | sed 's/^/  /'  # indented under its name
   names+=("$1")
   failures+=("$2")
 }
