@@ -1,36 +1,50 @@
 #!/usr/bin/python3
 """Prints one closing line "tests: N passed, N failed" for a Bazel test run.
 
-Usage: summarize_tests.py TESTLOGS_DIR TARGET...
+Usage: summarize_tests.py TESTLOGS_DIR [--xml FILE]... TARGET...
 
-Counts the GoogleTest cases in each target's test.xml; a target without a
-result (it failed to build or did not run) counts as one failure, and so
-does a target whose result has no test cases but failed.
+Counts the GoogleTest cases in each target's test.xml, and the cases of
+each JUnit XML FILE given with --xml (results of checks run outside Bazel,
+such as tools/test_consumers.sh). A target or FILE without a result (it
+failed to build or did not run) counts as one failure, and so does a result
+that has no test cases but failed.
 """
 import os
 import sys
 import xml.etree.ElementTree as ET
 
-testlogs, targets = sys.argv[1], sys.argv[2:]
-passed = failed = 0
-for target in targets:
-    package, _, name = target.lstrip("/").partition(":")
-    xml = os.path.join(testlogs, package, name, "test.xml")
+
+def count(xml, name):
+    """Returns (passed, failed) for the JUnit XML file `xml`."""
     try:
         tree = ET.parse(xml)
     except (OSError, ET.ParseError):
-        print("no result: %s" % target)
-        failed += 1
-        continue
+        print("no result: %s" % name)
+        return 0, 1
     cases = list(tree.iter("testcase"))
     if not cases:
         bad = any(s.get("failures", "0") != "0" or s.get("errors", "0") != "0"
                   for s in tree.iter("testsuite"))
-        failed, passed = failed + bad, passed + (not bad)
-        continue
+        return int(not bad), int(bad)
+    passed = failed = 0
     for case in cases:
         if case.find("failure") is not None or case.find("error") is not None:
             failed += 1
         elif case.get("result") != "suppressed" and case.get("status") != "notrun":
             passed += 1
+    return passed, failed
+
+
+testlogs, args = sys.argv[1], sys.argv[2:]
+results = []  # (xml path, name)
+while args and args[0] == "--xml":
+    results.append((args[1], args[1]))
+    args = args[2:]
+for target in args:
+    package, _, name = target.lstrip("/").partition(":")
+    results.append((os.path.join(testlogs, package, name, "test.xml"), target))
+passed = failed = 0
+for xml, name in results:
+    p, f = count(xml, name)
+    passed, failed = passed + p, failed + f
 print("tests: %d passed, %d failed" % (passed, failed))

@@ -3,20 +3,34 @@
 # against real peers on loopback) after installing what it needs.
 #   tools/test.sh          the normal suite
 #   tools/test.sh --asan   the same suite under address+undefined sanitizers
-# Ends with a line "tests: N passed, N failed" counting test cases.
+# The normal suite, when given no other arguments, also checks btkit used
+# from outside (tools/test_consumers.sh: the examples/ workspace, install.sh
+# and pkg-config). Ends with a line "tests: N passed, N failed" counting
+# test cases and those checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 
 config=()
+consumers=1
 if [ "${1:-}" = "--asan" ]; then
   config=(--config=asan)
+  consumers=0
   shift
 fi
+(($# == 0)) || consumers=0
 
 status=0
 bazel test --keep_going "${config[@]}" //... "$@" || status=$?
+extra=()
+if ((consumers)); then
+  consumers_xml=$(mktemp)
+  trap 'rm -f "$consumers_xml"' EXIT
+  bash tools/test_consumers.sh --xml "$consumers_xml" || status=$?
+  extra=(--xml "$consumers_xml")
+fi
 mapfile -t targets < <(bazel query 'tests(//...)' 2>/dev/null)
 /usr/bin/python3 tools/summarize_tests.py \
-  "$(bazel info "${config[@]}" bazel-testlogs 2>/dev/null)" "${targets[@]}"
+  "$(bazel info "${config[@]}" bazel-testlogs 2>/dev/null)" "${extra[@]}" \
+  "${targets[@]}"
 exit $status
