@@ -43,16 +43,17 @@ void RatioReporter::PrintTable() const {
     if (ours == impls.end()) continue;
     for (const auto& [impl, ns] : impls) {
       if (impl == "btkit" || ns <= 0 || ours->second <= 0) continue;
-      const double ratio = ours->second / ns;
+      const double ratio = ns / ours->second;
       std::printf("%-10s %-18s %12.0f  %-11s %12.0f %8.3g  %.3gx %s\n",
                   std::get<0>(key).c_str(), std::get<1>(key).c_str(),
                   ours->second, impl.c_str(), ns, ratio,
-                  ratio <= 1 ? 1 / ratio : ratio,
-                  ratio <= 1 ? "faster" : "slower");
+                  ratio >= 1 ? ratio : 1 / ratio,
+                  ratio >= 1 ? "faster" : "slower");
     }
   }
   std::printf(
-      "\nratio = btkit time / reference time (below 1: btkit faster). "
+      "\nratio = reference time / btkit time (above 1: btkit faster), as "
+      "in every btkit benchmark. "
       "memcpy copies the input once: a floor, not a parser.\n");
 }
 

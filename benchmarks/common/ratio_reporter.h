@@ -10,8 +10,9 @@
 //   reporter.PrintTable();   // "parse v1-1k 812 libtorrent 1624 0.5 2x faster"
 //
 // Times are CPU time per iteration in nanoseconds (on a shared machine wall
-// time also counts other work). ratio = btkit time / reference time: below
-// 1 btkit is faster; the verdict says "Nx faster" or "Nx slower". Names
+// time also counts other work). ratio = reference time / btkit time, as in
+// every btkit benchmark: above 1 btkit is faster; the verdict says "Nx
+// faster" or "Nx slower". Names
 // that do not have three '/'-separated parts, and runs that failed, are left
 // out of the table.
 #ifndef BENCHMARKS_COMMON_RATIO_REPORTER_H_
