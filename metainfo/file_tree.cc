@@ -20,6 +20,28 @@ using internal::OptInt;
 using internal::OptString;
 using internal::TooMany;
 
+namespace {
+
+// CheckSortedKeys refuses a dictionary of the file tree whose keys are not
+// in sorted order: unsorted keys are accepted elsewhere (see
+// torrent_info.h), but libtorrent refuses them here, so a tree it would not
+// load is not one we load either.
+absl::Status CheckSortedKeys(const Node& dict, std::string_view where) {
+  if (!dict.is_dict()) return absl::OkStatus();
+  std::optional<std::string_view> prev;
+  for (auto [key, value] : dict.pairs()) {
+    if (prev && !(*prev < key)) {
+      return Bad(where, value,
+                 absl::StrFormat("key \"%s\" is out of sorted order",
+                                 EscapeForMessage(key)));
+    }
+    prev = key;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status TorrentInfoParser::ParseV2File(const Node& file_dict,
                                             std::string_view where,
                                             FileEntry* f) {
@@ -27,7 +49,12 @@ absl::Status TorrentInfoParser::ParseV2File(const Node& file_dict,
     return Contextualise(where,
                          file_dict.TypeError("file", bencode::Type::kDict));
   }
+  RETURN_IF_ERROR(CheckSortedKeys(file_dict, where));
   RETURN_IF_ERROR(ParseFileExtras(file_dict, where, f));
+  if (f->pad()) {  // v2 aligns files itself; libtorrent refuses these too
+    return Bad(where, *file_dict.Find("attr"),
+               "a v2 file entry has the pad attribute ('p')");
+  }
   std::optional<int64_t> length;
   RETURN_IF_ERROR(OptInt(file_dict, "length", where, &length));
   if (!length && !f->symlink())
@@ -45,6 +72,10 @@ absl::Status TorrentInfoParser::ParseV2File(const Node& file_dict,
       return Bad(where, *file_dict.Find("pieces root"),
                  "'pieces root' is not 32 bytes");
     }
+    if (h == Sha256Hash()) {  // libtorrent's "no root hash"
+      return Bad(where, *file_dict.Find("pieces root"),
+                 "'pieces root' is all zeros");
+    }
     f->pieces_root = h;
   }
   return absl::OkStatus();
@@ -53,14 +84,15 @@ absl::Status TorrentInfoParser::ParseV2File(const Node& file_dict,
 absl::Status TorrentInfoParser::WalkTree(const Node& dir,
                                          std::vector<std::string>* prefix,
                                          std::vector<FileEntry>* out) {
+  RETURN_IF_ERROR(CheckSortedKeys(
+      dir, prefix->empty() ? std::string("info.file tree")
+                           : absl::StrFormat("info.file tree/%s",
+                                             EscapeForMessage(
+                                                 JoinPath(*prefix)))));
   for (auto [key, child] : dir.pairs()) {
     prefix->emplace_back(key);
     std::string where = absl::StrFormat("info.file tree/%s",
                                         EscapeForMessage(JoinPath(*prefix)));
-    if (absl::Status s = ValidatePathComponent(key, options_.path_limits);
-        !s.ok()) {
-      return Contextualise(where, s);
-    }
     if (prefix->size() > options_.path_limits.max_depth) {
       return absl::ResourceExhaustedError(
           absl::StrFormat("%s: deeper than %d directories", where,
@@ -108,16 +140,13 @@ absl::Status TorrentInfoParser::ParseV2Tree(const Node& tree, bool has_v1_files,
     t_.multi_file_ = true;
     for (FileEntry& f : *out) {
       f.path.insert(f.path.begin(), t_.name_);
-      if (absl::Status s = ValidateRelativePath(f.path, options_.path_limits);
-          !s.ok()) {
-        return Contextualise("info.file tree", s);
-      }
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status TorrentInfoParser::ParsePieceLayers(const Node& layers) {
+absl::Status TorrentInfoParser::ParsePieceLayers(const Node& layers,
+                                                 bool allow_missing) {
   if (!layers.is_dict()) {
     return Contextualise(
         "torrent", layers.TypeError("piece layers", bencode::Type::kDict));
@@ -127,14 +156,20 @@ absl::Status TorrentInfoParser::ParsePieceLayers(const Node& layers) {
   const int64_t piece_length = t_.layout_.piece_length();
   const size_t blocks_per_piece =
       static_cast<size_t>(piece_length / kMerkleBlockSize);
-  std::vector<std::vector<Sha256Hash>> result(t_.layout_.num_files());
+  // Layers already known are kept; only missing ones are looked for.
+  std::vector<std::vector<Sha256Hash>> result = t_.piece_layers_;
+  result.resize(t_.layout_.num_files());
   for (size_t i = 0; i < t_.layout_.num_files(); ++i) {
     const FileEntry& f = t_.layout_.file(i);
-    if (!f.pieces_root || f.size <= piece_length) continue;
+    if (!f.pieces_root || f.size <= piece_length || !result[i].empty()) {
+      continue;
+    }
     std::string where = absl::StrFormat("piece layers: file \"%s\"",
                                         EscapeForMessage(f.PathString()));
     auto it = by_root.find(AsChars(f.pieces_root->span()));
     if (it == by_root.end()) {
+      // libtorrent loads such a file; the layer is then asked of peers.
+      if (allow_missing) continue;
       return absl::InvalidArgumentError(
           absl::StrFormat("%s: no layer for its pieces root %s", where,
                           f.pieces_root->ToHex()));
@@ -162,7 +197,7 @@ absl::Status TorrentInfoParser::ParsePieceLayers(const Node& layers) {
     }
   }
   t_.piece_layers_ = std::move(result);
-  t_.has_piece_layers_ = true;
+  t_.has_piece_layers_ = t_.FilesMissingPieceLayers().empty();
   return absl::OkStatus();
 }
 

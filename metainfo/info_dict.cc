@@ -6,7 +6,6 @@
 #include <bit>
 #include <utility>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
 #include "base/sha.h"
 #include "base/status_macros.h"
@@ -55,11 +54,7 @@ absl::Status TorrentInfoParser::ParseFileExtras(const Node& dict,
     RETURN_IF_ERROR(StringList(*target, target_where,
                                options_.path_limits.max_depth + 1,
                                &f->symlink_target));
-    if (absl::Status s =
-            ValidateRelativePath(f->symlink_target, options_.path_limits);
-        !s.ok()) {
-      return Contextualise(target_where, s);
-    }
+    RETURN_IF_ERROR(SafePath(target_where, &f->symlink_target));
     f->size = 0;
   }
   return absl::OkStatus();
@@ -135,37 +130,7 @@ absl::Status TorrentInfoParser::ParseV1Files(const Node& info,
     f.path.reserve(components.size() + 1);
     f.path.push_back(t_.name_);
     for (std::string& c : components) f.path.push_back(std::move(c));
-    if (absl::Status s = ValidateRelativePath(f.path, options_.path_limits);
-        !s.ok()) {
-      return Contextualise(where + ".path", s);
-    }
     out->push_back(std::move(f));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status TorrentInfoParser::CheckUniquePaths(
-    const std::vector<FileEntry>& files) {
-  absl::flat_hash_set<std::string> file_paths;
-  absl::flat_hash_set<std::string> dir_paths;
-  for (const FileEntry& f : files) {
-    if (f.pad()) continue;
-    std::string path = f.PathString();
-    if (dir_paths.contains(path) || !file_paths.insert(path).second) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("file \"%s\" is listed twice or is also a directory",
-                          EscapeForMessage(path)));
-    }
-    std::string dir;
-    for (size_t i = 0; i + 1 < f.path.size(); ++i) {
-      if (i) dir.push_back('/');
-      dir += f.path[i];
-      if (file_paths.contains(dir)) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "directory \"%s\" is also a file", EscapeForMessage(dir)));
-      }
-      dir_paths.insert(dir);
-    }
   }
   return absl::OkStatus();
 }
@@ -191,11 +156,7 @@ absl::Status TorrentInfoParser::ParseInfo(const Node& info) {
   std::optional<std::string_view> name;
   RETURN_IF_ERROR(OptUtf8String(info, "name", "info", &name));
   if (!name) return Bad("info", info, "missing 'name'");
-  if (absl::Status s = ValidatePathComponent(*name, options_.path_limits);
-      !s.ok()) {
-    return Contextualise("info.name", s);
-  }
-  t_.name_ = std::string(*name);
+  RETURN_IF_ERROR(SafeName(*name));
 
   // version
   std::optional<int64_t> meta_version;
@@ -301,10 +262,14 @@ absl::Status TorrentInfoParser::ParseInfo(const Node& info) {
   if (files.size() > options_.max_files) {
     return TooMany("info: files", options_.max_files);
   }
-  RETURN_IF_ERROR(CheckUniquePaths(files));
+  RETURN_IF_ERROR(SafeFilePaths(&files));
   ASSIGN_OR_RETURN(
       t_.layout_,
       FileLayout::Create(std::move(files), piece_length_, options_.max_pieces));
+  if (t_.layout_.content_size() == 0) {
+    // Nothing to transfer: libtorrent refuses these ("invalid length").
+    return Bad("info", info, "the torrent holds no data (total size 0)");
+  }
 
   if (v1) {
     if (!pieces->is_string()) {

@@ -36,6 +36,37 @@ absl::Status TorrentInfoParser::UrlList(const Node& n, std::string_view where,
   return absl::OkStatus();
 }
 
+absl::Status TorrentInfoParser::WebSeedList(const Node& n,
+                                            std::string_view where,
+                                            std::vector<std::string>* out) {
+  // libtorrent skips what is not a URL here instead of refusing the file.
+  if (n.is_string()) {
+    if (!n.string_value().empty()) out->emplace_back(n.string_value());
+    return absl::OkStatus();
+  }
+  if (!n.is_list()) {
+    Warn(std::string(where),
+         absl::StrFormat("a %s, not a string or list: ignored",
+                         bencode::TypeName(n.type())));
+    return absl::OkStatus();
+  }
+  if (n.size() > options_.max_list_entries) {
+    return TooMany(where, options_.max_list_entries);
+  }
+  size_t index = 0;
+  for (Node item : n.items()) {
+    if (!item.is_string()) {
+      Warn(absl::StrFormat("%s[%d]", where, index),
+           absl::StrFormat("a %s, not a URL: skipped",
+                           bencode::TypeName(item.type())));
+    } else if (!item.string_value().empty()) {
+      out->emplace_back(item.string_value());
+    }
+    ++index;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status TorrentInfoParser::ParseOuter(const Node& root) {
   std::optional<std::string_view> s;
   RETURN_IF_ERROR(OptString(root, "announce", "torrent", &s));
@@ -65,10 +96,10 @@ absl::Status TorrentInfoParser::ParseOuter(const Node& root) {
     t_.trackers_.push_back({t_.announce_});
   }
   if (std::optional<Node> n = root.Find("url-list")) {
-    RETURN_IF_ERROR(UrlList(*n, "url-list", &t_.web_seeds_));
+    RETURN_IF_ERROR(WebSeedList(*n, "url-list", &t_.web_seeds_));
   }
   if (std::optional<Node> n = root.Find("httpseeds")) {
-    RETURN_IF_ERROR(UrlList(*n, "httpseeds", &t_.http_seeds_));
+    RETURN_IF_ERROR(WebSeedList(*n, "httpseeds", &t_.http_seeds_));
   }
   if (std::optional<Node> n = root.Find("nodes")) {
     if (!n->is_list()) {

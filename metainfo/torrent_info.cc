@@ -16,10 +16,12 @@ using internal::Bad;
 
 namespace {
 
-bencode::DecodeOptions DecodeOptionsFor(const ParseOptions& options) {
+bencode::DecodeOptions DecodeOptionsFor(const ParseOptions& options,
+                                        bool allow_trailing_data = false) {
   bencode::DecodeOptions d;
   d.max_input_size = options.max_metadata_size;
   d.allow_unsorted_keys = true;  // see the header comment
+  d.allow_trailing_data = allow_trailing_data;
   return d;
 }
 
@@ -38,7 +40,10 @@ absl::StatusOr<TorrentInfo> TorrentInfo::Parse(std::string_view torrent_file,
                                                const ParseOptions& options) {
   RETURN_IF_ERROR(CheckSize(torrent_file, options));
   ASSIGN_OR_RETURN(bencode::Document doc,
-                   bencode::Decode(torrent_file, DecodeOptionsFor(options)));
+                   bencode::Decode(torrent_file, DecodeOptionsFor(
+                                                     options,
+                                                     /*allow_trailing_data=*/
+                                                     true)));
   Node root = doc.root();
   if (!root.is_dict()) {
     return root.TypeError("torrent", bencode::Type::kDict);
@@ -50,14 +55,24 @@ absl::StatusOr<TorrentInfo> TorrentInfo::Parse(std::string_view torrent_file,
   RETURN_IF_ERROR(parser.ParseInfo(*info));
   RETURN_IF_ERROR(parser.ParseOuter(root));
   if (t.has_v2()) {
-    std::optional<Node> layers = root.Find("piece layers");
-    if (layers) {
-      RETURN_IF_ERROR(parser.ParsePieceLayers(*layers));
-    } else if (!t.has_piece_layers_) {
-      return Bad("torrent", root,
-                 "missing 'piece layers' (needed for v2 files larger than "
-                 "one piece)");
+    if (std::optional<Node> layers = root.Find("piece layers")) {
+      RETURN_IF_ERROR(parser.ParsePieceLayers(*layers,
+                                              /*allow_missing=*/true));
     }
+    // Missing layers are fetched from peers (as for a v2 magnet link) or,
+    // in a hybrid torrent, not needed: the v1 hashes check the pieces.
+    if (size_t n = t.FilesMissingPieceLayers().size(); n > 0) {
+      t.warnings_.push_back(
+          {"piece layers",
+           absl::StrFormat("missing for %d file(s): to be fetched from peers",
+                           n)});
+    }
+  }
+  if (size_t extra = torrent_file.size() - root.raw().size(); extra > 0) {
+    t.warnings_.push_back(
+        {"torrent",
+         absl::StrFormat("%d bytes after the top-level dictionary ignored",
+                         extra)});
   }
   return t;
 }
@@ -81,7 +96,7 @@ absl::Status TorrentInfo::AddPieceLayers(std::string_view bencoded) {
                    bencode::Decode(bencoded, DecodeOptionsFor({})));
   ParseOptions options;
   TorrentInfoParser parser(options, this);
-  return parser.ParsePieceLayers(doc.root());
+  return parser.ParsePieceLayers(doc.root(), /*allow_missing=*/false);
 }
 
 Sha1Hash TorrentInfo::TruncatedV2Hash() const {
@@ -100,6 +115,19 @@ size_t TorrentInfo::num_real_files() const {
 Sha1Hash TorrentInfo::piece_hash(uint32_t i) const {
   return Sha1Hash::FromBytes(
       AsBytes(std::string_view(pieces_).substr(size_t{i} * 20, 20)));
+}
+
+std::vector<size_t> TorrentInfo::FilesMissingPieceLayers() const {
+  std::vector<size_t> out;
+  if (!has_v2()) return out;
+  for (size_t i = 0; i < layout_.num_files(); ++i) {
+    const FileEntry& f = layout_.file(i);
+    if (f.pad() || !f.pieces_root || f.size <= piece_length()) continue;
+    if (i >= piece_layers_.size() || piece_layers_[i].empty()) {
+      out.push_back(i);
+    }
+  }
+  return out;
 }
 
 absl::Span<const Sha256Hash> TorrentInfo::piece_layer(size_t file) const {

@@ -4,6 +4,7 @@
 //   info_dict.cc     the info dictionary, v1 file lists, hybrid agreement
 //   file_tree.cc     the v2 `file tree` and `piece layers`
 //   outer_fields.cc  the outer .torrent keys (trackers, web seeds, hints)
+//   file_paths.cc    safe names and paths, duplicates
 //   parse_util.cc    the helpers below
 //
 //   TorrentInfo t;
@@ -73,7 +74,11 @@ class TorrentInfoParser {
 
   absl::Status ParseInfo(const bencode::Node& info);
   absl::Status ParseOuter(const bencode::Node& root);
-  absl::Status ParsePieceLayers(const bencode::Node& layers);
+  // ParsePieceLayers adopts the layers of the files still missing one.
+  // With `allow_missing` (a .torrent file) a file may go without; else
+  // (AddPieceLayers) every missing layer must be given.
+  absl::Status ParsePieceLayers(const bencode::Node& layers,
+                                bool allow_missing);
 
  private:
   absl::Status ParseFileExtras(const bencode::Node& dict,
@@ -87,13 +92,27 @@ class TorrentInfoParser {
                         std::vector<FileEntry>* out);
   absl::Status ParseV2File(const bencode::Node& file_dict,
                            std::string_view where, FileEntry* f);
+  // file_paths.cc: names and paths made safe (or, with
+  // ParseOptions::strict_paths, checked), duplicates renamed or refused.
+  absl::Status SafeName(std::string_view name);
+  absl::Status SafePath(std::string_view where,
+                        std::vector<std::string>* components);
+  absl::Status SafeFilePaths(std::vector<FileEntry>* files);
   absl::Status CheckUniquePaths(const std::vector<FileEntry>& files);
+  void MakeUniquePaths(std::vector<FileEntry>* files);
+  // Warn records a repair (bounded by ParseOptions::max_warnings).
+  void Warn(std::string where, std::string what);
   absl::Status UrlList(const bencode::Node& n, std::string_view where,
                        std::vector<std::string>* out);
+  // WebSeedList reads `url-list` / `httpseeds`: a URL or a list whose
+  // non-string entries are skipped (with a warning).
+  absl::Status WebSeedList(const bencode::Node& n, std::string_view where,
+                           std::vector<std::string>* out);
 
   const ParseOptions& options_;
   TorrentInfo& t_;
   int64_t piece_length_ = 0;
+  size_t suppressed_warnings_ = 0;
 };
 
 }  // namespace bt::metainfo
