@@ -64,8 +64,9 @@ absl::StatusOr<TorrentInfo> TorrentInfo::Parse(std::string_view torrent_file,
     if (size_t n = t.FilesMissingPieceLayers().size(); n > 0) {
       t.warnings_.push_back(
           {"piece layers",
-           absl::StrFormat("missing for %d file(s): to be fetched from peers",
-                           n)});
+           absl::StrFormat("missing for %d file(s): %s", n,
+                           t.has_v1() ? "pieces are checked with the v1 hashes"
+                                      : "to be fetched from peers")});
     }
   }
   if (size_t extra = torrent_file.size() - root.raw().size(); extra > 0) {
