@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "base/sha.h"
 #include "base/status_macros.h"
 #include "metainfo/torrent_info_parser.h"
 
@@ -28,7 +29,8 @@ void TorrentInfoParser::Warn(std::string where, std::string what) {
               absl::StrFormat("%d more warnings", suppressed_warnings_)};
 }
 
-absl::Status TorrentInfoParser::SafeName(std::string_view name) {
+absl::Status TorrentInfoParser::SafeName(std::string_view name,
+                                         const bencode::Node& info) {
   if (options_.strict_paths) {
     if (absl::Status s = ValidatePathComponent(name, options_.path_limits);
         !s.ok()) {
@@ -37,14 +39,21 @@ absl::Status TorrentInfoParser::SafeName(std::string_view name) {
     t_.name_ = std::string(name);
     return absl::OkStatus();
   }
+  // As libtorrent: a single file must be named by `name`; a directory
+  // whose name leaves nothing usable is named by the SHA-1 of the info
+  // dictionary in hex.
+  const bool single_file = !info.Find("files") && !info.Find("file tree");
   std::string reason;
   std::optional<std::string> safe =
-      name.empty() ? std::nullopt
-                   : SanitizePathComponent(name, options_.path_limits, &reason);
-  if (!safe) {  // libtorrent refuses these too
+      SanitizePathComponent(name, options_.path_limits, &reason);
+  if (single_file && (!safe || name.empty())) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("info.name: \"%s\" leaves no usable name",
+        absl::StrFormat("info.name: \"%s\" leaves no usable file name",
                         EscapeForMessage(name)));
+  }
+  if (!safe) {
+    safe = Sha1(AsBytes(info.raw())).ToHex();
+    reason = "nothing usable left: named by the info dictionary's SHA-1";
   }
   if (!reason.empty()) {
     Warn("info.name",

@@ -193,7 +193,13 @@ absl::Status TorrentInfoParser::ParsePieceLayers(const Node& layers,
       layer[k] = Sha256Hash::FromBytes(AsBytes(bytes.substr(k * 32, 32)));
     }
     if (RootFromPieceLayer(layer, blocks_per_piece) != *f.pieces_root) {
-      return Bad(where, n, "layer does not hash to the file's pieces root");
+      if (!allow_missing) {
+        return Bad(where, n, "layer does not hash to the file's pieces root");
+      }
+      // libtorrent loads such a file too: the layer is never used, and is
+      // asked of peers like a missing one.
+      layer.clear();
+      Warn(where, "layer does not hash to the file's pieces root: ignored");
     }
   }
   t_.piece_layers_ = std::move(result);

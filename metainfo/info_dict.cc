@@ -156,7 +156,7 @@ absl::Status TorrentInfoParser::ParseInfo(const Node& info) {
   std::optional<std::string_view> name;
   RETURN_IF_ERROR(OptUtf8String(info, "name", "info", &name));
   if (!name) return Bad("info", info, "missing 'name'");
-  RETURN_IF_ERROR(SafeName(*name));
+  RETURN_IF_ERROR(SafeName(*name, info));
 
   // version
   std::optional<int64_t> meta_version;

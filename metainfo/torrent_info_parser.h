@@ -94,7 +94,7 @@ class TorrentInfoParser {
                            std::string_view where, FileEntry* f);
   // file_paths.cc: names and paths made safe (or, with
   // ParseOptions::strict_paths, checked), duplicates renamed or refused.
-  absl::Status SafeName(std::string_view name);
+  absl::Status SafeName(std::string_view name, const bencode::Node& info);
   absl::Status SafePath(std::string_view where,
                         std::vector<std::string>* components);
   absl::Status SafeFilePaths(std::vector<FileEntry>* files);

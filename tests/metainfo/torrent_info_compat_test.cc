@@ -132,14 +132,23 @@ TEST(TorrentInfoCompatTest, MissingPieceLayersAreRecordedPerFile) {
     ASSERT_TRUE(t->AddPieceLayers(all_layers).ok());
     EXPECT_TRUE(t->has_piece_layers());
 
-    // A layer that is given must still be right (libtorrent: "a piece
-    // layer is invalid").
+    // A layer that does not hash to its root is ignored like a missing
+    // one (libtorrent loads the file too); one of the wrong size is
+    // refused (libtorrent: "a piece layer is invalid").
     for (auto& [root, layer] : layers) {
       std::string s = layer.string_value();
       s[0] ^= 1;
       layer = s;
     }
-    EXPECT_FALSE(TorrentInfo::Parse(bencode::Encode(partial)).ok());
+    t = TorrentInfo::Parse(bencode::Encode(partial));
+    ASSERT_TRUE(t.ok()) << t.status();
+    EXPECT_EQ(t->FilesMissingPieceLayers().size(), 3u);
+    EXPECT_EQ(t->warnings().size(), 3u);  // 2 ignored layers, 1 summary
+    for (auto& [root, layer] : layers) {
+      layer = layer.string_value().substr(32);
+    }
+    EXPECT_EQ(TorrentInfo::Parse(bencode::Encode(partial)).status().code(),
+              absl::StatusCode::kInvalidArgument);
   }
 }
 
@@ -199,8 +208,9 @@ TEST(TorrentInfoCompatTest, UnsafeV2TreeKeysAndNamesAreSanitised) {
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_THAT(NonPadPaths(*t), ElementsAre("t/_", "t/dir/b.bin"));
 
-  // A name that sanitises to something is kept; one that leaves nothing
-  // is refused, as libtorrent refuses it ("missing name").
+  // A name that sanitises to something is kept; a directory whose name
+  // leaves nothing is named by the info dictionary's SHA-1, a single file
+  // is refused ("missing name"), all as libtorrent does.
   Value w = MakeTorrent("t", TwoFiles(), 32768, Version::kV1);
   w.dict()["info"].dict()["name"] = "a/b";
   t = TorrentInfo::Parse(bencode::Encode(w));
@@ -208,9 +218,22 @@ TEST(TorrentInfoCompatTest, UnsafeV2TreeKeysAndNamesAreSanitised) {
   EXPECT_EQ(t->name(), "ab");
   EXPECT_THAT(NonPadPaths(*t), ElementsAre("ab/a.bin", "ab/dir/b.bin"));
   EXPECT_THAT(Warnings(*t), ElementsAre(HasSubstr("info.name")));
-  for (const char* bad : {"..", ".", "", "/"}) {
+  for (const char* bad : {"..", ".", "/"}) {
     w.dict()["info"].dict()["name"] = bad;
-    EXPECT_EQ(TorrentInfo::Parse(bencode::Encode(w)).status().code(),
+    t = TorrentInfo::Parse(bencode::Encode(w));
+    ASSERT_TRUE(t.ok()) << bad << ": " << t.status();
+    EXPECT_EQ(t->name(),
+              Sha1(AsBytes(bencode::Encode(w.dict()["info"]))).ToHex());
+  }
+  w.dict()["info"].dict()["name"] = "";
+  t = TorrentInfo::Parse(bencode::Encode(w));
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->name(), "_");
+  for (const char* bad : {"..", ".", "", "/"}) {
+    Value single = MakeTorrent("f", {{{"f"}, "data", ""}}, 16384,
+                               Version::kV1, /*single=*/true);
+    single.dict()["info"].dict()["name"] = bad;
+    EXPECT_EQ(TorrentInfo::Parse(bencode::Encode(single)).status().code(),
               absl::StatusCode::kInvalidArgument)
         << bad;
   }

@@ -191,15 +191,6 @@ const std::vector<Case>& Cases() {
          }
        },
        kInvalid, "expected 64 for 2 pieces"},
-      {"v2_piece_layer_wrong_hash", Version::kV2,
-       [](auto& root, auto&) {
-         for (auto& [k, v] : root["piece layers"].dict()) {
-           std::string s = v.string_value();
-           s[0] ^= 1;
-           v = s;
-         }
-       },
-       kInvalid, "does not hash to the file's pieces root"},
       {"v2_pieces_root_wrong_size", Version::kV2,
        [](auto&, auto& info) {
          TreeFile(info, {"a.bin"})["pieces root"] = std::string(31, 'x');
