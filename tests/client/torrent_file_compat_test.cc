@@ -1,8 +1,9 @@
-// A .torrent file whose v2 piece layers are missing (all or some: libtorrent
-// loads such files) still downloads: a v2-only torrent fetches the missing
-// layers from its peers with BEP 52 hash requests before any data, as a v2
-// magnet link does; a hybrid torrent checks its pieces with its v1 hashes.
-// Two btkit clients on loopback.
+// .torrent files that btkit accepts because libtorrent does download
+// correctly and safely. Missing v2 piece layers (all or some): a v2-only
+// torrent fetches them from its peers with BEP 52 hash requests before any
+// data, as a v2 magnet link does; a hybrid torrent checks its pieces with
+// its v1 hashes. Unsafe file names: the data lands under the sanitised
+// names, inside the save path. Two btkit clients on loopback.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -30,7 +31,7 @@ using metainfo::testing::Pattern;
 using metainfo::testing::Version;
 using ::bt::testing::ReadFileOrDie;
 
-class MissingPieceLayersTest : public ::testing::Test {
+class TorrentFileCompatTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = fs::path(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR")
@@ -41,23 +42,29 @@ class MissingPieceLayersTest : public ::testing::Test {
     files_ = {{{"big.bin"}, Pattern(2 * 1024 * 1024 + 12345, 1), ""},
               {{"dir", "small.bin"}, Pattern(70000, 2), ""},
               {{"dir", "tiny.bin"}, Pattern(10, 3), ""}};
-    for (const MemFile& f : files_) {
-      fs::path p = root_ / "seed/payload";
-      for (const std::string& c : f.path) p /= c;
-      fs::create_directories(p.parent_path());
-      std::ofstream(p, std::ios::binary).write(f.data.data(), f.data.size());
-    }
   }
   void TearDown() override { fs::remove_all(root_); }
 
   // Make builds the torrent; `keep_layer(file index)` says which of the
   // multi-piece files keep their layer in the leecher's copy.
+  // The seed's data is written where the parsed torrent puts it.
   void Make(Version version, const std::function<bool(size_t)>& keep_layer) {
     Value v = MakeTorrent("payload", files_, 16384, version);
     auto full = metainfo::TorrentInfo::Parse(bencode::Encode(v));
     ASSERT_TRUE(full.ok()) << full.status();
     full_ = *full;
-    Value::Dict& layers = v.dict()["piece layers"].dict();
+    size_t next = 0;
+    for (const metainfo::FileEntry& f : full_.files()) {
+      if (f.pad()) continue;
+      const std::string& data = files_[next++].data;
+      fs::path p = root_ / "seed" / f.PathString();
+      fs::create_directories(p.parent_path());
+      std::ofstream(p, std::ios::binary).write(data.data(), data.size());
+    }
+    Value::Dict no_layers;
+    Value::Dict& layers = version == Version::kV1
+                              ? no_layers
+                              : v.dict()["piece layers"].dict();
     for (size_t i = 0; i < full_.files().size(); ++i) {
       const metainfo::FileEntry& f = full_.files()[i];
       if (f.pad() || full_.piece_layer(i).empty() || keep_layer(i)) continue;
@@ -110,11 +117,11 @@ class MissingPieceLayersTest : public ::testing::Test {
   }
 
   void ExpectSameData() {
-    for (const char* f :
-         {"payload/big.bin", "payload/dir/small.bin", "payload/dir/tiny.bin"}) {
-      EXPECT_EQ(ReadFileOrDie(root_ / "dl" / f),
-                ReadFileOrDie(root_ / "seed" / f))
-          << f;
+    for (const metainfo::FileEntry& f : full_.files()) {
+      if (f.pad()) continue;
+      EXPECT_EQ(ReadFileOrDie(root_ / "dl" / f.PathString()),
+                ReadFileOrDie(root_ / "seed" / f.PathString()))
+          << f.PathString();
     }
   }
 
@@ -124,7 +131,7 @@ class MissingPieceLayersTest : public ::testing::Test {
   std::string leecher_torrent_;
 };
 
-TEST_F(MissingPieceLayersTest, V2TorrentWithoutLayersFetchesThemThenData) {
+TEST_F(TorrentFileCompatTest, V2TorrentWithoutLayersFetchesThemThenData) {
   ASSERT_NO_FATAL_FAILURE(Make(Version::kV2, [](size_t) { return false; }));
   auto seeder = NewClient();
   auto leecher = NewClient();
@@ -139,7 +146,7 @@ TEST_F(MissingPieceLayersTest, V2TorrentWithoutLayersFetchesThemThenData) {
   ExpectSameData();
 }
 
-TEST_F(MissingPieceLayersTest, V2TorrentFetchesOnlyTheMissingLayer) {
+TEST_F(TorrentFileCompatTest, V2TorrentFetchesOnlyTheMissingLayer) {
   // big.bin's layer is in the file; small.bin's is not.
   ASSERT_NO_FATAL_FAILURE(Make(Version::kV2, [&](size_t i) {
     return full_.files()[i].path.back() == "big.bin";
@@ -157,7 +164,7 @@ TEST_F(MissingPieceLayersTest, V2TorrentFetchesOnlyTheMissingLayer) {
   ExpectSameData();
 }
 
-TEST_F(MissingPieceLayersTest, HybridTorrentWithoutLayersChecksWithV1Hashes) {
+TEST_F(TorrentFileCompatTest, HybridTorrentWithoutLayersChecksWithV1Hashes) {
   ASSERT_NO_FATAL_FAILURE(
       Make(Version::kHybrid, [](size_t) { return false; }));
   auto seeder = NewClient();
@@ -168,6 +175,35 @@ TEST_F(MissingPieceLayersTest, HybridTorrentWithoutLayersChecksWithV1Hashes) {
   EXPECT_EQ(layer_ranges, 0u);  // nothing fetched: v1 hashes suffice
   EXPECT_FALSE(dl->info().has_piece_layers());
   ExpectSameData();
+}
+
+TEST_F(TorrentFileCompatTest, UnsafeNamesLandInsideTheSavePath) {
+  files_ = {{{"..", "..", "escaped.bin"}, Pattern(70000, 4), ""},
+            {{"/etc", "passwd"}, Pattern(5000, 5), ""},
+            {{"dir", "small.bin"}, Pattern(3000, 6), ""},
+            {{"dir", "small.bin"}, Pattern(3000, 7), ""}};
+  ASSERT_NO_FATAL_FAILURE(Make(Version::kV1, [](size_t) { return true; }));
+  std::vector<std::string> paths;
+  for (const metainfo::FileEntry& f : full_.files()) {
+    paths.push_back(f.PathString());
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{
+                       "payload/escaped.bin", "payload/etc/passwd",
+                       "payload/dir/small.bin", "payload/dir/small.1.bin"}));
+  auto seeder = NewClient();
+  auto leecher = NewClient();
+  uint32_t layer_ranges = 0;
+  Torrent* dl = Transfer(*seeder, *leecher, &layer_ranges);
+  ASSERT_NE(dl, nullptr);
+  ExpectSameData();
+  // Nothing was written beside or above the save path.
+  EXPECT_FALSE(fs::exists(root_ / "escaped.bin"));
+  EXPECT_FALSE(fs::exists(root_ / "dl" / "escaped.bin"));
+  size_t written = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root_ / "dl")) {
+    if (e.is_regular_file()) ++written;
+  }
+  EXPECT_EQ(written, 4u);
 }
 
 }  // namespace
