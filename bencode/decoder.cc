@@ -315,7 +315,7 @@ absl::Status DecodeTokens(std::string_view input, const DecodeOptions& options,
     top->expect_value = false;
   }
 
-  if (pos != n) {
+  if (pos != n && !options.allow_trailing_data) {
     return Malformed(
         absl::StrFormat("%d bytes of trailing data after the top-level value",
                         n - pos),

@@ -45,6 +45,10 @@ struct DecodeOptions {
   // Accept dictionaries whose keys are not in sorted order (real .torrent
   // files sometimes have them). Duplicate keys are still refused.
   bool allow_unsorted_keys = false;
+  // Accept bytes after the top-level value and ignore them (mainstream
+  // clients load .torrent files with such trailing bytes). The document's
+  // root then covers only the value; Node::raw() of the root excludes them.
+  bool allow_trailing_data = false;
 };
 
 namespace internal {

@@ -8,6 +8,16 @@ MetadataExchange::MetadataExchange(std::optional<Sha1Hash> v1,
                                    std::optional<Sha256Hash> v2)
     : metadata_(v1, v2) {}
 
+std::unique_ptr<MetadataExchange> MetadataExchange::ForPieceLayers(
+    metainfo::TorrentInfo info) {
+  auto exchange = std::make_unique<MetadataExchange>(info.info_hash_v1(),
+                                                     info.info_hash_v2());
+  exchange->info_known_ = true;
+  exchange->layers_ = std::make_unique<PieceLayerFetcher>(info);
+  exchange->layerless_ = std::move(info);
+  return exchange;
+}
+
 void MetadataExchange::OnSizeOffered(uint64_t peer, uint64_t size) {
   metadata_.OnSizeOffered(peer, size);
 }
@@ -15,7 +25,7 @@ void MetadataExchange::OnSizeOffered(uint64_t peer, uint64_t size) {
 MetadataExchange::Result MetadataExchange::OnPiece(
     uint64_t peer, const MetadataPieceArrived& m) {
   Result result;
-  if (metadata_.done()) return result;
+  if (info_known_ || metadata_.done()) return result;
   switch (metadata_.OnData(peer, m.piece, m.total_size, m.data, &result.liars)) {
     case MetadataFetcher::Result::kComplete:
       return AdoptMetadata();
@@ -81,7 +91,7 @@ void MetadataExchange::OnPeerGone(uint64_t peer) {
 void MetadataExchange::RequestFrom(PeerSession& s, uint64_t peer,
                                    absl::Time now) {
   if (!s.active()) return;
-  if (!metadata_.done() && s.offers_metadata()) {
+  if (!info_known_ && !metadata_.done() && s.offers_metadata()) {
     while (s.metadata_requests() < kRequestsPerPeer && !s.closed()) {
       std::optional<uint32_t> piece = metadata_.NextRequest(peer, now);
       if (!piece) break;

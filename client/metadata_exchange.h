@@ -1,6 +1,8 @@
 // MetadataExchange: how a torrent started from a magnet link gets what it
 // lacks from its peers — the info dictionary (BEP 9, MetadataFetcher) and,
-// for a v2-only link, the piece layers (BEP 52, PieceLayerFetcher). It
+// for a v2-only link, the piece layers (BEP 52, PieceLayerFetcher); or how
+// a v2-only .torrent file that lacks some piece layers gets them
+// (ForPieceLayers: only the missing layers are asked for). It
 // decides what to ask each peer session and turns the answers into a
 // complete TorrentInfo, and names the peers proven to have lied.
 //
@@ -37,6 +39,12 @@ class MetadataExchange {
 
   MetadataExchange(std::optional<Sha1Hash> v1, std::optional<Sha256Hash> v2);
 
+  // ForPieceLayers starts from a known info dictionary whose v2 piece
+  // layers are (partly) missing: no metadata is asked for, only the
+  // missing layers; `info` comes back complete in a Result.
+  static std::unique_ptr<MetadataExchange> ForPieceLayers(
+      metainfo::TorrentInfo info);
+
   struct Result {
     // The complete metadata (with piece layers), once everything arrived.
     std::optional<metainfo::TorrentInfo> info;
@@ -66,6 +74,8 @@ class MetadataExchange {
   Result AdoptMetadata();
 
   MetadataFetcher metadata_;
+  // The info dictionary came with the torrent: metadata_ stays unused.
+  bool info_known_ = false;
   // A v2-only link's info dictionary while its piece layers are fetched.
   std::optional<metainfo::TorrentInfo> layerless_;
   std::unique_ptr<PieceLayerFetcher> layers_;

@@ -15,6 +15,8 @@ PieceLayerFetcher::PieceLayerFetcher(const metainfo::TorrentInfo& info) {
     range.range = r;
     const std::optional<size_t> file =
         protocol::FileWithPiecesRoot(info, r.pieces_root);
+    // A .torrent file may carry some layers: only the missing are asked.
+    if (file && !info.piece_layer(*file).empty()) continue;
     const int64_t size = file ? info.files()[*file].size : 0;
     range.file_pieces = static_cast<uint32_t>((size + plen - 1) / plen);
     ranges_.push_back(std::move(range));

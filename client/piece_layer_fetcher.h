@@ -29,7 +29,8 @@ class PieceLayerFetcher {
   static constexpr absl::Duration kRequestTimeout = absl::Seconds(10);
 
   // Plans the requests for every file of `info` spanning more than one
-  // piece (none for a torrent of small files: done() at once).
+  // piece whose layer `info` lacks (none for a torrent of small files:
+  // done() at once).
   explicit PieceLayerFetcher(const metainfo::TorrentInfo& info);
 
   // NextRequest picks a range to ask `peer` for: one nobody is waiting on

@@ -104,6 +104,20 @@ absl::StatusOr<std::unique_ptr<Torrent>> Torrent::Open(TorrentParams params) {
       info.files().empty()) {
     return absl::InvalidArgumentError("no torrent given");
   }
+  if (info.has_v2() && !info.has_v1() && !info.has_piece_layers()) {
+    // A v2-only .torrent without (some of) its piece layers cannot check
+    // pieces yet: it fetches the missing layers from peers first, as a v2
+    // magnet link does once its metadata arrived. (A hybrid torrent's v1
+    // hashes check its pieces: it needs no layers.)
+    std::unique_ptr<MetadataExchange> exchange =
+        MetadataExchange::ForPieceLayers(info);
+    std::unique_ptr<Torrent> t(new Torrent(
+        std::move(params),
+        std::make_shared<metainfo::TorrentInfo>(std::move(info))));
+    t->display_name_ = t->info_->name();
+    t->metadata_ = std::move(exchange);
+    return t;
+  }
   std::unique_ptr<Torrent> t(new Torrent(
       std::move(params),
       std::make_shared<metainfo::TorrentInfo>(std::move(info))));

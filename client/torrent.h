@@ -117,8 +117,9 @@ class Torrent : public SessionTorrent {
   // must outlive it. Once only, before Start.
   void Attach(ClientContext* ctx);
 
-  // has_metadata: the info dictionary is known (always, except for a
-  // magnet link whose metadata is still being fetched).
+  // has_metadata: the info dictionary is known and pieces can be checked
+  // (always, except for a magnet link whose metadata is still being
+  // fetched, or a v2-only torrent whose missing piece layers are).
   bool has_metadata() const { return disk_ != nullptr; }
   // metadata_progress is (pieces received, pieces total) of the metadata
   // download; (0, 0) before any peer told its size.

@@ -11,8 +11,9 @@
 //
 // Parsing is strict: every required key must be present with the right type,
 // lengths must agree (pieces vs total size, piece layers vs file sizes,
-// hybrid v1 and v2 file lists), file names pass the path sanitiser, and
-// limits bound file count, path depth, piece count and metadata size. Each
+// hybrid v1 and v2 file lists), and limits bound file count, path depth,
+// piece count and metadata size. Unsafe file names are repaired (see
+// ParseOptions::strict_paths and warnings()), never used as given. Each
 // failure is an absl::Status naming the key and, where known, the byte
 // offset: kInvalidArgument for malformed input, kResourceExhausted for a
 // limit hit.
@@ -57,6 +58,24 @@ struct ParseOptions {
   size_t max_list_entries = 10000;
   // Limits on file paths (depth, component and total length).
   PathLimits path_limits;
+  // strict_paths refuses a torrent with an unsafe file name or a path
+  // listed twice (kInvalidArgument), as btkit did before it learnt to
+  // repair them. By default such names are sanitised the way libtorrent
+  // does (see path_sanitizer.h), duplicates are renamed ("a.bin" ->
+  // "a.1.bin") and each repair becomes a ParseWarning.
+  bool strict_paths = false;
+  // Most warnings kept; the last one then says how many more there were.
+  size_t max_warnings = 1000;
+};
+
+// ParseWarning is a repair made while parsing: where (a key or a file's
+// path as the torrent gives it) and what was done.
+struct ParseWarning {
+  std::string where;
+  std::string what;
+  // ToString is "where: what".
+  std::string ToString() const { return where + ": " + what; }
+  friend bool operator==(const ParseWarning&, const ParseWarning&) = default;
 };
 
 // TorrentVersion says which hash formats a torrent carries.
@@ -78,15 +97,19 @@ class TorrentInfo {
   TorrentInfo() = default;
 
   // Parse parses a complete .torrent file (the outer dictionary with `info`
-  // and, for v2, `piece layers`). For v2 and hybrid torrents the piece
-  // layers of every file larger than one piece must be present and must
-  // hash to the file's pieces root.
+  // and, for v2, `piece layers`). Bytes after the outer dictionary are
+  // ignored (with a warning), as libtorrent does; the info-hashes are taken
+  // over the raw `info` bytes either way. For v2 and hybrid torrents each
+  // piece layer given must hash to its file's pieces root; layers may be
+  // missing (FilesMissingPieceLayers) and be added later (AddPieceLayers).
   static absl::StatusOr<TorrentInfo> Parse(std::string_view torrent_file,
                                            const ParseOptions& options = {});
 
   // ParseInfoDict parses a bare info dictionary (metadata from BEP 9). No
   // trackers or piece layers are known afterwards; AddPieceLayers may
-  // supply the layers later.
+  // supply the layers later. Stays strict about trailing bytes: metadata
+  // from peers is checked against the info-hash as a whole, so extra bytes
+  // would make it a different torrent.
   static absl::StatusOr<TorrentInfo> ParseInfoDict(
       std::string_view info_bytes, const ParseOptions& options = {});
 
@@ -133,6 +156,9 @@ class TorrentInfo {
   // --- v2 piece layers ---
   // has_piece_layers is true when the layers of every file are known.
   bool has_piece_layers() const { return has_piece_layers_; }
+  // FilesMissingPieceLayers lists the indexes of the files (larger than one
+  // piece) whose piece layer is not known yet; empty for a v1 torrent.
+  std::vector<size_t> FilesMissingPieceLayers() const;
   // piece_layer returns the piece hashes of file `file` (one per piece of
   // the file) when the file has more than one piece and the layers are
   // known; otherwise empty (for a file of one piece its pieces_root is its
@@ -167,10 +193,14 @@ class TorrentInfo {
   absl::Status CheckV1Piece(uint32_t piece, ByteSpan data) const;
 
   // AddPieceLayers validates and adopts a `piece layers` dictionary
-  // (bencoded) against the files' pieces roots. kInvalidArgument if any
-  // needed layer is missing, has the wrong size or does not hash to its
-  // root.
+  // (bencoded) against the files' pieces roots, for the files whose layer
+  // is missing (known layers are kept). kInvalidArgument if any missing
+  // layer is absent, has the wrong size or does not hash to its root.
   absl::Status AddPieceLayers(std::string_view piece_layers_bencoded);
+
+  // warnings are the repairs made while parsing (unsafe names sanitised,
+  // duplicates renamed), in file order; empty for a clean torrent.
+  const std::vector<ParseWarning>& warnings() const { return warnings_; }
 
   // --- outer keys and hints ---
   // trackers are the tracker tiers (BEP 12 `announce-list`, or `announce`
@@ -221,6 +251,7 @@ class TorrentInfo {
   std::vector<Sha1Hash> similar_;
   std::vector<std::string> collections_;
   std::string source_;
+  std::vector<ParseWarning> warnings_;
 };
 
 }  // namespace bt::metainfo

@@ -18,11 +18,12 @@ int Fail(std::string_view command, const absl::Status& status, int exit_code) {
   return Fail(command, std::string(status.message()), exit_code);
 }
 
-absl::StatusOr<metainfo::TorrentInfo> ReadTorrentFile(const std::string& path) {
+absl::StatusOr<metainfo::TorrentInfo> ReadTorrentFile(
+    const std::string& path, const metainfo::ParseOptions& options) {
   absl::StatusOr<std::string> bytes = ReadFileToString(path, kMaxFileSize);
   if (!bytes.ok()) return bytes.status();
   absl::StatusOr<metainfo::TorrentInfo> torrent =
-      metainfo::TorrentInfo::Parse(*bytes);
+      metainfo::TorrentInfo::Parse(*bytes, options);
   if (!torrent.ok()) {
     return absl::Status(
         torrent.status().code(),

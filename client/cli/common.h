@@ -30,10 +30,11 @@ int Fail(std::string_view command, const absl::Status& status,
 // bencoded file: the bencode decoder's default input limit.
 inline constexpr size_t kMaxFileSize = size_t{64} << 20;
 
-// ReadTorrentFile reads and parses the .torrent file at `path`. Errors are
-// ReadFileToString's (naming the path) or the parser's, prefixed with
-// "PATH: ".
-absl::StatusOr<metainfo::TorrentInfo> ReadTorrentFile(const std::string& path);
+// ReadTorrentFile reads and parses the .torrent file at `path` with
+// `options`. Errors are ReadFileToString's (naming the path) or the
+// parser's, prefixed with "PATH: ".
+absl::StatusOr<metainfo::TorrentInfo> ReadTorrentFile(
+    const std::string& path, const metainfo::ParseOptions& options = {});
 
 // HumanBytes renders a byte count with a binary unit: "512 B" (whole bytes
 // always), "1.50 MiB" with `decimals` digits for larger units.

@@ -206,6 +206,19 @@ TEST(DecoderTest, LenientModeAcceptsUnsortedButNotDuplicateKeys) {
   EXPECT_FALSE(Decode("d1:ai1e1:ai2ee", lenient).ok());
 }
 
+TEST(DecoderTest, TrailingDataIsIgnoredOnlyWhenAllowed) {
+  EXPECT_FALSE(Decode("d1:ai1eexyz").ok());
+  DecodeOptions lenient;
+  lenient.allow_trailing_data = true;
+  auto doc = Decode("d1:ai1eexyz", lenient);
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  EXPECT_EQ(doc->root().raw(), "d1:ai1ee");
+  EXPECT_EQ(*doc->root().GetInt("a"), 1);
+  // What comes first must still be a whole value.
+  EXPECT_FALSE(Decode("d1:ai1e", lenient).ok());
+  EXPECT_FALSE(Decode("xd1:ai1ee", lenient).ok());
+}
+
 TEST(DecoderTest, DepthLimit) {
   DecodeOptions options;
   options.max_depth = 10;

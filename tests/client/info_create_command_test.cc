@@ -75,11 +75,6 @@ TEST(InfoCommandTest, MalformedTorrentsExitNonZeroWithTheMessage) {
     void (*edit)(Value::Dict& info);
     const char* message;
   } cases[] = {
-      {"traversal",
-       [](Value::Dict& info) {
-         info["files"].list()[0].dict()["path"] = Value::List{"..", "x"};
-       },
-       "'..' would leave the download directory"},
       {"piece_length", [](Value::Dict& info) { info["piece length"] = 0; },
        "piece length 0 is out of range"},
       {"wrong_type", [](Value::Dict& info) { info["name"] = 1; }, "name"},
@@ -97,6 +92,39 @@ TEST(InfoCommandTest, MalformedTorrentsExitNonZeroWithTheMessage) {
   BtResult r = Bt("info " + Tmp("truncated.torrent"));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("bt info:"), std::string::npos);
+}
+
+TEST(InfoCommandTest, UnsafeNamesAreRepairedWithWarningsOrRefusedWhenStrict) {
+  Value v = MakeTorrent("album",
+                        {{{"a.bin"}, Pattern(40000, 1), ""},
+                         {{"dir", "b.bin"}, Pattern(70000, 2), ""}},
+                        32768, Version::kV1);
+  v.dict()["info"].dict()["files"].list()[0].dict()["path"] =
+      Value::List{"..", "x"};
+  std::string path = WriteTorrent("traversal.torrent", v);
+  BtResult r = Bt("info " + path);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("album/x\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("warning:       file \"album/../x\": component "
+                          "\"..\": '..' dropped"),
+            std::string::npos)
+      << r.output;
+  BtResult j = Bt("info " + path + " --json");
+  EXPECT_EQ(j.status, 0) << j.output;
+  EXPECT_NE(j.output.find("\"warnings\": [{\"where\": \"file "
+                          "\\\"album/../x\\\"\""),
+            std::string::npos)
+      << j.output;
+  BtResult strict = Bt("info " + path + " --strict");
+  EXPECT_EQ(strict.status, 1) << strict.output;
+  EXPECT_NE(strict.output.find("'..' would leave the download directory"),
+            std::string::npos)
+      << strict.output;
+  // A clean torrent has no warnings.
+  BtResult clean = Bt("info " + WriteTorrent("clean.torrent", Sample()) +
+                      " --json");
+  EXPECT_NE(clean.output.find("\"warnings\": []"), std::string::npos)
+      << clean.output;
 }
 
 TEST(InfoCommandTest, Magnets) {

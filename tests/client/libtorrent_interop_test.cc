@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bencode/decoder.h"
 #include "client/client.h"
 #include "gtest/gtest.h"
 #include "metainfo/torrent_creator.h"
@@ -213,6 +214,73 @@ TEST_F(LibtorrentMagnetTest, V2OnlyBothDirections) {
   MagnetBothDirections(path, "urn:btmh:1220" + torrent->info_hash_v2()->ToHex(),
                        LibtorrentInteropTest::root() + "/magnet_v2",
                        /*v2=*/true);
+}
+
+// A v2-only .torrent file without its `piece layers` (libtorrent loads
+// such files): btkit fetches the layers from a libtorrent seeder with BEP 52
+// hash requests, then the data, and checks every piece with them.
+TEST_F(LibtorrentMagnetTest, V2TorrentWithoutPieceLayersFromLibtorrent) {
+  if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
+  metainfo::CreateOptions options;
+  options.version = metainfo::TorrentVersion::kV2;
+  options.piece_length = 64 * 1024;
+  auto bytes = metainfo::CreateTorrent(
+      LibtorrentInteropTest::root() + "/seed/payload", options);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto full = metainfo::TorrentInfo::Parse(*bytes);
+  ASSERT_TRUE(full.ok());
+  const std::string dir = LibtorrentInteropTest::root() + "/no_layers";
+  fs::create_directories(dir);
+  const std::string seed_file = dir + "/full.torrent";
+  std::ofstream(seed_file, std::ios::binary) << *bytes;
+  // The same file with the outer `piece layers` entry cut out.
+  auto doc = bencode::Decode(*bytes);
+  ASSERT_TRUE(doc.ok());
+  auto layers = doc->root().Find("piece layers");
+  ASSERT_TRUE(layers.has_value());
+  std::string stripped = *bytes;
+  const std::string entry =
+      "12:piece layers" + std::string(layers->raw());
+  const size_t at = stripped.find(entry);
+  ASSERT_NE(at, std::string::npos);
+  stripped.erase(at, entry.size());
+  const std::string dl_file = dir + "/stripped.torrent";
+  std::ofstream(dl_file, std::ios::binary) << stripped;
+
+  const absl::Time deadline = absl::Now() + absl::Seconds(120);
+  auto lt_seed = testing::Subprocess::Start(
+      {kPython, kPeerScript, "seed", seed_file,
+       LibtorrentInteropTest::root() + "/seed", dir + "/port", "enabled"});
+  ASSERT_TRUE(lt_seed.ok());
+  auto port = testing::WaitForFile(dir + "/port", deadline);
+  ASSERT_TRUE(port.ok()) << port.status();
+  ClientOptions client_options;
+  client_options.local_host = "127.0.0.1";
+  auto client = Client::Create(client_options);
+  ASSERT_TRUE(client.ok());
+  TorrentParams params;
+  params.torrent_path = dl_file;
+  params.save_path = dir + "/btkit";
+  int lt_port = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(*port, &lt_port));
+  params.peers = {*Endpoint::ParseAddress("127.0.0.1", lt_port)};
+  auto added = (*client)->AddTorrent(params);
+  ASSERT_TRUE(added.ok()) << added.status();
+  Torrent* t = *added;
+  EXPECT_FALSE(t->has_metadata());  // until the layers are in
+  while (!t->complete() && absl::Now() < deadline) {
+    ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
+  }
+  ASSERT_TRUE(t->complete()) << "state " << TorrentStateName(t->state())
+                             << " " << t->error().message() << ", layers "
+                             << t->piece_layer_progress().first << "/"
+                             << t->piece_layer_progress().second;
+  EXPECT_TRUE(t->info().has_piece_layers());
+  for (uint32_t piece = 0; piece < full->num_pieces(); ++piece) {
+    ASSERT_EQ(t->info().V2PieceHash(piece), full->V2PieceHash(piece));
+  }
+  EXPECT_TRUE(interop::SameFiles(LibtorrentInteropTest::root() + "/seed",
+                                 dir + "/btkit"));
 }
 
 // Peer exchange: btkit is told only of libtorrent B, which downloads

@@ -1,6 +1,8 @@
 // Fuzz target for the .torrent parser: any input is either refused with an
 // error or yields a TorrentInfo whose accessors and piece<->file mapping
-// queries all stay in bounds and agree with each other.
+// queries all stay in bounds and agree with each other, and whose file
+// paths are all safe. Both path modes run: what strict parsing accepts, the
+// default (sanitising) mode accepts with the same paths.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -48,6 +50,10 @@ void Exercise(const bt::metainfo::TorrentInfo& t) {
     auto r = layout.PiecesOfFile(f);
     Check(r.end <= t.num_pieces());
     Check(layout.file(f).path.size() > 0);
+    Check(bt::metainfo::ValidateRelativePath(layout.file(f).path).ok());
+  }
+  for (size_t f : t.FilesMissingPieceLayers()) {
+    Check(f < layout.num_files() && t.piece_layer(f).empty());
   }
   // The info dictionary alone parses to the same identity.
   auto again = bt::metainfo::TorrentInfo::ParseInfoDict(t.info_bytes());
@@ -63,6 +69,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   auto t = bt::metainfo::TorrentInfo::Parse(input);
   if (t.ok()) Exercise(*t);
+  bt::metainfo::ParseOptions strict;
+  strict.strict_paths = true;
+  auto s = bt::metainfo::TorrentInfo::Parse(input, strict);
+  if (s.ok()) {
+    Check(t.ok() && s->files().size() == t->files().size());
+    for (size_t f = 0; f < s->files().size(); ++f) {
+      Check(s->files()[f].path == t->files()[f].path);
+    }
+  }
   auto info = bt::metainfo::TorrentInfo::ParseInfoDict(input);
   if (info.ok()) Exercise(*info);
   return 0;

@@ -1,5 +1,6 @@
 #include "metainfo/path_sanitizer.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,73 @@ TEST(PathSanitizerTest, Limits) {
 TEST(PathSanitizerTest, MessagesQuoteEscapedBytes) {
   absl::Status s = ValidatePathComponent(std::string("x\ny"));
   EXPECT_NE(s.message().find("x\\ny"), std::string::npos) << s;
+}
+
+// Sanitize runs SanitizePathComponent and returns "<dropped>" for nullopt.
+std::string Sanitize(std::string_view c, const PathLimits& limits = {}) {
+  std::string reason;
+  std::optional<std::string> out = SanitizePathComponent(c, limits, &reason);
+  if (out && *out == c) {
+    EXPECT_EQ(reason, "") << c;
+  } else {
+    EXPECT_NE(reason, "") << c;  // every change is explained
+  }
+  return out ? *out : "<dropped>";
+}
+
+TEST(PathSanitizerTest, SanitisesEachKindOfUnsafeComponent) {
+  EXPECT_EQ(Sanitize("file.txt"), "file.txt");
+  EXPECT_EQ(Sanitize(".hidden"), ".hidden");
+  EXPECT_EQ(Sanitize(".."), "<dropped>");
+  EXPECT_EQ(Sanitize("."), "<dropped>");
+  EXPECT_EQ(Sanitize(""), "_");
+  EXPECT_EQ(Sanitize("/etc"), "etc");
+  EXPECT_EQ(Sanitize("a/b"), "ab");
+  EXPECT_EQ(Sanitize("a\\b"), "ab");
+  EXPECT_EQ(Sanitize("/"), "<dropped>");
+  EXPECT_EQ(Sanitize("../"), "<dropped>");  // ".." once the '/' is gone
+  EXPECT_EQ(Sanitize("..\\"), "<dropped>");
+  EXPECT_EQ(Sanitize(std::string("a\0b", 3)), "ab");
+  EXPECT_EQ(Sanitize("del\x7f"), "del");
+  EXPECT_EQ(Sanitize("new\nline\x01"), "new_line_");
+  EXPECT_EQ(Sanitize("C:"), "C_");
+  EXPECT_EQ(Sanitize("c:\\x"), "c_x");
+}
+
+TEST(PathSanitizerTest, OverlongComponentsAreCutKeepingTheExtension) {
+  PathLimits limits;
+  limits.max_component_bytes = 10;
+  EXPECT_EQ(Sanitize("abcdefghijklmnop.flac", limits), "abcde.flac");
+  EXPECT_EQ(Sanitize("abcdefghijklmnop", limits), "abcdefghij");
+  // A two-byte UTF-8 letter straddling the cut is not split.
+  EXPECT_EQ(Sanitize("abcdefghi\xc3\xa9xyz", limits), "abcdefghi");
+  // An extension as long as the limit is not kept.
+  EXPECT_EQ(Sanitize("a.0123456789", limits), "a.01234567");
+}
+
+TEST(PathSanitizerTest, SanitisedPathsAlwaysValidate) {
+  const std::vector<std::string> nasty = {
+      "..", ".", "", "/", "/etc", "a/b", "..\\..\\x", "C:", std::string(300, 'x'),
+      std::string("\0", 1), "\x7f", "\x01", "../", "ok"};
+  for (const std::string& a : nasty) {
+    for (const std::string& b : nasty) {
+      std::vector<std::string> reasons;
+      std::vector<std::string> safe = SanitizeRelativePath({a, b}, {}, &reasons);
+      EXPECT_TRUE(ValidateRelativePath(safe).ok()) << JoinPath(safe);
+    }
+  }
+  std::vector<std::string> reasons;
+  EXPECT_EQ(SanitizeRelativePath({"..", "..", "etc", "passwd"}, {}, &reasons),
+            (std::vector<std::string>{"etc", "passwd"}));
+  EXPECT_EQ(reasons.size(), 2u);
+  reasons.clear();
+  EXPECT_EQ(SanitizeRelativePath({".."}, {}, &reasons),
+            (std::vector<std::string>{"_"}));
+  EXPECT_EQ(reasons.size(), 2u);
+  reasons.clear();
+  EXPECT_EQ(SanitizeRelativePath({"a", "b"}, {}, &reasons),
+            (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(reasons.empty());
 }
 
 }  // namespace

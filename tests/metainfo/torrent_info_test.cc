@@ -333,8 +333,17 @@ TEST(TorrentInfoTest, SymlinksNeedASafeTarget) {
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_TRUE(t->files()[1].symlink());
   EXPECT_THAT(t->files()[1].symlink_target, ElementsAre("a"));
+  // An escaping target is made safe (a warning says so), or refused when
+  // strict.
   link["symlink path"] = Value::List{"..", "etc"};
-  EXPECT_EQ(TorrentInfo::Parse(bencode::Encode(v)).status().code(),
+  auto safe = TorrentInfo::Parse(bencode::Encode(v));
+  ASSERT_TRUE(safe.ok()) << safe.status();
+  EXPECT_THAT(safe->files()[1].symlink_target, ElementsAre("etc"));
+  ASSERT_EQ(safe->warnings().size(), 1u);
+  EXPECT_EQ(safe->warnings()[0].where, "info.files[1].symlink path");
+  ParseOptions strict;
+  strict.strict_paths = true;
+  EXPECT_EQ(TorrentInfo::Parse(bencode::Encode(v), strict).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 

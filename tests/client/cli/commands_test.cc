@@ -37,7 +37,7 @@ TEST(CommandsTest, EveryEarlierFlagIsStillSpelledTheSame) {
        {"-o", "--output", "--v1", "--v2", "--hybrid", "--piece-size",
         "--tracker", "--web-seed", "--private", "--threads", "--comment",
         "--mmap", "--read-size", "--quiet", "-q"}},
-      {"info", {"--json"}},
+      {"info", {"--json", "--strict"}},
       {"check", {"--quiet", "--threads", "--read-size"}},
       {"bencode", {"--lenient", "--full"}},
       {"download",
