@@ -19,15 +19,19 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::vector<std::string_view> Split(std::string_view s, std::string_view seps) {
+// Split cuts `s` at every `a` or `b` (pass the same character twice for
+// one separator). Two fixed characters, not a set searched with find(): a
+// memchr call per character of a link was a fifth of the parse.
+std::vector<std::string_view> Split(std::string_view s, char a, char b) {
   std::vector<std::string_view> out;
   size_t start = 0;
-  for (size_t i = 0; i <= s.size(); ++i) {
-    if (i == s.size() || seps.find(s[i]) != std::string_view::npos) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == a || s[i] == b) {
       out.push_back(s.substr(start, i - start));
       start = i + 1;
     }
   }
+  out.push_back(s.substr(start));
   return out;
 }
 
@@ -52,8 +56,10 @@ int HexValue(char c) {
 
 absl::StatusOr<std::string> PercentDecode(std::string_view s,
                                           bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
+  // Written through a pointer into a buffer sized for the worst case: a
+  // push_back per character was most of a parse.
+  std::string out(s.size(), '\0');
+  char* w = out.data();
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (c == '%') {
@@ -64,14 +70,13 @@ absl::StatusOr<std::string> PercentDecode(std::string_view s,
             "magnet: bad percent escape at character %d of \"%s\"", i,
             EscapeForMessage(s)));
       }
-      out.push_back(static_cast<char>(hi * 16 + lo));
+      *w++ = static_cast<char>(hi * 16 + lo);
       i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
     } else {
-      out.push_back(c);
+      *w++ = c == '+' && plus_is_space ? ' ' : c;
     }
   }
+  out.resize(w - out.data());
   return out;
 }
 
@@ -159,7 +164,7 @@ absl::Status ParsePeer(const std::string& value) {
 
 absl::Status ParseSelectOnly(std::string_view value, size_t max_entries,
                              std::vector<FileRange>* out) {
-  for (std::string_view part : Split(value, ",")) {
+  for (std::string_view part : Split(value, ',', ',')) {
     if (out->size() >= max_entries) {
       return absl::ResourceExhaustedError(
           absl::StrFormat("magnet: so has more than %d entries", max_entries));
@@ -225,7 +230,7 @@ absl::StatusOr<MagnetLink> ParseMagnet(std::string_view uri,
     if (!v.empty()) list->push_back(std::move(v));
     return absl::OkStatus();
   };
-  for (std::string_view param : Split(query, "&;")) {
+  for (std::string_view param : Split(query, '&', ';')) {
     if (param.empty()) continue;
     size_t eq = param.find('=');
     if (eq == std::string_view::npos) continue;  // valueless: ignored
