@@ -2,6 +2,7 @@
 // path is formed (or, with ParseOptions::strict_paths, checked), and files
 // listed twice renamed (or refused).
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -86,15 +87,30 @@ absl::Status TorrentInfoParser::SafeFilePaths(std::vector<FileEntry>* files) {
     if (f.path.size() <= skip) {
       return absl::InvalidArgumentError("file with an empty path");
     }
-    std::string where =
-        absl::StrFormat("file \"%s\"", EscapeForMessage(JoinPath(f.path)));
-    std::vector<std::string> own(f.path.begin() + skip, f.path.end());
-    RETURN_IF_ERROR(SafePath(where, &own));
-    f.path.resize(skip);
-    for (std::string& c : own) f.path.push_back(std::move(c));
+    // Most paths are safe as given: the path is copied, and its place
+    // named, only when it needs repair or is refused.
+    // (`where` names the path as the torrent gives it.)
+    std::string where;
+    auto name = [&f, &where]() -> const std::string& {
+      if (where.empty()) {
+        where = absl::StrFormat("file \"%s\"",
+                                EscapeForMessage(JoinPath(f.path)));
+      }
+      return where;
+    };
+    const bool safe =
+        std::all_of(f.path.begin() + skip, f.path.end(), [&](const auto& c) {
+          return ValidatePathComponent(c, options_.path_limits).ok();
+        });
+    if (!safe) {
+      std::vector<std::string> own(f.path.begin() + skip, f.path.end());
+      RETURN_IF_ERROR(SafePath(name(), &own));
+      f.path.resize(skip);
+      for (std::string& c : own) f.path.push_back(std::move(c));
+    }
     if (absl::Status s = ValidateRelativePath(f.path, options_.path_limits);
         !s.ok()) {
-      return Contextualise(where, s);
+      return Contextualise(name(), s);
     }
   }
   if (options_.strict_paths) return CheckUniquePaths(*files);
@@ -163,6 +179,7 @@ void TorrentInfoParser::MakeUniquePaths(std::vector<FileEntry>* files) {
     }
   }
   absl::flat_hash_set<std::string> file_paths;
+  file_paths.reserve(files->size());
   // Next suffix to try per colliding path, so n copies cost O(n) probes.
   absl::flat_hash_map<std::string, int> next_suffix;
   for (FileEntry& f : *files) {

@@ -6,6 +6,7 @@
 #include <bit>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/sha.h"
 #include "base/status_macros.h"
@@ -94,7 +95,7 @@ absl::Status TorrentInfoParser::ParseV1Files(const Node& info,
   t_.multi_file_ = true;
   size_t index = 0;
   for (Node entry : files->items()) {
-    std::string where = absl::StrFormat("info.files[%d]", index++);
+    std::string where = absl::StrCat("info.files[", index++, "]");
     if (!entry.is_dict()) {
       return Contextualise(where,
                            entry.TypeError("entry", bencode::Type::kDict));

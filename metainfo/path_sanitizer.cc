@@ -96,6 +96,11 @@ absl::Status ValidateRelativePath(const std::vector<std::string>& components,
 std::optional<std::string> SanitizePathComponent(std::string_view c,
                                                  const PathLimits& limits,
                                                  std::string* reason) {
+  // Most names are safe as given: no reasons to collect, nothing to build.
+  if (ValidatePathComponent(c, limits).ok()) {
+    if (reason) reason->clear();
+    return std::string(c);
+  }
   std::vector<std::string> done;
   auto finish = [&](std::optional<std::string> result) {
     if (reason) *reason = absl::StrJoin(done, ", ");
