@@ -196,16 +196,22 @@ TEST_F(LibtorrentMagnetTest, BothDirections) {
                        LibtorrentInteropTest::root() + "/magnet");
 }
 
+// V2Torrent is a v2-only torrent of the seed payload with 64 KiB pieces,
+// which give video.bin 1024 of them.
+absl::StatusOr<std::string> V2Torrent() {
+  metainfo::CreateOptions options;
+  options.version = metainfo::TorrentVersion::kV2;
+  options.piece_length = 64 * 1024;
+  return metainfo::CreateTorrent(
+      LibtorrentInteropTest::root() + "/seed/payload", options);
+}
+
 // v2-only magnet links: after the metadata, the piece layers come from the
 // other side too (BEP 52 hash requests). 64 KiB pieces give video.bin 1024
 // of them, fetched as two ranges of 512 with their uncle hashes.
 TEST_F(LibtorrentMagnetTest, V2OnlyBothDirections) {
   if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
-  metainfo::CreateOptions options;
-  options.version = metainfo::TorrentVersion::kV2;
-  options.piece_length = 64 * 1024;
-  auto bytes = metainfo::CreateTorrent(
-      LibtorrentInteropTest::root() + "/seed/payload", options);
+  auto bytes = V2Torrent();
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   auto torrent = metainfo::TorrentInfo::Parse(*bytes);
   ASSERT_TRUE(torrent.ok());
@@ -221,11 +227,7 @@ TEST_F(LibtorrentMagnetTest, V2OnlyBothDirections) {
 // hash requests, then the data, and checks every piece with them.
 TEST_F(LibtorrentMagnetTest, V2TorrentWithoutPieceLayersFromLibtorrent) {
   if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
-  metainfo::CreateOptions options;
-  options.version = metainfo::TorrentVersion::kV2;
-  options.piece_length = 64 * 1024;
-  auto bytes = metainfo::CreateTorrent(
-      LibtorrentInteropTest::root() + "/seed/payload", options);
+  auto bytes = V2Torrent();
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   auto full = metainfo::TorrentInfo::Parse(*bytes);
   ASSERT_TRUE(full.ok());
