@@ -128,7 +128,7 @@ absl::StatusOr<std::unique_ptr<Torrent>> Torrent::Open(TorrentParams params) {
 storage::FileBackend& Torrent::backend() {
   if (params_.backend) return *params_.backend;
   if (ctx_ && ctx_->options().file_backend) return *ctx_->options().file_backend;
-  if (!own_backend_) own_backend_ = std::make_unique<storage::PosixFileBackend>();
+  if (!own_backend_) own_backend_ = std::make_shared<storage::PosixFileBackend>();
   return *own_backend_;
 }
 
@@ -187,7 +187,7 @@ absl::Status Torrent::InitStorage() {
         DiskPool::Options{.threads = 0}, [](DiskPool::Task t) { t(); });
   }
   disk_ = std::make_unique<TorrentDisk>(own_pool_ ? own_pool_.get() : &ctx_->disk(),
-                                        info_, std::move(storage));
+                                        info_, std::move(storage), own_backend_);
   if (ctx_) AttachDisk();
   picker_ = std::make_unique<PiecePicker>(
       info_->piece_length(), info_->total_size(),

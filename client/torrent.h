@@ -284,7 +284,8 @@ class Torrent : public SessionTorrent {
   TorrentState state_ = TorrentState::kStopped;
   absl::Status error_;
 
-  std::unique_ptr<storage::FileBackend> own_backend_;
+  // Shared with the disk jobs, which may outlive this torrent.
+  std::shared_ptr<storage::FileBackend> own_backend_;
   std::unique_ptr<TorrentDisk> disk_;
   std::unique_ptr<PiecePicker> picker_;
   std::unique_ptr<HashServer> hash_server_;

@@ -22,15 +22,17 @@ MutableByteSpan Span(std::string& s) {
 
 TorrentDisk::TorrentDisk(DiskPool* pool, Defer defer,
                          std::shared_ptr<const metainfo::TorrentInfo> info,
-                         std::unique_ptr<storage::PieceStorage> storage)
+                         std::unique_ptr<storage::PieceStorage> storage,
+                         std::shared_ptr<storage::FileBackend> owned_backend)
     : pool_(pool), defer_(std::move(defer)), shared_(std::make_shared<Shared>()) {
   shared_->info = std::move(info);
+  shared_->owned_backend = std::move(owned_backend);
   shared_->storage = std::move(storage);
 }
 
 TorrentDisk::~TorrentDisk() {
-  // Jobs still queued keep the storage alive; its files close when the
-  // last one finishes.
+  // Jobs still queued keep the storage (and a backend owned with it)
+  // alive; its files close when the last one finishes.
 }
 
 void TorrentDisk::Submit(size_t bytes, std::function<void(Shared&)> work,

@@ -42,13 +42,19 @@ class TorrentDisk {
   // (ClientContext::Defer): batched writes and reads are submitted then.
   using Defer = std::function<void(std::function<void()>)>;
   // `pool` must outlive this object. Without `defer` every write and read
-  // is a job of its own.
+  // is a job of its own. `owned_backend` is the storage's file backend when
+  // nobody else owns it: jobs still queued after this object is gone keep
+  // it alive together with the storage (a backend given by the user must
+  // outlive the pool's workers instead).
   TorrentDisk(DiskPool* pool, Defer defer,
               std::shared_ptr<const metainfo::TorrentInfo> info,
-              std::unique_ptr<storage::PieceStorage> storage);
+              std::unique_ptr<storage::PieceStorage> storage,
+              std::shared_ptr<storage::FileBackend> owned_backend = nullptr);
   TorrentDisk(DiskPool* pool, std::shared_ptr<const metainfo::TorrentInfo> info,
-              std::unique_ptr<storage::PieceStorage> storage)
-      : TorrentDisk(pool, nullptr, std::move(info), std::move(storage)) {}
+              std::unique_ptr<storage::PieceStorage> storage,
+              std::shared_ptr<storage::FileBackend> owned_backend = nullptr)
+      : TorrentDisk(pool, nullptr, std::move(info), std::move(storage),
+                    std::move(owned_backend)) {}
   ~TorrentDisk();
 
   // Write stores a block (`data` at `block`'s offset) and reports the
@@ -97,6 +103,8 @@ class TorrentDisk {
  private:
   struct Shared {
     std::shared_ptr<const metainfo::TorrentInfo> info;
+    // Declared before `storage`, so destroyed after it.
+    std::shared_ptr<storage::FileBackend> owned_backend;
     std::unique_ptr<storage::PieceStorage> storage;
     std::shared_mutex mu;
   };
