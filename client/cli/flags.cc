@@ -66,6 +66,35 @@ std::string OneOf(const std::vector<std::string>& words) {
 
 }  // namespace
 
+Flag& Flag::Required() {
+  state_->required = true;
+  return *this;
+}
+
+Flag& Flag::Min(int64_t min) {
+  state_->min = std::max(state_->min, min);
+  return *this;
+}
+
+Flag& Flag::Max(int64_t max) {
+  state_->max = std::min(state_->max, max);
+  return *this;
+}
+
+Flag& Flag::Positive() {
+  state_->positive = true;
+  return Min(1);
+}
+
+Flag& Flag::DefaultText(std::string_view text) {
+  state_->default_text = std::string(text);
+  return *this;
+}
+
+const std::string& Flag::name() const { return state_->name(); }
+FlagKind Flag::kind() const { return state_->kind; }
+bool Flag::positional() const { return state_->positional(); }
+
 namespace internal {
 
 absl::Status ValueError(std::string_view name, const absl::Status& status) {
@@ -73,144 +102,117 @@ absl::Status ValueError(std::string_view name, const absl::Status& status) {
       absl::StrFormat("%s: %s", name, status.message()));
 }
 
-}  // namespace internal
-
-Flag::Flag(FlagKind kind, std::string_view spec, std::string_view help)
-    : kind_(kind), help_(help) {
+FlagState::FlagState(FlagKind kind, std::string_view spec,
+                     std::string_view help)
+    : kind(kind), help(help) {
   const std::string text(spec);
   for (absl::string_view token :
        absl::StrSplit(text, absl::ByAnyChar(", "), absl::SkipEmpty())) {
     if (token[0] == '-') {
-      names_.emplace_back(token);
+      names.emplace_back(token);
     } else {
-      value_name_ = std::string(token);
+      value_name = std::string(token);
     }
   }
-  if (names_.empty()) {
-    value_name_ = std::string(absl::StripAsciiWhitespace(text));
-  } else if (value_name_.empty() && kind != FlagKind::kBool) {
-    value_name_ = kind == FlagKind::kEnum ? "" : "VALUE";
+  if (names.empty()) {
+    value_name = std::string(absl::StripAsciiWhitespace(text));
+  } else if (value_name.empty() && kind != FlagKind::kBool) {
+    value_name = kind == FlagKind::kEnum ? "" : "VALUE";
   }
 }
 
-Flag& Flag::Required() {
-  required_ = true;
-  return *this;
+bool FlagState::Spells(std::string_view name) const {
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-Flag& Flag::Min(int64_t min) {
-  min_ = std::max(min_, min);
-  return *this;
+absl::Status FlagState::Store(const std::string& shown_name,
+                              const std::string& text) {
+  seen = true;
+  return store(shown_name, text);
 }
 
-Flag& Flag::Max(int64_t max) {
-  max_ = std::min(max_, max);
-  return *this;
-}
-
-Flag& Flag::Positive() {
-  positive_ = true;
-  return Min(1);
-}
-
-Flag& Flag::DefaultText(std::string_view text) {
-  default_ = std::string(text);
-  return *this;
-}
-
-bool Flag::repeated() const { return kind_ == FlagKind::kRepeated; }
-
-bool Flag::Spells(std::string_view name) const {
-  return std::find(names_.begin(), names_.end(), name) != names_.end();
-}
-
-absl::Status Flag::Store(const std::string& shown_name,
-                         const std::string& text) {
-  seen_ = true;
-  return store_(shown_name, text);
-}
-
-absl::StatusOr<int64_t> Flag::ParseInt(const std::string& name,
-                                       const std::string& text) const {
+absl::StatusOr<int64_t> FlagState::ParseInt(const std::string& name,
+                                            const std::string& text) const {
   int64_t v;
   if (!absl::SimpleAtoi(text, &v)) return Bad(name, "needs a number", text);
-  if (v >= min_ && v <= max_) return v;
+  if (v >= min && v <= max) return v;
   // Bounds as wide as an int's are the type's, not the flag's: name only
   // the side that was crossed.
   constexpr int64_t kWide = std::numeric_limits<int32_t>::max();
-  if (min_ > -kWide && max_ < kWide) {
-    return Bad(name, absl::StrCat("must be between ", min_, " and ", max_),
-               text);
+  if (min > -kWide && max < kWide) {
+    return Bad(name, absl::StrCat("must be between ", min, " and ", max), text);
   }
-  return v < min_ ? Bad(name, absl::StrCat("must be at least ", min_), text)
-                  : Bad(name, absl::StrCat("must be at most ", max_), text);
+  return v < min ? Bad(name, absl::StrCat("must be at least ", min), text)
+                 : Bad(name, absl::StrCat("must be at most ", max), text);
 }
 
-absl::StatusOr<double> Flag::ParseDouble(const std::string& name,
-                                         const std::string& text) const {
+absl::StatusOr<double> FlagState::ParseDouble(const std::string& name,
+                                              const std::string& text) const {
   double v;
   if (!absl::SimpleAtod(text, &v) || !std::isfinite(v)) {
     return Bad(name, "needs a number", text);
   }
-  if (positive_ && v <= 0) return Bad(name, "must be more than 0", text);
+  if (positive && v <= 0) return Bad(name, "must be more than 0", text);
   return v;
 }
 
-absl::StatusOr<size_t> Flag::ParseChoice(const std::string& name,
-                                         const std::string& text) const {
-  auto it = std::find(choices_.begin(), choices_.end(), text);
-  if (it == choices_.end()) {
+absl::StatusOr<size_t> FlagState::ParseChoice(const std::string& name,
+                                              const std::string& text) const {
+  auto it = std::find(choices.begin(), choices.end(), text);
+  if (it == choices.end()) {
     return positional()
                ? absl::InvalidArgumentError(absl::StrFormat(
-                     "expected %s, got '%s'", OneOf(choices_), text))
-               : Bad(name, absl::StrCat("must be ", OneOf(choices_)), text);
+                     "expected %s, got '%s'", OneOf(choices), text))
+               : Bad(name, absl::StrCat("must be ", OneOf(choices)), text);
   }
-  return static_cast<size_t>(it - choices_.begin());
+  return static_cast<size_t>(it - choices.begin());
 }
 
-std::string Flag::ValueName() const {
-  if (kind_ == FlagKind::kEnum && value_name_.empty()) {
-    return absl::StrJoin(choices_, "|");
+std::string FlagState::ValueName() const {
+  if (kind == FlagKind::kEnum && value_name.empty()) {
+    return absl::StrJoin(choices, "|");
   }
-  return value_name_;
+  return value_name;
 }
 
-std::string Flag::Synopsis() const {
+std::string FlagState::Synopsis() const {
   const char* more = repeated() ? "..." : "";
   if (positional()) return absl::StrCat(ValueName(), more);
-  std::string core = names_[0];
-  if (kind_ != FlagKind::kBool) absl::StrAppend(&core, " ", ValueName());
-  return required_ ? absl::StrCat(core, more)
-                   : absl::StrCat("[", core, "]", more);
+  std::string core = names[0];
+  if (kind != FlagKind::kBool) absl::StrAppend(&core, " ", ValueName());
+  return required ? absl::StrCat(core, more)
+                  : absl::StrCat("[", core, "]", more);
 }
 
-std::string Flag::Names() const {
+std::string FlagState::Names() const {
   if (positional()) return ValueName();
-  std::string names = absl::StrJoin(names_, ", ");
-  if (kind_ != FlagKind::kBool) absl::StrAppend(&names, " ", ValueName());
-  return names;
+  std::string joined = absl::StrJoin(names, ", ");
+  if (kind != FlagKind::kBool) absl::StrAppend(&joined, " ", ValueName());
+  return joined;
 }
 
-std::string Flag::HelpText() const {
-  std::string text = help_;
-  if (required_) absl::StrAppend(&text, " (required)");
+std::string FlagState::HelpText() const {
+  std::string text = help;
+  if (required) absl::StrAppend(&text, " (required)");
   if (repeated()) {
     absl::StrAppend(&text, positional() ? " (one or more)" : " (repeatable)");
   }
-  if (!default_.empty() && !positional()) {
-    absl::StrAppend(&text, " (default: ", default_, ")");
+  if (!default_text.empty() && !positional()) {
+    absl::StrAppend(&text, " (default: ", default_text, ")");
   }
   return text;
 }
+
+}  // namespace internal
 
 FlagSet::FlagSet(std::string program, std::string description)
     : program_(std::move(program)), description_(std::move(description)) {}
 
 FlagSet::~FlagSet() = default;
 
-Flag& FlagSet::Add(FlagKind kind, std::string_view spec,
-                   std::string_view help) {
-  flags_.push_back(std::unique_ptr<Flag>(new Flag(kind, spec, help)));
+internal::FlagState& FlagSet::Add(FlagKind kind, std::string_view spec,
+                                  std::string_view help) {
+  flags_.push_back(std::make_unique<internal::FlagState>(kind, spec, help));
   return *flags_.back();
 }
 
@@ -220,35 +222,35 @@ Flag& FlagSet::Bool(std::string_view spec, bool* out, std::string_view help) {
 
 Flag& FlagSet::String(std::string_view spec, std::string* out,
                       std::string_view help) {
-  Flag& f = Add(FlagKind::kString, spec, help);
-  f.default_ = *out;
-  f.store_ = [out](const std::string&, const std::string& text) {
+  internal::FlagState& f = Add(FlagKind::kString, spec, help);
+  f.default_text = *out;
+  f.store = [out](const std::string&, const std::string& text) {
     *out = std::string(text);
     return absl::OkStatus();
   };
-  return f;
+  return f.handle;
 }
 
 Flag& FlagSet::Double(std::string_view spec, double* out,
                       std::string_view help) {
-  Flag& f = Add(FlagKind::kDouble, spec, help);
-  f.default_ = absl::StrCat(*out);
-  f.store_ = [&f, out](const std::string& name, const std::string& text) {
+  internal::FlagState& f = Add(FlagKind::kDouble, spec, help);
+  f.default_text = absl::StrCat(*out);
+  f.store = [&f, out](const std::string& name, const std::string& text) {
     absl::StatusOr<double> v = f.ParseDouble(name, text);
     if (v.ok()) *out = *v;
     return v.status();
   };
-  return f;
+  return f.handle;
 }
 
 Flag& FlagSet::Repeated(std::string_view spec, std::vector<std::string>* out,
                         std::string_view help) {
-  Flag& f = Add(FlagKind::kRepeated, spec, help);
-  f.store_ = [out](const std::string&, const std::string& text) {
+  internal::FlagState& f = Add(FlagKind::kRepeated, spec, help);
+  f.store = [out](const std::string&, const std::string& text) {
     out->emplace_back(text);
     return absl::OkStatus();
   };
-  return f;
+  return f.handle;
 }
 
 void FlagSet::Check(std::function<absl::Status()> check) {
@@ -261,15 +263,15 @@ void FlagSet::KeepAlive(std::shared_ptr<const void> owner) {
 
 const Flag* FlagSet::Find(std::string_view name) const {
   for (const auto& f : flags_) {
-    if (f->Spells(name) || (f->positional() && f->value_name_ == name)) {
-      return f.get();
+    if (f->Spells(name) || (f->positional() && f->value_name == name)) {
+      return &f->handle;
     }
   }
   return nullptr;
 }
 
-std::vector<Flag*> FlagSet::Positionals() const {
-  std::vector<Flag*> out;
+std::vector<internal::FlagState*> FlagSet::Positionals() const {
+  std::vector<internal::FlagState*> out;
   for (const auto& f : flags_) {
     if (f->positional()) out.push_back(f.get());
   }
@@ -277,7 +279,7 @@ std::vector<Flag*> FlagSet::Positionals() const {
 }
 
 absl::Status FlagSet::Parse(const std::vector<std::string>& args) {
-  const std::vector<Flag*> positionals = Positionals();
+  const std::vector<internal::FlagState*> positionals = Positionals();
   size_t given = 0;
   bool flags_ended = false;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -296,9 +298,10 @@ absl::Status FlagSet::Parse(const std::vector<std::string>& args) {
   return Finish(positionals, given);
 }
 
-absl::Status FlagSet::StorePositional(const std::vector<Flag*>& positionals,
-                                      size_t index, const std::string& text) {
-  Flag* f = nullptr;
+absl::Status FlagSet::StorePositional(
+    const std::vector<internal::FlagState*>& positionals, size_t index,
+    const std::string& text) {
+  internal::FlagState* f = nullptr;
   if (index < positionals.size()) {
     f = positionals[index];
   } else if (!positionals.empty() && positionals.back()->repeated()) {
@@ -307,7 +310,7 @@ absl::Status FlagSet::StorePositional(const std::vector<Flag*>& positionals,
     return absl::InvalidArgumentError(
         absl::StrCat("unexpected argument '", text, "'"));
   }
-  return f->Store(f->value_name_, text);
+  return f->Store(f->value_name, text);
 }
 
 absl::Status FlagSet::ParseFlag(const std::vector<std::string>& args,
@@ -324,8 +327,8 @@ absl::Status FlagSet::ParseFlag(const std::vector<std::string>& args,
   if (it == flags_.end()) {
     return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
   }
-  Flag& f = **it;
-  if (f.kind() == FlagKind::kBool) {
+  internal::FlagState& f = **it;
+  if (f.kind == FlagKind::kBool) {
     if (value) return Bad(name, "takes no value", *value);
     return f.Store(name, "");
   }
@@ -339,10 +342,10 @@ absl::Status FlagSet::ParseFlag(const std::vector<std::string>& args,
   return f.Store(name, *value);
 }
 
-absl::Status FlagSet::Finish(const std::vector<Flag*>& positionals,
-                             size_t given) {
+absl::Status FlagSet::Finish(
+    const std::vector<internal::FlagState*>& positionals, size_t given) {
   for (const auto& f : flags_) {
-    if (f->required_ && !f->seen_) {
+    if (f->required && !f->seen) {
       return absl::InvalidArgumentError(
           absl::StrCat("missing ", f->Synopsis()));
     }
@@ -357,10 +360,11 @@ absl::Status FlagSet::Finish(const std::vector<Flag*>& positionals,
 
 std::string FlagSet::Usage() const {
   std::vector<std::string> units;
-  for (const Flag* f : Positionals()) units.push_back(f->Synopsis());
+  for (const internal::FlagState* f : Positionals())
+    units.push_back(f->Synopsis());
   for (bool required : {true, false}) {
     for (const auto& f : flags_) {
-      if (!f->positional() && f->required_ == required) {
+      if (!f->positional() && f->required == required) {
         units.push_back(f->Synopsis());
       }
     }
@@ -375,9 +379,10 @@ std::string FlagSet::Usage() const {
 std::string FlagSet::Help() const {
   std::string out = Usage();
   if (!description_.empty()) absl::StrAppend(&out, "\n", description_, "\n");
-  const std::vector<Flag*> positionals = Positionals();
+  const std::vector<internal::FlagState*> positionals = Positionals();
   if (!positionals.empty()) absl::StrAppend(&out, "\narguments:\n");
-  for (const Flag* f : positionals) AppendRow(&out, f->Names(), f->HelpText());
+  for (const internal::FlagState* f : positionals)
+    AppendRow(&out, f->Names(), f->HelpText());
   absl::StrAppend(&out, "\nflags:\n");
   for (const auto& f : flags_) {
     if (!f->positional()) AppendRow(&out, f->Names(), f->HelpText());

@@ -57,11 +57,17 @@ enum class FlagKind {
 template <typename T>
 using Parser = std::function<absl::StatusOr<T>(std::string_view)>;
 
-// Flag is one declared flag or positional argument, owned by its FlagSet.
-// Its modifiers return *this so they chain onto a declaration:
+namespace internal {
+struct FlagState;
+}  // namespace internal
+
+// Flag is one declared flag or positional argument, owned by its FlagSet
+// (a handle onto the FlagSet's record of it). Its modifiers return *this so
+// they chain onto a declaration:
 //   flags.Int("--threads N", &threads, "hashing threads").Min(1);
 class Flag {
  public:
+  explicit Flag(internal::FlagState* state) : state_(state) {}
   Flag(const Flag&) = delete;
   Flag& operator=(const Flag&) = delete;
 
@@ -79,19 +85,31 @@ class Flag {
   Flag& DefaultText(std::string_view text);
 
   // name is the first spelling in the spec ("-o"), or a positional's name.
-  const std::string& name() const {
-    return names_.empty() ? value_name_ : names_[0];
-  }
+  const std::string& name() const;
   // kind is what the flag's value is.
-  FlagKind kind() const { return kind_; }
+  FlagKind kind() const;
   // positional is true for a positional argument, false for a flag.
-  bool positional() const { return names_.empty(); }
+  bool positional() const;
 
  private:
-  friend class FlagSet;
-  Flag(FlagKind kind, std::string_view spec, std::string_view help);
+  internal::FlagState* state_;
+};
 
-  bool repeated() const;
+namespace internal {
+
+// FlagState is what a FlagSet knows of one declaration: its spellings,
+// checks and bound variable (through `store`), and the Flag handle its
+// declaration returns. Internal to FlagSet; not part of the API.
+struct FlagState {
+  FlagState(FlagKind kind, std::string_view spec, std::string_view help);
+  FlagState(const FlagState&) = delete;
+  FlagState& operator=(const FlagState&) = delete;
+
+  bool positional() const { return names.empty(); }
+  const std::string& name() const {
+    return names.empty() ? value_name : names[0];
+  }
+  bool repeated() const { return kind == FlagKind::kRepeated; }
   bool Spells(std::string_view name) const;
   absl::Status Store(const std::string& shown_name, const std::string& text);
   absl::StatusOr<int64_t> ParseInt(const std::string& name,
@@ -105,22 +123,25 @@ class Flag {
   std::string Names() const;      // "-o, --output DIR"
   std::string HelpText() const;   // help plus "(default: ...)" and the like
 
-  FlagKind kind_;
-  std::vector<std::string> names_;  // "-o", "--output"; none for positionals
-  std::string value_name_;          // "DIR"; a positional's name
-  std::string help_;
-  std::string default_;               // shown in Help when not empty
-  std::vector<std::string> choices_;  // kEnum
-  int64_t min_ = std::numeric_limits<int64_t>::min();
-  int64_t max_ = std::numeric_limits<int64_t>::max();
-  bool positive_ = false;
-  bool required_ = false;
-  bool seen_ = false;
-  // store_ receives the text of one occurrence ("" for kBool) after the
+  Flag handle{this};
+  FlagKind kind;
+  std::vector<std::string> names;  // "-o", "--output"; none for positionals
+  std::string value_name;          // "DIR"; a positional's name
+  std::string help;
+  std::string default_text;          // shown in Help when not empty
+  std::vector<std::string> choices;  // kEnum
+  int64_t min = std::numeric_limits<int64_t>::min();
+  int64_t max = std::numeric_limits<int64_t>::max();
+  bool positive = false;
+  bool required = false;
+  bool seen = false;
+  // store receives the text of one occurrence ("" for kBool) after the
   // checks its kind makes, and sets the bound variable.
   std::function<absl::Status(const std::string& name, const std::string& text)>
-      store_;
+      store;
 };
+
+}  // namespace internal
 
 // FlagSet holds one command's declarations, parses its arguments into the
 // bound variables, and renders its usage and help. Bound variables must
@@ -200,19 +221,23 @@ class FlagSet {
   std::string Help() const;
 
  private:
-  Flag& Add(FlagKind kind, std::string_view spec, std::string_view help);
+  internal::FlagState& Add(FlagKind kind, std::string_view spec,
+                           std::string_view help);
   template <typename T>
   Flag& AddParsed(FlagKind kind, std::string_view spec, std::string_view help,
                   Parser<T> parse, std::function<void(T)> sink);
   absl::Status ParseFlag(const std::vector<std::string>& args, size_t* i);
-  absl::Status StorePositional(const std::vector<Flag*>& positionals,
-                               size_t index, const std::string& text);
-  absl::Status Finish(const std::vector<Flag*>& positionals, size_t given);
-  std::vector<Flag*> Positionals() const;
+  absl::Status StorePositional(
+      const std::vector<internal::FlagState*>& positionals, size_t index,
+      const std::string& text);
+  absl::Status Finish(const std::vector<internal::FlagState*>& positionals,
+                      size_t given);
+  std::vector<internal::FlagState*> Positionals() const;
 
   std::string program_;
   std::string description_;
-  std::vector<std::unique_ptr<Flag>> flags_;  // declaration order
+  // Declaration order.
+  std::vector<std::unique_ptr<internal::FlagState>> flags_;
   std::vector<std::function<absl::Status()>> checks_;
   std::vector<std::shared_ptr<const void>> kept_alive_;
   bool help_requested_ = false;
@@ -239,12 +264,12 @@ struct OptionalTraits<std::optional<T>> {
 template <typename T>
 Flag& FlagSet::Switch(std::string_view spec, T* out, T value,
                       std::string_view help) {
-  Flag& f = Add(FlagKind::kBool, spec, help);
-  f.store_ = [out, value](const std::string&, const std::string&) {
+  internal::FlagState& f = Add(FlagKind::kBool, spec, help);
+  f.store = [out, value](const std::string&, const std::string&) {
     *out = value;
     return absl::OkStatus();
   };
-  return f;
+  return f.handle;
 }
 
 template <typename T>
@@ -252,39 +277,39 @@ Flag& FlagSet::Int(std::string_view spec, T* out, std::string_view help) {
   using Traits = internal::OptionalTraits<T>;
   using V = typename Traits::Value;
   static_assert(std::is_integral_v<V> && !std::is_same_v<V, bool>);
-  Flag& f = Add(FlagKind::kInt, spec, help);
-  f.min_ = static_cast<int64_t>(std::numeric_limits<V>::min());
-  f.max_ = std::numeric_limits<V>::max() >
-                   static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
-               ? std::numeric_limits<int64_t>::max()
-               : static_cast<int64_t>(std::numeric_limits<V>::max());
-  if constexpr (!Traits::kOptional) f.default_ = absl::StrCat(*out);
-  f.store_ = [&f, out](const std::string& name, const std::string& text) {
+  internal::FlagState& f = Add(FlagKind::kInt, spec, help);
+  f.min = static_cast<int64_t>(std::numeric_limits<V>::min());
+  f.max = std::numeric_limits<V>::max() >
+                  static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+              ? std::numeric_limits<int64_t>::max()
+              : static_cast<int64_t>(std::numeric_limits<V>::max());
+  if constexpr (!Traits::kOptional) f.default_text = absl::StrCat(*out);
+  f.store = [&f, out](const std::string& name, const std::string& text) {
     absl::StatusOr<int64_t> v = f.ParseInt(name, text);
     if (v.ok()) *out = static_cast<V>(*v);
     return v.status();
   };
-  return f;
+  return f.handle;
 }
 
 template <typename T>
 Flag& FlagSet::Enum(std::string_view spec, T* out,
                     std::vector<std::pair<std::string, T>> choices,
                     std::string_view help) {
-  Flag& f = Add(FlagKind::kEnum, spec, help);
+  internal::FlagState& f = Add(FlagKind::kEnum, spec, help);
   std::vector<T> values;
   for (auto& [word, value] : choices) {
-    if (value == *out) f.default_ = word;
-    f.choices_.push_back(std::move(word));
+    if (value == *out) f.default_text = word;
+    f.choices.push_back(std::move(word));
     values.push_back(std::move(value));
   }
-  f.store_ = [&f, out, values = std::move(values)](const std::string& name,
-                                                   const std::string& text) {
+  f.store = [&f, out, values = std::move(values)](const std::string& name,
+                                                  const std::string& text) {
     absl::StatusOr<size_t> i = f.ParseChoice(name, text);
     if (i.ok()) *out = values[*i];
     return i.status();
   };
-  return f;
+  return f.handle;
 }
 
 template <typename T>
@@ -307,15 +332,15 @@ template <typename T>
 Flag& FlagSet::AddParsed(FlagKind kind, std::string_view spec,
                          std::string_view help, Parser<T> parse,
                          std::function<void(T)> sink) {
-  Flag& f = Add(kind, spec, help);
-  f.store_ = [parse = std::move(parse), sink = std::move(sink)](
-                 const std::string& name, const std::string& text) {
+  internal::FlagState& f = Add(kind, spec, help);
+  f.store = [parse = std::move(parse), sink = std::move(sink)](
+                const std::string& name, const std::string& text) {
     absl::StatusOr<T> v = parse(text);
     if (!v.ok()) return internal::ValueError(name, v.status());
     sink(*std::move(v));
     return absl::OkStatus();
   };
-  return f;
+  return f.handle;
 }
 
 }  // namespace bt::client::cli
