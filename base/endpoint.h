@@ -48,15 +48,18 @@ class Endpoint {
   // copying it costs a store-forwarding stall per endpoint.
   static bool FromBytes(ByteSpan address, uint16_t port, Endpoint* out) {
     if (address.size() != 4 && address.size() != 16) return false;
-    out->v6_ = address.size() == 16;
-    out->address_ = {};
+    // Read before `*out` is written: `address` may be out's own bytes.
     // Two fixed sizes: a copy of variable length compiles to `rep movsb`,
     // whose start-up cost dwarfs four or sixteen bytes.
-    if (out->v6_) {
-      std::memcpy(out->address_.data(), address.data(), 16);
+    std::array<uint8_t, 16> bytes{};
+    const bool v6 = address.size() == 16;
+    if (v6) {
+      std::memcpy(bytes.data(), address.data(), 16);
     } else {
-      std::memcpy(out->address_.data(), address.data(), 4);
+      std::memcpy(bytes.data(), address.data(), 4);
     }
+    out->v6_ = v6;
+    out->address_ = bytes;
     out->port_ = port;
     return true;
   }

@@ -84,6 +84,12 @@ TEST(EndpointTest, FromBytes) {
   EXPECT_FALSE(Endpoint::FromBytes(ByteSpan(sixteen, 5), 2, &e));
 }
 
+TEST(EndpointTest, FromBytesMayReadTheEndpointItWrites) {
+  Endpoint e = Endpoint::V4({9, 8, 7, 6}, 1);
+  ASSERT_TRUE(Endpoint::FromBytes(e.address_bytes(), 2, &e));
+  EXPECT_EQ(e, Endpoint::V4({9, 8, 7, 6}, 2));
+}
+
 TEST(EndpointTest, OrderingEqualityAndHash) {
   Endpoint a = Endpoint::V4({1, 2, 3, 4}, 1);
   Endpoint b = Endpoint::V4({1, 2, 3, 4}, 2);
