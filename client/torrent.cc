@@ -134,7 +134,7 @@ storage::FileBackend& Torrent::backend() {
 
 void Torrent::Attach(ClientContext* ctx) {
   ctx_ = ctx;
-  event_relay_->ctx = ctx;
+  event_relay_->pool = &ctx->disk();
   Choker::Options options;
   options.upload_slots = ctx->options().upload_slots;
   choker_ = Choker(options);
@@ -172,9 +172,11 @@ absl::Status Torrent::InitStorage() {
       if (token.alive() && Wants(e.type)) Emit(e);
       return;
     }
-    ClientContext* ctx = relay->ctx.load();
-    if (!ctx) return;
-    ctx->disk().PostToOwner([this, token, e]() mutable {
+    // The pool, not the client: a worker reports from inside the pool,
+    // which outlives its workers even while the client tears it down.
+    DiskPool* pool = relay->pool.load();
+    if (!pool) return;
+    pool->PostToOwner([this, token, e]() mutable {
       if (token.alive() && Wants(e.type)) Emit(e);
     });
   };

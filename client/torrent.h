@@ -316,7 +316,7 @@ class Torrent : public SessionTorrent {
   // Where storage events from disk workers go (set by Attach); shared with
   // the storage, which a last job may close after the torrent is gone.
   struct EventRelay {
-    std::atomic<ClientContext*> ctx{nullptr};
+    std::atomic<DiskPool*> pool{nullptr};
   };
   std::shared_ptr<EventRelay> event_relay_ = std::make_shared<EventRelay>();
 };
