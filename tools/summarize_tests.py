@@ -7,7 +7,8 @@ Counts the GoogleTest cases in each target's test.xml, and the cases of
 each JUnit XML FILE given with --xml (results of checks run outside Bazel,
 such as tools/test_consumers.sh). A target or FILE without a result (it
 failed to build or did not run) counts as one failure, and so does a result
-that has no test cases but failed.
+that has no test cases but failed. Each failed case is named, with the first
+lines of its failure message, so that the tail of a CI log says what broke.
 """
 import os
 import sys
@@ -28,8 +29,16 @@ def count(xml, name):
         return int(not bad), int(bad)
     passed = failed = 0
     for case in cases:
-        if case.find("failure") is not None or case.find("error") is not None:
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        if problem is not None:
             failed += 1
+            text = (problem.get("message") or problem.text or "").strip()
+            print("FAILED %s %s.%s" % (name, case.get("classname", ""),
+                                       case.get("name", "")))
+            for line in text.splitlines()[:8]:
+                print("    " + line[:300])
         elif case.get("result") != "suppressed" and case.get("status") != "notrun":
             passed += 1
     return passed, failed

@@ -5,11 +5,13 @@ usage: libtorrent_peer.py seed|download|dht TORRENT|MAGNET DIR PORT_FILE ENCRYPT
                           [PEER_HOST:PORT] [--timeout SECONDS]
                           [--download-limit BYTES_PER_SECOND]
                           [--dht HOST:PORT,HOST:PORT...] [--expect-hashes]
+                          [--no-pex]
 
 Mode dht runs only a DHT node (TORRENT and DIR are ignored). With --dht,
 the session joins a DHT made of the given loopback nodes and announces its
 torrent there. With --expect-hashes a download fails (exit 3) unless
-peers answered its BEP 52 hash requests and never refused one.
+peers answered its BEP 52 hash requests and never refused one. With
+--no-pex the session has no ut_pex, so it learns of no peer from others.
 
 Writes its listen port to PORT_FILE, then seeds until killed, or downloads
 (connecting to PEER if given) and exits 0 once the download is complete and
@@ -31,6 +33,9 @@ def main():
     expect_hashes = "--expect-hashes" in args
     if expect_hashes:
         args.remove("--expect-hashes")
+    no_pex = "--no-pex" in args
+    if no_pex:
+        args.remove("--no-pex")
     if "--dht" in args:
         i = args.index("--dht")
         dht_nodes = [n for n in args[i + 1].split(",") if n]
@@ -73,7 +78,12 @@ def main():
             "dht_enforce_node_id": False, "dht_ignore_dark_internet": False,
             "dht_block_ratelimit": 100000, "dht_announce_interval": 5,
         })
-    ses = lt.session(settings)
+    if no_pex:
+        ses = lt.session(settings, 0)  # no default plugins: add all but pex
+        ses.add_extension("ut_metadata")
+        ses.add_extension("smart_ban")
+    else:
+        ses = lt.session(settings)
     for node in dht_nodes:
         host, port = node.rsplit(":", 1)
         ses.add_dht_node((host, int(port)))
