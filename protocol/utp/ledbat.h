@@ -58,6 +58,9 @@ struct LedbatOptions {
   bool slow_start = true;
 };
 
+// Ledbat is the congestion window of one connection's sending side. Every
+// method is total: inputs out of range are clamped or ignored as each says,
+// and window() stays within [min_window, max_window].
 class Ledbat {
  public:
   // kMaxWindowLimit bounds LedbatOptions::max_window (1 GiB).
@@ -93,7 +96,9 @@ class Ledbat {
   //   max_window_increase_per_rtt * off_target * acked_bytes / window,
   //   off_target = (target - queuing_delay) / target, clamped to [-1, 1].
   // Before any delay sample the queuing delay counts as zero. `acked_bytes`
-  // above max_window counts as max_window. Never fails.
+  // above max_window counts as max_window. `now` does not change the
+  // result today (the window reacts per ACK, not per unit of time); it is
+  // taken so pacing can be added without changing callers. Never fails.
   void OnAck(size_t acked_bytes, bool window_limited, absl::Time now);
 
   // OnLoss takes a lost packet (selective ACK or duplicate ACKs): it halves

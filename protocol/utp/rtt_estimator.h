@@ -23,6 +23,8 @@
 
 namespace bt::protocol::utp {
 
+// RttEstimator is the RTT state of one connection. It starts with no
+// sample; every method is total (none fails or asserts).
 class RttEstimator {
  public:
   // kInitialTimeout is timeout() before the first sample (BEP 29: 1000 ms).
