@@ -1,0 +1,126 @@
+// UdpSocket: one non-blocking UDP socket on the EventLoop, shared by the
+// DHT (KRPC) and uTP (BEP 29), as libtorrent does: both use the same port
+// number as the TCP listener. Each received datagram goes to the DHT handler
+// or the uTP handler, as protocol::utp::LooksLikeUtp decides (a KRPC message
+// starts with 'd' and fails it).
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<bt::client::UdpSocket> udp,
+//                    bt::client::UdpSocket::Bind(
+//                        loop.get(), bt::Endpoint::V4({0, 0, 0, 0}, 6881)));
+//   udp->SetDhtHandler([&](std::string_view d, const bt::Endpoint& from) {
+//     dht_node.HandlePacket(d, from, now);
+//   });
+//   udp->SetUtpHandler([&](std::string_view d, const bt::Endpoint& from) {
+//     utp_table.Receive(d, from);
+//   });
+//   udp->SetBatchDoneHandler([&] { utp_table.FlushAcks(); });
+//   udp->SendTo(bytes, peer);  // false: dropped now (count it as loss)
+//   while (running) loop->RunOnce(-1);
+//
+// Reading: on each readable event the socket calls recvmmsg up to
+// kMaxCallsPerEvent times, each taking up to kBatchSize datagrams of up to
+// kMaxDatagramSize bytes into buffers allocated once per socket (4 MiB).
+// What is left stays queued in the kernel and is read on the next RunOnce
+// (the loop is level-triggered), so a flood on this socket cannot starve
+// the loop's other descriptors and timers. Datagrams longer than
+// kMaxDatagramSize (only IPv6 jumbograms could be) are dropped.
+#ifndef CLIENT_NET_UDP_SOCKET_H_
+#define CLIENT_NET_UDP_SOCKET_H_
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "base/endpoint.h"
+#include "client/net/event_loop.h"
+
+namespace bt::client {
+
+class UdpSocket {
+ public:
+  // kBatchSize is how many datagrams one recvmmsg call may return.
+  static constexpr size_t kBatchSize = 64;
+  // kMaxDatagramSize is the receive buffer per datagram (64 KiB: any UDP
+  // payload over IPv4 or non-jumbo IPv6 fits).
+  static constexpr size_t kMaxDatagramSize = 64 * 1024;
+  // kMaxCallsPerEvent bounds the recvmmsg calls per readable event (so at
+  // most kBatchSize * kMaxCallsPerEvent datagrams are handed out per event).
+  static constexpr int kMaxCallsPerEvent = 4;
+  // kSocketBufferBytes is what SO_RCVBUF and SO_SNDBUF are set to (the
+  // kernel caps it at net.core.rmem_max / wmem_max); uTP on loopback moves
+  // hundreds of MB/s and needs room for bursts.
+  static constexpr int kSocketBufferBytes = 4 * 1024 * 1024;
+
+  // Handler receives one datagram and its sender. `datagram` is valid only
+  // during the call.
+  using Handler =
+      std::function<void(std::string_view datagram, const Endpoint& from)>;
+
+  // Bind makes a UDP socket bound to `local` (port 0 picks a free port) and
+  // watches it on `loop`. IPv6 sockets are IPV6_V6ONLY. Errors: kUnavailable
+  // with errno's text and the address when the socket cannot be made or
+  // bound; the loop's error when it refuses the descriptor. `loop` must
+  // outlive the UdpSocket.
+  static absl::StatusOr<std::unique_ptr<UdpSocket>> Bind(EventLoop* loop,
+                                                         const Endpoint& local);
+  // ~UdpSocket unwatches and closes the socket; no handler runs afterwards.
+  ~UdpSocket();
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+
+  // SetDhtHandler / SetUtpHandler set who receives each kind of datagram
+  // (LooksLikeUtp decides); a kind with no handler (or an empty one) is
+  // dropped. They may be called at any time except from inside the handler
+  // being replaced. A handler may call SendTo but must not destroy the
+  // UdpSocket.
+  void SetDhtHandler(Handler h) { dht_handler_ = std::move(h); }
+  void SetUtpHandler(Handler h) { utp_handler_ = std::move(h); }
+  // SetBatchDoneHandler sets what runs once after each readable event's
+  // datagrams were handed out (when at least one datagram was received);
+  // uTP flushes its acks there, so one ack covers many packets.
+  void SetBatchDoneHandler(std::function<void()> done) {
+    batch_done_ = std::move(done);
+  }
+
+  // SendTo sends one datagram to `to` without blocking. Returns false when
+  // it could not be sent now (EAGAIN/ENOBUFS or another error; counted in
+  // send_errors(): for UDP this is like any other loss) and when `to` is of
+  // the other address family than the socket (refused, not counted).
+  bool SendTo(std::string_view datagram, const Endpoint& to);
+
+  // local_endpoint is the bound address and port (the real port when
+  // Bind was given port 0).
+  const Endpoint& local_endpoint() const { return local_; }
+  // send_errors counts the datagrams SendTo failed to send.
+  uint64_t send_errors() const { return send_errors_; }
+
+ private:
+  UdpSocket(EventLoop* loop, int fd, const Endpoint& local);
+  void OnReadable();
+  // Dispatch hands message `i` of the last batch to its handler.
+  void Dispatch(size_t i, size_t size);
+
+  EventLoop* loop_;
+  int fd_;
+  Endpoint local_;
+  Handler dht_handler_;
+  Handler utp_handler_;
+  std::function<void()> batch_done_;
+  uint64_t send_errors_ = 0;
+  // recvmmsg's buffers: kBatchSize slots of kMaxDatagramSize bytes.
+  std::vector<char> buffers_;
+  std::vector<sockaddr_storage> addresses_;
+  std::vector<struct iovec> iovecs_;
+  std::vector<struct mmsghdr> messages_;
+};
+
+}  // namespace bt::client
+
+#endif  // CLIENT_NET_UDP_SOCKET_H_

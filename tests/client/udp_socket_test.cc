@@ -1,0 +1,151 @@
+#include "client/net/udp_socket.h"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/endpoint.h"
+#include "client/net/event_loop.h"
+#include "gtest/gtest.h"
+
+namespace bt::client {
+namespace {
+
+struct Received {
+  std::string datagram;
+  Endpoint from;
+};
+
+// A uTP-looking datagram: a 20-byte header whose first byte is 0x41
+// (type ST_STATE, version 1).
+std::string UtpState() {
+  std::string d(20, '\0');
+  d[0] = 0x41;
+  return d;
+}
+
+class UdpSocketTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    loop_ = *EventLoop::Create();
+    auto a = UdpSocket::Bind(loop_.get(), Endpoint::V4({127, 0, 0, 1}, 0));
+    auto b = UdpSocket::Bind(loop_.get(), Endpoint::V4({127, 0, 0, 1}, 0));
+    ASSERT_TRUE(a.ok()) << a.status();
+    ASSERT_TRUE(b.ok()) << b.status();
+    a_ = std::move(*a);
+    b_ = std::move(*b);
+    b_->SetDhtHandler([this](std::string_view d, const Endpoint& from) {
+      dht_.push_back({std::string(d), from});
+    });
+    b_->SetUtpHandler([this](std::string_view d, const Endpoint& from) {
+      utp_.push_back({std::string(d), from});
+    });
+    b_->SetBatchDoneHandler([this] { ++batches_; });
+  }
+
+  // RunUntil runs the loop until `done` or 5 seconds pass.
+  bool RunUntil(const std::function<bool()>& done) {
+    auto end = EventLoop::Now() + std::chrono::seconds(5);
+    while (!done()) {
+      if (EventLoop::Now() > end) return false;
+      EXPECT_TRUE(loop_->RunOnce(0.05).ok());
+    }
+    return true;
+  }
+
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<UdpSocket> a_, b_;
+  std::vector<Received> dht_, utp_;
+  int batches_ = 0;
+};
+
+TEST_F(UdpSocketTest, BindReportsTheChosenPort) {
+  EXPECT_NE(a_->local_endpoint().port(), 0);
+  EXPECT_TRUE(a_->local_endpoint().IsLoopback());
+  EXPECT_NE(a_->local_endpoint(), b_->local_endpoint());
+}
+
+TEST_F(UdpSocketTest, BindToAPortInUseIsUnavailable) {
+  auto again = UdpSocket::Bind(loop_.get(), a_->local_endpoint());
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(again.status().message().find(a_->local_endpoint().ToString()),
+            std::string_view::npos)
+      << again.status();
+}
+
+TEST_F(UdpSocketTest, KrpcGoesOnlyToTheDhtHandler) {
+  const std::string krpc =
+      "d1:ad2:id20:abcdefghij0123456789e1:q4:ping"
+      "1:t2:aa1:y1:qe";
+  ASSERT_TRUE(a_->SendTo(krpc, b_->local_endpoint()));
+  ASSERT_TRUE(RunUntil([&] { return !dht_.empty(); }));
+  loop_->RunOnce(0.05).IgnoreError();
+  ASSERT_EQ(dht_.size(), 1u);
+  EXPECT_EQ(dht_[0].datagram, krpc);
+  EXPECT_EQ(dht_[0].from, a_->local_endpoint());
+  EXPECT_TRUE(utp_.empty());
+  EXPECT_EQ(batches_, 1);
+}
+
+TEST_F(UdpSocketTest, UtpGoesOnlyToTheUtpHandler) {
+  ASSERT_TRUE(a_->SendTo(UtpState(), b_->local_endpoint()));
+  ASSERT_TRUE(RunUntil([&] { return !utp_.empty(); }));
+  loop_->RunOnce(0.05).IgnoreError();
+  ASSERT_EQ(utp_.size(), 1u);
+  EXPECT_EQ(utp_[0].datagram, UtpState());
+  EXPECT_EQ(utp_[0].from, a_->local_endpoint());
+  EXPECT_TRUE(dht_.empty());
+}
+
+TEST_F(UdpSocketTest, AKindWithoutHandlerIsDropped) {
+  b_->SetUtpHandler(nullptr);
+  ASSERT_TRUE(a_->SendTo(UtpState(), b_->local_endpoint()));
+  ASSERT_TRUE(a_->SendTo("d1:y1:qe", b_->local_endpoint()));
+  ASSERT_TRUE(RunUntil([&] { return !dht_.empty(); }));
+  EXPECT_EQ(dht_.size(), 1u);
+  EXPECT_TRUE(utp_.empty());
+}
+
+TEST_F(UdpSocketTest, ABurstArrivesCompleteInBatches) {
+  constexpr int kCount = 500;
+  for (int i = 0; i < kCount; ++i) {
+    std::string d = UtpState();
+    d += std::to_string(i);
+    ASSERT_TRUE(a_->SendTo(d, b_->local_endpoint())) << i;
+  }
+  ASSERT_TRUE(RunUntil([&] { return utp_.size() == kCount; })) << utp_.size();
+  for (int i = 0; i < kCount; ++i) {
+    EXPECT_EQ(utp_[i].datagram.substr(20), std::to_string(i));
+  }
+  EXPECT_GE(batches_, 1);
+  EXPECT_LT(batches_, kCount);
+  EXPECT_EQ(a_->send_errors(), 0u);
+}
+
+TEST_F(UdpSocketTest, ALargeDatagramArrivesWhole) {
+  std::string big = UtpState();
+  big.resize(60 * 1024);
+  for (size_t i = 20; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
+  ASSERT_TRUE(a_->SendTo(big, b_->local_endpoint()));
+  ASSERT_TRUE(RunUntil([&] { return !utp_.empty(); }));
+  EXPECT_EQ(utp_[0].datagram, big);
+}
+
+TEST_F(UdpSocketTest, SendToTheOtherFamilyIsRefused) {
+  Endpoint v6 = Endpoint::V6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+                             b_->local_endpoint().port());
+  EXPECT_FALSE(a_->SendTo("d1:y1:qe", v6));
+}
+
+TEST_F(UdpSocketTest, DestroyingTheSocketUnwatchesIt) {
+  const size_t watched = loop_->watched_count();
+  b_.reset();
+  EXPECT_EQ(loop_->watched_count(), watched - 1);
+}
+
+}  // namespace
+}  // namespace bt::client
