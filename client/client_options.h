@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/endpoint.h"
@@ -21,12 +22,34 @@
 
 namespace bt::client {
 
+// PeerTransport: how peer connections are carried. kAuto (libtorrent's
+// default) accepts both TCP and uTP (BEP 29) and connects over uTP first,
+// falling back to TCP when the peer does not answer; kTcp and kUtp use only
+// that one, incoming and outgoing.
+enum class PeerTransport { kAuto, kTcp, kUtp };
+
+// PeerTransportName: "auto", "tcp" or "utp".
+inline std::string_view PeerTransportName(PeerTransport transport) {
+  switch (transport) {
+    case PeerTransport::kTcp:
+      return "tcp";
+    case PeerTransport::kUtp:
+      return "utp";
+    case PeerTransport::kAuto:
+      break;
+  }
+  return "auto";
+}
+
 struct ClientOptions {
   // LocalHost: the address to bind (IPv4 or IPv6 literal). Outgoing
   // connections are made from it too, unless it is unspecified.
   std::string local_host = "0.0.0.0";
   // LocalPort: ports to try in turn until one binds (0: any free port).
   std::vector<uint16_t> local_ports = {0};
+  // Peer transports; uTP shares the DHT's UDP socket (same port number as
+  // the TCP listener).
+  PeerTransport transport = PeerTransport::kAuto;
   // Protocol encryption (MSE/PE); enabled (preferred) by default.
   protocol::EncryptionPolicy encryption = protocol::EncryptionPolicy::kEnabled;
   // Connection limits: in all, per torrent (incoming ones included),

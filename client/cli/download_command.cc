@@ -1,5 +1,6 @@
 // `bt download TORRENT|MAGNET -o DIR [--port N] [--peer HOST:PORT]...
-//              [--encryption disabled|enabled|forced] [--seed]`
+//              [--encryption disabled|enabled|forced]
+//              [--transport auto|tcp|utp] [--seed]`
 // `bt seed TORRENT DIR [--port N] [--peer HOST:PORT]... [--encryption ...]`
 // Both keep resume data (--resume FILE, default DIR/.btkit/<info-hash>.resume)
 // so a second run continues where the first stopped, even after a crash.
@@ -62,6 +63,14 @@ void DeclareTransferFlags(FlagSet& flags, TransferArgs& a) {
   flags.Enum("--encryption", &a.options.encryption, policies,
              "protocol encryption (MSE): enabled prefers it, forced requires "
              "it");
+  std::vector<std::pair<std::string, PeerTransport>> transports;
+  for (PeerTransport t :
+       {PeerTransport::kAuto, PeerTransport::kTcp, PeerTransport::kUtp}) {
+    transports.emplace_back(PeerTransportName(t), t);
+  }
+  flags.Enum("--transport", &a.options.transport, transports,
+             "peer connections over uTP and TCP (auto: uTP first, then "
+             "TCP), or only one of them, in and out");
   flags.String("--bind ADDR", &a.options.local_host,
                "the local address to listen and connect from");
   flags.String("--resume FILE", &a.resume, "the resume data file")

@@ -52,8 +52,8 @@ SocketTable::Entry* SocketTable::Lookup(const Endpoint& from,
   // A RESET may carry the id we send with (as libutp and libtorrent
   // accept): ours is that -1 if we connected, +1 if we accepted.
   if (packet.header.type != PacketType::kReset) return nullptr;
-  for (uint16_t recv : {static_cast<uint16_t>(id - 1),
-                        static_cast<uint16_t>(id + 1)}) {
+  for (uint16_t recv :
+       {static_cast<uint16_t>(id - 1), static_cast<uint16_t>(id + 1)}) {
     auto it = by_key_.find(Key{from, recv});
     if (it == by_key_.end()) continue;
     Entry& e = entries_.at(it->second);
@@ -169,7 +169,8 @@ void SocketTable::Tick(absl::Time now) {
     } else {
       NoteDeadline(e.connection);
       if (e.released) {
-        next_deadline_ = std::min(next_deadline_, e.released_at + options_.linger);
+        next_deadline_ =
+            std::min(next_deadline_, e.released_at + options_.linger);
       }
     }
   }
@@ -206,8 +207,7 @@ std::vector<SocketTable::Id> SocketTable::TakeTouched() {
   return out;
 }
 
-bool SocketTable::PollDatagram(absl::Time now, std::string& out,
-                               Endpoint& to) {
+bool SocketTable::PollDatagram(absl::Time now, std::string& out, Endpoint& to) {
   if (!resets_.empty()) {
     std::tie(out, to) = std::move(resets_.back());
     resets_.pop_back();

@@ -119,8 +119,8 @@ TEST_F(SocketTableTest, RepeatedSynReachesTheSameConnection) {
 // and they time out when no data follows.
 TEST_F(SocketTableTest, SynFloodIsBounded) {
   for (uint16_t port = 1; port <= 1000; ++port) {
-    b_.HandleDatagram(EncodePacket(Syn(port)), Endpoint::V4({10, 0, 0, 1}, port),
-                      now_);
+    b_.HandleDatagram(EncodePacket(Syn(port)),
+                      Endpoint::V4({10, 0, 0, 1}, port), now_);
   }
   std::vector<SocketTable::Id> accepted = b_.TakeAccepted();
   EXPECT_EQ(accepted.size(), 8u);
@@ -129,7 +129,8 @@ TEST_F(SocketTableTest, SynFloodIsBounded) {
   b_.Tick(now_);
   for (SocketTable::Id id : accepted) {
     ASSERT_NE(b_.Find(id), nullptr);
-    EXPECT_EQ(b_.Find(id)->status().code(), absl::StatusCode::kDeadlineExceeded);
+    EXPECT_EQ(b_.Find(id)->status().code(),
+              absl::StatusCode::kDeadlineExceeded);
     b_.Release(id, now_);
   }
   b_.Tick(now_);
@@ -144,7 +145,8 @@ TEST_F(SocketTableTest, UnknownConnectionsGetFewResetsAndGarbageIsCounted) {
   state.header.type = PacketType::kState;
   state.header.connection_id = 99;
   state.header.seq_nr = 1234;
-  for (int i = 0; i < 1000; ++i) b_.HandleDatagram(EncodePacket(state), kA, now_);
+  for (int i = 0; i < 1000; ++i)
+    b_.HandleDatagram(EncodePacket(state), kA, now_);
   b_.HandleDatagram("d1:ad2:id20:aaaaaaaaaaaaaaaaaaaae1:q4:ping1:t2:aa1:y1:qe",
                     kA, now_);
   b_.HandleDatagram(std::string(19, '\x01'), kA, now_);
