@@ -113,6 +113,8 @@ absl::StatusOr<Packet> ParsePacket(std::string_view datagram) {
           extension, at, length, datagram.size());
     }
     if (extension == kExtensionSelectiveAck) {
+      // An accepted mask is never empty (length 0 is refused below), so
+      // non-empty means one was seen.
       if (!p.selective_ack.empty()) {
         return Invalid("utp selective ack: a second one at byte %d", at);
       }

@@ -144,6 +144,14 @@ TEST(PacketTest, EncodesIntoACallersSpan) {
   EXPECT_EQ(exact, EncodePacket(in));
 }
 
+TEST(PacketDeathTest, EncodingIntoTooSmallASpanAbortsRatherThanOverrun) {
+  Packet in;
+  in.header = SampleHeader(PacketType::kData);
+  in.payload = "abc";
+  std::string small(EncodedSize(in) - 1, '\0');
+  EXPECT_DEATH(EncodePacket(in, absl::MakeSpan(small)), "");
+}
+
 TEST(PacketTest, LargestSelectiveAckRoundTrips) {
   Packet in;
   in.header = SampleHeader(PacketType::kState);
@@ -171,7 +179,8 @@ TEST(PacketTest, EveryPrefixIsAnErrorOrTheSamePacketWithLessPayload) {
   ASSERT_EQ(payload_start, 20u + 2u + 8u);
   for (size_t n = 0; n < wire.size(); ++n) {
     SCOPED_TRACE(n);
-    absl::StatusOr<Packet> p = ParsePacket(wire.substr(0, n));
+    // A view, not a copy: the parsed views must point into live memory.
+    absl::StatusOr<Packet> p = ParsePacket(std::string_view(wire).substr(0, n));
     if (n < payload_start) {
       ASSERT_FALSE(p.ok());
       EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
