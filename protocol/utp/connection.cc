@@ -344,6 +344,11 @@ void Connection::Abort() {
   Fail(absl::CancelledError("uTP connection aborted"));
 }
 
+void Connection::OnUnreachable() {
+  if (state_ != ConnectionState::kSynSent) return;
+  Fail(absl::UnavailableError("uTP port unreachable"));
+}
+
 void Connection::Fail(absl::Status status) {
   state_ = ConnectionState::kClosed;
   status_ = std::move(status);

@@ -118,6 +118,10 @@ class Connection {
   void Close();
   // Abort closes at once and queues a RESET for the peer.
   void Abort();
+  // OnUnreachable: the network said the peer's port is closed (ICMP). A
+  // connection still waiting for its SYN's answer fails at once with
+  // kUnavailable; an established one ignores it (ICMP is easily forged).
+  void OnUnreachable();
 
   ConnectionState state() const { return state_; }
   // status: OK while open and after a clean close, else why it closed

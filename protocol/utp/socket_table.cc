@@ -98,6 +98,17 @@ void SocketTable::HandleDatagram(std::string_view datagram,
   Touch(id);
 }
 
+void SocketTable::HandleUnreachable(const Endpoint& peer, absl::Time now) {
+  for (auto& [id, e] : entries_) {
+    if (e.key.peer != peer ||
+        e.connection.state() != ConnectionState::kSynSent) {
+      continue;
+    }
+    e.connection.OnUnreachable();
+    Touch(id);
+  }
+}
+
 void SocketTable::Accept(const Packet& syn, const Endpoint& from,
                          absl::Time now) {
   if (!options_.accept_incoming ||

@@ -67,6 +67,10 @@ class SocketTable {
   // Malformed ones are dropped and counted.
   void HandleDatagram(std::string_view datagram, const Endpoint& from,
                       absl::Time now);
+  // HandleUnreachable: an ICMP error says `peer` has no UDP socket there;
+  // connections to it still connecting fail at once (so a caller can fall
+  // back to TCP without waiting for SYN timeouts).
+  void HandleUnreachable(const Endpoint& peer, absl::Time now);
   // Tick runs the timers of connections whose deadline has passed and
   // forgets released connections that are done.
   void Tick(absl::Time now);

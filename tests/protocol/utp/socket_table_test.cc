@@ -191,6 +191,27 @@ TEST_F(SocketTableTest, ResetBySendIdFromThePeerOnly) {
   EXPECT_EQ(a_.Find(*id)->status().code(), absl::StatusCode::kUnavailable);
 }
 
+// ICMP port unreachable fails a connection that is still connecting, to
+// that peer only, and leaves established ones alone.
+TEST_F(SocketTableTest, UnreachableFailsOnlyPendingConnectsToThatPeer) {
+  auto up = a_.Connect(kB, now_);
+  ASSERT_TRUE(up.ok());
+  for (int i = 0; i < 5; ++i) Round();
+  ASSERT_TRUE(a_.Find(*up)->connected());
+  const Endpoint other = Endpoint::V4({127, 0, 0, 3}, 3000);
+  auto pending = a_.Connect(other, now_);
+  auto elsewhere = a_.Connect(Endpoint::V4({127, 0, 0, 4}, 3000), now_);
+  ASSERT_TRUE(pending.ok() && elsewhere.ok());
+  a_.TakeTouched();
+  a_.HandleUnreachable(other, now_);
+  a_.HandleUnreachable(kB, now_);
+  EXPECT_EQ(a_.Find(*pending)->status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(a_.Find(*elsewhere)->state(), ConnectionState::kSynSent);
+  EXPECT_TRUE(a_.Find(*up)->connected());
+  EXPECT_EQ(a_.TakeTouched(), std::vector<SocketTable::Id>{*pending});
+}
+
 TEST_F(SocketTableTest, ConnectionLimit) {
   SocketTableOptions o = Options();
   o.max_connections = 3;
