@@ -62,6 +62,7 @@ class PeerConnection : public Transport::Observer {
   bool active() const { return !closed_ && session_.active(); }
   // connecting: an outgoing connection whose transport is not connected.
   bool connecting() const { return !closed_ && !transport_->connected(); }
+  bool utp() const { return transport_->is_utp(); }
   absl::Time opened_at() const { return opened_at_; }
   // useful: the peer has sent us payload or interest, or we sent it data;
   // a full client replaces connections that are not.

@@ -95,6 +95,7 @@ struct PeerInfo {
   std::string client;  // from the peer id
   bool incoming = false;
   bool encrypted = false;
+  bool utp = false;  // over uTP (BEP 29), not TCP
   bool am_choking = true, am_interested = false;
   bool peer_choking = true, peer_interested = false;
   double download_rate = 0, upload_rate = 0;  // bytes/s

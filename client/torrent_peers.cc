@@ -40,6 +40,7 @@ std::vector<PeerInfo> Torrent::peers() const {
     p.client = metainfo::DescribeClient(p.peer_id);
     p.incoming = c->incoming();
     p.encrypted = s.encrypted();
+    p.utp = c->utp();
     p.am_choking = s.am_choking();
     p.am_interested = s.am_interested();
     p.peer_choking = s.peer_choking();
@@ -379,7 +380,8 @@ void Torrent::SendPex(absl::Time now) {
     if (std::optional<Endpoint> e = c->session().ListenAddress()) {
       uint8_t flags =
           (c->session().peer_is_seed() ? protocol::kPexSeed : 0) |
-          (c->session().encrypted() ? protocol::kPexPrefersEncryption : 0);
+          (c->session().encrypted() ? protocol::kPexPrefersEncryption : 0) |
+          (c->utp() ? protocol::kPexUtp : 0);
       current.emplace_back(*e, flags);
     }
   }

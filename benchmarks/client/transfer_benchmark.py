@@ -2,8 +2,15 @@
 """1 GiB loopback transfers between btkit and libtorrent, in one run.
 
 usage: transfer_benchmark.py BT_BINARY [--size-mib N] [--encryption disabled|forced]
+                             [--utp]
    or: bazel run //benchmarks/client:transfer_benchmark -- [--size-mib N] ...
        (benchmarks/client/run.sh does the same; --size-mib 64 for a quick run)
+   or: bazel run //benchmarks/client:utp_benchmark   (the same with --utp)
+
+With --utp (default size 256 MiB) every pair runs over uTP only (BEP 29;
+libtorrent with TCP turned off, btkit with --transport utp), ratios are
+against libtorrent -> libtorrent over uTP, and a last row moves the same
+data btkit -> btkit over TCP for comparison.
 
 For each pair (seeder -> downloader): libtorrent -> libtorrent,
 libtorrent -> btkit, btkit -> libtorrent, btkit -> btkit, it seeds a
@@ -57,7 +64,7 @@ def reap(proc):
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
-def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc):
+def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc, transport):
     dl_dir = os.path.join(work, "dl")
     shutil.rmtree(dl_dir, ignore_errors=True)
     os.makedirs(dl_dir)
@@ -67,21 +74,25 @@ def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc):
     log = os.path.join(work, "seed.log")
     if seeder == "libtorrent":
         s = subprocess.Popen([PYTHON, LT_PEER, "seed", torrent, seed_dir,
-                              port_file, enc, "--timeout", "600"])
+                              port_file, enc, "--timeout", "600",
+                              "--transport", transport])
         port = wait_for_port(port_file, s)
     else:
         s = subprocess.Popen([bt, "seed", torrent, seed_dir, "--bind",
-                              "127.0.0.1", "--encryption", enc],
+                              "127.0.0.1", "--encryption", enc,
+                              "--transport", transport],
                              stderr=open(log, "w"), stdout=subprocess.DEVNULL)
         port = btkit_port(log, s)
     peer = "127.0.0.1:%d" % port
     start = time.time()
     if downloader == "libtorrent":
         d = subprocess.Popen([PYTHON, LT_PEER, "download", torrent, dl_dir,
-                              port_file + ".dl", enc, peer, "--timeout", "600"])
+                              port_file + ".dl", enc, peer, "--timeout", "600",
+                              "--transport", transport])
     else:
         d = subprocess.Popen([bt, "download", torrent, "-o", dl_dir, "--bind",
                               "127.0.0.1", "--peer", peer, "--encryption", enc,
+                              "--transport", transport,
                               "--resume", os.path.join(work, "resume")],
                              stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     d_cpu, d_rss = reap(d)
@@ -93,9 +104,10 @@ def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc):
 
 def main():
     bt = os.path.abspath(sys.argv[1])
-    size_mib = 1024
-    enc = "disabled"
     args = sys.argv[2:]
+    utp = "--utp" in args
+    size_mib = 256 if utp else 1024
+    enc = "disabled"
     if "--size-mib" in args:
         size_mib = int(args[args.index("--size-mib") + 1])
     if "--encryption" in args:
@@ -116,26 +128,39 @@ def main():
                        stderr=subprocess.DEVNULL)
         size = os.path.getsize(data)
         gib = size / float(1 << 30)
-        pairs = [("libtorrent", "libtorrent"), ("libtorrent", "btkit"),
-                 ("btkit", "libtorrent"), ("btkit", "btkit")]
+        transport = "utp" if utp else "tcp"
+        pairs = [("libtorrent", "libtorrent", transport),
+                 ("libtorrent", "btkit", transport),
+                 ("btkit", "libtorrent", transport),
+                 ("btkit", "btkit", transport)]
+        if utp:
+            pairs.append(("btkit", "btkit", "tcp"))
         rows = []
-        for seeder, downloader in pairs:
+        for seeder, downloader, how in pairs:
             seconds, d_cpu, d_rss, s_cpu, s_rss = run_pair(
-                bt, seeder, downloader, torrent, seed_dir, work, enc)
-            rows.append((seeder, downloader, seconds, size / seconds / 1e6,
-                         d_cpu / gib, d_rss, s_cpu / gib, s_rss))
-            print("%s -> %s: %.2f s" % (seeder, downloader, seconds), flush=True)
+                bt, seeder, downloader, torrent, seed_dir, work, enc, how)
+            rows.append(("%s -> %s %s" % (seeder, downloader, how), seconds,
+                         size / seconds / 1e6, d_cpu / gib, d_rss,
+                         s_cpu / gib, s_rss))
+            print("%s: %.2f s" % (rows[-1][0], seconds), flush=True)
         base = rows[0]
         print("\n%d MiB, one file, 1 MiB pieces, encryption %s, loopback" %
               (size_mib, enc))
-        print("%-24s %8s %9s %8s %13s %8s %13s %13s %13s" % (
+        print("%-28s %8s %9s %8s %13s %8s %13s %13s %13s" % (
             "seeder -> downloader", "seconds", "MB/s", "x lt-lt",
             "dl CPU s/GiB", "x lt-lt", "seed CPU s/GiB", "dl peak RSS",
             "seed peak RSS"))
         for r in rows:
-            print("%-24s %8.2f %9.1f %7.2fx %13.2f %7.2fx %13.2f %9.1f MiB %9.1f MiB" % (
-                r[0] + " -> " + r[1], r[2], r[3], r[3] / base[3], r[4],
-                r[4] / base[4], r[6], r[5] / 2**20, r[7] / 2**20))
+            print("%-28s %8.2f %9.1f %7.2fx %13.2f %7.2fx %13.2f %9.1f MiB %9.1f MiB" % (
+                r[0], r[1], r[2], r[2] / base[2], r[3], r[3] / base[3], r[5],
+                r[4] / 2**20, r[6] / 2**20))
+        if utp:
+            print("\nbtkit->btkit uTP / lt->lt uTP: %.2fx (target >= 10)" %
+                  (rows[3][2] / base[2]))
+            print("btkit->btkit uTP / btkit->btkit TCP: %.2f (target >= 0.5)" %
+                  (rows[3][2] / rows[4][2]))
+            print("lt->btkit, btkit->lt uTP / lt->lt uTP: %.2fx, %.2fx "
+                  "(target >= 1)" % (rows[1][2] / base[2], rows[2][2] / base[2]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -38,6 +38,7 @@ class FallbackTransport : public Transport, private Transport::Observer {
   void Close() override;
   bool connected() const override;
   const Endpoint& remote() const override;
+  bool is_utp() const override { return current_->is_utp(); }
   bool used_fallback() const { return fallback_ == nullptr; }
 
  private:

@@ -64,6 +64,8 @@ class Transport {
   virtual void Close() = 0;
   virtual bool connected() const = 0;
   virtual const Endpoint& remote() const = 0;
+  // is_utp: the stream runs over uTP (BEP 29) rather than TCP.
+  virtual bool is_utp() const { return false; }
 };
 
 }  // namespace bt::client

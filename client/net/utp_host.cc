@@ -67,6 +67,7 @@ class UtpTransport final : public Transport {
   }
   bool connected() const override { return connected_; }
   const Endpoint& remote() const override { return remote_; }
+  bool is_utp() const override { return true; }
 
   // HostGone: the host is being destroyed; later calls fail.
   void HostGone() { host_ = nullptr; }

@@ -5,13 +5,14 @@ usage: libtorrent_peer.py seed|download|dht TORRENT|MAGNET DIR PORT_FILE ENCRYPT
                           [PEER_HOST:PORT] [--timeout SECONDS]
                           [--download-limit BYTES_PER_SECOND]
                           [--dht HOST:PORT,HOST:PORT...] [--expect-hashes]
-                          [--no-pex]
+                          [--no-pex] [--transport tcp|utp|both]
 
 Mode dht runs only a DHT node (TORRENT and DIR are ignored). With --dht,
 the session joins a DHT made of the given loopback nodes and announces its
 torrent there. With --expect-hashes a download fails (exit 3) unless
 peers answered its BEP 52 hash requests and never refused one. With
 --no-pex the session has no ut_pex, so it learns of no peer from others.
+--transport picks the peer transports, in and out (default tcp).
 
 Writes its listen port to PORT_FILE, then seeds until killed, or downloads
 (connecting to PEER if given) and exits 0 once the download is complete and
@@ -33,6 +34,13 @@ def main():
     expect_hashes = "--expect-hashes" in args
     if expect_hashes:
         args.remove("--expect-hashes")
+    transport = "tcp"
+    if "--transport" in args:
+        i = args.index("--transport")
+        transport = args[i + 1]
+        del args[i:i + 2]
+    use_tcp = transport in ("tcp", "both")
+    use_utp = transport in ("utp", "both")
     no_pex = "--no-pex" in args
     if no_pex:
         args.remove("--no-pex")
@@ -57,8 +65,8 @@ def main():
         "enable_dht": False, "enable_lsd": False,
         "enable_upnp": False, "enable_natpmp": False,
         "allow_multiple_connections_per_ip": True,
-        # btkit speaks TCP only (uTP, BEP 29, is not implemented).
-        "enable_outgoing_utp": False, "enable_incoming_utp": False,
+        "enable_outgoing_utp": use_utp, "enable_incoming_utp": use_utp,
+        "enable_outgoing_tcp": use_tcp, "enable_incoming_tcp": use_tcp,
         "out_enc_policy": policy, "in_enc_policy": policy,
         "allowed_enc_level": level,
         "prefer_rc4": enc != "disabled",
