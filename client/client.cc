@@ -66,6 +66,7 @@ Client::~Client() {
   disk_.reset();
   trackers_.reset();
   dht_.reset();
+  udp_.reset();
   listener_.reset();
 }
 
@@ -85,10 +86,20 @@ absl::Status Client::Listen() {
       continue;
     }
     const uint16_t tcp_port = (*listener)->local().port();
-    // The DHT's UDP socket takes the same port number; if that is not
-    // free, the next LocalPort is tried.
+    // The UDP socket (DHT, later uTP) takes the same port number; if that
+    // is not free, the next LocalPort is tried.
     if (options_.enable_dht) {
-      if (absl::Status s = StartDht(*local, tcp_port); !s.ok()) {
+      Endpoint udp_local = *local;
+      udp_local.set_port(tcp_port);
+      absl::StatusOr<std::unique_ptr<UdpSocket>> udp =
+          UdpSocket::Bind(loop_.get(), udp_local);
+      if (!udp.ok()) {
+        last_error = std::string(udp.status().message());
+        continue;
+      }
+      udp_ = *std::move(udp);
+      if (absl::Status s = StartDht(); !s.ok()) {
+        udp_.reset();
         last_error = std::string(s.message());
         continue;
       }
@@ -107,9 +118,7 @@ absl::Status Client::Listen() {
       absl::StrFormat("could not bind any LocalPort (last: %s)", last_error));
 }
 
-absl::Status Client::StartDht(const Endpoint& local, uint16_t port) {
-  Endpoint udp = local;
-  udp.set_port(port);
+absl::Status Client::StartDht() {
   dht::NodeOptions node_options;
   std::vector<metainfo::NodeInfo> saved_nodes;
   if (!options_.dht_state.empty()) {
@@ -120,7 +129,8 @@ absl::Status Client::StartDht(const Endpoint& local, uint16_t port) {
       saved_nodes = std::move(saved->nodes);
     }
   }
-  ASSIGN_OR_RETURN(dht_, DhtUdpNode::Create(loop_.get(), udp, node_options));
+  ASSIGN_OR_RETURN(dht_,
+                   DhtUdpNode::Create(loop_.get(), udp_.get(), node_options));
   for (const metainfo::NodeInfo& n : saved_nodes) dht_->node().AddNode(n);
   for (const Endpoint& node : options_.dht_bootstrap) {
     dht_->node().AddBootstrapNode(node);

@@ -46,6 +46,7 @@
 #include "client/net/dht_udp_node.h"
 #include "client/net/event_loop.h"
 #include "client/net/tcp_transport.h"
+#include "client/net/udp_socket.h"
 #include "client/rate_limiter.h"
 #include "client/torrent.h"
 #include "protocol/mse.h"
@@ -146,7 +147,8 @@ class Client : public ClientContext {
  private:
   explicit Client(ClientOptions options, std::unique_ptr<EventLoop> loop);
   absl::Status Listen();
-  absl::Status StartDht(const Endpoint& local, uint16_t port);
+  // StartDht runs the DHT node on udp_ (which must be bound).
+  absl::Status StartDht();
   void OnAccept(std::unique_ptr<TcpTransport> transport);
   // MakeRoomForIncoming frees a slot for an incoming connection from
   // `from` (closing a connection that is not worth its slot); false if
@@ -172,6 +174,9 @@ class Client : public ClientContext {
   std::vector<std::unique_ptr<Torrent>> torrents_;
   protocol::SkeyTable skeys_;
   std::unique_ptr<TrackerClient> trackers_;
+  // udp_ carries the DHT (and later uTP) on the TCP listener's port number;
+  // null when the DHT is off. Declared before dht_ so it outlives the node.
+  std::unique_ptr<UdpSocket> udp_;
   std::unique_ptr<DhtUdpNode> dht_;
   absl::btree_map<uint64_t, std::unique_ptr<PeerConnection>> connections_;
   uint64_t next_connection_ = 1;

@@ -16,6 +16,7 @@
 #include "client/net/dht_udp_node.h"
 #include "client/net/event_loop.h"
 #include "client/net/socket_address.h"
+#include "client/net/udp_socket.h"
 #include "dht/node.h"
 #include "metainfo/torrent_info.h"
 
@@ -155,8 +156,11 @@ int RunDht(const DhtArgs& a) {
   if (saved) options.id = saved->id;
   absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
   if (!loop.ok()) return Fail("dht", loop.status());
+  absl::StatusOr<std::unique_ptr<UdpSocket>> udp =
+      UdpSocket::Bind(loop->get(), *bind);
+  if (!udp.ok()) return Fail("dht", udp.status());
   absl::StatusOr<std::unique_ptr<DhtUdpNode>> dht =
-      DhtUdpNode::Create(loop->get(), *bind, options);
+      DhtUdpNode::Create(loop->get(), udp->get(), options);
   if (!dht.ok()) return Fail("dht", dht.status());
   dht::Node& node = (*dht)->node();
   std::fprintf(stderr, "dht node %s listening on %s\n",

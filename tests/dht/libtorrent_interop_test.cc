@@ -20,6 +20,7 @@
 #include "base/endpoint.h"
 #include "client/net/dht_udp_node.h"
 #include "client/net/event_loop.h"
+#include "client/net/udp_socket.h"
 #include "dht/item.h"
 #include "gtest/gtest.h"
 
@@ -108,8 +109,10 @@ class LibtorrentDhtInteropTest : public ::testing::Test {
     }
     loop_ = *EventLoop::Create();
     dht::NodeOptions options;
-    auto node = DhtUdpNode::Create(loop_.get(), Endpoint::V4({127, 0, 0, 1}, 0),
-                                   options);
+    auto udp = UdpSocket::Bind(loop_.get(), Endpoint::V4({127, 0, 0, 1}, 0));
+    ASSERT_TRUE(udp.ok()) << udp.status();
+    udp_ = std::move(*udp);
+    auto node = DhtUdpNode::Create(loop_.get(), udp_.get(), options);
     ASSERT_TRUE(node.ok()) << node.status();
     dht_ = std::move(*node);
     lt_ = Child::Start({kPython, kScript,
@@ -139,6 +142,7 @@ class LibtorrentDhtInteropTest : public ::testing::Test {
   }
 
   std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<UdpSocket> udp_;  // before dht_: it must outlive the node
   std::unique_ptr<DhtUdpNode> dht_;
   std::unique_ptr<Child> lt_;
 };
