@@ -7,6 +7,7 @@
 #include "base/file_util.h"
 #include "base/status_macros.h"
 #include "client/client_state.h"
+#include "client/net/fallback_transport.h"
 #include "client/net/tracker_client.h"
 #include "client/peer_connection.h"
 #include "metainfo/peer_id.h"
@@ -66,6 +67,7 @@ Client::~Client() {
   disk_.reset();
   trackers_.reset();
   dht_.reset();
+  utp_.reset();
   udp_.reset();
   listener_.reset();
 }
@@ -79,18 +81,25 @@ absl::Status Client::Listen() {
       return absl::InvalidArgumentError(
           absl::StrFormat("LocalHost: %s", local.status().message()));
     }
-    absl::StatusOr<std::unique_ptr<TcpListener>> listener =
-        TcpListener::Listen(loop_.get(), *local);
-    if (!listener.ok()) {
-      last_error = std::string(listener.status().message());
-      continue;
+    const bool tcp = options_.transport != PeerTransport::kUtp;
+    const bool utp = options_.transport != PeerTransport::kTcp;
+    std::unique_ptr<TcpListener> listener;
+    uint16_t bound_port = port;
+    if (tcp) {
+      absl::StatusOr<std::unique_ptr<TcpListener>> l =
+          TcpListener::Listen(loop_.get(), *local);
+      if (!l.ok()) {
+        last_error = std::string(l.status().message());
+        continue;
+      }
+      listener = *std::move(l);
+      bound_port = listener->local().port();
     }
-    const uint16_t tcp_port = (*listener)->local().port();
-    // The UDP socket (DHT, later uTP) takes the same port number; if that
-    // is not free, the next LocalPort is tried.
-    if (options_.enable_dht) {
+    // The UDP socket (DHT and uTP) takes the same port number; if that is
+    // not free, the next LocalPort is tried.
+    if (options_.enable_dht || utp) {
       Endpoint udp_local = *local;
-      udp_local.set_port(tcp_port);
+      udp_local.set_port(bound_port);
       absl::StatusOr<std::unique_ptr<UdpSocket>> udp =
           UdpSocket::Bind(loop_.get(), udp_local);
       if (!udp.ok()) {
@@ -98,24 +107,40 @@ absl::Status Client::Listen() {
         continue;
       }
       udp_ = *std::move(udp);
-      if (absl::Status s = StartDht(); !s.ok()) {
-        udp_.reset();
-        last_error = std::string(s.message());
-        continue;
+      bound_port = udp_->local_endpoint().port();
+      if (options_.enable_dht) {
+        if (absl::Status s = StartDht(); !s.ok()) {
+          udp_.reset();
+          last_error = std::string(s.message());
+          continue;
+        }
       }
+      if (utp) StartUtp();
     }
-    port_ = tcp_port;
-    listener_ = *std::move(listener);
+    port_ = bound_port;
     if (!local->IsUnspecified()) {
       bind_address_ = *local;
       bind_address_->set_port(0);
     }
+    if (!tcp) return absl::OkStatus();
+    listener_ = std::move(listener);
     return listener_->Start([this](std::unique_ptr<TcpTransport> t) {
       OnAccept(std::move(t));
     });
   }
   return absl::UnavailableError(
       absl::StrFormat("could not bind any LocalPort (last: %s)", last_error));
+}
+
+void Client::StartUtp() {
+  protocol::utp::SocketTableOptions options;
+  options.max_connections = static_cast<size_t>(options_.max_connections);
+  // Peers without uTP answer the SYN with silence: fall back to TCP after
+  // 3 s (1 s, then a retry waiting 2 s), as libtorrent does.
+  options.connection.syn_retries = 1;
+  utp_ = std::make_unique<UtpHost>(loop_.get(), udp_.get(), options);
+  utp_->SetAcceptHandler(
+      [this](std::unique_ptr<Transport> t) { OnAccept(std::move(t)); });
 }
 
 absl::Status Client::StartDht() {
@@ -259,10 +284,25 @@ void Client::AddConnection(std::unique_ptr<PeerConnection> c) {
   if (absl::Status s = raw->Start(); !s.ok()) raw->Close(s);
 }
 
+absl::StatusOr<std::unique_ptr<Transport>> Client::ConnectTransport(
+    const Endpoint& peer) {
+  auto tcp = [this, peer]() -> absl::StatusOr<std::unique_ptr<Transport>> {
+    ASSIGN_OR_RETURN(std::unique_ptr<TcpTransport> t,
+                     TcpTransport::Connect(loop_.get(), peer, bind_address_));
+    return std::unique_ptr<Transport>(std::move(t));
+  };
+  if (utp_ == nullptr) return tcp();
+  absl::StatusOr<std::unique_ptr<Transport>> utp = utp_->Connect(peer);
+  if (options_.transport == PeerTransport::kUtp) return utp;
+  if (!utp.ok()) return tcp();
+  return std::unique_ptr<Transport>(
+      std::make_unique<FallbackTransport>(*std::move(utp), std::move(tcp)));
+}
+
 bool Client::Connect(Torrent& t, const Endpoint& peer, bool encrypt) {
   if (!AllowPeer(peer)) return false;
-  absl::StatusOr<std::unique_ptr<TcpTransport>> transport =
-      TcpTransport::Connect(loop_.get(), peer, bind_address_);
+  absl::StatusOr<std::unique_ptr<Transport>> transport =
+      ConnectTransport(peer);
   if (!transport.ok()) return false;
   auto c = std::make_unique<PeerConnection>(
       this, next_connection_++, *std::move(transport), SessionOptions(encrypt),
@@ -272,7 +312,7 @@ bool Client::Connect(Torrent& t, const Endpoint& peer, bool encrypt) {
   return true;
 }
 
-void Client::OnAccept(std::unique_ptr<TcpTransport> transport) {
+void Client::OnAccept(std::unique_ptr<Transport> transport) {
   const Endpoint from = transport->remote();
   if (!AllowPeer(from) || !MakeRoomForIncoming(from)) return;
   AddConnection(std::make_unique<PeerConnection>(

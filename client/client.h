@@ -47,6 +47,7 @@
 #include "client/net/event_loop.h"
 #include "client/net/tcp_transport.h"
 #include "client/net/udp_socket.h"
+#include "client/net/utp_host.h"
 #include "client/rate_limiter.h"
 #include "client/torrent.h"
 #include "protocol/mse.h"
@@ -149,7 +150,13 @@ class Client : public ClientContext {
   absl::Status Listen();
   // StartDht runs the DHT node on udp_ (which must be bound).
   absl::Status StartDht();
-  void OnAccept(std::unique_ptr<TcpTransport> transport);
+  void OnAccept(std::unique_ptr<Transport> transport);
+  // StartUtp runs uTP on udp_ (which must be bound).
+  void StartUtp();
+  // ConnectTransport: an outgoing stream to `peer` as options_.transport
+  // says (auto: uTP first, falling back to TCP).
+  absl::StatusOr<std::unique_ptr<Transport>> ConnectTransport(
+      const Endpoint& peer);
   // MakeRoomForIncoming frees a slot for an incoming connection from
   // `from` (closing a connection that is not worth its slot); false if
   // none can be freed.
@@ -178,6 +185,7 @@ class Client : public ClientContext {
   // null when the DHT is off. Declared before dht_ so it outlives the node.
   std::unique_ptr<UdpSocket> udp_;
   std::unique_ptr<DhtUdpNode> dht_;
+  std::unique_ptr<UtpHost> utp_;  // null when uTP is off
   absl::btree_map<uint64_t, std::unique_ptr<PeerConnection>> connections_;
   uint64_t next_connection_ = 1;
   EventLoop::TimerId tick_timer_ = 0;

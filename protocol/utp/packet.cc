@@ -118,11 +118,10 @@ absl::StatusOr<Packet> ParsePacket(std::string_view datagram) {
       if (!p.selective_ack.empty()) {
         return Invalid("utp selective ack: a second one at byte %d", at);
       }
-      if (length == 0 || length % 4 != 0) {
-        return Invalid(
-            "utp selective ack: length %d at byte %d is not a positive "
-            "multiple of 4",
-            length, at + 1);
+      // BEP 29 asks for a multiple of 4 bytes, but libtorrent sends masks
+      // of any length (1, 6, ...); refusing them drops its acks.
+      if (length == 0) {
+        return Invalid("utp selective ack: length 0 at byte %d", at + 1);
       }
       p.selective_ack = AsChars(body);
     }
@@ -145,7 +144,7 @@ size_t EncodePacket(const Packet& packet, absl::Span<char> out) {
   // Writing past `out` would corrupt the caller's memory: stop instead.
   if (out.size() < n) std::abort();
   const std::string_view sack = packet.selective_ack;
-  assert(sack.size() % 4 == 0 && sack.size() <= kMaxSelectiveAckSize);
+  assert(sack.size() <= 255);
 
   const PacketHeader& h = packet.header;
   SpanWriter w(out);

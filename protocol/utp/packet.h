@@ -103,8 +103,10 @@ struct Packet {
 // Errors are kInvalidArgument, with a message naming what was wrong and the
 // byte offset: fewer than kHeaderSize bytes; a version other than kVersion;
 // a type above 4; an extension whose 2-byte (next type, length) header or
-// whose `length` bytes run past the end; a selective-ACK extension whose
-// length is 0 or not a multiple of 4; a second selective-ACK extension.
+// whose `length` bytes run past the end; a selective-ACK extension of
+// length 0; a second selective-ACK extension. Masks of any other length
+// are accepted: BEP 29 asks for multiples of 4 bytes, but libtorrent sends
+// whatever length covers its holes.
 // Extensions of unknown type are skipped. Work is O(datagram size).
 absl::StatusOr<Packet> ParsePacket(std::string_view datagram);
 
@@ -119,10 +121,9 @@ size_t EncodedSize(const Packet& packet);
 // number of bytes written, always EncodedSize(packet). It refuses nothing.
 //
 // Preconditions: `out` holds at least EncodedSize(packet) bytes (violating
-// it aborts rather than write past the end); selective_ack.size() is a
-// multiple of 4 and at most kMaxSelectiveAckSize (checked by assert in
-// debug builds only: a violating mask yields a datagram that ParsePacket
-// rejects or reads differently). `packet`'s views are read only during the
+// it aborts rather than write past the end); selective_ack.size() is at
+// most 255, the extension's length byte (checked by assert in debug builds
+// only); btkit itself sends multiples of 4, up to kMaxSelectiveAckSize. `packet`'s views are read only during the
 // call.
 size_t EncodePacket(const Packet& packet, absl::Span<char> out);
 
