@@ -1,6 +1,7 @@
 #include "client/net/udp_socket.h"
 
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -29,6 +30,14 @@ absl::StatusOr<std::unique_ptr<UdpSocket>> UdpSocket::Bind(
   int size = kSocketBufferBytes;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  // ICMP errors (port unreachable) go to the error queue, so uTP can give
+  // up on a peer without uTP at once.
+  int one = 1;
+  if (local.is_v6()) {
+    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one);
+  } else {
+    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
+  }
   sockaddr_storage ss;
   socklen_t len = ToSockaddr(local, &ss);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
@@ -44,8 +53,11 @@ absl::StatusOr<std::unique_ptr<UdpSocket>> UdpSocket::Bind(
   auto self = std::unique_ptr<UdpSocket>(
       new UdpSocket(loop, fd, bound.value_or(local)));
   UdpSocket* raw = self.get();
-  absl::Status st = loop->Watch(fd, EventLoop::kReadable,
-                                [raw](uint32_t) { raw->OnReadable(); });
+  absl::Status st =
+      loop->Watch(fd, EventLoop::kReadable, [raw](uint32_t ready) {
+        if (ready & EventLoop::kError) raw->ReadErrors();
+        if (ready & EventLoop::kReadable) raw->OnReadable();
+      });
   if (!st.ok()) return st;  // the destructor closes fd
   return self;
 }
@@ -97,6 +109,40 @@ void UdpSocket::OnReadable() {
     if (static_cast<size_t>(n) < kBatchSize) break;  // drained
   }
   if (received > 0 && batch_done_) batch_done_();
+}
+
+void UdpSocket::ReadErrors() {
+  // Bounded like reads: what is left is reported on the next turn.
+  for (int i = 0; i < static_cast<int>(kBatchSize); ++i) {
+    sockaddr_storage to;
+    char control[512];
+    char byte;
+    iovec iov{&byte, 1};
+    msghdr h{};
+    h.msg_name = &to;
+    h.msg_namelen = sizeof to;
+    h.msg_iov = &iov;
+    h.msg_iovlen = 1;
+    h.msg_control = control;
+    h.msg_controllen = sizeof control;
+    if (recvmsg(fd_, &h, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+      const bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR;
+      const bool v6 =
+          c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR;
+      if (!v4 && !v6) continue;
+      sock_extended_err e;
+      std::memcpy(&e, CMSG_DATA(c), sizeof e);
+      const bool unreachable =
+          (e.ee_origin == SO_EE_ORIGIN_ICMP && e.ee_type == 3) ||
+          (e.ee_origin == SO_EE_ORIGIN_ICMP6 && e.ee_type == 1);
+      if (!unreachable || !unreachable_handler_) continue;
+      // msg_name is the destination of the datagram that bounced.
+      std::optional<Endpoint> dest =
+          FromSockaddr(reinterpret_cast<sockaddr*>(&to), h.msg_namelen);
+      if (dest) unreachable_handler_(*dest);
+    }
+  }
 }
 
 void UdpSocket::Dispatch(size_t i, size_t size) {

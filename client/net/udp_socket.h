@@ -88,6 +88,12 @@ class UdpSocket {
   void SetBatchDoneHandler(std::function<void()> done) {
     batch_done_ = std::move(done);
   }
+  // SetUnreachableHandler receives the destination of each datagram the
+  // network bounced as unreachable (ICMP port or host unreachable): no
+  // socket listens there.
+  void SetUnreachableHandler(std::function<void(const Endpoint& to)> h) {
+    unreachable_handler_ = std::move(h);
+  }
 
   // SendTo sends one datagram to `to` without blocking. Returns false when
   // it could not be sent now (EAGAIN/ENOBUFS or another error; counted in
@@ -106,6 +112,8 @@ class UdpSocket {
   void OnReadable();
   // Dispatch hands message `i` of the last batch to its handler.
   void Dispatch(size_t i, size_t size);
+  // ReadErrors drains the socket's error queue (ICMP reports).
+  void ReadErrors();
 
   EventLoop* loop_;
   int fd_;
@@ -113,6 +121,7 @@ class UdpSocket {
   Handler dht_handler_;
   Handler utp_handler_;
   std::function<void()> batch_done_;
+  std::function<void(const Endpoint&)> unreachable_handler_;
   uint64_t send_errors_ = 0;
   // recvmmsg's buffers: kBatchSize slots of kMaxDatagramSize bytes.
   std::vector<char> buffers_;

@@ -148,11 +148,16 @@ UtpHost::UtpHost(EventLoop* loop, UdpSocket* socket,
     OnDatagram(d, from);
   });
   socket_->SetBatchDoneHandler([this] { AfterBatch(); });
+  socket_->SetUnreachableHandler([this](const Endpoint& to) {
+    table_.HandleUnreachable(to, Now());
+    AfterBatch();
+  });
 }
 
 UtpHost::~UtpHost() {
   socket_->SetUtpHandler(nullptr);
   socket_->SetBatchDoneHandler(nullptr);
+  socket_->SetUnreachableHandler(nullptr);
   if (timer_ != 0) loop_->CancelTimer(timer_);
   for (auto& [id, t] : transports_) t->HostGone();
 }

@@ -135,6 +135,26 @@ TEST_F(UdpSocketTest, ALargeDatagramArrivesWhole) {
   EXPECT_EQ(utp_[0].datagram, big);
 }
 
+// A datagram to a port where no socket listens bounces (ICMP port
+// unreachable); the handler hears where it was going.
+TEST_F(UdpSocketTest, UnreachablePortIsReported) {
+  Endpoint closed;
+  {
+    auto gone = UdpSocket::Bind(loop_.get(), Endpoint::V4({127, 0, 0, 1}, 0));
+    ASSERT_TRUE(gone.ok());
+    closed = (*gone)->local_endpoint();
+  }
+  std::vector<Endpoint> unreachable;
+  a_->SetUnreachableHandler(
+      [&](const Endpoint& to) { unreachable.push_back(to); });
+  ASSERT_TRUE(a_->SendTo("d1:y1:qe", closed));
+  ASSERT_TRUE(RunUntil([&] { return !unreachable.empty(); }));
+  EXPECT_EQ(unreachable[0], closed);
+  // The socket still works afterwards.
+  ASSERT_TRUE(a_->SendTo("d1:y1:qe", b_->local_endpoint()));
+  ASSERT_TRUE(RunUntil([&] { return !dht_.empty(); }));
+}
+
 TEST_F(UdpSocketTest, SendToTheOtherFamilyIsRefused) {
   Endpoint v6 = Endpoint::V6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
                              b_->local_endpoint().port());
