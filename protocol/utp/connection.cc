@@ -85,6 +85,7 @@ void Connection::OnPacket(const Packet& packet, absl::Time now) {
     return;
   }
   ++stats_.packets_received;
+  unreachable_at_ = absl::InfiniteFuture();  // the peer is alive
   if (h.type == PacketType::kReset) {
     Fail(absl::UnavailableError("uTP connection reset by peer"));
     return;
@@ -289,6 +290,10 @@ void Connection::Tick(absl::Time now) {
     Fail(absl::DeadlineExceededError("uTP peer sent no data after its SYN"));
     return;
   }
+  if (now >= unreachable_at_ + kUnreachableGrace) {
+    Fail(absl::UnavailableError("uTP peer's port unreachable"));
+    return;
+  }
   // A FIN acknowledged leaves the stream open to receive (half-closed)
   // until the peer's FIN; the owner decides how long to wait for that.
   if (!fin_acked_ && now >= fin_sent_at_ + options_.fin_timeout) {
@@ -323,6 +328,7 @@ absl::Time Connection::next_deadline() const {
   if (state_ == ConnectionState::kSynReceived) {
     t = std::min(t, created_ + options_.syn_received_timeout);
   }
+  t = std::min(t, unreachable_at_ + kUnreachableGrace);
   if (!in_flight_.empty() || send_offset_ < send_queue_.size()) {
     t = std::min(t, rto_start_ + rtt_.timeout());
   }
@@ -344,9 +350,13 @@ void Connection::Abort() {
   Fail(absl::CancelledError("uTP connection aborted"));
 }
 
-void Connection::OnUnreachable() {
-  if (state_ != ConnectionState::kSynSent) return;
-  Fail(absl::UnavailableError("uTP port unreachable"));
+void Connection::OnUnreachable(absl::Time now) {
+  if (state_ == ConnectionState::kClosed) return;
+  if (state_ == ConnectionState::kSynSent) {
+    Fail(absl::UnavailableError("uTP port unreachable"));
+    return;
+  }
+  unreachable_at_ = std::min(unreachable_at_, now);
 }
 
 void Connection::Fail(absl::Status status) {

@@ -120,8 +120,11 @@ class Connection {
   void Abort();
   // OnUnreachable: the network said the peer's port is closed (ICMP). A
   // connection still waiting for its SYN's answer fails at once with
-  // kUnavailable; an established one ignores it (ICMP is easily forged).
-  void OnUnreachable();
+  // kUnavailable. An established one fails only if the peer then stays
+  // silent for kUnreachableGrace (a peer process that died leaves no other
+  // trace, while a forged ICMP cannot silence a live peer).
+  void OnUnreachable(absl::Time now);
+  static constexpr absl::Duration kUnreachableGrace = absl::Seconds(1);
 
   ConnectionState state() const { return state_; }
   // status: OK while open and after a clean close, else why it closed
@@ -204,6 +207,7 @@ class Connection {
   absl::Time rto_start_;        // when the retransmission timer started
   int consecutive_timeouts_ = 0;
   absl::Time fin_sent_at_ = absl::InfiniteFuture();
+  absl::Time unreachable_at_ = absl::InfiniteFuture();
   size_t resends_pending_ = 0;  // packets in in_flight_ with needs_resend
   RttEstimator rtt_;
   Ledbat ledbat_;

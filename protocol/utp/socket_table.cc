@@ -100,11 +100,8 @@ void SocketTable::HandleDatagram(std::string_view datagram,
 
 void SocketTable::HandleUnreachable(const Endpoint& peer, absl::Time now) {
   for (auto& [id, e] : entries_) {
-    if (e.key.peer != peer ||
-        e.connection.state() != ConnectionState::kSynSent) {
-      continue;
-    }
-    e.connection.OnUnreachable();
+    if (e.key.peer != peer) continue;
+    e.connection.OnUnreachable(now);
     Touch(id);
   }
 }

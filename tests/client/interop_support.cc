@@ -117,9 +117,20 @@ void WireEncryption::Watch(Client& client, Torrent* const& torrent) {
     if (torrent == nullptr) return true;
     for (const PeerInfo& p : torrent->peers()) {
       (p.encrypted ? encrypted_ : plain_) = true;
+      (p.utp ? utp_ : tcp_) = true;
     }
     return true;
   });
+}
+
+::testing::AssertionResult WireEncryption::OnlyOver(bool utp) const {
+  if ((utp ? utp_ : tcp_) && !(utp ? tcp_ : utp_)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << "wanted only " << (utp ? "uTP" : "TCP") << ", saw "
+         << (utp_ ? "uTP " : "") << (tcp_ ? "TCP" : "")
+         << (utp_ || tcp_ ? "" : "no connection");
 }
 
 ::testing::AssertionResult WireEncryption::Matches(

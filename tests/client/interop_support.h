@@ -64,8 +64,8 @@ std::string PolicyName(protocol::EncryptionPolicy policy);
 // "<peer>Downloads_forced" when btkit seeds, else "BtkitDownloads_forced".
 std::string TransferCaseName(const TransferCase& c, const std::string& peer);
 
-// WireEncryption records whether the peers of a torrent were connected
-// encrypted or in plaintext, as each connects.
+// WireEncryption records how the peers of a torrent were connected, as
+// each connects: encrypted or in plaintext, over uTP or TCP.
 class WireEncryption {
  public:
   // Watch listens to `client`'s peer_connect events; `torrent` is read
@@ -74,9 +74,11 @@ class WireEncryption {
   // Matches: under kForced only encrypted connections were seen, under
   // kDisabled only plaintext ones (kEnabled accepts either).
   ::testing::AssertionResult Matches(protocol::EncryptionPolicy policy) const;
+  // OnlyOver: connections were seen, all over uTP (`utp`) or all over TCP.
+  ::testing::AssertionResult OnlyOver(bool utp) const;
 
  private:
-  bool encrypted_ = false, plain_ = false;
+  bool encrypted_ = false, plain_ = false, utp_ = false, tcp_ = false;
 };
 
 // DownloadAll runs `client` until `torrent` completes or `deadline`

@@ -5,7 +5,10 @@
 // policy disabled). Transmission ignores loopback peers a tracker gives it
 // (they are "martian" to it) but accepts incoming ones, so in both
 // directions btkit learns Transmission's address from the tracker and
-// dials it. Every copy is compared byte for byte with the source.
+// dials it. The cases with encryption required run over TCP (uTP off in
+// Transmission); those with plain preferred run over uTP (BEP 29: btkit
+// tries uTP first and Transmission accepts it), checked per connection.
+// Every copy is compared byte for byte with the source.
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -52,8 +55,14 @@ class TransmissionInteropTest
     }
   }
 
+  // OverUtp: the case runs over uTP rather than TCP.
+  static bool OverUtp() {
+    return GetParam().policy == EncryptionPolicy::kDisabled;
+  }
+
   // Transmission starts transmission-cli on `port` with its own config
-  // directory (loopback only: no port mapping, DHT, LPD, PEX or uTP),
+  // directory (loopback only: no port mapping, DHT, LPD or PEX; uTP only
+  // when OverUtp()),
   // saving to (or seeding from) `data_dir`; `done_script` runs when the
   // download completes.
   std::unique_ptr<testing::Subprocess> Transmission(
@@ -63,11 +72,11 @@ class TransmissionInteropTest
     fs::create_directories(config);
     std::ofstream(config + "/settings.json") << absl::StrFormat(
         R"({"dht-enabled": false, "lpd-enabled": false,
-  "port-forwarding-enabled": false, "utp-enabled": false,
+  "port-forwarding-enabled": false, "utp-enabled": %s,
   "pex-enabled": false, "rpc-enabled": false,
   "bind-address-ipv4": "127.0.0.1", "bind-address-ipv6": "::1",
   "rename-partial-files": false, "peer-port": %d})",
-        port);
+        OverUtp() ? "true" : "false", port);
     std::vector<std::string> argv = {
         kTransmission, "-M", "-g", config, "-p", std::to_string(port),
         "-w", data_dir,
@@ -160,9 +169,10 @@ TEST_P(TransmissionInteropTest, TransfersThroughOpentracker) {
   }
   EXPECT_TRUE(tracker_ok);
   EXPECT_TRUE(wire.Matches(c.policy));
-  std::printf("transmission %s %s: %.1f s (%.1f s after its announce)\n",
+  EXPECT_TRUE(wire.OnlyOver(OverUtp()));
+  std::printf("transmission %s %s over %s: %.1f s (%.1f s after its announce)\n",
               c.btkit_seeds ? "downloads from btkit" : "seeds to btkit",
-              PolicyName(c.policy).c_str(),
+              PolicyName(c.policy).c_str(), OverUtp() ? "uTP" : "TCP",
               absl::ToDoubleSeconds(absl::Now() - start),
               absl::ToDoubleSeconds(absl::Now() - announced));
 }
@@ -171,7 +181,9 @@ INSTANTIATE_TEST_SUITE_P(
     Directions, TransmissionInteropTest,
     ::testing::ValuesIn(interop::TransferCases()),
     [](const ::testing::TestParamInfo<interop::TransferCase>& info) {
-      return interop::TransferCaseName(info.param, "Transmission");
+      return interop::TransferCaseName(info.param, "Transmission") +
+             (info.param.policy == EncryptionPolicy::kDisabled ? "_utp"
+                                                               : "_tcp");
     });
 
 }  // namespace

@@ -45,20 +45,6 @@ class UtpInteropTest : public ::testing::TestWithParam<interop::TransferCase> {
     return c.ok() ? *std::move(c) : nullptr;
   }
 
-  // WatchUtp records whether every connected peer of `torrent` used uTP.
-  static void WatchUtp(Client& client, Torrent* const& torrent, bool& all_utp,
-                       int& seen) {
-    client.OnEvent(EventType::kPeerConnect, [&](const Event& e) {
-      if (torrent == nullptr) return true;
-      for (const PeerInfo& p : torrent->peers()) {
-        if (p.connection != e.peer.connection) continue;
-        all_utp &= p.utp;
-        ++seen;
-      }
-      return true;
-    });
-  }
-
   static std::string root_, torrent_path_;
 };
 
@@ -79,9 +65,6 @@ TEST_P(UtpInteropTest, WithLibtorrentUtpOnly) {
   Torrent* t = nullptr;
   interop::WireEncryption wire;
   wire.Watch(*client, t);
-  bool all_utp = true;
-  int seen = 0;
-  WatchUtp(*client, t, all_utp, seen);
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
   if (c.btkit_seeds) {
     TorrentParams params;
@@ -119,8 +102,7 @@ TEST_P(UtpInteropTest, WithLibtorrentUtpOnly) {
     EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/btkit"));
   }
   EXPECT_TRUE(wire.Matches(c.policy));
-  EXPECT_GT(seen, 0);
-  EXPECT_TRUE(all_utp);
+  EXPECT_TRUE(wire.OnlyOver(/*utp=*/true));
 }
 
 // Two btkit clients that speak only uTP.
@@ -143,9 +125,8 @@ TEST_P(UtpInteropTest, BtkitToBtkitUtpOnly) {
   auto added = leecher->AddTorrent(get);
   ASSERT_TRUE(added.ok()) << added.status();
   Torrent* t = *added;
-  bool all_utp = true;
-  int seen = 0;
-  WatchUtp(*leecher, t, all_utp, seen);
+  interop::WireEncryption wire;
+  wire.Watch(*leecher, t);
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
   while (!t->complete() && absl::Now() < deadline) {
     ASSERT_TRUE(seeder->DoOneLoop(0).ok());
@@ -153,8 +134,8 @@ TEST_P(UtpInteropTest, BtkitToBtkitUtpOnly) {
   }
   ASSERT_TRUE(t->complete()) << t->pieces_have() << " pieces";
   EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir));
-  EXPECT_GT(seen, 0);
-  EXPECT_TRUE(all_utp);
+  EXPECT_TRUE(wire.Matches(c.policy));
+  EXPECT_TRUE(wire.OnlyOver(/*utp=*/true));
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -192,7 +192,7 @@ TEST_F(SocketTableTest, ResetBySendIdFromThePeerOnly) {
 }
 
 // ICMP port unreachable fails a connection that is still connecting, to
-// that peer only, and leaves established ones alone.
+// that peer only; an established one only if the peer then stays silent.
 TEST_F(SocketTableTest, UnreachableFailsOnlyPendingConnectsToThatPeer) {
   auto up = a_.Connect(kB, now_);
   ASSERT_TRUE(up.ok());
@@ -204,12 +204,21 @@ TEST_F(SocketTableTest, UnreachableFailsOnlyPendingConnectsToThatPeer) {
   ASSERT_TRUE(pending.ok() && elsewhere.ok());
   a_.TakeTouched();
   a_.HandleUnreachable(other, now_);
-  a_.HandleUnreachable(kB, now_);
   EXPECT_EQ(a_.Find(*pending)->status().code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(a_.Find(*elsewhere)->state(), ConnectionState::kSynSent);
-  EXPECT_TRUE(a_.Find(*up)->connected());
   EXPECT_EQ(a_.TakeTouched(), std::vector<SocketTable::Id>{*pending});
+  // A forged ICMP for a live peer: its next packet cancels it.
+  a_.HandleUnreachable(kB, now_);
+  a_.Find(*up)->Write("ping");
+  a_.MarkActive(*up);
+  for (int i = 0; i < 2000; ++i) Round();  // 2 s, the peer acks
+  EXPECT_TRUE(a_.Find(*up)->connected());
+  // The peer died (its packets stop): the connection ends after the grace.
+  a_.HandleUnreachable(kB, now_);
+  now_ += absl::Seconds(1);
+  a_.Tick(now_);
+  EXPECT_EQ(a_.Find(*up)->status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(SocketTableTest, ConnectionLimit) {
