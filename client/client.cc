@@ -138,6 +138,10 @@ void Client::StartUtp() {
   // Peers without uTP answer the SYN with silence: fall back to TCP after
   // 3 s (1 s, then a retry waiting 2 s), as libtorrent does.
   options.connection.syn_retries = 1;
+  // As deep as the TCP sockets' 4 MiB buffers, so a fast peer's window
+  // does not run dry between disk reads.
+  options.connection.send_buffer = 4 << 20;
+  options.connection.receive_buffer = 4 << 20;
   utp_ = std::make_unique<UtpHost>(loop_.get(), udp_.get(), options);
   utp_->SetAcceptHandler(
       [this](std::unique_ptr<Transport> t) { OnAccept(std::move(t)); });

@@ -9,8 +9,10 @@
 namespace bt::protocol::utp {
 namespace {
 
-// Selective acks cover at most this many packets past ack_nr + 1.
-constexpr size_t kMaxSelectiveAckBits = 256;
+// Selective acks cover at most this many packets past ack_nr + 1: the
+// largest mask the extension's length byte allows (252 bytes), so a burst
+// loss longer than a few hundred packets is still seen past its end.
+constexpr size_t kMaxSelectiveAckBits = kMaxSelectiveAckSize * 8;
 
 }  // namespace
 

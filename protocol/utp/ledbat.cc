@@ -101,7 +101,10 @@ void Ledbat::OnAck(size_t acked_bytes, bool window_limited, absl::Time now) {
       static_cast<int64_t>(std::min(acked_bytes, options_.max_window));
   if (acked == 0) return;
   const int64_t delay_us = QueuingDelayUs();
-  if (slow_start_ && 2 * delay_us > target_us_) slow_start_ = false;
+  if (slow_start_ &&
+      (2 * delay_us > target_us_ || cwnd_ >= slow_start_limit_)) {
+    slow_start_ = false;
+  }
 
   if (slow_start_) {
     if (window_limited) SetWindow(cwnd_ + (acked << kFracBits));
@@ -139,7 +142,8 @@ void Ledbat::OnLoss(absl::Duration rtt, absl::Time now) {
 }
 
 void Ledbat::OnTimeout() {
-  slow_start_ = false;
+  slow_start_limit_ = std::max(cwnd_ / 2, min_fixed_);
+  slow_start_ = true;
   SetWindow(min_fixed_);
 }
 

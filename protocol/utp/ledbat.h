@@ -109,7 +109,9 @@ class Ledbat {
   void OnLoss(absl::Duration rtt, absl::Time now);
 
   // OnTimeout takes a retransmission timeout: the window drops to
-  // min_window and slow start ends. Delay history is kept.
+  // min_window and slow start begins again, up to half the window before
+  // the timeout (TCP's ssthresh), so one burst of losses does not leave
+  // the window to regrow 3000 bytes a round trip. Delay history is kept.
   void OnTimeout();
 
   // window is the congestion window in bytes, always within
@@ -160,6 +162,8 @@ class Ledbat {
   int current_next_ = 0;
 
   bool cut_yet_ = false;
+  // Slow start after a timeout stops here (fixed point); no limit at first.
+  int64_t slow_start_limit_ = INT64_MAX;
   absl::Time last_cut_;
 };
 

@@ -3,12 +3,14 @@
 // forced and disabled; and btkit against btkit with transport kUtp. Every
 // copy is compared byte for byte with the source.
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "client/client.h"
+#include "metainfo/torrent_creator.h"
 #include "gtest/gtest.h"
 #include "tests/client/interop_support.h"
 #include "tests/testing/files.h"
@@ -136,6 +138,37 @@ TEST_P(UtpInteropTest, BtkitToBtkitUtpOnly) {
   EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir));
   EXPECT_TRUE(wire.Matches(c.policy));
   EXPECT_TRUE(wire.OnlyOver(/*utp=*/true));
+}
+
+// `bt download` with its default transport (auto) from a libtorrent seeder
+// that speaks only uTP: the tool itself, as a user runs it.
+TEST(UtpCliTest, BtDownloadWithDefaultsFromUtpOnlyLibtorrent) {
+  if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
+  const std::string root = testing::TempDir("client_utp_cli");
+  fs::create_directories(root + "/seed/payload");
+  std::ofstream(root + "/seed/payload/data.bin", std::ios::binary)
+      << std::string(6 << 20, 'u') + "tail";
+  auto bytes =
+      metainfo::CreateTorrent(root + "/seed/payload", metainfo::CreateOptions());
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  const std::string torrent = root + "/p.torrent";
+  std::ofstream(torrent, std::ios::binary) << *bytes;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  auto lt = testing::Subprocess::Start({kPython, kPeerScript, "seed", torrent,
+                                        root + "/seed", root + "/port",
+                                        "enabled", "--transport", "utp"});
+  ASSERT_TRUE(lt.ok()) << lt.status();
+  auto port = testing::WaitForFile(root + "/port", deadline);
+  ASSERT_TRUE(port.ok()) << port.status();
+  auto bt = testing::Subprocess::Start(
+      {"client/cli/bt", "download", torrent, "-o", root + "/dl", "--bind",
+       "127.0.0.1", "--peer", "127.0.0.1:" + *port});
+  ASSERT_TRUE(bt.ok()) << bt.status();
+  auto code = (*bt)->Wait(deadline);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(testing::ReadFileOrDie(root + "/dl/payload/data.bin"),
+            std::string(6 << 20, 'u') + "tail");
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -26,7 +26,9 @@ int main(int argc, char** argv){
   b.SetAcceptHandler([&](std::unique_ptr<Transport> t){ in=std::move(t); sink.t=in.get(); (void)in->Start(&sink);});
   auto out=*a.Connect(ub->local_endpoint()); Src src; src.t=out.get(); src.total=256<<20; (void)out->Start(&src);
   auto start=absl::Now(); clock_t c0=clock();
-  while(sink.got<src.total && absl::Now()-start<absl::Seconds(60)) (void)loop->RunOnce(0.01);
+  absl::Time next=start;
+  while(sink.got<src.total && absl::Now()-start<absl::Seconds(60)) { (void)loop->RunOnce(0.01);
+    if (absl::Now()>next) { next+=absl::Milliseconds(200); auto* c=a.Find(1); if(c) printf("t=%.1f got=%zu cwnd=%zu rtt=%.2fms resent=%lu timeouts=%lu fast=%lu\n", absl::ToDoubleSeconds(absl::Now()-start), sink.got, c->congestion_window(), absl::ToDoubleMilliseconds(c->smoothed_rtt()), (unsigned long)c->stats().packets_resent, (unsigned long)c->stats().timeouts,(unsigned long)c->stats().fast_retransmits);} }
   double s=absl::ToDoubleSeconds(absl::Now()-start); double cpu=double(clock()-c0)/CLOCKS_PER_SEC;
   printf("payload %zu: %zu bytes in %.2fs = %.1f MB/s, cpu %.2fs\n", payload, sink.got, s, sink.got/s/1e6, cpu);
 }

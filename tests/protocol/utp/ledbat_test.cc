@@ -284,19 +284,27 @@ TEST(LedbatTest, LossHalvesOncePerRtt) {
   EXPECT_EQ(zero.window(), 2000u);
 }
 
-TEST(LedbatTest, TimeoutResetsToTheMinimumAndEndsSlowStart) {
+TEST(LedbatTest, TimeoutResetsToTheMinimumAndSlowStartsToHalf) {
   absl::Time now = kStart;
   Ledbat cc(LedbatOptions(), now);
   cc.OnDelaySample(30000, now);
   for (int i = 0; i < 100; ++i) cc.OnAck(kPacket, true, now);
-  ASSERT_GT(cc.window(), 100000u);
+  const size_t before = cc.window();
+  ASSERT_GT(before, 100000u);
   cc.OnTimeout();
   EXPECT_EQ(cc.window(), 1500u);
-  EXPECT_FALSE(cc.in_slow_start());
-  // From there it grows linearly: one packet acked at zero delay adds
-  // 3000 * 1500 / 1500 bytes.
+  EXPECT_TRUE(cc.in_slow_start());
+  // Slow start: each acked byte adds one, up to half the old window.
   cc.OnAck(kPacket, true, now);
-  EXPECT_EQ(cc.window(), 4500u);
+  EXPECT_EQ(cc.window(), 3000u);
+  while (cc.in_slow_start()) cc.OnAck(kPacket, true, now);
+  EXPECT_GE(cc.window(), before / 2);
+  EXPECT_LT(cc.window(), before / 2 + 2 * kPacket);
+  // From there it grows linearly: one packet acked at zero delay adds
+  // 3000 * 1500 / window bytes.
+  const size_t at = cc.window();
+  cc.OnAck(kPacket, true, now);
+  EXPECT_NEAR(cc.window(), at + 3000 * kPacket / at, 1);
 }
 
 TEST(LedbatTest, SlowStartDoublesPerWindowAndExitsOnDelay) {
