@@ -156,6 +156,9 @@ bool Connection::HandleAck(const Packet& packet, absl::Time now) {
 }
 
 void Connection::HandleSelectiveAck(const Packet& packet, absl::Time now) {
+  // Nothing in flight: the mask refers to nothing we sent (and the loss
+  // scan below would read in_flight_[0]).
+  if (in_flight_.empty()) return;
   // Bit i stands for ack_nr + 2 + i; in_flight_[0] is ack_nr + 1 now.
   const size_t bits =
       std::min(packet.selective_ack.size() * 8,
