@@ -225,6 +225,16 @@ void Connection::HandleData(const Packet& packet, absl::Time now) {
   if (fin && !fin_received_) {
     fin_received_ = true;
     eof_seq_ = seq;
+    // Data past the FIN that arrived before it is dropped too, or the
+    // drain below would deliver it and step over the end.
+    for (auto it = reordered_.begin(); it != reordered_.end();) {
+      if (SeqLess(seq, it->first)) {
+        reordered_bytes_ -= it->second.size();
+        reordered_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
   }
   if (distance == 1) {
     Deliver(payload);
