@@ -112,6 +112,8 @@ class Harness {
   uint64_t written_ = 0;  // stream bytes Write accepted
   uint64_t sent_ = 0;     // stream bytes sent in new DATA packets
   bool closed_ = false;
+  bool eof_ = false;  // eof() was true: the ack stays at the peer's FIN
+  uint16_t eof_ack_ = 0;
   bool aborted_ = false;
   uint32_t payload_seed_ = 0;
 };
@@ -483,6 +485,12 @@ void Harness::CheckState() {
   }
   if (closed_) Check(c.state() == utp::ConnectionState::kClosed);
   if (c.eof()) Check(c.readable_bytes() == 0);
+  // Past the end of the peer's stream nothing is delivered or acked.
+  if (eof_) Check(c.eof() && ack_ == eof_ack_);
+  if (c.eof() && !eof_ && ack_known_) {
+    eof_ = true;
+    eof_ack_ = ack_;
+  }
 }
 
 }  // namespace
