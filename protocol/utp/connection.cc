@@ -139,6 +139,11 @@ bool Connection::HandleAck(const Packet& packet, absl::Time now) {
       in_flight_.pop_front();
     }
     last_ack_nr_ = ack;
+    // An ack of our data proves the initiator heard our STATE, whether or
+    // not it ever sends data itself.
+    if (state_ == ConnectionState::kSynReceived) {
+      state_ = ConnectionState::kConnected;
+    }
     duplicate_acks_ = 0;
     consecutive_timeouts_ = 0;
     rto_start_ = now;
@@ -157,6 +162,9 @@ bool Connection::HandleAck(const Packet& packet, absl::Time now) {
 }
 
 void Connection::HandleSelectiveAck(const Packet& packet, absl::Time now) {
+  // Nothing in flight: the mask refers to nothing we sent (and the loss
+  // scan below would read in_flight_[0]).
+  if (in_flight_.empty()) return;
   // Bit i stands for ack_nr + 2 + i; in_flight_[0] is ack_nr + 1 now.
   const size_t bits =
       std::min(packet.selective_ack.size() * 8,
@@ -223,6 +231,16 @@ void Connection::HandleData(const Packet& packet, absl::Time now) {
   if (fin && !fin_received_) {
     fin_received_ = true;
     eof_seq_ = seq;
+    // Data past the FIN that arrived before it is dropped too, or the
+    // drain below would deliver it and step over the end.
+    for (auto it = reordered_.begin(); it != reordered_.end();) {
+      if (SeqLess(seq, it->first)) {
+        reordered_bytes_ -= it->second.size();
+        reordered_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
   }
   if (distance == 1) {
     Deliver(payload);

@@ -243,6 +243,26 @@ TEST(ConnectionTest, LostSynAckIsRecovered) {
   EXPECT_EQ(sim.a().stats().timeouts, 1u);
 }
 
+// An initiator that only downloads (acks, never sends data) still makes
+// the accepted side connected, so it is not dropped as half-open.
+TEST(ConnectionTest, AcceptedSideOnlySendingIsConnected) {
+  SimLink sim({}, {}, 16);
+  ConnectionOptions options = Options();
+  options.syn_received_timeout = absl::Seconds(5);
+  sim.Connect(options);
+  ASSERT_TRUE(sim.Run([&] { return sim.a().connected() && sim.b(); },
+                      absl::Seconds(1)));
+  Stream down{RandomBytes(2 << 20, 16)};
+  down.close_when_written = false;
+  ASSERT_TRUE(sim.Run([&] { return down.received.size() == down.data.size(); },
+                      absl::Seconds(60),
+                      [&] { down.Pump(sim.b(), &sim.a()); }));
+  EXPECT_EQ(sim.b()->state(), ConnectionState::kConnected);
+  sim.Run([] { return false; }, absl::Seconds(10));
+  EXPECT_EQ(sim.b()->state(), ConnectionState::kConnected);
+  EXPECT_TRUE(down.received == down.data);
+}
+
 // An accepted connection whose initiator never sends is dropped.
 TEST(ConnectionTest, HalfOpenAcceptTimesOut) {
   LinkOptions lossy;

@@ -20,6 +20,10 @@ bool SimLink::Chance(double p) {
 }
 
 void SimLink::Send(bool to_b, std::string bytes) {
+  if (tap_) {
+    absl::StatusOr<Packet> packet = ParsePacket(bytes);
+    if (packet.ok()) tap_(to_b, *packet);
+  }
   const LinkOptions& link = link_[to_b];
   if (Chance(link.loss)) {
     ++dropped_[to_b];

@@ -18,6 +18,7 @@
 #include <queue>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -65,6 +66,13 @@ class SimLink {
   // Inject queues a raw datagram for delivery to `b` (or `a`) after the
   // link's delay, bypassing loss: for tests of hostile input.
   void Inject(bool to_b, std::string datagram);
+  // set_tap: `tap` is shown every datagram a connection sends (towards `b`
+  // when to_b), parsed, before the link may lose it; for tests that need
+  // the peers' sequence and ack numbers. The Packet's views last only for
+  // the call.
+  void set_tap(std::function<void(bool to_b, const Packet&)> tap) {
+    tap_ = std::move(tap);
+  }
 
  private:
   struct InFlight {
@@ -92,6 +100,7 @@ class SimLink {
   ConnectionOptions options_;
   uint16_t b_seq_ = 0;
   int64_t delivered_[2] = {0, 0}, dropped_[2] = {0, 0};
+  std::function<void(bool, const Packet&)> tap_;
 };
 
 }  // namespace bt::protocol::utp
