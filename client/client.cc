@@ -142,6 +142,9 @@ void Client::StartUtp() {
   // does not run dry between disk reads.
   options.connection.send_buffer = 4 << 20;
   options.connection.receive_buffer = 4 << 20;
+  // No packet-size probe (SocketTableOptions::loopback_probe_payload):
+  // libtorrent acknowledges a 16 KB probe and then fails the transfer, so
+  // an ack does not prove the peer took the whole datagram.
   utp_ = std::make_unique<UtpHost>(loop_.get(), udp_.get(), options);
   utp_->SetAcceptHandler(
       [this](std::unique_ptr<Transport> t) { OnAccept(std::move(t)); });

@@ -34,6 +34,7 @@ std::string_view ConnectionStateName(ConnectionState state) {
 Connection::Connection(const ConnectionOptions& options, absl::Time now)
     : options_(options),
       created_(now),
+      payload_size_(options.max_payload),
       rto_start_(now),
       ledbat_(options.ledbat, now) {}
 
@@ -129,7 +130,7 @@ bool Connection::HandleAck(const Packet& packet, absl::Time now) {
   const uint16_t newly = SeqDistance(last_ack_nr_, ack);
   if (newly > 0) {
     const bool window_limited =
-        bytes_in_flight_ + options_.max_payload > SendWindow();
+        bytes_in_flight_ + payload_size_ > SendWindow();
     size_t acked_bytes = 0;
     for (uint16_t i = 0; i < newly && !in_flight_.empty(); ++i) {
       Outgoing& p = in_flight_.front();
@@ -193,6 +194,11 @@ void Connection::HandleSelectiveAck(const Packet& packet, absl::Time now) {
 
 size_t Connection::AckOne(Outgoing& p, absl::Time now) {
   if (p.acked) return 0;
+  if (probe_ == Probe::kInFlight && p.seq == probe_seq_) {
+    probe_ = Probe::kDone;
+    probe_deadline_ = absl::InfiniteFuture();
+    if (p.transmissions == 1) payload_size_ = options_.probe_payload;
+  }
   // Karn: only packets sent once give an unambiguous round trip.
   if (p.transmissions == 1) rtt_.AddSample(now - p.sent);
   if (p.needs_resend) {
@@ -292,8 +298,8 @@ size_t Connection::Read(absl::Span<char> buf) {
     read_offset_ = 0;
   }
   // The window reopened: tell the sender, which may be waiting on it.
-  if (window_before < options_.max_payload &&
-      ReceiveWindow() >= options_.max_payload && connected()) {
+  if (window_before < payload_size_ && ReceiveWindow() >= payload_size_ &&
+      connected()) {
     ack_pending_ = true;
   }
   return n;
@@ -308,6 +314,7 @@ void Connection::Tick(absl::Time now) {
     Fail(absl::DeadlineExceededError("uTP peer sent no data after its SYN"));
     return;
   }
+  if (now >= probe_deadline_) ProbeFailed();
   if (now >= unreachable_at_ + kUnreachableGrace) {
     Fail(absl::UnavailableError("uTP peer's port unreachable"));
     return;
@@ -320,6 +327,25 @@ void Connection::Tick(absl::Time now) {
   }
   const bool waiting = !in_flight_.empty() || send_offset_ < send_queue_.size();
   if (waiting && now >= rto_start_ + rtt_.timeout()) OnTimeout(now);
+}
+
+void Connection::ProbeFailed() {
+  probe_ = Probe::kDone;
+  probe_deadline_ = absl::InfiniteFuture();
+  // Nothing was sent after the probe: cut it to max_payload and give the
+  // rest back to the send queue, ahead of what is still unsent.
+  if (in_flight_.empty() || in_flight_.back().seq != probe_seq_) return;
+  Outgoing& p = in_flight_.back();
+  if (p.acked || p.payload.size() <= options_.max_payload) return;
+  const size_t cut = p.payload.size() - options_.max_payload;
+  send_queue_.replace(0, send_offset_, p.payload, options_.max_payload, cut);
+  send_offset_ = 0;
+  p.payload.resize(options_.max_payload);
+  bytes_unacked_ -= cut;
+  if (!p.needs_resend) {
+    bytes_in_flight_ -= cut;
+    MarkLost(p);
+  }
 }
 
 void Connection::OnTimeout(absl::Time now) {
@@ -347,6 +373,7 @@ absl::Time Connection::next_deadline() const {
     t = std::min(t, created_ + options_.syn_received_timeout);
   }
   t = std::min(t, unreachable_at_ + kUnreachableGrace);
+  t = std::min(t, probe_deadline_);
   if (!in_flight_.empty() || send_offset_ < send_queue_.size()) {
     t = std::min(t, rto_start_ + rtt_.timeout());
   }

@@ -47,6 +47,14 @@ struct ConnectionOptions {
   // headers and a selective ACK) under a 1500-byte MTU; loopback may use
   // far more (up to about 64 KiB).
   size_t max_payload = 1400;
+  // Probe for bigger packets: when larger than max_payload, the first data
+  // packet carries this many bytes, alone in flight; if the peer acks it
+  // the connection keeps that size, else it is resent cut to max_payload
+  // after max(4 RTT, 50 ms) and the rest goes out as usual. Meant for
+  // loopback, where datagrams up to 64 KiB are not fragmented, and only
+  // for peers known to drop (not truncate) datagrams they cannot hold, as
+  // btkit does: libtorrent acks a 16 KB probe and then fails. 0: no probe.
+  size_t probe_payload = 0;
   // Receive buffer: bytes received and not yet read, in order or not. The
   // window we advertise is what is left of it.
   size_t receive_buffer = 1 << 20;
@@ -141,6 +149,9 @@ class Connection {
   uint16_t recv_id() const { return recv_id_; }
   uint16_t send_id() const { return send_id_; }
   size_t congestion_window() const { return ledbat_.window(); }
+  // payload_size: stream bytes per DATA packet now (max_payload, or
+  // probe_payload once a probe was acknowledged).
+  size_t payload_size() const { return payload_size_; }
   absl::Duration smoothed_rtt() const { return rtt_.smoothed_rtt(); }
   // Counters for tests and statistics.
   struct Stats {
@@ -168,6 +179,7 @@ class Connection {
   void HandleSelectiveAck(const Packet& packet, absl::Time now);
   size_t AckOne(Outgoing& p, absl::Time now);
   void OnTimeout(absl::Time now);
+  void ProbeFailed();
   void HandleData(const Packet& packet, absl::Time now);
   void Deliver(std::string_view payload);
   void DrainReordered();
@@ -209,6 +221,12 @@ class Connection {
   absl::Time fin_sent_at_ = absl::InfiniteFuture();
   absl::Time unreachable_at_ = absl::InfiniteFuture();
   size_t resends_pending_ = 0;  // packets in in_flight_ with needs_resend
+  // The packet-size probe (ConnectionOptions::probe_payload).
+  enum class Probe { kNotYet, kInFlight, kDone };
+  Probe probe_ = Probe::kNotYet;
+  uint16_t probe_seq_ = 0;
+  absl::Time probe_deadline_ = absl::InfiniteFuture();
+  size_t payload_size_ = 0;
   RttEstimator rtt_;
   Ledbat ledbat_;
 

@@ -97,9 +97,15 @@ bool Connection::PollNewData(absl::Time now, std::string& out) {
     Encode(PacketType::kFin, in_flight_.back().seq, {}, now, out);
     return true;
   }
+  if (probe_ == Probe::kInFlight) return false;  // the probe goes alone
   const size_t window = SendWindow();
   const size_t room = window > bytes_in_flight_ ? window - bytes_in_flight_ : 0;
-  size_t size = std::min(queued, options_.max_payload);
+  const bool probe = probe_ == Probe::kNotYet &&
+                     options_.probe_payload > options_.max_payload &&
+                     state_ == ConnectionState::kConnected &&
+                     in_flight_.empty() && queued >= options_.probe_payload &&
+                     room >= options_.probe_payload;
+  size_t size = std::min(queued, probe ? options_.probe_payload : payload_size_);
   if (size > room) {
     // Nothing in flight and a window smaller than a packet: send what
     // fits; a closed window waits for the probe the timer allows.
@@ -111,7 +117,7 @@ bool Connection::PollNewData(absl::Time now, std::string& out) {
   }
   // Nagle: a short packet waits while others are in flight, so that
   // small writes go out together.
-  if (size == queued && size < options_.max_payload && bytes_in_flight_ > 0 &&
+  if (size == queued && size < payload_size_ && bytes_in_flight_ > 0 &&
       !close_requested_ && !probe_allowed_) {
     return false;
   }
@@ -128,6 +134,12 @@ bool Connection::PollNewData(absl::Time now, std::string& out) {
   CompactSendQueue();
   in_flight_.push_back(std::move(p));
   const Outgoing& sent = in_flight_.back();
+  if (probe) {
+    probe_ = Probe::kInFlight;
+    probe_seq_ = sent.seq;
+    probe_deadline_ =
+        now + std::max(4 * rtt_.smoothed_rtt(), absl::Milliseconds(50));
+  }
   Encode(PacketType::kData, sent.seq, sent.payload, now, out);
   return true;
 }

@@ -36,7 +36,7 @@ absl::StatusOr<SocketTable::Id> SocketTable::Connect(const Endpoint& peer,
   const Id id = next_id_++;
   entries_.emplace(
       id, Entry{Key{peer, recv_id},
-                Connection::Connect(options_.connection, recv_id,
+                Connection::Connect(OptionsFor(peer), recv_id,
                                     static_cast<uint16_t>(random_()), now)});
   by_key_[Key{peer, recv_id}] = id;
   MarkActive(id);
@@ -115,7 +115,7 @@ void SocketTable::Accept(const Packet& syn, const Endpoint& from,
     return;
   }
   const Id id = next_id_++;
-  Connection c = Connection::Accept(options_.connection, syn,
+  Connection c = Connection::Accept(OptionsFor(from), syn,
                                     static_cast<uint16_t>(random_()), now);
   const Key key{from, c.recv_id()};
   entries_.emplace(id, Entry{key, std::move(c)});
@@ -124,6 +124,14 @@ void SocketTable::Accept(const Packet& syn, const Endpoint& from,
   accepted_.push_back(id);
   ++stats_.accepted;
   Touch(id);
+}
+
+ConnectionOptions SocketTable::OptionsFor(const Endpoint& peer) const {
+  ConnectionOptions o = options_.connection;
+  if (options_.loopback_probe_payload > 0 && peer.IsLoopback()) {
+    o.probe_payload = options_.loopback_probe_payload;
+  }
+  return o;
 }
 
 void SocketTable::SendReset(const Packet& packet, const Endpoint& from,

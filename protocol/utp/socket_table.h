@@ -47,6 +47,9 @@ struct SocketTableOptions {
   size_t max_half_open = 64;
   // RESETs sent for packets of unknown connections, per second.
   double resets_per_second = 50;
+  // Connections to loopback peers probe for packets of this many stream
+  // bytes (ConnectionOptions::probe_payload); 0 keeps connection's.
+  size_t loopback_probe_payload = 0;
   // How long a released connection may take to finish closing.
   absl::Duration linger = absl::Seconds(15);
 };
@@ -129,6 +132,7 @@ class SocketTable {
   void Touch(Id id);
   void Forget(Id id);
   bool Finished(const Entry& e, absl::Time now) const;
+  ConnectionOptions OptionsFor(const Endpoint& peer) const;
   void NoteDeadline(const Connection& c);
 
   SocketTableOptions options_;

@@ -263,6 +263,29 @@ TEST(ConnectionTest, AcceptedSideOnlySendingIsConnected) {
   EXPECT_TRUE(down.received == down.data);
 }
 
+// The packet-size probe: a peer that takes big datagrams gets them; one
+// that drops them gets the probe's bytes again in max_payload packets, and
+// the stream stays exact.
+TEST(ConnectionTest, ProbesForBigPacketsAndFallsBack) {
+  for (size_t limit : {size_t{0}, size_t{1500}}) {
+    SCOPED_TRACE(limit);
+    LinkOptions link;
+    link.max_datagram = limit;
+    SimLink sim(link, link, 17);
+    ConnectionOptions options = Options();
+    options.probe_payload = 16000;
+    sim.Connect(options);
+    Stream up{RandomBytes(1 << 20, 17)};
+    up.close_when_written = false;
+    ASSERT_TRUE(sim.Run([&] { return up.received.size() == up.data.size(); },
+                        absl::Seconds(60),
+                        [&] { up.Pump(&sim.a(), sim.b()); }));
+    EXPECT_TRUE(up.received == up.data);
+    EXPECT_EQ(sim.a().payload_size(), limit == 0 ? 16000u : 1400u);
+    EXPECT_EQ(sim.a().stats().timeouts, 0u);
+  }
+}
+
 // An accepted connection whose initiator never sends is dropped.
 TEST(ConnectionTest, HalfOpenAcceptTimesOut) {
   LinkOptions lossy;

@@ -25,7 +25,8 @@ void SimLink::Send(bool to_b, std::string bytes) {
     if (packet.ok()) tap_(to_b, *packet);
   }
   const LinkOptions& link = link_[to_b];
-  if (Chance(link.loss)) {
+  if (Chance(link.loss) ||
+      (link.max_datagram > 0 && bytes.size() > link.max_datagram)) {
     ++dropped_[to_b];
     return;
   }

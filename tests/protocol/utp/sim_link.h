@@ -36,6 +36,9 @@ struct LinkOptions {
   // of it (datagrams that would wait beyond it are dropped).
   int64_t bandwidth = 0;
   int64_t queue_bytes = 64 * 1024;
+  // Datagrams longer than this are dropped (0: none), as by a peer whose
+  // receive buffer is small.
+  size_t max_datagram = 0;
 };
 
 class SimLink {
