@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -155,6 +156,45 @@ void UdpSocket::Dispatch(size_t i, size_t size) {
   Handler& handler =
       protocol::utp::LooksLikeUtp(datagram) ? utp_handler_ : dht_handler_;
   if (handler) handler(datagram, *from);
+}
+
+size_t UdpSocket::SendMany(absl::Span<const Outgoing> datagrams) {
+  size_t sent = 0;
+  while (!datagrams.empty()) {
+    const size_t n = std::min(datagrams.size(), kBatchSize);
+    mmsghdr msgs[kBatchSize];
+    iovec iov[kBatchSize];
+    sockaddr_storage to[kBatchSize];
+    size_t used = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const Outgoing& d = datagrams[i];
+      if (d.to.is_v6() != local_.is_v6()) continue;  // refused, not counted
+      iov[used] = {const_cast<char*>(d.datagram.data()), d.datagram.size()};
+      msgs[used] = mmsghdr{};
+      msgs[used].msg_hdr.msg_name = &to[used];
+      msgs[used].msg_hdr.msg_namelen = ToSockaddr(d.to, &to[used]);
+      msgs[used].msg_hdr.msg_iov = &iov[used];
+      msgs[used].msg_hdr.msg_iovlen = 1;
+      ++used;
+    }
+    size_t done = 0;
+    while (done < used) {
+      int r = sendmmsg(fd_, msgs + done, static_cast<unsigned>(used - done),
+                       MSG_DONTWAIT);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        // The first unsent one failed (buffer full or an error): count it
+        // lost, as SendTo would, and go on with the rest.
+        ++send_errors_;
+        ++done;
+        continue;
+      }
+      done += static_cast<size_t>(r);
+      sent += static_cast<size_t>(r);
+    }
+    datagrams.remove_prefix(n);
+  }
+  return sent;
 }
 
 bool UdpSocket::SendTo(std::string_view datagram, const Endpoint& to) {

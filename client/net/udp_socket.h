@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "base/endpoint.h"
 #include "client/net/event_loop.h"
 
@@ -100,6 +101,14 @@ class UdpSocket {
   // send_errors(): for UDP this is like any other loss) and when `to` is of
   // the other address family than the socket (refused, not counted).
   bool SendTo(std::string_view datagram, const Endpoint& to);
+  // SendMany sends `datagrams` (to their endpoints) with as few system
+  // calls as it can (sendmmsg, kBatchSize at a time); returns how many
+  // went out. Failures count as in SendTo.
+  struct Outgoing {
+    std::string_view datagram;
+    Endpoint to;
+  };
+  size_t SendMany(absl::Span<const Outgoing> datagrams);
 
   // local_endpoint is the bound address and port (the real port when
   // Bind was given port 0).

@@ -254,8 +254,25 @@ void UtpHost::Dispatch() {
 
 void UtpHost::Flush() {
   const absl::Time now = Now();
-  Endpoint to;
-  while (table_.PollDatagram(now, out_, to)) socket_->SendTo(out_, to);
+  // Datagrams go out in batches of one sendmmsg each; the buffers are
+  // kept between flushes.
+  size_t n = 0;
+  auto send = [&] {
+    std::vector<UdpSocket::Outgoing> batch;
+    batch.reserve(n);
+    for (size_t i = 0; i < n; ++i) batch.push_back({out_[i], to_[i]});
+    socket_->SendMany(batch);
+    n = 0;
+  };
+  while (true) {
+    if (n == out_.size()) {
+      out_.emplace_back();
+      to_.emplace_back();
+    }
+    if (!table_.PollDatagram(now, out_[n], to_[n])) break;
+    if (++n == UdpSocket::kBatchSize) send();
+  }
+  if (n > 0) send();
   // Sending may have changed what transports can do (buffers drained).
   for (Id id : table_.TakeTouched()) dispatch_.insert(id);
   if (!dispatch_.empty()) ScheduleFlush();

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -88,7 +89,9 @@ class UtpHost {
   bool flush_posted_ = false;
   EventLoop::TimerId timer_ = 0;
   absl::Time timer_at_ = absl::InfiniteFuture();
-  std::string out_;  // datagram buffer, reused
+  // Datagram buffers and destinations of a send batch, reused.
+  std::vector<std::string> out_;
+  std::vector<Endpoint> to_;
   Liveness liveness_;
 };
 

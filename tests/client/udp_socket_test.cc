@@ -155,6 +155,20 @@ TEST_F(UdpSocketTest, UnreachablePortIsReported) {
   ASSERT_TRUE(RunUntil([&] { return !dht_.empty(); }));
 }
 
+// SendMany: 200 datagrams (more than one sendmmsg batch) all arrive, in
+// order; one to the other family is skipped, not counted as sent.
+TEST_F(UdpSocketTest, SendManyBatchesEverything) {
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 200; ++i) bodies.push_back("d1:i" + std::to_string(i) + "e");
+  std::vector<UdpSocket::Outgoing> out;
+  for (const std::string& b : bodies) out.push_back({b, b_->local_endpoint()});
+  out.insert(out.begin() + 7,
+             UdpSocket::Outgoing{"x", Endpoint::ParseAddress("::1", 9).value()});
+  EXPECT_EQ(a_->SendMany(out), 200u);
+  ASSERT_TRUE(RunUntil([&] { return dht_.size() == 200; })) << dht_.size();
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(dht_[i].datagram, bodies[i]);
+}
+
 TEST_F(UdpSocketTest, SendToTheOtherFamilyIsRefused) {
   Endpoint v6 = Endpoint::V6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
                              b_->local_endpoint().port());
