@@ -5,11 +5,13 @@ Usage: summarize_tests.py TESTLOGS_DIR [--xml FILE]... TARGET...
 
 Counts the GoogleTest cases in each target's test.xml, and the cases of
 each JUnit XML FILE given with --xml (results of checks run outside Bazel,
-such as tools/test_consumers.sh). A target or FILE without a result (it
+such as tools/test_consumers.sh); a sharded target's cases are those of
+its shards. A target or FILE without a result (it
 failed to build or did not run) counts as one failure, and so does a result
 that has no test cases but failed. Each failed case is named, with the first
 lines of its failure message, so that the tail of a CI log says what broke.
 """
+import glob
 import os
 import sys
 import xml.etree.ElementTree as ET
@@ -51,7 +53,13 @@ while args and args[0] == "--xml":
     args = args[2:]
 for target in args:
     package, _, name = target.lstrip("/").partition(":")
-    results.append((os.path.join(testlogs, package, name, "test.xml"), target))
+    logs = os.path.join(testlogs, package, name)
+    # A sharded test has one result per shard and none of its own.
+    shards = sorted(glob.glob(os.path.join(logs, "shard_*_of_*", "test.xml")))
+    if not os.path.exists(os.path.join(logs, "test.xml")) and shards:
+        results.extend((xml, target) for xml in shards)
+    else:
+        results.append((os.path.join(logs, "test.xml"), target))
 passed = failed = 0
 for xml, name in results:
     p, f = count(xml, name)
