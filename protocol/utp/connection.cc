@@ -129,8 +129,7 @@ bool Connection::HandleAck(const Packet& packet, absl::Time now) {
   if (SeqLess(ack, last_ack_nr_)) return true;  // stale, reordered
   const uint16_t newly = SeqDistance(last_ack_nr_, ack);
   if (newly > 0) {
-    const bool window_limited =
-        bytes_in_flight_ + payload_size_ > SendWindow();
+    const bool window_limited = bytes_in_flight_ + payload_size_ > SendWindow();
     size_t acked_bytes = 0;
     for (uint16_t i = 0; i < newly && !in_flight_.empty(); ++i) {
       Outgoing& p = in_flight_.front();

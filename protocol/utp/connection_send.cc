@@ -105,7 +105,8 @@ bool Connection::PollNewData(absl::Time now, std::string& out) {
                      state_ == ConnectionState::kConnected &&
                      in_flight_.empty() && queued >= options_.probe_payload &&
                      room >= options_.probe_payload;
-  size_t size = std::min(queued, probe ? options_.probe_payload : payload_size_);
+  size_t size =
+      std::min(queued, probe ? options_.probe_payload : payload_size_);
   if (size > room) {
     // Nothing in flight and a window smaller than a packet: send what
     // fits; a closed window waits for the probe the timer allows.

@@ -123,8 +123,8 @@ size_t EncodedSize(const Packet& packet);
 // Preconditions: `out` holds at least EncodedSize(packet) bytes (violating
 // it aborts rather than write past the end); selective_ack.size() is at
 // most 255, the extension's length byte (checked by assert in debug builds
-// only); btkit itself sends multiples of 4, up to kMaxSelectiveAckSize. `packet`'s views are read only during the
-// call.
+// only); btkit itself sends multiples of 4, up to kMaxSelectiveAckSize.
+// `packet`'s views are read only during the call.
 size_t EncodePacket(const Packet& packet, absl::Span<char> out);
 
 // EncodePacket returns the encoding of `packet` as a new string; same

@@ -10,8 +10,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "client/client.h"
-#include "metainfo/torrent_creator.h"
 #include "gtest/gtest.h"
+#include "metainfo/torrent_creator.h"
 #include "tests/client/interop_support.h"
 #include "tests/testing/files.h"
 #include "tests/testing/subprocess.h"
@@ -58,8 +58,8 @@ std::string UtpInteropTest::torrent_path_;
 TEST_P(UtpInteropTest, WithLibtorrentUtpOnly) {
   if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
   const interop::TransferCase& c = GetParam();
-  const std::string dir = root_ + absl::StrFormat("/lt_%d_%s", c.btkit_seeds,
-                                                  PolicyName(c.policy));
+  const std::string dir =
+      root_ + absl::StrFormat("/lt_%d_%s", c.btkit_seeds, PolicyName(c.policy));
   fs::create_directories(dir);
   const std::string port_file = dir + "/port";
   std::unique_ptr<Client> client = NewClient(PeerTransport::kAuto, c.policy);
@@ -148,8 +148,8 @@ TEST(UtpCliTest, BtDownloadWithDefaultsFromUtpOnlyLibtorrent) {
   fs::create_directories(root + "/seed/payload");
   std::ofstream(root + "/seed/payload/data.bin", std::ios::binary)
       << std::string(6 << 20, 'u') + "tail";
-  auto bytes =
-      metainfo::CreateTorrent(root + "/seed/payload", metainfo::CreateOptions());
+  auto bytes = metainfo::CreateTorrent(root + "/seed/payload",
+                                       metainfo::CreateOptions());
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   const std::string torrent = root + "/p.torrent";
   std::ofstream(torrent, std::ios::binary) << *bytes;

@@ -23,25 +23,6 @@ std::string RandomBytes(size_t n, std::mt19937& random) {
   return s;
 }
 
-// One direction of application traffic, as in connection_test.cc.
-struct Stream {
-  std::string data;
-  size_t written = 0;
-  std::string received;
-  bool close_when_written = true;
-
-  void Pump(Connection* from, Connection* to) {
-    if (from && from->connected() && written < data.size()) {
-      written += from->Write(std::string_view(data).substr(written));
-      if (written == data.size() && close_when_written) from->Close();
-    }
-    if (to) {
-      char buf[16384];
-      while (size_t n = to->Read(absl::MakeSpan(buf))) received.append(buf, n);
-    }
-  }
-};
-
 // What each side last said on the wire, seen through SimLink's tap.
 struct Wire {
   uint16_t a_last_seq = 0;  // the newest seq `a` assigned (SYN/DATA/FIN)

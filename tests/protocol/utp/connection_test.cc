@@ -19,27 +19,6 @@ std::string RandomBytes(size_t n, uint32_t seed) {
   return s;
 }
 
-// One direction of application traffic: writes `data` into `from` as
-// fast as it takes it, reads whatever `to` has, and closes `from` when
-// everything is written.
-struct Stream {
-  std::string data;
-  size_t written = 0;
-  std::string received;
-  bool close_when_written = true;
-
-  void Pump(Connection* from, Connection* to) {
-    if (from && from->connected() && written < data.size()) {
-      written += from->Write(std::string_view(data).substr(written));
-      if (written == data.size() && close_when_written) from->Close();
-    }
-    if (to) {
-      char buf[16384];
-      while (size_t n = to->Read(absl::MakeSpan(buf))) received.append(buf, n);
-    }
-  }
-};
-
 ConnectionOptions Options() {
   ConnectionOptions options;
   options.receive_buffer = 256 * 1024;

@@ -275,7 +275,8 @@ TEST(PacketTest, TruncatedExtensionsAreRejected) {
 TEST(PacketTest, EmptySelectiveAckIsRejected) {
   std::string header = EncodePacket(Packet{SampleHeader(PacketType::kState)});
   header[1] = 1;
-  ExpectInvalid(header + Bytes({0, 0}), "utp selective ack: length 0 at byte 21");
+  ExpectInvalid(header + Bytes({0, 0}),
+                "utp selective ack: length 0 at byte 21");
   // After an unknown extension the offset moves with it.
   header[1] = 2;
   ExpectInvalid(header + Bytes({1, 1, 0xaa, 0, 0}),
@@ -287,8 +288,10 @@ TEST(PacketTest, EmptySelectiveAckIsRejected) {
 TEST(PacketTest, SelectiveAckOfAnyLengthAsLibtorrentSends) {
   std::string header = EncodePacket(Packet{SampleHeader(PacketType::kState)});
   header[1] = 1;
-  for (const std::string& mask : {Bytes({0x05}), Bytes({1, 0, 0, 0, 0, 0x80})}) {
-    const std::string wire = header + Bytes({0, static_cast<uint8_t>(mask.size())}) + mask;
+  for (const std::string& mask :
+       {Bytes({0x05}), Bytes({1, 0, 0, 0, 0, 0x80})}) {
+    const std::string wire =
+        header + Bytes({0, static_cast<uint8_t>(mask.size())}) + mask;
     absl::StatusOr<Packet> p = ParsePacket(wire);
     ASSERT_TRUE(p.ok()) << p.status();
     EXPECT_EQ(p->selective_ack, mask);

@@ -18,10 +18,12 @@
 #include <queue>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "protocol/utp/connection.h"
 
 namespace bt::protocol::utp {
@@ -39,6 +41,27 @@ struct LinkOptions {
   // Datagrams longer than this are dropped (0: none), as by a peer whose
   // receive buffer is small.
   size_t max_datagram = 0;
+};
+
+// Stream: one direction of application traffic for tests. Pump writes
+// `data` into `from` as fast as it takes it, reads whatever `to` has, and
+// closes `from` once everything is written (if close_when_written).
+struct Stream {
+  std::string data;
+  size_t written = 0;
+  std::string received;
+  bool close_when_written = true;
+
+  void Pump(Connection* from, Connection* to) {
+    if (from && from->connected() && written < data.size()) {
+      written += from->Write(std::string_view(data).substr(written));
+      if (written == data.size() && close_when_written) from->Close();
+    }
+    if (to) {
+      char buf[16384];
+      while (size_t n = to->Read(absl::MakeSpan(buf))) received.append(buf, n);
+    }
+  }
 };
 
 class SimLink {

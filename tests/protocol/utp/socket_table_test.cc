@@ -204,8 +204,7 @@ TEST_F(SocketTableTest, UnreachableFailsOnlyPendingConnectsToThatPeer) {
   ASSERT_TRUE(pending.ok() && elsewhere.ok());
   a_.TakeTouched();
   a_.HandleUnreachable(other, now_);
-  EXPECT_EQ(a_.Find(*pending)->status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(a_.Find(*pending)->status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(a_.Find(*elsewhere)->state(), ConnectionState::kSynSent);
   EXPECT_EQ(a_.TakeTouched(), std::vector<SocketTable::Id>{*pending});
   // A forged ICMP for a live peer: its next packet cancels it.
