@@ -297,7 +297,8 @@ TEST(PacketTest, SelectiveAckOfAnyLengthAsLibtorrentSends) {
     EXPECT_EQ(p->selective_ack, mask);
     EXPECT_EQ(EncodePacket(*p), wire);
   }
-  absl::StatusOr<Packet> p = ParsePacket(header + Bytes({0, 1, 0x05}));
+  const std::string one_byte = header + Bytes({0, 1, 0x05});
+  absl::StatusOr<Packet> p = ParsePacket(one_byte);  // views into one_byte
   ASSERT_TRUE(p.ok());
   EXPECT_TRUE(SelectiveAckHas(p->selective_ack, 0));
   EXPECT_FALSE(SelectiveAckHas(p->selective_ack, 1));
