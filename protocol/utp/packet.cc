@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
@@ -17,13 +18,16 @@ constexpr uint8_t kMaxType = 4;
 constexpr size_t kExtensionHeaderSize = 2;
 
 // SpanWriter puts big-endian integers and bytes into a span whose size the
-// caller has checked; it indexes, so a bug is caught by Span's hardening
-// rather than silently writing elsewhere.
+// caller has checked; it still checks each write, so a bug aborts rather
+// than silently writing elsewhere.
 class SpanWriter {
  public:
   explicit SpanWriter(absl::Span<char> out) : out_(out) {}
 
-  void U8(uint8_t v) { out_[pos_++] = static_cast<char>(v); }
+  void U8(uint8_t v) {
+    if (pos_ >= out_.size()) std::abort();  // caller's bug
+    out_[pos_++] = static_cast<char>(v);
+  }
   void U16(uint16_t v) {
     U8(static_cast<uint8_t>(v >> 8));
     U8(static_cast<uint8_t>(v));
@@ -33,7 +37,10 @@ class SpanWriter {
     U16(static_cast<uint16_t>(v));
   }
   void Bytes(std::string_view s) {
-    for (char c : s) out_[pos_++] = c;
+    if (s.size() > out_.size() - pos_) std::abort();  // caller's bug
+    if (s.empty()) return;
+    std::memcpy(out_.data() + pos_, s.data(), s.size());
+    pos_ += s.size();
   }
   size_t size() const { return pos_; }
 
