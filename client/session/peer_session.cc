@@ -331,8 +331,15 @@ void PeerSession::Tick(absl::Time now) {
       std::max(absl::ToDoubleSeconds(now - last_rate_tick_), 0.001);
   if (now - last_rate_tick_ >= absl::Milliseconds(500)) {
     // Exponential moving averages over about five seconds.
-    down_rate_ = 0.8 * down_rate_ +
-                 0.2 * double(payload_down_ - rate_down_mark_) / seconds;
+    const double down = double(payload_down_ - rate_down_mark_) / seconds;
+    down_rate_ = 0.8 * down_rate_ + 0.2 * down;
+    if (request_slow_start_ && down > 0 && down < 1.1 * last_down_sample_) {
+      // The rate stopped growing: the pipe is full. From here the depth
+      // follows the rate, which the average has not caught up with yet.
+      request_slow_start_ = false;
+      down_rate_ = std::max(down_rate_, down);
+    }
+    if (down > 0) last_down_sample_ = down;
     up_rate_ =
         0.8 * up_rate_ + 0.2 * double(payload_up_ - rate_up_mark_) / seconds;
     rate_down_mark_ = payload_down_;
@@ -474,8 +481,10 @@ storage::Bitfield PeerSession::RequestableHaveSet() const {
 int PeerSession::RequestDepth() const {
   const int peer_limit =
       static_cast<int>(their_extensions_.reqq.value_or(250));
-  const int by_rate = static_cast<int>(down_rate_ * 2.0 / kBlockSize);
-  return std::clamp(by_rate, 16, std::max(std::min(peer_limit, 2000), 1));
+  int wanted = static_cast<int>(down_rate_ * 2.0 / kBlockSize);
+  if (request_slow_start_) wanted = std::max(wanted, slow_start_depth_);
+  const int most = std::max(std::min(peer_limit, kMaxRequestDepth), 1);
+  return std::clamp(wanted, std::min(kMinRequestDepth, most), most);
 }
 
 }  // namespace bt::client

@@ -229,7 +229,10 @@ class PeerSession {
   // InFlight lists our requests in flight, oldest first.
   std::vector<BlockRef> InFlight() const { return requests_.InFlight(); }
   // RequestDepth is how many requests to keep in flight: about two
-  // seconds at the current rate, within the peer's reqq.
+  // seconds at the current rate, within the peer's reqq. Until the rate
+  // stops growing (slow start), each block that arrives adds one more,
+  // so the depth doubles every round trip rather than waiting for the
+  // rate average to catch up.
   int RequestDepth() const;
   bool snubbed() const { return snubbed_; }
   int64_t payload_down() const { return payload_down_; }
@@ -282,6 +285,10 @@ class PeerSession {
   void AbortServe(const protocol::Request& r);
 
  private:
+  // The fewest requests kept in flight, and where slow start begins.
+  static constexpr int kMinRequestDepth = 16;
+  // The most, whatever the peer's reqq says.
+  static constexpr int kMaxRequestDepth = 2000;
   enum class Phase { kConnecting, kMse, kHandshake, kActive, kClosed };
   struct Asked {
     uint32_t piece = 0;  // metadata piece
@@ -392,6 +399,9 @@ class PeerSession {
   int64_t payload_down_ = 0, payload_up_ = 0;
   int64_t rate_down_mark_ = 0, rate_up_mark_ = 0;
   double down_rate_ = 0, up_rate_ = 0;
+  bool request_slow_start_ = true;
+  int slow_start_depth_ = kMinRequestDepth;
+  double last_down_sample_ = 0;  // the download rate of the last tick
   absl::Time started_;
   absl::Time connected_at_;
   absl::Time last_received_;

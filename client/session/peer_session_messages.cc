@@ -235,6 +235,9 @@ absl::Status PeerSession::OnPiece(const protocol::Piece& p, absl::Time now) {
       last_block_ = now;
       snubbed_ = false;
       payload_down_ += static_cast<int64_t>(p.data.size());
+      if (request_slow_start_ && slow_start_depth_ < kMaxRequestDepth) {
+        ++slow_start_depth_;
+      }
       events_.push_back(BlockArrived{block, std::string(p.data), true});
       return absl::OkStatus();
     case RequestTracker::Match::kGivenUp:

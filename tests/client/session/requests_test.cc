@@ -321,7 +321,46 @@ TEST(RequestsTest, RatesFollowThePayload) {
   // A fifth of 48 KiB/s after one second of a five-second average.
   EXPECT_NEAR(rig.session->download_rate(), 0.2 * 3 * 16384, 1.0);
   EXPECT_EQ(rig.session->upload_rate(), 0.0);
-  EXPECT_EQ(rig.session->RequestDepth(), 16);  // the floor at low rates
+}
+
+// The default torrent's blocks: 4 pieces of two, the last piece one short.
+std::vector<BlockRef> AllBlocks() {
+  return {{0, 0}, {0, 1}, {1, 0}, {1, 1}, {2, 0}, {2, 1}, {3, 0}};
+}
+
+TEST(RequestsTest, SlowStartAddsARequestPerBlock) {
+  Downloading rig;
+  EXPECT_EQ(rig.session->RequestDepth(), 16);
+  rig.session->Request(AllBlocks(), rig.now);
+  for (const BlockRef& b : AllBlocks())
+    rig.Block(b, b.piece == 3 ? 5000 : kBlockSize);
+  EXPECT_EQ(rig.session->RequestDepth(), 16 + 7);
+}
+
+TEST(RequestsTest, SlowStartEndsWhenTheRateStopsGrowing) {
+  Downloading rig;
+  const std::vector<BlockRef> four = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
+  auto half_second_of_four_blocks = [&] {
+    rig.session->Request(four, rig.now);
+    for (const BlockRef& b : four) rig.Block(b);
+    rig.Advance(absl::Milliseconds(500));
+  };
+  half_second_of_four_blocks();
+  EXPECT_EQ(rig.session->RequestDepth(), 16 + 4);
+  half_second_of_four_blocks();  // no faster than the last half second
+  // Two seconds at 128 KiB/s is 16 blocks, and blocks no longer add.
+  EXPECT_NEAR(rig.session->download_rate(), 4 * 16384 / 0.5, 1.0);
+  EXPECT_EQ(rig.session->RequestDepth(), 16);
+  half_second_of_four_blocks();
+  EXPECT_EQ(rig.session->RequestDepth(), 16);
+}
+
+TEST(RequestsTest, DepthNeverExceedsThePeersQueue) {
+  Downloading rig;
+  protocol::ExtensionHandshake hs = ScriptedPeer::Extensions();
+  hs.reqq = 4;
+  rig.peer.SendExtensionHandshake(hs);
+  EXPECT_EQ(rig.session->RequestDepth(), 4);
 }
 
 }  // namespace
