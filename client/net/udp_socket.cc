@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,6 +40,12 @@ absl::StatusOr<std::unique_ptr<UdpSocket>> UdpSocket::Bind(
   } else {
     setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
   }
+  // Segmentation offload where the kernel has it (see the header).
+  int segment = 0;
+  socklen_t segment_len = sizeof segment;
+  const bool can_segment =
+      getsockopt(fd, SOL_UDP, UDP_SEGMENT, &segment, &segment_len) == 0;
+  const bool can_join = setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
   sockaddr_storage ss;
   socklen_t len = ToSockaddr(local, &ss);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
@@ -54,6 +61,8 @@ absl::StatusOr<std::unique_ptr<UdpSocket>> UdpSocket::Bind(
   auto self = std::unique_ptr<UdpSocket>(
       new UdpSocket(loop, fd, bound.value_or(local)));
   UdpSocket* raw = self.get();
+  raw->segment_sends_ = can_segment;
+  raw->joined_receives_ = can_join;
   absl::Status st =
       loop->Watch(fd, EventLoop::kReadable, [raw](uint32_t ready) {
         if (ready & EventLoop::kError) raw->ReadErrors();
@@ -70,7 +79,9 @@ UdpSocket::UdpSocket(EventLoop* loop, int fd, const Endpoint& local)
       buffers_(kBatchSize * kMaxDatagramSize),
       addresses_(kBatchSize),
       iovecs_(kBatchSize),
-      messages_(kBatchSize) {
+      messages_(kBatchSize),
+      controls_(kBatchSize),
+      send_iovecs_(kBatchSize * kMaxSegments) {
   for (size_t i = 0; i < kBatchSize; ++i) {
     iovecs_[i].iov_base = buffers_.data() + i * kMaxDatagramSize;
     iovecs_[i].iov_len = kMaxDatagramSize;
@@ -93,6 +104,10 @@ void UdpSocket::OnReadable() {
       h.msg_namelen = sizeof(sockaddr_storage);
       h.msg_iov = &iovecs_[i];
       h.msg_iovlen = 1;
+      if (joined_receives_) {
+        h.msg_control = &controls_[i];
+        h.msg_controllen = sizeof(Control);
+      }
       messages_[i].msg_len = 0;
     }
     int n = recvmmsg(fd_, messages_.data(), kBatchSize, MSG_DONTWAIT, nullptr);
@@ -147,54 +162,117 @@ void UdpSocket::ReadErrors() {
 }
 
 void UdpSocket::Dispatch(size_t i, size_t size) {
-  const msghdr& h = messages_[i].msg_hdr;
+  msghdr& h = messages_[i].msg_hdr;
   if (h.msg_flags & MSG_TRUNC) return;  // longer than kMaxDatagramSize
   std::optional<Endpoint> from = FromSockaddr(
       reinterpret_cast<const sockaddr*>(&addresses_[i]), h.msg_namelen);
   if (!from) return;
-  std::string_view datagram(buffers_.data() + i * kMaxDatagramSize, size);
-  Handler& handler =
-      protocol::utp::LooksLikeUtp(datagram) ? utp_handler_ : dht_handler_;
-  if (handler) handler(datagram, *from);
+  // With UDP_GRO the kernel says the size of each joined datagram.
+  size_t segment = size;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+    if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO) continue;
+    int joined = 0;
+    std::memcpy(&joined, CMSG_DATA(c), sizeof joined);
+    if (joined > 0) segment = static_cast<size_t>(joined);
+  }
+  std::string_view rest(buffers_.data() + i * kMaxDatagramSize, size);
+  do {
+    const std::string_view datagram = rest.substr(0, segment);
+    rest.remove_prefix(datagram.size());
+    Handler& handler =
+        protocol::utp::LooksLikeUtp(datagram) ? utp_handler_ : dht_handler_;
+    if (handler) handler(datagram, *from);
+  } while (!rest.empty());
 }
 
 size_t UdpSocket::SendMany(absl::Span<const Outgoing> datagrams) {
   size_t sent = 0;
   while (!datagrams.empty()) {
-    const size_t n = std::min(datagrams.size(), kBatchSize);
-    mmsghdr msgs[kBatchSize];
-    iovec iov[kBatchSize];
-    sockaddr_storage to[kBatchSize];
-    size_t used = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const Outgoing& d = datagrams[i];
-      if (d.to.is_v6() != local_.is_v6()) continue;  // refused, not counted
-      iov[used] = {const_cast<char*>(d.datagram.data()), d.datagram.size()};
-      msgs[used] = mmsghdr{};
-      msgs[used].msg_hdr.msg_name = &to[used];
-      msgs[used].msg_hdr.msg_namelen = ToSockaddr(d.to, &to[used]);
-      msgs[used].msg_hdr.msg_iov = &iov[used];
-      msgs[used].msg_hdr.msg_iovlen = 1;
-      ++used;
-    }
-    size_t done = 0;
-    while (done < used) {
-      int r = sendmmsg(fd_, msgs + done, static_cast<unsigned>(used - done),
-                       MSG_DONTWAIT);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        // The first unsent one failed (buffer full or an error): count it
-        // lost, as SendTo would, and go on with the rest.
-        ++send_errors_;
-        ++done;
-        continue;
-      }
-      done += static_cast<size_t>(r);
-      sent += static_cast<size_t>(r);
-    }
-    datagrams.remove_prefix(n);
+    datagrams.remove_prefix(SendBatch(datagrams, sent));
   }
   return sent;
+}
+
+size_t UdpSocket::RunLength(absl::Span<const Outgoing> d) const {
+  const size_t segment = d[0].datagram.size();
+  if (!segment_sends_ || segment == 0) return 1;
+  size_t n = 1, bytes = segment;
+  while (n < d.size() && n < kMaxSegments) {
+    const size_t size = d[n].datagram.size();
+    if (d[n].to != d[0].to || size == 0 || size > segment ||
+        bytes + size > kMaxSegmentedBytes) {
+      break;
+    }
+    bytes += size;
+    ++n;
+    if (size < segment) break;  // only the last may be shorter
+  }
+  return n;
+}
+
+size_t UdpSocket::SendBatch(absl::Span<const Outgoing> d, size_t& sent) {
+  mmsghdr msgs[kBatchSize];
+  sockaddr_storage to[kBatchSize];
+  Control control[kBatchSize];
+  size_t start[kBatchSize], count[kBatchSize];
+  size_t used = 0, consumed = 0, iovecs = 0;
+  while (used < kBatchSize && consumed < d.size()) {
+    const Outgoing& o = d[consumed];
+    if (o.to.is_v6() != local_.is_v6()) {  // refused, not counted
+      ++consumed;
+      continue;
+    }
+    const size_t run = RunLength(d.subspan(consumed));
+    msgs[used] = mmsghdr{};
+    msghdr& h = msgs[used].msg_hdr;
+    h.msg_name = &to[used];
+    h.msg_namelen = ToSockaddr(o.to, &to[used]);
+    h.msg_iov = &send_iovecs_[iovecs];
+    h.msg_iovlen = run;
+    for (size_t k = 0; k < run; ++k) {
+      const std::string_view datagram = d[consumed + k].datagram;
+      send_iovecs_[iovecs++] = {const_cast<char*>(datagram.data()),
+                                datagram.size()};
+    }
+    if (run > 1) {
+      h.msg_control = &control[used];
+      h.msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+      cmsghdr* c = CMSG_FIRSTHDR(&h);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      const uint16_t segment = static_cast<uint16_t>(o.datagram.size());
+      std::memcpy(CMSG_DATA(c), &segment, sizeof segment);
+    }
+    start[used] = consumed;
+    count[used++] = run;
+    consumed += run;
+  }
+  size_t done = 0;
+  while (done < used) {
+    int r = sendmmsg(fd_, msgs + done, static_cast<unsigned>(used - done),
+                     MSG_DONTWAIT);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      const int e = errno;
+      if (count[done] > 1 && (e == EIO || e == EINVAL || e == EOPNOTSUPP)) {
+        // The path cannot segment: from here on, a datagram per message.
+        segment_sends_ = false;
+        return start[done];
+      }
+      // The first unsent one failed (buffer full or an error): count it
+      // lost, as SendTo would, and go on with the rest.
+      send_errors_ += count[done];
+      ++done;
+      continue;
+    }
+    for (size_t k = done; k < done + static_cast<size_t>(r); ++k) {
+      sent += count[k];
+      if (count[k] > 1) ++segmented_sends_;
+    }
+    done += static_cast<size_t>(r);
+  }
+  return consumed;
 }
 
 bool UdpSocket::SendTo(std::string_view datagram, const Endpoint& to) {

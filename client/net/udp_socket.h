@@ -24,6 +24,16 @@
 // (the loop is level-triggered), so a flood on this socket cannot starve
 // the loop's other descriptors and timers. Datagrams longer than
 // kMaxDatagramSize (only IPv6 jumbograms could be) are dropped.
+//
+// Segmentation offload: where the kernel has it (Linux UDP_SEGMENT and
+// UDP_GRO), SendMany hands a run of equal-sized datagrams to one address
+// to the kernel as one buffer that it cuts into those datagrams, and the
+// kernel may hand several datagrams from one sender to us as one buffer
+// that we cut again. On the wire nothing changes: every datagram is its
+// own, so peers need no such support. uTP's full-sized packets take the
+// per-datagram cost of the kernel's send path once per run, not once each.
+// When the path cannot segment (a device without checksum offload), the
+// socket falls back to one datagram per message for good.
 #ifndef CLIENT_NET_UDP_SOCKET_H_
 #define CLIENT_NET_UDP_SOCKET_H_
 
@@ -115,12 +125,28 @@ class UdpSocket {
   const Endpoint& local_endpoint() const { return local_; }
   // send_errors counts the datagrams SendTo failed to send.
   uint64_t send_errors() const { return send_errors_; }
+  // segmented_sends counts messages that carried a run of datagrams for
+  // the kernel to cut (0 when the kernel cannot).
+  uint64_t segmented_sends() const { return segmented_sends_; }
+
+  // kMaxSegments and kMaxSegmentedBytes bound one segmented send (the
+  // kernel's limits are 64 segments and a 64 KiB UDP payload).
+  static constexpr size_t kMaxSegments = 64;
+  static constexpr size_t kMaxSegmentedBytes = 65000;
 
  private:
   UdpSocket(EventLoop* loop, int fd, const Endpoint& local);
   void OnReadable();
-  // Dispatch hands message `i` of the last batch to its handler.
+  // Dispatch hands message `i` of the last batch to its handler, cut into
+  // its datagrams when the kernel joined several.
   void Dispatch(size_t i, size_t size);
+  // RunLength: how many datagrams from the front of `d` may go out as one
+  // segmented message (1 without segmentation).
+  size_t RunLength(absl::Span<const Outgoing> d) const;
+  // SendBatch sends up to kBatchSize messages from the front of `d` with
+  // one sendmmsg (more when one fails); returns how many datagrams of `d`
+  // it consumed and adds those that went out to `sent`.
+  size_t SendBatch(absl::Span<const Outgoing> d, size_t& sent);
   // ReadErrors drains the socket's error queue (ICMP reports).
   void ReadErrors();
 
@@ -132,11 +158,21 @@ class UdpSocket {
   std::function<void()> batch_done_;
   std::function<void(const Endpoint&)> unreachable_handler_;
   uint64_t send_errors_ = 0;
+  uint64_t segmented_sends_ = 0;
+  bool segment_sends_ = false;    // UDP_SEGMENT works on this socket
+  bool joined_receives_ = false;  // UDP_GRO is on
   // recvmmsg's buffers: kBatchSize slots of kMaxDatagramSize bytes.
   std::vector<char> buffers_;
   std::vector<sockaddr_storage> addresses_;
   std::vector<struct iovec> iovecs_;
   std::vector<struct mmsghdr> messages_;
+  // Control space per slot for UDP_GRO's segment size.
+  struct alignas(cmsghdr) Control {
+    char bytes[CMSG_SPACE(sizeof(int))];
+  };
+  std::vector<Control> controls_;
+  // sendmmsg's iovecs: up to kMaxSegments per message.
+  std::vector<struct iovec> send_iovecs_;
 };
 
 }  // namespace bt::client

@@ -1,5 +1,10 @@
 #include "client/net/udp_socket.h"
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -159,14 +164,103 @@ TEST_F(UdpSocketTest, UnreachablePortIsReported) {
 // order; one to the other family is skipped, not counted as sent.
 TEST_F(UdpSocketTest, SendManyBatchesEverything) {
   std::vector<std::string> bodies;
-  for (int i = 0; i < 200; ++i) bodies.push_back("d1:i" + std::to_string(i) + "e");
+  for (int i = 0; i < 200; ++i)
+    bodies.push_back("d1:i" + std::to_string(i) + "e");
   std::vector<UdpSocket::Outgoing> out;
   for (const std::string& b : bodies) out.push_back({b, b_->local_endpoint()});
-  out.insert(out.begin() + 7,
-             UdpSocket::Outgoing{"x", Endpoint::ParseAddress("::1", 9).value()});
+  out.insert(
+      out.begin() + 7,
+      UdpSocket::Outgoing{"x", Endpoint::ParseAddress("::1", 9).value()});
   EXPECT_EQ(a_->SendMany(out), 200u);
   ASSERT_TRUE(RunUntil([&] { return dht_.size() == 200; })) << dht_.size();
   for (int i = 0; i < 200; ++i) EXPECT_EQ(dht_[i].datagram, bodies[i]);
+}
+
+// UtpSized is a uTP-looking datagram of `size` bytes that names `i`.
+std::string UtpSized(int i, size_t size) {
+  std::string d = UtpState() + std::to_string(i) + ";";
+  d.resize(size, static_cast<char>('a' + i % 26));
+  return d;
+}
+
+// Equal-sized datagrams to one address go out as segmented runs where the
+// kernel can, yet on the wire each is its own datagram: a plain socket
+// that never asked for joined receives reads them one by one, in order,
+// and so does a UdpSocket, which may receive them joined.
+TEST_F(UdpSocketTest, SegmentedRunsArriveAsSeparateDatagrams) {
+  const int plain = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  ASSERT_GE(plain, 0);
+  const int room = 4 << 20;  // the default buffer may not hold them all
+  setsockopt(plain, SOL_SOCKET, SO_RCVBUF, &room, sizeof room);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(plain, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(getsockname(plain, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const Endpoint plain_end = Endpoint::V4({127, 0, 0, 1}, ntohs(addr.sin_port));
+
+  constexpr int kCount = 131;  // two full runs and a short one
+  std::vector<std::string> bodies;
+  for (int i = 0; i < kCount; ++i) {
+    bodies.push_back(UtpSized(i, i + 1 == kCount ? 700 : 1420));
+  }
+  std::vector<UdpSocket::Outgoing> out;
+  for (const std::string& b : bodies) out.push_back({b, plain_end});
+  for (const std::string& b : bodies) out.push_back({b, b_->local_endpoint()});
+  EXPECT_EQ(a_->SendMany(out), 2u * kCount);
+  EXPECT_GT(a_->segmented_sends(), 0u) << "no UDP_SEGMENT in this kernel?";
+  EXPECT_EQ(a_->send_errors(), 0u);
+
+  std::vector<std::string> got;
+  char buf[2048];
+  while (got.size() < kCount) {
+    pollfd p{plain, POLLIN, 0};
+    if (poll(&p, 1, 5000) <= 0) break;
+    const ssize_t n = recv(plain, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    got.emplace_back(buf, static_cast<size_t>(n));
+  }
+  close(plain);
+  ASSERT_EQ(got.size(), bodies.size());
+  for (int i = 0; i < kCount; ++i) EXPECT_TRUE(got[i] == bodies[i]) << i;
+
+  ASSERT_TRUE(RunUntil([&] { return utp_.size() == kCount; })) << utp_.size();
+  for (int i = 0; i < kCount; ++i) {
+    EXPECT_TRUE(utp_[i].datagram == bodies[i]) << i;
+  }
+}
+
+// A run ends at another destination, and after a shorter datagram; what
+// each receiver gets is exactly what was sent to it, in order.
+TEST_F(UdpSocketTest, RunsBreakAtAnotherAddressOrAShorterDatagram) {
+  auto c = UdpSocket::Bind(loop_.get(), Endpoint::V4({127, 0, 0, 1}, 0));
+  ASSERT_TRUE(c.ok()) << c.status();
+  std::vector<std::string> at_c;
+  (*c)->SetUtpHandler(
+      [&](std::string_view d, const Endpoint&) { at_c.emplace_back(d); });
+  const Endpoint b = b_->local_endpoint(), to_c = (*c)->local_endpoint();
+  const std::vector<std::pair<size_t, Endpoint>> plan = {
+      {300, b}, {300, b}, {300, to_c}, {300, b}, {200, b},
+      {300, b}, {300, b}, {100, b},    {100, b}, {300, to_c}};
+  std::vector<std::string> bodies;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    bodies.push_back(UtpSized(static_cast<int>(i), plan[i].first));
+  }
+  std::vector<UdpSocket::Outgoing> out;
+  std::vector<std::string> want_b, want_c;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    out.push_back({bodies[i], plan[i].second});
+    (plan[i].second == b ? want_b : want_c).push_back(bodies[i]);
+  }
+  EXPECT_EQ(a_->SendMany(out), plan.size());
+  ASSERT_TRUE(RunUntil([&] {
+    return utp_.size() == want_b.size() && at_c.size() == want_c.size();
+  }));
+  std::vector<std::string> got_b;
+  for (const Received& r : utp_) got_b.push_back(r.datagram);
+  EXPECT_EQ(got_b, want_b);
+  EXPECT_EQ(at_c, want_c);
 }
 
 TEST_F(UdpSocketTest, SendToTheOtherFamilyIsRefused) {
