@@ -5,10 +5,11 @@
 // policy disabled). Transmission ignores loopback peers a tracker gives it
 // (they are "martian" to it) but accepts incoming ones, so in both
 // directions btkit learns Transmission's address from the tracker and
-// dials it. The cases with encryption required run over TCP (uTP off in
-// Transmission); those with plain preferred run over uTP (BEP 29: btkit
-// tries uTP first and Transmission accepts it), checked per connection.
-// Every copy is compared byte for byte with the source.
+// dials it. Every case runs over uTP (BEP 29: btkit tries uTP first and
+// Transmission accepts it), and those with encryption required run over
+// TCP too (uTP off in Transmission: btkit falls back); the transport is
+// checked per connection. Every copy is compared byte for byte with the
+// source.
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -35,8 +36,23 @@ constexpr char kTransmission[] = "/usr/bin/transmission-cli";
 
 using interop::PolicyName;
 
+// A case: the transfer, and whether Transmission has uTP on.
+struct TransmissionCase {
+  interop::TransferCase transfer;
+  bool utp = true;
+};
+
+std::vector<TransmissionCase> TransmissionCases() {
+  std::vector<TransmissionCase> cases;
+  for (const interop::TransferCase& c : interop::TransferCases()) {
+    cases.push_back({c, true});
+    if (c.policy == EncryptionPolicy::kForced) cases.push_back({c, false});
+  }
+  return cases;
+}
+
 class TransmissionInteropTest
-    : public ::testing::TestWithParam<interop::TransferCase> {
+    : public ::testing::TestWithParam<TransmissionCase> {
  protected:
   static void SetUpTestSuite() {
     if (access(kTransmission, X_OK) != 0 ||
@@ -56,9 +72,7 @@ class TransmissionInteropTest
   }
 
   // OverUtp: the case runs over uTP rather than TCP.
-  static bool OverUtp() {
-    return GetParam().policy == EncryptionPolicy::kDisabled;
-  }
+  static bool OverUtp() { return GetParam().utp; }
 
   // Transmission starts transmission-cli on `port` with its own config
   // directory (loopback only: no port mapping, DHT, LPD or PEX; uTP only
@@ -80,7 +94,8 @@ class TransmissionInteropTest
     std::vector<std::string> argv = {
         kTransmission, "-M", "-g", config, "-p", std::to_string(port),
         "-w", data_dir,
-        GetParam().policy == EncryptionPolicy::kForced ? "-er" : "-et"};
+        GetParam().transfer.policy == EncryptionPolicy::kForced ? "-er"
+                                                                : "-et"};
     if (!done_script.empty()) {
       argv.push_back("-f");
       argv.push_back(done_script);
@@ -97,9 +112,10 @@ class TransmissionInteropTest
 std::string TransmissionInteropTest::root_;
 
 TEST_P(TransmissionInteropTest, TransfersThroughOpentracker) {
-  const interop::TransferCase& c = GetParam();
-  const std::string dir = root_ + absl::StrFormat("/run_%d_%s", c.btkit_seeds,
-                                                  PolicyName(c.policy));
+  const interop::TransferCase& c = GetParam().transfer;
+  const std::string dir =
+      root_ + absl::StrFormat("/run_%d_%s_%s", c.btkit_seeds,
+                              PolicyName(c.policy), OverUtp() ? "utp" : "tcp");
   fs::create_directories(dir);
   const absl::Time start = absl::Now();
   const absl::Time deadline = start + absl::Seconds(55);
@@ -179,11 +195,10 @@ TEST_P(TransmissionInteropTest, TransfersThroughOpentracker) {
 
 INSTANTIATE_TEST_SUITE_P(
     Directions, TransmissionInteropTest,
-    ::testing::ValuesIn(interop::TransferCases()),
-    [](const ::testing::TestParamInfo<interop::TransferCase>& info) {
-      return interop::TransferCaseName(info.param, "Transmission") +
-             (info.param.policy == EncryptionPolicy::kDisabled ? "_utp"
-                                                               : "_tcp");
+    ::testing::ValuesIn(TransmissionCases()),
+    [](const ::testing::TestParamInfo<TransmissionCase>& info) {
+      return interop::TransferCaseName(info.param.transfer, "Transmission") +
+             (info.param.utp ? "_utp" : "_tcp");
     });
 
 }  // namespace
