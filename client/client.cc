@@ -292,24 +292,26 @@ void Client::AddConnection(std::unique_ptr<PeerConnection> c) {
 }
 
 absl::StatusOr<std::unique_ptr<Transport>> Client::ConnectTransport(
-    const Endpoint& peer) {
+    const Endpoint& peer, bool utp_first) {
   auto tcp = [this, peer]() -> absl::StatusOr<std::unique_ptr<Transport>> {
     ASSIGN_OR_RETURN(std::unique_ptr<TcpTransport> t,
                      TcpTransport::Connect(loop_.get(), peer, bind_address_));
     return std::unique_ptr<Transport>(std::move(t));
   };
   if (utp_ == nullptr) return tcp();
+  if (options_.transport == PeerTransport::kUtp) return utp_->Connect(peer);
+  if (!utp_first) return tcp();
   absl::StatusOr<std::unique_ptr<Transport>> utp = utp_->Connect(peer);
-  if (options_.transport == PeerTransport::kUtp) return utp;
   if (!utp.ok()) return tcp();
   return std::unique_ptr<Transport>(
       std::make_unique<FallbackTransport>(*std::move(utp), std::move(tcp)));
 }
 
-bool Client::Connect(Torrent& t, const Endpoint& peer, bool encrypt) {
+bool Client::Connect(Torrent& t, const Endpoint& peer, bool encrypt,
+                     bool utp_first) {
   if (!AllowPeer(peer)) return false;
   absl::StatusOr<std::unique_ptr<Transport>> transport =
-      ConnectTransport(peer);
+      ConnectTransport(peer, utp_first);
   if (!transport.ok()) return false;
   auto c = std::make_unique<PeerConnection>(
       this, next_connection_++, *std::move(transport), SessionOptions(encrypt),

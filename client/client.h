@@ -130,7 +130,8 @@ class Client : public ClientContext {
     return !handlers_[static_cast<size_t>(type)].empty();
   }
   bool Emit(const Event& e) override;
-  bool Connect(Torrent& t, const Endpoint& peer, bool encrypt) override;
+  bool Connect(Torrent& t, const Endpoint& peer, bool encrypt,
+               bool utp_first) override;
   bool CanConnect() const override;
   Torrent* FindTorrent(const Sha1Hash& info_hash) override;
   void Defer(std::function<void()> task) override;
@@ -154,9 +155,9 @@ class Client : public ClientContext {
   // StartUtp runs uTP on udp_ (which must be bound).
   void StartUtp();
   // ConnectTransport: an outgoing stream to `peer` as options_.transport
-  // says (auto: uTP first, falling back to TCP).
+  // says (auto: uTP first, falling back to TCP, unless not `utp_first`).
   absl::StatusOr<std::unique_ptr<Transport>> ConnectTransport(
-      const Endpoint& peer);
+      const Endpoint& peer, bool utp_first);
   // MakeRoomForIncoming frees a slot for an incoming connection from
   // `from` (closing a connection that is not worth its slot); false if
   // none can be freed.

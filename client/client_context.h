@@ -49,9 +49,11 @@ class ClientContext {
   virtual bool Emit(const Event& e) = 0;
 
   // Connect opens an outgoing connection for `torrent` (after the IP
-  // filter); false if refused or no slot is free.
-  virtual bool Connect(Torrent& torrent, const Endpoint& peer,
-                       bool encrypt) = 0;
+  // filter); false if refused or no slot is free. `utp_first`: try uTP
+  // before TCP where both are allowed (false for a peer known to be
+  // reachable over TCP only).
+  virtual bool Connect(Torrent& torrent, const Endpoint& peer, bool encrypt,
+                       bool utp_first) = 0;
   // CanConnect: the client-wide limits leave room for another outgoing
   // connection.
   virtual bool CanConnect() const = 0;

@@ -10,16 +10,20 @@ Endpoint PeerSet::IpOf(const Endpoint& peer) {
   return ip;
 }
 
-bool PeerSet::Add(const Endpoint& peer, Source source, absl::Time now) {
-  if (peer.port() == 0 || Banned(peer) || candidates_.contains(peer)) {
+bool PeerSet::Add(const Endpoint& peer, Source source, absl::Time now,
+                  Utp utp) {
+  if (auto known = candidates_.find(peer); known != candidates_.end()) {
+    if (known->second.utp == Utp::kUnknown) known->second.utp = utp;
     return false;
   }
+  if (peer.port() == 0 || Banned(peer)) return false;
   if (candidates_.size() >= options_.max_candidates &&
       (source == Source::kPex || !MakeRoom())) {
     return false;
   }
   Candidate c;
   c.source = source;
+  c.utp = utp;
   c.added = now;
   candidates_.emplace(peer, c);
   return true;
@@ -51,7 +55,7 @@ std::optional<PeerSet::Dial> PeerSet::NextToConnect(absl::Time now) {
     }
     c.connected = true;
     c.retry_at = now + options_.retry_after;
-    return Dial{address, c.plain_only};
+    return Dial{address, c.plain_only, c.utp != Utp::kNo};
   }
   return std::nullopt;
 }
@@ -61,11 +65,12 @@ void PeerSet::MarkConnected(const Endpoint& peer) {
   if (it != candidates_.end()) it->second.connected = true;
 }
 
-void PeerSet::OnHandshake(const Endpoint& peer) {
+void PeerSet::OnHandshake(const Endpoint& peer, bool over_utp) {
   auto it = candidates_.find(peer);
   if (it == candidates_.end()) return;
   it->second.failures = 0;
   it->second.handshaked = true;
+  it->second.utp = over_utp ? Utp::kYes : Utp::kNo;
 }
 
 void PeerSet::OnClosed(const Endpoint& peer, bool was_active,

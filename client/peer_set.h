@@ -44,14 +44,22 @@ class PeerSet {
   PeerSet() : PeerSet(Options()) {}
   explicit PeerSet(Options options) : options_(options) {}
 
+  // What is known of a peer's uTP (BEP 29): nothing; that it speaks it
+  // (a BEP 11 flag, or our connection over it); or that TCP is what
+  // reached it (BEP 11 flags without uTP's, or our dial fell back to TCP).
+  enum class Utp { kUnknown, kYes, kNo };
+
   // Add remembers `peer` to connect to; false if refused: banned, port 0,
   // already known, or the set is full (and `source` is kPex, or nothing
-  // can be replaced).
-  bool Add(const Endpoint& peer, Source source, absl::Time now);
+  // can be replaced). `utp` is a hint from the source; for a peer already
+  // known it fills in what is still unknown.
+  bool Add(const Endpoint& peer, Source source, absl::Time now,
+           Utp utp = Utp::kUnknown);
 
   struct Dial {
     Endpoint address;
     bool plain_only = false;  // MSE was refused: try without it
+    bool utp_first = true;    // not known to be reachable over TCP only
   };
   // NextToConnect picks a candidate to dial now (not connected, not
   // waiting to retry, not failed out) and marks it connecting.
@@ -59,8 +67,9 @@ class PeerSet {
   // MarkConnected notes a connection to `peer` that we did not dial (an
   // incoming one from its listen address), so it is not dialled too.
   void MarkConnected(const Endpoint& peer);
-  // OnHandshake: a connection to `peer` completed its handshake.
-  void OnHandshake(const Endpoint& peer);
+  // OnHandshake: a connection to `peer` completed its handshake, over uTP
+  // or over TCP; the next dial starts with the same.
+  void OnHandshake(const Endpoint& peer, bool over_utp);
   // OnClosed: the connection to `peer` ended. `was_active`: the handshake
   // had completed (otherwise it counts as a failed attempt);
   // `plain_retry`: redial at once without MSE.
@@ -87,6 +96,7 @@ class PeerSet {
     bool connected = false;
     bool handshaked = false;  // ever
     bool plain_only = false;
+    Utp utp = Utp::kUnknown;
     absl::Time added;
     absl::Time retry_at = absl::InfinitePast();
   };

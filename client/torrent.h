@@ -179,8 +179,11 @@ class Torrent : public SessionTorrent {
   std::vector<PeerInfo> peers() const;
   // AddPeer adds a peer to connect to. Peers learned from other peers
   // (`from_pex`) are refused for private torrents and once the torrent
-  // knows kMaxCandidates peers; others then replace failing ones.
-  void AddPeer(const Endpoint& peer, bool from_pex = false);
+  // knows kMaxCandidates peers; others then replace failing ones. `utp`
+  // says what the source knows of its uTP: a peer known to be reached
+  // over TCP only is dialled over TCP first.
+  void AddPeer(const Endpoint& peer, bool from_pex = false,
+               PeerSet::Utp utp = PeerSet::Utp::kUnknown);
   static constexpr size_t kMaxCandidates = 2000;
   // is_private: BEP 27 (peers from the torrent's trackers only).
   bool is_private() const { return has_metadata() && info_->is_private(); }

@@ -53,7 +53,14 @@ std::vector<PeerInfo> Torrent::peers() const {
   return out;
 }
 
-void Torrent::AddPeer(const Endpoint& peer, bool from_pex) {
+// PexUtp reads what BEP 11 flags say of a peer's uTP: the sender reached
+// it over uTP, or (flags without kPexUtp) over TCP.
+PeerSet::Utp PexUtp(std::optional<uint8_t> flags) {
+  if (!flags) return PeerSet::Utp::kUnknown;
+  return (*flags & protocol::kPexUtp) ? PeerSet::Utp::kYes : PeerSet::Utp::kNo;
+}
+
+void Torrent::AddPeer(const Endpoint& peer, bool from_pex, PeerSet::Utp utp) {
   if (from_pex && is_private()) return;
   // Our own listen address is not a peer.
   if (ctx_ && peer.port() == ctx_->port() &&
@@ -61,9 +68,9 @@ void Torrent::AddPeer(const Endpoint& peer, bool from_pex) {
     return;
   }
   const absl::Time now = ctx_ ? ctx_->Now() : absl::Now();
-  if (!peers_.Add(peer, from_pex ? PeerSet::Source::kPex
-                                 : PeerSet::Source::kTracker,
-                  now)) {
+  if (!peers_.Add(peer,
+                  from_pex ? PeerSet::Source::kPex : PeerSet::Source::kTracker,
+                  now, utp)) {
     return;
   }
   if (ctx_ && serving()) ConnectMore(now);
@@ -79,7 +86,7 @@ void Torrent::ConnectMore(absl::Time now) {
     const bool encrypt =
         ctx_->options().encryption != protocol::EncryptionPolicy::kDisabled &&
         !dial->plain_only;
-    if (!ctx_->Connect(*this, dial->address, encrypt)) {
+    if (!ctx_->Connect(*this, dial->address, encrypt, dial->utp_first)) {
       peers_.OnClosed(dial->address, /*was_active=*/false,
                       /*plain_retry=*/false, now);
     }
@@ -157,7 +164,9 @@ void Torrent::OnSessionEvents(PeerConnection& c,
               fill = true;
             },
             [&](PexPeersArrived& p) {
-              for (const Endpoint& e : p.added) AddPeer(e, /*from_pex=*/true);
+              for (size_t i = 0; i < p.added.size(); ++i) {
+                AddPeer(p.added[i], /*from_pex=*/true, PexUtp(p.flags[i]));
+              }
             },
             [&](DhtPortArrived& d) {
               Endpoint node = c.address();
@@ -187,7 +196,7 @@ void Torrent::OnHandshakeDone(PeerConnection& c) {
     }
     connections_[c.id()] = &c;
   } else {
-    peers_.OnHandshake(c.address());
+    peers_.OnHandshake(c.address(), c.utp());
   }
   Event e;
   e.type = EventType::kPeerConnect;

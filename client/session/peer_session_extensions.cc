@@ -142,9 +142,16 @@ void PeerSession::OnPex(std::string_view payload, absl::Time now) {
   absl::StatusOr<protocol::PexMessage> pex = protocol::ParsePexMessage(payload);
   if (!pex.ok()) return;  // a bad hint is dropped, not fatal
   PexPeersArrived added;
-  for (const auto* list : {&pex->added, &pex->added6}) {
-    added.added.insert(added.added.end(), list->begin(), list->end());
-  }
+  auto take = [&](const std::vector<Endpoint>& peers,
+                  const std::vector<uint8_t>& flags) {
+    for (size_t i = 0; i < peers.size(); ++i) {
+      added.added.push_back(peers[i]);
+      added.flags.push_back(flags.empty() ? std::nullopt
+                                          : std::optional<uint8_t>(flags[i]));
+    }
+  };
+  take(pex->added, pex->added_flags);
+  take(pex->added6, pex->added6_flags);
   if (!added.added.empty()) events_.push_back(std::move(added));
 }
 

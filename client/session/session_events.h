@@ -17,6 +17,7 @@
 #define CLIENT_SESSION_SESSION_EVENTS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -105,6 +106,9 @@ struct HashRequestRejected {
 // session; none for private torrents).
 struct PexPeersArrived {
   std::vector<Endpoint> added;
+  // One per `added`: its BEP 11 flags (protocol::kPexUtp, ...), when the
+  // sender gave them.
+  std::vector<std::optional<uint8_t>> flags;
 };
 // DhtPortArrived: the peer's DHT node listens on `port` (BEP 5).
 struct DhtPortArrived {

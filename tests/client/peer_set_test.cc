@@ -183,7 +183,7 @@ TEST(PeerSetTest, AHandshakeForgivesEarlierFailures) {
     now += retry;
   }
   ASSERT_THAT(DialAll(set, now), ElementsAre(Peer(1)));
-  set.OnHandshake(Peer(1));
+  set.OnHandshake(Peer(1), /*over_utp=*/false);
   set.OnClosed(Peer(1), /*was_active=*/true, false, now);
   now += retry;
   // Two more failures do not give up on it: the count started over.
@@ -299,7 +299,7 @@ TEST(PeerSetTest, ForResumePrefersPeersThatHandshakedAndHonoursTheLimit) {
   PeerSet set;
   for (uint8_t i = 1; i <= 6; ++i) set.Add(Peer(i), Source::kTracker, kT0);
   for (const Endpoint& e : DialAll(set, kT0)) {
-    if (e == Peer(2) || e == Peer(5)) set.OnHandshake(e);
+    if (e == Peer(2) || e == Peer(5)) set.OnHandshake(e, /*over_utp=*/false);
     set.OnClosed(e, e == Peer(2) || e == Peer(5), false, kT0);
   }
   std::vector<Endpoint> two = set.ForResume(2);
@@ -312,6 +312,56 @@ TEST(PeerSetTest, ForResumePrefersPeersThatHandshakedAndHonoursTheLimit) {
   EXPECT_NE(three[2], Peer(5));
   EXPECT_EQ(set.ForResume(100).size(), 6u);
   EXPECT_THAT(set.ForResume(0), IsEmpty());
+}
+
+// --- which transport a dial tries first -------------------------------------
+
+// UtpFirst dials `peer` (the only candidate ready) and says whether uTP
+// goes first; the dial is closed again as a success.
+bool UtpFirst(PeerSet& set, const Endpoint& peer, absl::Time now) {
+  std::optional<PeerSet::Dial> d = set.NextToConnect(now);
+  EXPECT_TRUE(d.has_value());
+  if (!d) return false;
+  EXPECT_EQ(d->address, peer);
+  set.OnClosed(peer, /*was_active=*/true, /*plain_retry=*/false, now);
+  return d->utp_first;
+}
+
+TEST(PeerSetTest, OnlyAPeerKnownToBeReachedOverTcpIsDialledOverTcpFirst) {
+  PeerSet set;
+  set.Add(Peer(1), PeerSet::Source::kPex, kT0, PeerSet::Utp::kYes);
+  EXPECT_TRUE(UtpFirst(set, Peer(1), kT0));
+  set.Add(Peer(2), PeerSet::Source::kPex, kT0, PeerSet::Utp::kNo);
+  EXPECT_FALSE(UtpFirst(set, Peer(2), kT0));
+  set.Add(Peer(3), PeerSet::Source::kTracker, kT0);
+  EXPECT_TRUE(UtpFirst(set, Peer(3), kT0));
+}
+
+// A hint for a known peer fills in only what is unknown; what our own
+// handshake showed overrides any hint, and later hints do not undo it.
+TEST(PeerSetTest, OurOwnHandshakeOutweighsHints) {
+  const absl::Duration retry = PeerSet::Options().retry_after;
+  PeerSet set;
+  absl::Time now = kT0;
+  ASSERT_TRUE(set.Add(Peer(1), PeerSet::Source::kTracker, now));
+  EXPECT_FALSE(set.Add(Peer(1), PeerSet::Source::kPex, now, PeerSet::Utp::kNo));
+  EXPECT_FALSE(UtpFirst(set, Peer(1), now));
+
+  now += retry;
+  ASSERT_TRUE(set.NextToConnect(now).has_value());
+  set.OnHandshake(Peer(1), /*over_utp=*/true);
+  set.OnClosed(Peer(1), /*was_active=*/true, /*plain_retry=*/false, now);
+  set.Add(Peer(1), PeerSet::Source::kPex, now, PeerSet::Utp::kNo);
+  now += retry;
+  EXPECT_TRUE(UtpFirst(set, Peer(1), now));
+
+  // A dial that fell back to TCP: TCP goes first from then on.
+  now += retry;
+  ASSERT_TRUE(set.NextToConnect(now).has_value());
+  set.OnHandshake(Peer(1), /*over_utp=*/false);
+  set.OnClosed(Peer(1), /*was_active=*/true, /*plain_retry=*/false, now);
+  now += retry;
+  EXPECT_FALSE(UtpFirst(set, Peer(1), now));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // resume data, and hash checks of a running torrent.
 #include "client/torrent.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "protocol/message.h"
+#include "protocol/ut_pex.h"
 #include "storage/resume_data.h"
 #include "tests/client/testing/remote_peer.h"
 #include "tests/client/testing/sim_client.h"
@@ -55,6 +57,35 @@ TEST(TorrentTest, DownloadsEverythingFromAScriptedSeeder) {
   EXPECT_EQ(sim.disk().queued_bytes(), 0u);
   // Both sides are seeds now: the connection is closed.
   EXPECT_TRUE(seed.closed());
+}
+
+// BEP 11 flags say how the sender reached each peer: one it reached over
+// uTP, or whose flags are unknown, is dialled over uTP first; one it
+// reached over TCP is dialled over TCP first.
+TEST(TorrentTest, PexUtpFlagsDecideWhichTransportIsTriedFirst) {
+  SimClient sim;
+  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
+  Torrent& torrent = **sim.AddTorrent(t.Params());
+  RemotePeer peer = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 1));
+  peer.Read();  // our handshakes, with our ut_pex id
+  ASSERT_TRUE(peer.ours().has_value());
+  const Endpoint over_utp = Addr(10, 0, 0, 2), over_tcp = Addr(10, 0, 0, 3),
+                 seed_tcp = Addr(10, 0, 0, 4), unknown = Addr(10, 0, 0, 5);
+  protocol::PexMessage pex;
+  pex.added = {over_utp, over_tcp, seed_tcp};
+  pex.added_flags = {protocol::kPexUtp, 0, protocol::kPexSeed};
+  std::string payload;
+  protocol::AppendPexMessage(pex, &payload);
+  peer.Send(protocol::Extended{peer.ours()->IdOf("ut_pex"), payload});
+  torrent.AddPeer(unknown);
+
+  std::map<Endpoint, bool> utp_first;
+  for (SimPeer* p : sim.outgoing()) utp_first[p->remote()] = p->utp_first();
+  EXPECT_THAT(utp_first, ::testing::UnorderedElementsAre(
+                             ::testing::Pair(over_utp, true),
+                             ::testing::Pair(over_tcp, false),
+                             ::testing::Pair(seed_tcp, false),
+                             ::testing::Pair(unknown, true)));
 }
 
 // Corrupt is `t` with every byte of its content flipped (what a liar

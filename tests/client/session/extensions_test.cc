@@ -249,6 +249,29 @@ TEST(PexTest, ReceivedPeersArrive) {
               UnorderedElementsAre(V4(1), V4(2), Endpoint::V6(a6, 7)));
 }
 
+// BEP 11 flags come with each peer, when the sender gave them.
+TEST(PexTest, FlagsArriveWithTheirPeers) {
+  Rig rig(MakeInfo());
+  rig.Connect();
+  rig.Events();
+  protocol::PexMessage m;
+  m.added = {V4(1), V4(2)};
+  m.added_flags = {protocol::kPexUtp, protocol::kPexSeed};
+  std::array<uint8_t, 16> a6{};
+  a6[0] = 0x20;
+  m.added6 = {Endpoint::V6(a6, 7)};  // no added6.f
+  std::string payload;
+  protocol::AppendPexMessage(m, &payload);
+  rig.peer.SendPex(payload);
+  std::vector<PexPeersArrived> got = EventsOf<PexPeersArrived>(rig.Events());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_THAT(got[0].added, ElementsAre(V4(1), V4(2), Endpoint::V6(a6, 7)));
+  EXPECT_THAT(got[0].flags,
+              ElementsAre(std::optional<uint8_t>(protocol::kPexUtp),
+                          std::optional<uint8_t>(protocol::kPexSeed),
+                          std::nullopt));
+}
+
 TEST(PexTest, ASecondMessageWithinThirtySecondsIsIgnored) {
   Rig rig(MakeInfo());
   rig.Connect();

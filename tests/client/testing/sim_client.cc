@@ -178,9 +178,11 @@ SimPeer* SimClient::Incoming(const Endpoint& from) {
   return peer;
 }
 
-bool SimClient::Connect(Torrent& t, const Endpoint& peer, bool encrypt) {
+bool SimClient::Connect(Torrent& t, const Endpoint& peer, bool encrypt,
+                        bool utp_first) {
   peers_.push_back(std::make_unique<SimPeer>(peer, /*connected=*/false));
   SimPeer* sim = peers_.back().get();
+  sim->set_utp_first(utp_first);
   outgoing_.push_back(sim);
   auto c = std::make_unique<PeerConnection>(
       this, next_id_++, std::make_unique<TransportHandle>(sim),

@@ -60,6 +60,9 @@ class SimPeer : public Transport {
   size_t input_pending() const { return input_.size(); }
   // closed: our side closed the connection.
   bool closed() const { return closed_; }
+  // utp_first: the client asked for uTP before TCP when it dialled.
+  bool utp_first() const { return utp_first_; }
+  void set_utp_first(bool on) { utp_first_ = on; }
 
   // Transport.
   absl::Status Start(Observer* observer) override;
@@ -77,6 +80,7 @@ class SimPeer : public Transport {
   Endpoint remote_;
   bool connected_;
   bool closed_ = false;
+  bool utp_first_ = false;
   bool eof_ = false;
   bool reading_ = true;
   bool want_write_ = false;
@@ -119,7 +123,8 @@ class SimClient : public ClientContext {
   uint16_t port() const override { return 6881; }
   bool Wants(EventType type) const override;
   bool Emit(const Event& e) override;
-  bool Connect(Torrent& t, const Endpoint& peer, bool encrypt) override;
+  bool Connect(Torrent& t, const Endpoint& peer, bool encrypt,
+               bool utp_first) override;
   bool CanConnect() const override;
   Torrent* FindTorrent(const Sha1Hash& info_hash) override;
   void Defer(std::function<void()> task) override;
