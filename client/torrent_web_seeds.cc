@@ -28,7 +28,10 @@ void Torrent::StartWebSeeds() {
     std::vector<BlockRef> blocks;
     if (state_ != TorrentState::kDownloading || !picker_) return blocks;
     storage::Bitfield all(info_->num_pieces(), true);
-    picker_->Pick(all, max_blocks, id, &blocks);
+    // Whole pieces while there are unstarted ones; then help finish the
+    // rest like any peer.
+    picker_->PickWholePieces(all, max_blocks, id, &blocks);
+    if (blocks.empty()) picker_->Pick(all, max_blocks, id, &blocks);
     return blocks;
   };
   host.give_back = [this](uint64_t id, const std::vector<BlockRef>& blocks) {
