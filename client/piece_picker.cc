@@ -123,28 +123,7 @@ void PiecePicker::Pick(const storage::Bitfield& peer_have, int max_blocks,
   }
 
   // 2. New pieces: highest priority, then rarest, then the random order.
-  if (budget > 0) {
-    std::vector<uint32_t> fresh;
-    for (uint32_t i = 0; i < num_pieces(); ++i) {
-      if (Wants(i) && peer_have.Get(i) && !partial_.contains(i)) {
-        fresh.push_back(i);
-      }
-    }
-    auto better = [&](uint32_t a, uint32_t b) {
-      const Piece &pa = pieces_[a], &pb = pieces_[b];
-      if (pa.priority != pb.priority) return pa.priority > pb.priority;
-      if (pa.availability != pb.availability) {
-        return pa.availability < pb.availability;
-      }
-      return pa.order < pb.order;
-    };
-    // Enough pieces to spend the budget even if each holds one block.
-    size_t need = std::min<size_t>(fresh.size(), static_cast<size_t>(budget));
-    std::partial_sort(fresh.begin(), fresh.begin() + need, fresh.end(), better);
-    for (size_t k = 0; k < need && budget > 0; ++k) {
-      PickFrom(fresh[k], StartPartial(fresh[k]), false, &budget, peer, out);
-    }
-  }
+  PickFresh(peer_have, &budget, peer, out);
 
   // 3. Endgame: every missing block is requested; ask this peer too.
   if (budget > 0 && InEndgame()) {
@@ -154,6 +133,39 @@ void PiecePicker::Pick(const storage::Bitfield& peer_have, int max_blocks,
         PickFrom(piece, p, true, &budget, peer, out);
       }
     }
+  }
+}
+
+void PiecePicker::PickWholePieces(const storage::Bitfield& peer_have,
+                                  int max_blocks, uint64_t peer,
+                                  std::vector<BlockRef>* out) {
+  int budget = max_blocks;
+  if (budget > 0) PickFresh(peer_have, &budget, peer, out);
+}
+
+void PiecePicker::PickFresh(const storage::Bitfield& peer_have, int* budget,
+                            uint64_t peer, std::vector<BlockRef>* out) {
+  const int& left = *budget;
+  if (left <= 0) return;
+  std::vector<uint32_t> fresh;
+  for (uint32_t i = 0; i < num_pieces(); ++i) {
+    if (Wants(i) && peer_have.Get(i) && !partial_.contains(i)) {
+      fresh.push_back(i);
+    }
+  }
+  auto better = [&](uint32_t a, uint32_t b) {
+    const Piece &pa = pieces_[a], &pb = pieces_[b];
+    if (pa.priority != pb.priority) return pa.priority > pb.priority;
+    if (pa.availability != pb.availability) {
+      return pa.availability < pb.availability;
+    }
+    return pa.order < pb.order;
+  };
+  // Enough pieces to spend the budget even if each holds one block.
+  size_t need = std::min<size_t>(fresh.size(), static_cast<size_t>(left));
+  std::partial_sort(fresh.begin(), fresh.begin() + need, fresh.end(), better);
+  for (size_t k = 0; k < need && left > 0; ++k) {
+    PickFrom(fresh[k], StartPartial(fresh[k]), false, budget, peer, out);
   }
 }
 

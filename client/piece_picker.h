@@ -69,6 +69,13 @@ class PiecePicker {
   // twice to the same one.
   void Pick(const storage::Bitfield& peer_have, int max_blocks, uint64_t peer,
             std::vector<BlockRef>* out);
+  // PickWholePieces is Pick restricted to pieces nobody has started, in
+  // the same order, so that `peer` supplies every block of each (up to
+  // `max_blocks`): a web seed, whose pieces are then one range each and
+  // whose blame is never shared. Appends nothing when no such piece is
+  // left.
+  void PickWholePieces(const storage::Bitfield& peer_have, int max_blocks,
+                       uint64_t peer, std::vector<BlockRef>* out);
   // OnRequestDropped returns a block requested by `peer` to the pool (the
   // peer choked us, rejected it, timed out or left).
   void OnRequestDropped(BlockRef block, uint64_t peer);
@@ -129,6 +136,10 @@ class PiecePicker {
     return !have_.Get(piece) && pieces_[piece].priority > 0;
   }
   Partial& StartPartial(uint32_t piece);
+  // PickFresh starts new pieces for `peer` within `budget`: highest
+  // priority, then rarest, then the random order.
+  void PickFresh(const storage::Bitfield& peer_have, int* budget, uint64_t peer,
+                 std::vector<BlockRef>* out);
   // PickFrom takes free (or, in endgame, duplicate-able) blocks of one
   // partial piece.
   void PickFrom(uint32_t piece, Partial& p, bool endgame, int* budget,

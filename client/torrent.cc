@@ -505,6 +505,7 @@ absl::Status Torrent::Start() {
     c->SchedulePump();
   }
   ConnectMore(ctx_->Now());
+  PumpWebSeeds();
   return absl::OkStatus();
 }
 
@@ -519,6 +520,7 @@ absl::Status Torrent::Pause() {
     c->session().SetChoking(true);
     c->SchedulePump();
   }
+  PumpWebSeeds();  // stops them
   return absl::OkStatus();
 }
 
@@ -533,6 +535,7 @@ absl::Status Torrent::Stop() {
     c->Close(absl::CancelledError("torrent stopped"));
   }
   if (announcer_) announcer_->Stop();
+  PumpWebSeeds();  // stops them
   return absl::OkStatus();
 }
 

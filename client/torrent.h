@@ -45,6 +45,7 @@
 #include "client/session/session_events.h"
 #include "client/session/session_torrent.h"
 #include "client/torrent_disk.h"
+#include "client/web_seed_connection.h"
 #include "metainfo/torrent_info.h"
 #include "protocol/message.h"
 #include "storage/bitfield.h"
@@ -86,6 +87,16 @@ enum class TorrentState {
   kError,        // a disk error stopped transfers (see error())
 };
 const char* TorrentStateName(TorrentState s);
+
+// WebSeedInfo is a snapshot of one BEP 19 web seed.
+struct WebSeedInfo {
+  std::string url;
+  bool dropped = false;  // its data failed a hash check: not used again
+  std::string drop_reason;
+  int failures = 0;  // consecutive failed requests (backing off)
+  int64_t bytes_received = 0;
+  std::string last_error;  // of the last failed request, "" if none
+};
 
 // PeerInfo is a snapshot of one connected peer.
 struct PeerInfo {
@@ -197,6 +208,10 @@ class Torrent : public SessionTorrent {
   // kMaxCandidates).
   size_t known_peers() const { return peers_.size(); }
 
+  // web_seeds lists the torrent's usable `url-list` web seeds (BEP 19),
+  // which run while the torrent is downloading; empty until started.
+  std::vector<WebSeedInfo> web_seeds() const;
+
   // SetRateLimits limits this torrent's transfers (bytes per second, 0 for
   // unlimited), within the client's global limits; settable while running.
   void SetRateLimits(int64_t upload, int64_t download);
@@ -275,8 +290,23 @@ class Torrent : public SessionTorrent {
   PeerConnection* Connection(uint64_t id) const;
   std::vector<PeerConnection*> OpenConnections() const;
 
+  // Web seeds (torrent_web_seeds.cc). Their picker ids start at
+  // kWebSeedIdBase, far from connection ids.
+  static constexpr uint64_t kWebSeedIdBase = uint64_t{1} << 62;
+  void StartWebSeeds();
+  // PumpWebSeeds lets idle web seeds start a run while downloading, and
+  // stops them otherwise.
+  void PumpWebSeeds();
+  // BlameWebSeed drops the web seed recorded under `culprit`; false if
+  // `culprit` is not a web seed.
+  bool BlameWebSeed(const Endpoint& culprit);
+
   // Pieces (torrent_pieces.cc).
   void OnBlock(PeerConnection& c, BlockArrived& b);
+  // AcceptBlock writes a block from `from` (a connection or web seed id),
+  // recorded for blame under `sender`, unless it is not awaited.
+  void AcceptBlock(BlockRef block, std::string data, uint64_t from,
+                   const Endpoint& sender);
   void OnBlockWritten(BlockRef block, size_t size, absl::Status status);
   void OnPieceHashed(uint32_t piece, TorrentDisk::HashResult r);
   void OnPieceVerified(uint32_t piece);
@@ -306,6 +336,8 @@ class Torrent : public SessionTorrent {
   std::unique_ptr<TrackerAnnouncer> announcer_;
   std::vector<std::vector<std::string>> tiers_;
   std::string display_name_;
+  std::unique_ptr<Resolver> web_seed_resolver_;
+  std::vector<std::unique_ptr<WebSeedConnection>> web_seeds_;
 
   int64_t uploaded_ = 0, downloaded_ = 0;
   int64_t last_uploaded_ = 0, last_downloaded_ = 0;

@@ -370,6 +370,7 @@ void Torrent::Tick(absl::Time now) {
   }
   if (choker_.Due(now) || rechoke_soon_) RunChoker(now);
   ConnectMore(now);
+  PumpWebSeeds();
   if (now >= next_dht_announce_) AnnounceToDht(now);
   if (!is_private()) SendPex(now);
   // Resume data: every 30 s while pieces keep arriving, sooner after a

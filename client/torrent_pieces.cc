@@ -7,18 +7,22 @@
 namespace bt::client {
 
 void Torrent::OnBlock(PeerConnection& c, BlockArrived& b) {
+  Endpoint sender = c.address();
+  sender.set_port(0);
+  AcceptBlock(b.block, std::move(b.data), c.id(), sender);
+}
+
+void Torrent::AcceptBlock(BlockRef block, std::string data, uint64_t from,
+                          const Endpoint& sender) {
   if (state_ != TorrentState::kDownloading || !picker_) return;
-  const BlockRef block = b.block;
   if (block.piece >= info_->num_pieces() ||
-      b.data.size() != picker_->BlockLength(block)) {
+      data.size() != picker_->BlockLength(block)) {
     return;
   }
   // Never write over a verified piece, or a block already in place or on
   // its way: a late endgame copy or an unasked-for block is dropped.
   std::vector<uint64_t> cancel_for;
-  if (!picker_->BeginWrite(block, c.id(), &cancel_for)) return;
-  Endpoint sender = c.address();
-  sender.set_port(0);
+  if (!picker_->BeginWrite(block, from, &cancel_for)) return;
   verifier_.OnBlock(block.piece, block.block, picker_->BlocksInPiece(block.piece),
                     sender);
   for (uint64_t other : cancel_for) {
@@ -27,8 +31,8 @@ void Torrent::OnBlock(PeerConnection& c, BlockArrived& b) {
       p->SchedulePump();
     }
   }
-  const size_t size = b.data.size();
-  disk_->Write(block, std::move(b.data), [this, block, size](absl::Status s) {
+  const size_t size = data.size();
+  disk_->Write(block, std::move(data), [this, block, size](absl::Status s) {
     OnBlockWritten(block, size, std::move(s));
   });
 }
@@ -60,7 +64,7 @@ void Torrent::OnPieceHashed(uint32_t piece, TorrentDisk::HashResult r) {
   }
   for (const Endpoint& culprit :
        verifier_.OnVerified(piece, r.passed, r.block_hashes)) {
-    Strike(culprit, PeerSet::kBanWeight);
+    if (!BlameWebSeed(culprit)) Strike(culprit, PeerSet::kBanWeight);
   }
   Event e;
   e.index = piece;

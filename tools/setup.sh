@@ -9,7 +9,7 @@ packages=(
   libabsl-dev android-libboringssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorrent-rasterbar-dev python3-libtorrent
-  aria2 transmission-cli opentracker mktorrent
+  aria2 transmission-cli opentracker mktorrent nginx-light
   ca-certificates openssl iproute2 pkg-config
 )
 

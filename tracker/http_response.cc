@@ -30,11 +30,12 @@ std::string Quote(std::string_view s) {
 }  // namespace
 
 std::string BuildHttpGetRequest(const TrackerUrl& url,
-                                std::string_view user_agent) {
+                                std::string_view user_agent,
+                                std::string_view extra_headers) {
   return absl::StrFormat(
       "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
-      "Accept-Encoding: identity\r\nConnection: close\r\n\r\n",
-      url.path_query, url.HostHeader(), user_agent);
+      "Accept-Encoding: identity\r\nConnection: close\r\n%s\r\n",
+      url.path_query, url.HostHeader(), user_agent, extra_headers);
 }
 
 std::optional<std::string_view> HttpResponse::Header(

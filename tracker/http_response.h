@@ -30,9 +30,12 @@
 namespace bt::tracker {
 
 // BuildHttpGetRequest returns "GET <path_query> HTTP/1.1" with Host,
-// User-Agent, "Accept-Encoding: identity" and "Connection: close".
+// User-Agent, "Accept-Encoding: identity" and "Connection: close", then
+// `extra_headers` as given (whole lines, each ending in CRLF, e.g.
+// "Range: bytes=0-99\r\n").
 std::string BuildHttpGetRequest(const TrackerUrl& url,
-                                std::string_view user_agent);
+                                std::string_view user_agent,
+                                std::string_view extra_headers = "");
 
 struct HttpResponse {
   int status = 0;        // e.g. 200

@@ -179,7 +179,8 @@ void HttpFetch::OnReady(uint32_t ready) {
 void HttpFetch::OnConnected() {
   connected_ = true;
   if (hooks_.on_connect) hooks_.on_connect();
-  request_ = tracker::BuildHttpGetRequest(url_, options_.user_agent);
+  request_ = tracker::BuildHttpGetRequest(url_, options_.user_agent,
+                                          options_.extra_headers);
   sent_ = 0;
   parser_ = std::make_unique<tracker::HttpResponseParser>(options_.limits);
   if (url_.scheme == tracker::TrackerUrl::Scheme::kHttps) {

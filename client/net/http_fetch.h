@@ -41,6 +41,11 @@ struct HttpFetchOptions {
   int max_redirects = 5;
   tracker::HttpResponseLimits limits;
   std::string user_agent = "btkit/0.1";
+  // extra_headers are sent after the fixed ones, as whole CRLF-terminated
+  // lines (e.g. "Range: bytes=0-99\r\n"), on every request, redirects
+  // included. Each request uses its own connection ("Connection: close"):
+  // there is no keep-alive, hence no pipelining.
+  std::string extra_headers;
   // PEM file of trusted CA certificates for https.
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
   // Host name lookups go through `resolver` (off the loop's thread); when

@@ -66,6 +66,29 @@ TEST(PiecePickerTest, RarestFirst) {
   for (const BlockRef& b : got) EXPECT_EQ(b.piece, 2u);
 }
 
+TEST(PiecePickerTest, WholePiecesLeaveStartedOnesToOthers) {
+  PiecePicker picker(kPiece, 3 * kPiece, Bitfield(3));
+  picker.AddPeerBitfield(AllOf(3));
+  std::vector<BlockRef> peer, web;
+  picker.Pick(AllOf(3), 2, /*peer=*/1, &peer);  // half of one piece
+  ASSERT_EQ(peer.size(), 2u);
+  picker.PickWholePieces(AllOf(3), 4, /*peer=*/2, &web);
+  ASSERT_EQ(web.size(), 4u);
+  for (const BlockRef& b : web) EXPECT_NE(b.piece, peer[0].piece);
+  for (uint32_t i = 0; i < 4; ++i) EXPECT_EQ(web[i].block, i);
+  web.clear();
+  picker.PickWholePieces(AllOf(3), 4, 2, &web);
+  ASSERT_EQ(web.size(), 4u);
+  web.clear();
+  // Only the started piece is left: none for PickWholePieces, Pick helps.
+  picker.PickWholePieces(AllOf(3), 4, 2, &web);
+  EXPECT_TRUE(web.empty());
+  picker.Pick(AllOf(3), 2, 2, &web);
+  ASSERT_EQ(web.size(), 2u);
+  EXPECT_EQ(web[0].piece, peer[0].piece);
+  EXPECT_EQ(web[1].piece, peer[0].piece);
+}
+
 TEST(PiecePickerTest, FinishesPartialPiecesFirstAndSplitsBetweenPeers) {
   PiecePicker picker(kPiece, 8 * kPiece, Bitfield(8));
   picker.AddPeerBitfield(AllOf(8));
