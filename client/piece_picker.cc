@@ -45,6 +45,11 @@ void PiecePicker::SetPiecePriority(uint32_t piece, int priority) {
   wanted_ -= before;
 }
 
+void PiecePicker::SetSequential(bool on, uint32_t window) {
+  sequential_ = on;
+  sequential_window_ = std::max<uint32_t>(window, 1);
+}
+
 bool PiecePicker::IsInteresting(const storage::Bitfield& peer_have) const {
   for (uint32_t i = 0; i < num_pieces(); ++i) {
     if (peer_have.Get(i) && Wants(i)) return true;
@@ -101,7 +106,8 @@ void PiecePicker::Pick(const storage::Bitfield& peer_have, int max_blocks,
   int budget = max_blocks;
   if (budget <= 0) return;
 
-  // 1. Finish partial pieces first: higher priority, then most advanced.
+  // 1. Finish partial pieces first: higher priority, then most advanced
+  // (sequential: lowest index).
   std::vector<uint32_t> partial;
   for (const auto& [piece, p] : partial_) {
     if (Wants(piece) && peer_have.Get(piece) &&
@@ -114,6 +120,7 @@ void PiecePicker::Pick(const storage::Bitfield& peer_have, int max_blocks,
     if (pieces_[a].priority != pieces_[b].priority) {
       return pieces_[a].priority > pieces_[b].priority;
     }
+    if (sequential_) return a < b;
     return pa.received + pa.requested + pa.writing >
            pb.received + pb.requested + pb.writing;
   });
@@ -153,13 +160,9 @@ void PiecePicker::PickFresh(const storage::Bitfield& peer_have, int* budget,
       fresh.push_back(i);
     }
   }
+  const uint32_t window_end = sequential_ ? SequentialWindowEnd() : 0;
   auto better = [&](uint32_t a, uint32_t b) {
-    const Piece &pa = pieces_[a], &pb = pieces_[b];
-    if (pa.priority != pb.priority) return pa.priority > pb.priority;
-    if (pa.availability != pb.availability) {
-      return pa.availability < pb.availability;
-    }
-    return pa.order < pb.order;
+    return FreshBefore(a, b, window_end);
   };
   // Enough pieces to spend the budget even if each holds one block.
   size_t need = std::min<size_t>(fresh.size(), static_cast<size_t>(left));
@@ -167,6 +170,29 @@ void PiecePicker::PickFresh(const storage::Bitfield& peer_have, int* budget,
   for (size_t k = 0; k < need && left > 0; ++k) {
     PickFrom(fresh[k], StartPartial(fresh[k]), false, budget, peer, out);
   }
+}
+
+bool PiecePicker::FreshBefore(uint32_t a, uint32_t b,
+                              uint32_t window_end) const {
+  const Piece &pa = pieces_[a], &pb = pieces_[b];
+  if (pa.priority != pb.priority) return pa.priority > pb.priority;
+  if (sequential_) {
+    const bool a_in = a < window_end, b_in = b < window_end;
+    if (a_in != b_in) return a_in;
+    if (!a_in) return a < b;
+  }
+  if (pa.availability != pb.availability) {
+    return pa.availability < pb.availability;
+  }
+  return pa.order < pb.order;
+}
+
+uint32_t PiecePicker::SequentialWindowEnd() const {
+  uint32_t left = sequential_window_;
+  for (uint32_t i = 0; i < num_pieces(); ++i) {
+    if (Wants(i) && --left == 0) return i + 1;
+  }
+  return num_pieces();
 }
 
 void PiecePicker::OnRequestDropped(BlockRef block, uint64_t peer) {

@@ -1,8 +1,10 @@
 // PiecePicker decides which blocks to request from which peer: pieces we
 // want most first (file priorities), finishing partial pieces before
 // starting new ones, rarest first among the rest (ties broken by a fixed
-// random order so peers spread out), and in endgame the last blocks are
-// requested again from other peers. It keeps no sockets and no clock: the
+// random order so peers spread out), or, in sequential mode (streaming),
+// in piece order with rarest first only inside a small window at the first
+// missing piece; in endgame the last blocks are requested again from other
+// peers. It keeps no sockets and no clock: the
 // peer sessions report haves, requests, arrivals and hash results.
 //
 //   bt::client::PiecePicker picker(layout, have);
@@ -48,6 +50,13 @@ class PiecePicker {
   // Wanted is the number of pieces with priority > 0 not yet verified
   // (kept up to date: O(1)).
   uint32_t Wanted() const { return wanted_; }
+  // SetSequential turns sequential mode on or off. In it, among pieces of
+  // the same priority, the first `window` wanted pieces not yet had (by
+  // index) are started first, rarest first among themselves, then the
+  // rest in index order; partial pieces are finished lowest index first.
+  void SetSequential(bool on, uint32_t window = kDefaultSequentialWindow);
+  bool sequential() const { return sequential_; }
+  static constexpr uint32_t kDefaultSequentialWindow = 4;
   // IsInteresting: does a peer with this have-set have a piece we want?
   bool IsInteresting(const storage::Bitfield& peer_have) const;
 
@@ -137,7 +146,8 @@ class PiecePicker {
   }
   Partial& StartPartial(uint32_t piece);
   // PickFresh starts new pieces for `peer` within `budget`: highest
-  // priority, then rarest, then the random order.
+  // priority, then rarest, then the random order (sequential mode: see
+  // SetSequential).
   void PickFresh(const storage::Bitfield& peer_have, int* budget, uint64_t peer,
                  std::vector<BlockRef>* out);
   // PickFrom takes free (or, in endgame, duplicate-able) blocks of one
@@ -145,12 +155,21 @@ class PiecePicker {
   void PickFrom(uint32_t piece, Partial& p, bool endgame, int* budget,
                 uint64_t peer, std::vector<BlockRef>* out);
 
+  // FreshBefore is PickFresh's ordering: true when `a` goes before `b`.
+  // `window_end` is one past the last piece of the sequential window.
+  bool FreshBefore(uint32_t a, uint32_t b, uint32_t window_end) const;
+  // SequentialWindowEnd is one past the last of the first
+  // `sequential_window_` wanted pieces not yet had.
+  uint32_t SequentialWindowEnd() const;
+
   int64_t piece_length_;
   int64_t total_size_;
   std::vector<Piece> pieces_;
   storage::Bitfield have_;
   uint32_t seeds_ = 0;
   uint32_t wanted_ = 0;
+  bool sequential_ = false;
+  uint32_t sequential_window_ = kDefaultSequentialWindow;
   absl::btree_map<uint32_t, Partial> partial_;
 };
 

@@ -126,6 +126,134 @@ TEST(PiecePickerTest, HigherPriorityFirst) {
   EXPECT_EQ(got[0].piece, 3u);
 }
 
+// PieceOrder lists the pieces of `blocks` in the order they first appear.
+std::vector<uint32_t> PieceOrder(const std::vector<BlockRef>& blocks) {
+  std::vector<uint32_t> order;
+  for (const BlockRef& b : blocks) {
+    if (order.empty() || order.back() != b.piece) order.push_back(b.piece);
+  }
+  return order;
+}
+
+TEST(PiecePickerTest, PriorityLevelsOrderPicksBeforeRarity) {
+  PiecePicker picker(kPiece, 6 * kPiece, Bitfield(6));
+  picker.AddPeerBitfield(AllOf(6));
+  picker.AddPeerBitfield(Only(6, {0, 2, 3, 5}));  // 1 and 4 are rarest
+  const int kLevels[] = {7, 1, 4, 0, 1, 7};       // high, low, normal, skip
+  for (uint32_t i = 0; i < 6; ++i) picker.SetPiecePriority(i, kLevels[i]);
+  std::vector<BlockRef> got;
+  picker.Pick(AllOf(6), 100, 1, &got);
+  ASSERT_EQ(got.size(), 5u * 4);
+  std::vector<uint32_t> order = PieceOrder(got);
+  ASSERT_EQ(order.size(), 5u);
+  EXPECT_THAT(std::vector<uint32_t>(order.begin(), order.begin() + 2),
+              ::testing::UnorderedElementsAre(0u, 5u));
+  EXPECT_EQ(order[2], 2u);
+  EXPECT_THAT(std::vector<uint32_t>(order.begin() + 3, order.end()),
+              ::testing::UnorderedElementsAre(1u, 4u));
+}
+
+TEST(PiecePickerTest, PartialPiecesOfHigherLevelFinishFirst) {
+  PiecePicker picker(kPiece, 3 * kPiece, Bitfield(3));
+  picker.SetPiecePriority(0, 1);
+  picker.SetPiecePriority(2, 7);
+  for (uint32_t b = 0; b < 3; ++b) picker.MarkBlockReceived({0, b});
+  picker.MarkBlockReceived({1, 0});
+  picker.MarkBlockReceived({2, 0});
+  std::vector<BlockRef> got;
+  picker.Pick(AllOf(3), 1, 1, &got);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].piece, 2u);  // high beats the more advanced low piece
+}
+
+TEST(PiecePickerTest, SequentialPicksInOrderRarestFirstInsideTheWindow) {
+  PiecePicker picker(kPiece, 10 * kPiece, Only(10, {0}));
+  picker.SetSequential(true, /*window=*/3);
+  picker.AddPeerBitfield(AllOf(10));
+  picker.AddPeerBitfield(Only(10, {1, 2, 4, 5, 6, 7, 8}));
+  picker.AddPeerBitfield(Only(10, {2, 4, 5, 6, 7, 8}));
+  // Window {1, 2, 3}: 3 is rarest, then 1, then 2. Piece 9 is as rare as
+  // 3 but outside the window: it comes last.
+  std::vector<BlockRef> got;
+  picker.Pick(AllOf(10), 100, 1, &got);
+  ASSERT_EQ(got.size(), 9u * 4);
+  EXPECT_THAT(PieceOrder(got),
+              ::testing::ElementsAre(3u, 1u, 2u, 4u, 5u, 6u, 7u, 8u, 9u));
+
+  // Without sequential mode the same swarm starts with the rarest pieces.
+  PiecePicker rarest(kPiece, 10 * kPiece, Only(10, {0}));
+  rarest.AddPeerBitfield(AllOf(10));
+  rarest.AddPeerBitfield(Only(10, {1, 2, 4, 5, 6, 7, 8}));
+  got.clear();
+  rarest.Pick(AllOf(10), 8, 1, &got);
+  EXPECT_THAT(PieceOrder(got), ::testing::UnorderedElementsAre(3u, 9u));
+}
+
+TEST(PiecePickerTest, SequentialWindowFollowsTheFirstMissingPiece) {
+  PiecePicker picker(kPiece, 6 * kPiece, Bitfield(6));
+  picker.SetSequential(true, /*window=*/2);
+  picker.SetPiecePriority(2, 0);  // skipped pieces are not in the window
+  picker.AddPeerBitfield(AllOf(6));
+  picker.AddPeerBitfield(Only(6, {0, 1, 3, 5}));  // 4 is rarest
+  picker.OnPieceVerified(0);
+  // Window {1, 3} (2 is skipped); 4, the rarest, is outside it.
+  std::vector<BlockRef> got;
+  picker.Pick(AllOf(6), 8, 1, &got);
+  EXPECT_THAT(PieceOrder(got), ::testing::UnorderedElementsAre(1u, 3u));
+  picker.OnPieceVerified(1);
+  picker.OnPieceVerified(3);
+  // Window {4, 5}: 4 is the rarer.
+  got.clear();
+  picker.Pick(AllOf(6), 1, 1, &got);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].piece, 4u);
+}
+
+TEST(PiecePickerTest, SequentialFinishesLowestPartialPieceFirst) {
+  PiecePicker picker(kPiece, 6 * kPiece, Bitfield(6));
+  picker.SetSequential(true);
+  for (uint32_t b = 0; b < 3; ++b) picker.MarkBlockReceived({5, b});
+  picker.MarkBlockReceived({2, 0});
+  std::vector<BlockRef> got;
+  picker.Pick(AllOf(6), 1, 1, &got);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].piece, 2u);
+  picker.SetSequential(false);  // rarest-first: the most advanced piece
+  got.clear();
+  picker.Pick(AllOf(6), 1, 1, &got);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].piece, 5u);
+}
+
+TEST(PiecePickerTest, SequentialWholePiecesComeInOrder) {
+  PiecePicker picker(kPiece, 4 * kPiece, Bitfield(4));
+  picker.SetSequential(true, /*window=*/1);
+  picker.AddPeerBitfield(AllOf(4));
+  std::vector<BlockRef> web;
+  picker.PickWholePieces(AllOf(4), 8, /*peer=*/9, &web);
+  ASSERT_EQ(web.size(), 8u);
+  for (uint32_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(web[i].piece, i / 4);
+    EXPECT_EQ(web[i].block, i % 4);
+  }
+}
+
+TEST(PiecePickerTest, SequentialStillReachesEndgame) {
+  PiecePicker picker(kPiece, 2 * kPiece, Bitfield(2));
+  picker.SetSequential(true, /*window=*/1);
+  std::vector<BlockRef> a;
+  picker.Pick(AllOf(2), 8, 1, &a);
+  ASSERT_EQ(a.size(), 8u);
+  EXPECT_THAT(PieceOrder(a), ::testing::ElementsAre(0u, 1u));
+  EXPECT_TRUE(picker.InEndgame());
+  std::vector<BlockRef> b;
+  picker.Pick(AllOf(2), 8, 2, &b);
+  EXPECT_EQ(b.size(), 8u);
+  std::vector<uint64_t> cancel;
+  picker.OnBlockReceived(b[0], 2, &cancel);
+  EXPECT_EQ(cancel, std::vector<uint64_t>{1});
+}
+
 TEST(PiecePickerTest, CompletionVerifyAndFailure) {
   PiecePicker picker(kPiece, 2 * kPiece, Bitfield(2));
   std::vector<BlockRef> got;
