@@ -45,7 +45,9 @@ absl::StatusOr<std::unique_ptr<PieceStorage>> PieceStorage::Create(
     FileBackend* backend, StorageOptions options) {
   const metainfo::FileLayout& layout = torrent.layout();
   std::vector<int> priorities = std::move(options.file_priorities);
-  if (priorities.empty()) priorities.assign(layout.num_files(), 1);
+  if (priorities.empty()) {
+    priorities.assign(layout.num_files(), kFilePriorityNormal);
+  }
   if (priorities.size() != layout.num_files()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%d file priorities given for %d files",
@@ -151,13 +153,14 @@ int PieceStorage::file_priority(size_t file) const {
   return file < priorities_.size() ? priorities_[file] : 0;
 }
 
-bool PieceStorage::PieceWanted(uint32_t piece) const {
+int PieceStorage::PiecePriority(uint32_t piece) const {
   metainfo::IndexRange r = layout_.FilesInPiece(piece);
+  int priority = 0;
   for (size_t i = r.begin; i < r.end; ++i) {
     const metainfo::FileEntry& f = layout_.file(i);
-    if (!f.pad() && f.size > 0 && priorities_[i] > 0) return true;
+    if (!f.pad() && f.size > 0) priority = std::max(priority, priorities_[i]);
   }
-  return false;
+  return priority;
 }
 
 bool PieceStorage::PieceUsesPartFile(uint32_t piece) const {

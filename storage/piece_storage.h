@@ -16,15 +16,15 @@
 //   RETURN_IF_ERROR(storage->SetFilePriority(3, 0));   // skip file 3
 //   if (!storage->error().ok()) { /* fix the disk, then */ storage->ClearError(); }
 //
-// File priorities: 0 means "do not download"; higher values only matter to
-// the piece picker. A file of priority 0 is never created: bytes of it that
-// arrive anyway (a piece straddling it and a wanted file) go to the part
-// file, a sparse file named ".<info-hash hex>.parts" in the save directory
-// that keeps each such byte at its piece-space offset. When the file
-// becomes wanted, its bytes move out of the part file into the new file;
-// the part file is deleted once no file has priority 0. A file that already
-// exists on disk keeps being used even at priority 0 (user data is never
-// moved away).
+// File priorities (storage/file_priority.h): 0 means "do not download";
+// higher values only matter to the piece picker (PiecePriority). A file of
+// priority 0 is never created: bytes of it that arrive anyway (a piece
+// straddling it and a wanted file) go to the part file, a sparse file named
+// ".<info-hash hex>.parts" in the save directory that keeps each such byte at
+// its piece-space offset. When the file becomes wanted, its bytes move out of
+// the part file into the new file; the part file is deleted once no file has
+// priority 0. A file that already exists on disk keeps being used even at
+// priority 0 (user data is never moved away).
 //
 // Disk errors (no space, permission denied, a file removed or truncated
 // underneath) put the storage in an error state: error() returns the
@@ -55,6 +55,7 @@
 #include "metainfo/file_layout.h"
 #include "metainfo/torrent_info.h"
 #include "storage/file_backend.h"
+#include "storage/file_priority.h"
 
 namespace bt::storage {
 
@@ -85,7 +86,8 @@ struct StorageEvent {
 
 struct StorageOptions {
   // file_priorities holds one priority per layout file (pad files
-  // included, their value ignored); empty means 1 for every file.
+  // included, their value ignored); empty means kFilePriorityNormal for
+  // every file.
   std::vector<int> file_priorities;
   // on_event receives storage events; may be empty.
   std::function<void(const StorageEvent&)> on_event;
@@ -162,8 +164,11 @@ class PieceStorage {
   int file_priority(size_t file) const;
   const std::vector<int>& file_priorities() const { return priorities_; }
 
+  // PiecePriority is the highest priority of the non-pad, non-empty files
+  // `piece` overlaps (0 if none).
+  int PiecePriority(uint32_t piece) const;
   // PieceWanted is true if `piece` overlaps a non-pad file of priority > 0.
-  bool PieceWanted(uint32_t piece) const;
+  bool PieceWanted(uint32_t piece) const { return PiecePriority(piece) > 0; }
   // PieceUsesPartFile is true if some byte of `piece` belongs to a file of
   // priority 0.
   bool PieceUsesPartFile(uint32_t piece) const;

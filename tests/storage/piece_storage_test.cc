@@ -218,6 +218,27 @@ TEST_P(PieceStorageTest, SkippedFilesGoToThePartFile) {
   }
 }
 
+TEST_P(PieceStorageTest, PiecePriorityIsItsHighestFiles) {
+  Env env(GetParam());
+  Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);
+  auto s = PieceStorage::Create(t.info, env.root(), env.backend());
+  ASSERT_TRUE(s.ok());
+  for (uint32_t p = 0; p < 5; ++p) {
+    EXPECT_EQ((*s)->PiecePriority(p), kFilePriorityNormal) << p;
+  }
+  // Piece 0 holds a, b and c; 1 and 2 only c; 3 c and d; 4 only d.
+  ASSERT_TRUE((*s)->SetFilePriority(0, kFilePriorityLow).ok());
+  ASSERT_TRUE((*s)->SetFilePriority(1, kFilePriorityHigh).ok());
+  ASSERT_TRUE((*s)->SetFilePriority(3, kFilePrioritySkip).ok());
+  const int kWant[] = {kFilePriorityHigh, kFilePriorityNormal,
+                       kFilePriorityNormal, kFilePriorityNormal,
+                       kFilePrioritySkip};
+  for (uint32_t p = 0; p < 5; ++p) {
+    EXPECT_EQ((*s)->PiecePriority(p), kWant[p]) << p;
+    EXPECT_EQ((*s)->PieceWanted(p), p != 4) << p;
+  }
+}
+
 TEST_P(PieceStorageTest, PriorityChangesMidwayMoveDataOutOfThePartFile) {
   Env env(GetParam());
   Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);

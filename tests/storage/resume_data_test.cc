@@ -242,7 +242,24 @@ TEST_F(RestoreTest, UnchangedDataIsTrusted) {
   EXPECT_EQ(st.have, all);
   EXPECT_TRUE(st.recheck.None());
   EXPECT_EQ(st.timestamp, 1234);
-  EXPECT_EQ(st.file_priorities, std::vector<int>(t_.info.files().size(), 1));
+  EXPECT_EQ(st.file_priorities,
+            std::vector<int>(t_.info.files().size(), kFilePriorityNormal));
+}
+
+TEST_F(RestoreTest, PriorityLevelsAreKept) {
+  std::vector<int> levels;
+  for (size_t i = 0; i < t_.info.files().size(); ++i) {
+    const int kLevels[] = {kFilePriorityHigh, kFilePriorityLow,
+                           kFilePriorityNormal};
+    levels.push_back(kLevels[i % 3]);
+  }
+  Open(levels);
+  const uint32_t n = t_.info.num_pieces();
+  for (uint32_t p = 0; p < n; ++p) WritePiece(p);
+  ResumeState st =
+      RestoreResumeData(t_.info, *storage_, Save(Bitfield(n, true)));
+  EXPECT_TRUE(st.problem.ok()) << st.problem;
+  EXPECT_EQ(st.file_priorities, levels);
 }
 
 TEST_F(RestoreTest, NoOrUnusableResumeDataMeansCheckEverything) {
