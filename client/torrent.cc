@@ -180,6 +180,7 @@ absl::Status Torrent::InitStorage() {
       if (token.alive() && Wants(e.type)) Emit(e);
     });
   };
+  ASSIGN_OR_RETURN(options.file_priorities, InitialFilePriorities());
   ASSIGN_OR_RETURN(std::unique_ptr<storage::PieceStorage> storage,
                    storage::PieceStorage::Create(*info_, params_.save_path,
                                                  &backend(), std::move(options)));
@@ -194,6 +195,8 @@ absl::Status Torrent::InitStorage() {
   picker_ = std::make_unique<PiecePicker>(
       info_->piece_length(), info_->total_size(),
       storage::Bitfield(info_->num_pieces()));
+  picker_->SetSequential(params_.sequential);
+  SyncPiecePriorities();
   if (info_->has_v2() && info_->has_piece_layers()) {
     hash_server_ = std::make_unique<HashServer>(info_);
   }
@@ -281,27 +284,6 @@ int64_t Torrent::bytes_done() const {
   return n;
 }
 
-int Torrent::file_priority(size_t file) const {
-  return disk_ ? disk_->storage().file_priority(file) : 1;
-}
-
-absl::Status Torrent::SetFilePriority(size_t file, int priority) {
-  if (!disk_) return absl::FailedPreconditionError("metadata not known yet");
-  RETURN_IF_ERROR(disk_->Exclusive([&](storage::PieceStorage& s) {
-    return s.SetFilePriority(file, priority);
-  }));
-  for (uint32_t i = 0; i < info_->num_pieces(); ++i) {
-    picker_->SetPiecePriority(i, disk_->storage().PieceWanted(i) ? 1 : 0);
-  }
-  if (complete()) {
-    if (state_ == TorrentState::kDownloading) EnterSeeding();
-  } else if (state_ == TorrentState::kSeeding) {
-    SetState(TorrentState::kDownloading);
-  }
-  for (PeerConnection* c : OpenConnections()) UpdateInterest(*c);
-  return absl::OkStatus();
-}
-
 void Torrent::SetState(TorrentState s) { state_ = s; }
 
 void Torrent::EnterError(absl::Status status) {
@@ -364,6 +346,7 @@ void Torrent::AdoptHaveSet(const storage::Bitfield& have) {
   for (uint32_t i = 0; i < info_->num_pieces(); ++i) {
     picker_->SetPiecePriority(i, priorities[i]);
   }
+  picker_->SetSequential(params_.sequential);
   // What connected peers have still counts; their requests do not.
   for (PeerConnection* c : OpenConnections()) {
     const storage::Bitfield& theirs = c->session().peer_have();
@@ -404,6 +387,10 @@ absl::Status Torrent::LoadState() {
   });
   for (size_t f = 0; f < st.file_priorities.size(); ++f) {
     RETURN_IF_ERROR(SetFilePriority(f, st.file_priorities[f]));
+  }
+  // What the caller asked for wins over what was saved.
+  for (const auto& [file, priority] : params_.file_priorities) {
+    RETURN_IF_ERROR(SetFilePriority(file, priority));
   }
   const TorrentState before = state_;
   SetState(TorrentState::kChecking);

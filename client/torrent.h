@@ -72,6 +72,15 @@ struct TorrentParams {
   std::vector<Endpoint> peers;
   // Start downloading/seeding as soon as it is added to a client.
   bool start = true;
+  // Download pieces in order, for streaming (Torrent::SetSequential).
+  bool sequential = false;
+  // Priorities (storage/file_priority.h) of files by index, applied once
+  // the metadata is known and again after resume data is loaded (so they
+  // win over saved ones); other files start at normal, or, for a magnet
+  // link with a BEP 53 `so=` selection, at skip when not selected. An
+  // index past the torrent's files is kInvalidArgument (from Open, or the
+  // error state once a magnet's metadata arrived).
+  std::vector<std::pair<size_t, int>> file_priorities;
   // The file system the data (and resume data) live on; null: the client's
   // (ClientOptions::file_backend), else the real one. Must outlive the
   // torrent.
@@ -170,10 +179,18 @@ class Torrent : public SessionTorrent {
   // peers, partial pieces) atomically to `path`, or to params.resume_path.
   absl::Status SaveResumeData(const std::string& path = "");
 
-  // Files and priorities (0 = skip).
+  // Files and priorities (torrent_files.cc): levels from
+  // storage/file_priority.h, 0 = skip; pieces of higher files are fetched
+  // first. SetFilePriority needs the metadata (kFailedPrecondition) and a
+  // file index in range (kInvalidArgument).
   size_t num_files() const { return has_metadata() ? info_->files().size() : 0; }
   int file_priority(size_t file) const;
   absl::Status SetFilePriority(size_t file, int priority);
+  // SetSequential switches sequential download (pieces in order with a
+  // small rarest-first window, see PiecePicker::SetSequential) on or off;
+  // any time, also before the metadata is known.
+  void SetSequential(bool on);
+  bool sequential() const { return params_.sequential; }
 
   // Progress.
   const storage::Bitfield& have() const override;
@@ -252,6 +269,11 @@ class Torrent : public SessionTorrent {
  private:
   Torrent(TorrentParams params, std::shared_ptr<const metainfo::TorrentInfo> info);
   absl::Status InitStorage();
+  // InitialFilePriorities: the storage's file priorities at creation, from
+  // a magnet's `so=` and params.file_priorities (torrent_files.cc).
+  absl::StatusOr<std::vector<int>> InitialFilePriorities() const;
+  // SyncPiecePriorities gives each piece its storage priority.
+  void SyncPiecePriorities();
   // AttachDisk moves disk jobs to the client's pool.
   void AttachDisk();
   storage::FileBackend& backend();
