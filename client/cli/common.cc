@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "base/file_util.h"
+#include "storage/file_priority.h"
 
 namespace bt::client::cli {
 
@@ -66,6 +67,36 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
   }
   return absl::InvalidArgumentError(
       absl::StrFormat("'%s' is not HOST:PORT with a port of 1 to 65535", text));
+}
+
+absl::StatusOr<FilePriorityArg> ParseFilePriority(std::string_view text) {
+  static constexpr std::pair<std::string_view, int> kLevels[] = {
+      {"skip", storage::kFilePrioritySkip},
+      {"low", storage::kFilePriorityLow},
+      {"normal", storage::kFilePriorityNormal},
+      {"high", storage::kFilePriorityHigh},
+  };
+  // Digits only: SimpleAtoi alone also takes signs and spaces.
+  auto number = [](std::string_view digits, uint32_t* out) {
+    return !digits.empty() &&
+           digits.find_first_not_of("0123456789") == std::string_view::npos &&
+           absl::SimpleAtoi(std::string(digits), out);
+  };
+  const size_t eq = text.find('=');
+  uint32_t index = 0, level = 0;
+  if (eq != std::string_view::npos && number(text.substr(0, eq), &index)) {
+    const std::string_view word = text.substr(eq + 1);
+    for (const auto& [name, value] : kLevels) {
+      if (word == name) return FilePriorityArg{index, value};
+    }
+    if (number(word, &level) && level <= 7) {
+      return FilePriorityArg{index, static_cast<int>(level)};
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "'%s' is not INDEX=LEVEL with a level of skip, low, normal, high or "
+      "0 to 7",
+      text));
 }
 
 }  // namespace bt::client::cli

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -54,6 +55,14 @@ struct HostPort {
 // ParseHostPort reads "HOST:PORT" or "[IPV6]:PORT" with a port of 1..65535;
 // errors are kInvalidArgument and quote the text.
 absl::StatusOr<HostPort> ParseHostPort(std::string_view text);
+
+// FilePriorityArg is a file index and its priority level.
+using FilePriorityArg = std::pair<size_t, int>;
+
+// ParseFilePriority reads "INDEX=LEVEL": a file index and a level of skip,
+// low, normal or high (storage/file_priority.h), or a number from 0 to 7
+// (libtorrent's scale). Errors are kInvalidArgument and quote the text.
+absl::StatusOr<FilePriorityArg> ParseFilePriority(std::string_view text);
 
 }  // namespace bt::client::cli
 

@@ -1,6 +1,7 @@
 // `bt download TORRENT|MAGNET -o DIR [--port N] [--peer HOST:PORT]...
 //              [--encryption disabled|enabled|forced]
-//              [--transport auto|tcp|utp] [--seed]`
+//              [--transport auto|tcp|utp] [--seed] [--sequential]
+//              [--priority INDEX=LEVEL]...`
 // `bt seed TORRENT DIR [--port N] [--peer HOST:PORT]... [--encryption ...]`
 // Both keep resume data (--resume FILE, default DIR/.btkit/<info-hash>.resume)
 // so a second run continues where the first stopped, even after a crash.
@@ -44,6 +45,8 @@ struct TransferArgs {
   std::optional<uint16_t> port;  // replaces options.local_ports when given
   std::vector<Endpoint> peers;
   bool keep_seeding = false;
+  bool sequential = false;
+  std::vector<FilePriorityArg> priorities;  // --priority, in order given
   std::string resume;  // resume data file; "" picks DIR/.btkit/<hash>.resume
   std::string state;   // client-wide state file (--state), "" for none
 };
@@ -86,6 +89,13 @@ void DeclareDownload(FlagSet& flags, TransferArgs& a) {
   flags.String("-o DIR", &a.dir, "the directory to save into").Required();
   flags.Bool("--seed", &a.keep_seeding,
              "keep seeding once complete, until Ctrl-C");
+  flags.Bool("--sequential", &a.sequential,
+             "download pieces in order (for streaming), rarest first only "
+             "among the next few");
+  flags.Parsed("--priority INDEX=LEVEL", &a.priorities, ParseFilePriority,
+               "a file's priority (files are numbered from 0 in the "
+               "torrent's order, pad files included): skip, low, normal or "
+               "high, or 0 to 7; higher files are fetched first");
   DeclareTransferFlags(flags, a);
 }
 
@@ -178,6 +188,8 @@ absl::StatusOr<Torrent*> AddTorrent(Client& client, const TransferArgs& a,
   params.save_path = a.dir;
   params.peers = a.peers;
   params.start = false;
+  params.sequential = a.sequential;
+  params.file_priorities = a.priorities;
   params.resume_path = a.resume.empty() ? DefaultResumePath(a) : a.resume;
   absl::StatusOr<Torrent*> added = client.AddTorrent(params);
   *running = false;
@@ -188,6 +200,7 @@ absl::StatusOr<Torrent*> AddTorrent(Client& client, const TransferArgs& a,
     if (t->save_path() != a.dir) continue;
     *running = t->state() != TorrentState::kStopped;
     for (const Endpoint& p : a.peers) t->AddPeer(p);
+    if (a.sequential) t->SetSequential(true);
     return t;
   }
   return added;

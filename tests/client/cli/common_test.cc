@@ -7,6 +7,7 @@
 #include "base/file_util.h"
 #include "bencode/encoder.h"
 #include "gtest/gtest.h"
+#include "storage/file_priority.h"
 #include "tests/metainfo/test_torrents.h"
 
 namespace bt::client::cli {
@@ -89,6 +90,35 @@ TEST(ParseHostPortTest, RefusesMissingPartsAndBadPorts) {
   for (const char* bad : {"", "host", ":1", "host:", "host:0", "host:65536",
                           "host:x", "[]:1", "host:-1"}) {
     absl::StatusOr<HostPort> r = ParseHostPort(bad);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(r.status().message().find(std::string("'") + bad + "'"),
+              std::string::npos)
+        << r.status();
+  }
+}
+
+TEST(ParseFilePriorityTest, NamedLevelsAndNumbers) {
+  const std::pair<const char*, FilePriorityArg> cases[] = {
+      {"0=skip", {0, storage::kFilePrioritySkip}},
+      {"1=low", {1, storage::kFilePriorityLow}},
+      {"2=normal", {2, storage::kFilePriorityNormal}},
+      {"30=high", {30, storage::kFilePriorityHigh}},
+      {"4=0", {4, 0}},
+      {"5=7", {5, 7}},
+      {"6=2", {6, 2}},
+  };
+  for (const auto& [text, want] : cases) {
+    absl::StatusOr<FilePriorityArg> got = ParseFilePriority(text);
+    ASSERT_TRUE(got.ok()) << text << ": " << got.status();
+    EXPECT_EQ(*got, want) << text;
+  }
+}
+
+TEST(ParseFilePriorityTest, RefusesMalformedOnesQuotingThem) {
+  for (const char* bad :
+       {"", "high", "1", "1=", "=high", "x=high", "-1=high", "+1=low", "1=8",
+        "1=-1", "1=High", "1= low", "1=4x", "99999999999=low"}) {
+    absl::StatusOr<FilePriorityArg> r = ParseFilePriority(bad);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(r.status().message().find(std::string("'") + bad + "'"),
               std::string::npos)
