@@ -8,6 +8,7 @@
 #include "client/torrent.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "metainfo/magnet.h"
 #include "protocol/message.h"
 #include "protocol/ut_metadata.h"
 #include "tests/client/testing/remote_peer.h"
@@ -247,6 +248,55 @@ TEST(MagnetUnchokedEarlyTest, BlocksAreRequestedAsSoonAsTheMetadataArrives) {
   seed.Serve(sent, t);
   seed.ServeUntilQuiet(t);
   EXPECT_TRUE(torrent.complete());
+}
+
+// --- BEP 53: select-only
+// --------------------------------------------------------
+
+// A magnet link's `so=` selection skips the other files once the metadata
+// is known: only the selected file's pieces are requested and written.
+TEST(MagnetSelectOnlyTest, FilesOutsideTheSelectionAreSkipped) {
+  SimClient sim;
+  constexpr int64_t kPiece = 32 * 1024;
+  const TestTorrent t = MakeTestTorrent({
+      metainfo::testing::MemFile{
+          {"a.bin"}, metainfo::testing::Pattern(2 * kPiece, 1), ""},
+      metainfo::testing::MemFile{
+          {"b.bin"}, metainfo::testing::Pattern(2 * kPiece, 2), ""},
+      metainfo::testing::MemFile{
+          {"c.bin"}, metainfo::testing::Pattern(2 * kPiece, 3), ""},
+  });
+  absl::StatusOr<metainfo::MagnetLink> link = metainfo::ParseMagnet(t.Magnet());
+  ASSERT_TRUE(link.ok()) << link.status();
+  link->select_only = {{1, 1}};
+  TorrentParams params = MagnetParams(t);
+  params.magnet = metainfo::BuildMagnet(*link);
+  ASSERT_NE(params.magnet.find("so=1"), std::string::npos) << params.magnet;
+
+  Torrent& torrent = **sim.AddTorrent(params);
+  RemotePeer seed = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 1));
+  seed.extensions.metadata_size = t.info->info_bytes().size();
+  seed.SendExtensionHandshake();
+  seed.Send(protocol::HaveAll{});
+  seed.Send(protocol::Unchoke{});
+  FeedMetadata(seed, t, torrent);
+  ASSERT_TRUE(torrent.has_metadata());
+  EXPECT_EQ(torrent.file_priority(0), 0);
+  EXPECT_GT(torrent.file_priority(1), 0);
+  EXPECT_EQ(torrent.file_priority(2), 0);
+  seed.ServeUntilQuiet(t);
+
+  EXPECT_TRUE(torrent.complete());
+  EXPECT_EQ(torrent.bytes_wanted(), 2 * kPiece);
+  for (const SentMessage& m : seed.all_read()) {
+    if (const auto* r = m.As<protocol::Request>()) {
+      EXPECT_TRUE(r->piece == 2 || r->piece == 3) << r->piece;
+    }
+  }
+  EXPECT_EQ(sim.disk_backend().Contents("/dl/t/b.bin"),
+            metainfo::testing::Pattern(2 * kPiece, 2));
+  EXPECT_FALSE(sim.disk_backend().Exists("/dl/t/a.bin"));
+  EXPECT_FALSE(sim.disk_backend().Exists("/dl/t/c.bin"));
 }
 
 // --- defect 6: metadata poisoning
