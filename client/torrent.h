@@ -253,6 +253,8 @@ class Torrent : public SessionTorrent {
     return has_metadata() ? info_.get() : nullptr;
   }
   bool serving() const override;
+  // upload_only: every wanted piece is verified (a seed or partial seed).
+  bool upload_only() const override { return complete(); }
   // OnConnectionOpened: the client made an outgoing connection for us.
   void OnConnectionOpened(PeerConnection& c);
   // OnSessionEvents handles what a connection's session reported.
@@ -302,6 +304,12 @@ class Torrent : public SessionTorrent {
   void OnHashRequest(PeerConnection& c, const protocol::HashRange& r);
   void OnExchangeResult(MetadataExchange::Result r);
   void UpdateInterest(PeerConnection& c);
+  // CloseIfNothingToTrade closes `c` when neither side wants anything from
+  // the other: we are complete and the peer is a seed or upload-only
+  // (BEP 21). Returns true if it closed.
+  bool CloseIfNothingToTrade(PeerConnection& c);
+  // AnnounceUploadOnly tells every peer when upload_only() changed.
+  void AnnounceUploadOnly();
   void FillRequests(PeerConnection& c);
   void RunChoker(absl::Time now);
   void ConnectMore(absl::Time now);

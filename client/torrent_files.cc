@@ -54,7 +54,10 @@ absl::Status Torrent::SetFilePriority(size_t file, int priority) {
   } else if (state_ == TorrentState::kSeeding) {
     SetState(TorrentState::kDownloading);
   }
-  for (PeerConnection* c : OpenConnections()) UpdateInterest(*c);
+  AnnounceUploadOnly();
+  for (PeerConnection* c : OpenConnections()) {
+    if (!CloseIfNothingToTrade(*c)) UpdateInterest(*c);
+  }
   return absl::OkStatus();
 }
 

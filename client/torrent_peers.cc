@@ -130,6 +130,7 @@ void Torrent::OnSessionEvents(PeerConnection& c,
               if (std::optional<Endpoint> e = c.session().ListenAddress()) {
                 peers_.MarkConnected(*e);
               }
+              CloseIfNothingToTrade(c);
             },
             // (Fill too: a peer may have unchoked us before a magnet
             // link's metadata told what it has.)
@@ -208,10 +209,7 @@ void Torrent::OnHaveSet(PeerConnection& c) {
   if (!picker_) return;
   const PeerSession& s = c.session();
   picker_->AddPeerBitfield(s.peer_have());
-  if (complete() && s.peer_is_seed()) {
-    c.Close(absl::CancelledError("both sides are seeds"));
-    return;
-  }
+  if (CloseIfNothingToTrade(c)) return;
   UpdateInterest(c);
 }
 
@@ -222,8 +220,26 @@ void Torrent::OnPeerHave(PeerConnection& c, uint32_t piece) {
       picker_->PiecePriority(piece) > 0) {
     UpdateInterest(c);
   }
-  if (complete() && c.session().peer_is_seed()) {
+  CloseIfNothingToTrade(c);
+}
+
+bool Torrent::CloseIfNothingToTrade(PeerConnection& c) {
+  const PeerSession& s = c.session();
+  if (c.closed() || !complete()) return false;
+  if (s.peer_is_seed()) {
     c.Close(absl::CancelledError("both sides are seeds"));
+  } else if (s.peer_upload_only()) {
+    c.Close(absl::CancelledError("both sides only upload"));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void Torrent::AnnounceUploadOnly() {
+  for (PeerConnection* c : OpenConnections()) {
+    c->session().UpdateUploadOnly();
+    c->SchedulePump();
   }
 }
 
@@ -389,7 +405,9 @@ void Torrent::SendPex(absl::Time now) {
     if (!c->active()) continue;
     if (std::optional<Endpoint> e = c->session().ListenAddress()) {
       uint8_t flags =
-          (c->session().peer_is_seed() ? protocol::kPexSeed : 0) |
+          (c->session().peer_is_seed() || c->session().peer_upload_only()
+               ? protocol::kPexSeed
+               : 0) |
           (c->session().encrypted() ? protocol::kPexPrefersEncryption : 0) |
           (c->utp() ? protocol::kPexUtp : 0);
       current.emplace_back(*e, flags);

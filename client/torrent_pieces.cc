@@ -94,11 +94,7 @@ void Torrent::OnPieceVerified(uint32_t piece) {
   if (!params_.resume_path.empty()) {
     if (absl::Status s = SaveResumeData(); !s.ok()) EnterError(s);
   }
-  for (PeerConnection* c : open) {
-    if (!c->closed() && c->session().peer_is_seed()) {
-      c->Close(absl::CancelledError("both sides are seeds"));
-    }
-  }
+  for (PeerConnection* c : open) CloseIfNothingToTrade(*c);
 }
 
 }  // namespace bt::client

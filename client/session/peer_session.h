@@ -242,6 +242,11 @@ class PeerSession {
   absl::Time connected_at() const { return connected_at_; }
   // offers_metadata: the peer supports ut_metadata (BEP 9).
   bool offers_metadata() const;
+  // peer_upload_only: the peer's last extension handshake said it only
+  // uploads (BEP 21: a seed or partial seed, interested in nothing).
+  bool peer_upload_only() const {
+    return their_extensions_.upload_only.value_or(false);
+  }
   // metadata_requests / hash_requests: ours in flight to this peer.
   int metadata_requests() const { return static_cast<int>(our_metadata_.size()); }
   int hash_requests() const { return static_cast<int>(our_hashes_.size()); }
@@ -257,6 +262,11 @@ class PeerSession {
   // Cancel withdraws a request in flight (endgame).
   void Cancel(BlockRef block);
   void SendHave(uint32_t piece);
+  // UpdateUploadOnly sends the extension handshake again when the
+  // torrent's upload_only() changed since we last told the peer (BEP 21;
+  // BEP 10 allows a handshake at any time). Nothing to a peer without the
+  // extension protocol, or before our first extension handshake.
+  void UpdateUploadOnly();
   // OnMetadata: the torrent's metadata just became known. Applies what the
   // peer said it has before that (PeerHaveSetKnown) and sends our have-set.
   // The session also does this by itself on its next input.
@@ -358,6 +368,8 @@ class PeerSession {
   protocol::Handshake their_handshake_;
   bool fast_ = false;
   protocol::ExtensionHandshake their_extensions_;
+  bool extensions_sent_ = false;
+  bool sent_upload_only_ = false;  // in our last extension handshake
   std::vector<SessionEvent> events_;
 
   std::string out_;

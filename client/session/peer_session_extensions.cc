@@ -36,9 +36,22 @@ void PeerSession::SendExtensionHandshake() {
   Endpoint yourip = options_.address;
   yourip.set_port(0);
   mine.yourip = yourip;
+  // BEP 21; a peer told 1 before is told 0 when it no longer holds.
+  const bool upload_only = torrent_->upload_only();
+  if (upload_only || sent_upload_only_) mine.upload_only = upload_only;
+  sent_upload_only_ = upload_only;
+  extensions_sent_ = true;
   std::string payload;
   protocol::AppendExtensionHandshake(mine, &payload);
   SendExtended(0, payload);
+}
+
+void PeerSession::UpdateUploadOnly() {
+  if (!active() || !extensions_sent_ ||
+      torrent_->upload_only() == sent_upload_only_) {
+    return;
+  }
+  SendExtensionHandshake();
 }
 
 void PeerSession::SendExtended(uint8_t id, std::string_view payload) {

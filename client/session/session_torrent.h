@@ -1,9 +1,10 @@
 // SessionTorrent: the narrow view a peer session has of its torrent. The
 // session asks it, synchronously, only what the wire protocol needs (the
 // info-hash, the metadata once known, which pieces we have, whether
-// requests are served now); everything the session wants to tell its
-// torrent travels the other way, as events (session_events.h). A Torrent
-// implements it; tests implement it with a few fields.
+// requests are served now, whether we only upload); everything the session
+// wants to tell its torrent travels the other way, as events
+// (session_events.h). A Torrent implements it; tests implement it with a few
+// fields.
 //
 //   class FakeTorrent : public bt::client::SessionTorrent {
 //     const Sha1Hash& info_hash() const override { return hash_; }
@@ -33,6 +34,9 @@ class SessionTorrent {
   // serving: requests for pieces we have may be queued and served now
   // (downloading or seeding; not paused, stopped or in error).
   virtual bool serving() const = 0;
+  // upload_only: we want nothing more (every wanted piece verified), so
+  // the extension handshake says upload_only (BEP 21).
+  virtual bool upload_only() const = 0;
 };
 
 }  // namespace bt::client

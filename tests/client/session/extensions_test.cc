@@ -92,6 +92,73 @@ TEST(ExtensionsTest, ListenAddressOfAnIncomingPeerUsesItsPort) {
   EXPECT_EQ(out.session->ListenAddress(), PeerAddress());
 }
 
+// --- upload_only (BEP 21)
+// ------------------------------------------------------
+
+TEST(UploadOnlyTest, OurHandshakeSaysSoOnlyWhenTheTorrentOnlyUploads) {
+  Rig downloading(MakeInfo());
+  downloading.Connect();
+  downloading.peer.Read();
+  ASSERT_TRUE(downloading.peer.session_extensions().has_value());
+  EXPECT_EQ(downloading.peer.session_extensions()->upload_only, std::nullopt);
+
+  Rig seeding(MakeInfo());
+  seeding.torrent->SetHaveAll();
+  seeding.torrent->set_upload_only(true);
+  seeding.Connect();
+  seeding.peer.Read();
+  ASSERT_TRUE(seeding.peer.session_extensions().has_value());
+  EXPECT_EQ(seeding.peer.session_extensions()->upload_only, true);
+}
+
+TEST(UploadOnlyTest, AChangeIsSentOnceAsANewHandshake) {
+  Rig rig(MakeInfo());
+  rig.Connect();
+  rig.peer.Read();
+  rig.session->UpdateUploadOnly();  // no change: nothing
+  EXPECT_THAT(rig.peer.Read(), IsEmpty());
+
+  rig.torrent->set_upload_only(true);
+  rig.session->UpdateUploadOnly();
+  std::vector<SentMessage> sent = rig.peer.Read();
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_NE(sent[0].As<protocol::Extended>(), nullptr);
+  EXPECT_EQ(sent[0].As<protocol::Extended>()->id, 0);
+  EXPECT_EQ(rig.peer.session_extensions()->upload_only, true);
+  rig.session->UpdateUploadOnly();
+  EXPECT_THAT(rig.peer.Read(), IsEmpty());
+
+  // Downloading again (a skipped file became wanted): told 0 explicitly.
+  rig.torrent->set_upload_only(false);
+  rig.session->UpdateUploadOnly();
+  EXPECT_EQ(rig.peer.Read().size(), 1u);
+  EXPECT_EQ(rig.peer.session_extensions()->upload_only, false);
+}
+
+TEST(UploadOnlyTest, NothingToAPeerWithoutTheExtensionProtocol) {
+  Rig rig(MakeInfo());
+  rig.peer.reserved = protocol::ReservedBits();
+  rig.Connect(/*extensions=*/false);
+  rig.peer.Read();
+  rig.torrent->set_upload_only(true);
+  rig.session->UpdateUploadOnly();
+  EXPECT_THAT(rig.peer.Read(), IsEmpty());
+  EXPECT_FALSE(rig.peer.session_extensions().has_value());
+}
+
+TEST(UploadOnlyTest, ThePeersFlagFollowsItsLastHandshake) {
+  Rig rig(MakeInfo());
+  rig.Connect(false);
+  EXPECT_FALSE(rig.session->peer_upload_only());
+  protocol::ExtensionHandshake hs = ScriptedPeer::Extensions();
+  hs.upload_only = true;
+  rig.peer.SendExtensionHandshake(hs);
+  EXPECT_TRUE(rig.session->peer_upload_only());
+  hs.upload_only = false;
+  rig.peer.SendExtensionHandshake(hs);
+  EXPECT_FALSE(rig.session->peer_upload_only());
+}
+
 // --- ut_metadata ------------------------------------------------------------------
 
 TEST(MetadataTest, AskedPieceArrives) {

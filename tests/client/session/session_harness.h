@@ -87,10 +87,12 @@ class FakeTorrent : public SessionTorrent {
   }
   const storage::Bitfield& have() const override { return have_; }
   bool serving() const override { return serving_; }
+  bool upload_only() const override { return upload_only_; }
 
   storage::Bitfield& mutable_have() { return have_; }
   void SetHaveAll() { have_.SetAll(); }
   void set_serving(bool on) { serving_ = on; }
+  void set_upload_only(bool on) { upload_only_ = on; }
   const TorrentInfo& eventual_info() const { return *info_; }
 
  private:
@@ -100,6 +102,7 @@ class FakeTorrent : public SessionTorrent {
   bool known_ = false;
   storage::Bitfield have_;
   bool serving_ = true;
+  bool upload_only_ = false;
 };
 
 // --- what the session sent ------------------------------------------------
