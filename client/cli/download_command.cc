@@ -119,7 +119,7 @@ absl::StatusOr<std::unique_ptr<Client>> OpenClient(const TransferArgs& a) {
     return Client::Create(options);
   }
   absl::StatusOr<std::unique_ptr<Client>> client =
-      Client::Restore(a.state);
+      Client::Restore(a.state, nullptr, options);
   if (!client.ok()) return client;
   std::fprintf(stderr, "restored %zu torrents from %s\n",
                (*client)->torrents().size(), a.state.c_str());

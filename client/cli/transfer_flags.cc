@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/strings/str_join.h"
+#include "base/host_port.h"
 #include "protocol/mse.h"
 
 namespace bt::client::cli {
@@ -59,6 +61,18 @@ void DeclareDhtFlags(FlagSet& flags, TransferArgs& a) {
   flags.Switch("--no-dht", &a.options.enable_dht, false,
                "run no DHT node (BEP 5): peers come from trackers, --peer "
                "and peer exchange only");
+  std::vector<std::string> routers;
+  for (const HostPort& r : a.options.dht_bootstrap) {
+    routers.push_back(r.ToString());
+  }
+  flags
+      .Parsed<std::vector<HostPort>>(
+          "--dht-bootstrap ROUTERS", &a.options.dht_bootstrap,
+          ParseHostPortList,
+          "DHT routers (HOST:PORT,HOST:PORT...) to start from when there "
+          "are no saved DHT contacts, replacing the default ones; "
+          "--dht-bootstrap= for none")
+      .DefaultText(absl::StrJoin(routers, ", "));
 }
 
 }  // namespace

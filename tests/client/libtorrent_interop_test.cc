@@ -15,6 +15,7 @@
 #include "metainfo/torrent_creator.h"
 #include "metainfo/torrent_info.h"
 #include "tests/client/interop_support.h"
+#include "tests/client/testing/loopback_options.h"
 #include "tests/testing/files.h"
 #include "tests/testing/subprocess.h"
 
@@ -48,8 +49,7 @@ class LibtorrentInteropTest
   }
 
   std::unique_ptr<Client> NewClient() {
-    ClientOptions options;
-    options.local_host = "127.0.0.1";
+    ClientOptions options = testing::LoopbackClientOptions();
     options.encryption = GetParam().policy;
     auto c = Client::Create(options);
     EXPECT_TRUE(c.ok()) << c.status();
@@ -142,8 +142,7 @@ TEST_P(LibtorrentInteropTest, Transfers) {
 void MagnetBothDirections(const std::string& torrent_file,
                           const std::string& xt, const std::string& dir,
                           bool v2 = false) {
-  ClientOptions options;
-  options.local_host = "127.0.0.1";
+  ClientOptions options = testing::LoopbackClientOptions();
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok());
   auto torrent = metainfo::TorrentInfo::Parse(ReadFileOrDie(torrent_file));
@@ -256,8 +255,7 @@ TEST_F(LibtorrentMagnetTest, V2TorrentWithoutPieceLayersFromLibtorrent) {
   ASSERT_TRUE(lt_seed.ok());
   auto port = testing::WaitForFile(dir + "/port", deadline);
   ASSERT_TRUE(port.ok()) << port.status();
-  ClientOptions client_options;
-  client_options.local_host = "127.0.0.1";
+  ClientOptions client_options = testing::LoopbackClientOptions();
   auto client = Client::Create(client_options);
   ASSERT_TRUE(client.ok());
   TorrentParams params;
@@ -313,8 +311,7 @@ TEST_F(LibtorrentMagnetTest, PeerExchangeFromLibtorrent) {
 
   bool met_a = false;
   std::string log;
-  ClientOptions options;
-  options.local_host = "127.0.0.1";
+  ClientOptions options = testing::LoopbackClientOptions();
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok());
   TorrentParams params;
@@ -355,8 +352,7 @@ TEST_F(LibtorrentMagnetTest, MagnetWithPeersFromTheDht) {
   fs::create_directories(dir);
   const absl::Time deadline = absl::Now() + absl::Seconds(90);
 
-  ClientOptions options;
-  options.local_host = "127.0.0.1";
+  ClientOptions options = testing::LoopbackClientOptions();
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok());
   ASSERT_TRUE((*client)->dht());

@@ -20,12 +20,14 @@ std::string Parse(const Args& args, TransferArgs* a) {
   return s.ok() ? "" : std::string(s.message());
 }
 
-TEST(TransferFlagsTest, DefaultsAreTheLibrarys) {
+TEST(TransferFlagsTest, DefaultsAreTheLibrarysWithTheWellKnownRouters) {
   TransferArgs a;
   ASSERT_EQ(Parse({}, &a), "");
   const ClientOptions options = TransferClientOptions(a);
   const ClientOptions library;
   EXPECT_TRUE(options.enable_dht);
+  EXPECT_EQ(options.dht_bootstrap, DefaultDhtRouters());
+  EXPECT_EQ(options.dht_bootstrap.size(), 4u);
   EXPECT_EQ(options.upload_rate_limit, 0);
   EXPECT_EQ(options.download_rate_limit, 0);
   EXPECT_EQ(options.max_connections, library.max_connections);
@@ -57,6 +59,27 @@ TEST(TransferFlagsTest, NoDhtTurnsTheNodeOff) {
   EXPECT_FALSE(TransferClientOptions(a).enable_dht);
 }
 
+TEST(TransferFlagsTest, DhtBootstrapReplacesTheRoutersOrEmptiesThem) {
+  TransferArgs a;
+  ASSERT_EQ(
+      Parse({"--dht-bootstrap", "127.0.0.1:6881,[::1]:7,r.example:9"}, &a), "");
+  EXPECT_EQ(TransferClientOptions(a).dht_bootstrap,
+            (std::vector<HostPort>{
+                {"127.0.0.1", 6881}, {"::1", 7}, {"r.example", 9}}));
+  TransferArgs none;
+  ASSERT_EQ(Parse({"--dht-bootstrap="}, &none), "");
+  EXPECT_TRUE(TransferClientOptions(none).dht_bootstrap.empty());
+  EXPECT_TRUE(TransferClientOptions(none).enable_dht);
+  // The last one given wins, like other single-valued flags.
+  TransferArgs last;
+  ASSERT_EQ(Parse({"--dht-bootstrap", "a.example:1", "--dht-bootstrap",
+                   "b.example:2"},
+                  &last),
+            "");
+  EXPECT_EQ(TransferClientOptions(last).dht_bootstrap,
+            (std::vector<HostPort>{{"b.example", 2}}));
+}
+
 TEST(TransferFlagsTest, BadValuesNameTheFlagAndTheText) {
   const struct {
     Args args;
@@ -71,6 +94,13 @@ TEST(TransferFlagsTest, BadValuesNameTheFlagAndTheText) {
        "--max-connections-per-torrent must be at least 1, got '-5'"},
       {{"--upload-slots", "0"}, "--upload-slots must be at least 1, got '0'"},
       {{"--no-dht=yes"}, "--no-dht takes no value, got 'yes'"},
+      {{"--dht-bootstrap", "a.example:1,b.example"},
+       "--dht-bootstrap: entry 2: 'b.example' is not HOST:PORT with a port "
+       "of 1 to 65535"},
+      {{"--dht-bootstrap", "a.example:1,"},
+       "--dht-bootstrap: entry 2: '' is not HOST:PORT with a port of 1 to "
+       "65535"},
+      {{"--dht-bootstrap"}, "--dht-bootstrap needs a value (ROUTERS)"},
   };
   for (const auto& c : cases) {
     TransferArgs a;
