@@ -33,6 +33,10 @@ Client::Client(ClientOptions options, std::unique_ptr<EventLoop> loop)
                         .max_queued_bytes = options_.disk_queue_bytes},
       [l](DiskPool::Task t) { l->PostFromAnyThread(std::move(t)); });
   disk_->OnDrained([this] { WakeDiskWaiters(); });
+  resolver_ = std::make_unique<Resolver>(l, options_.host_lookup);
+  dht_bootstrap_ = std::make_unique<DhtBootstrap>(
+      resolver_.get(), [this](const Endpoint& e) { AddDhtNode(e); },
+      [this](const Endpoint& e) { AddDhtHint(e); });
 }
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
@@ -66,6 +70,8 @@ Client::~Client() {
   // completions are dropped.
   disk_.reset();
   trackers_.reset();
+  dht_bootstrap_.reset();
+  resolver_.reset();
   dht_.reset();
   utp_.reset();
   udp_.reset();
@@ -164,11 +170,11 @@ absl::Status Client::StartDht() {
   ASSIGN_OR_RETURN(dht_,
                    DhtUdpNode::Create(loop_.get(), udp_.get(), node_options));
   for (const metainfo::NodeInfo& n : saved_nodes) dht_->node().AddNode(n);
-  for (const Endpoint& node : options_.dht_bootstrap) {
-    dht_->node().AddBootstrapNode(node);
-  }
-  if (!saved_nodes.empty() || !options_.dht_bootstrap.empty()) {
+  if (!saved_nodes.empty()) {
     dht_->Bootstrap([](const auto&) {});
+  } else {
+    // Each router bootstraps the node as its address arrives (AddDhtNode).
+    dht_bootstrap_->AddRouters(options_.dht_bootstrap);
   }
   return absl::OkStatus();
 }
@@ -208,6 +214,9 @@ absl::StatusOr<Torrent*> Client::AddTorrent(TorrentParams params) {
   torrents_.push_back(std::move(t));
   skeys_.Add(raw->info_hash());
   for (const Endpoint& p : peers) raw->AddPeer(p);
+  if (dht_ && raw->has_metadata() && !raw->is_private()) {
+    dht_bootstrap_->AddTorrentNodes(raw->info().nodes());
+  }
   if (start) {
     RETURN_IF_ERROR(raw->LoadState());
     RETURN_IF_ERROR(raw->Start());
@@ -389,7 +398,8 @@ void Client::Tick() {
 }
 
 void Client::AddDhtNode(const Endpoint& node) {
-  if (!dht_) return;
+  // A router's name may resolve to both families; only one is reachable.
+  if (!dht_ || node.is_v6() != dht_->local_endpoint().is_v6()) return;
   dht_->node().AddBootstrapNode(node);
   if (dht_->node().table().size() < 8) dht_->Bootstrap([](const auto&) {});
 }
@@ -504,14 +514,14 @@ absl::Status Client::SaveState(const std::string& path) {
 }
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Restore(
-    const std::string& path, const std::function<void(Client*)>& setup) {
+    const std::string& path, const std::function<void(Client*)>& setup,
+    ClientOptions options) {
   ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path, kMaxStateFile));
   absl::StatusOr<ClientState> state = DecodeClientState(bytes);
   if (!state.ok()) {
     return absl::Status(state.status().code(),
                         absl::StrFormat("%s: %s", path, state.status().message()));
   }
-  ClientOptions options;
   options.local_host = state->local_host;
   options.local_ports = state->local_ports;
   options.local_ports.push_back(0);  // if the old port is taken now

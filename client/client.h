@@ -20,6 +20,11 @@
 // the place of the oldest one that has not finished its handshake, or that
 // has sent nothing useful for a while; otherwise it is refused.
 //
+// DHT: with the DHT on and no saved contacts (dht_state), the client
+// bootstraps from ClientOptions::dht_bootstrap (the well-known routers by
+// default), and pings the nodes each non-private torrent lists (BEP 5
+// "nodes"); names are looked up off the event loop.
+//
 // Single-threaded: call everything from the thread that runs DoOneLoop
 // (the disk pool's threads hand their results back to it).
 #ifndef CLIENT_CLIENT_H_
@@ -40,11 +45,13 @@
 #include "base/hash.h"
 #include "client/client_context.h"
 #include "client/client_options.h"
+#include "client/dht_bootstrap.h"
 #include "client/disk_pool.h"
 #include "client/events.h"
 #include "client/ip_filter.h"
 #include "client/net/dht_udp_node.h"
 #include "client/net/event_loop.h"
+#include "client/net/resolver.h"
 #include "client/net/tcp_transport.h"
 #include "client/net/udp_socket.h"
 #include "client/net/utp_host.h"
@@ -91,10 +98,12 @@ class Client : public ClientContext {
   // file's (kDataLoss when damaged or tampered with, kFailedPrecondition
   // for a newer version, kInvalidArgument when malformed), and
   // kFailedPrecondition for a torrent whose source no longer has the
-  // recorded info-hash.
+  // recorded info-hash. The settings the file does not hold (connection
+  // limits, DHT routers, ...) are taken from `options`.
   static absl::StatusOr<std::unique_ptr<Client>> Restore(
       const std::string& path,
-      const std::function<void(Client*)>& setup = nullptr);
+      const std::function<void(Client*)>& setup = nullptr,
+      ClientOptions options = {});
 
   // RemoveTorrent stops and forgets a torrent; `t` is invalid afterwards.
   absl::Status RemoveTorrent(Torrent* t);
@@ -118,7 +127,8 @@ class Client : public ClientContext {
 
   // dht is the client's DHT node, or null when disabled.
   DhtUdpNode* dht() override { return dht_.get(); }
-  // AddDhtNode adds a DHT router the user trusts (a bootstrap node).
+  // AddDhtNode adds a DHT router the user trusts (a bootstrap node); one
+  // of the other address family than the DHT's socket is ignored.
   void AddDhtNode(const Endpoint& node);
   void AddDhtHint(const Endpoint& node) override;
   // connection_count is the number of open peer connections.
@@ -182,6 +192,10 @@ class Client : public ClientContext {
   std::vector<std::unique_ptr<Torrent>> torrents_;
   protocol::SkeyTable skeys_;
   std::unique_ptr<TrackerClient> trackers_;
+  // Host names for the DHT (routers, torrents' nodes); resolver_ outlives
+  // dht_bootstrap_, which cancels its lookups.
+  std::unique_ptr<Resolver> resolver_;
+  std::unique_ptr<DhtBootstrap> dht_bootstrap_;
   // udp_ carries the DHT (and later uTP) on the TCP listener's port number;
   // null when the DHT is off. Declared before dht_ so it outlives the node.
   std::unique_ptr<UdpSocket> udp_;

@@ -6,16 +6,20 @@
 //   options.local_host = "127.0.0.1";
 //   options.local_ports = {6881, 0};
 //   options.max_connections = 100;
+//   options.dht_bootstrap = {{"127.0.0.1", 6881}};  // instead of the routers
 #ifndef CLIENT_CLIENT_OPTIONS_H_
 #define CLIENT_CLIENT_OPTIONS_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "base/endpoint.h"
 #include "base/hash.h"
+#include "base/host_port.h"
 #include "client/session/peer_session.h"
 #include "protocol/mse.h"
 #include "storage/file_backend.h"
@@ -27,6 +31,15 @@ namespace bt::client {
 // falling back to TCP when the peer does not answer; kTcp and kUtp use only
 // that one, incoming and outgoing.
 enum class PeerTransport { kAuto, kTcp, kUtp };
+
+// DefaultDhtRouters: the well-known DHT routers a client bootstraps from
+// when it has no saved contacts (libtorrent's and Transmission's list).
+inline std::vector<HostPort> DefaultDhtRouters() {
+  return {{"router.bittorrent.com", 6881},
+          {"router.utorrent.com", 6881},
+          {"dht.transmissionbt.com", 6881},
+          {"dht.libtorrent.org", 25401}};
+}
 
 // PeerTransportName: "auto", "tcp" or "utp".
 inline std::string_view PeerTransportName(PeerTransport transport) {
@@ -83,8 +96,17 @@ struct ClientOptions {
   // Run a DHT node (BEP 5) on the UDP port of the same number as the TCP
   // port; non-private torrents find and announce peers through it.
   bool enable_dht = true;
-  // DHT nodes to bootstrap from ("router" nodes, or saved contacts).
-  std::vector<Endpoint> dht_bootstrap;
+  // DHT routers to bootstrap from, by name or address, when dht_state
+  // holds no contacts. Names are looked up off the event loop (host_lookup)
+  // and every address found becomes a bootstrap node. Empty: none (a node
+  // then learns the DHT only from AddDhtNode, peers and torrents' "nodes").
+  std::vector<HostPort> dht_bootstrap = DefaultDhtRouters();
+  // How host names (DHT routers, torrents' "nodes") are looked up, on the
+  // resolver's thread: see Resolver::Lookup in client/net/resolver.h. Null
+  // is the system's resolver (getaddrinfo); tests answer names themselves.
+  std::function<absl::StatusOr<std::vector<Endpoint>>(const std::string& host,
+                                                      uint16_t port)>
+      host_lookup;
   // A DHT node's saved state (dht::Node::SaveState): its id and contacts,
   // so a restarted client keeps its identity and finds the DHT at once.
   std::string dht_state;

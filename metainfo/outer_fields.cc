@@ -22,6 +22,20 @@ using internal::OptUtf8String;
 using internal::StringList;
 using internal::TooMany;
 
+namespace {
+
+// IsHostText: a host name or address a resolver can be asked for (the
+// text goes to getaddrinfo as a C string).
+bool IsHostText(std::string_view host) {
+  if (host.empty() || host.size() > kMaxDhtNodeHost) return false;
+  for (char c : host) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::Status TorrentInfoParser::UrlList(const Node& n, std::string_view where,
                                         std::vector<std::string>* out) {
   std::vector<std::string> urls;
@@ -119,6 +133,12 @@ absl::Status TorrentInfoParser::ParseOuter(const Node& root) {
       if (!host.is_string() || !port.is_int() || port.int_value() < 1 ||
           port.int_value() > 65535) {
         return Bad("nodes", pair, "entry is not a [host, port] pair");
+      }
+      if (!IsHostText(host.string_value())) {
+        return Bad("nodes", host,
+                   absl::StrFormat("host is not 1 to %d bytes of printable "
+                                   "text without spaces",
+                                   kMaxDhtNodeHost));
       }
       t_.nodes_.push_back(DhtNode{std::string(host.string_value()),
                                   static_cast<int>(port.int_value())});

@@ -85,7 +85,9 @@ enum class TorrentVersion { kV1, kV2, kHybrid };
 const char* TorrentVersionName(TorrentVersion version);
 
 // DhtNode is a BEP 5 "nodes" entry of a torrent: a host name or address and
-// a port.
+// a port. Parsing checks the port is 1..65535 and the host is 1 to
+// kMaxDhtNodeHost bytes without control characters or spaces.
+inline constexpr size_t kMaxDhtNodeHost = 253;  // a DNS name's limit
 struct DhtNode {
   std::string host;
   int port = 0;

@@ -79,7 +79,8 @@ def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc, transport):
         port = wait_for_port(port_file, s)
     else:
         s = subprocess.Popen([bt, "seed", torrent, seed_dir, "--bind",
-                              "127.0.0.1", "--encryption", enc,
+                              "127.0.0.1", "--dht-bootstrap=",
+                              "--encryption", enc,
                               "--transport", transport],
                              stderr=open(log, "w"), stdout=subprocess.DEVNULL)
         port = btkit_port(log, s)
@@ -91,7 +92,8 @@ def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc, transport):
                               "--transport", transport])
     else:
         d = subprocess.Popen([bt, "download", torrent, "-o", dl_dir, "--bind",
-                              "127.0.0.1", "--peer", peer, "--encryption", enc,
+                              "127.0.0.1", "--dht-bootstrap=", "--peer", peer,
+                              "--encryption", enc,
                               "--transport", transport,
                               "--resume", os.path.join(work, "resume")],
                              stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)

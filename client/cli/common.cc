@@ -2,7 +2,6 @@
 
 #include <cstdio>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "base/file_util.h"
 #include "storage/file_priority.h"
@@ -46,27 +45,6 @@ std::string HumanBytes(double bytes, int decimals) {
 absl::StatusOr<Sha1Hash> ParseInfoHash(std::string_view text) {
   if (text.size() == 32) return Sha1Hash::FromBase32(text);
   return Sha1Hash::FromHex(text);
-}
-
-absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
-  const size_t colon = text.rfind(':');
-  HostPort out;
-  uint32_t port = 0;
-  if (colon != std::string_view::npos && colon > 0) {
-    out.host = std::string(text.substr(0, colon));
-    if (out.host.size() >= 2 && out.host.front() == '[' &&
-        out.host.back() == ']') {
-      out.host = out.host.substr(1, out.host.size() - 2);
-    }
-    if (!out.host.empty() &&
-        absl::SimpleAtoi(std::string(text.substr(colon + 1)), &port) &&
-        port > 0 && port <= 65535) {
-      out.port = static_cast<uint16_t>(port);
-      return out;
-    }
-  }
-  return absl::InvalidArgumentError(
-      absl::StrFormat("'%s' is not HOST:PORT with a port of 1 to 65535", text));
 }
 
 absl::StatusOr<FilePriorityArg> ParseFilePriority(std::string_view text) {

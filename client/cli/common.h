@@ -1,6 +1,7 @@
 // Helpers more than one `bt` command uses: reading a torrent file, names and
 // formats for what the commands print, their error lines, and the parsers
-// of values that several commands' flags and arguments take.
+// of values that several commands' flags and arguments take (host names
+// and ports: base/host_port.h).
 //
 //   absl::StatusOr<metainfo::TorrentInfo> torrent = ReadTorrentFile(path);
 //   if (!torrent.ok()) return Fail("check", torrent.status(), 2);
@@ -44,17 +45,6 @@ std::string HumanBytes(double bytes, int decimals);
 // ParseInfoHash reads a v1 info-hash as 40 hex or 32 base32 characters (the
 // two forms magnet links use); errors are kInvalidArgument.
 absl::StatusOr<Sha1Hash> ParseInfoHash(std::string_view text);
-
-// HostPort is a host name or address and a port, as typed: "[::1]:6881",
-// "router.example:6881".
-struct HostPort {
-  std::string host;  // without IPv6 brackets
-  uint16_t port = 0;
-};
-
-// ParseHostPort reads "HOST:PORT" or "[IPV6]:PORT" with a port of 1..65535;
-// errors are kInvalidArgument and quote the text.
-absl::StatusOr<HostPort> ParseHostPort(std::string_view text);
 
 // FilePriorityArg is a file index and its priority level.
 using FilePriorityArg = std::pair<size_t, int>;

@@ -11,6 +11,7 @@
 #include "base/endpoint.h"
 #include "base/file_util.h"
 #include "base/hash.h"
+#include "base/host_port.h"
 #include "client/cli/command.h"
 #include "client/cli/common.h"
 #include "client/net/dht_udp_node.h"

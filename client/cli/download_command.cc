@@ -1,8 +1,9 @@
 // `bt download TORRENT|MAGNET -o DIR [--port N] [--peer HOST:PORT]...
 //              [--encryption disabled|enabled|forced]
 //              [--transport auto|tcp|utp] [--seed] [--sequential]
-//              [--priority INDEX=LEVEL]...`
+//              [--priority INDEX=LEVEL]... [--upload-rate BYTES]...`
 // `bt seed TORRENT DIR [--port N] [--peer HOST:PORT]... [--encryption ...]`
+// (the flags both share: transfer_flags.h).
 // Both keep resume data (--resume FILE, default DIR/.btkit/<info-hash>.resume)
 // so a second run continues where the first stopped, even after a crash.
 // With --state FILE the whole client (its torrents, DHT identity and
@@ -27,6 +28,7 @@
 #include "absl/time/clock.h"
 #include "client/cli/command.h"
 #include "client/cli/common.h"
+#include "client/cli/transfer_flags.h"
 #include "client/client.h"
 #include "metainfo/magnet.h"
 #include "metainfo/torrent_info.h"
@@ -37,51 +39,6 @@ namespace {
 std::atomic<bool> g_interrupted{false};
 
 void OnSignal(int) { g_interrupted = true; }
-
-struct TransferArgs {
-  std::string torrent;
-  std::string dir;
-  ClientOptions options;
-  std::optional<uint16_t> port;  // replaces options.local_ports when given
-  std::vector<Endpoint> peers;
-  bool keep_seeding = false;
-  bool sequential = false;
-  std::vector<FilePriorityArg> priorities;  // --priority, in order given
-  std::string resume;  // resume data file; "" picks DIR/.btkit/<hash>.resume
-  std::string state;   // client-wide state file (--state), "" for none
-};
-
-// DeclareTransferFlags declares the flags `bt download` and `bt seed` share.
-void DeclareTransferFlags(FlagSet& flags, TransferArgs& a) {
-  using protocol::EncryptionPolicy;
-  flags.Int("--port N", &a.port, "the port to listen on (default: any)");
-  flags.Parsed("--peer HOST:PORT", &a.peers, Endpoint::Parse,
-               "a peer to connect to, besides the trackers' ones");
-  std::vector<std::pair<std::string, EncryptionPolicy>> policies;
-  for (EncryptionPolicy p : {EncryptionPolicy::kDisabled,
-                             EncryptionPolicy::kEnabled,
-                             EncryptionPolicy::kForced}) {
-    policies.emplace_back(protocol::EncryptionPolicyName(p), p);
-  }
-  flags.Enum("--encryption", &a.options.encryption, policies,
-             "protocol encryption (MSE): enabled prefers it, forced requires "
-             "it");
-  std::vector<std::pair<std::string, PeerTransport>> transports;
-  for (PeerTransport t :
-       {PeerTransport::kAuto, PeerTransport::kTcp, PeerTransport::kUtp}) {
-    transports.emplace_back(PeerTransportName(t), t);
-  }
-  flags.Enum("--transport", &a.options.transport, transports,
-             "peer connections over uTP and TCP (auto: uTP first, then "
-             "TCP), or only one of them, in and out");
-  flags.String("--bind ADDR", &a.options.local_host,
-               "the local address to listen and connect from");
-  flags.String("--resume FILE", &a.resume, "the resume data file")
-      .DefaultText("DIR/.btkit/INFOHASH.resume");
-  flags.String("--state FILE", &a.state,
-               "save the whole client (torrents, DHT identity, settings) "
-               "here on exit, and restore it at the next start");
-}
 
 void DeclareDownload(FlagSet& flags, TransferArgs& a) {
   flags.String("TORRENT|MAGNET", &a.torrent,
@@ -165,15 +122,20 @@ std::string DefaultResumePath(const TransferArgs& a) {
 // OpenClient restores the client from --state when that file exists (with
 // everything the last run had), else creates one from the flags.
 absl::StatusOr<std::unique_ptr<Client>> OpenClient(const TransferArgs& a) {
+  const ClientOptions options = TransferClientOptions(a);
   if (a.state.empty() || !std::filesystem::exists(a.state)) {
-    ClientOptions options = a.options;
-    if (a.port) options.local_ports = {*a.port};
     return Client::Create(options);
   }
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Restore(a.state);
-  if (client.ok()) {
-    std::fprintf(stderr, "restored %zu torrents from %s\n",
-                 (*client)->torrents().size(), a.state.c_str());
+  absl::StatusOr<std::unique_ptr<Client>> client =
+      Client::Restore(a.state, nullptr, options);
+  if (!client.ok()) return client;
+  std::fprintf(stderr, "restored %zu torrents from %s\n",
+               (*client)->torrents().size(), a.state.c_str());
+  // Rate limits given now win over the saved ones.
+  if (a.upload_rate || a.download_rate) {
+    (*client)->SetRateLimits(
+        a.upload_rate.value_or((*client)->options().upload_rate_limit),
+        a.download_rate.value_or((*client)->options().download_rate_limit));
   }
   return client;
 }

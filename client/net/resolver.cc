@@ -4,6 +4,9 @@
 
 namespace bt::client {
 
+Resolver::Resolver(EventLoop* loop, Lookup lookup)
+    : loop_(loop), lookup_(lookup ? std::move(lookup) : Lookup(ResolveHost)) {}
+
 Resolver::~Resolver() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -54,7 +57,7 @@ void Resolver::Work() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    absl::StatusOr<std::vector<Endpoint>> r = ResolveHost(job.host, job.port);
+    absl::StatusOr<std::vector<Endpoint>> r = lookup_(job.host, job.port);
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return;  // the Resolver is going away: the loop may be too
     // The token is checked on the loop thread, where the Resolver lives.

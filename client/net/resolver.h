@@ -2,7 +2,7 @@
 // blocks (seconds, for a dead DNS server); one worker thread runs lookups
 // in turn and hands results back through EventLoop::PostFromAnyThread, so
 // peer traffic never waits for DNS. IP literals are answered without the
-// thread.
+// thread. Tests pass a Lookup of their own so no real DNS query is made.
 //
 //   Resolver resolver(loop);
 //   resolver.Resolve("tracker.example", 6969,
@@ -31,9 +31,14 @@ namespace bt::client {
 class Resolver {
  public:
   using Done = std::function<void(absl::StatusOr<std::vector<Endpoint>>)>;
+  // Lookup is how a name is looked up, on the worker thread (so it must be
+  // thread-safe and may block); ResolveHost (socket_address.h) by default.
+  using Lookup = std::function<absl::StatusOr<std::vector<Endpoint>>(
+      const std::string& host, uint16_t port)>;
 
-  // `loop` must outlive the Resolver.
-  explicit Resolver(EventLoop* loop) : loop_(loop) {}
+  // `loop` must outlive the Resolver. A null `lookup` is ResolveHost; IP
+  // literals never reach `lookup` (they are answered on the loop).
+  explicit Resolver(EventLoop* loop, Lookup lookup = nullptr);
   // ~Resolver drops pending lookups; it waits for a lookup in progress
   // (getaddrinfo cannot be interrupted) before returning.
   ~Resolver();
@@ -57,6 +62,7 @@ class Resolver {
   void Deliver(uint64_t id, absl::StatusOr<std::vector<Endpoint>> result);
 
   EventLoop* loop_;
+  Lookup lookup_;
   uint64_t next_id_ = 1;
   absl::flat_hash_map<uint64_t, Done> pending_;  // loop thread only
   Liveness liveness_;

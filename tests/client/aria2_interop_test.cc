@@ -16,6 +16,7 @@
 #include "client/client.h"
 #include "gtest/gtest.h"
 #include "tests/client/interop_support.h"
+#include "tests/client/testing/loopback_options.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::client {
@@ -90,8 +91,7 @@ TEST_P(Aria2InteropTest, Transfers) {
   const absl::Time start = absl::Now();
   const absl::Time deadline = start + absl::Seconds(55);
 
-  ClientOptions options;
-  options.local_host = "127.0.0.1";
+  ClientOptions options = testing::LoopbackClientOptions();
   options.encryption = c.policy;
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok()) << client.status();

@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "metainfo/torrent_creator.h"
+#include "tests/client/testing/loopback_options.h"
 #include "tests/testing/files.h"
 #include "tests/testing/subprocess.h"
 
@@ -108,8 +109,7 @@ TEST(ClientStateRestartTest, RestoresTorrentsAndDhtWithoutRechecking) {
 
   dht::SavedState saved_dht;
   {
-    ClientOptions options;
-    options.local_host = "127.0.0.1";
+    ClientOptions options = testing::LoopbackClientOptions();
     options.upload_rate_limit = 123456;
     auto client = Client::Create(options);
     ASSERT_TRUE(client.ok());
@@ -136,12 +136,15 @@ TEST(ClientStateRestartTest, RestoresTorrentsAndDhtWithoutRechecking) {
   }
 
   int checked = 0;
-  auto restored = Client::Restore(state_path, [&](Client* c) {
-    c->OnEvent(EventType::kPieceHashPass, [&](const Event&) {
-      ++checked;
-      return true;
-    });
-  });
+  auto restored = Client::Restore(
+      state_path,
+      [&](Client* c) {
+        c->OnEvent(EventType::kPieceHashPass, [&](const Event&) {
+          ++checked;
+          return true;
+        });
+      },
+      testing::LoopbackClientOptions());
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_EQ((*restored)->dht()->node().id(), saved_dht.id);
   EXPECT_EQ((*restored)->options().upload_rate_limit, 123456);
@@ -155,7 +158,8 @@ TEST(ClientStateRestartTest, RestoresTorrentsAndDhtWithoutRechecking) {
   std::string tampered = ReadFileOrDie(state_path);
   tampered[tampered.find("a.torrent")] = 'b';
   std::ofstream(state_path, std::ios::binary | std::ios::trunc) << tampered;
-  auto refused = Client::Restore(state_path);
+  auto refused =
+      Client::Restore(state_path, nullptr, testing::LoopbackClientOptions());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(refused.status().message(), HasSubstr("client.state"));
   EXPECT_THAT(refused.status().message(), HasSubstr("tampered"));

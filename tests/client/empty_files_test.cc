@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "metainfo/torrent_creator.h"
 #include "metainfo/torrent_info.h"
+#include "tests/client/testing/loopback_options.h"
 #include "tests/testing/files.h"
 #include "tests/testing/subprocess.h"
 
@@ -124,8 +125,7 @@ class EmptyFilesTest : public ::testing::TestWithParam<Case> {
   }
 
   std::unique_ptr<Client> NewClient() {
-    ClientOptions options;
-    options.local_host = "127.0.0.1";
+    ClientOptions options = testing::LoopbackClientOptions();
     auto c = Client::Create(options);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? *std::move(c) : nullptr;

@@ -243,9 +243,10 @@ absl::StatusOr<BtSeed> StartBtSeed(const std::string& torrent,
     BtSeed seed;
     seed.port = FreePort(SOCK_STREAM);
     absl::StatusOr<std::unique_ptr<testing::Subprocess>> p =
-        testing::Subprocess::Start(
-            {bt ? bt : "client/cli/bt", "seed", torrent, dir, "--port",
-             absl::StrCat(seed.port), "--encryption", "disabled"});
+        testing::Subprocess::Start({bt ? bt : "client/cli/bt", "seed", torrent,
+                                    dir, "--port", absl::StrCat(seed.port),
+                                    "--encryption", "disabled",
+                                    "--dht-bootstrap="});
     if (!p.ok()) return p.status();
     seed.process = *std::move(p);
     if (WaitForTcpPort(seed.port, absl::Now() + absl::Seconds(20))) {

@@ -17,6 +17,7 @@
 #include "metainfo/torrent_creator.h"
 #include "metainfo/torrent_info.h"
 #include "tests/client/interop_support.h"
+#include "tests/client/testing/loopback_options.h"
 #include "tests/testing/files.h"
 #include "tests/testing/subprocess.h"
 
@@ -50,8 +51,7 @@ class LibtorrentInteropTest
   }
 
   std::unique_ptr<Client> NewClient() {
-    ClientOptions options;
-    options.local_host = "127.0.0.1";
+    ClientOptions options = testing::LoopbackClientOptions();
     options.encryption = GetParam().policy;
     auto c = Client::Create(options);
     EXPECT_TRUE(c.ok()) << c.status();
@@ -151,8 +151,7 @@ TEST_F(LibtorrentMagnetTest, SequentialFromALibtorrentSeeder) {
   ASSERT_TRUE(port_text.ok()) << port_text.status();
   uint32_t port = 0;
   ASSERT_TRUE(absl::SimpleAtoi(*port_text, &port));
-  ClientOptions options;
-  options.local_host = "127.0.0.1";
+  ClientOptions options = testing::LoopbackClientOptions();
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok()) << client.status();
   TorrentParams params;
@@ -189,8 +188,7 @@ TEST_F(LibtorrentMagnetTest, SequentialFromALibtorrentSeeder) {
 void MagnetBothDirections(const std::string& torrent_file,
                           const std::string& xt, const std::string& dir,
                           bool v2 = false) {
-  ClientOptions options;
-  options.local_host = "127.0.0.1";
+  ClientOptions options = testing::LoopbackClientOptions();
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok());
   auto torrent = metainfo::TorrentInfo::Parse(ReadFileOrDie(torrent_file));
@@ -303,8 +301,7 @@ TEST_F(LibtorrentMagnetTest, V2TorrentWithoutPieceLayersFromLibtorrent) {
   ASSERT_TRUE(lt_seed.ok());
   auto port = testing::WaitForFile(dir + "/port", deadline);
   ASSERT_TRUE(port.ok()) << port.status();
-  ClientOptions client_options;
-  client_options.local_host = "127.0.0.1";
+  ClientOptions client_options = testing::LoopbackClientOptions();
   auto client = Client::Create(client_options);
   ASSERT_TRUE(client.ok());
   TorrentParams params;
@@ -360,8 +357,7 @@ TEST_F(LibtorrentMagnetTest, PeerExchangeFromLibtorrent) {
 
   bool met_a = false;
   std::string log;
-  ClientOptions options;
-  options.local_host = "127.0.0.1";
+  ClientOptions options = testing::LoopbackClientOptions();
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok());
   TorrentParams params;
@@ -402,8 +398,7 @@ TEST_F(LibtorrentMagnetTest, MagnetWithPeersFromTheDht) {
   fs::create_directories(dir);
   const absl::Time deadline = absl::Now() + absl::Seconds(90);
 
-  ClientOptions options;
-  options.local_host = "127.0.0.1";
+  ClientOptions options = testing::LoopbackClientOptions();
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok());
   ASSERT_TRUE((*client)->dht());

@@ -12,6 +12,7 @@
 #include "client/client.h"
 #include "gtest/gtest.h"
 #include "tests/client/interop_support.h"
+#include "tests/client/testing/loopback_options.h"
 
 namespace bt::client {
 namespace {
@@ -34,8 +35,7 @@ class OpentrackerTransferTest : public ::testing::TestWithParam<bool> {
   }
 
   static std::unique_ptr<Client> NewClient() {
-    ClientOptions options;
-    options.local_host = "127.0.0.1";
+    ClientOptions options = testing::LoopbackClientOptions();
     auto c = Client::Create(options);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? std::move(*c) : nullptr;

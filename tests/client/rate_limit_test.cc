@@ -10,6 +10,7 @@
 #include "client/client.h"
 #include "gtest/gtest.h"
 #include "metainfo/torrent_creator.h"
+#include "tests/client/testing/loopback_options.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::client {
@@ -42,8 +43,7 @@ class RateLimitTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(root_); }
 
   std::unique_ptr<Client> NewClient(int64_t up = 0, int64_t down = 0) {
-    ClientOptions options;
-    options.local_host = "127.0.0.1";
+    ClientOptions options = testing::LoopbackClientOptions();
     options.upload_rate_limit = up;
     options.download_rate_limit = down;
     return *Client::Create(options);

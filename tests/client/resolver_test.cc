@@ -52,5 +52,26 @@ TEST(ResolverTest, CancelledLookupsNeverCallBackAndDestructionIsClean) {
   EXPECT_FALSE(called);
 }
 
+TEST(ResolverTest, NamesGoThroughTheGivenLookupAndLiteralsDoNot) {
+  auto loop = std::move(*EventLoop::Create());
+  std::vector<std::string> asked;  // written on the worker thread only
+  Resolver r(loop.get(), [&](const std::string& host, uint16_t port)
+                             -> absl::StatusOr<std::vector<Endpoint>> {
+    asked.push_back(host);
+    if (host == "gone.example") return absl::NotFoundError("no such name");
+    return std::vector<Endpoint>{Endpoint::V4({127, 0, 0, 9}, port)};
+  });
+  absl::StatusOr<std::vector<Endpoint>> v =
+      Wait(loop.get(), r, "router.example");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(*v, std::vector<Endpoint>{Endpoint::V4({127, 0, 0, 9}, 80)});
+  EXPECT_EQ(Wait(loop.get(), r, "gone.example").status().code(),
+            absl::StatusCode::kNotFound);
+  v = Wait(loop.get(), r, "127.0.0.1");
+  ASSERT_TRUE(v.ok()) << v.status();
+  // Each answer was delivered after its lookup ran: `asked` is settled.
+  EXPECT_EQ(asked, (std::vector<std::string>{"router.example", "gone.example"}));
+}
+
 }  // namespace
 }  // namespace bt::client

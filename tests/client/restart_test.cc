@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "metainfo/torrent_creator.h"
 #include "storage/hash_checker.h"
+#include "tests/client/testing/loopback_options.h"
 #include "tests/testing/files.h"
 #include "tests/testing/subprocess.h"
 
@@ -52,8 +53,7 @@ TEST(RestartTest, SigkillNeverCostsCompletePieces) {
   auto info = metainfo::TorrentInfo::Parse(*bytes);
   ASSERT_TRUE(info.ok());
 
-  ClientOptions options;
-  options.local_host = "127.0.0.1";
+  ClientOptions options = testing::LoopbackClientOptions();
   // The download must span all the kills on any machine: at 4 MB/s the
   // 48 MiB take 12 s, the runs before the last kill at most 9 s.
   options.upload_rate_limit = 4'000'000;
@@ -74,9 +74,10 @@ TEST(RestartTest, SigkillNeverCostsCompletePieces) {
   });
 
   const std::string dl = root + "/dl";
+  const std::string peer = absl::StrFormat("127.0.0.1:%d", (*seeder)->port());
   const std::vector<std::string> argv = {
-      kBt, "download", torrent_path, "-o", dl, "--bind", "127.0.0.1",
-      "--peer", absl::StrFormat("127.0.0.1:%d", (*seeder)->port())};
+      kBt,      "download",  torrent_path, "-o", dl,
+      "--bind", "127.0.0.1", "--peer",     peer, "--dht-bootstrap="};
   std::mt19937 rng(12345);
   // Pumps the seeder for `d`.
   auto pump = [&](absl::Duration d) {

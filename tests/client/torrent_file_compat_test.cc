@@ -17,6 +17,7 @@
 #include "client/client.h"
 #include "gtest/gtest.h"
 #include "metainfo/torrent_info.h"
+#include "tests/client/testing/loopback_options.h"
 #include "tests/metainfo/test_torrents.h"
 #include "tests/testing/files.h"
 
@@ -76,8 +77,7 @@ class TorrentFileCompatTest : public ::testing::Test {
   }
 
   std::unique_ptr<Client> NewClient() {
-    ClientOptions options;
-    options.local_host = "127.0.0.1";
+    ClientOptions options = testing::LoopbackClientOptions();
     auto c = Client::Create(options);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? std::move(*c) : nullptr;

@@ -21,6 +21,7 @@
 #include "base/sha.h"
 #include "protocol/allowed_fast.h"
 #include "protocol/merkle_hashes.h"
+#include "tests/client/testing/loopback_options.h"
 #include "tests/protocol/interop_driver.h"
 #include "tests/testing/files.h"
 
@@ -65,7 +66,7 @@ class TransferTest : public ::testing::Test {
   // its own: bans and per-address limits tell them apart).
   std::unique_ptr<Client> NewClient(EncryptionPolicy policy,
                                     const std::string& host = "127.0.0.1") {
-    ClientOptions options;
+    ClientOptions options = testing::LoopbackClientOptions();
     options.local_host = host;
     options.encryption = policy;
     auto c = Client::Create(options);
@@ -563,8 +564,7 @@ TEST_F(TransferTest, FileEventsAndPausedTorrentServesNothing) {
 }
 
 TEST_F(TransferTest, ChokedPeerGetsOnlyItsAllowedFastPieces) {
-  ClientOptions options;
-  options.local_host = "127.0.0.1";
+  ClientOptions options = testing::LoopbackClientOptions();
   options.upload_slots = 0;  // the seeder never unchokes anyone
   auto seeder = Client::Create(options);
   ASSERT_TRUE(seeder.ok());

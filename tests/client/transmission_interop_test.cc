@@ -24,6 +24,7 @@
 #include "client/client.h"
 #include "gtest/gtest.h"
 #include "tests/client/interop_support.h"
+#include "tests/client/testing/loopback_options.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::client {
@@ -150,8 +151,7 @@ TEST_P(TransmissionInteropTest, TransfersThroughOpentracker) {
   ASSERT_TRUE(known.ok()) << known;
   const absl::Time announced = absl::Now();
 
-  ClientOptions options;
-  options.local_host = "127.0.0.1";
+  ClientOptions options = testing::LoopbackClientOptions();
   options.encryption = c.policy;
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok()) << client.status();

@@ -162,7 +162,7 @@ TEST(UtpCliTest, BtDownloadWithDefaultsFromUtpOnlyLibtorrent) {
   ASSERT_TRUE(port.ok()) << port.status();
   auto bt = testing::Subprocess::Start(
       {"client/cli/bt", "download", torrent, "-o", root + "/dl", "--bind",
-       "127.0.0.1", "--peer", "127.0.0.1:" + *port});
+       "127.0.0.1", "--dht-bootstrap=", "--peer", "127.0.0.1:" + *port});
   ASSERT_TRUE(bt.ok()) << bt.status();
   auto code = (*bt)->Wait(deadline);
   ASSERT_TRUE(code.ok()) << code.status();

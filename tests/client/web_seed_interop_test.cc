@@ -185,7 +185,8 @@ TEST_F(WebSeedInteropTest, BtDownloadCompletesFromTheWebSeedAlone) {
   const std::string torrent = MakeTorrent({nginx_->Url("good/")});
   const absl::Time start = absl::Now();
   auto bt = testing::Subprocess::Start(
-      {kBt, "download", torrent, "-o", dir_ + "/dl", "--bind", "127.0.0.1"});
+      {kBt, "download", torrent, "-o", dir_ + "/dl", "--bind", "127.0.0.1",
+       "--no-dht"});
   ASSERT_TRUE(bt.ok()) << bt.status();
   absl::StatusOr<int> code = (*bt)->Wait(deadline_);
   ASSERT_TRUE(code.ok()) << "bt download did not finish: " << code.status();

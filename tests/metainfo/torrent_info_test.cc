@@ -378,6 +378,31 @@ TEST(TorrentInfoTest, EveryTruncatedPrefixFails) {
   }
 }
 
+// The BEP 5 "nodes" key: in order, bounded by max_list_entries, and every
+// truncation of a torrent carrying it is refused.
+TEST(TorrentInfoTest, NodesAreBoundedAndEveryTruncationFails) {
+  Value v = MakeTorrent("f", {{{"f"}, "abc", ""}}, 16384, Version::kV1, true);
+  v.dict()["nodes"] =
+      Value::List{Value::List{"127.0.0.1", 6881}, Value::List{"::1", 1},
+                  Value::List{std::string(kMaxDhtNodeHost, 'h'), 65535}};
+  const std::string bytes = bencode::Encode(v);
+  auto t = TorrentInfo::Parse(bytes);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_THAT(t->nodes(),
+              ElementsAre(DhtNode{"127.0.0.1", 6881}, DhtNode{"::1", 1},
+                          DhtNode{std::string(kMaxDhtNodeHost, 'h'), 65535}));
+  ParseOptions two;
+  two.max_list_entries = 2;
+  auto over = TorrentInfo::Parse(bytes, two);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(over.status().message(), "nodes: more than 2 entries");
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    auto cut = TorrentInfo::Parse(std::string_view(bytes).substr(0, n));
+    ASSERT_FALSE(cut.ok()) << "prefix " << n;
+    EXPECT_EQ(cut.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+}
+
 TEST(TorrentInfoTest, LimitsAreChecked) {
   std::string bytes =
       bencode::Encode(MakeTorrent("album", ThreeFiles(), 16384, Version::kV1));

@@ -75,28 +75,6 @@ TEST(ParseInfoHashTest, HexOrBase32) {
   EXPECT_FALSE(ParseInfoHash("").ok());
 }
 
-TEST(ParseHostPortTest, NamesAddressesAndBracketedV6) {
-  absl::StatusOr<HostPort> name = ParseHostPort("router.example:6881");
-  ASSERT_TRUE(name.ok()) << name.status();
-  EXPECT_EQ(name->host, "router.example");
-  EXPECT_EQ(name->port, 6881);
-  absl::StatusOr<HostPort> v6 = ParseHostPort("[::1]:65535");
-  ASSERT_TRUE(v6.ok()) << v6.status();
-  EXPECT_EQ(v6->host, "::1");
-  EXPECT_EQ(v6->port, 65535);
-}
-
-TEST(ParseHostPortTest, RefusesMissingPartsAndBadPorts) {
-  for (const char* bad : {"", "host", ":1", "host:", "host:0", "host:65536",
-                          "host:x", "[]:1", "host:-1"}) {
-    absl::StatusOr<HostPort> r = ParseHostPort(bad);
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
-    EXPECT_NE(r.status().message().find(std::string("'") + bad + "'"),
-              std::string::npos)
-        << r.status();
-  }
-}
-
 TEST(ParseFilePriorityTest, NamedLevelsAndNumbers) {
   const std::pair<const char*, FilePriorityArg> cases[] = {
       {"0=skip", {0, storage::kFilePrioritySkip}},

@@ -1,0 +1,39 @@
+// LoopbackClientOptions: ClientOptions for a real Client in a test, which
+// must never reach past loopback: it listens on 127.0.0.1, has no DHT
+// routers (the default list names public hosts) and answers every host name
+// lookup with an error instead of asking DNS. Tests add loopback DHT nodes
+// themselves (Client::AddDhtNode, or dht_bootstrap with IP literals, which
+// never reach host_lookup).
+//
+//   ClientOptions options = testing::LoopbackClientOptions();
+//   options.upload_rate_limit = 1 << 20;
+//   ASSIGN_OR_RETURN(auto client, Client::Create(options));
+#ifndef TESTS_CLIENT_TESTING_LOOPBACK_OPTIONS_H_
+#define TESTS_CLIENT_TESTING_LOOPBACK_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "base/endpoint.h"
+#include "client/client_options.h"
+
+namespace bt::testing {
+
+inline client::ClientOptions LoopbackClientOptions() {
+  client::ClientOptions o;
+  o.local_host = "127.0.0.1";
+  o.dht_bootstrap.clear();
+  o.host_lookup = [](const std::string& host,
+                     uint16_t) -> absl::StatusOr<std::vector<Endpoint>> {
+    return absl::NotFoundError(
+        absl::StrCat("tests look no host names up (asked for ", host, ")"));
+  };
+  return o;
+}
+
+}  // namespace bt::testing
+
+#endif  // TESTS_CLIENT_TESTING_LOOPBACK_OPTIONS_H_
