@@ -50,6 +50,7 @@
 #include "protocol/message.h"
 #include "storage/bitfield.h"
 #include "storage/file_backend.h"
+#include "storage/resume_data.h"
 
 namespace bt::client {
 
@@ -280,6 +281,11 @@ class Torrent : public SessionTorrent {
   // AdoptHaveSet replaces the picker with one that starts from `have`,
   // keeping piece priorities and what connected peers have.
   void AdoptHaveSet(const storage::Bitfield& have);
+  // RestoreFollowingMove restores resume data `bytes` (LoadState). Data
+  // that names another save path was saved after a move that params_ does
+  // not know of (the client state was saved before it): the torrent
+  // follows it there when the data vouches for more pieces there.
+  storage::ResumeState RestoreFollowingMove(std::string_view bytes);
   // CheckAndEmit hash-checks `pieces` (all if null), firing
   // piece_hash_pass/fail, and returns the pieces that passed.
   absl::StatusOr<storage::Bitfield> CheckAndEmit(const storage::Bitfield* pieces);

@@ -42,6 +42,28 @@ absl::Status Torrent::MoveStorage(const std::string& new_save_path) {
   return absl::OkStatus();
 }
 
+storage::ResumeState Torrent::RestoreFollowingMove(std::string_view bytes) {
+  auto restore = [&](storage::PieceStorage& s) {
+    return storage::RestoreResumeData(*info_, s, bytes);
+  };
+  storage::ResumeState here = disk_->Exclusive(restore);
+  const std::string given = disk_->storage().save_path();
+  if (here.save_path.empty() || here.save_path == given) return here;
+  storage::ResumeState there = disk_->Exclusive([&](storage::PieceStorage& s) {
+    s.Relocate(here.save_path);
+    return restore(s);
+  });
+  if (there.have.Count() > here.have.Count()) {
+    params_.save_path = disk_->storage().save_path();
+    return there;
+  }
+  disk_->Exclusive([&](storage::PieceStorage& s) {
+    s.Relocate(given);
+    return 0;
+  });
+  return here;
+}
+
 absl::Status Torrent::DeleteData() {
   if (state_ != TorrentState::kStopped) {
     return absl::FailedPreconditionError(absl::StrFormat(

@@ -191,6 +191,11 @@ class PieceStorage {
   // destination. Must not run concurrently with anything else.
   absl::Status MoveStorage(std::string new_save_path);
 
+  // Relocate uses `save_path` from now on without touching any file:
+  // files already there (moved by someone else) are used as they are.
+  // Must not run concurrently with anything else.
+  void Relocate(std::string save_path);
+
   // DeleteFiles removes the torrent's files (pad files and symlinks are
   // never created, so never removed) and its part file, then every
   // directory of the torrent's paths under save_path() left empty (not the

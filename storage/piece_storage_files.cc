@@ -152,6 +152,11 @@ absl::Status PieceStorage::MoveStorage(std::string new_save_path) {
   return absl::OkStatus();
 }
 
+void PieceStorage::Relocate(std::string save_path) {
+  SetPaths(std::move(save_path), part_name_);
+  present_.assign(present_.size(), 0);  // not known there
+}
+
 absl::Status PieceStorage::DeleteFiles() {
   {
     absl::MutexLock l(&mu_);

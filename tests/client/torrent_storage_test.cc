@@ -86,7 +86,7 @@ class MoveTest : public ::testing::TestWithParam<bool> {
   }
   // ServeRest answers everything until the download is done.
   void ServeRest(RemotePeer& seed) {
-    ServeSome(seed, backlog_.size());
+    ServeSome(seed, SIZE_MAX);
     sim_.RunPending();
     seed.ServeUntilQuiet(t_);
   }
@@ -194,6 +194,69 @@ TEST_P(MoveTest, AFailedMoveLeavesEverythingInTheOldPlace) {
   ExpectComplete(old_);
   EXPECT_EQ(Contents(new_ + "/t/a.bin"), "not the torrent's");
   EXPECT_FALSE(Contents(new_ + "/t/c.bin"));
+}
+
+// The client state still names the old directory (saved before the
+// move), the resume data the new one: the restarted torrent follows its
+// data instead of finding nothing and downloading it all again.
+TEST_P(MoveTest, ARestartFromBeforeTheMoveFindsTheDataMoved) {
+  Torrent* t = Add();
+  ASSERT_NE(t, nullptr);
+  RemotePeer seed = RemotePeer::ConnectIn(sim_, *t, Addr(10, 0, 0, 1));
+  seed.Send(protocol::HaveAll{});
+  seed.Send(protocol::Unchoke{});
+  ServeRest(seed);
+  ASSERT_TRUE(t->complete());
+  ASSERT_TRUE(t->MoveStorage(new_).ok());
+  ASSERT_TRUE(t->Stop().ok());
+
+  SimClient again;
+  TorrentParams p = t_.Params();
+  p.save_path = old_;  // what the client state said
+  p.resume_path = env_.root() + "/state/t.resume";
+  p.backend = backend();
+  p.start = false;
+  int checked = 0;
+  again.on_event = [&](const Event& e) {
+    checked += e.type == EventType::kPieceHashPass ||
+               e.type == EventType::kPieceHashFail;
+  };
+  absl::StatusOr<Torrent*> restarted = again.AddTorrent(p);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  ASSERT_TRUE((*restarted)->LoadState().ok());
+  EXPECT_EQ((*restarted)->save_path(), new_);
+  EXPECT_TRUE((*restarted)->complete());
+  EXPECT_EQ(checked, 0) << "the resume data was trusted";
+  ExpectComplete(new_);
+  ExpectNoneIn(old_);
+}
+
+// Resume data naming a place that holds nothing is not followed: the
+// user moved the files by hand and added the torrent where they are now.
+TEST_P(MoveTest, ResumeDataNamingAnEmptyPlaceIsNotFollowed) {
+  Torrent* t = Add();
+  ASSERT_NE(t, nullptr);
+  RemotePeer seed = RemotePeer::ConnectIn(sim_, *t, Addr(10, 0, 0, 1));
+  seed.Send(protocol::HaveAll{});
+  seed.Send(protocol::Unchoke{});
+  ServeRest(seed);
+  ASSERT_TRUE(t->Stop().ok());  // the resume data names old_
+  for (const std::string& f : {"t/a.bin", "t/sub/b.bin", "t/c.bin"}) {
+    ASSERT_TRUE(backend()->MoveFile(old_ + "/" + f, new_ + "/" + f).ok());
+  }
+
+  SimClient again;
+  TorrentParams p = t_.Params();
+  p.save_path = new_;
+  p.resume_path = env_.root() + "/state/t.resume";
+  p.backend = backend();
+  p.start = false;
+  absl::StatusOr<Torrent*> restarted = again.AddTorrent(p);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  ASSERT_TRUE((*restarted)->LoadState().ok());
+  EXPECT_EQ((*restarted)->save_path(), new_);
+  EXPECT_TRUE((*restarted)->complete());
+  ExpectComplete(new_);
 }
 
 // --- remove with data ----------------------------------------------------
