@@ -114,6 +114,7 @@ size_t PieceStorage::error_file() const {
 void PieceStorage::ClearError() {
   {
     absl::MutexLock l(&mu_);
+    if (deleted_) return;  // DeleteFiles is for good
     error_ = absl::OkStatus();
   }
   // Files may have been removed or replaced while in the error state: let

@@ -200,8 +200,8 @@ class PieceStorage {
   // never created, so never removed) and its part file, then every
   // directory of the torrent's paths under save_path() left empty (not the
   // save path itself). Nothing else is touched. Afterwards the storage is
-  // in the error state (kFailedPrecondition "deleted"), so a write still
-  // queued cannot create a file again. Returns the first error, after
+  // in the error state for good (kFailedPrecondition "deleted"; ClearError
+  // keeps it), so a write still queued cannot create a file again. Returns the first error, after
   // trying everything. Must not run concurrently with anything else.
   absl::Status DeleteFiles();
 
@@ -258,6 +258,7 @@ class PieceStorage {
   mutable absl::Mutex mu_;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   size_t error_file_ ABSL_GUARDED_BY(mu_) = 0;
+  bool deleted_ ABSL_GUARDED_BY(mu_) = false;  // DeleteFiles ran
   absl::Mutex event_mu_;
 };
 

@@ -160,6 +160,7 @@ void PieceStorage::Relocate(std::string save_path) {
 absl::Status PieceStorage::DeleteFiles() {
   {
     absl::MutexLock l(&mu_);
+    deleted_ = true;
     error_ = absl::FailedPreconditionError(
         absl::StrFormat("storage under %s was deleted", save_path_));
     error_file_ = kPartFileIndex;

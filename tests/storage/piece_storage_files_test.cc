@@ -261,6 +261,12 @@ TEST_P(PieceStorageFilesTest, DeleteTakesOnlyTheTorrentsFiles) {
       0, 0, AsBytes(std::string_view(t_.piece_space).substr(0, kPiece)));
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
   EXPECT_FALSE(env_.Contents(old_ + "/t/a.bin"));
+  // Not even after the error is cleared (a torrent started again).
+  s->ClearError();
+  st = s->WriteBlock(
+      0, 0, AsBytes(std::string_view(t_.piece_space).substr(0, kPiece)));
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_FALSE(env_.Contents(old_ + "/t/a.bin"));
 }
 
 TEST_P(PieceStorageFilesTest, DeleteRemovesTheDirectoriesItEmptied) {
