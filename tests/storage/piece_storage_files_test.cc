@@ -191,6 +191,33 @@ TEST_P(PieceStorageFilesTest, FailureHalfWayPutsEverythingBack) {
   ExpectNothingIn(new_);
 }
 
+// A dangling symlink at a destination looks absent to the planning stat
+// but stops the move itself half-way: what moved goes back, and nothing is
+// written through the link.
+TEST(PieceStorageFilesRealTest, FailureHalfWayPutsEverythingBack) {
+  testing::TempDir dir;
+  const std::string old_dir = dir.path() + "/old",
+                    new_dir = dir.path() + "/new";
+  PosixFileBackend disk;
+  Torrent t = MakeTestTorrent("t", Files(), kPiece, Kind::kV1);
+  auto s = MakeStorage(t, old_dir, &disk);
+  WriteAll(*s, t);
+  std::filesystem::create_directories(new_dir + "/t");
+  std::filesystem::create_symlink(dir.path() + "/target.bin",
+                                  new_dir + "/t/e.bin");
+  absl::Status st = s->MoveStorage(new_dir);
+  EXPECT_EQ(st.code(), absl::StatusCode::kAlreadyExists) << st;
+  EXPECT_THAT(st.message(), HasSubstr(new_dir + "/t/e.bin"));
+  BackendEnv view(true);
+  EXPECT_EQ(view.Contents(old_dir + "/t/a.bin"), Files()[0].data);
+  EXPECT_EQ(view.Contents(old_dir + "/t/d/b.bin"), Files()[1].data);
+  EXPECT_EQ(view.Contents(old_dir + "/t/e.bin"), Files()[3].data);
+  EXPECT_FALSE(testing::FileExists(new_dir + "/t/a.bin"));
+  EXPECT_FALSE(testing::FileExists(new_dir + "/t/d"));
+  EXPECT_FALSE(testing::FileExists(dir.path() + "/target.bin"));
+  EXPECT_EQ(s->save_path(), old_dir);
+}
+
 TEST(PieceStorageFilesMemoryTest, DiskFullDuringACopyPutsEverythingBack) {
   MemoryFileBackend mem;
   Torrent t = MakeTestTorrent("t", Files(), kPiece, Kind::kV1);
@@ -206,6 +233,22 @@ TEST(PieceStorageFilesMemoryTest, DiskFullDuringACopyPutsEverythingBack) {
   for (const std::string& p : mem.Paths()) {
     EXPECT_EQ(p.rfind("/new/", 0), std::string::npos) << p;
   }
+}
+
+TEST_P(PieceStorageFilesTest, BackendMoveNeverReplacesAFile) {
+  FileBackend* b = env_.backend();
+  env_.Put(old_ + "/x.bin", "x");
+  env_.Put(new_ + "/x.bin", "y");
+  absl::Status st = b->MoveFile(old_ + "/x.bin", new_ + "/x.bin");
+  EXPECT_EQ(st.code(), absl::StatusCode::kAlreadyExists) << st;
+  EXPECT_EQ(env_.Contents(old_ + "/x.bin"), "x");
+  EXPECT_EQ(env_.Contents(new_ + "/x.bin"), "y");
+  st = b->MoveFile(old_ + "/missing.bin", new_ + "/m.bin");
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound) << st;
+  EXPECT_FALSE(env_.Contents(new_ + "/m.bin"));
+  ASSERT_TRUE(b->MoveFile(old_ + "/x.bin", new_ + "/deep/er/x.bin").ok());
+  EXPECT_EQ(env_.Contents(new_ + "/deep/er/x.bin"), "x");
+  EXPECT_FALSE(env_.Contents(old_ + "/x.bin"));
 }
 
 // Moving from the test's temporary directory to /dev/shm crosses file
@@ -239,6 +282,13 @@ TEST(PieceStorageFilesRealTest, MoveAcrossFileSystemsCopies) {
   auto after = disk.Stat(there + "/t/d/b.bin");
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->mtime_ns, before->mtime_ns);
+  // A copy never replaces a file either, and leaves the source whole.
+  testing::WriteFileOrDie(here.path() + "/t/a.bin", "in the way");
+  EXPECT_EQ(disk.MoveFile(there + "/t/a.bin", here.path() + "/t/a.bin").code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(view.Contents(there + "/t/a.bin"), Files()[0].data);
+  EXPECT_EQ(view.Contents(here.path() + "/t/a.bin"), "in the way");
+  ASSERT_TRUE(disk.Remove(here.path() + "/t/a.bin").ok());
   // And back again, into the first file system.
   EXPECT_TRUE(s->MoveStorage(here.path()).ok());
   EXPECT_EQ(view.Contents(here.path() + "/t/d/b.bin"), Files()[1].data);
