@@ -184,7 +184,8 @@ class PieceStorage {
   // and removes the directories of the torrent's paths left empty in the
   // old one. A file already at the destination with the same content is
   // kept (the source copy is removed); with other content the move is
-  // refused with kAlreadyExists naming it, before anything moves. Any
+  // refused with kAlreadyExists naming it, before anything moves, as is a
+  // file at the path of one the torrent has not created yet. Any
   // other failure (kPermissionDenied, kResourceExhausted, ...) moves back
   // what was moved, leaving the files and the storage in the old place;
   // the message names the path. Nothing is written outside the

@@ -100,9 +100,18 @@ absl::Status PieceStorage::MoveStorage(std::string new_save_path) {
   auto plan = [&](const std::string& from, const std::string& rel) {
     Move m{from, to_prefix + rel};
     absl::StatusOr<FileStat> here = backend_->Stat(from);
-    if (absl::IsNotFound(here.status())) return absl::OkStatus();
-    RETURN_IF_ERROR(here.status());
+    if (!here.ok() && !absl::IsNotFound(here.status())) return here.status();
     absl::StatusOr<FileStat> there = backend_->Stat(m.to);
+    if (!here.ok()) {
+      // Nothing to move; a file already there is not ours to write into.
+      if (there.ok()) {
+        return absl::AlreadyExistsError(absl::StrFormat(
+            "move storage: %s exists and the torrent has no such file yet",
+            m.to));
+      }
+      return absl::IsNotFound(there.status()) ? absl::OkStatus()
+                                              : there.status();
+    }
     if (there.ok()) {
       m.same_file = there->inode != 0 && there->inode == here->inode &&
                     there->device == here->device;

@@ -125,8 +125,8 @@ TEST_P(MoveTest, AMoveDuringADownloadFinishesInTheNewPlace) {
   seed.Send(protocol::Unchoke{});
   ServeSome(seed, 4);
   sim_.RunPending();
-  ASSERT_TRUE(Contents(old_ + "/t/a.bin"));
   ASSERT_FALSE(writes_.empty());
+  ASSERT_EQ(writes_[0].rfind(old_ + "/", 0), 0u) << writes_[0];
   writes_.clear();
   // More blocks arrive and are read; their writes are queued, not done.
   ServeSome(seed, 4);
@@ -172,17 +172,19 @@ TEST_P(MoveTest, AFailedMoveLeavesEverythingInTheOldPlace) {
   seed.Send(protocol::Unchoke{});
   ServeSome(seed, 4);
   sim_.RunPending();
-  ASSERT_TRUE(Contents(old_ + "/t/a.bin"));
+  ASSERT_FALSE(writes_.empty());
   ASSERT_FALSE(t->complete());
-  // The destination already holds a different a.bin.
-  if (env_.real()) {
-    env_.Put(new_ + "/t/a.bin", "not the torrent's");
-  } else {
-    sim_.disk_backend().SetContents(new_ + "/t/a.bin", "not the torrent's");
+  // The destination already holds other files at the torrent's paths.
+  for (const std::string& f : {"t/a.bin", "t/sub/b.bin", "t/c.bin"}) {
+    if (env_.real()) {
+      env_.Put(new_ + "/" + f, "not the torrent's");
+    } else {
+      sim_.disk_backend().SetContents(new_ + "/" + f, "not the torrent's");
+    }
   }
   absl::Status moved = t->MoveStorage(new_);
   EXPECT_EQ(moved.code(), absl::StatusCode::kAlreadyExists) << moved;
-  EXPECT_THAT(moved.message(), HasSubstr(new_ + "/t/a.bin"));
+  EXPECT_THAT(moved.message(), HasSubstr(new_ + "/t/"));
   ASSERT_EQ(events_.size(), 1u);
   EXPECT_EQ(events_[0].type, EventType::kStorageMoveFailed);
   EXPECT_EQ(events_[0].path, new_);
@@ -192,8 +194,9 @@ TEST_P(MoveTest, AFailedMoveLeavesEverythingInTheOldPlace) {
   ServeRest(seed);
   EXPECT_TRUE(t->complete());
   ExpectComplete(old_);
-  EXPECT_EQ(Contents(new_ + "/t/a.bin"), "not the torrent's");
-  EXPECT_FALSE(Contents(new_ + "/t/c.bin"));
+  for (const std::string& f : {"t/a.bin", "t/sub/b.bin", "t/c.bin"}) {
+    EXPECT_EQ(Contents(new_ + "/" + f), "not the torrent's") << f;
+  }
 }
 
 // The client state still names the old directory (saved before the

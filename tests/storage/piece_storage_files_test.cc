@@ -151,6 +151,19 @@ TEST_P(PieceStorageFilesTest, DestinationWithOtherContentIsRefusedUpFront) {
   EXPECT_TRUE(s->error().ok());
 }
 
+// The skipped d/c.bin was never created: a file at its place in the
+// destination is someone else's, which later writes must not go into.
+TEST_P(PieceStorageFilesTest, DestinationHoldingAFileNotYetCreatedIsRefused) {
+  auto s = MakeStorage(t_, old_, env_.backend());
+  WriteAll(*s, t_);
+  env_.Put(new_ + "/t/d/c.bin", "someone else's");
+  absl::Status st = s->MoveStorage(new_);
+  EXPECT_EQ(st.code(), absl::StatusCode::kAlreadyExists) << st;
+  EXPECT_THAT(st.message(), HasSubstr(new_ + "/t/d/c.bin"));
+  ExpectFilesIn(old_);
+  EXPECT_FALSE(env_.Contents(new_ + "/t/a.bin"));
+}
+
 TEST_P(PieceStorageFilesTest, DestinationWithTheSameContentIsAdopted) {
   auto s = MakeStorage(t_, old_, env_.backend());
   WriteAll(*s, t_);
