@@ -224,7 +224,7 @@ absl::StatusOr<Torrent*> Client::AddTorrent(TorrentParams params) {
   return raw;
 }
 
-absl::Status Client::RemoveTorrent(Torrent* t) {
+absl::Status Client::RemoveTorrent(Torrent* t, bool delete_data) {
   for (auto it = torrents_.begin(); it != torrents_.end(); ++it) {
     if (it->get() != t) continue;
     RETURN_IF_ERROR(t->Stop());
@@ -236,8 +236,9 @@ absl::Status Client::RemoveTorrent(Torrent* t) {
       if (c->torrent() == t) ids.push_back(id);
     }
     for (uint64_t id : ids) connections_.erase(id);
+    absl::Status deleted = delete_data ? t->DeleteData() : absl::OkStatus();
     torrents_.erase(it);
-    return absl::OkStatus();
+    return deleted;
   }
   return absl::NotFoundError("torrent is not in this client");
 }

@@ -106,7 +106,11 @@ class Client : public ClientContext {
       ClientOptions options = {});
 
   // RemoveTorrent stops and forgets a torrent; `t` is invalid afterwards.
-  absl::Status RemoveTorrent(Torrent* t);
+  // With `delete_data` it also deletes what the torrent wrote (its files,
+  // part file, resume data and the directories of its paths left empty;
+  // never other files: Torrent::DeleteData). The torrent is removed even
+  // if deleting fails; the status then names what could not be deleted.
+  absl::Status RemoveTorrent(Torrent* t, bool delete_data = false);
 
   // DoOneLoop handles ready sockets, due timers and finished disk work,
   // waiting at most `timeout_seconds` (fractional; -1 waits indefinitely).

@@ -36,6 +36,10 @@
 //   tracker_failure           tracker, announce_event, reason
 //   tracker_read, _write      tracker, length
 //   piece_hash_pass, _fail    index
+//   storage_moved             path (the new save path), reason (the old)
+//   storage_move_failed       path (the destination), reason
+// (storage_moved and storage_move_failed are btkit's, after libtorrent's
+// storage_moved_alert: the seed has no event for a move.)
 // Every event but ip_filter carries info_hash (the torrent's wire hash).
 #ifndef CLIENT_EVENTS_H_
 #define CLIENT_EVENTS_H_
@@ -107,7 +111,9 @@ namespace bt::client {
   X(TrackerRead, "tracker_read")                                       \
   X(TrackerWrite, "tracker_write")                                     \
   X(PieceHashPass, "piece_hash_pass")                                  \
-  X(PieceHashFail, "piece_hash_fail")
+  X(PieceHashFail, "piece_hash_fail")                                  \
+  X(StorageMoved, "storage_moved")                                     \
+  X(StorageMoveFailed, "storage_move_failed")
 
 enum class EventType : uint8_t {
 #define BT_EVENT_ENUM(name, text) k##name,

@@ -383,9 +383,7 @@ absl::Status Torrent::LoadState() {
     if (read.ok()) bytes = *std::move(read);
   }
   if (bytes.empty()) return HashCheck();
-  storage::ResumeState st = disk_->Exclusive([&](storage::PieceStorage& s) {
-    return storage::RestoreResumeData(*info_, s, bytes);
-  });
+  storage::ResumeState st = RestoreFollowingMove(bytes);
   for (size_t f = 0; f < st.file_priorities.size(); ++f) {
     RETURN_IF_ERROR(SetFilePriority(f, st.file_priorities[f]));
   }

@@ -50,6 +50,7 @@
 #include "protocol/message.h"
 #include "storage/bitfield.h"
 #include "storage/file_backend.h"
+#include "storage/resume_data.h"
 
 namespace bt::client {
 
@@ -179,6 +180,28 @@ class Torrent : public SessionTorrent {
   // peers, partial pieces) atomically to `path`, or to params.resume_path.
   absl::Status SaveResumeData(const std::string& path = "");
 
+  // MoveStorage moves the torrent's files (and its part file) to
+  // `new_save_path` while it runs, as libtorrent's move_storage does: its
+  // disk jobs are drained first and later ones use the new place, so no
+  // write lands in the old one afterwards (see PieceStorage::MoveStorage
+  // for rename vs copy and for conflicts). Blocking: across file systems
+  // the data is copied on the calling thread. Once every file is in place
+  // it saves resume data (if params.resume_path; an error there is
+  // returned, the move stands) and fires storage_moved. A failure
+  // (kAlreadyExists: the destination holds other content;
+  // kPermissionDenied, kResourceExhausted, ...; the message names the
+  // path) fires storage_move_failed and leaves the files and the torrent
+  // in the old place, usable. Before the metadata arrives nothing is on
+  // disk: only the save path changes.
+  absl::Status MoveStorage(const std::string& new_save_path);
+  // DeleteData deletes what the torrent wrote: its files, part file,
+  // resume data, and the directories of its paths left empty under the
+  // save path; nothing else (see PieceStorage::DeleteFiles). For a
+  // torrent about to be removed (Client::RemoveTorrent with delete_data):
+  // it cannot write again. kFailedPrecondition unless stopped; else the
+  // first error, after trying everything.
+  absl::Status DeleteData();
+
   // Files and priorities (torrent_files.cc): levels from
   // storage/file_priority.h, 0 = skip; pieces of higher files are fetched
   // first. SetFilePriority needs the metadata (kFailedPrecondition) and a
@@ -282,6 +305,11 @@ class Torrent : public SessionTorrent {
   // AdoptHaveSet replaces the picker with one that starts from `have`,
   // keeping piece priorities and what connected peers have.
   void AdoptHaveSet(const storage::Bitfield& have);
+  // RestoreFollowingMove restores resume data `bytes` (LoadState). Data
+  // that names another save path was saved after a move that params_ does
+  // not know of (the client state was saved before it): the torrent
+  // follows it there when the data vouches for more pieces there.
+  storage::ResumeState RestoreFollowingMove(std::string_view bytes);
   // CheckAndEmit hash-checks `pieces` (all if null), firing
   // piece_hash_pass/fail, and returns the pieces that passed.
   absl::StatusOr<storage::Bitfield> CheckAndEmit(const storage::Bitfield* pieces);

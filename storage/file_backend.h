@@ -36,6 +36,10 @@ struct FileStat {
   // mtime_ns is the modification time in nanoseconds since the epoch (as
   // the backend's file system keeps it).
   int64_t mtime_ns = 0;
+  // device and inode identify the file where the backend knows (0 else):
+  // two paths naming one file have the same non-zero pair.
+  uint64_t device = 0;
+  uint64_t inode = 0;
 };
 
 // OpenMode is how a backend opened a file: kRead ('r') or kWrite ('w', read
@@ -103,6 +107,22 @@ class FileBackend {
   // `path`, flush the directory.
   virtual absl::Status ReplaceFileAtomically(const std::string& path,
                                              std::string_view data) = 0;
+
+  // MoveFile moves the file `from` to `to`, creating `to`'s parent
+  // directories: a rename on one file system, else (rename(2) fails with
+  // EXDEV) a copy flushed to stable storage, with the source's mtime and
+  // permission bits, before `from` is removed, so a crash at any moment
+  // leaves at least one complete copy. Never replaces a file:
+  // kAlreadyExists if `to` exists. kNotFound if `from` is missing. On
+  // failure `from` is intact and no partial `to` is left behind. Cached
+  // handles of both paths are closed first.
+  virtual absl::Status MoveFile(const std::string& from,
+                                const std::string& to) = 0;
+
+  // RemoveEmptyDirectory removes the directory `path` if it is empty; OK
+  // (and nothing done) if it is missing, not empty or not a directory.
+  // Backends without directories do nothing.
+  virtual absl::Status RemoveEmptyDirectory(const std::string& path) = 0;
 
   // Sync flushes a file's data to stable storage (no-op if not open).
   virtual absl::Status Sync(const std::string& path) = 0;

@@ -129,12 +129,11 @@ absl::Status MemoryFileBackend::Resize(const std::string& path, int64_t size) {
   return absl::OkStatus();
 }
 
-absl::Status MemoryFileBackend::Remove(const std::string& path) {
+void MemoryFileBackend::Forget(const std::string& path) {
   bool was_open = false;
   OpenMode mode = OpenMode::kRead;
   {
     absl::MutexLock l(&mu_);
-    files_.erase(path);
     auto it = open_.find(path);
     if (it != open_.end()) {
       was_open = true;
@@ -146,7 +145,49 @@ absl::Status MemoryFileBackend::Remove(const std::string& path) {
     absl::MutexLock l(&observer_mu_);
     if (observer_) observer_(path, false, mode);
   }
+}
+
+absl::Status MemoryFileBackend::Remove(const std::string& path) {
+  {
+    absl::MutexLock l(&mu_);
+    files_.erase(path);
+  }
+  Forget(path);
   return absl::OkStatus();
+}
+
+absl::Status MemoryFileBackend::MoveFile(const std::string& from,
+                                         const std::string& to) {
+  Forget(from);
+  Forget(to);
+  absl::MutexLock l(&mu_);
+  auto it = files_.find(from);
+  if (it == files_.end()) {
+    return absl::NotFoundError(
+        absl::StrFormat("move %s: No such file or directory", from));
+  }
+  if (files_.count(to)) {
+    return absl::AlreadyExistsError(
+        absl::StrFormat("move %s to %s: the destination exists", from, to));
+  }
+  if (deny_.count(to)) {
+    return absl::PermissionDeniedError(
+        absl::StrFormat("move %s to %s: Permission denied", from, to));
+  }
+  if (moves_copy_ && capacity_ &&
+      TotalLocked() + static_cast<int64_t>(it->second.data.size()) >
+          *capacity_) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("copy %s to %s: No space left on device", from, to));
+  }
+  files_[to] = std::move(it->second);
+  files_.erase(from);
+  return absl::OkStatus();
+}
+
+void MemoryFileBackend::set_moves_copy(bool copy) {
+  absl::MutexLock l(&mu_);
+  moves_copy_ = copy;
 }
 
 absl::StatusOr<std::string> MemoryFileBackend::ReadWholeFile(

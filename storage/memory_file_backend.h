@@ -45,6 +45,9 @@ class MemoryFileBackend : public FileBackend {
                                             size_t max_size) override;
   absl::Status ReplaceFileAtomically(const std::string& path,
                                      std::string_view data) override;
+  absl::Status MoveFile(const std::string& from,
+                        const std::string& to) override;
+  absl::Status RemoveEmptyDirectory(const std::string&) override { return {}; }
   absl::Status Sync(const std::string& path) override { return {}; }
   void CloseAll() override;
 
@@ -54,6 +57,9 @@ class MemoryFileBackend : public FileBackend {
   void set_capacity(std::optional<int64_t> bytes);
   // DenyWrites makes writes to `path` fail with kPermissionDenied.
   void DenyWrites(const std::string& path, bool deny);
+  // set_moves_copy makes MoveFile behave as across file systems: the copy
+  // needs room within the capacity before the source goes.
+  void set_moves_copy(bool copy);
   // FailReads makes reads of an existing `path` (Read, not ReadWholeFile)
   // fail with kUnavailable, as a disk's I/O error does.
   void FailReads(const std::string& path, bool fail);
@@ -74,6 +80,8 @@ class MemoryFileBackend : public FileBackend {
     int64_t mtime = 0;
   };
   void TouchOpen(const std::string& path, OpenMode mode);
+  // Forget drops `path`'s open handle, telling the observer.
+  void Forget(const std::string& path);
   int64_t TotalLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
@@ -82,6 +90,7 @@ class MemoryFileBackend : public FileBackend {
   std::set<std::string> deny_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> fail_reads_ ABSL_GUARDED_BY(mu_);
   std::optional<int64_t> capacity_ ABSL_GUARDED_BY(mu_);
+  bool moves_copy_ ABSL_GUARDED_BY(mu_) = false;
   int64_t clock_ ABSL_GUARDED_BY(mu_) = 1'000'000'000;
   absl::Mutex observer_mu_;
   OpenObserver observer_;

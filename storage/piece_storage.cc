@@ -61,18 +61,10 @@ absl::StatusOr<std::unique_ptr<PieceStorage>> PieceStorage::Create(
   }
   std::unique_ptr<PieceStorage> s(new PieceStorage());
   s->layout_ = layout;
-  while (save_path.size() > 1 && save_path.back() == '/') save_path.pop_back();
-  s->save_path_ = std::move(save_path);
-  std::string prefix = s->save_path_.empty() ? "" : s->save_path_ + "/";
-  for (size_t i = 0; i < layout.num_files(); ++i) {
-    s->paths_.push_back(prefix + layout.file(i).PathString());
-    if (!layout.file(i).pad()) s->index_of_path_[s->paths_.back()] = i;
-  }
   std::string part_name = options.part_file_name.empty()
                               ? "." + torrent.WireInfoHash().ToHex() + ".parts"
                               : options.part_file_name;
-  s->part_path_ = prefix + part_name;
-  s->index_of_path_[s->part_path_] = kPartFileIndex;
+  s->SetPaths(std::move(save_path), part_name);
   s->backend_ = backend;
   s->priorities_ = std::move(priorities);
   for (size_t i = 0; i < layout.num_files(); ++i) {
@@ -124,6 +116,7 @@ size_t PieceStorage::error_file() const {
 void PieceStorage::ClearError() {
   {
     absl::MutexLock l(&mu_);
+    if (deleted_) return;  // DeleteFiles is for good
     error_ = absl::OkStatus();
   }
   // Files may have been removed or replaced while in the error state: let

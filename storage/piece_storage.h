@@ -183,6 +183,34 @@ class PieceStorage {
   // failed, since its data may be gone).
   void ClearError();
 
+  // MoveStorage moves the torrent's files that exist, and the part file,
+  // from save_path() to `new_save_path` (FileBackend::MoveFile: a rename,
+  // or a copy then a removal across file systems), then uses the new place
+  // and removes the directories of the torrent's paths left empty in the
+  // old one. A file already at the destination with the same content is
+  // kept (the source copy is removed); with other content the move is
+  // refused with kAlreadyExists naming it, before anything moves, as is a
+  // file at the path of one the torrent has not created yet. Any
+  // other failure (kPermissionDenied, kResourceExhausted, ...) moves back
+  // what was moved, leaving the files and the storage in the old place;
+  // the message names the path. Nothing is written outside the
+  // destination. Must not run concurrently with anything else.
+  absl::Status MoveStorage(std::string new_save_path);
+
+  // Relocate uses `save_path` from now on without touching any file:
+  // files already there (moved by someone else) are used as they are.
+  // Must not run concurrently with anything else.
+  void Relocate(std::string save_path);
+
+  // DeleteFiles removes the torrent's files (pad files and symlinks are
+  // never created, so never removed) and its part file, then every
+  // directory of the torrent's paths under save_path() left empty (not the
+  // save path itself). Nothing else is touched. Afterwards the storage is
+  // in the error state for good (kFailedPrecondition "deleted"; ClearError
+  // keeps it), so a write still queued cannot create a file again. Returns the first error, after
+  // trying everything. Must not run concurrently with anything else.
+  absl::Status DeleteFiles();
+
   // FilePath is where layout file `file` lives; PartFilePath the part file.
   std::string FilePath(size_t file) const;
   const std::string& PartFilePath() const { return part_path_; }
@@ -198,6 +226,12 @@ class PieceStorage {
     int64_t offset;
     size_t event_index;
   };
+  // SetPaths places every file (and the part file, named `part_name`)
+  // under `save_path`.
+  void SetPaths(std::string save_path, const std::string& part_name);
+  // RemoveEmptyDirs removes the directories of the torrent's paths under
+  // `save_path` that are empty, deepest first.
+  void RemoveEmptyDirs(const std::string& save_path);
   absl::StatusOr<Location> Locate(const metainfo::FileSlice& s);
   absl::Status EnterError(size_t file, absl::Status status);
   absl::Status CheckNoError() const;
@@ -219,6 +253,7 @@ class PieceStorage {
   std::string save_path_;
   std::vector<std::string> paths_;
   std::string part_path_;
+  std::string part_name_;
   FileBackend* backend_ = nullptr;
   std::vector<int> priorities_;
   size_t skipped_files_ = 0;      // files with HasBytes and priority 0
@@ -229,6 +264,7 @@ class PieceStorage {
   mutable absl::Mutex mu_;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   size_t error_file_ ABSL_GUARDED_BY(mu_) = 0;
+  bool deleted_ ABSL_GUARDED_BY(mu_) = false;  // DeleteFiles ran
   absl::Mutex event_mu_;
 };
 

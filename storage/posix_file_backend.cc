@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -69,6 +70,60 @@ absl::Status WriteAll(int fd, const std::string& path, int64_t offset,
     }
     if (n == 0) return ErrnoStatus(ENOSPC, "write", path, offset + done);
     done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+// CopyFile copies `from` (open as `in`) to the new file `to` (created
+// exclusively), keeping holes as holes, the permission bits and the mtime,
+// and flushes it and its directory to stable storage. On failure `to` is
+// removed.
+absl::Status CopyFile(int in, const std::string& from, const std::string& to) {
+  struct stat st;
+  if (fstat(in, &st) != 0) return ErrnoStatus(errno, "stat", from);
+  int out = OpenRetry(to, O_WRONLY | O_CREAT | O_EXCL, st.st_mode & 07777);
+  if (out < 0) {
+    if (errno == EEXIST) {
+      return absl::AlreadyExistsError(
+          absl::StrFormat("copy %s to %s: the destination exists", from, to));
+    }
+    return ErrnoStatus(errno, "create", to);
+  }
+  auto fail = [&](absl::Status s) {
+    close(out);
+    unlink(to.c_str());
+    return s;
+  };
+  if (ftruncate(out, st.st_size) != 0) {
+    return fail(ErrnoStatus(errno, "truncate", to, st.st_size));
+  }
+  std::vector<uint8_t> buf(size_t{1} << 20);
+  for (int64_t at = 0; at < st.st_size;) {
+    ssize_t n = pread(in, buf.data(), buf.size(), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(ErrnoStatus(errno, "read", from, at));
+    if (n == 0) break;  // the source shrank: the rest stays a hole
+    ByteSpan chunk(buf.data(), static_cast<size_t>(n));
+    // Blocks of zeros stay holes (the file was sized above).
+    const bool zeros = std::all_of(chunk.begin(), chunk.end(),
+                                   [](uint8_t b) { return b == 0; });
+    if (!zeros) {
+      absl::Status w = WriteAll(out, to, at, chunk);
+      if (!w.ok()) return fail(w);
+    }
+    at += n;
+  }
+  struct timespec times[2] = {st.st_atim, st.st_mtim};
+  if (futimens(out, times) != 0) return fail(ErrnoStatus(errno, "utimes", to));
+  if (fsync(out) != 0) return fail(ErrnoStatus(errno, "fsync", to));
+  if (close(out) != 0) {
+    unlink(to.c_str());
+    return ErrnoStatus(errno, "close", to);
+  }
+  int dir = OpenRetry(ParentDir(to), O_RDONLY | O_DIRECTORY, 0);
+  if (dir >= 0) {
+    fsync(dir);
+    close(dir);
   }
   return absl::OkStatus();
 }
@@ -279,9 +334,10 @@ absl::StatusOr<FileStat> PosixFileBackend::Stat(const std::string& path) {
     return absl::FailedPreconditionError(
         absl::StrFormat("stat %s: not a regular file", path));
   }
-  return FileStat{static_cast<int64_t>(st.st_size),
-                  static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
-                      st.st_mtim.tv_nsec};
+  return FileStat{
+      static_cast<int64_t>(st.st_size),
+      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+      static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
 }
 
 absl::Status PosixFileBackend::Resize(const std::string& path, int64_t size) {
@@ -294,13 +350,7 @@ absl::Status PosixFileBackend::Resize(const std::string& path, int64_t size) {
 }
 
 absl::Status PosixFileBackend::Remove(const std::string& path) {
-  {
-    std::shared_ptr<Handle> keep;  // closed after the lock is released
-    absl::MutexLock l(&mu_);
-    auto it = cache_.find(path);
-    if (it != cache_.end()) keep = it->second.handle;
-    EvictLocked(path);
-  }
+  Close(path);
   if (unlink(path.c_str()) != 0 && errno != ENOENT) {
     return ErrnoStatus(errno, "remove", path);
   }
@@ -314,13 +364,7 @@ absl::StatusOr<std::string> PosixFileBackend::ReadWholeFile(
 
 absl::Status PosixFileBackend::ReplaceFileAtomically(const std::string& path,
                                                      std::string_view data) {
-  {
-    std::shared_ptr<Handle> keep;
-    absl::MutexLock l(&mu_);
-    auto it = cache_.find(path);
-    if (it != cache_.end()) keep = it->second.handle;
-    EvictLocked(path);
-  }
+  Close(path);
   absl::Status s = WriteFileAtomically(path, data, options_.file_mode);
   if (absl::IsNotFound(s)) {
     // The directory is missing: make it, as Write would.
@@ -328,6 +372,69 @@ absl::Status PosixFileBackend::ReplaceFileAtomically(const std::string& path,
     s = WriteFileAtomically(path, data, options_.file_mode);
   }
   return s;
+}
+
+void PosixFileBackend::Close(const std::string& path) {
+  std::shared_ptr<Handle> keep;  // closed after the lock is released
+  absl::MutexLock l(&mu_);
+  auto it = cache_.find(path);
+  if (it != cache_.end()) keep = it->second.handle;
+  EvictLocked(path);
+}
+
+absl::Status PosixFileBackend::MoveFile(const std::string& from,
+                                        const std::string& to) {
+  Close(from);
+  Close(to);
+  RETURN_IF_ERROR(MakeParentDirs(to));
+  if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(),
+                RENAME_NOREPLACE) == 0) {
+    return absl::OkStatus();
+  }
+  int err = errno;
+  if (err == EINVAL || err == ENOSYS) {
+    // The file system cannot refuse to replace: check, then rename.
+    struct stat st;
+    if (lstat(to.c_str(), &st) == 0) {
+      err = EEXIST;
+    } else if (rename(from.c_str(), to.c_str()) == 0) {
+      return absl::OkStatus();
+    } else {
+      err = errno;
+    }
+  }
+  if (err == EEXIST) {
+    return absl::AlreadyExistsError(
+        absl::StrFormat("move %s to %s: the destination exists", from, to));
+  }
+  if (err != EXDEV) {
+    return ErrnoToStatus(err, absl::StrFormat("move %s to %s", from, to));
+  }
+  // Another file system: copy, then remove the source.
+  int in = OpenRetry(from, O_RDONLY, 0);
+  if (in < 0) return ErrnoStatus(errno, "open", from);
+  absl::Status copied = CopyFile(in, from, to);
+  close(in);
+  RETURN_IF_ERROR(copied);
+  if (unlink(from.c_str()) != 0) {
+    absl::Status s = ErrnoStatus(errno, "remove", from);
+    unlink(to.c_str());  // keep one copy, in the old place
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PosixFileBackend::RemoveEmptyDirectory(const std::string& path) {
+  if (rmdir(path.c_str()) == 0) return absl::OkStatus();
+  switch (errno) {
+    case ENOENT:
+    case ENOTEMPTY:
+    case EEXIST:
+    case ENOTDIR:
+      return absl::OkStatus();
+    default:
+      return ErrnoStatus(errno, "remove directory", path);
+  }
 }
 
 absl::Status PosixFileBackend::Sync(const std::string& path) {

@@ -66,6 +66,9 @@ class PosixFileBackend : public FileBackend {
                                             size_t max_size) override;
   absl::Status ReplaceFileAtomically(const std::string& path,
                                      std::string_view data) override;
+  absl::Status MoveFile(const std::string& from,
+                        const std::string& to) override;
+  absl::Status RemoveEmptyDirectory(const std::string& path) override;
   absl::Status Sync(const std::string& path) override;
   void CloseAll() override;
 
@@ -83,6 +86,8 @@ class PosixFileBackend : public FileBackend {
   absl::StatusOr<std::shared_ptr<Handle>> Acquire(const std::string& path,
                                                   bool write, bool create);
   void EvictLocked(const std::string& path) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Close drops the cached handle of `path` (it closes once unused).
+  void Close(const std::string& path);
   void NotifyOpen(const std::string& path, bool opened, OpenMode mode);
 
   const PosixFileBackendOptions options_;

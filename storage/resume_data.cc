@@ -100,6 +100,10 @@ absl::Status ParseData(const Node& d, const ResumeLimits& limits,
     out->info_hash_v2 = h;
   }
   ASSIGN_OR_RETURN(out->timestamp, GetIntIn(d, "timestamp", 0, INT64_MAX));
+  if (std::optional<Node> sp = d.Find("save-path")) {
+    ASSIGN_OR_RETURN(std::string_view path, sp->AsString());
+    out->save_path = std::string(path);
+  }
   ASSIGN_OR_RETURN(int64_t pieces, GetIntIn(d, "pieces", 0, limits.max_pieces));
   ASSIGN_OR_RETURN(std::string_view have, d.GetString("have"));
   ASSIGN_OR_RETURN(out->have,
@@ -159,6 +163,7 @@ std::string EncodeResumeData(const ResumeData& data) {
   d["info-hash"] = data.info_hash.ToString();
   if (data.info_hash_v2) d["info-hash2"] = data.info_hash_v2->ToString();
   d["timestamp"] = data.timestamp;
+  if (!data.save_path.empty()) d["save-path"] = data.save_path;
   d["pieces"] = static_cast<int64_t>(data.have.size());
   d["have"] = data.have.ToBytes();
   Value::List files;
@@ -252,6 +257,7 @@ absl::StatusOr<ResumeData> CaptureResumeData(
   rd.info_hash = torrent.WireInfoHash();
   rd.info_hash_v2 = torrent.info_hash_v2();
   rd.timestamp = timestamp;
+  rd.save_path = storage.save_path();
   rd.have = have;
   FileBackend* b = storage.backend();
   auto record = [&](const std::string& path) -> absl::StatusOr<FileRecord> {
@@ -344,6 +350,7 @@ ResumeState RestoreResumeData(const metainfo::TorrentInfo& torrent,
     }
   }
   st.timestamp = rd->timestamp;
+  st.save_path = rd->save_path;
   st.peers = std::move(rd->peers);
   for (const FileRecord& f : rd->files) st.file_priorities.push_back(f.priority);
   st.have = rd->have;

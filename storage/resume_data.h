@@ -24,7 +24,8 @@
 //   checksum SHA-1 of the raw `data` value (detects damage and tampering;
 //            the version is outside it, as the seed suggests)
 //   data     { info-hash (20 bytes), info-hash2 (32 bytes, v2 torrents),
-//              timestamp (seconds), pieces (count), have (BEP 3 bitfield),
+//              timestamp (seconds), save-path (the directory holding
+//              the files, optional), pieces (count), have (BEP 3 bitfield),
 //              files [ {size, mtime (ns, 0 if missing), priority} ... ],
 //              part {size, mtime} (the part file, if any),
 //              peers (compact IPv4), peers6 (compact IPv6): at most
@@ -100,6 +101,8 @@ struct ResumeData {
   Sha1Hash info_hash;  // the torrent's WireInfoHash
   std::optional<Sha256Hash> info_hash_v2;
   int64_t timestamp = 0;  // seconds since the epoch, as given by the caller
+  // save_path is the directory the files were in ("" if not recorded).
+  std::string save_path;
   Bitfield have;
   std::vector<FileRecord> files;  // one per layout file, pads included
   std::optional<FileRecord> part_file;
@@ -129,7 +132,8 @@ std::string EncodeResumeData(const ResumeData& data);
 absl::StatusOr<ResumeData> DecodeResumeData(std::string_view bytes,
                                             const ResumeLimits& limits = {});
 
-// CaptureResumeData records `have`, the storage's file priorities and the
+// CaptureResumeData records `have`, the storage's save path, file
+// priorities and the
 // current size and mtime of every file (and of the part file) through the
 // storage's backend. Peers (newest first: saving keeps the first
 // kMaxResumePeers) and partial pieces are for the caller to add.
@@ -153,6 +157,9 @@ struct ResumeState {
   std::vector<Endpoint> peers;
   std::vector<PartialPiece> partial;  // only for unaffected pieces
   int64_t timestamp = 0;
+  // save_path is the directory recorded in the data ("" if none, or the
+  // data was discarded).
+  std::string save_path;
   // problem is OK when everything was trusted; otherwise why the data was
   // discarded or which files changed (for the log).
   absl::Status problem;

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "storage/memory_file_backend.h"
 #include "storage/posix_file_backend.h"
+#include "tests/storage/backend_env.h"
 #include "tests/storage/storage_test_util.h"
 #include "tests/testing/files.h"
 
@@ -40,36 +41,7 @@ std::vector<MemFile> FourFiles() {
           {{"d.bin"}, Pattern(20000, 4), ""}};
 }
 
-// Env is a backend (in memory or on real files) and a way to look at it.
-class Env {
- public:
-  explicit Env(bool real) : real_(real) {
-    if (real) {
-      dir_ = std::make_unique<TempDir>();
-      backend_ = std::make_unique<PosixFileBackend>();
-      root_ = dir_->path();
-    } else {
-      mem_ = new MemoryFileBackend();
-      backend_.reset(mem_);
-      root_ = "/dl";
-    }
-  }
-  FileBackend* backend() { return backend_.get(); }
-  MemoryFileBackend* mem() { return mem_; }
-  const std::string& root() const { return root_; }
-  std::optional<std::string> Contents(const std::string& path) {
-    if (!real_) return mem_->Contents(path);
-    if (!FileExists(path)) return std::nullopt;
-    return ReadFileOrDie(path);
-  }
-
- private:
-  bool real_;
-  std::unique_ptr<TempDir> dir_;
-  std::unique_ptr<FileBackend> backend_;
-  MemoryFileBackend* mem_ = nullptr;
-  std::string root_;
-};
+using Env = testing::BackendEnv;
 
 // WriteEverything writes the whole piece space in blocks of `block` bytes,
 // pieces in a shuffled order.

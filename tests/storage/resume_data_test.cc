@@ -262,6 +262,16 @@ TEST_F(RestoreTest, PriorityLevelsAreKept) {
   EXPECT_EQ(st.file_priorities, levels);
 }
 
+TEST_F(RestoreTest, RecordsWhereTheFilesAreAfterAMove) {
+  for (uint32_t p = 0; p < t_.info.num_pieces(); ++p) WritePiece(p);
+  ASSERT_TRUE(storage_->MoveStorage("/moved").ok());
+  std::string bytes = Save(Bitfield(t_.info.num_pieces()));
+  auto rd = DecodeResumeData(bytes);
+  ASSERT_TRUE(rd.ok()) << rd.status();
+  EXPECT_EQ(rd->save_path, "/moved");
+  EXPECT_EQ(RestoreResumeData(t_.info, *storage_, bytes).save_path, "/moved");
+}
+
 TEST_F(RestoreTest, NoOrUnusableResumeDataMeansCheckEverything) {
   for (uint32_t p = 0; p < t_.info.num_pieces(); ++p) WritePiece(p);
   std::string good = Save(Bitfield(t_.info.num_pieces(), true));
