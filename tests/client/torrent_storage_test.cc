@@ -57,14 +57,25 @@ class MoveTest : public ::testing::TestWithParam<bool> {
     return env_.real() ? env_.Contents(path)
                        : sim_.disk_backend().Contents(path);
   }
-  Torrent* Add() {
+  // Params: the torrent in old_, its resume data under the state dir.
+  TorrentParams Params() {
     TorrentParams p = t_.Params();
     p.save_path = old_;
     p.resume_path = env_.root() + "/state/t.resume";
     p.backend = backend();
-    absl::StatusOr<Torrent*> added = sim_.AddTorrent(p);
+    return p;
+  }
+  Torrent* Add() {
+    absl::StatusOr<Torrent*> added = sim_.AddTorrent(Params());
     EXPECT_TRUE(added.ok()) << added.status();
     return added.ok() ? *added : nullptr;
+  }
+  // Seed connects a peer that has everything and unchokes us.
+  RemotePeer Seed(Torrent& t) {
+    RemotePeer seed = RemotePeer::ConnectIn(sim_, t, Addr(10, 0, 0, 1));
+    seed.Send(protocol::HaveAll{});
+    seed.Send(protocol::Unchoke{});
+    return seed;
   }
   // ServeSome answers at most `max` of the requests our client has sent
   // (the rest wait in backlog_), delivering the blocks without running the
@@ -120,9 +131,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, MoveTest, ::testing::Bool(),
 TEST_P(MoveTest, AMoveDuringADownloadFinishesInTheNewPlace) {
   Torrent* t = Add();
   ASSERT_NE(t, nullptr);
-  RemotePeer seed = RemotePeer::ConnectIn(sim_, *t, Addr(10, 0, 0, 1));
-  seed.Send(protocol::HaveAll{});
-  seed.Send(protocol::Unchoke{});
+  RemotePeer seed = Seed(*t);
   ServeSome(seed, 4);
   sim_.RunPending();
   ASSERT_FALSE(writes_.empty());
@@ -167,9 +176,7 @@ TEST_P(MoveTest, AMoveDuringADownloadFinishesInTheNewPlace) {
 TEST_P(MoveTest, AFailedMoveLeavesEverythingInTheOldPlace) {
   Torrent* t = Add();
   ASSERT_NE(t, nullptr);
-  RemotePeer seed = RemotePeer::ConnectIn(sim_, *t, Addr(10, 0, 0, 1));
-  seed.Send(protocol::HaveAll{});
-  seed.Send(protocol::Unchoke{});
+  RemotePeer seed = Seed(*t);
   ServeSome(seed, 4);
   sim_.RunPending();
   ASSERT_FALSE(writes_.empty());
@@ -205,19 +212,14 @@ TEST_P(MoveTest, AFailedMoveLeavesEverythingInTheOldPlace) {
 TEST_P(MoveTest, ARestartFromBeforeTheMoveFindsTheDataMoved) {
   Torrent* t = Add();
   ASSERT_NE(t, nullptr);
-  RemotePeer seed = RemotePeer::ConnectIn(sim_, *t, Addr(10, 0, 0, 1));
-  seed.Send(protocol::HaveAll{});
-  seed.Send(protocol::Unchoke{});
+  RemotePeer seed = Seed(*t);
   ServeRest(seed);
   ASSERT_TRUE(t->complete());
   ASSERT_TRUE(t->MoveStorage(new_).ok());
   ASSERT_TRUE(t->Stop().ok());
 
   SimClient again;
-  TorrentParams p = t_.Params();
-  p.save_path = old_;  // what the client state said
-  p.resume_path = env_.root() + "/state/t.resume";
-  p.backend = backend();
+  TorrentParams p = Params();  // old_: what the client state said
   p.start = false;
   int checked = 0;
   again.on_event = [&](const Event& e) {
@@ -239,9 +241,7 @@ TEST_P(MoveTest, ARestartFromBeforeTheMoveFindsTheDataMoved) {
 TEST_P(MoveTest, ResumeDataNamingAnEmptyPlaceIsNotFollowed) {
   Torrent* t = Add();
   ASSERT_NE(t, nullptr);
-  RemotePeer seed = RemotePeer::ConnectIn(sim_, *t, Addr(10, 0, 0, 1));
-  seed.Send(protocol::HaveAll{});
-  seed.Send(protocol::Unchoke{});
+  RemotePeer seed = Seed(*t);
   ServeRest(seed);
   ASSERT_TRUE(t->Stop().ok());  // the resume data names old_
   for (const std::string& f : {"t/a.bin", "t/sub/b.bin", "t/c.bin"}) {
@@ -249,10 +249,8 @@ TEST_P(MoveTest, ResumeDataNamingAnEmptyPlaceIsNotFollowed) {
   }
 
   SimClient again;
-  TorrentParams p = t_.Params();
+  TorrentParams p = Params();
   p.save_path = new_;
-  p.resume_path = env_.root() + "/state/t.resume";
-  p.backend = backend();
   p.start = false;
   absl::StatusOr<Torrent*> restarted = again.AddTorrent(p);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
