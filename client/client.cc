@@ -171,7 +171,13 @@ absl::Status Client::StartDht() {
                    DhtUdpNode::Create(loop_.get(), udp_.get(), node_options));
   for (const metainfo::NodeInfo& n : saved_nodes) dht_->node().AddNode(n);
   if (!saved_nodes.empty()) {
-    dht_->Bootstrap([](const auto&) {});
+    // The saved contacts first; if not one of them answers (all gone
+    // since), the routers, as with no saved state.
+    dht_->Bootstrap([this](const dht::LookupResult& r) {
+      if (r.responses == 0 && dht_bootstrap_) {
+        dht_bootstrap_->AddRouters(options_.dht_bootstrap);
+      }
+    });
   } else {
     // Each router bootstraps the node as its address arrives (AddDhtNode).
     dht_bootstrap_->AddRouters(options_.dht_bootstrap);

@@ -97,7 +97,7 @@ struct ClientOptions {
   // port; non-private torrents find and announce peers through it.
   bool enable_dht = true;
   // DHT routers to bootstrap from, by name or address, when dht_state
-  // holds no contacts. Names are looked up off the event loop (host_lookup)
+  // holds no contacts or none of them answers. Names are looked up off the event loop (host_lookup)
   // and every address found becomes a bootstrap node. Empty: none (a node
   // then learns the DHT only from AddDhtNode, peers and torrents' "nodes").
   std::vector<HostPort> dht_bootstrap = DefaultDhtRouters();

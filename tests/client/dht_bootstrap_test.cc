@@ -112,6 +112,43 @@ TEST(DhtBootstrapTest, ARoutersAddressesBootstrapTheNode) {
               ElementsAre(Pair("router.test", router_node.port())));
 }
 
+// Saved contacts that all went away since: the routers are asked after
+// all, as if there were no saved state.
+TEST(DhtBootstrapTest, RoutersAreAskedWhenNoSavedContactAnswers) {
+  std::string state;
+  {
+    std::unique_ptr<Client> gone =
+        NewClient(bt::testing::LoopbackClientOptions());
+    std::unique_ptr<Client> saver =
+        NewClient(bt::testing::LoopbackClientOptions());
+    ASSERT_NE(gone, nullptr);
+    ASSERT_NE(saver, nullptr);
+    const Endpoint gone_node = gone->dht()->local_endpoint();
+    saver->AddDhtNode(gone_node);
+    ASSERT_TRUE(RunUntil({saver.get(), gone.get()},
+                         [&] { return InTable(*saver, gone_node); }));
+    state = saver->dht()->node().SaveState();
+  }
+  std::unique_ptr<Client> router =
+      NewClient(bt::testing::LoopbackClientOptions());
+  ASSERT_NE(router, nullptr);
+  const Endpoint router_node = router->dht()->local_endpoint();
+  Lookups lookups;
+  lookups.Answer("router.test", router_node);
+  ClientOptions options = bt::testing::LoopbackClientOptions();
+  options.dht_state = state;
+  options.dht_bootstrap = {{"router.test", router_node.port()}};
+  options.host_lookup = lookups.Function();
+  std::unique_ptr<Client> client = NewClient(options);
+  ASSERT_NE(client, nullptr);
+  EXPECT_TRUE(lookups.asked().empty()) << "routers asked before the saved "
+                                          "contacts had their chance";
+  EXPECT_TRUE(RunUntil({client.get(), router.get()},
+                       [&] { return InTable(*client, router_node); }));
+  EXPECT_THAT(lookups.asked(),
+              ElementsAre(Pair("router.test", router_node.port())));
+}
+
 TEST(DhtBootstrapTest, ATorrentsNodesArePinged) {
   std::unique_ptr<Client> by_address =
       NewClient(bt::testing::LoopbackClientOptions());
