@@ -34,8 +34,7 @@ uint32_t PiecePicker::BlocksInPiece(uint32_t piece) const {
 }
 
 uint32_t PiecePicker::BlockLength(BlockRef b) const {
-  int64_t rest = PieceSize(b.piece) - int64_t{b.block} * kBlockSize;
-  return static_cast<uint32_t>(std::min<int64_t>(rest, kBlockSize));
+  return BlockLengthIn(b, PieceSize(b.piece));
 }
 
 void PiecePicker::SetPiecePriority(uint32_t piece, int priority) {

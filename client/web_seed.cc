@@ -80,9 +80,7 @@ bool WebSeed::Ready(absl::Time now) const {
 }
 
 uint32_t WebSeed::BlockLength(BlockRef b) const {
-  const int64_t size = info_->layout().PieceSize(b.piece);
-  return static_cast<uint32_t>(
-      std::min<int64_t>(kBlockSize, std::max<int64_t>(0, size - b.begin())));
+  return BlockLengthIn(b, info_->layout().PieceSize(b.piece));
 }
 
 std::vector<BlockRef> WebSeed::Begin(std::vector<BlockRef> blocks) {

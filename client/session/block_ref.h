@@ -7,6 +7,7 @@
 #ifndef CLIENT_SESSION_BLOCK_REF_H_
 #define CLIENT_SESSION_BLOCK_REF_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -29,6 +30,13 @@ struct BlockRef {
     return H::combine(std::move(h), b.piece, b.block);
   }
 };
+
+// BlockLengthIn is the byte length of block `b` of a piece of `piece_size`
+// bytes: kBlockSize, less for the piece's last block, 0 past its end.
+inline uint32_t BlockLengthIn(BlockRef b, int64_t piece_size) {
+  return static_cast<uint32_t>(
+      std::clamp<int64_t>(piece_size - int64_t{b.begin()}, 0, kBlockSize));
+}
 
 }  // namespace bt::client
 

@@ -452,8 +452,7 @@ int64_t PeerSession::PieceSize(uint32_t piece) const {
 }
 
 uint32_t PeerSession::BlockLength(BlockRef b) const {
-  const int64_t rest = PieceSize(b.piece) - int64_t{b.begin()};
-  return static_cast<uint32_t>(std::clamp<int64_t>(rest, 0, kBlockSize));
+  return BlockLengthIn(b, PieceSize(b.piece));
 }
 
 bool PeerSession::AllowedForPeer(uint32_t piece) const {
