@@ -94,22 +94,40 @@ TEST(DhtBootstrapTest, DefaultOptionsAskForTheWellKnownRouters) {
                                            Pair("dht.libtorrent.org", 25401)));
 }
 
+// RouterWorld: a loopback DHT node known by the name "router.test", and
+// a client whose only router is that name (and whose saved DHT state is
+// `dht_state`).
+struct RouterWorld {
+  explicit RouterWorld(const std::string& dht_state = "") {
+    router = NewClient(bt::testing::LoopbackClientOptions());
+    if (router == nullptr) return;
+    router_node = router->dht()->local_endpoint();
+    lookups.Answer("router.test", router_node);
+    ClientOptions options = bt::testing::LoopbackClientOptions();
+    options.dht_state = dht_state;
+    options.dht_bootstrap = {{"router.test", router_node.port()}};
+    options.host_lookup = lookups.Function();
+    client = NewClient(options);
+  }
+  // Bootstrapped: the client's table came to hold the router, and the
+  // router's name was looked up exactly once.
+  void ExpectBootstrapped() {
+    EXPECT_TRUE(RunUntil({client.get(), router.get()},
+                         [&] { return InTable(*client, router_node); }));
+    EXPECT_THAT(lookups.asked(),
+                ElementsAre(Pair("router.test", router_node.port())));
+  }
+
+  Lookups lookups;  // outlives the clients, whose lookups it answers
+  std::unique_ptr<Client> router;
+  Endpoint router_node;
+  std::unique_ptr<Client> client;
+};
+
 TEST(DhtBootstrapTest, ARoutersAddressesBootstrapTheNode) {
-  std::unique_ptr<Client> router =
-      NewClient(bt::testing::LoopbackClientOptions());
-  ASSERT_NE(router, nullptr);
-  const Endpoint router_node = router->dht()->local_endpoint();
-  Lookups lookups;
-  lookups.Answer("router.test", router_node);
-  ClientOptions options = bt::testing::LoopbackClientOptions();
-  options.dht_bootstrap = {{"router.test", router_node.port()}};
-  options.host_lookup = lookups.Function();
-  std::unique_ptr<Client> client = NewClient(options);
-  ASSERT_NE(client, nullptr);
-  EXPECT_TRUE(RunUntil({client.get(), router.get()},
-                       [&] { return InTable(*client, router_node); }));
-  EXPECT_THAT(lookups.asked(),
-              ElementsAre(Pair("router.test", router_node.port())));
+  RouterWorld world;
+  ASSERT_NE(world.client, nullptr);
+  world.ExpectBootstrapped();
 }
 
 // Saved contacts that all went away since: the routers are asked after
@@ -129,24 +147,11 @@ TEST(DhtBootstrapTest, RoutersAreAskedWhenNoSavedContactAnswers) {
                          [&] { return InTable(*saver, gone_node); }));
     state = saver->dht()->node().SaveState();
   }
-  std::unique_ptr<Client> router =
-      NewClient(bt::testing::LoopbackClientOptions());
-  ASSERT_NE(router, nullptr);
-  const Endpoint router_node = router->dht()->local_endpoint();
-  Lookups lookups;
-  lookups.Answer("router.test", router_node);
-  ClientOptions options = bt::testing::LoopbackClientOptions();
-  options.dht_state = state;
-  options.dht_bootstrap = {{"router.test", router_node.port()}};
-  options.host_lookup = lookups.Function();
-  std::unique_ptr<Client> client = NewClient(options);
-  ASSERT_NE(client, nullptr);
-  EXPECT_TRUE(lookups.asked().empty()) << "routers asked before the saved "
-                                          "contacts had their chance";
-  EXPECT_TRUE(RunUntil({client.get(), router.get()},
-                       [&] { return InTable(*client, router_node); }));
-  EXPECT_THAT(lookups.asked(),
-              ElementsAre(Pair("router.test", router_node.port())));
+  RouterWorld world(state);
+  ASSERT_NE(world.client, nullptr);
+  EXPECT_TRUE(world.lookups.asked().empty())
+      << "routers asked before the saved contacts had their chance";
+  world.ExpectBootstrapped();
 }
 
 TEST(DhtBootstrapTest, ATorrentsNodesArePinged) {
