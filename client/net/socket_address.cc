@@ -1,5 +1,6 @@
 #include "client/net/socket_address.h"
 
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 
@@ -45,6 +46,14 @@ std::optional<Endpoint> FromSockaddr(const sockaddr* sa, socklen_t len) {
     return Endpoint::V6(a, ntohs(sin6->sin6_port));
   }
   return std::nullopt;
+}
+
+absl::Status BindError(std::string_view what, int err) {
+  std::string message = absl::StrFormat("%s: %s", what, std::strerror(err));
+  if (err == EAFNOSUPPORT || err == EPROTONOSUPPORT || err == EADDRNOTAVAIL) {
+    return absl::FailedPreconditionError(message);
+  }
+  return absl::UnavailableError(message);
 }
 
 absl::StatusOr<std::vector<Endpoint>> ResolveHost(const std::string& host,

@@ -15,8 +15,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "base/endpoint.h"
 
@@ -29,6 +31,14 @@ socklen_t ToSockaddr(const Endpoint& e, sockaddr_storage* out);
 // FromSockaddr converts an AF_INET or AF_INET6 address; nullopt otherwise.
 // IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) become IPv4 endpoints.
 std::optional<Endpoint> FromSockaddr(const sockaddr* sa, socklen_t len);
+
+// BindError is the status for a socket() or bind() of `what` that failed
+// with errno `err`: kFailedPrecondition when the machine has no such
+// address family or address (EAFNOSUPPORT, EPROTONOSUPPORT, EADDRNOTAVAIL:
+// IPv6 turned off, an address of another host), kUnavailable otherwise (a
+// port in use, no descriptors left). The message names `what` and errno's
+// text.
+absl::Status BindError(std::string_view what, int err);
 
 // ResolveHost returns the addresses of `host` (a DNS name or an IP literal,
 // without brackets) with `port`, IPv4 first. Literals never touch DNS.

@@ -151,15 +151,18 @@ absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Listen(
     EventLoop* loop, const Endpoint& local) {
   int fd = ::socket(local.is_v6() ? AF_INET6 : AF_INET,
                     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Errno("socket");
+  if (fd < 0) return BindError(local.ToString(), errno);
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // IPv6 only: an IPv4 listener may hold the same port number beside it.
+  if (local.is_v6()) {
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  }
   sockaddr_storage ss;
   socklen_t len = ToSockaddr(local, &ss);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
       ::listen(fd, 128) != 0) {
-    absl::Status s = absl::UnavailableError(
-        absl::StrFormat("%s: %s", local.ToString(), std::strerror(errno)));
+    absl::Status s = BindError(local.ToString(), errno);
     ::close(fd);
     return s;
   }

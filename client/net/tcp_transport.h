@@ -69,8 +69,11 @@ class TcpTransport : public Transport {
 class TcpListener {
  public:
   using AcceptCallback = std::function<void(std::unique_ptr<TcpTransport>)>;
-  // Listen binds and listens on `local` (port 0: any free port). Errors:
-  // kUnavailable naming the address and the system's reason.
+  // Listen binds and listens on `local` (port 0: any free port); an IPv6
+  // listener is IPV6_V6ONLY, so an IPv4 one may share its port number.
+  // Errors: BindError's (socket_address.h) naming the address and the
+  // system's reason: kFailedPrecondition when the machine has no such
+  // family or address, kUnavailable else (the port is in use).
   static absl::StatusOr<std::unique_ptr<TcpListener>> Listen(
       EventLoop* loop, const Endpoint& local);
   ~TcpListener();

@@ -21,8 +21,8 @@ absl::StatusOr<std::unique_ptr<UdpSocket>> UdpSocket::Bind(
   int fd = socket(local.is_v6() ? AF_INET6 : AF_INET,
                   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    return absl::UnavailableError(absl::StrFormat(
-        "UDP socket for %s: %s", local.ToString(), std::strerror(errno)));
+    return BindError(absl::StrFormat("UDP socket for %s", local.ToString()),
+                     errno);
   }
   if (local.is_v6()) {
     int one = 1;
@@ -51,8 +51,7 @@ absl::StatusOr<std::unique_ptr<UdpSocket>> UdpSocket::Bind(
   if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     int e = errno;
     close(fd);
-    return absl::UnavailableError(absl::StrFormat(
-        "UDP bind to %s: %s", local.ToString(), std::strerror(e)));
+    return BindError(absl::StrFormat("UDP bind to %s", local.ToString()), e);
   }
   len = sizeof ss;
   getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);

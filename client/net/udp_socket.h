@@ -75,10 +75,11 @@ class UdpSocket {
       std::function<void(std::string_view datagram, const Endpoint& from)>;
 
   // Bind makes a UDP socket bound to `local` (port 0 picks a free port) and
-  // watches it on `loop`. IPv6 sockets are IPV6_V6ONLY. Errors: kUnavailable
-  // with errno's text and the address when the socket cannot be made or
-  // bound; the loop's error when it refuses the descriptor. `loop` must
-  // outlive the UdpSocket.
+  // watches it on `loop`. IPv6 sockets are IPV6_V6ONLY. Errors: those of
+  // BindError (socket_address.h) naming the address when the socket cannot
+  // be made or bound (kFailedPrecondition when the machine has no such
+  // family or address, kUnavailable else); the loop's error when it
+  // refuses the descriptor. `loop` must outlive the UdpSocket.
   static absl::StatusOr<std::unique_ptr<UdpSocket>> Bind(EventLoop* loop,
                                                          const Endpoint& local);
   // ~UdpSocket unwatches and closes the socket; no handler runs afterwards.
