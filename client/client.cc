@@ -73,72 +73,40 @@ Client::~Client() {
   dht_bootstrap_.reset();
   resolver_.reset();
   dht_.reset();
-  utp_.reset();
-  udp_.reset();
-  listener_.reset();
+  dht6_.reset();
+  utp_.clear();
+  listen_.reset();
 }
 
 absl::Status Client::Listen() {
-  std::string last_error = "no port to try";
-  for (uint16_t port : options_.local_ports) {
-    absl::StatusOr<Endpoint> local =
-        Endpoint::ParseAddress(options_.local_host, port);
-    if (!local.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("LocalHost: %s", local.status().message()));
+  const bool utp = options_.transport != PeerTransport::kTcp;
+  ListenSockets::Options listen;
+  listen.hosts = options_.local_hosts;
+  listen.ports = options_.local_ports;
+  listen.tcp = options_.transport != PeerTransport::kUtp;
+  listen.udp = options_.enable_dht || utp;
+  ASSIGN_OR_RETURN(listen_, ListenSockets::Bind(loop_.get(), listen));
+  port_ = listen_->port();
+  for (ListenSockets::Socket& s : listen_->sockets()) {
+    if (utp) utp_.push_back(StartUtp(s.udp.get()));
+    if (s.tcp) {
+      RETURN_IF_ERROR(s.tcp->Start(
+          [this](std::unique_ptr<TcpTransport> t) { OnAccept(std::move(t)); }));
     }
-    const bool tcp = options_.transport != PeerTransport::kUtp;
-    const bool utp = options_.transport != PeerTransport::kTcp;
-    std::unique_ptr<TcpListener> listener;
-    uint16_t bound_port = port;
-    if (tcp) {
-      absl::StatusOr<std::unique_ptr<TcpListener>> l =
-          TcpListener::Listen(loop_.get(), *local);
-      if (!l.ok()) {
-        last_error = std::string(l.status().message());
-        continue;
-      }
-      listener = *std::move(l);
-      bound_port = listener->local().port();
-    }
-    // The UDP socket (DHT and uTP) takes the same port number; if that is
-    // not free, the next LocalPort is tried.
-    if (options_.enable_dht || utp) {
-      Endpoint udp_local = *local;
-      udp_local.set_port(bound_port);
-      absl::StatusOr<std::unique_ptr<UdpSocket>> udp =
-          UdpSocket::Bind(loop_.get(), udp_local);
-      if (!udp.ok()) {
-        last_error = std::string(udp.status().message());
-        continue;
-      }
-      udp_ = *std::move(udp);
-      bound_port = udp_->local_endpoint().port();
-      if (options_.enable_dht) {
-        if (absl::Status s = StartDht(); !s.ok()) {
-          udp_.reset();
-          last_error = std::string(s.message());
-          continue;
-        }
-      }
-      if (utp) StartUtp();
-    }
-    port_ = bound_port;
-    if (!local->IsUnspecified()) {
-      bind_address_ = *local;
-      bind_address_->set_port(0);
-    }
-    if (!tcp) return absl::OkStatus();
-    listener_ = std::move(listener);
-    return listener_->Start([this](std::unique_ptr<TcpTransport> t) {
-      OnAccept(std::move(t));
-    });
   }
-  return absl::UnavailableError(
-      absl::StrFormat("could not bind any LocalPort (last: %s)", last_error));
+  if (options_.enable_dht) StartDht();
+  return absl::OkStatus();
 }
 
-void Client::StartUtp() {
+std::vector<Endpoint> Client::listen_endpoints() const {
+  std::vector<Endpoint> out;
+  for (const ListenSockets::Socket& s : listen_->sockets()) {
+    out.push_back(s.local);
+  }
+  return out;
+}
+
+std::unique_ptr<UtpHost> Client::StartUtp(UdpSocket* socket) {
   protocol::utp::SocketTableOptions options;
   options.max_connections = static_cast<size_t>(options_.max_connections);
   // Peers without uTP answer the SYN with silence: fall back to TCP after
@@ -151,38 +119,61 @@ void Client::StartUtp() {
   // No packet-size probe (SocketTableOptions::loopback_probe_payload):
   // libtorrent acknowledges a 16 KB probe and then fails the transfer, so
   // an ack does not prove the peer took the whole datagram.
-  utp_ = std::make_unique<UtpHost>(loop_.get(), udp_.get(), options);
-  utp_->SetAcceptHandler(
+  auto host = std::make_unique<UtpHost>(loop_.get(), socket, options);
+  host->SetAcceptHandler(
       [this](std::unique_ptr<Transport> t) { OnAccept(std::move(t)); });
+  return host;
 }
 
-absl::Status Client::StartDht() {
+bool Client::StartDhtNode(UdpSocket* socket, const std::string& saved,
+                          std::unique_ptr<DhtUdpNode>* node) {
   dht::NodeOptions node_options;
   std::vector<metainfo::NodeInfo> saved_nodes;
-  if (!options_.dht_state.empty()) {
-    absl::StatusOr<dht::SavedState> saved =
-        dht::ParseSavedState(options_.dht_state);
-    if (saved.ok()) {
-      node_options.id = saved->id;
-      saved_nodes = std::move(saved->nodes);
-    }
+  if (absl::StatusOr<dht::SavedState> state = dht::ParseSavedState(saved);
+      !saved.empty() && state.ok()) {
+    node_options.id = state->id;
+    saved_nodes = std::move(state->nodes);
   }
-  ASSIGN_OR_RETURN(dht_,
-                   DhtUdpNode::Create(loop_.get(), udp_.get(), node_options));
-  for (const metainfo::NodeInfo& n : saved_nodes) dht_->node().AddNode(n);
-  if (!saved_nodes.empty()) {
+  // DhtUdpNode::Create does not fail (its StatusOr leaves room for checks).
+  *node = *DhtUdpNode::Create(loop_.get(), socket, node_options);
+  for (const metainfo::NodeInfo& n : saved_nodes) (*node)->node().AddNode(n);
+  return !saved_nodes.empty();
+}
+
+void Client::StartDht() {
+  bool need_routers = false;
+  for (bool v6 : {false, true}) {
+    ListenSockets::Socket* s = listen_->Find(v6);
+    if (!s || !s->udp) continue;
+    std::unique_ptr<DhtUdpNode>& node = v6 ? dht6_ : dht_;
+    if (!StartDhtNode(s->udp.get(),
+                      v6 ? options_.dht6_state : options_.dht_state, &node)) {
+      need_routers = true;
+      continue;
+    }
     // The saved contacts first; if not one of them answers (all gone
     // since), the routers, as with no saved state.
-    dht_->Bootstrap([this](const dht::LookupResult& r) {
+    node->Bootstrap([this](const dht::LookupResult& r) {
       if (r.responses == 0 && dht_bootstrap_) {
         dht_bootstrap_->AddRouters(options_.dht_bootstrap);
       }
     });
-  } else {
-    // Each router bootstraps the node as its address arrives (AddDhtNode).
-    dht_bootstrap_->AddRouters(options_.dht_bootstrap);
   }
-  return absl::OkStatus();
+  // Each router bootstraps the node of its family as its address arrives
+  // (AddDhtNode).
+  if (need_routers) dht_bootstrap_->AddRouters(options_.dht_bootstrap);
+}
+
+std::vector<DhtUdpNode*> Client::dht_nodes() {
+  std::vector<DhtUdpNode*> out;
+  for (DhtUdpNode* n : {dht_.get(), dht6_.get()}) {
+    if (n) out.push_back(n);
+  }
+  return out;
+}
+
+DhtUdpNode* Client::DhtFor(const Endpoint& node) {
+  return node.is_v6() ? dht6_.get() : dht_.get();
 }
 
 // --- torrents ------------------------------------------------------------------
@@ -220,7 +211,7 @@ absl::StatusOr<Torrent*> Client::AddTorrent(TorrentParams params) {
   torrents_.push_back(std::move(t));
   skeys_.Add(raw->info_hash());
   for (const Endpoint& p : peers) raw->AddPeer(p);
-  if (dht_ && raw->has_metadata() && !raw->is_private()) {
+  if ((dht_ || dht6_) && raw->has_metadata() && !raw->is_private()) {
     dht_bootstrap_->AddTorrentNodes(raw->info().nodes());
   }
   if (start) {
@@ -293,7 +284,7 @@ PeerSessionOptions Client::SessionOptions(bool encrypt) const {
   PeerSessionOptions o;
   o.peer_id = options_.peer_id;
   o.listen_port = port_;
-  if (dht_) o.dht_port = dht_->local_endpoint().port();
+  if (dht_ || dht6_) o.dht_port = port_;
   o.encryption = options_.encryption;
   o.encrypt = encrypt;
   o.skeys = &skeys_;
@@ -309,15 +300,29 @@ void Client::AddConnection(std::unique_ptr<PeerConnection> c) {
 
 absl::StatusOr<std::unique_ptr<Transport>> Client::ConnectTransport(
     const Endpoint& peer, bool utp_first) {
-  auto tcp = [this, peer]() -> absl::StatusOr<std::unique_ptr<Transport>> {
+  // From the first local address of the peer's family.
+  std::vector<ListenSockets::Socket>& sockets = listen_->sockets();
+  auto it = std::find_if(sockets.begin(), sockets.end(), [&](const auto& s) {
+    return s.local.is_v6() == peer.is_v6();
+  });
+  if (it == sockets.end()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "no local address of the family of %s", peer.ToString()));
+  }
+  std::optional<Endpoint> bind_to;
+  if (!it->local.IsUnspecified()) bind_to = Endpoint(it->local);
+  if (bind_to) bind_to->set_port(0);
+  auto tcp = [this, peer,
+              bind_to]() -> absl::StatusOr<std::unique_ptr<Transport>> {
     ASSIGN_OR_RETURN(std::unique_ptr<TcpTransport> t,
-                     TcpTransport::Connect(loop_.get(), peer, bind_address_));
+                     TcpTransport::Connect(loop_.get(), peer, bind_to));
     return std::unique_ptr<Transport>(std::move(t));
   };
-  if (utp_ == nullptr) return tcp();
-  if (options_.transport == PeerTransport::kUtp) return utp_->Connect(peer);
+  UtpHost* host = utp_.empty() ? nullptr : utp_[it - sockets.begin()].get();
+  if (host == nullptr) return tcp();
+  if (options_.transport == PeerTransport::kUtp) return host->Connect(peer);
   if (!utp_first) return tcp();
-  absl::StatusOr<std::unique_ptr<Transport>> utp = utp_->Connect(peer);
+  absl::StatusOr<std::unique_ptr<Transport>> utp = host->Connect(peer);
   if (!utp.ok()) return tcp();
   return std::unique_ptr<Transport>(
       std::make_unique<FallbackTransport>(*std::move(utp), std::move(tcp)));
@@ -405,16 +410,18 @@ void Client::Tick() {
 }
 
 void Client::AddDhtNode(const Endpoint& node) {
-  // A router's name may resolve to both families; only one is reachable.
-  if (!dht_ || node.is_v6() != dht_->local_endpoint().is_v6()) return;
-  dht_->node().AddBootstrapNode(node);
-  if (dht_->node().table().size() < 8) dht_->Bootstrap([](const auto&) {});
+  // A router's name may resolve to both families: each feeds its node.
+  DhtUdpNode* dht = DhtFor(node);
+  if (!dht) return;
+  dht->node().AddBootstrapNode(node);
+  if (dht->node().table().size() < 8) dht->Bootstrap([](const auto&) {});
 }
 
 void Client::AddDhtHint(const Endpoint& node) {
-  if (!dht_) return;
-  dht_->node().AddContactHint(node, Now());
-  dht_->Flush();
+  DhtUdpNode* dht = DhtFor(node);
+  if (!dht) return;
+  dht->node().AddContactHint(node, Now());
+  dht->Flush();
 }
 
 // --- rate limits and disk back-pressure --------------------------------------------
@@ -498,7 +505,8 @@ absl::Status Client::SaveState(const std::string& path) {
   ClientState state;
   state.timestamp = absl::ToUnixSeconds(Now());
   if (dht_) state.dht = dht_->node().SaveState();
-  state.local_host = options_.local_host;
+  if (dht6_) state.dht6 = dht6_->node().SaveState();
+  state.local_hosts = options_.local_hosts;
   state.local_ports = {port_};  // the port in use, so peers find us again
   state.encryption =
       std::string(protocol::EncryptionPolicyName(options_.encryption));
@@ -529,7 +537,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Restore(
     return absl::Status(state.status().code(),
                         absl::StrFormat("%s: %s", path, state.status().message()));
   }
-  options.local_host = state->local_host;
+  options.local_hosts = state->local_hosts;
   options.local_ports = state->local_ports;
   options.local_ports.push_back(0);  // if the old port is taken now
   options.encryption = protocol::ParseEncryptionPolicy(state->encryption)
@@ -537,6 +545,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Restore(
   options.upload_rate_limit = state->upload_rate_limit;
   options.download_rate_limit = state->download_rate_limit;
   options.dht_state = state->dht;
+  options.dht6_state = state->dht6;
   ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Create(std::move(options)));
   if (setup) setup(client.get());
   for (const ClientState::Torrent& entry : state->torrents) {

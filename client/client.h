@@ -20,9 +20,15 @@
 // the place of the oldest one that has not finished its handshake, or that
 // has sent nothing useful for a while; otherwise it is refused.
 //
-// DHT: with the DHT on and no saved contacts (dht_state), the client
-// bootstraps from ClientOptions::dht_bootstrap (the well-known routers by
-// default), and pings the nodes each non-private torrent lists (BEP 5
+// Listening: on every ClientOptions::local_hosts address (0.0.0.0 and ::
+// by default) at one port number, TCP and UDP (uTP, DHT) each. Outgoing
+// connections to a peer use the sockets of its address family.
+//
+// DHT: one node per address family listened on (BEP 32). With the DHT on
+// and no saved contacts (dht_state, dht6_state), the client bootstraps
+// from ClientOptions::dht_bootstrap (the well-known routers by default;
+// each name's IPv4 addresses feed the IPv4 node, its IPv6 ones the IPv6
+// node), and pings the nodes each non-private torrent lists (BEP 5
 // "nodes"); names are looked up off the event loop.
 //
 // Single-threaded: call everything from the thread that runs DoOneLoop
@@ -51,6 +57,7 @@
 #include "client/ip_filter.h"
 #include "client/net/dht_udp_node.h"
 #include "client/net/event_loop.h"
+#include "client/net/listen_sockets.h"
 #include "client/net/resolver.h"
 #include "client/net/tcp_transport.h"
 #include "client/net/udp_socket.h"
@@ -68,9 +75,10 @@ class Client : public ClientContext {
  public:
   using Handler = std::function<bool(const Event&)>;
 
-  // Create binds the listening socket (trying local_ports in turn).
-  // Errors: kUnavailable when no port binds, kInvalidArgument for a bad
-  // local_host.
+  // Create binds the listening sockets (trying local_ports in turn; see
+  // ListenSockets::Bind). Errors: kUnavailable when no port binds,
+  // kInvalidArgument for a bad local_hosts entry, kFailedPrecondition when
+  // no local address can be bound on this machine.
   static absl::StatusOr<std::unique_ptr<Client>> Create(
       ClientOptions options = {});
   ~Client() override;
@@ -78,8 +86,16 @@ class Client : public ClientContext {
   Client& operator=(const Client&) = delete;
 
   const PeerId& peer_id() const override { return options_.peer_id; }
-  // port is the bound TCP port.
+  // port is the port number listened on (TCP and UDP, every address).
   uint16_t port() const override { return port_; }
+  // listen_endpoints: the addresses listened on, with the port.
+  std::vector<Endpoint> listen_endpoints() const;
+  // skipped_addresses: a line per local_hosts address left out because
+  // this machine lacks its family or address ("::: Address family not
+  // supported by protocol"); empty when all bound.
+  const std::vector<std::string>& skipped_addresses() const {
+    return listen_->skipped();
+  }
   const ClientOptions& options() const override { return options_; }
   std::vector<Torrent*> torrents() const;
   Torrent* FindTorrent(const Sha1Hash& info_hash) const;
@@ -129,10 +145,13 @@ class Client : public ClientContext {
   // last events (peer_disconnect, tracker_* for "stopped").
   void OnEvent(EventType type, Handler handler);
 
-  // dht is the client's DHT node, or null when disabled.
-  DhtUdpNode* dht() override { return dht_.get(); }
-  // AddDhtNode adds a DHT router the user trusts (a bootstrap node); one
-  // of the other address family than the DHT's socket is ignored.
+  // dht / dht6 are the client's IPv4 and IPv6 DHT nodes, or null when the
+  // DHT is off or the client does not listen on that family.
+  DhtUdpNode* dht() { return dht_.get(); }
+  DhtUdpNode* dht6() { return dht6_.get(); }
+  std::vector<DhtUdpNode*> dht_nodes() override;
+  // AddDhtNode adds a DHT router the user trusts (a bootstrap node) to the
+  // node of its family; ignored when there is none.
   void AddDhtNode(const Endpoint& node);
   void AddDhtHint(const Endpoint& node) override;
   // connection_count is the number of open peer connections.
@@ -163,11 +182,18 @@ class Client : public ClientContext {
  private:
   explicit Client(ClientOptions options, std::unique_ptr<EventLoop> loop);
   absl::Status Listen();
-  // StartDht runs the DHT node on udp_ (which must be bound).
-  absl::Status StartDht();
+  // StartDht runs a DHT node of each family on the first UDP socket of
+  // that family.
+  void StartDht();
+  // StartDhtNode makes the node on `socket` from its saved state, if
+  // any; true when that state held contacts to start from.
+  bool StartDhtNode(UdpSocket* socket, const std::string& saved,
+                    std::unique_ptr<DhtUdpNode>* node);
   void OnAccept(std::unique_ptr<Transport> transport);
-  // StartUtp runs uTP on udp_ (which must be bound).
-  void StartUtp();
+  // StartUtp runs uTP on `socket`.
+  std::unique_ptr<UtpHost> StartUtp(UdpSocket* socket);
+  // DhtFor is the DHT node of `node`'s family, or null.
+  DhtUdpNode* DhtFor(const Endpoint& node);
   // ConnectTransport: an outgoing stream to `peer` as options_.transport
   // says (auto: uTP first, falling back to TCP, unless not `utp_first`).
   absl::StatusOr<std::unique_ptr<Transport>> ConnectTransport(
@@ -189,8 +215,6 @@ class Client : public ClientContext {
   ClientOptions options_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<DiskPool> disk_;
-  std::unique_ptr<TcpListener> listener_;
-  std::optional<Endpoint> bind_address_;  // for outgoing connections
   uint16_t port_ = 0;
   std::vector<std::vector<Handler>> handlers_;
   std::vector<std::unique_ptr<Torrent>> torrents_;
@@ -200,11 +224,13 @@ class Client : public ClientContext {
   // dht_bootstrap_, which cancels its lookups.
   std::unique_ptr<Resolver> resolver_;
   std::unique_ptr<DhtBootstrap> dht_bootstrap_;
-  // udp_ carries the DHT (and later uTP) on the TCP listener's port number;
-  // null when the DHT is off. Declared before dht_ so it outlives the node.
-  std::unique_ptr<UdpSocket> udp_;
-  std::unique_ptr<DhtUdpNode> dht_;
-  std::unique_ptr<UtpHost> utp_;  // null when uTP is off
+  // The TCP listeners and UDP sockets (uTP and the DHT), one of each per
+  // local address; declared before the DHT nodes and uTP hosts so it
+  // outlives them.
+  std::unique_ptr<ListenSockets> listen_;
+  std::unique_ptr<DhtUdpNode> dht_, dht6_;
+  // utp_[i] runs on listen_->sockets()[i]; empty when uTP is off.
+  std::vector<std::unique_ptr<UtpHost>> utp_;
   absl::btree_map<uint64_t, std::unique_ptr<PeerConnection>> connections_;
   uint64_t next_connection_ = 1;
   EventLoop::TimerId tick_timer_ = 0;

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "base/endpoint.h"
@@ -75,8 +76,9 @@ class ClientContext {
   virtual void WaitForDisk(uint64_t connection) = 0;
   virtual void RateLimitsChanged() = 0;
 
-  // Optional services; null when the client has none (tests).
-  virtual DhtUdpNode* dht() = 0;
+  // Optional services; null (or empty) when the client has none (tests).
+  // dht_nodes: the DHT nodes, one per address family (BEP 32).
+  virtual std::vector<DhtUdpNode*> dht_nodes() = 0;
   virtual EventLoop* loop() = 0;
   virtual TrackerClient* trackers() = 0;
   // AddDhtHint passes a peer's DHT address (PORT message) to the DHT as an

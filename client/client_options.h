@@ -3,7 +3,7 @@
 // may hold. See client.h for the Client itself.
 //
 //   bt::client::ClientOptions options;
-//   options.local_host = "127.0.0.1";
+//   options.local_hosts = {"127.0.0.1", "::1"};  // default: 0.0.0.0 and ::
 //   options.local_ports = {6881, 0};
 //   options.max_connections = 100;
 //   options.dht_bootstrap = {{"127.0.0.1", 6881}};  // instead of the routers
@@ -55,10 +55,19 @@ inline std::string_view PeerTransportName(PeerTransport transport) {
 }
 
 struct ClientOptions {
-  // LocalHost: the address to bind (IPv4 or IPv6 literal). Outgoing
-  // connections are made from it too, unless it is unspecified.
-  std::string local_host = "0.0.0.0";
-  // LocalPort: ports to try in turn until one binds (0: any free port).
+  // LocalHost: the addresses to listen on, IPv4 or IPv6 literals without
+  // brackets, all on one port number. The default, 0.0.0.0 and ::, takes
+  // IPv4 and IPv6 peers at once (as libtorrent does); a single address
+  // binds only that one. Outgoing connections to a peer go out from the
+  // first address of its family (bound to it unless it is unspecified);
+  // peers of a family with no address here are not connected to. An
+  // address this machine cannot have (IPv6 turned off) is left out and
+  // named in Client::skipped_addresses(); Create fails only when none of
+  // them binds. A wildcard and a specific address of one family conflict
+  // (both want the port on that address).
+  std::vector<std::string> local_hosts = {"0.0.0.0", "::"};
+  // LocalPort: port numbers to try in turn until every local address binds
+  // at one of them (0: any free port).
   std::vector<uint16_t> local_ports = {0};
   // Peer transports; uTP shares the DHT's UDP socket (same port number as
   // the TCP listener).
@@ -94,7 +103,9 @@ struct ClientOptions {
   // Leave zero to generate an Azureus-style id ("-BK0100-...").
   PeerId peer_id;
   // Run a DHT node (BEP 5) on the UDP port of the same number as the TCP
-  // port; non-private torrents find and announce peers through it.
+  // port, one per address family listened on (BEP 32: an IPv6 node beside
+  // the IPv4 one, each with its own routing table); non-private torrents
+  // find and announce peers through both.
   bool enable_dht = true;
   // DHT routers to bootstrap from, by name or address, when dht_state
   // holds no contacts or none of them answers. Names are looked up off the event loop (host_lookup)
@@ -107,9 +118,11 @@ struct ClientOptions {
   std::function<absl::StatusOr<std::vector<Endpoint>>(const std::string& host,
                                                       uint16_t port)>
       host_lookup;
-  // A DHT node's saved state (dht::Node::SaveState): its id and contacts,
-  // so a restarted client keeps its identity and finds the DHT at once.
+  // The DHT nodes' saved states (dht::Node::SaveState), IPv4 and IPv6:
+  // id and contacts, so a restarted client keeps its identity and finds
+  // the DHT at once.
   std::string dht_state;
+  std::string dht6_state;
 };
 
 }  // namespace bt::client

@@ -14,10 +14,13 @@ std::string EncodeData(const ClientState& s) {
   bencode::Writer w(&out);
   w.BeginDict();
   w.Key("dht").String(s.dht);
+  w.Key("dht6").String(s.dht6);
   w.Key("settings").BeginDict();
   w.Key("download limit").Int(s.download_rate_limit);
   w.Key("encryption").String(s.encryption);
-  w.Key("local host").String(s.local_host);
+  w.Key("local hosts").BeginList();
+  for (const std::string& h : s.local_hosts) w.String(h);
+  w.End();
   w.Key("local ports").BeginList();
   for (uint16_t p : s.local_ports) w.Int(p);
   w.End();
@@ -46,6 +49,22 @@ std::string EncodeData(const ClientState& s) {
 
 absl::Status Bad(std::string_view what) {
   return absl::InvalidArgumentError(absl::StrFormat("client state: %s", what));
+}
+
+// ReadLocalHosts reads "local hosts" (version 1: the one "local host").
+absl::Status ReadLocalHosts(const bencode::Node& settings, int64_t version,
+                            std::vector<std::string>* out) {
+  if (version < 2) {
+    ASSIGN_OR_RETURN(std::string_view host, settings.GetString("local host"));
+    out->push_back(std::string(host));
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(bencode::Node hosts, settings.GetList("local hosts"));
+  for (bencode::Node h : hosts.items()) {
+    if (!h.is_string()) return Bad("a local host is not a string");
+    out->push_back(std::string(h.string_value()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -96,14 +115,17 @@ absl::StatusOr<ClientState> DecodeClientState(std::string_view bytes) {
   ClientState s;
   ASSIGN_OR_RETURN(std::string_view dht, data.GetString("dht"));
   s.dht = std::string(dht);
+  if (version >= 2) {
+    ASSIGN_OR_RETURN(std::string_view dht6, data.GetString("dht6"));
+    s.dht6 = std::string(dht6);
+  }
   ASSIGN_OR_RETURN(s.timestamp, data.GetInt("timestamp"));
   ASSIGN_OR_RETURN(bencode::Node settings, data.GetDict("settings"));
   ASSIGN_OR_RETURN(s.download_rate_limit, settings.GetInt("download limit"));
   ASSIGN_OR_RETURN(s.upload_rate_limit, settings.GetInt("upload limit"));
   ASSIGN_OR_RETURN(std::string_view enc, settings.GetString("encryption"));
   s.encryption = std::string(enc);
-  ASSIGN_OR_RETURN(std::string_view host, settings.GetString("local host"));
-  s.local_host = std::string(host);
+  RETURN_IF_ERROR(ReadLocalHosts(settings, version, &s.local_hosts));
   ASSIGN_OR_RETURN(bencode::Node ports, settings.GetList("local ports"));
   for (bencode::Node p : ports.items()) {
     ASSIGN_OR_RETURN(int64_t port, p.AsInt());

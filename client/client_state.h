@@ -10,11 +10,12 @@
 //   ASSIGN_OR_RETURN(ClientState s, DecodeClientState(bytes));
 //   std::string bytes = EncodeClientState(s);
 //
-// File layout: d 6:format 18:btkit client state  7:version i1e
+// File layout: d 6:format 18:btkit client state  7:version i2e
 //               8:checksum 20:<SHA-1 of the raw data value>  4:data d...e e
-// where data holds "dht" (the DHT node's saved state), "settings" and
-// "torrents" (a list of dicts: info-hash, source, save path, resume path,
-// state).
+// where data holds "dht" and "dht6" (the IPv4 and IPv6 DHT nodes' saved
+// states), "settings" and "torrents" (a list of dicts: info-hash, source,
+// save path, resume path, state). Version 1 files (one "local host", no
+// "dht6") are read as well.
 #ifndef CLIENT_CLIENT_STATE_H_
 #define CLIENT_CLIENT_STATE_H_
 
@@ -31,7 +32,7 @@
 namespace bt::client {
 
 inline constexpr char kClientStateFormat[] = "btkit client state";
-inline constexpr int64_t kClientStateVersion = 1;
+inline constexpr int64_t kClientStateVersion = 2;
 // kMaxClientStateSize bounds a state file read or decoded.
 inline constexpr size_t kMaxClientStateSize = size_t{64} << 20;
 
@@ -45,9 +46,12 @@ struct ClientState {
     friend bool operator==(const Torrent&, const Torrent&) = default;
   };
   int64_t timestamp = 0;
-  std::string dht;  // dht::Node::SaveState() bytes; empty without a DHT
+  // dht::Node::SaveState() bytes of the IPv4 and IPv6 nodes; empty for a
+  // node the client did not run.
+  std::string dht;
+  std::string dht6;
   // Settings.
-  std::string local_host;
+  std::vector<std::string> local_hosts;
   std::vector<uint16_t> local_ports;
   std::string encryption;  // "disabled", "enabled" or "forced"
   int64_t upload_rate_limit = 0;

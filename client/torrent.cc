@@ -548,16 +548,19 @@ void Torrent::StartTrackers() {
 }
 
 void Torrent::AnnounceToDht(absl::Time now) {
-  if (!ctx_ || !ctx_->dht() || is_private() || !serving()) return;
+  if (!ctx_ || ctx_->dht_nodes().empty() || is_private() || !serving()) return;
   // Often while peers are scarce, else every 15 minutes (BEP 5's pace).
   next_dht_announce_ =
       now + (connections_.size() < 5 ? absl::Seconds(20) : absl::Minutes(15));
-  ctx_->dht()->Announce(info_hash_, ctx_->port(), /*implied_port=*/false,
-                        [this, token = liveness_.token()](
-                            const dht::LookupResult& r) {
-                          if (!token.alive()) return;
-                          for (const Endpoint& p : r.peers) AddPeer(p);
-                        });
+  // In each family's DHT (BEP 32): each finds peers of its own family.
+  for (DhtUdpNode* dht : ctx_->dht_nodes()) {
+    dht->Announce(
+        info_hash_, ctx_->port(), /*implied_port=*/false,
+        [this, token = liveness_.token()](const dht::LookupResult& r) {
+          if (!token.alive()) return;
+          for (const Endpoint& p : r.peers) AddPeer(p);
+        });
+  }
 }
 
 absl::Status Torrent::Adopt(metainfo::TorrentInfo info) {

@@ -8,8 +8,10 @@
 #include <fstream>
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "base/sha.h"
 #include "client/client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -29,7 +31,8 @@ ClientState Sample() {
   ClientState s;
   s.timestamp = 1700000000;
   s.dht = "d2:id20:aaaaaaaaaaaaaaaaaaaae";
-  s.local_host = "127.0.0.1";
+  s.dht6 = "d2:id20:bbbbbbbbbbbbbbbbbbbbe";
+  s.local_hosts = {"127.0.0.1", "::1"};
   s.local_ports = {6881, 0};
   s.encryption = "forced";
   s.upload_rate_limit = 1000;
@@ -60,10 +63,10 @@ TEST(ClientStateFormatTest, TamperingIsDetected) {
 TEST(ClientStateFormatTest, NewerVersionAndOtherFormatsAreRefused) {
   std::string bytes = EncodeClientState(Sample());
   std::string newer = bytes;
-  newer.replace(newer.find("7:versioni1e"), 12, "7:versioni2e");
+  newer.replace(newer.find("7:versioni2e"), 12, "7:versioni3e");
   auto r = DecodeClientState(newer);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(r.status().message(), HasSubstr("version 2 is newer"));
+  EXPECT_THAT(r.status().message(), HasSubstr("version 3 is newer"));
   EXPECT_EQ(DecodeClientState("d6:format3:abc7:versioni1ee").status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(DecodeClientState("garbage").status().code(),
@@ -71,6 +74,22 @@ TEST(ClientStateFormatTest, NewerVersionAndOtherFormatsAreRefused) {
   for (size_t n = 0; n < bytes.size(); n += 7) {
     EXPECT_FALSE(DecodeClientState(bytes.substr(0, n)).ok()) << n;
   }
+}
+
+// A version 1 file (one "local host", no "dht6") still reads.
+TEST(ClientStateFormatTest, VersionOneReadsWithOneLocalHost) {
+  const std::string data =
+      "d3:dht0:8:settingsd14:download limiti0e10:encryption7:enabled"
+      "10:local host9:127.0.0.111:local portsli6881ee12:upload limiti0ee"
+      "9:timestampi1e8:torrentslee";
+  const std::string file = absl::StrCat(
+      "d8:checksum20:", std::string(AsChars(Sha1(AsBytes(data)).span())),
+      "4:data", data, "6:format18:btkit client state7:versioni1ee");
+  absl::StatusOr<ClientState> s = DecodeClientState(file);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->local_hosts, std::vector<std::string>{"127.0.0.1"});
+  EXPECT_EQ(s->local_ports, std::vector<uint16_t>{6881});
+  EXPECT_TRUE(s->dht6.empty());
 }
 
 TEST(ClientStateFileTest, SaveAndLoadRoundTripAndErrorsNameTheFile) {

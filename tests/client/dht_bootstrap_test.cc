@@ -82,7 +82,7 @@ std::unique_ptr<Client> NewClient(ClientOptions options) {
 TEST(DhtBootstrapTest, DefaultOptionsAskForTheWellKnownRouters) {
   Lookups lookups;
   ClientOptions options;  // the defaults, but for where names go
-  options.local_host = "127.0.0.1";
+  options.local_hosts = {"127.0.0.1"};
   options.host_lookup = lookups.Function();
   std::unique_ptr<Client> client = NewClient(options);
   ASSERT_NE(client, nullptr);

@@ -132,7 +132,7 @@ class HostilePeersTest : public ::testing::Test {
 
   std::unique_ptr<Client> NewClient(const std::string& host) {
     ClientOptions options;
-    options.local_host = host;
+    options.local_hosts = {host};
     options.encryption = protocol::EncryptionPolicy::kDisabled;
     options.enable_dht = false;
     absl::StatusOr<std::unique_ptr<Client>> c = Client::Create(options);
@@ -232,7 +232,7 @@ TEST_F(HostilePeersTest, IdleFloodFromManyAddressesIsReplacedByHonestPeers) {
 
 TEST_F(HostilePeersTest, HandshakeTimeoutClosesSilentConnections) {
   ClientOptions options;
-  options.local_host = "127.0.0.1";
+  options.local_hosts = {"127.0.0.1"};
   options.enable_dht = false;
   std::unique_ptr<Client> seeder = *Client::Create(options);
   ASSERT_TRUE(Add(*seeder, "seed"));

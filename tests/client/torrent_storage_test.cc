@@ -268,7 +268,7 @@ class RemoveTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ClientOptions options;
-    options.local_host = "127.0.0.1";
+    options.local_hosts = {"127.0.0.1"};
     options.local_ports = {0};
     options.enable_dht = false;
     auto c = Client::Create(options);

@@ -67,7 +67,7 @@ class TransferTest : public ::testing::Test {
   std::unique_ptr<Client> NewClient(EncryptionPolicy policy,
                                     const std::string& host = "127.0.0.1") {
     ClientOptions options = testing::LoopbackClientOptions();
-    options.local_host = host;
+    options.local_hosts = {host};
     options.encryption = policy;
     auto c = Client::Create(options);
     EXPECT_TRUE(c.ok()) << c.status();
@@ -86,7 +86,7 @@ class TransferTest : public ::testing::Test {
   }
 
   static Endpoint Local(const Client& c) {
-    return *Endpoint::ParseAddress(c.options().local_host, c.port());
+    return *Endpoint::ParseAddress(c.options().local_hosts[0], c.port());
   }
 
   // Runs the clients until `done` or `limit` passes.

@@ -38,7 +38,7 @@ class UtpInteropTest : public ::testing::TestWithParam<interop::TransferCase> {
   static std::unique_ptr<Client> NewClient(PeerTransport transport,
                                            protocol::EncryptionPolicy policy) {
     ClientOptions options;
-    options.local_host = "127.0.0.1";
+    options.local_hosts = {"127.0.0.1"};
     options.encryption = policy;
     options.transport = transport;
     options.enable_dht = false;

@@ -151,7 +151,7 @@ class WebSeedInteropTest : public ::testing::Test {
                          const std::vector<Endpoint>& peers) {
     Download d;
     ClientOptions options;
-    options.local_host = "127.0.0.1";
+    options.local_hosts = {"127.0.0.1"};
     options.enable_dht = false;
     auto client = Client::Create(options);
     EXPECT_TRUE(client.ok()) << client.status();

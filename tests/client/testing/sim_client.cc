@@ -103,7 +103,7 @@ void SimPeer::Close() {
 
 ClientOptions SimClient::DefaultOptions() {
   ClientOptions o;
-  o.local_host = "127.0.0.1";
+  o.local_hosts = {"127.0.0.1"};
   o.encryption = protocol::EncryptionPolicy::kDisabled;
   o.enable_dht = false;
   o.peer_id = PeerId::FromBytes(AsBytes(std::string_view("-BK0100-simsimsimsim")));

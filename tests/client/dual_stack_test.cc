@@ -1,0 +1,299 @@
+// IPv4 and IPv6 at once: the listening sockets bind every local address on
+// one port number and leave out addresses the machine lacks; a default
+// client takes TCP connections and DHT queries of both families on that
+// port; and two clients find each other through the IPv6 DHT alone (BEP
+// 32) and transfer a torrent over ::1, keeping the IPv6 node's identity
+// across a restart. Tests that need ::1 skip without it.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "client/client.h"
+#include "client/client_state.h"
+#include "client/net/listen_sockets.h"
+#include "client/net/socket_address.h"
+#include "dht/node.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "metainfo/torrent_creator.h"
+#include "metainfo/torrent_info.h"
+#include "tests/client/testing/loopback_options.h"
+#include "tests/testing/files.h"
+#include "tests/testing/subprocess.h"
+
+namespace bt::client {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+
+const Endpoint kV4Loopback = Endpoint::V4({127, 0, 0, 1}, 0);
+const Endpoint kV6Loopback = *Endpoint::ParseAddress("::1", 0);
+
+#define SKIP_WITHOUT_IPV6()                                         \
+  if (!testing::HaveIpv6Loopback())                                 \
+  GTEST_SKIP() << "no IPv6 loopback here: cannot bind [::1] (IPv6 " \
+                  "turned off, or ::1 missing from lo)"
+
+std::unique_ptr<EventLoop> NewLoop() { return *EventLoop::Create(); }
+
+TEST(ListenSocketsTest, BindsEveryAddressOnOnePortNumber) {
+  SKIP_WITHOUT_IPV6();
+  auto loop = NewLoop();
+  auto sockets =
+      ListenSockets::Bind(loop.get(), {.hosts = {"127.0.0.1", "::1"}});
+  ASSERT_TRUE(sockets.ok()) << sockets.status();
+  const uint16_t port = (*sockets)->port();
+  ASSERT_NE(port, 0);
+  ASSERT_EQ((*sockets)->sockets().size(), 2u);
+  for (const ListenSockets::Socket& s : (*sockets)->sockets()) {
+    EXPECT_EQ(s.tcp->local().port(), port);
+    EXPECT_EQ(s.udp->local_endpoint().port(), port);
+  }
+  EXPECT_EQ((*sockets)->Find(false)->local, Endpoint::V4({127, 0, 0, 1}, port));
+  EXPECT_EQ((*sockets)->Find(true)->local.AddressString(), "::1");
+  EXPECT_TRUE((*sockets)->skipped().empty());
+}
+
+// 192.0.2.1 and 2001:db8::1 (documentation addresses) are not on this
+// machine, as :: is not on one without IPv6: left out, not fatal.
+TEST(ListenSocketsTest, AnAddressTheMachineLacksIsLeftOut) {
+  auto loop = NewLoop();
+  auto sockets = ListenSockets::Bind(
+      loop.get(), {.hosts = {"192.0.2.1", "127.0.0.1", "2001:db8::1"}});
+  ASSERT_TRUE(sockets.ok()) << sockets.status();
+  ASSERT_EQ((*sockets)->sockets().size(), 1u);
+  EXPECT_EQ((*sockets)->sockets()[0].local.AddressString(), "127.0.0.1");
+  ASSERT_EQ((*sockets)->skipped().size(), 2u);
+  EXPECT_THAT((*sockets)->skipped()[0], HasSubstr("192.0.2.1"));
+  EXPECT_THAT((*sockets)->skipped()[1], HasSubstr("2001:db8::1"));
+
+  auto none = ListenSockets::Bind(loop.get(), {.hosts = {"192.0.2.1"}});
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(none.status().message(), HasSubstr("192.0.2.1"));
+  auto bad = ListenSockets::Bind(loop.get(), {.hosts = {"localhost"}});
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  auto empty = ListenSockets::Bind(loop.get(), {.hosts = {}});
+  EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A port number taken in one family moves every address to the next.
+TEST(ListenSocketsTest, APortTakenInOneFamilyIsGivenUpForAll) {
+  SKIP_WITHOUT_IPV6();
+  auto loop = NewLoop();
+  auto taken = TcpListener::Listen(loop.get(), kV6Loopback);
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  const uint16_t busy = (*taken)->local().port();
+  auto only = ListenSockets::Bind(
+      loop.get(), {.hosts = {"127.0.0.1", "::1"}, .ports = {busy}});
+  EXPECT_EQ(only.status().code(), absl::StatusCode::kUnavailable);
+  auto sockets = ListenSockets::Bind(
+      loop.get(), {.hosts = {"127.0.0.1", "::1"}, .ports = {busy, 0}});
+  ASSERT_TRUE(sockets.ok()) << sockets.status();
+  EXPECT_NE((*sockets)->port(), busy);
+  EXPECT_EQ((*sockets)->sockets().size(), 2u);
+}
+
+// RunUntil pumps every client until `done` or 30 s pass; returns done().
+bool RunUntil(const std::vector<Client*>& clients,
+              const std::function<bool()>& done,
+              absl::Duration limit = absl::Seconds(30)) {
+  const absl::Time deadline = absl::Now() + limit;
+  while (!done() && absl::Now() < deadline) {
+    for (Client* c : clients) EXPECT_TRUE(c->DoOneLoop(0.005).ok());
+  }
+  return done();
+}
+
+// OpenSocket is a blocking socket of `to`'s family; TCP ones connected.
+int OpenSocket(const Endpoint& to, int type) {
+  const int fd = ::socket(to.is_v6() ? AF_INET6 : AF_INET, type, 0);
+  EXPECT_GE(fd, 0);
+  if (type == SOCK_STREAM) {
+    sockaddr_storage ss;
+    const socklen_t len = ToSockaddr(to, &ss);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&ss), len), 0)
+        << to.ToString();
+  }
+  return fd;
+}
+
+// The library's default addresses (0.0.0.0 and ::) take peers and DHT
+// queries of both families on one port number.
+TEST(DualStackClientTest, DefaultClientAnswersBothFamiliesOnOnePort) {
+  SKIP_WITHOUT_IPV6();
+  ClientOptions options = testing::LoopbackClientOptions();
+  options.local_hosts = ClientOptions().local_hosts;
+  auto client = Client::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  Client& c = **client;
+  const uint16_t port = c.port();
+  EXPECT_THAT(c.listen_endpoints(),
+              UnorderedElementsAre(Endpoint::V4({0, 0, 0, 0}, port),
+                                   *Endpoint::ParseAddress("::", port)));
+  EXPECT_TRUE(c.skipped_addresses().empty());
+  ASSERT_NE(c.dht(), nullptr);
+  ASSERT_NE(c.dht6(), nullptr);
+  EXPECT_EQ(c.dht6()->local_endpoint().port(), port);
+
+  std::vector<Endpoint> accepted;
+  c.OnEvent(EventType::kIpFilter, [&](const Event& e) {
+    accepted.push_back(e.address);
+    return true;
+  });
+  Endpoint v4 = kV4Loopback, v6 = kV6Loopback;
+  v4.set_port(port);
+  v6.set_port(port);
+  const int tcp4 = OpenSocket(v4, SOCK_STREAM);
+  const int tcp6 = OpenSocket(v6, SOCK_STREAM);
+  ASSERT_TRUE(RunUntil({&c}, [&] { return accepted.size() >= 2; }));
+  EXPECT_EQ(accepted[0].is_v6() + accepted[1].is_v6(), 1)
+      << accepted[0].ToString() << " " << accepted[1].ToString();
+  EXPECT_TRUE(RunUntil({&c}, [&] { return c.connection_count() == 2; }));
+
+  // A KRPC ping to each family's UDP socket on that port is answered.
+  const std::string ping =
+      "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe";
+  for (const Endpoint& to : {v4, v6}) {
+    const int udp = OpenSocket(to, SOCK_DGRAM);
+    sockaddr_storage ss;
+    const socklen_t len = ToSockaddr(to, &ss);
+    ASSERT_EQ(::sendto(udp, ping.data(), ping.size(), 0,
+                       reinterpret_cast<sockaddr*>(&ss), len),
+              static_cast<ssize_t>(ping.size()));
+    std::string reply(1500, '\0');
+    ssize_t n = -1;
+    EXPECT_TRUE(RunUntil({&c},
+                         [&] {
+                           n = ::recv(udp, reply.data(), reply.size(),
+                                      MSG_DONTWAIT);
+                           return n > 0;
+                         }))
+        << "no DHT answer on " << to.ToString();
+    EXPECT_THAT(reply.substr(0, n > 0 ? n : 0), HasSubstr("1:y1:re"));
+    ::close(udp);
+  }
+  ::close(tcp4);
+  ::close(tcp6);
+}
+
+// A client listening on one family only does not dial peers of the other
+// (they could not reach back, and it would not connect from its address).
+TEST(DualStackClientTest, PeersOfAFamilyNotListenedOnAreNotDialled) {
+  SKIP_WITHOUT_IPV6();
+  ClientOptions options = testing::LoopbackClientOptions();
+  options.local_hosts = {"::1"};
+  auto v6_only = Client::Create(options);
+  ASSERT_TRUE(v6_only.ok()) << v6_only.status();
+  EXPECT_EQ((*v6_only)->dht(), nullptr);
+  ASSERT_NE((*v6_only)->dht6(), nullptr);
+  auto v4_only = Client::Create(testing::LoopbackClientOptions());
+  ASSERT_TRUE(v4_only.ok());
+  EXPECT_EQ((*v4_only)->dht6(), nullptr);
+
+  const std::string dir = testing::TempDir("dual_stack_not_dialled");
+  std::ofstream(dir + "/f", std::ios::binary) << std::string(40000, 'x');
+  auto bytes = metainfo::CreateTorrent(dir + "/f", {});
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  TorrentParams params;
+  params.info = *metainfo::TorrentInfo::Parse(*bytes);
+  params.save_path = dir;
+  params.start = false;
+  auto t = (*v4_only)->AddTorrent(params);
+  ASSERT_TRUE(t.ok()) << t.status();
+  const Endpoint v6_peer = *Endpoint::ParseAddress("::1", (*v6_only)->port());
+  EXPECT_FALSE((*v4_only)->Connect(**t, v6_peer, false, false));
+  EXPECT_FALSE((*v4_only)->Connect(**t, v6_peer, false, true));
+  EXPECT_EQ((*v4_only)->connection_count(), 0u);
+}
+
+// Three clients on 127.0.0.1 and ::1 whose DHT nodes know each other over
+// IPv6 only (their IPv4 nodes know nobody): the leecher finds the seeder
+// through the IPv6 DHT and downloads over ::1, byte for byte.
+TEST(DualStackClientTest, PeersFromTheIpv6DhtTransferOverIpv6) {
+  SKIP_WITHOUT_IPV6();
+  const std::string dir = testing::TempDir("dual_stack_dht6");
+  std::mt19937 rng(7);
+  std::string data(3 * 1024 * 1024 + 1234, '\0');
+  for (char& ch : data) ch = static_cast<char>(rng());
+  fs::create_directories(dir + "/seed");
+  std::ofstream(dir + "/seed/f.bin", std::ios::binary) << data;
+  metainfo::CreateOptions create;
+  create.piece_length = 64 * 1024;
+  auto bytes = metainfo::CreateTorrent(dir + "/seed/f.bin", create);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto info = metainfo::TorrentInfo::Parse(*bytes);
+  ASSERT_TRUE(info.ok()) << info.status();
+
+  ClientOptions options = testing::LoopbackClientOptions();
+  options.local_hosts = {"127.0.0.1", "::1"};
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 3; ++i) {
+    auto c = Client::Create(options);
+    ASSERT_TRUE(c.ok()) << c.status();
+    clients.push_back(*std::move(c));
+  }
+  Client& router = *clients[0];
+  Client& seeder = *clients[1];
+  Client& leecher = *clients[2];
+  seeder.AddDhtNode(router.dht6()->local_endpoint());
+  leecher.AddDhtNode(router.dht6()->local_endpoint());
+  std::vector<Endpoint> connected;
+  leecher.OnEvent(EventType::kPeerConnect, [&](const Event& e) {
+    connected.push_back(e.peer.address);
+    return true;
+  });
+  TorrentParams seed;
+  seed.info = *info;
+  seed.save_path = dir + "/seed";
+  auto s = seeder.AddTorrent(seed);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE((*s)->complete());
+  TorrentParams get;
+  get.info = *info;
+  get.save_path = dir + "/leech";
+  auto t = leecher.AddTorrent(get);
+  ASSERT_TRUE(t.ok()) << t.status();
+  std::vector<Client*> all = {&router, &seeder, &leecher};
+  ASSERT_TRUE(RunUntil(
+      all, [&] { return (*t)->complete(); }, absl::Seconds(60)))
+      << "IPv6 DHT table " << leecher.dht6()->node().table().size()
+      << ", peers " << (*t)->peers().size();
+  EXPECT_EQ(testing::ReadFileOrDie(dir + "/leech/f.bin"), data);
+  ASSERT_FALSE(connected.empty());
+  for (const Endpoint& e : connected) EXPECT_TRUE(e.is_v6()) << e.ToString();
+  EXPECT_EQ(leecher.dht()->node().table().size(), 0u);
+
+  // Both nodes' identities are saved; the IPv6 one comes back with its
+  // contacts. (A torrent given as parsed info has no source to save.)
+  ASSERT_TRUE(leecher.RemoveTorrent(*t).ok());
+  const std::string state = dir + "/client.state";
+  ASSERT_TRUE(leecher.SaveState(state).ok());
+  auto saved = LoadClientState(state);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  auto dht6 = dht::ParseSavedState(saved->dht6);
+  ASSERT_TRUE(dht6.ok()) << dht6.status();
+  EXPECT_EQ(dht6->id, leecher.dht6()->node().id());
+  EXPECT_FALSE(dht6->nodes.empty());
+  EXPECT_THAT(saved->local_hosts, UnorderedElementsAre("127.0.0.1", "::1"));
+  const NodeId id6 = leecher.dht6()->node().id();
+  const NodeId id4 = leecher.dht()->node().id();
+  clients.pop_back();
+  auto restored = Client::Restore(state, nullptr, options);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ((*restored)->dht6()->node().id(), id6);
+  EXPECT_EQ((*restored)->dht()->node().id(), id4);
+}
+
+}  // namespace
+}  // namespace bt::client
