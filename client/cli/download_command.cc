@@ -1,4 +1,5 @@
-// `bt download TORRENT|MAGNET -o DIR [--port N] [--peer HOST:PORT]...
+// `bt download TORRENT|MAGNET -o DIR [--port N] [--bind ADDR[:PORT]]...
+//              [--peer HOST:PORT]...
 //              [--encryption disabled|enabled|forced]
 //              [--transport auto|tcp|utp] [--seed] [--sequential]
 //              [--priority INDEX=LEVEL]... [--upload-rate BYTES]...`
@@ -227,6 +228,9 @@ int Run(const TransferArgs& a, bool seed_only) {
   if (!added.ok()) return Fail(command, added.status());
   Torrent& t = **added;
   PrintStart(t, (*client)->port());
+  for (const std::string& why : (*client)->skipped_addresses()) {
+    std::fprintf(stderr, "not listening on %s\n", why.c_str());
+  }
   if (!running) {
     std::fprintf(stderr, "checking existing data...\n");
     if (absl::Status s = t.LoadState(); !s.ok()) return Fail(command, s);

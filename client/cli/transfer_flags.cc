@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/host_port.h"
 #include "protocol/mse.h"
@@ -75,15 +76,60 @@ void DeclareDhtFlags(FlagSet& flags, TransferArgs& a) {
       .DefaultText(absl::StrJoin(routers, ", "));
 }
 
+// BindPort is the one port the --bind and --port flags give, if any.
+absl::StatusOr<std::optional<uint16_t>> BindPort(const TransferArgs& a) {
+  std::optional<uint16_t> port = a.port;
+  for (const BindAddress& b : a.binds) {
+    if (!b.port) continue;
+    if (port && *port != *b.port) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--bind: port %d differs from port %d: the client listens on one "
+          "port number on every address",
+          *b.port, *port));
+    }
+    port = b.port;
+  }
+  return port;
+}
+
 }  // namespace
+
+absl::StatusOr<BindAddress> ParseBindAddress(std::string_view text) {
+  if (absl::StatusOr<Endpoint> e = Endpoint::ParseAddress(text, 0); e.ok()) {
+    return BindAddress{e->AddressString(), std::nullopt};
+  }
+  if (text.size() > 2 && text.front() == '[' && text.back() == ']') {
+    absl::StatusOr<Endpoint> e =
+        Endpoint::ParseAddress(text.substr(1, text.size() - 2), 0);
+    if (e.ok() && e->is_v6()) {
+      return BindAddress{e->AddressString(), std::nullopt};
+    }
+  }
+  if (absl::StatusOr<Endpoint> e = Endpoint::Parse(text); e.ok()) {
+    return BindAddress{e->AddressString(), e->port()};
+  }
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "\"%s\" is not ADDR or ADDR:PORT (an IPv4 address, or an IPv6 one "
+      "in brackets when a port follows)",
+      text));
+}
 
 void DeclareTransferFlags(FlagSet& flags, TransferArgs& a) {
   flags.Int("--port N", &a.port, "the port to listen on (default: any)");
   flags.Parsed("--peer HOST:PORT", &a.peers, Endpoint::Parse,
                "a peer to connect to, besides the trackers' ones");
   DeclareWireFlags(flags, a);
-  flags.String("--bind ADDR", &a.options.local_host,
-               "the local address to listen and connect from");
+  std::vector<std::string> hosts;
+  for (const std::string& h : a.options.local_hosts) {
+    hosts.push_back(h.find(':') == std::string::npos ? h : "[" + h + "]");
+  }
+  flags
+      .Parsed("--bind ADDR[:PORT]", &a.binds, ParseBindAddress,
+              "a local address to listen and connect from, replacing the "
+              "default ones; repeat it for several (one port number for "
+              "all)")
+      .DefaultText(absl::StrJoin(hosts, " and "));
+  flags.Check([&a]() { return BindPort(a).status(); });
   DeclareLimitFlags(flags, a);
   DeclareDhtFlags(flags, a);
   flags.String("--resume FILE", &a.resume, "the resume data file")
@@ -95,7 +141,14 @@ void DeclareTransferFlags(FlagSet& flags, TransferArgs& a) {
 
 ClientOptions TransferClientOptions(const TransferArgs& a) {
   ClientOptions options = a.options;
-  if (a.port) options.local_ports = {*a.port};
+  if (!a.binds.empty()) {
+    options.local_hosts.clear();
+    for (const BindAddress& b : a.binds) options.local_hosts.push_back(b.host);
+  }
+  // Parse's check refused differing ports.
+  if (std::optional<uint16_t> port = BindPort(a).value_or(std::nullopt)) {
+    options.local_ports = {*port};
+  }
   if (a.upload_rate) options.upload_rate_limit = *a.upload_rate;
   if (a.download_rate) options.download_rate_limit = *a.download_rate;
   return options;

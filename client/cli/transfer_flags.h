@@ -15,8 +15,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "base/endpoint.h"
 #include "client/cli/common.h"
 #include "client/cli/flags.h"
@@ -24,12 +26,27 @@
 
 namespace bt::client::cli {
 
+// BindAddress: one --bind value, a local address and maybe a port.
+struct BindAddress {
+  std::string host;  // an IPv4 or IPv6 literal, without brackets
+  std::optional<uint16_t> port;
+  friend bool operator==(const BindAddress&, const BindAddress&) = default;
+};
+
+// ParseBindAddress reads "ADDR" or "ADDR:PORT": "0.0.0.0", "::", "::1",
+// "[::1]", "127.0.0.1:6881", "[::]:6881". Errors: kInvalidArgument naming
+// the text (host names are not addresses to bind).
+absl::StatusOr<BindAddress> ParseBindAddress(std::string_view text);
+
 struct TransferArgs {
   std::string torrent;
   std::string dir;
   // Everything a new client is made with but the port and rate limits.
   ClientOptions options;
   std::optional<uint16_t> port;  // replaces options.local_ports when given
+  // --bind, in order: replace options.local_hosts when given; their ports
+  // (all the same, and --port's) replace options.local_ports.
+  std::vector<BindAddress> binds;
   // Rate limits in bytes per second (0: unlimited) when given; they apply
   // to a client restored from --state too.
   std::optional<int64_t> upload_rate;
@@ -47,7 +64,8 @@ struct TransferArgs {
 // bound to `a`, which must outlive `flags`' Parse.
 void DeclareTransferFlags(FlagSet& flags, TransferArgs& a);
 
-// TransferClientOptions is a.options with the given port and rate limits.
+// TransferClientOptions is a.options with the given addresses, port and
+// rate limits.
 ClientOptions TransferClientOptions(const TransferArgs& a);
 
 }  // namespace bt::client::cli
