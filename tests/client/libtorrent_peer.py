@@ -6,6 +6,7 @@ usage: libtorrent_peer.py seed|download|dht TORRENT|MAGNET DIR PORT_FILE ENCRYPT
                           [--download-limit BYTES_PER_SECOND]
                           [--dht HOST:PORT,HOST:PORT...] [--expect-hashes]
                           [--no-pex] [--transport tcp|utp|both]
+                          [--listen ADDRESS]
 
 Mode dht runs only a DHT node (TORRENT and DIR are ignored). With --dht,
 the session joins a DHT made of the given loopback nodes and announces its
@@ -13,6 +14,8 @@ torrent there. With --expect-hashes a download fails (exit 3) unless
 peers answered its BEP 52 hash requests and never refused one. With
 --no-pex the session has no ut_pex, so it learns of no peer from others.
 --transport picks the peer transports, in and out (default tcp).
+--listen is the loopback address to listen on (default 127.0.0.1; ::1 for
+IPv6). PEER may be an IPv6 address in brackets ("[::1]:6881").
 
 Writes its listen port to PORT_FILE, then seeds until killed, or downloads
 (connecting to PEER if given) and exits 0 once the download is complete and
@@ -41,6 +44,11 @@ def main():
         del args[i:i + 2]
     use_tcp = transport in ("tcp", "both")
     use_utp = transport in ("utp", "both")
+    listen = "127.0.0.1"
+    if "--listen" in args:
+        i = args.index("--listen")
+        listen = args[i + 1]
+        del args[i:i + 2]
     no_pex = "--no-pex" in args
     if no_pex:
         args.remove("--no-pex")
@@ -61,7 +69,7 @@ def main():
     policy = {"forced": 0, "enabled": 1, "disabled": 2}[enc]
     level = {"forced": 2, "enabled": 3, "disabled": 1}[enc]
     settings = {
-        "listen_interfaces": "127.0.0.1:0",
+        "listen_interfaces": ("[%s]:0" if ":" in listen else "%s:0") % listen,
         "enable_dht": False, "enable_lsd": False,
         "enable_upnp": False, "enable_natpmp": False,
         "allow_multiple_connections_per_ip": True,
@@ -133,7 +141,7 @@ def main():
             return 0
         if peer and st.num_peers == 0 and time.time() >= next_connect:
             host, port = peer.rsplit(":", 1)
-            handle.connect_peer((host, int(port)))
+            handle.connect_peer((host.strip("[]"), int(port)))
             next_connect = time.time() + 2
         time.sleep(0.05)
     return 0 if mode == "seed" else 1

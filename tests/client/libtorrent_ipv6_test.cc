@@ -1,0 +1,182 @@
+// btkit against libtorrent 2.0 over IPv6 loopback (::1): a 67 MiB
+// multi-file torrent downloaded by btkit from a libtorrent seeder listening
+// on [::1] over TCP and over uTP, by libtorrent from a btkit seeder, and by
+// `bt download --bind ... --peer [::1]:PORT`. Every peer connection must be
+// an IPv6 one, and each copy identical to the source. Skipped where ::1
+// cannot be bound.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "client/client.h"
+#include "gtest/gtest.h"
+#include "tests/client/interop_support.h"
+#include "tests/client/testing/loopback_options.h"
+#include "tests/testing/subprocess.h"
+
+namespace bt::client {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kPython[] = "/usr/bin/python3";
+constexpr char kPeerScript[] = "tests/client/libtorrent_peer.py";
+constexpr char kBt[] = "client/cli/bt";
+
+class LibtorrentIpv6Test : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!fs::exists(kPython) || !testing::HaveIpv6Loopback()) return;
+    root_ = testing::TempDir("client_lt_ipv6");
+    interop::WritePayload(root_ + "/seed");
+    torrent_ = root_ + "/payload.torrent";
+    auto ih = interop::WriteTorrent(root_ + "/seed", torrent_, {});
+    ASSERT_TRUE(ih.ok()) << ih.status();
+  }
+
+  void SetUp() override {
+    if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
+    if (!testing::HaveIpv6Loopback()) {
+      GTEST_SKIP() << "no IPv6 loopback here: cannot bind [::1]";
+    }
+    deadline_ = absl::Now() + absl::Seconds(150);
+  }
+
+  // NewClient listens on 127.0.0.1 and ::1 and records whom it connects
+  // to.
+  std::unique_ptr<Client> NewClient(PeerTransport transport) {
+    ClientOptions options = testing::LoopbackClientOptions();
+    options.local_hosts = {"127.0.0.1", "::1"};
+    options.transport = transport;
+    auto c = Client::Create(options);
+    EXPECT_TRUE(c.ok()) << c.status();
+    if (!c.ok()) return nullptr;
+    (*c)->OnEvent(EventType::kPeerConnect, [this](const Event& e) {
+      peers_.push_back(e.peer.address);
+      return true;
+    });
+    return *std::move(c);
+  }
+
+  // StartLibtorrentSeed runs a libtorrent seeder on [::1]; returns its
+  // port (0 on failure).
+  uint16_t StartLibtorrentSeed(const std::string& dir,
+                               const std::string& transport) {
+    auto lt = testing::Subprocess::Start(
+        {kPython, kPeerScript, "seed", torrent_, root_ + "/seed",
+         dir + "/port", "enabled", "--listen", "::1", "--transport",
+         transport});
+    EXPECT_TRUE(lt.ok()) << lt.status();
+    if (!lt.ok()) return 0;
+    lt_ = *std::move(lt);
+    auto text = testing::WaitForFile(dir + "/port", deadline_);
+    EXPECT_TRUE(text.ok()) << text.status();
+    uint32_t port = 0;
+    EXPECT_TRUE(text.ok() && absl::SimpleAtoi(*text, &port));
+    return static_cast<uint16_t>(port);
+  }
+
+  // OnlyIpv6Peers: connections were made, every one of them over IPv6.
+  ::testing::AssertionResult OnlyIpv6Peers() const {
+    if (peers_.empty()) return ::testing::AssertionFailure() << "no peers";
+    for (const Endpoint& e : peers_) {
+      if (!e.is_v6()) {
+        return ::testing::AssertionFailure() << "IPv4 peer " << e.ToString();
+      }
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  // DownloadFromLibtorrent: btkit downloads from a libtorrent seeder on
+  // [::1] that speaks only `lt_transport`.
+  void DownloadFromLibtorrent(const std::string& name,
+                              PeerTransport transport,
+                              const std::string& lt_transport) {
+    const std::string dir = root_ + "/" + name;
+    fs::create_directories(dir);
+    const uint16_t port = StartLibtorrentSeed(dir, lt_transport);
+    ASSERT_NE(port, 0);
+    std::unique_ptr<Client> client = NewClient(transport);
+    ASSERT_TRUE(client);
+    Torrent* t = nullptr;
+    interop::WireEncryption wire;
+    wire.Watch(*client, t);
+    TorrentParams params;
+    params.torrent_path = torrent_;
+    params.save_path = dir + "/btkit";
+    params.peers = {*Endpoint::ParseAddress("::1", port)};
+    auto added = client->AddTorrent(params);
+    ASSERT_TRUE(added.ok()) << added.status();
+    t = *added;
+    ASSERT_TRUE(interop::DownloadAll(*client, *t, deadline_));
+    EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/btkit"));
+    EXPECT_TRUE(OnlyIpv6Peers());
+    EXPECT_TRUE(wire.OnlyOver(/*utp=*/lt_transport == "utp"));
+  }
+
+  static std::string root_;
+  static std::string torrent_;
+  absl::Time deadline_;
+  std::vector<Endpoint> peers_;
+  std::unique_ptr<testing::Subprocess> lt_;
+};
+
+std::string LibtorrentIpv6Test::root_;
+std::string LibtorrentIpv6Test::torrent_;
+
+TEST_F(LibtorrentIpv6Test, BtkitDownloadsOverTcp) {
+  DownloadFromLibtorrent("tcp", PeerTransport::kTcp, "tcp");
+}
+
+// uTP over the IPv6 UDP socket (auto: uTP first).
+TEST_F(LibtorrentIpv6Test, BtkitDownloadsOverUtp) {
+  DownloadFromLibtorrent("utp", PeerTransport::kAuto, "utp");
+}
+
+TEST_F(LibtorrentIpv6Test, LibtorrentDownloadsFromBtkit) {
+  const std::string dir = root_ + "/lt_downloads";
+  fs::create_directories(dir);
+  std::unique_ptr<Client> client = NewClient(PeerTransport::kTcp);
+  ASSERT_TRUE(client);
+  TorrentParams params;
+  params.torrent_path = torrent_;
+  params.save_path = root_ + "/seed";
+  auto added = client->AddTorrent(params);
+  ASSERT_TRUE(added.ok()) << added.status();
+  ASSERT_TRUE((*added)->complete());
+  auto lt = testing::Subprocess::Start(
+      {kPython, kPeerScript, "download", torrent_, dir + "/lt",
+       dir + "/port", "enabled",
+       absl::StrFormat("[::1]:%d", client->port()), "--listen", "::1",
+       "--timeout", "140"});
+  ASSERT_TRUE(lt.ok()) << lt.status();
+  ASSERT_EQ(interop::RunUntilExit(*client, **lt, deadline_), 0)
+      << "libtorrent did not finish its download";
+  EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/lt"));
+  EXPECT_GE((*added)->uploaded(), int64_t{64} << 20);
+  EXPECT_TRUE(OnlyIpv6Peers());
+}
+
+// The command line: two --bind flags, the peer as [::1]:PORT.
+TEST_F(LibtorrentIpv6Test, BtDownloadWithBindAndAnIpv6Peer) {
+  const std::string dir = root_ + "/cli";
+  fs::create_directories(dir);
+  const uint16_t port = StartLibtorrentSeed(dir, "tcp");
+  ASSERT_NE(port, 0);
+  auto bt = testing::Subprocess::Start(
+      {kBt, "download", torrent_, "-o", dir + "/bt", "--bind", "127.0.0.1",
+       "--bind", "[::1]", "--peer", absl::StrFormat("[::1]:%d", port),
+       "--no-dht"});
+  ASSERT_TRUE(bt.ok()) << bt.status();
+  absl::StatusOr<int> status = (*bt)->Wait(deadline_);
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(*status, 0);
+  EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/bt"));
+}
+
+}  // namespace
+}  // namespace bt::client
