@@ -126,8 +126,7 @@ void DeclareTransferFlags(FlagSet& flags, TransferArgs& a) {
   flags
       .Parsed("--bind ADDR[:PORT]", &a.binds, ParseBindAddress,
               "a local address to listen and connect from, replacing the "
-              "default ones; repeat it for several (one port number for "
-              "all)")
+              "default ones; all share one port number")
       .DefaultText(absl::StrJoin(hosts, " and "));
   flags.Check([&a]() { return BindPort(a).status(); });
   DeclareLimitFlags(flags, a);

@@ -43,10 +43,12 @@ class Lookups {
                   uint16_t port) -> absl::StatusOr<std::vector<Endpoint>> {
       std::lock_guard<std::mutex> lock(mu_);
       asked_.emplace_back(host, port);
+      std::vector<Endpoint> found;
       for (const auto& [name, e] : answers_) {
-        if (name == host) return std::vector<Endpoint>{e};
+        if (name == host) found.push_back(e);
       }
-      return absl::NotFoundError(host);
+      if (found.empty()) return absl::NotFoundError(host);
+      return found;
     };
   }
 
@@ -67,7 +69,8 @@ bool RunUntil(const std::vector<Client*>& clients,
 }
 
 bool InTable(Client& c, const Endpoint& node) {
-  for (const metainfo::NodeInfo& n : c.dht()->node().table().AllContacts()) {
+  DhtUdpNode* dht = node.is_v6() ? c.dht6() : c.dht();
+  for (const metainfo::NodeInfo& n : dht->node().table().AllContacts()) {
     if (n.endpoint == node) return true;
   }
   return false;
@@ -152,6 +155,33 @@ TEST(DhtBootstrapTest, RoutersAreAskedWhenNoSavedContactAnswers) {
   EXPECT_TRUE(world.lookups.asked().empty())
       << "routers asked before the saved contacts had their chance";
   world.ExpectBootstrapped();
+}
+
+// A router name with an IPv4 and an IPv6 address (A and AAAA) bootstraps
+// each family's node (BEP 32) from the one of its family.
+TEST(DhtBootstrapTest, ARoutersAddressesOfEachFamilyFeedThatFamilysNode) {
+  if (!bt::testing::HaveIpv6Loopback()) {
+    GTEST_SKIP() << "no IPv6 loopback here: cannot bind [::1]";
+  }
+  ClientOptions options = bt::testing::LoopbackClientOptions();
+  options.local_hosts = {"127.0.0.1", "::1"};
+  std::unique_ptr<Client> router = NewClient(options);
+  ASSERT_NE(router, nullptr);
+  const Endpoint v4 = router->dht()->local_endpoint();
+  const Endpoint v6 = router->dht6()->local_endpoint();
+  Lookups lookups;
+  lookups.Answer("router.test", v4);
+  lookups.Answer("router.test", v6);
+  options.dht_bootstrap = {{"router.test", v4.port()}};
+  options.host_lookup = lookups.Function();
+  std::unique_ptr<Client> client = NewClient(options);
+  ASSERT_NE(client, nullptr);
+  EXPECT_TRUE(RunUntil({client.get(), router.get()}, [&] {
+    return InTable(*client, v4) && InTable(*client, v6);
+  }));
+  EXPECT_EQ(client->dht()->node().table().size(), 1u);
+  EXPECT_EQ(client->dht6()->node().table().size(), 1u);
+  EXPECT_THAT(lookups.asked(), ElementsAre(Pair("router.test", v4.port())));
 }
 
 TEST(DhtBootstrapTest, ATorrentsNodesArePinged) {

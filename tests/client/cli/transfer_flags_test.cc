@@ -80,6 +80,47 @@ TEST(TransferFlagsTest, DhtBootstrapReplacesTheRoutersOrEmptiesThem) {
             (std::vector<HostPort>{{"b.example", 2}}));
 }
 
+TEST(TransferFlagsTest, ParseBindAddressReadsBothFamiliesWithOrWithoutPort) {
+  EXPECT_EQ(*ParseBindAddress("0.0.0.0"), (BindAddress{"0.0.0.0", {}}));
+  EXPECT_EQ(*ParseBindAddress("::"), (BindAddress{"::", {}}));
+  EXPECT_EQ(*ParseBindAddress("::1"), (BindAddress{"::1", {}}));
+  EXPECT_EQ(*ParseBindAddress("[::1]"), (BindAddress{"::1", {}}));
+  EXPECT_EQ(*ParseBindAddress("[0:0::1]"), (BindAddress{"::1", {}}));
+  EXPECT_EQ(*ParseBindAddress("127.0.0.1:6881"),
+            (BindAddress{"127.0.0.1", 6881}));
+  EXPECT_EQ(*ParseBindAddress("[::]:0"), (BindAddress{"::", 0}));
+  for (const char* bad : {"", "[]", "[127.0.0.1]", "1.2.3.4:", "1.2.3.4:65536",
+                          "::1:6881x", "[::1]:", "host.example", "[::1]x"}) {
+    EXPECT_EQ(ParseBindAddress(bad).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+}
+
+// By default both families; --bind replaces them, in order, and its port
+// (the same on each) becomes the one to listen on.
+TEST(TransferFlagsTest, BindReplacesTheLocalAddressesAndMayCarryThePort) {
+  TransferArgs none;
+  ASSERT_EQ(Parse({}, &none), "");
+  EXPECT_EQ(TransferClientOptions(none).local_hosts,
+            (std::vector<std::string>{"0.0.0.0", "::"}));
+  TransferArgs one;
+  ASSERT_EQ(Parse({"--bind", "127.0.0.1"}, &one), "");
+  EXPECT_EQ(TransferClientOptions(one).local_hosts,
+            std::vector<std::string>{"127.0.0.1"});
+  EXPECT_EQ(TransferClientOptions(one).local_ports,
+            ClientOptions().local_ports);
+  TransferArgs two;
+  ASSERT_EQ(
+      Parse({"--bind", "[::1]:6881", "--bind=127.0.0.1", "--port", "6881"},
+            &two),
+      "");
+  const ClientOptions options = TransferClientOptions(two);
+  EXPECT_EQ(options.local_hosts,
+            (std::vector<std::string>{"::1", "127.0.0.1"}));
+  EXPECT_EQ(options.local_ports, std::vector<uint16_t>{6881});
+}
+
 TEST(TransferFlagsTest, BadValuesNameTheFlagAndTheText) {
   const struct {
     Args args;
@@ -101,6 +142,15 @@ TEST(TransferFlagsTest, BadValuesNameTheFlagAndTheText) {
        "--dht-bootstrap: entry 2: '' is not HOST:PORT with a port of 1 to "
        "65535"},
       {{"--dht-bootstrap"}, "--dht-bootstrap needs a value (ROUTERS)"},
+      {{"--bind", "localhost"},
+       "--bind: \"localhost\" is not ADDR or ADDR:PORT (an IPv4 address, or "
+       "an IPv6 one in brackets when a port follows)"},
+      {{"--bind", "127.0.0.1:1", "--bind", "[::1]:2"},
+       "--bind: port 2 differs from port 1: the client listens on one port "
+       "number on every address"},
+      {{"--port", "7", "--bind", "[::]:8"},
+       "--bind: port 8 differs from port 7: the client listens on one port "
+       "number on every address"},
   };
   for (const auto& c : cases) {
     TransferArgs a;
