@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "bencode/encoder.h"
 #include "client/client.h"
 #include "client/client_state.h"
 #include "client/net/listen_sockets.h"
@@ -24,8 +25,10 @@
 #include "dht/node.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "metainfo/compact.h"
 #include "metainfo/torrent_creator.h"
 #include "metainfo/torrent_info.h"
+#include "tests/client/testing/fake_http_tracker.h"
 #include "tests/client/testing/loopback_options.h"
 #include "tests/testing/files.h"
 #include "tests/testing/subprocess.h"
@@ -41,7 +44,7 @@ const Endpoint kV4Loopback = Endpoint::V4({127, 0, 0, 1}, 0);
 const Endpoint kV6Loopback = *Endpoint::ParseAddress("::1", 0);
 
 #define SKIP_WITHOUT_IPV6()                                         \
-  if (!testing::HaveIpv6Loopback())                                 \
+  if (!bt::testing::HaveIpv6Loopback())                             \
   GTEST_SKIP() << "no IPv6 loopback here: cannot bind [::1] (IPv6 " \
                   "turned off, or ::1 missing from lo)"
 
@@ -132,7 +135,7 @@ int OpenSocket(const Endpoint& to, int type) {
 // queries of both families on one port number.
 TEST(DualStackClientTest, DefaultClientAnswersBothFamiliesOnOnePort) {
   SKIP_WITHOUT_IPV6();
-  ClientOptions options = testing::LoopbackClientOptions();
+  ClientOptions options = bt::testing::LoopbackClientOptions();
   options.local_hosts = ClientOptions().local_hosts;
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok()) << client.status();
@@ -191,17 +194,17 @@ TEST(DualStackClientTest, DefaultClientAnswersBothFamiliesOnOnePort) {
 // (they could not reach back, and it would not connect from its address).
 TEST(DualStackClientTest, PeersOfAFamilyNotListenedOnAreNotDialled) {
   SKIP_WITHOUT_IPV6();
-  ClientOptions options = testing::LoopbackClientOptions();
+  ClientOptions options = bt::testing::LoopbackClientOptions();
   options.local_hosts = {"::1"};
   auto v6_only = Client::Create(options);
   ASSERT_TRUE(v6_only.ok()) << v6_only.status();
   EXPECT_EQ((*v6_only)->dht(), nullptr);
   ASSERT_NE((*v6_only)->dht6(), nullptr);
-  auto v4_only = Client::Create(testing::LoopbackClientOptions());
+  auto v4_only = Client::Create(bt::testing::LoopbackClientOptions());
   ASSERT_TRUE(v4_only.ok());
   EXPECT_EQ((*v4_only)->dht6(), nullptr);
 
-  const std::string dir = testing::TempDir("dual_stack_not_dialled");
+  const std::string dir = bt::testing::TempDir("dual_stack_not_dialled");
   std::ofstream(dir + "/f", std::ios::binary) << std::string(40000, 'x');
   auto bytes = metainfo::CreateTorrent(dir + "/f", {});
   ASSERT_TRUE(bytes.ok()) << bytes.status();
@@ -217,25 +220,98 @@ TEST(DualStackClientTest, PeersOfAFamilyNotListenedOnAreNotDialled) {
   EXPECT_EQ((*v4_only)->connection_count(), 0u);
 }
 
+// Payload: `dir`/seed/f.bin (3 MiB of pseudo-random bytes) and its
+// torrent, announcing to `trackers`.
+struct Payload {
+  std::string data;
+  metainfo::TorrentInfo info;
+};
+Payload MakePayload(const std::string& dir,
+                    std::vector<std::vector<std::string>> trackers = {}) {
+  Payload p;
+  std::mt19937 rng(7);
+  p.data.resize(3 * 1024 * 1024 + 1234);
+  for (char& ch : p.data) ch = static_cast<char>(rng());
+  fs::create_directories(dir + "/seed");
+  std::ofstream(dir + "/seed/f.bin", std::ios::binary) << p.data;
+  metainfo::CreateOptions create;
+  create.piece_length = 64 * 1024;
+  create.trackers = std::move(trackers);
+  auto bytes = metainfo::CreateTorrent(dir + "/seed/f.bin", create);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  auto info = metainfo::TorrentInfo::Parse(bytes.value_or(""));
+  EXPECT_TRUE(info.ok()) << info.status();
+  if (info.ok()) p.info = *std::move(info);
+  return p;
+}
+
+// Seed / Leech add `info` to a client, as a seeder of `dir`/seed or a
+// leecher into `dir`/leech.
+Torrent* Seed(Client& c, const metainfo::TorrentInfo& info,
+              const std::string& dir) {
+  TorrentParams params;
+  params.info = info;
+  params.save_path = dir + "/seed";
+  auto t = c.AddTorrent(params);
+  EXPECT_TRUE(t.ok()) << t.status();
+  EXPECT_TRUE(t.ok() && (*t)->complete());
+  return t.value_or(nullptr);
+}
+Torrent* Leech(Client& c, const metainfo::TorrentInfo& info,
+               const std::string& dir) {
+  TorrentParams params;
+  params.info = info;
+  params.save_path = dir + "/leech";
+  auto t = c.AddTorrent(params);
+  EXPECT_TRUE(t.ok()) << t.status();
+  return t.value_or(nullptr);
+}
+
+// A tracker on [::1] that answers with the seeder in "peers6" only: the
+// leecher (no DHT) connects to it over IPv6 and downloads.
+TEST(DualStackClientTest, PeersFromAnIpv6TrackersPeers6TransferOverIpv6) {
+  SKIP_WITHOUT_IPV6();
+  const std::string dir = bt::testing::TempDir("dual_stack_peers6");
+  ClientOptions options = bt::testing::LoopbackClientOptions();
+  options.local_hosts = {"127.0.0.1", "::1"};
+  options.enable_dht = false;
+  auto seeder = Client::Create(options);
+  auto leecher = Client::Create(options);
+  ASSERT_TRUE(seeder.ok() && leecher.ok());
+  std::string peers6;
+  metainfo::AppendCompactPeer(*Endpoint::ParseAddress("::1", (*seeder)->port()),
+                              &peers6);
+  const std::string body = bencode::Encode(bencode::Value(bencode::Value::Dict{
+      {"interval", 1800}, {"peers", ""}, {"peers6", peers6}}));
+  testing::FakeHttpTracker tracker((*leecher)->loop(),
+                                   [&](int) { return testing::Http200(body); },
+                                   /*v6=*/true);
+  const Payload p = MakePayload(dir, {{tracker.url()}});
+  std::vector<Endpoint> connected;
+  (*leecher)->OnEvent(EventType::kPeerConnect, [&](const Event& e) {
+    connected.push_back(e.peer.address);
+    return true;
+  });
+  ASSERT_TRUE(Seed(**seeder, p.info, dir));
+  Torrent* t = Leech(**leecher, p.info, dir);
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(
+      RunUntil({seeder->get(), leecher->get()}, [&] { return t->complete(); }))
+      << "peers " << t->peers().size() << ", announces " << tracker.requests();
+  EXPECT_EQ(bt::testing::ReadFileOrDie(dir + "/leech/f.bin"), p.data);
+  ASSERT_FALSE(connected.empty());
+  for (const Endpoint& e : connected) EXPECT_TRUE(e.is_v6()) << e.ToString();
+}
+
 // Three clients on 127.0.0.1 and ::1 whose DHT nodes know each other over
 // IPv6 only (their IPv4 nodes know nobody): the leecher finds the seeder
 // through the IPv6 DHT and downloads over ::1, byte for byte.
 TEST(DualStackClientTest, PeersFromTheIpv6DhtTransferOverIpv6) {
   SKIP_WITHOUT_IPV6();
-  const std::string dir = testing::TempDir("dual_stack_dht6");
-  std::mt19937 rng(7);
-  std::string data(3 * 1024 * 1024 + 1234, '\0');
-  for (char& ch : data) ch = static_cast<char>(rng());
-  fs::create_directories(dir + "/seed");
-  std::ofstream(dir + "/seed/f.bin", std::ios::binary) << data;
-  metainfo::CreateOptions create;
-  create.piece_length = 64 * 1024;
-  auto bytes = metainfo::CreateTorrent(dir + "/seed/f.bin", create);
-  ASSERT_TRUE(bytes.ok()) << bytes.status();
-  auto info = metainfo::TorrentInfo::Parse(*bytes);
-  ASSERT_TRUE(info.ok()) << info.status();
+  const std::string dir = bt::testing::TempDir("dual_stack_dht6");
+  const Payload p = MakePayload(dir);
 
-  ClientOptions options = testing::LoopbackClientOptions();
+  ClientOptions options = bt::testing::LoopbackClientOptions();
   options.local_hosts = {"127.0.0.1", "::1"};
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 3; ++i) {
@@ -253,30 +329,22 @@ TEST(DualStackClientTest, PeersFromTheIpv6DhtTransferOverIpv6) {
     connected.push_back(e.peer.address);
     return true;
   });
-  TorrentParams seed;
-  seed.info = *info;
-  seed.save_path = dir + "/seed";
-  auto s = seeder.AddTorrent(seed);
-  ASSERT_TRUE(s.ok()) << s.status();
-  ASSERT_TRUE((*s)->complete());
-  TorrentParams get;
-  get.info = *info;
-  get.save_path = dir + "/leech";
-  auto t = leecher.AddTorrent(get);
-  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_TRUE(Seed(seeder, p.info, dir));
+  Torrent* t = Leech(leecher, p.info, dir);
+  ASSERT_TRUE(t);
   std::vector<Client*> all = {&router, &seeder, &leecher};
   ASSERT_TRUE(RunUntil(
-      all, [&] { return (*t)->complete(); }, absl::Seconds(60)))
+      all, [&] { return t->complete(); }, absl::Seconds(60)))
       << "IPv6 DHT table " << leecher.dht6()->node().table().size()
-      << ", peers " << (*t)->peers().size();
-  EXPECT_EQ(testing::ReadFileOrDie(dir + "/leech/f.bin"), data);
+      << ", peers " << t->peers().size();
+  EXPECT_EQ(bt::testing::ReadFileOrDie(dir + "/leech/f.bin"), p.data);
   ASSERT_FALSE(connected.empty());
   for (const Endpoint& e : connected) EXPECT_TRUE(e.is_v6()) << e.ToString();
   EXPECT_EQ(leecher.dht()->node().table().size(), 0u);
 
   // Both nodes' identities are saved; the IPv6 one comes back with its
   // contacts. (A torrent given as parsed info has no source to save.)
-  ASSERT_TRUE(leecher.RemoveTorrent(*t).ok());
+  ASSERT_TRUE(leecher.RemoveTorrent(t).ok());
   const std::string state = dir + "/client.state";
   ASSERT_TRUE(leecher.SaveState(state).ok());
   auto saved = LoadClientState(state);
