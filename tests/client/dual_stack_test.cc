@@ -190,6 +190,25 @@ TEST(DualStackClientTest, DefaultClientAnswersBothFamiliesOnOnePort) {
   ::close(tcp6);
 }
 
+// A client whose IPv6 address cannot be bound here still starts, on IPv4,
+// and says what it left out.
+TEST(DualStackClientTest, StartsOnIpv4WhenTheIpv6AddressIsMissing) {
+  ClientOptions options = bt::testing::LoopbackClientOptions();
+  options.local_hosts = {"127.0.0.1", "2001:db8::1"};
+  auto client = Client::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_EQ(
+      (*client)->listen_endpoints(),
+      std::vector<Endpoint>{Endpoint::V4({127, 0, 0, 1}, (*client)->port())});
+  ASSERT_EQ((*client)->skipped_addresses().size(), 1u);
+  EXPECT_THAT((*client)->skipped_addresses()[0], HasSubstr("2001:db8::1"));
+  EXPECT_NE((*client)->dht(), nullptr);
+  EXPECT_EQ((*client)->dht6(), nullptr);
+  options.local_hosts = {"2001:db8::1"};
+  EXPECT_EQ(Client::Create(options).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 // A client listening on one family only does not dial peers of the other
 // (they could not reach back, and it would not connect from its address).
 TEST(DualStackClientTest, PeersOfAFamilyNotListenedOnAreNotDialled) {
