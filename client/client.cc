@@ -129,10 +129,12 @@ bool Client::StartDhtNode(UdpSocket* socket, const std::string& saved,
                           std::unique_ptr<DhtUdpNode>* node) {
   dht::NodeOptions node_options;
   std::vector<metainfo::NodeInfo> saved_nodes;
-  if (absl::StatusOr<dht::SavedState> state = dht::ParseSavedState(saved);
-      !saved.empty() && state.ok()) {
-    node_options.id = state->id;
-    saved_nodes = std::move(state->nodes);
+  if (!saved.empty()) {
+    if (absl::StatusOr<dht::SavedState> state = dht::ParseSavedState(saved);
+        state.ok()) {
+      node_options.id = state->id;
+      saved_nodes = std::move(state->nodes);
+    }
   }
   // DhtUdpNode::Create does not fail (its StatusOr leaves room for checks).
   *node = *DhtUdpNode::Create(loop_.get(), socket, node_options);
@@ -301,24 +303,24 @@ void Client::AddConnection(std::unique_ptr<PeerConnection> c) {
 absl::StatusOr<std::unique_ptr<Transport>> Client::ConnectTransport(
     const Endpoint& peer, bool utp_first) {
   // From the first local address of the peer's family.
-  std::vector<ListenSockets::Socket>& sockets = listen_->sockets();
-  auto it = std::find_if(sockets.begin(), sockets.end(), [&](const auto& s) {
-    return s.local.is_v6() == peer.is_v6();
-  });
-  if (it == sockets.end()) {
+  const ListenSockets::Socket* local = listen_->Find(peer.is_v6());
+  if (local == nullptr) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "no local address of the family of %s", peer.ToString()));
   }
   std::optional<Endpoint> bind_to;
-  if (!it->local.IsUnspecified()) bind_to = Endpoint(it->local);
-  if (bind_to) bind_to->set_port(0);
+  if (!local->local.IsUnspecified()) {
+    bind_to = local->local;
+    bind_to->set_port(0);
+  }
   auto tcp = [this, peer,
               bind_to]() -> absl::StatusOr<std::unique_ptr<Transport>> {
     ASSIGN_OR_RETURN(std::unique_ptr<TcpTransport> t,
                      TcpTransport::Connect(loop_.get(), peer, bind_to));
     return std::unique_ptr<Transport>(std::move(t));
   };
-  UtpHost* host = utp_.empty() ? nullptr : utp_[it - sockets.begin()].get();
+  UtpHost* host =
+      utp_.empty() ? nullptr : utp_[local - listen_->sockets().data()].get();
   if (host == nullptr) return tcp();
   if (options_.transport == PeerTransport::kUtp) return host->Connect(peer);
   if (!utp_first) return tcp();

@@ -91,8 +91,8 @@ class Client : public ClientContext {
   // listen_endpoints: the addresses listened on, with the port.
   std::vector<Endpoint> listen_endpoints() const;
   // skipped_addresses: a line per local_hosts address left out because
-  // this machine lacks its family or address ("::: Address family not
-  // supported by protocol"); empty when all bound.
+  // this machine lacks its family or address ("[::]:6881: Address family
+  // not supported by protocol"); empty when all bound.
   const std::vector<std::string>& skipped_addresses() const {
     return listen_->skipped();
   }

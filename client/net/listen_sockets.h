@@ -69,8 +69,8 @@ class ListenSockets {
   const std::vector<Socket>& sockets() const { return sockets_; }
   // Find returns the first socket of a family, or null when none listens.
   Socket* Find(bool v6);
-  // skipped: a line per host left out ("::: Address family not supported
-  // by protocol").
+  // skipped: a line per host left out, with the system's reason
+  // ("[::]:6881: Address family not supported by protocol").
   const std::vector<std::string>& skipped() const { return skipped_; }
 
  private:

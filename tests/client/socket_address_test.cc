@@ -1,5 +1,6 @@
 #include "client/net/socket_address.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 
 #include <cstring>
@@ -46,6 +47,19 @@ TEST(SocketAddressTest, ResolvesLiteralsWithoutDns) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].ToString(), "[::1]:1");
   EXPECT_FALSE(ResolveHost("name.invalid", 1).ok());
+}
+
+// A family or address the machine lacks is told apart from a busy port.
+TEST(SocketAddressTest, BindErrorsSayWhetherTheMachineLacksTheAddress) {
+  for (int err : {EAFNOSUPPORT, EPROTONOSUPPORT, EADDRNOTAVAIL}) {
+    EXPECT_EQ(BindError("[::]:1", err).code(),
+              absl::StatusCode::kFailedPrecondition)
+        << err;
+  }
+  const absl::Status busy = BindError("0.0.0.0:6881", EADDRINUSE);
+  EXPECT_EQ(busy.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(busy.message(),
+            std::string("0.0.0.0:6881: ") + strerror(EADDRINUSE));
 }
 
 }  // namespace
