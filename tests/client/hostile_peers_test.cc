@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/config.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -277,7 +278,7 @@ int NeverReadingFlood(uint16_t port, const Sha1Hash& info_hash,
 // never-reading peer floods it with `requests` for six seconds.
 int64_t SeederGrowth(const std::string& torrent, const std::string& dir,
                      const Sha1Hash& info_hash, const std::string& requests) {
-#ifdef __SANITIZE_ADDRESS__
+#ifdef ABSL_HAVE_ADDRESS_SANITIZER
   // ASan holds freed memory in a quarantine (256 MiB) before reusing it,
   // which RSS would count as growth: the seed measured here gets none.
   const char* asan = std::getenv("ASAN_OPTIONS");

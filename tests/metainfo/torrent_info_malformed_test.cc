@@ -294,50 +294,50 @@ const std::vector<Case>& Cases() {
        kInvalid, "announce-list[0]"},
       {"nodes_entry_malformed", Version::kV1,
        [](auto& root,
-          auto&) { root["nodes"] = Value::List{Value::List{"host"}}; },
+          auto&) { root["nodes"] = Value::List{Value(Value::List{"host"})}; },
        kInvalid, "[host, port] pair"},
       {"nodes_is_a_string", Version::kV1,
        [](auto& root, auto&) { root["nodes"] = "router.example:6881"; },
        kInvalid, "nodes"},
       {"nodes_port_is_zero", Version::kV1,
        [](auto& root, auto&) {
-         root["nodes"] = Value::List{Value::List{"a.example", 0}};
+         root["nodes"] = Value::List{Value(Value::List{"a.example", 0})};
        },
        kInvalid, "nodes: entry is not a [host, port] pair"},
       {"nodes_port_is_too_large", Version::kV1,
        [](auto& root, auto&) {
-         root["nodes"] = Value::List{Value::List{"a.example", 65536}};
+         root["nodes"] = Value::List{Value(Value::List{"a.example", 65536})};
        },
        kInvalid, "nodes: entry is not a [host, port] pair"},
       {"nodes_port_is_a_string", Version::kV1,
        [](auto& root, auto&) {
-         root["nodes"] = Value::List{Value::List{"a.example", "6881"}};
+         root["nodes"] = Value::List{Value(Value::List{"a.example", "6881"})};
        },
        kInvalid, "nodes: entry is not a [host, port] pair"},
       {"nodes_entry_has_three_items", Version::kV1,
        [](auto& root, auto&) {
-         root["nodes"] = Value::List{Value::List{"a.example", 1, 2}};
+         root["nodes"] = Value::List{Value(Value::List{"a.example", 1, 2})};
        },
        kInvalid, "nodes: entry is not a [host, port] pair"},
       {"nodes_host_is_empty", Version::kV1,
        [](auto& root, auto&) {
-         root["nodes"] = Value::List{Value::List{"", 6881}};
+         root["nodes"] = Value::List{Value(Value::List{"", 6881})};
        },
        kInvalid, "nodes: host is not 1 to 253 bytes"},
       {"nodes_host_is_too_long", Version::kV1,
        [](auto& root, auto&) {
-         root["nodes"] = Value::List{Value::List{std::string(254, 'a'), 6881}};
+         root["nodes"] = Value::List{Value(Value::List{std::string(254, 'a'), 6881})};
        },
        kInvalid, "nodes: host is not 1 to 253 bytes"},
       {"nodes_host_has_a_nul", Version::kV1,
        [](auto& root, auto&) {
          root["nodes"] =
-             Value::List{Value::List{std::string("a\0b", 3), 6881}};
+             Value::List{Value(Value::List{std::string("a\0b", 3), 6881})};
        },
        kInvalid, "nodes: host is not 1 to 253 bytes"},
       {"nodes_host_has_a_space", Version::kV1,
        [](auto& root, auto&) {
-         root["nodes"] = Value::List{Value::List{"a b", 6881}};
+         root["nodes"] = Value::List{Value(Value::List{"a b", 6881})};
        },
        kInvalid, "nodes: host is not 1 to 253 bytes"},
       {"creation_date_is_a_string", Version::kV1,
