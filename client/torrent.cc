@@ -300,6 +300,7 @@ void Torrent::EnterError(absl::Status status) {
 void Torrent::EnterSeeding() {
   SetState(TorrentState::kSeeding);
   AnnounceUploadOnly();
+  SyncSuperSeeding();
   // Empty files hold no piece, so no write creates them.
   if (absl::Status s = disk_->Exclusive(
           [](storage::PieceStorage& st) { return st.CreateEmptyFiles(); });

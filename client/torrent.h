@@ -44,6 +44,7 @@
 #include "client/rate_limiter.h"
 #include "client/session/session_events.h"
 #include "client/session/session_torrent.h"
+#include "client/super_seeder.h"
 #include "client/torrent_disk.h"
 #include "client/web_seed_connection.h"
 #include "metainfo/torrent_info.h"
@@ -75,6 +76,8 @@ struct TorrentParams {
   bool start = true;
   // Download pieces in order, for streaming (Torrent::SetSequential).
   bool sequential = false;
+  // Super-seed (BEP 16) while every piece is here (Torrent::SetSuperSeeding).
+  bool super_seeding = false;
   // Priorities (storage/file_priority.h) of files by index, applied once
   // the metadata is known and again after resume data is loaded (so they
   // win over saved ones); other files start at normal, or, for a magnet
@@ -214,6 +217,16 @@ class Torrent : public SessionTorrent {
   // any time, also before the metadata is known.
   void SetSequential(bool on);
   bool sequential() const { return params_.sequential; }
+  // SetSuperSeeding turns super-seeding (BEP 16, for an initial seed) on
+  // or off; any time. It acts only while every piece is here: peers that
+  // connect then are told we have nothing and are shown a piece or two at
+  // a time (see SuperSeeder); peers connected before keep our whole
+  // have-set. Turning it off tells super-seeded peers everything we have.
+  // A super-seed does not say upload_only (BEP 21), as libtorrent does
+  // not: it poses as a peer that downloads.
+  void SetSuperSeeding(bool on);
+  // super_seeding: super-seeding is on and acting.
+  bool super_seeding() const override { return super_seeder_ != nullptr; }
 
   // Progress.
   const storage::Bitfield& have() const override;
@@ -276,8 +289,9 @@ class Torrent : public SessionTorrent {
     return has_metadata() ? info_.get() : nullptr;
   }
   bool serving() const override;
-  // upload_only: every wanted piece is verified (a seed or partial seed).
-  bool upload_only() const override { return complete(); }
+  // upload_only: every wanted piece is verified (a seed or partial seed)
+  // and we do not super-seed.
+  bool upload_only() const override { return complete() && !super_seeding(); }
   // OnConnectionOpened: the client made an outgoing connection for us.
   void OnConnectionOpened(PeerConnection& c);
   // OnSessionEvents handles what a connection's session reported.
@@ -348,6 +362,12 @@ class Torrent : public SessionTorrent {
   PeerConnection* Connection(uint64_t id) const;
   std::vector<PeerConnection*> OpenConnections() const;
 
+  // Super-seeding (torrent_super_seed.cc). SyncSuperSeeding starts or
+  // ends it as params_.super_seeding and the have-set say; Reveal shows
+  // `c` the pieces the super-seeder picked for it (and others theirs).
+  void SyncSuperSeeding();
+  void Reveal(PeerConnection& c, const std::vector<uint32_t>& pieces);
+
   // Web seeds (torrent_web_seeds.cc). Their picker ids start at
   // kWebSeedIdBase, far from connection ids.
   static constexpr uint64_t kWebSeedIdBase = uint64_t{1} << 62;
@@ -383,6 +403,7 @@ class Torrent : public SessionTorrent {
   std::unique_ptr<HashServer> hash_server_;
   std::unique_ptr<DiskPool> own_pool_;  // no client: checks only
   Choker choker_;
+  std::unique_ptr<SuperSeeder> super_seeder_;  // while super-seeding
   bool rechoke_soon_ = false;
   RateLimiter upload_limit_, download_limit_;
   std::vector<std::vector<Handler>> handlers_;

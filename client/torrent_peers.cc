@@ -101,6 +101,7 @@ void Torrent::OnConnectionClosed(PeerConnection& c) {
   if (connections_.erase(c.id()) == 0) return;
   const PeerSession& s = c.session();
   if (metadata_) metadata_->OnPeerGone(c.id());
+  if (super_seeder_) super_seeder_->RemovePeer(c.id());
   if (picker_) {
     picker_->OnPeerGone(c.id());
     if (s.peer_have().size() == info_->num_pieces() && s.peer_pieces() > 0) {
@@ -203,6 +204,9 @@ void Torrent::OnHandshakeDone(PeerConnection& c) {
   e.type = EventType::kPeerConnect;
   e.peer = c.ref();
   Emit(e);
+  if (super_seeder_ && !c.closed()) {
+    Reveal(c, super_seeder_->AddPeer(c.id(), c.session().super_seeding()));
+  }
 }
 
 void Torrent::OnHaveSet(PeerConnection& c) {
@@ -210,6 +214,7 @@ void Torrent::OnHaveSet(PeerConnection& c) {
   const PeerSession& s = c.session();
   picker_->AddPeerBitfield(s.peer_have());
   if (CloseIfNothingToTrade(c)) return;
+  if (super_seeder_) Reveal(c, super_seeder_->OnHaveSet(c.id(), s.peer_have()));
   UpdateInterest(c);
 }
 
@@ -220,7 +225,8 @@ void Torrent::OnPeerHave(PeerConnection& c, uint32_t piece) {
       picker_->PiecePriority(piece) > 0) {
     UpdateInterest(c);
   }
-  CloseIfNothingToTrade(c);
+  if (CloseIfNothingToTrade(c) || !super_seeder_) return;
+  Reveal(c, super_seeder_->OnHave(c.id(), piece));
 }
 
 bool Torrent::CloseIfNothingToTrade(PeerConnection& c) {
@@ -384,6 +390,7 @@ void Torrent::Tick(absl::Time now) {
     c->Tick(now);
     if (!c->closed()) FillRequests(*c);
   }
+  SyncSuperSeeding();
   if (choker_.Due(now) || rechoke_soon_) RunChoker(now);
   ConnectMore(now);
   PumpWebSeeds();

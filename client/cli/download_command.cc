@@ -3,7 +3,8 @@
 //              [--encryption disabled|enabled|forced]
 //              [--transport auto|tcp|utp] [--seed] [--sequential]
 //              [--priority INDEX=LEVEL]... [--upload-rate BYTES]...`
-// `bt seed TORRENT DIR [--port N] [--peer HOST:PORT]... [--encryption ...]`
+// `bt seed TORRENT DIR [--superseed] [--port N] [--peer HOST:PORT]...
+//          [--encryption ...]`
 // (the flags both share: transfer_flags.h).
 // Both keep resume data (--resume FILE, default DIR/.btkit/<info-hash>.resume)
 // so a second run continues where the first stopped, even after a crash.
@@ -60,6 +61,10 @@ void DeclareDownload(FlagSet& flags, TransferArgs& a) {
 void DeclareSeed(FlagSet& flags, TransferArgs& a) {
   flags.String("TORRENT", &a.torrent, "the torrent file");
   flags.String("DIR", &a.dir, "the directory holding the data");
+  flags.Bool("--superseed", &a.super_seed,
+             "super-seed (BEP 16), for an initial seed: tell peers we have "
+             "nothing and show each a piece or two at a time, so that every "
+             "piece is uploaded about once and the peers spread it");
   DeclareTransferFlags(flags, a);
 }
 
@@ -152,6 +157,7 @@ absl::StatusOr<Torrent*> AddTorrent(Client& client, const TransferArgs& a,
   params.peers = a.peers;
   params.start = false;
   params.sequential = a.sequential;
+  params.super_seeding = a.super_seed;
   params.file_priorities = a.priorities;
   params.resume_path = a.resume.empty() ? DefaultResumePath(a) : a.resume;
   absl::StatusOr<Torrent*> added = client.AddTorrent(params);
@@ -164,6 +170,7 @@ absl::StatusOr<Torrent*> AddTorrent(Client& client, const TransferArgs& a,
     *running = t->state() != TorrentState::kStopped;
     for (const Endpoint& p : a.peers) t->AddPeer(p);
     if (a.sequential) t->SetSequential(true);
+    if (a.super_seed) t->SetSuperSeeding(true);
     return t;
   }
   return added;
@@ -183,11 +190,13 @@ void PrintStart(const Torrent& t, uint16_t port) {
 
 // Transfer runs the client until the download completes (unless seeding),
 // an error or Ctrl-C, with a progress line on stderr; returns the exit
-// status.
+// status. A download that completes says so ("done: ...") even when it
+// keeps seeding.
 int Transfer(const char* command, Client& client, Torrent& t, bool until_done) {
   const bool tty = isatty(STDERR_FILENO);
   absl::Time next_print = absl::InfinitePast();
   const absl::Time started = absl::Now();
+  bool announce_done = until_done || !t.complete();
   while (!g_interrupted) {
     if (absl::Status s = client.DoOneLoop(0.2); !s.ok()) {
       std::fputc('\n', stderr);
@@ -198,7 +207,7 @@ int Transfer(const char* command, Client& client, Torrent& t, bool until_done) {
       return Fail(command, t.error());
     }
     const absl::Time now = absl::Now();
-    const bool done = until_done && t.complete();
+    const bool done = announce_done && t.complete();
     if (now >= next_print || done) {
       next_print = now + (tty ? absl::Milliseconds(250) : absl::Seconds(2));
       std::fprintf(stderr, tty ? "\r%s\033[K" : "%s\n",
@@ -207,11 +216,14 @@ int Transfer(const char* command, Client& client, Torrent& t, bool until_done) {
     }
     if (done) {
       double secs = std::max(absl::ToDoubleSeconds(now - started), 0.001);
-      std::fprintf(stderr, "%sdone: %s verified in %.1f s (%s/s)\n",
+      std::fprintf(stderr, "%sdone: %s verified in %.1f s (%s/s)%s\n",
                    tty ? "\n" : "",
                    HumanBytes(double(t.bytes_wanted()), 1).c_str(), secs,
-                   HumanBytes(double(t.downloaded()) / secs, 1).c_str());
-      return 0;
+                   HumanBytes(double(t.downloaded()) / secs, 1).c_str(),
+                   until_done ? "" : ", seeding until Ctrl-C");
+      std::fflush(stderr);
+      if (until_done) return 0;
+      announce_done = false;
     }
   }
   std::fprintf(stderr, "\ninterrupted: %u of %u pieces verified\n",
@@ -245,6 +257,9 @@ int Run(const TransferArgs& a, bool seed_only) {
       Fail(command, s);
     }
   }
+  std::fprintf(stderr, "totals: uploaded %lld bytes, downloaded %lld bytes\n",
+               static_cast<long long>(t.uploaded()),
+               static_cast<long long>(t.downloaded()));
   (void)t.Stop();
   // Let "stopped" announces go out.
   for (int i = 0; i < 10; ++i) (void)(*client)->DoOneLoop(0.05);

@@ -56,6 +56,8 @@ struct TransferArgs {
   // `bt download` only: --sequential, and --priority in the order given.
   bool sequential = false;
   std::vector<FilePriorityArg> priorities;
+  // `bt seed` only: --superseed (BEP 16).
+  bool super_seed = false;
   std::string resume;  // resume data file; "" picks DIR/.btkit/<hash>.resume
   std::string state;   // client-wide state file (--state), "" for none
 };

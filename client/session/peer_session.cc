@@ -274,23 +274,38 @@ void PeerSession::OnMetadata() {
   SendOurHaveSet();
 }
 
+void PeerSession::SendHaves(const storage::Bitfield& pieces) {
+  // They may be more than the send buffer's bound, which is about peers
+  // that do not read, not about what we announce: they get an allowance
+  // of their own until sent.
+  std::string bytes;
+  for (uint32_t piece = 0; piece < pieces.size(); ++piece) {
+    if (!pieces.Get(piece)) continue;
+    protocol::AppendHave(piece, &bytes);
+    Emit(EventType::kPacketOutgoingHave, piece);
+  }
+  announce_allowance_ += bytes.size();
+  Send(bytes);
+}
+
 void PeerSession::SendOurHaveSet() {
   const storage::Bitfield& have = torrent_->have();
   const size_t count = have.Count();
+  if (torrent_->super_seeding()) {
+    // BEP 16: we pose as a peer with nothing (no bitfield at all without
+    // the Fast extension) and offer no allowed-fast pieces; pieces are
+    // revealed one by one.
+    super_seeding_ = true;
+    revealed_ = storage::Bitfield(have.size());
+    if (fast_ && !have_none_sent_) {
+      SendMessage(protocol::HaveNone{}, EventType::kPacketOutgoingHaveNone);
+    }
+    return;
+  }
   if (have_none_sent_) {
     // The peer was told "have none" before the metadata; the pieces we
     // have since (resume data) go as haves, the one message allowed later.
-    // They may be more than the send buffer's bound, which is about peers
-    // that do not read, not about what we announce: they get an allowance
-    // of their own until sent.
-    std::string bytes;
-    for (uint32_t piece = 0; piece < have.size(); ++piece) {
-      if (!have.Get(piece)) continue;
-      protocol::AppendHave(piece, &bytes);
-      Emit(EventType::kPacketOutgoingHave, piece);
-    }
-    announce_allowance_ = bytes.size();
-    Send(bytes);
+    SendHaves(have);
   } else if (fast_ && count == have.size() && count > 0) {
     SendMessage(protocol::HaveAll{}, EventType::kPacketOutgoingHaveAll);
   } else if (count > 0) {

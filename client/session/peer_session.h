@@ -262,6 +262,15 @@ class PeerSession {
   // Cancel withdraws a request in flight (endgame).
   void Cancel(BlockRef block);
   void SendHave(uint32_t piece);
+  // super_seeding: the session started while the torrent super-seeded
+  // (SessionTorrent::super_seeding): the peer was told we have nothing (have
+  // none, or no bitfield), got no allowed-fast set, and is served only the
+  // pieces revealed to it. RevealPiece sends a HAVE for `piece` and serves
+  // it from then on (nothing unless super-seeding). EndSuperSeeding tells
+  // the peer everything else we have (have all, or haves) and serves it.
+  bool super_seeding() const { return super_seeding_; }
+  void RevealPiece(uint32_t piece);
+  void EndSuperSeeding();
   // UpdateUploadOnly sends the extension handshake again when the
   // torrent's upload_only() changed since we last told the peer (BEP 21;
   // BEP 10 allows a handshake at any time). Nothing to a peer without the
@@ -315,6 +324,9 @@ class PeerSession {
   std::string OurHandshakeBytes();
   void BecomeActive(absl::Time now);
   void SendOurHaveSet();
+  // SendHaves sends a HAVE for every piece of `pieces`, allowed beyond the
+  // send buffer's bound until sent (announce_allowance_).
+  void SendHaves(const storage::Bitfield& pieces);
   void SyncMetadata();
   // Peer-wire messages (peer_session_messages.cc).
   absl::Status OnHave(uint32_t piece);
@@ -393,6 +405,9 @@ class PeerSession {
   // lets us fetch while it chokes us.
   std::vector<uint32_t> allowed_for_peer_;
   storage::Bitfield allowed_by_peer_;
+  // BEP 16: the pieces shown to the peer while super-seeding.
+  bool super_seeding_ = false;
+  storage::Bitfield revealed_;
 
   RequestTracker requests_;
   ServeQueue serve_;

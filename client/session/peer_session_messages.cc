@@ -203,7 +203,7 @@ absl::Status PeerSession::OnRequest(const protocol::Request& r) {
   }
   const bool allowed = !am_choking_ || AllowedForPeer(r.piece);
   if (!allowed || !torrent_->serving() || !torrent_->have().Get(r.piece) ||
-      !serve_.Push(r)) {
+      (super_seeding_ && !revealed_.Get(r.piece)) || !serve_.Push(r)) {
     reject();
   }
   return absl::OkStatus();
@@ -339,6 +339,30 @@ void PeerSession::SendHave(uint32_t piece) {
   protocol::AppendHave(piece, &bytes);
   Send(bytes);
   Emit(EventType::kPacketOutgoingHave, piece);
+}
+
+void PeerSession::RevealPiece(uint32_t piece) {
+  if (!super_seeding_ || piece >= revealed_.size() || revealed_.Get(piece) ||
+      !torrent_->have().Get(piece)) {
+    return;
+  }
+  revealed_.Set(piece);
+  SendHave(piece);
+}
+
+void PeerSession::EndSuperSeeding() {
+  if (!super_seeding_) return;
+  super_seeding_ = false;
+  const storage::Bitfield& have = torrent_->have();
+  if (active() && fast_ && have.All()) {
+    // After haves, "have all" is a late bitfield, which peers merge.
+    SendMessage(protocol::HaveAll{}, EventType::kPacketOutgoingHaveAll);
+  } else if (active()) {
+    storage::Bitfield rest = have;
+    rest.AndNot(revealed_);
+    SendHaves(rest);
+  }
+  revealed_ = storage::Bitfield();
 }
 
 // --- serving --------------------------------------------------------------------

@@ -1,9 +1,9 @@
 // SessionTorrent: the narrow view a peer session has of its torrent. The
 // session asks it, synchronously, only what the wire protocol needs (the
 // info-hash, the metadata once known, which pieces we have, whether
-// requests are served now, whether we only upload); everything the session
-// wants to tell its torrent travels the other way, as events
-// (session_events.h). A Torrent implements it; tests implement it with a few
+// requests are served now, whether we only upload or super-seed);
+// everything the session wants to tell its torrent travels the other way,
+// as events (session_events.h). A Torrent implements it; tests implement it with a few
 // fields.
 //
 //   class FakeTorrent : public bt::client::SessionTorrent {
@@ -37,6 +37,9 @@ class SessionTorrent {
   // upload_only: we want nothing more (every wanted piece verified), so
   // the extension handshake says upload_only (BEP 21).
   virtual bool upload_only() const = 0;
+  // super_seeding: a peer whose session starts now is told we have nothing
+  // and shown pieces one by one (PeerSession::RevealPiece; BEP 16).
+  virtual bool super_seeding() const { return false; }
 };
 
 }  // namespace bt::client
