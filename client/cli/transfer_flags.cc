@@ -52,6 +52,11 @@ void DeclareLimitFlags(FlagSet& flags, TransferArgs& a) {
            "peer connections per torrent, incoming ones included")
       .Positive();
   flags
+      .Int("--max-incoming-per-ip N", &a.options.max_incoming_per_ip,
+           "incoming peer connections from one IP address (more for many "
+           "peers on one host)")
+      .Positive();
+  flags
       .Int("--upload-slots N", &a.options.upload_slots,
            "peers uploaded to at once per torrent, the optimistic unchoke "
            "included")

@@ -7,6 +7,8 @@ usage: libtorrent_peer.py seed|download|dht TORRENT|MAGNET DIR PORT_FILE ENCRYPT
                           [--dht HOST:PORT,HOST:PORT...] [--expect-hashes]
                           [--no-pex] [--transport tcp|utp|both]
                           [--listen ADDRESS]
+                          [--upload-limit BYTES_PER_SECOND] [--super-seed]
+                          [--keep-seeding]
 
 Mode dht runs only a DHT node (TORRENT and DIR are ignored). With --dht,
 the session joins a DHT made of the given loopback nodes and announces its
@@ -16,6 +18,10 @@ peers answered its BEP 52 hash requests and never refused one. With
 --transport picks the peer transports, in and out (default tcp).
 --listen is the loopback address to listen on (default 127.0.0.1; ::1 for
 IPv6). PEER may be an IPv6 address in brackets ("[::1]:6881").
+--super-seed seeds in libtorrent's super-seeding mode (BEP 16). With
+--keep-seeding a download prints "done: complete" once complete and seeds
+on until killed. On exit it prints "totals: uploaded N bytes, downloaded M
+bytes" (payload), as `bt` does.
 
 Writes its listen port to PORT_FILE, then seeds until killed, or downloads
 (connecting to PEER if given) and exits 0 once the download is complete and
@@ -33,6 +39,7 @@ def main():
     args = sys.argv[1:]
     timeout = 120.0
     download_limit = 0
+    upload_limit = 0
     dht_nodes = []
     expect_hashes = "--expect-hashes" in args
     if expect_hashes:
@@ -52,6 +59,16 @@ def main():
     no_pex = "--no-pex" in args
     if no_pex:
         args.remove("--no-pex")
+    super_seed = "--super-seed" in args
+    if super_seed:
+        args.remove("--super-seed")
+    keep_seeding = "--keep-seeding" in args
+    if keep_seeding:
+        args.remove("--keep-seeding")
+    if "--upload-limit" in args:
+        i = args.index("--upload-limit")
+        upload_limit = int(args[i + 1])
+        del args[i:i + 2]
     if "--dht" in args:
         i = args.index("--dht")
         dht_nodes = [n for n in args[i + 1].split(",") if n]
@@ -81,8 +98,10 @@ def main():
         "alert_mask": lt.alert.category_t.error_notification
         | (lt.alert.category_t.peer_log_notification if expect_hashes else 0),
         "download_rate_limit": download_limit,
+        "upload_rate_limit": upload_limit,
         # Loopback peers are exempt from limits unless told otherwise.
-        "ignore_limits_on_local_network": download_limit == 0,
+        "ignore_limits_on_local_network":
+            download_limit == 0 and upload_limit == 0,
     }
     if dht_nodes:
         # A DHT of loopback nodes only: no routers, no IP restrictions.
@@ -115,7 +134,20 @@ def main():
         params = lt.add_torrent_params()
         params.ti = lt.torrent_info(torrent)
     params.save_path = save
+    if super_seed:
+        params.flags |= lt.torrent_flags.super_seeding
     handle = ses.add_torrent(params)
+    try:
+        return run(ses, handle, mode, port_file, peer, timeout, expect_hashes,
+                   keep_seeding)
+    finally:
+        st = handle.status()
+        print("totals: uploaded %d bytes, downloaded %d bytes" %
+              (st.total_payload_upload, st.total_payload_download), flush=True)
+
+
+def run(ses, handle, mode, port_file, peer, timeout, expect_hashes,
+        keep_seeding):
     while handle.status().state in (lt.torrent_status.checking_files,
                                     lt.torrent_status.checking_resume_data):
         time.sleep(0.05)
@@ -133,6 +165,9 @@ def main():
                     if "<== %s " % name in a.message():
                         hash_messages[name] += 1
         st = handle.status()
+        if mode == "download" and st.is_seeding and keep_seeding:
+            print("done: complete", flush=True)
+            mode = "seed"
         if mode == "download" and st.is_seeding:
             if expect_hashes and (hash_messages["HASHES"] == 0
                                   or hash_messages["HASH_REJECT"] > 0):
