@@ -55,9 +55,21 @@ void SuperSeeder::RemovePeer(uint64_t id) {
   for (uint32_t piece = 0; piece < num_pieces_; ++piece) {
     if (peer.have.Get(piece)) --availability_[piece];
   }
-  for (uint32_t piece : peer.outstanding) --assigned_[piece];
+  if (!peer.choked) {
+    for (uint32_t piece : peer.outstanding) --assigned_[piece];
+  }
   announcers_ -= peer.announced;
   peers_.erase(it);
+}
+
+void SuperSeeder::SetChoked(uint64_t id, bool choked) {
+  auto it = peers_.find(id);
+  if (it == peers_.end() || it->second.choked == choked) return;
+  Peer& peer = it->second;
+  peer.choked = choked;
+  for (uint32_t piece : peer.outstanding) {
+    choked ? --assigned_[piece] : ++assigned_[piece];
+  }
 }
 
 std::vector<uint32_t> SuperSeeder::outstanding(uint64_t id) const {
@@ -86,7 +98,7 @@ bool SuperSeeder::Settled(const Peer& peer, uint32_t piece) const {
 void SuperSeeder::Settle(Peer& peer) {
   auto settled = [&](uint32_t piece) {
     if (!Settled(peer, piece)) return false;
-    --assigned_[piece];
+    if (!peer.choked) --assigned_[piece];
     return true;
   };
   peer.outstanding.erase(
@@ -113,7 +125,7 @@ std::vector<uint32_t> SuperSeeder::Refill(Peer& peer) {
     const int64_t piece = Pick(peer);
     if (piece < 0) break;
     peer.outstanding.push_back(static_cast<uint32_t>(piece));
-    ++assigned_[piece];
+    if (!peer.choked) ++assigned_[piece];
     reveal.push_back(static_cast<uint32_t>(piece));
   }
   return reveal;

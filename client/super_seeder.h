@@ -19,6 +19,8 @@
 //   for (uint32_t p : seeder.OnHave(id, piece)) session.RevealPiece(p);
 //   seeder.RemovePeer(id);
 //
+// Whom we choke matters: see SetChoked.
+//
 // Bounds: per peer one bitfield of the torrent's size and at most
 // pieces_per_peer outstanding reveals; a peer that never announces what it
 // got is never shown more than that, and holds up no one else (pieces
@@ -64,6 +66,10 @@ class SuperSeeder {
   std::vector<uint32_t> OnHave(uint64_t peer, uint32_t piece);
   // RemovePeer forgets a peer that left.
   void RemovePeer(uint64_t peer);
+  // SetChoked: we choke (or unchoke) `peer`. Pieces shown to a choked peer
+  // are shown to others as if no one had them: it cannot fetch them from
+  // us now, so they would wait on it. A peer starts unchoked.
+  void SetChoked(uint64_t peer, bool choked);
 
   // Reveal is a piece to reveal to another peer than the one an event
   // was about (strict mode only).
@@ -88,6 +94,7 @@ class SuperSeeder {
     std::vector<uint32_t> outstanding;
     bool reveal = true;
     bool announced = false;  // it ever announced a piece
+    bool choked = false;
   };
 
   // Learn records that `peer` has `piece`; false if it was known.
@@ -107,7 +114,8 @@ class SuperSeeder {
   uint32_t num_pieces_;
   std::mt19937_64 rng_;
   std::vector<uint32_t> availability_;
-  std::vector<uint32_t> assigned_;  // peers each piece is outstanding to
+  // Unchoked peers each piece is outstanding to.
+  std::vector<uint32_t> assigned_;
   absl::flat_hash_map<uint64_t, Peer> peers_;
   // Peers that ever announced a piece (strict mode's "no one else could
   // fetch it" test).

@@ -206,6 +206,7 @@ void Torrent::OnHandshakeDone(PeerConnection& c) {
   Emit(e);
   if (super_seeder_ && !c.closed()) {
     Reveal(c, super_seeder_->AddPeer(c.id(), c.session().super_seeding()));
+    super_seeder_->SetChoked(c.id(), c.session().am_choking());
   }
 }
 
@@ -265,6 +266,7 @@ void Torrent::OnPeerInterest(PeerConnection& c, bool interested) {
   if (serving() && s.am_choking() &&
       unchoked < ctx_->options().upload_slots) {
     s.SetChoking(false);
+    if (super_seeder_) super_seeder_->SetChoked(c.id(), false);
   }
 }
 
@@ -448,6 +450,9 @@ void Torrent::RunChoker(absl::Time now) {
   for (PeerConnection* c : open) {
     if (!c->active()) continue;
     c->session().SetChoking(!(serving() && set.contains(c->id())));
+    if (super_seeder_) {
+      super_seeder_->SetChoked(c->id(), c->session().am_choking());
+    }
     c->SchedulePump();
   }
 }

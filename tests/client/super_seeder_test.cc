@@ -107,6 +107,30 @@ TEST(SuperSeederTest, APeerThatNeverAnnouncesHoldsUpNoOne) {
   EXPECT_THAT(s.outstanding(1), ElementsAre(silent[0]));
 }
 
+TEST(SuperSeederTest, PiecesShownToAChokedPeerAreShownToOthers) {
+  SuperSeeder s(2, Opts(1));
+  const uint32_t held = s.AddPeer(1).at(0);
+  // While peer 1 may fetch it, peer 2 is shown the other piece.
+  EXPECT_NE(s.AddPeer(2).at(0), held);
+  s.RemovePeer(2);
+  s.SetChoked(1, true);
+  // Choked, peer 1 cannot fetch it: a newcomer may be shown the same piece
+  // (the least shown, and the rarest, are tied).
+  std::set<uint32_t> shown;
+  for (uint64_t peer = 3; peer < 40 && shown.size() < 2; ++peer) {
+    shown.insert(s.AddPeer(peer).at(0));
+    s.RemovePeer(peer);
+  }
+  EXPECT_THAT(shown, SizeIs(2));
+  // Unchoked again, its piece counts as taken once more.
+  s.SetChoked(1, false);
+  for (uint64_t peer = 40; peer < 60; ++peer) {
+    EXPECT_NE(s.AddPeer(peer).at(0), held);
+    s.RemovePeer(peer);
+  }
+  EXPECT_THAT(s.outstanding(1), ElementsAre(held));
+}
+
 TEST(SuperSeederTest, RemovingAPeerTakesBackItsCounts) {
   SuperSeeder s(2, Opts(1));
   s.AddPeer(1);
