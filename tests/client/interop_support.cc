@@ -236,17 +236,25 @@ bool WaitForTcpPort(uint16_t port, absl::Time deadline) {
 }
 
 absl::StatusOr<BtSeed> StartBtSeed(const std::string& torrent,
-                                   const std::string& dir) {
+                                   const std::string& dir,
+                                   const std::vector<std::string>& extra) {
   const char* bt = std::getenv("BT_BINARY");
   absl::Status last = absl::UnavailableError("bt seed never listened");
   for (int attempt = 0; attempt < 5; ++attempt) {
     BtSeed seed;
     seed.port = FreePort(SOCK_STREAM);
+    std::vector<std::string> argv = {bt ? bt : "client/cli/bt",
+                                     "seed",
+                                     torrent,
+                                     dir,
+                                     "--port",
+                                     absl::StrCat(seed.port),
+                                     "--encryption",
+                                     "disabled",
+                                     "--dht-bootstrap="};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     absl::StatusOr<std::unique_ptr<testing::Subprocess>> p =
-        testing::Subprocess::Start({bt ? bt : "client/cli/bt", "seed", torrent,
-                                    dir, "--port", absl::StrCat(seed.port),
-                                    "--encryption", "disabled",
-                                    "--dht-bootstrap="});
+        testing::Subprocess::Start(argv);
     if (!p.ok()) return p.status();
     seed.process = *std::move(p);
     if (WaitForTcpPort(seed.port, absl::Now() + absl::Seconds(20))) {

@@ -113,11 +113,13 @@ struct BtSeed {
   std::unique_ptr<testing::Subprocess> process;
   uint16_t port = 0;
 };
-// StartBtSeed runs `bt seed torrent dir --port P --encryption disabled` on
-// a free port and returns once it accepts connections (a port taken
-// between choosing and binding it is replaced by another), or an error.
+// StartBtSeed runs `bt seed torrent dir --port P --encryption disabled`
+// (and `extra` flags) on a free port and returns once it accepts
+// connections (a port taken between choosing and binding it is replaced
+// by another), or an error.
 absl::StatusOr<BtSeed> StartBtSeed(const std::string& torrent,
-                                   const std::string& dir);
+                                   const std::string& dir,
+                                   const std::vector<std::string>& extra = {});
 
 // Opentracker runs /usr/bin/opentracker on 127.0.0.1 (HTTP and UDP) with
 // `whitelist` (Debian's build serves only whitelisted info-hashes); the
