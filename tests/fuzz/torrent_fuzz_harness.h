@@ -154,7 +154,7 @@ enum Op : uint8_t {
   kOpReading,           // arg: take now, stop reading, resume reading
   kOpAdvance,           // arg: duration
   kOpRunPending,        // arg: how many tasks (bit 7: toggle auto-run)
-  kOpTorrent,           // arg: pause, start, stop, save resume, rate limits
+  kOpTorrent,           // arg: pause, start, super-seed, stop, resume, limits
   kOpFilePriority,      // arg: file, priority
   kOpServeAll,          // answer every block request seen, rightly
   kOpMetadataAll,       // answer every metadata and hash request seen

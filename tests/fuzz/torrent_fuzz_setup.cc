@@ -279,8 +279,11 @@ void Harness::TorrentControl(uint8_t arg) {
       (void)t_->Pause();
       break;
     case 1:
-    case 2:
       (void)t_->Start();
+      break;
+    case 2:
+      // Super-seeding (BEP 16) on or off; it acts once every piece is here.
+      t_->SetSuperSeeding(arg & 0x10);
       break;
     case 3:
       (void)t_->Stop();
