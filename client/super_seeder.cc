@@ -27,12 +27,8 @@ std::vector<uint32_t> SuperSeeder::OnHaveSet(uint64_t id,
   auto it = peers_.find(id);
   if (it == peers_.end() || have.size() != num_pieces_) return {};
   Peer& peer = it->second;
-  std::vector<uint32_t> learned;
   for (uint32_t piece = 0; piece < num_pieces_; ++piece) {
-    if (have.Get(piece) && Learn(peer, piece)) learned.push_back(piece);
-  }
-  if (options_.strict) {
-    for (uint32_t piece : learned) SettleOthers(id, piece);
+    if (have.Get(piece)) Learn(peer, piece);
   }
   Settle(peer);
   return Refill(peer);
@@ -43,7 +39,6 @@ std::vector<uint32_t> SuperSeeder::OnHave(uint64_t id, uint32_t piece) {
   if (it == peers_.end() || piece >= num_pieces_) return {};
   Peer& peer = it->second;
   if (!Learn(peer, piece)) return {};
-  if (options_.strict) SettleOthers(id, piece);
   Settle(peer);
   return Refill(peer);
 }
@@ -58,7 +53,6 @@ void SuperSeeder::RemovePeer(uint64_t id) {
   if (!peer.choked) {
     for (uint32_t piece : peer.outstanding) --assigned_[piece];
   }
-  announcers_ -= peer.announced;
   peers_.erase(it);
 }
 
@@ -81,41 +75,18 @@ bool SuperSeeder::Learn(Peer& peer, uint32_t piece) {
   if (peer.have.Get(piece)) return false;
   peer.have.Set(piece);
   ++availability_[piece];
-  if (!peer.announced) {
-    peer.announced = true;
-    ++announcers_;
-  }
   return true;
-}
-
-bool SuperSeeder::Settled(const Peer& peer, uint32_t piece) const {
-  if (!peer.have.Get(piece)) return false;
-  if (!options_.strict) return true;
-  // Someone else has it, or no one else ever announced a piece.
-  return availability_[piece] >= 2 || announcers_ <= 1;
 }
 
 void SuperSeeder::Settle(Peer& peer) {
   auto settled = [&](uint32_t piece) {
-    if (!Settled(peer, piece)) return false;
+    if (!peer.have.Get(piece)) return false;
     if (!peer.choked) --assigned_[piece];
     return true;
   };
   peer.outstanding.erase(
       std::remove_if(peer.outstanding.begin(), peer.outstanding.end(), settled),
       peer.outstanding.end());
-}
-
-void SuperSeeder::SettleOthers(uint64_t announcer, uint32_t piece) {
-  for (auto& [id, peer] : peers_) {
-    if (id == announcer ||
-        std::find(peer.outstanding.begin(), peer.outstanding.end(), piece) ==
-            peer.outstanding.end()) {
-      continue;
-    }
-    Settle(peer);
-    for (uint32_t p : Refill(peer)) others_.push_back({id, p});
-  }
 }
 
 std::vector<uint32_t> SuperSeeder::Refill(Peer& peer) {

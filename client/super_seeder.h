@@ -6,8 +6,9 @@
 // is shown a new piece once it announced (HAVE) one we revealed to it; so
 // the seed uploads each piece about once and the peers spread it. As in
 // libtorrent (strict_super_seeding off, its default), the announcement of
-// the peer itself is enough; BEP 16's strict rule (wait until a third peer
-// has it) is the `strict` option. Requests for pieces not revealed to a
+// the peer itself is enough: BEP 16's stricter rule (wait until another
+// peer has it too) would let a peer that never announces anything stall a
+// peer whose only partner it is. Requests for pieces not revealed to a
 // peer are not served (the session enforces that).
 //
 // Sans-I/O: peers are ids, events go in, pieces to reveal come out.
@@ -31,7 +32,6 @@
 
 #include <cstdint>
 #include <random>
-#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -44,10 +44,6 @@ class SuperSeeder {
   struct Options {
     // Pieces a peer may have been shown and not yet announced.
     int pieces_per_peer = 2;
-    // BEP 16's strict rule: a revealed piece counts as announced only once
-    // another peer has it too (or no other peer ever announced anything,
-    // so none could fetch it: a lone peer is not held up).
-    bool strict = false;
     uint64_t seed = 0;  // random tie-breaks (0: a random seed)
   };
 
@@ -61,8 +57,7 @@ class SuperSeeder {
   // OnHaveSet: the peer's bitfield (or have all / have none) arrived; bits
   // it already had are not counted twice. Returns pieces to reveal to it.
   std::vector<uint32_t> OnHaveSet(uint64_t peer, const storage::Bitfield& have);
-  // OnHave: the peer announced `piece`. Returns pieces to reveal to it (in
-  // strict mode other peers may be due a piece too: TakeOthers()).
+  // OnHave: the peer announced `piece`. Returns pieces to reveal to it.
   std::vector<uint32_t> OnHave(uint64_t peer, uint32_t piece);
   // RemovePeer forgets a peer that left.
   void RemovePeer(uint64_t peer);
@@ -71,16 +66,8 @@ class SuperSeeder {
   // us now, so they would wait on it. A peer starts unchoked.
   void SetChoked(uint64_t peer, bool choked);
 
-  // Reveal is a piece to reveal to another peer than the one an event
-  // was about (strict mode only).
-  struct Reveal {
-    uint64_t peer;
-    uint32_t piece;
-  };
-  std::vector<Reveal> TakeOthers() { return std::exchange(others_, {}); }
-
   // outstanding lists the pieces revealed to `peer` that it has not
-  // announced yet (strict: not yet seen on another peer).
+  // announced yet.
   std::vector<uint32_t> outstanding(uint64_t peer) const;
   // availability: how many peers have `piece`.
   uint32_t availability(uint32_t piece) const {
@@ -93,17 +80,13 @@ class SuperSeeder {
     storage::Bitfield have;
     std::vector<uint32_t> outstanding;
     bool reveal = true;
-    bool announced = false;  // it ever announced a piece
     bool choked = false;
   };
 
   // Learn records that `peer` has `piece`; false if it was known.
   bool Learn(Peer& peer, uint32_t piece);
-  // Settle drops what `peer`'s outstanding pieces no longer need.
+  // Settle drops the outstanding pieces `peer` now has.
   void Settle(Peer& peer);
-  bool Settled(const Peer& peer, uint32_t piece) const;
-  // SettleOthers (strict): peers whose piece `piece` just reached another.
-  void SettleOthers(uint64_t announcer, uint32_t piece);
   // Refill reveals pieces until `peer` has pieces_per_peer outstanding or
   // lacks nothing else.
   std::vector<uint32_t> Refill(Peer& peer);
@@ -117,10 +100,6 @@ class SuperSeeder {
   // Unchoked peers each piece is outstanding to.
   std::vector<uint32_t> assigned_;
   absl::flat_hash_map<uint64_t, Peer> peers_;
-  // Peers that ever announced a piece (strict mode's "no one else could
-  // fetch it" test).
-  size_t announcers_ = 0;
-  std::vector<Reveal> others_;
 };
 
 }  // namespace bt::client

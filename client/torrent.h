@@ -364,7 +364,7 @@ class Torrent : public SessionTorrent {
 
   // Super-seeding (torrent_super_seed.cc). SyncSuperSeeding starts or
   // ends it as params_.super_seeding and the have-set say; Reveal shows
-  // `c` the pieces the super-seeder picked for it (and others theirs).
+  // `c` the pieces the super-seeder picked for it.
   void SyncSuperSeeding();
   void Reveal(PeerConnection& c, const std::vector<uint32_t>& pieces);
 

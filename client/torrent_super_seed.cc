@@ -34,14 +34,9 @@ void Torrent::SyncSuperSeeding() {
 }
 
 void Torrent::Reveal(PeerConnection& c, const std::vector<uint32_t>& pieces) {
+  if (pieces.empty()) return;
   for (uint32_t piece : pieces) c.session().RevealPiece(piece);
-  if (!pieces.empty()) c.SchedulePump();
-  for (const SuperSeeder::Reveal& r : super_seeder_->TakeOthers()) {
-    if (PeerConnection* other = Connection(r.peer)) {
-      other->session().RevealPiece(r.piece);
-      other->SchedulePump();
-    }
-  }
+  c.SchedulePump();
 }
 
 }  // namespace bt::client

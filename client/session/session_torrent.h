@@ -3,8 +3,8 @@
 // info-hash, the metadata once known, which pieces we have, whether
 // requests are served now, whether we only upload or super-seed);
 // everything the session wants to tell its torrent travels the other way,
-// as events (session_events.h). A Torrent implements it; tests implement it with a few
-// fields.
+// as events (session_events.h). A Torrent implements it; tests implement
+// it with a few fields.
 //
 //   class FakeTorrent : public bt::client::SessionTorrent {
 //     const Sha1Hash& info_hash() const override { return hash_; }

@@ -15,10 +15,9 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAreArray;
 
-SuperSeeder::Options Opts(int per_peer = 2, bool strict = false) {
+SuperSeeder::Options Opts(int per_peer = 2) {
   SuperSeeder::Options o;
   o.pieces_per_peer = per_peer;
-  o.strict = strict;
   o.seed = 7;
   return o;
 }
@@ -144,25 +143,6 @@ TEST(SuperSeederTest, RemovingAPeerTakesBackItsCounts) {
   s.AddPeer(2);
   EXPECT_THAT(s.OnHave(2, 99), IsEmpty());
   s.RemovePeer(9);
-}
-
-TEST(SuperSeederTest, StrictWaitsUntilAnotherPeerHasThePiece) {
-  SuperSeeder s(10, Opts(1, /*strict=*/true));
-  const uint32_t a = s.AddPeer(1).at(0);
-  const uint32_t b = s.AddPeer(2).at(0);
-  ASSERT_NE(a, b);
-  // No one else announced anything yet: peer 1 is not held up.
-  const uint32_t a2 = s.OnHave(1, a).at(0);
-  // Now peer 1 has announced: peer 2 must wait for its piece to spread.
-  EXPECT_THAT(s.OnHave(2, b), IsEmpty());
-  EXPECT_THAT(s.outstanding(2), ElementsAre(b));
-  // Peer 1 fetches b from peer 2: peer 2 is shown a new piece.
-  s.OnHave(1, b);
-  std::vector<SuperSeeder::Reveal> others = s.TakeOthers();
-  ASSERT_THAT(others, SizeIs(1));
-  EXPECT_EQ(others[0].peer, 2u);
-  EXPECT_THAT(s.outstanding(2), ElementsAre(others[0].piece));
-  EXPECT_THAT(s.outstanding(1), ElementsAre(a2));
 }
 
 TEST(SuperSeederTest, SwarmCompletesWithEachPieceSentAboutOnce) {
