@@ -45,6 +45,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   ASSIGN_OR_RETURN(std::unique_ptr<EventLoop> loop, EventLoop::Create());
   std::unique_ptr<Client> client(new Client(std::move(options), std::move(loop)));
   RETURN_IF_ERROR(client->Listen());
+  if (client->options_.enable_lsd) client->StartLsd();
   client->SetRateLimits(client->options_.upload_rate_limit,
                         client->options_.download_rate_limit);
   ASSIGN_OR_RETURN(client->trackers_,
@@ -72,6 +73,7 @@ Client::~Client() {
   trackers_.reset();
   dht_bootstrap_.reset();
   resolver_.reset();
+  lsd_.clear();
   dht_.reset();
   dht6_.reset();
   utp_.clear();
@@ -178,6 +180,41 @@ DhtUdpNode* Client::DhtFor(const Endpoint& node) {
   return node.is_v6() ? dht6_.get() : dht_.get();
 }
 
+void Client::StartLsd() {
+  // The group of each family peers can reach us on, announcing our port,
+  // from the first address of that family.
+  for (bool v6 : {false, true}) {
+    const ListenSockets::Socket* s = listen_->Find(v6);
+    if (!s) continue;
+    absl::StatusOr<std::unique_ptr<LsdNode>> lsd = LsdNode::Create(
+        loop_.get(), {.local = s->local},
+        [this](const Sha1Hash& info_hash, const Endpoint& peer) {
+          Torrent* t = FindTorrent(info_hash);
+          if (t) t->AddPeer(peer, PeerSet::Source::kLsd);
+        });
+    if (lsd.ok()) {
+      lsd_.push_back(*std::move(lsd));
+    } else {
+      lsd_errors_.push_back(lsd.status());
+    }
+  }
+}
+
+std::vector<LsdNode*> Client::lsd_nodes() const {
+  std::vector<LsdNode*> out;
+  for (const auto& n : lsd_) out.push_back(n.get());
+  return out;
+}
+
+void Client::UpdateLsd() {
+  if (lsd_.empty()) return;
+  std::vector<Sha1Hash> announce;
+  for (const auto& t : torrents_) {
+    if (t->serving() && !t->is_private()) announce.push_back(t->info_hash());
+  }
+  for (const auto& lsd : lsd_) lsd->Update(announce, Now());
+}
+
 // --- torrents ------------------------------------------------------------------
 
 std::vector<Torrent*> Client::torrents() const {
@@ -212,7 +249,7 @@ absl::StatusOr<Torrent*> Client::AddTorrent(TorrentParams params) {
   Torrent* raw = t.get();
   torrents_.push_back(std::move(t));
   skeys_.Add(raw->info_hash());
-  for (const Endpoint& p : peers) raw->AddPeer(p);
+  for (const Endpoint& p : peers) raw->AddPeer(p, PeerSet::Source::kUser);
   if ((dht_ || dht6_) && raw->has_metadata() && !raw->is_private()) {
     dht_bootstrap_->AddTorrentNodes(raw->info().nodes());
   }
@@ -408,6 +445,7 @@ void Client::Tick() {
   }
   for (PeerConnection* c : pending) c->Tick(now);
   for (const auto& t : torrents_) t->Tick(now);
+  UpdateLsd();
   tick_timer_ = loop_->AddTimer(kTickInterval, [this] { Tick(); });
 }
 

@@ -31,6 +31,10 @@
 // node), and pings the nodes each non-private torrent lists (BEP 5
 // "nodes"); names are looked up off the event loop.
 //
+// LSD: with enable_lsd, the client announces its running non-private
+// torrents on the local network (BEP 14) and adds the peers announcing
+// them there (peer source kLsd).
+//
 // Single-threaded: call everything from the thread that runs DoOneLoop
 // (the disk pool's threads hand their results back to it).
 #ifndef CLIENT_CLIENT_H_
@@ -58,6 +62,7 @@
 #include "client/net/dht_udp_node.h"
 #include "client/net/event_loop.h"
 #include "client/net/listen_sockets.h"
+#include "client/net/lsd_node.h"
 #include "client/net/resolver.h"
 #include "client/net/tcp_transport.h"
 #include "client/net/udp_socket.h"
@@ -150,6 +155,11 @@ class Client : public ClientContext {
   DhtUdpNode* dht() { return dht_.get(); }
   DhtUdpNode* dht6() { return dht6_.get(); }
   std::vector<DhtUdpNode*> dht_nodes() override;
+  // lsd_nodes are the client's Local Service Discovery nodes, one per
+  // address family listened on whose group could be joined (none when
+  // enable_lsd is off); lsd_errors says why a family has none.
+  std::vector<LsdNode*> lsd_nodes() const;
+  const std::vector<absl::Status>& lsd_errors() const { return lsd_errors_; }
   // AddDhtNode adds a DHT router the user trusts (a bootstrap node) to the
   // node of its family; ignored when there is none.
   void AddDhtNode(const Endpoint& node);
@@ -194,6 +204,11 @@ class Client : public ClientContext {
   std::unique_ptr<UtpHost> StartUtp(UdpSocket* socket);
   // DhtFor is the DHT node of `node`'s family, or null.
   DhtUdpNode* DhtFor(const Endpoint& node);
+  // StartLsd joins the LSD group of each family listened on; a family
+  // that cannot join runs without it (lsd_errors_ says why).
+  void StartLsd();
+  // UpdateLsd tells LSD which torrents to announce now.
+  void UpdateLsd();
   // ConnectTransport: an outgoing stream to `peer` as options_.transport
   // says (auto: uTP first, falling back to TCP, unless not `utp_first`).
   absl::StatusOr<std::unique_ptr<Transport>> ConnectTransport(
@@ -231,6 +246,9 @@ class Client : public ClientContext {
   std::unique_ptr<DhtUdpNode> dht_, dht6_;
   // utp_[i] runs on listen_->sockets()[i]; empty when uTP is off.
   std::vector<std::unique_ptr<UtpHost>> utp_;
+  // Local Service Discovery, per family listened on (when it could join).
+  std::vector<std::unique_ptr<LsdNode>> lsd_;
+  std::vector<absl::Status> lsd_errors_;
   absl::btree_map<uint64_t, std::unique_ptr<PeerConnection>> connections_;
   uint64_t next_connection_ = 1;
   EventLoop::TimerId tick_timer_ = 0;

@@ -118,6 +118,12 @@ struct ClientOptions {
   std::function<absl::StatusOr<std::vector<Endpoint>>(const std::string& host,
                                                       uint16_t port)>
       host_lookup;
+  // Local Service Discovery (BEP 14): announce non-private torrents to
+  // the local network's multicast group of each address family listened
+  // on (port 6771) and connect to the peers announcing them there. On by
+  // default, as in libtorrent; a family whose group cannot be joined (no
+  // multicast route) runs without it (Client::lsd_errors says why).
+  bool enable_lsd = true;
   // The DHT nodes' saved states (dht::Node::SaveState), IPv4 and IPv6:
   // id and contacts, so a restarted client keeps its identity and finds
   // the DHT at once.

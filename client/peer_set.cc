@@ -18,7 +18,7 @@ bool PeerSet::Add(const Endpoint& peer, Source source, absl::Time now,
   }
   if (peer.port() == 0 || Banned(peer)) return false;
   if (candidates_.size() >= options_.max_candidates &&
-      (source == Source::kPex || !MakeRoom())) {
+      (source == Source::kPex || source == Source::kLsd || !MakeRoom())) {
     return false;
   }
   Candidate c;
@@ -27,6 +27,12 @@ bool PeerSet::Add(const Endpoint& peer, Source source, absl::Time now,
   c.added = now;
   candidates_.emplace(peer, c);
   return true;
+}
+
+size_t PeerSet::CountFrom(Source source) const {
+  return std::count_if(
+      candidates_.begin(), candidates_.end(),
+      [&](const auto& c) { return c.second.source == source; });
 }
 
 bool PeerSet::MakeRoom() {

@@ -1,11 +1,12 @@
 // PeerSet: the peers a torrent may connect to (from trackers, the DHT, peer
-// exchange, the user and resume data), when to try each again, and the IP
-// addresses it has banned. Bounded: at most max_candidates addresses are
-// kept; when full, a new one from a tracker, the DHT or the user replaces
-// one that keeps failing (or, failing that, the longest-known idle one),
-// while peer-exchange hints are simply refused. Strikes and bans are kept
-// per IP address, so a banned peer cannot come back with a new peer id or
-// port. Sans-I/O: time is passed in.
+// exchange, local service discovery, the user and resume data), when to
+// try each again, and the IP addresses it has banned. Bounded: at most
+// max_candidates addresses are kept; when full, a new one from a tracker,
+// the DHT or the user replaces one that keeps failing (or, failing that,
+// the longest-known idle one), while hints from peer exchange and local
+// service discovery (which anyone may send) are simply refused. Strikes
+// and bans are kept per IP address, so a banned peer cannot come back with
+// a new peer id or port. Sans-I/O: time is passed in.
 //
 //   bt::client::PeerSet peers;
 //   peers.Add(endpoint, bt::client::PeerSet::Source::kTracker, now);
@@ -37,7 +38,7 @@ class PeerSet {
     // Addresses with strikes remembered at most.
     size_t max_strike_records = 4096;
   };
-  enum class Source { kTracker, kDht, kPex, kUser, kResume };
+  enum class Source { kTracker, kDht, kPex, kLsd, kUser, kResume };
   // A strike of this weight bans at once; smaller ones add up to it.
   static constexpr int kBanWeight = 2;
 
@@ -50,9 +51,9 @@ class PeerSet {
   enum class Utp { kUnknown, kYes, kNo };
 
   // Add remembers `peer` to connect to; false if refused: banned, port 0,
-  // already known, or the set is full (and `source` is kPex, or nothing
-  // can be replaced). `utp` is a hint from the source; for a peer already
-  // known it fills in what is still unknown.
+  // already known, or the set is full (and `source` is kPex or kLsd, or
+  // nothing can be replaced). `utp` is a hint from the source; for a peer
+  // already known it fills in what is still unknown.
   bool Add(const Endpoint& peer, Source source, absl::Time now,
            Utp utp = Utp::kUnknown);
 
@@ -85,6 +86,8 @@ class PeerSet {
   // completed a handshake first, then the rest.
   std::vector<Endpoint> ForResume(size_t max) const;
   size_t size() const { return candidates_.size(); }
+  // CountFrom is how many candidates came from `source` (first heard of).
+  size_t CountFrom(Source source) const;
   bool Contains(const Endpoint& peer) const {
     return candidates_.contains(peer);
   }

@@ -559,7 +559,9 @@ void Torrent::AnnounceToDht(absl::Time now) {
         info_hash_, ctx_->port(), /*implied_port=*/false,
         [this, token = liveness_.token()](const dht::LookupResult& r) {
           if (!token.alive()) return;
-          for (const Endpoint& p : r.peers) AddPeer(p);
+          for (const Endpoint& p : r.peers) {
+            AddPeer(p, PeerSet::Source::kDht);
+          }
         });
   }
 }

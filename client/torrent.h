@@ -241,12 +241,13 @@ class Torrent : public SessionTorrent {
 
   // Peers: the connected ones, and adding one by address.
   std::vector<PeerInfo> peers() const;
-  // AddPeer adds a peer to connect to. Peers learned from other peers
-  // (`from_pex`) are refused for private torrents and once the torrent
-  // knows kMaxCandidates peers; others then replace failing ones. `utp`
-  // says what the source knows of its uTP: a peer known to be reached
-  // over TCP only is dialled over TCP first.
-  void AddPeer(const Endpoint& peer, bool from_pex = false,
+  // AddPeer adds a peer to connect to, learned from `source`. Peers from
+  // peer exchange or local service discovery are refused for private
+  // torrents and once the torrent knows kMaxCandidates peers; others then
+  // replace failing ones. `utp` says what the source knows of its uTP: a
+  // peer known to be reached over TCP only is dialled over TCP first.
+  void AddPeer(const Endpoint& peer,
+               PeerSet::Source source = PeerSet::Source::kTracker,
                PeerSet::Utp utp = PeerSet::Utp::kUnknown);
   static constexpr size_t kMaxCandidates = 2000;
   // is_private: BEP 27 (peers from the torrent's trackers only).
@@ -260,6 +261,10 @@ class Torrent : public SessionTorrent {
   // known_peers is how many peers the torrent knows to connect to (at most
   // kMaxCandidates).
   size_t known_peers() const { return peers_.size(); }
+  // known_peers(source): how many of them came from `source`.
+  size_t known_peers(PeerSet::Source source) const {
+    return peers_.CountFrom(source);
+  }
 
   // web_seeds lists the torrent's usable `url-list` web seeds (BEP 19),
   // which run while the torrent is downloading; empty until started.

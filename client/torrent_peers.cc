@@ -60,17 +60,18 @@ PeerSet::Utp PexUtp(std::optional<uint8_t> flags) {
   return (*flags & protocol::kPexUtp) ? PeerSet::Utp::kYes : PeerSet::Utp::kNo;
 }
 
-void Torrent::AddPeer(const Endpoint& peer, bool from_pex, PeerSet::Utp utp) {
-  if (from_pex && is_private()) return;
+void Torrent::AddPeer(const Endpoint& peer, PeerSet::Source source,
+                      PeerSet::Utp utp) {
+  const bool hint =
+      source == PeerSet::Source::kPex || source == PeerSet::Source::kLsd;
+  if (hint && is_private()) return;
   // Our own listen address is not a peer.
   if (ctx_ && peer.port() == ctx_->port() &&
       (peer.IsLoopback() || peer.IsUnspecified())) {
     return;
   }
   const absl::Time now = ctx_ ? ctx_->Now() : absl::Now();
-  if (!peers_.Add(peer,
-                  from_pex ? PeerSet::Source::kPex : PeerSet::Source::kTracker,
-                  now, utp)) {
+  if (!peers_.Add(peer, source, now, utp)) {
     return;
   }
   if (ctx_ && serving()) ConnectMore(now);
@@ -167,7 +168,7 @@ void Torrent::OnSessionEvents(PeerConnection& c,
             },
             [&](PexPeersArrived& p) {
               for (size_t i = 0; i < p.added.size(); ++i) {
-                AddPeer(p.added[i], /*from_pex=*/true, PexUtp(p.flags[i]));
+                AddPeer(p.added[i], PeerSet::Source::kPex, PexUtp(p.flags[i]));
               }
             },
             [&](DhtPortArrived& d) {

@@ -28,9 +28,10 @@ echo "== bt create (hybrid v1+v2 torrent)"
 
 echo "== bt seed (in the background)"
 : > "$work/seed.log"
-# --dht-bootstrap= : both ends are on loopback, no need for the public DHT.
+# --dht-bootstrap= --no-lsd: both ends are on loopback, no need for the
+# public DHT nor for multicast on the local network.
 "$bt" seed "$work/payload.torrent" "$work/seed" --bind 127.0.0.1 \
-  --dht-bootstrap= 2> "$work/seed.log" &
+  --dht-bootstrap= --no-lsd 2> "$work/seed.log" &
 seeder_pid=$!
 port=""
 for _ in $(seq 100); do
@@ -42,7 +43,7 @@ done
 
 echo "== bt download from 127.0.0.1:$port (encrypted by default)"
 "$bt" download "$work/payload.torrent" -o "$work/download" --bind 127.0.0.1 \
-  --dht-bootstrap= --peer "127.0.0.1:$port"
+  --dht-bootstrap= --no-lsd --peer "127.0.0.1:$port"
 
 echo "== verifying"
 diff -r "$work/seed/payload" "$work/download/payload"

@@ -79,7 +79,7 @@ def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc, transport):
         port = wait_for_port(port_file, s)
     else:
         s = subprocess.Popen([bt, "seed", torrent, seed_dir, "--bind",
-                              "127.0.0.1", "--dht-bootstrap=",
+                              "127.0.0.1", "--dht-bootstrap=", "--no-lsd",
                               "--encryption", enc,
                               "--transport", transport],
                              stderr=open(log, "w"), stdout=subprocess.DEVNULL)
@@ -92,7 +92,8 @@ def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc, transport):
                               "--transport", transport])
     else:
         d = subprocess.Popen([bt, "download", torrent, "-o", dl_dir, "--bind",
-                              "127.0.0.1", "--dht-bootstrap=", "--peer", peer,
+                              "127.0.0.1", "--dht-bootstrap=", "--no-lsd",
+                              "--peer", peer,
                               "--encryption", enc,
                               "--transport", transport,
                               "--resume", os.path.join(work, "resume")],

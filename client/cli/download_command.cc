@@ -168,7 +168,7 @@ absl::StatusOr<Torrent*> AddTorrent(Client& client, const TransferArgs& a,
   for (Torrent* t : client.torrents()) {
     if (t->save_path() != a.dir) continue;
     *running = t->state() != TorrentState::kStopped;
-    for (const Endpoint& p : a.peers) t->AddPeer(p);
+    for (const Endpoint& p : a.peers) t->AddPeer(p, PeerSet::Source::kUser);
     if (a.sequential) t->SetSequential(true);
     if (a.super_seed) t->SetSuperSeeding(true);
     return t;
@@ -185,6 +185,20 @@ void PrintStart(const Torrent& t, uint16_t port) {
     std::fprintf(stderr,
                  "%s: fetching metadata from peers, listening on port %u\n",
                  t.name().c_str(), port);
+  }
+}
+
+// PrintLsd says where local service discovery runs, and where it was
+// asked for but could not start, why.
+void PrintLsd(Client& client, const Torrent& t) {
+  for (LsdNode* lsd : client.lsd_nodes()) {
+    std::fprintf(stderr, "local service discovery on %s%s\n",
+                 lsd->group().ToString().c_str(),
+                 t.is_private() ? " (not for this private torrent)" : "");
+  }
+  for (const absl::Status& why : client.lsd_errors()) {
+    std::fprintf(stderr, "local service discovery off: %s\n",
+                 std::string(why.message()).c_str());
   }
 }
 
@@ -243,6 +257,7 @@ int Run(const TransferArgs& a, bool seed_only) {
   for (const std::string& why : (*client)->skipped_addresses()) {
     std::fprintf(stderr, "not listening on %s\n", why.c_str());
   }
+  PrintLsd(**client, t);
   if (!running) {
     std::fprintf(stderr, "checking existing data...\n");
     if (absl::Status s = t.LoadState(); !s.ok()) return Fail(command, s);

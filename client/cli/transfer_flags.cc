@@ -63,6 +63,13 @@ void DeclareLimitFlags(FlagSet& flags, TransferArgs& a) {
       .Positive();
 }
 
+void DeclareDiscoveryFlags(FlagSet& flags, TransferArgs& a) {
+  flags.Switch("--no-lsd", &a.options.enable_lsd, false,
+               "no local service discovery (BEP 14): do not announce "
+               "torrents to, nor take peers from, the local network's "
+               "multicast group");
+}
+
 void DeclareDhtFlags(FlagSet& flags, TransferArgs& a) {
   flags.Switch("--no-dht", &a.options.enable_dht, false,
                "run no DHT node (BEP 5): peers come from trackers, --peer "
@@ -136,6 +143,7 @@ void DeclareTransferFlags(FlagSet& flags, TransferArgs& a) {
   flags.Check([&a]() { return BindPort(a).status(); });
   DeclareLimitFlags(flags, a);
   DeclareDhtFlags(flags, a);
+  DeclareDiscoveryFlags(flags, a);
   flags.String("--resume FILE", &a.resume, "the resume data file")
       .DefaultText("DIR/.btkit/INFOHASH.resume");
   flags.String("--state FILE", &a.state,

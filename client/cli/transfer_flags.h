@@ -1,8 +1,8 @@
 // TransferArgs: what `bt download` and `bt seed` are given, and the flags
 // both declare for it: where to listen, peers to add, encryption and
-// transport, rate and connection limits, the DHT and its routers, resume
-// and state files. TransferClientOptions turns them into the ClientOptions
-// a new client starts with.
+// transport, rate and connection limits, the DHT and its routers, local
+// service discovery, resume and state files. TransferClientOptions turns
+// them into the ClientOptions a new client starts with.
 //
 //   TransferArgs a;
 //   FlagSet flags("bt seed");

@@ -136,6 +136,7 @@ class HostilePeersTest : public ::testing::Test {
     options.local_hosts = {host};
     options.encryption = protocol::EncryptionPolicy::kDisabled;
     options.enable_dht = false;
+    options.enable_lsd = false;
     absl::StatusOr<std::unique_ptr<Client>> c = Client::Create(options);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? *std::move(c) : nullptr;
@@ -235,6 +236,7 @@ TEST_F(HostilePeersTest, HandshakeTimeoutClosesSilentConnections) {
   ClientOptions options;
   options.local_hosts = {"127.0.0.1"};
   options.enable_dht = false;
+  options.enable_lsd = false;
   std::unique_ptr<Client> seeder = *Client::Create(options);
   ASSERT_TRUE(Add(*seeder, "seed"));
   std::vector<int> idle =

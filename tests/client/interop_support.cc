@@ -251,7 +251,8 @@ absl::StatusOr<BtSeed> StartBtSeed(const std::string& torrent,
                                      absl::StrCat(seed.port),
                                      "--encryption",
                                      "disabled",
-                                     "--dht-bootstrap="};
+                                     "--dht-bootstrap=",
+                                     "--no-lsd"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     absl::StatusOr<std::unique_ptr<testing::Subprocess>> p =
         testing::Subprocess::Start(argv);

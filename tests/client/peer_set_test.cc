@@ -63,14 +63,27 @@ TEST(PeerSetTest, RefusesPortZeroDuplicatesAndNothingElse) {
   EXPECT_FALSE(set.Contains(Peer(2, 0)));
 }
 
-TEST(PeerSetTest, FullSetRefusesPexHints) {
+TEST(PeerSetTest, FullSetRefusesPexAndLsdHints) {
   PeerSet set(Small(3));
   for (uint8_t i = 1; i <= 3; ++i) {
     ASSERT_TRUE(set.Add(Peer(i), Source::kTracker, kT0 + absl::Seconds(i)));
   }
   EXPECT_FALSE(set.Add(Peer(9), Source::kPex, kT0 + absl::Seconds(10)));
+  EXPECT_FALSE(set.Add(Peer(8), Source::kLsd, kT0 + absl::Seconds(10)));
   EXPECT_EQ(set.size(), 3u);
   EXPECT_FALSE(set.Contains(Peer(9)));
+  EXPECT_FALSE(set.Contains(Peer(8)));
+}
+
+TEST(PeerSetTest, CountsCandidatesBySource) {
+  PeerSet set;
+  set.Add(Peer(1), Source::kLsd, kT0);
+  set.Add(Peer(1), Source::kTracker, kT0);  // known: stays from LSD
+  set.Add(Peer(2), Source::kLsd, kT0);
+  set.Add(Peer(3), Source::kDht, kT0);
+  EXPECT_EQ(set.CountFrom(Source::kLsd), 2u);
+  EXPECT_EQ(set.CountFrom(Source::kDht), 1u);
+  EXPECT_EQ(set.CountFrom(Source::kPex), 0u);
 }
 
 TEST(PeerSetTest, FullSetReplacesAFailingPeerFirst) {

@@ -77,7 +77,8 @@ TEST(RestartTest, SigkillNeverCostsCompletePieces) {
   const std::string peer = absl::StrFormat("127.0.0.1:%d", (*seeder)->port());
   const std::vector<std::string> argv = {
       kBt,      "download",  torrent_path, "-o", dl,
-      "--bind", "127.0.0.1", "--peer",     peer, "--dht-bootstrap="};
+      "--bind", "127.0.0.1", "--peer",     peer, "--dht-bootstrap=",
+      "--no-lsd"};
   std::mt19937 rng(12345);
   // Pumps the seeder for `d`.
   auto pump = [&](absl::Duration d) {

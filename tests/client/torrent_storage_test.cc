@@ -271,6 +271,7 @@ class RemoveTest : public ::testing::Test {
     options.local_hosts = {"127.0.0.1"};
     options.local_ports = {0};
     options.enable_dht = false;
+    options.enable_lsd = false;
     auto c = Client::Create(options);
     ASSERT_TRUE(c.ok()) << c.status();
     client_ = *std::move(c);

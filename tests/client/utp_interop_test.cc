@@ -42,6 +42,7 @@ class UtpInteropTest : public ::testing::TestWithParam<interop::TransferCase> {
     options.encryption = policy;
     options.transport = transport;
     options.enable_dht = false;
+    options.enable_lsd = false;
     auto c = Client::Create(options);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? *std::move(c) : nullptr;
@@ -162,7 +163,8 @@ TEST(UtpCliTest, BtDownloadWithDefaultsFromUtpOnlyLibtorrent) {
   ASSERT_TRUE(port.ok()) << port.status();
   auto bt = testing::Subprocess::Start(
       {"client/cli/bt", "download", torrent, "-o", root + "/dl", "--bind",
-       "127.0.0.1", "--dht-bootstrap=", "--peer", "127.0.0.1:" + *port});
+       "127.0.0.1", "--dht-bootstrap=", "--no-lsd", "--peer",
+       "127.0.0.1:" + *port});
   ASSERT_TRUE(bt.ok()) << bt.status();
   auto code = (*bt)->Wait(deadline);
   ASSERT_TRUE(code.ok()) << code.status();

@@ -153,6 +153,7 @@ class WebSeedInteropTest : public ::testing::Test {
     ClientOptions options;
     options.local_hosts = {"127.0.0.1"};
     options.enable_dht = false;
+    options.enable_lsd = false;
     auto client = Client::Create(options);
     EXPECT_TRUE(client.ok()) << client.status();
     if (!client.ok()) return d;
@@ -186,7 +187,7 @@ TEST_F(WebSeedInteropTest, BtDownloadCompletesFromTheWebSeedAlone) {
   const absl::Time start = absl::Now();
   auto bt = testing::Subprocess::Start(
       {kBt, "download", torrent, "-o", dir_ + "/dl", "--bind", "127.0.0.1",
-       "--no-dht"});
+       "--no-dht", "--no-lsd"});
   ASSERT_TRUE(bt.ok()) << bt.status();
   absl::StatusOr<int> code = (*bt)->Wait(deadline_);
   ASSERT_TRUE(code.ok()) << "bt download did not finish: " << code.status();

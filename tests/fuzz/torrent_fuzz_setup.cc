@@ -298,7 +298,7 @@ void Harness::TorrentControl(uint8_t arg) {
       t_->SetRateLimits(0, 0);
       break;
     case 7:
-      t_->AddPeer(AddressOf(arg >> 4), /*from_pex=*/true);
+      t_->AddPeer(AddressOf(arg >> 4), PeerSet::Source::kPex);
       break;
     case 8:
       // The disk fills up: writes that grow files fail.

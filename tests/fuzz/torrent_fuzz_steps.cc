@@ -50,7 +50,8 @@ bool Harness::ClientOp(uint8_t op, Reader& in) {
     }
     case kOpAddPeer: {
       const uint8_t a = in.Byte();
-      t_->AddPeer(AddressOf(a), a & 0x80);
+      t_->AddPeer(AddressOf(a), (a & 0x80) ? PeerSet::Source::kPex
+                                          : PeerSet::Source::kTracker);
       return true;
     }
     case kOpTorrent:

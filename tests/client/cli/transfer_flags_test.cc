@@ -59,6 +59,14 @@ TEST(TransferFlagsTest, NoDhtTurnsTheNodeOff) {
   EXPECT_FALSE(TransferClientOptions(a).enable_dht);
 }
 
+TEST(TransferFlagsTest, LsdIsOnUnlessNoLsd) {
+  TransferArgs on, off;
+  ASSERT_EQ(Parse({}, &on), "");
+  EXPECT_TRUE(TransferClientOptions(on).enable_lsd);
+  ASSERT_EQ(Parse({"--no-lsd"}, &off), "");
+  EXPECT_FALSE(TransferClientOptions(off).enable_lsd);
+}
+
 TEST(TransferFlagsTest, DhtBootstrapReplacesTheRoutersOrEmptiesThem) {
   TransferArgs a;
   ASSERT_EQ(

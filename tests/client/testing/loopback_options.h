@@ -1,8 +1,10 @@
 // LoopbackClientOptions: ClientOptions for a real Client in a test, which
 // must never reach past loopback: it listens on 127.0.0.1 (tests of IPv6
 // add "::1" to local_hosts after checking HaveIpv6Loopback), has no DHT
-// routers (the default list names public hosts) and answers every host name
-// lookup with an error instead of asking DNS. Tests add loopback DHT nodes
+// routers (the default list names public hosts), no local service
+// discovery (multicast; only tests in a network namespace of their own
+// turn it on) and answers every host name lookup with an error instead of
+// asking DNS. Tests add loopback DHT nodes
 // themselves (Client::AddDhtNode, or dht_bootstrap with IP literals, which
 // never reach host_lookup).
 //
@@ -31,6 +33,7 @@ inline client::ClientOptions LoopbackClientOptions() {
   client::ClientOptions o;
   o.local_hosts = {"127.0.0.1"};
   o.dht_bootstrap.clear();
+  o.enable_lsd = false;
   o.host_lookup = [](const std::string& host,
                      uint16_t) -> absl::StatusOr<std::vector<Endpoint>> {
     return absl::NotFoundError(
