@@ -6,7 +6,7 @@ usage: libtorrent_peer.py seed|download|dht TORRENT|MAGNET DIR PORT_FILE ENCRYPT
                           [--download-limit BYTES_PER_SECOND]
                           [--dht HOST:PORT,HOST:PORT...] [--expect-hashes]
                           [--no-pex] [--transport tcp|utp|both]
-                          [--listen ADDRESS]
+                          [--listen ADDRESS] [--lsd]
                           [--upload-limit BYTES_PER_SECOND] [--super-seed]
                           [--keep-seeding]
 
@@ -17,7 +17,9 @@ peers answered its BEP 52 hash requests and never refused one. With
 --no-pex the session has no ut_pex, so it learns of no peer from others.
 --transport picks the peer transports, in and out (default tcp).
 --listen is the loopback address to listen on (default 127.0.0.1; ::1 for
-IPv6). PEER may be an IPv6 address in brackets ("[::1]:6881").
+IPv6). PEER may be an IPv6 address in brackets ("[::1]:6881"). --lsd turns
+on local service discovery (BEP 14 multicast): only for tests that run in
+a network namespace of their own.
 --super-seed seeds in libtorrent's super-seeding mode (BEP 16). With
 --keep-seeding a download prints "done: complete" once complete and seeds
 on until killed. On exit it prints "totals: uploaded N bytes, downloaded M
@@ -56,6 +58,9 @@ def main():
         i = args.index("--listen")
         listen = args[i + 1]
         del args[i:i + 2]
+    lsd = "--lsd" in args
+    if lsd:
+        args.remove("--lsd")
     no_pex = "--no-pex" in args
     if no_pex:
         args.remove("--no-pex")
@@ -87,7 +92,7 @@ def main():
     level = {"forced": 2, "enabled": 3, "disabled": 1}[enc]
     settings = {
         "listen_interfaces": ("[%s]:0" if ":" in listen else "%s:0") % listen,
-        "enable_dht": False, "enable_lsd": False,
+        "enable_dht": False, "enable_lsd": lsd,
         "enable_upnp": False, "enable_natpmp": False,
         "allow_multiple_connections_per_ip": True,
         "enable_outgoing_utp": use_utp, "enable_incoming_utp": use_utp,

@@ -1,0 +1,266 @@
+// Local Service Discovery (BEP 14) between real clients that know nothing
+// of each other (no tracker, no DHT, no --peer): `bt seed` and
+// `bt download`, btkit and libtorrent 2.0 (python3-libtorrent) both ways,
+// and a btkit client sent malformed announces and floods. Everything runs
+// in a network namespace the test makes for itself (tests/testing/netns.h),
+// with multicast routed over its loopback: no datagram leaves it. Where no
+// namespace can be made, every case is skipped with the reason.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/client.h"
+#include "gtest/gtest.h"
+#include "lsd/message.h"
+#include "tests/client/interop_support.h"
+#include "tests/client/testing/loopback_options.h"
+#include "tests/testing/netns.h"
+#include "tests/testing/subprocess.h"
+
+namespace bt::client {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kBt[] = "client/cli/bt";
+constexpr char kPython[] = "/usr/bin/python3";
+constexpr char kPeerScript[] = "tests/client/libtorrent_peer.py";
+
+class LsdInteropTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // Before any thread starts (a user namespace needs a single thread).
+    network_ = new absl::Status(testing::EnterPrivateNetwork());
+    if (!network_->ok()) return;
+    root_ = testing::TempDir("client_lsd_interop");
+    interop::WritePayload(root_ + "/seed");
+    torrent_ = root_ + "/payload.torrent";
+    auto ih = interop::WriteTorrent(root_ + "/seed", torrent_, {});
+    ASSERT_TRUE(ih.ok()) << ih.status();
+  }
+  static void TearDownTestSuite() {
+    if (!root_.empty()) fs::remove_all(root_);
+  }
+
+  void SetUp() override {
+    if (!network_->ok()) {
+      GTEST_SKIP() << "no network namespace of our own: " << *network_;
+    }
+    dir_ = root_ + "/" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::create_directories(dir_);
+  }
+
+  // StartBtSeed runs `bt seed` with LSD and no other peer source, and
+  // returns once it listens (its LSD socket is open by then).
+  std::unique_ptr<testing::Subprocess> StartBtSeed() {
+    const uint16_t port = interop::FreePort(SOCK_STREAM);
+    auto p = testing::Subprocess::Start({kBt, "seed", torrent_, root_ + "/seed",
+                                         "--port", absl::StrCat(port), "--bind",
+                                         "127.0.0.1", "--no-dht"});
+    EXPECT_TRUE(p.ok()) << p.status();
+    if (!p.ok()) return nullptr;
+    EXPECT_TRUE(interop::WaitForTcpPort(port, absl::Now() + absl::Seconds(30)));
+    return *std::move(p);
+  }
+
+  // StartBtDownload runs `bt download` into dir_/dl with LSD as its only
+  // peer source.
+  std::unique_ptr<testing::Subprocess> StartBtDownload() {
+    auto p = testing::Subprocess::Start({kBt, "download", torrent_, "-o",
+                                         dir_ + "/dl", "--bind", "127.0.0.1",
+                                         "--no-dht"});
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? *std::move(p) : nullptr;
+  }
+
+  // StartLibtorrent runs libtorrent_peer.py in `mode` with LSD on and no
+  // peer given; a seeder is ready once it wrote its port file.
+  std::unique_ptr<testing::Subprocess> StartLibtorrent(const std::string& mode,
+                                                       const std::string& dir) {
+    auto p = testing::Subprocess::Start({kPython, kPeerScript, mode, torrent_,
+                                         dir, dir_ + "/lt_port", "enabled",
+                                         "--timeout", "110", "--lsd"});
+    EXPECT_TRUE(p.ok()) << p.status();
+    if (!p.ok()) return nullptr;
+    auto port = testing::WaitForFile(dir_ + "/lt_port",
+                                     absl::Now() + absl::Seconds(60));
+    EXPECT_TRUE(port.ok()) << port.status();
+    return *std::move(p);
+  }
+
+  static absl::Status* network_;
+  static std::string root_, torrent_;
+  std::string dir_;
+  const absl::Time deadline_ = absl::Now() + absl::Seconds(120);
+};
+
+absl::Status* LsdInteropTest::network_ = nullptr;
+std::string LsdInteropTest::root_, LsdInteropTest::torrent_;
+
+TEST_F(LsdInteropTest, BtkitFindsBtkit) {
+  auto seed = StartBtSeed();
+  ASSERT_TRUE(seed);
+  auto dl = StartBtDownload();
+  ASSERT_TRUE(dl);
+  auto code = dl->Wait(deadline_);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+  EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir_ + "/dl"));
+}
+
+TEST_F(LsdInteropTest, BtkitDownloadsFromLibtorrentFoundByLsd) {
+  if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
+  auto lt = StartLibtorrent("seed", root_ + "/seed");
+  ASSERT_TRUE(lt);
+  auto dl = StartBtDownload();
+  ASSERT_TRUE(dl);
+  auto code = dl->Wait(deadline_);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+  EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir_ + "/dl"));
+}
+
+TEST_F(LsdInteropTest, LibtorrentDownloadsFromBtkitFoundByLsd) {
+  if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
+  auto seed = StartBtSeed();
+  ASSERT_TRUE(seed);
+  auto lt = StartLibtorrent("download", dir_ + "/lt");
+  ASSERT_TRUE(lt);
+  auto code = lt->Wait(deadline_);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << "libtorrent did not finish its download";
+  EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir_ + "/lt"));
+}
+
+// --- hostile datagrams -------------------------------------------------------
+
+// Multicaster sends datagrams to the BEP's IPv4 group from 127.0.0.1 (over
+// the namespace's loopback; without an interface address the source would
+// be 0.0.0.0, which names no peer).
+class Multicaster {
+ public:
+  Multicaster() : fd_(socket(AF_INET, SOCK_DGRAM, 0)) {
+    in_addr loopback{htonl(INADDR_LOOPBACK)};
+    setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_IF, &loopback, sizeof loopback);
+    group_.sin_family = AF_INET;
+    group_.sin_port = htons(lsd::kPort);
+    inet_pton(AF_INET, std::string(lsd::kGroupV4).c_str(), &group_.sin_addr);
+  }
+  ~Multicaster() { close(fd_); }
+  void Send(std::string_view d) {
+    sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&group_),
+           sizeof group_);
+  }
+
+ private:
+  int fd_;
+  sockaddr_in group_{};
+};
+
+// Pump runs `client` for `d` and returns the longest single turn.
+absl::Duration Pump(Client& client, absl::Duration d) {
+  absl::Duration longest;
+  for (const absl::Time end = absl::Now() + d; absl::Now() < end;) {
+    const absl::Time start = absl::Now();
+    EXPECT_TRUE(client.DoOneLoop(0.01).ok());
+    longest = std::max(longest, absl::Now() - start);
+  }
+  return longest;
+}
+
+std::string Header(const std::string& ih_hex, const std::string& port) {
+  return absl::StrCat("BT-SEARCH * HTTP/1.1\r\nHost: 239.192.152.143:6771\r\n",
+                      "Port: ", port, "\r\nInfohash: ", ih_hex, "\r\n");
+}
+
+TEST_F(LsdInteropTest, BadDatagramsNeitherStallNorFloodTheClient) {
+  ClientOptions options = testing::LoopbackClientOptions();
+  options.enable_dht = false;
+  options.enable_lsd = true;  // in this namespace only
+  auto client = Client::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  LsdNode* lsd = (*client)->lsd();
+  ASSERT_NE(lsd, nullptr) << (*client)->lsd_status();
+  auto added = (*client)->AddTorrent(
+      {.torrent_path = torrent_, .save_path = root_ + "/seed"});
+  ASSERT_TRUE(added.ok()) << added.status();
+  Torrent* t = *added;
+  ASSERT_TRUE(t->complete());
+  const std::string ih = t->info_hash().ToHex();
+  const lsd::ServiceStats& stats = lsd->service().stats();
+  // It announces the torrent (and takes peers for it) from its next tick.
+  for (const absl::Time end = absl::Now() + absl::Seconds(5);
+       stats.announced == 0 && absl::Now() < end;) {
+    Pump(**client, absl::Milliseconds(50));
+  }
+  ASSERT_EQ(stats.announced, 1u);
+
+  // Malformed: garbage, empty, huge, port 0, too many infohashes, cut off.
+  std::string many = Header(ih, "7000");
+  for (int i = 0; i < 40; ++i) absl::StrAppend(&many, "Infohash: ", ih, "\r\n");
+  const std::vector<std::string> malformed = {
+      "garbage",
+      "",
+      std::string(60000, 'x'),
+      std::string("BT-SEARCH * HTTP/1.1\r\n\0\0\0\r\n\r\n", 29),
+      Header(ih, "0") + "\r\n\r\n",
+      Header(ih, "99999") + "\r\n\r\n",
+      Header(ih.substr(1), "7000") + "\r\n\r\n",
+      many + "\r\n\r\n",
+      Header(ih, "7000"),  // no empty line
+  };
+  Multicaster attacker;
+  for (const std::string& d : malformed) attacker.Send(d);
+  // Well-formed, but for another torrent.
+  attacker.Send(Header(std::string(40, 'e'), "7001") + "\r\n\r\n");
+  Pump(**client, absl::Milliseconds(500));
+  EXPECT_EQ(stats.malformed, malformed.size()) << lsd->service().last_error();
+  EXPECT_EQ(t->known_peers(PeerSet::Source::kLsd), 0u);
+
+  // A flood of valid announces, each naming another port.
+  const absl::Time flood_start = absl::Now();
+  absl::Duration longest;
+  for (int i = 0; i < 5000; ++i) {
+    attacker.Send(Header(ih, absl::StrCat(10000 + i)) + "\r\n\r\n");
+    if (i % 100 == 99) longest = std::max(longest, Pump(**client, {}));
+  }
+  longest = std::max(longest, Pump(**client, absl::Seconds(1)));
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - flood_start);
+  const lsd::ServiceOptions limits;
+  EXPECT_GT(stats.rate_limited, 0u);
+  EXPECT_GT(t->known_peers(PeerSet::Source::kLsd), 0u);
+  EXPECT_LE(t->known_peers(PeerSet::Source::kLsd),
+            limits.peer_burst + limits.peer_rate * seconds);
+  EXPECT_EQ(lsd->service().tracked(), 1u);
+  EXPECT_LT(longest, absl::Milliseconds(500)) << "a turn of the loop stalled";
+  // Its own announce came back over multicast loopback and was ignored.
+  EXPECT_EQ(stats.own, 1u);
+  std::printf(
+      "flood of 5000 announces: %llu received, %llu parsed, %zu peers added "
+      "in %.1f s; longest loop turn %s\n",
+      static_cast<unsigned long long>(stats.received),
+      static_cast<unsigned long long>(stats.received - stats.rate_limited),
+      t->known_peers(PeerSet::Source::kLsd), seconds,
+      absl::FormatDuration(longest).c_str());
+
+  // The client still serves a peer that finds it by LSD.
+  Pump(**client, absl::Seconds(2));  // the buckets refill
+  auto dl = StartBtDownload();
+  ASSERT_TRUE(dl);
+  EXPECT_EQ(interop::RunUntilExit(**client, *dl, deadline_), 0);
+  EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir_ + "/dl"));
+  EXPECT_GT(t->uploaded(), 0);
+}
+
+}  // namespace
+}  // namespace bt::client

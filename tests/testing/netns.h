@@ -1,0 +1,28 @@
+// Test-only: a network namespace of the test's own, for traffic that must
+// never leave it (LSD multicast). EnterPrivateNetwork moves the calling
+// thread into a new, empty network namespace — threads and processes it
+// starts afterwards are in it too — brings loopback up with multicast on,
+// and routes the IPv4 and IPv6 multicast ranges over it. Nothing sent
+// there reaches another namespace, let alone another host.
+//
+//   static absl::Status net = bt::testing::EnterPrivateNetwork();
+//   if (!net.ok()) GTEST_SKIP() << net;
+//
+// As root it unshares the network namespace alone; otherwise it makes a
+// user namespace too, which the kernel allows only while the process has
+// one thread: call it before starting any thread. It is one-way: the
+// thread stays in the namespace.
+#ifndef TESTS_TESTING_NETNS_H_
+#define TESTS_TESTING_NETNS_H_
+
+#include "absl/status/status.h"
+
+namespace bt::testing {
+
+// EnterPrivateNetwork: see above. Errors: kUnavailable with the step that
+// failed (namespaces not permitted here, no `ip` tool, a route refused).
+absl::Status EnterPrivateNetwork();
+
+}  // namespace bt::testing
+
+#endif  // TESTS_TESTING_NETNS_H_
