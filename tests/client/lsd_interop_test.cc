@@ -18,9 +18,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/file_util.h"
 #include "client/client.h"
 #include "gtest/gtest.h"
 #include "lsd/message.h"
+#include "metainfo/torrent_creator.h"
 #include "tests/client/interop_support.h"
 #include "tests/client/testing/loopback_options.h"
 #include "tests/testing/netns.h"
@@ -140,6 +142,54 @@ TEST_F(LsdInteropTest, LibtorrentDownloadsFromBtkitFoundByLsd) {
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0) << "libtorrent did not finish its download";
   EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir_ + "/lt"));
+}
+
+// Two in-process clients on the namespace's loopback, LSD their only peer
+// source, each with the shared public torrent and a private one of the
+// same files: they connect for the public torrent, and the private one is
+// neither announced nor given peers from LSD.
+TEST_F(LsdInteropTest, PrivateTorrentsStayOutOfLsd) {
+  metainfo::CreateOptions create;
+  create.version = metainfo::TorrentVersion::kV1;
+  create.is_private = true;
+  auto bytes = metainfo::CreateTorrent(root_ + "/seed/payload", create);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  const std::string private_torrent = dir_ + "/private.torrent";
+  ASSERT_TRUE(WriteFileAtomically(private_torrent, *bytes).ok());
+  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<Torrent*> open, closed;
+  for (const std::string& save : {root_ + "/seed", dir_ + "/b"}) {
+    ClientOptions options = testing::LoopbackClientOptions();
+    options.enable_dht = false;
+    options.enable_lsd = true;  // in this namespace only
+    auto c = Client::Create(options);
+    ASSERT_TRUE(c.ok()) << c.status();
+    ASSERT_NE((*c)->lsd(), nullptr) << (*c)->lsd_status();
+    auto o = (*c)->AddTorrent({.torrent_path = torrent_, .save_path = save});
+    auto p =
+        (*c)->AddTorrent({.torrent_path = private_torrent, .save_path = save});
+    ASSERT_TRUE(o.ok() && p.ok()) << o.status() << p.status();
+    ASSERT_TRUE((*p)->is_private());
+    open.push_back(*o);
+    closed.push_back(*p);
+    clients.push_back(*std::move(c));
+  }
+  // The one that hears the other's announce connects to it.
+  auto found_each_other = [&] {
+    return open[0]->known_peers(PeerSet::Source::kLsd) +
+                   open[1]->known_peers(PeerSet::Source::kLsd) >
+               0 &&
+           !open[0]->peers().empty() && !open[1]->peers().empty();
+  };
+  while (!found_each_other() && absl::Now() < deadline_) {
+    for (auto& c : clients) ASSERT_TRUE(c->DoOneLoop(0.01).ok());
+  }
+  ASSERT_TRUE(found_each_other());
+  for (size_t i = 0; i < clients.size(); ++i) {
+    EXPECT_EQ(clients[i]->lsd()->service().stats().announced, 1u)
+        << "announced more than the public torrent";
+    EXPECT_EQ(closed[i]->known_peers(PeerSet::Source::kLsd), 0u);
+  }
 }
 
 // --- hostile datagrams -------------------------------------------------------
