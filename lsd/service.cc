@@ -6,6 +6,18 @@
 #include "lsd/message.h"
 
 namespace bt::lsd {
+namespace {
+
+// Unreachable: a source address no peer can be dialled at: unspecified,
+// multicast, or IPv6 link-local (which needs an interface we are not told).
+bool Unreachable(const Endpoint& from) {
+  if (from.IsUnspecified()) return true;
+  const ByteSpan a = from.address_bytes();
+  if (from.is_v4()) return (a[0] & 0xf0) == 0xe0;
+  return a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+}
+
+}  // namespace
 
 Service::Service(ServiceOptions options)
     : options_(std::move(options)),
@@ -62,7 +74,7 @@ std::vector<Found> Service::HandleDatagram(std::string_view datagram,
     return {};
   }
   std::vector<Found> found;
-  if (from.IsUnspecified()) return found;
+  if (Unreachable(from)) return found;
   Endpoint peer = from;
   peer.set_port(a->port);
   peers_.Refill(now);

@@ -99,7 +99,9 @@ class Service {
 
   // HandleDatagram takes one received datagram from `from` and returns the
   // peers it announces for our torrents (none for a datagram that is
-  // malformed, our own, over the rate limits, or about other torrents).
+  // malformed, our own, over the rate limits, or about other torrents, nor
+  // from an address no peer can be dialled at: unspecified, multicast or
+  // IPv6 link-local).
   // last_error() keeps why the last malformed one was refused.
   std::vector<Found> HandleDatagram(std::string_view datagram,
                                     const Endpoint& from, absl::Time now);

@@ -112,7 +112,7 @@ LsdNode::LsdNode(EventLoop* loop, int fd, Options options, Endpoint group,
                  PeerHandler on_peer)
     : loop_(loop),
       fd_(fd),
-      port_(options.local.port()),
+      local_(options.local),
       group_(group),
       service_(std::move(options.service)),
       on_peer_(std::move(on_peer)),
@@ -128,15 +128,37 @@ void LsdNode::Update(absl::Span<const Sha1Hash> info_hashes, absl::Time now) {
   const std::vector<Sha1Hash> due = service_.Due(now);
   if (due.empty()) return;
   const std::string_view host = group_.is_v6() ? lsd::kHostV6 : lsd::kHostV4;
-  sockaddr_storage to;
-  const socklen_t len = ToSockaddr(group_, &to);
   for (const std::string& d :
-       lsd::EncodeAnnounces(host, port_, due, service_.cookie())) {
-    if (sendto(fd_, d.data(), d.size(), MSG_DONTWAIT,
-               reinterpret_cast<const sockaddr*>(&to), len) < 0) {
-      ++send_errors_;
-    }
+       lsd::EncodeAnnounces(host, local_.port(), due, service_.cookie())) {
+    if (!Send(d)) ++send_errors_;
   }
+}
+
+bool LsdNode::Send(std::string_view datagram) {
+  sockaddr_storage to;
+  iovec iov{const_cast<char*>(datagram.data()), datagram.size()};
+  msghdr h{};
+  h.msg_name = &to;
+  h.msg_namelen = ToSockaddr(group_, &to);
+  h.msg_iov = &iov;
+  h.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))];
+  if (local_.is_v6() && !local_.IsUnspecified()) {
+    h.msg_control = control;
+    h.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&h);
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+    in6_pktinfo source{};
+    std::memcpy(&source.ipi6_addr, local_.address_bytes().data(), 16);
+    std::memcpy(CMSG_DATA(c), &source, sizeof source);
+  }
+  ssize_t n;
+  do {
+    n = sendmsg(fd_, &h, MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  return n >= 0;
 }
 
 void LsdNode::OnReadable() {

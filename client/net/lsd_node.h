@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -80,10 +81,14 @@ class LsdNode {
   LsdNode(EventLoop* loop, int fd, Options options, Endpoint group,
           PeerHandler on_peer);
   void OnReadable();
+  // Send sends one announce to the group, from local_'s address when it is
+  // a specific IPv6 one (the kernel would pick a link-local one, where no
+  // one can dial us); false if it failed.
+  bool Send(std::string_view datagram);
 
   EventLoop* loop_;
   int fd_;
-  uint16_t port_;  // ours, announced
+  Endpoint local_;  // our listen address and the port we announce
   Endpoint group_;
   lsd::Service service_;
   PeerHandler on_peer_;

@@ -100,9 +100,19 @@ TEST_F(LsdServiceTest, CountsMalformedDatagramsAndSaysWhy) {
               IsEmpty());
   EXPECT_EQ(lsd_.stats().malformed, 1u);
   EXPECT_THAT(lsd_.last_error().message(), ::testing::HasSubstr("line 1"));
-  EXPECT_THAT(lsd_.HandleDatagram(EncodeAnnounce(kHostV4, 1, {Hash(1)}, "x"),
-                                  Endpoint::V4({0, 0, 0, 0}, 9), now_),
-              IsEmpty());
+}
+
+TEST_F(LsdServiceTest, NoPeersFromAddressesThatCannotBeDialled) {
+  lsd_.SetTorrents({Hash(1)}, now_);
+  const std::string valid = EncodeAnnounce(kHostV4, 1, {Hash(1)}, "x");
+  for (const char* unreachable :
+       {"0.0.0.0:9", "239.1.2.3:9", "[fe80::1]:9", "[ff15::1]:9", "[::]:9"}) {
+    EXPECT_THAT(lsd_.HandleDatagram(valid, *Endpoint::Parse(unreachable), now_),
+                IsEmpty())
+        << unreachable;
+  }
+  EXPECT_THAT(lsd_.HandleDatagram(valid, *Endpoint::Parse("[fd00::1]:9"), now_),
+              ElementsAre(Found{Hash(1), *Endpoint::Parse("[fd00::1]:1")}));
 }
 
 // A flood of valid announces (a new port each, as an attacker would send)

@@ -70,7 +70,13 @@ absl::Status EnterPrivateNetwork() {
        std::vector<std::vector<std::string>>{
            {"link", "set", "lo", "up", "multicast", "on"},
            {"route", "add", "239.0.0.0/8", "dev", "lo"},
-           {"-6", "route", "add", "ff00::/8", "dev", "lo", "table", "local"}}) {
+           {"link", "add", "btns0", "type", "veth", "peer", "name", "btns1"},
+           {"link", "set", "btns0", "up"},
+           {"link", "set", "btns1", "up"},
+           {"-6", "addr", "add", std::string(kPrivateIpv6) + "/64", "dev",
+            "btns0", "nodad"},
+           {"-6", "route", "add", "ff00::/8", "dev", "btns0", "table",
+            "local"}}) {
     if (absl::Status s = Ip(args); !s.ok()) return s;
   }
   return absl::OkStatus();

@@ -1,9 +1,11 @@
 // Test-only: a network namespace of the test's own, for traffic that must
 // never leave it (LSD multicast). EnterPrivateNetwork moves the calling
 // thread into a new, empty network namespace — threads and processes it
-// starts afterwards are in it too — brings loopback up with multicast on,
-// and routes the IPv4 and IPv6 multicast ranges over it. Nothing sent
-// there reaches another namespace, let alone another host.
+// starts afterwards are in it too — brings loopback up with multicast on
+// and routes IPv4 multicast over it, and, since Linux loops no IPv6
+// multicast back over `lo`, adds a veth pair (both ends inside) whose
+// first end has kPrivateIpv6 and takes the IPv6 multicast route. Nothing
+// sent there reaches another namespace, let alone another host.
 //
 //   static absl::Status net = bt::testing::EnterPrivateNetwork();
 //   if (!net.ok()) GTEST_SKIP() << net;
@@ -18,6 +20,9 @@
 #include "absl/status/status.h"
 
 namespace bt::testing {
+
+// kPrivateIpv6: the namespace's IPv6 address (a unique local address).
+inline constexpr char kPrivateIpv6[] = "fd00::1";
 
 // EnterPrivateNetwork: see above. Errors: kUnavailable with the step that
 // failed (namespaces not permitted here, no `ip` tool, a route refused).
