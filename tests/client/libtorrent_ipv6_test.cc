@@ -248,7 +248,7 @@ TEST_F(LibtorrentIpv6Test, BtDownloadWithBindAndAnIpv6Peer) {
   auto bt = testing::Subprocess::Start(
       {kBt, "download", torrent_, "-o", dir + "/bt", "--bind", "127.0.0.1",
        "--bind", "[::1]", "--peer", absl::StrFormat("[::1]:%d", port),
-       "--no-dht"});
+       "--no-dht", "--no-lsd"});
   ASSERT_TRUE(bt.ok()) << bt.status();
   absl::StatusOr<int> status = (*bt)->Wait(deadline_);
   ASSERT_TRUE(status.ok()) << status.status();

@@ -163,6 +163,13 @@ TEST_F(LsdInteropTest, LibtorrentDownloadsFromBtkitFoundByLsd) {
   EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir_ + "/lt"));
 }
 
+// LsdErrors joins why `client` runs no LSD in some family.
+std::string LsdErrors(const Client& client) {
+  std::string out;
+  for (const absl::Status& s : client.lsd_errors()) out += s.ToString() + "; ";
+  return out;
+}
+
 // Two in-process clients on the namespace's loopback, LSD their only peer
 // source, each with the shared public torrent and a private one of the
 // same files: they connect for the public torrent, and the private one is
@@ -183,7 +190,7 @@ TEST_F(LsdInteropTest, PrivateTorrentsStayOutOfLsd) {
     options.enable_lsd = true;  // in this namespace only
     auto c = Client::Create(options);
     ASSERT_TRUE(c.ok()) << c.status();
-    ASSERT_NE((*c)->lsd(), nullptr) << (*c)->lsd_status();
+    ASSERT_EQ((*c)->lsd_nodes().size(), 1u) << LsdErrors(**c);
     auto o = (*c)->AddTorrent({.torrent_path = torrent_, .save_path = save});
     auto p =
         (*c)->AddTorrent({.torrent_path = private_torrent, .save_path = save});
@@ -205,7 +212,7 @@ TEST_F(LsdInteropTest, PrivateTorrentsStayOutOfLsd) {
   }
   ASSERT_TRUE(found_each_other());
   for (size_t i = 0; i < clients.size(); ++i) {
-    EXPECT_EQ(clients[i]->lsd()->service().stats().announced, 1u)
+    EXPECT_EQ(clients[i]->lsd_nodes()[0]->service().stats().announced, 1u)
         << "announced more than the public torrent";
     EXPECT_EQ(closed[i]->known_peers(PeerSet::Source::kLsd), 0u);
   }
@@ -258,8 +265,8 @@ TEST_F(LsdInteropTest, BadDatagramsNeitherStallNorFloodTheClient) {
   options.enable_lsd = true;  // in this namespace only
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok()) << client.status();
-  LsdNode* lsd = (*client)->lsd();
-  ASSERT_NE(lsd, nullptr) << (*client)->lsd_status();
+  ASSERT_EQ((*client)->lsd_nodes().size(), 1u) << LsdErrors(**client);
+  LsdNode* lsd = (*client)->lsd_nodes()[0];
   auto added = (*client)->AddTorrent(
       {.torrent_path = torrent_, .save_path = root_ + "/seed"});
   ASSERT_TRUE(added.ok()) << added.status();
