@@ -67,7 +67,7 @@ void DeclareDiscoveryFlags(FlagSet& flags, TransferArgs& a) {
   flags.Switch("--no-lsd", &a.options.enable_lsd, false,
                "no local service discovery (BEP 14): do not announce "
                "torrents to, nor take peers from, the local network's "
-               "multicast group");
+               "multicast groups");
 }
 
 void DeclareDhtFlags(FlagSet& flags, TransferArgs& a) {

@@ -1,9 +1,11 @@
-// LsdNode: Local Service Discovery (BEP 14) on the network. It runs a
-// sans-I/O lsd::Service on UDP sockets bound to port 6771 and joined to the
-// BEP's multicast groups — 239.192.152.143 for IPv4, ff15::efc0:988f for
-// IPv6 — sends the announces the service says are due to them (TTL / hop
-// limit 1: the local network only; multicast loopback on, so two clients
-// on one host see each other), and hands the peers it finds to a callback.
+// LsdNode: Local Service Discovery (BEP 14) on the network, for one address
+// family (a client makes one per family it listens on). It runs a sans-I/O
+// lsd::Service on a UDP socket bound to port 6771 and joined to the BEP's
+// multicast group of that family — 239.192.152.143 for IPv4,
+// ff15::efc0:988f for IPv6 — sends the announces the service says are due
+// to it (TTL / hop limit 1: the local network only; multicast loopback on,
+// so two clients on one host see each other), and hands the peers it finds
+// to a callback.
 //
 //   ASSIGN_OR_RETURN(auto lsd, bt::client::LsdNode::Create(
 //       loop.get(), {.local = bt::Endpoint::V4({0, 0, 0, 0}, 6881)},

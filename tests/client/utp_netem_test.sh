@@ -41,7 +41,8 @@ mkdir -p "$work/seed/payload"
 head -c $((12 << 20)) /dev/urandom > "$work/seed/payload/data.bin"
 "$bt" create "$work/seed/payload" -o "$work/p.torrent" --v1 >/dev/null 2>&1
 ip netns exec "$a" "$bt" seed "$work/p.torrent" "$work/seed" \
-  --bind 10.203.0.1 --transport utp --dht-bootstrap= --no-lsd 2> "$work/seed.log" &
+  --bind 10.203.0.1 --transport utp --dht-bootstrap= --no-lsd \
+  2> "$work/seed.log" &
 seed_pid=$!
 port=""
 for _ in $(seq 100); do
@@ -52,7 +53,8 @@ done
 [ -n "$port" ] || { echo "seeder did not start:"; cat "$work/seed.log"; exit 1; }
 start=$(date +%s.%N)
 timeout 120 ip netns exec "$b" "$bt" download "$work/p.torrent" -o "$work/dl" \
-  --bind 10.203.0.2 --transport utp --dht-bootstrap= --no-lsd --peer "10.203.0.1:$port" \
+  --bind 10.203.0.2 --transport utp --dht-bootstrap= --no-lsd \
+  --peer "10.203.0.1:$port" \
   > /dev/null 2> "$work/dl.log" || { echo "download failed:"; tail -c 2000 "$work/dl.log"; exit 1; }
 end=$(date +%s.%N)
 cmp "$work/seed/payload/data.bin" "$work/dl/payload/data.bin"
