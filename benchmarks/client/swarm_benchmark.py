@@ -127,8 +127,8 @@ def start(cmd, log):
 def seeder_cmd(bt, impl, superseed, torrent, seed_dir, work, rate):
     if impl == "btkit":
         return [bt, "seed", torrent, seed_dir, "--bind", "127.0.0.1",
-                "--dht-bootstrap=", "--no-dht", "--encryption", "disabled",
-                "--transport", "tcp", "--upload-rate", str(rate),
+                "--dht-bootstrap=", "--no-dht", "--no-lsd", "--encryption",
+                "disabled", "--transport", "tcp", "--upload-rate", str(rate),
                 "--max-incoming-per-ip", "1000",
                 "--resume", os.path.join(work, "seed.resume")] + (
                     ["--superseed"] if superseed else [])
@@ -141,8 +141,8 @@ def seeder_cmd(bt, impl, superseed, torrent, seed_dir, work, rate):
 def downloader_cmd(bt, impl, torrent, out_dir):
     if impl == "btkit":
         return [bt, "download", torrent, "-o", out_dir, "--seed", "--bind",
-                "127.0.0.1", "--dht-bootstrap=", "--no-dht", "--encryption",
-                "disabled", "--transport", "tcp",
+                "127.0.0.1", "--dht-bootstrap=", "--no-dht", "--no-lsd",
+                "--encryption", "disabled", "--transport", "tcp",
                 "--max-incoming-per-ip", "1000",
                 "--resume", os.path.join(out_dir, "resume")]
     return [PYTHON, LT_PEER, "download", torrent, out_dir,
