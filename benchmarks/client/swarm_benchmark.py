@@ -31,6 +31,8 @@ import tempfile
 import time
 import urllib.request
 
+from payload import write_payload
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 LT_PEER = os.path.join(HERE, "..", "..", "tests", "client", "libtorrent_peer.py")
 PYTHON = "/usr/bin/python3"
@@ -237,14 +239,8 @@ def main():
         sys.exit("rows are among " + ",".join(ROWS))
     work = tempfile.mkdtemp(prefix="btkit_swarm_")
     try:
-        seed_dir = os.path.join(work, "seed")
-        os.makedirs(os.path.join(seed_dir, "payload"))
-        data = os.path.join(seed_dir, "payload", "data.bin")
-        with open(data, "wb") as f:
-            block = os.urandom(1 << 20)
-            for i in range(size_mib):
-                f.write(block[i % 1024:] + block[:i % 1024])
-        size = os.path.getsize(data)
+        seed_dir = write_payload(work, size_mib)
+        size = size_mib << 20
         # The info-hash (the same whatever the tracker) for the whitelist.
         probe = make_torrent(bt, seed_dir, os.path.join(work, "p.torrent"), [])
         info = subprocess.run([bt, "info", probe], check=True,

@@ -27,6 +27,8 @@ import sys
 import tempfile
 import time
 
+from payload import write_payload
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 LT_PEER = os.path.join(HERE, "..", "..", "tests", "client", "libtorrent_peer.py")
 PYTHON = "/usr/bin/python3"
@@ -117,19 +119,13 @@ def main():
         enc = args[args.index("--encryption") + 1]
     work = tempfile.mkdtemp(prefix="btkit_transfer_")
     try:
-        seed_dir = os.path.join(work, "seed")
-        os.makedirs(os.path.join(seed_dir, "payload"))
-        data = os.path.join(seed_dir, "payload", "data.bin")
-        with open(data, "wb") as f:
-            block = os.urandom(1 << 20)
-            for i in range(size_mib):
-                f.write(block[i % 1024:] + block[:i % 1024])
+        seed_dir = write_payload(work, size_mib)
         torrent = os.path.join(work, "payload.torrent")
         subprocess.run([bt, "create", os.path.join(seed_dir, "payload"), "-o",
                         torrent, "--v1", "--piece-size", str(1 << 20)],
                        check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-        size = os.path.getsize(data)
+        size = size_mib << 20
         gib = size / float(1 << 30)
         transport = "utp" if utp else "tcp"
         pairs = [("libtorrent", "libtorrent", transport),
