@@ -1,0 +1,277 @@
+// A Client bootstrapping its DHT from routers that answer badly: garbage,
+// a wrong transaction id, errors, truncated or datagram-sized "nodes" (of
+// loopback ports nobody listens on), nodes pointing back at the router and
+// at the client, a flood of datagrams, and silence; the same routers are
+// also a torrent's BEP 5 "nodes". One good router (another Client's node)
+// knows a seeder. The client's loop stays responsive, its table and
+// pending queries stay bounded, and it still finds the seeder. Loopback
+// only: the routers are UDP sockets the test owns on 127.0.0.1.
+#include <algorithm>
+#include <array>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "bencode/encoder.h"
+#include "client/client.h"
+#include "client/net/event_loop.h"
+#include "client/net/udp_socket.h"
+#include "dht/krpc.h"
+#include "gtest/gtest.h"
+#include "tests/client/testing/loopback_options.h"
+#include "tests/metainfo/test_torrents.h"
+
+namespace bt::client {
+namespace {
+
+enum class Behaviour {
+  kGarbage,
+  kWrongTransactionId,
+  kError,
+  kTruncatedNodes,
+  kHugeNodes,
+  kSelfAndClient,
+  kFlood,
+  kSilent,
+};
+
+// kFloodDatagrams: how many datagrams the flooding router sends in all.
+constexpr int kFloodDatagrams = 5000;
+
+// CompactNode: 26 bytes, id filled with `id_byte`, at `ip`:`port`.
+std::string CompactNode(uint8_t id_byte, std::array<uint8_t, 4> ip,
+                        uint16_t port) {
+  std::string out(20, static_cast<char>(id_byte));
+  for (uint8_t b : ip) out.push_back(static_cast<char>(b));
+  out.push_back(static_cast<char>(port >> 8));
+  out.push_back(static_cast<char>(port & 0xff));
+  return out;
+}
+
+// HostileRouter: a UDP socket on 127.0.0.1 that answers each KRPC query
+// as its Behaviour says.
+class HostileRouter {
+ public:
+  HostileRouter(EventLoop* loop, Behaviour behaviour) : behaviour_(behaviour) {
+    absl::StatusOr<std::unique_ptr<UdpSocket>> s =
+        UdpSocket::Bind(loop, Endpoint::V4({127, 0, 0, 1}, 0));
+    EXPECT_TRUE(s.ok()) << s.status();
+    if (!s.ok()) return;
+    socket_ = *std::move(s);
+    auto on = [this](std::string_view d, const Endpoint& from) {
+      OnDatagram(d, from);
+    };
+    socket_->SetDhtHandler(on);
+    socket_->SetUtpHandler(on);
+  }
+  Endpoint endpoint() const { return socket_->local_endpoint(); }
+  int queries() const { return queries_; }
+  // client: the client's DHT endpoint, for kSelfAndClient.
+  void set_client(const Endpoint& client) { client_ = client; }
+
+ private:
+  void OnDatagram(std::string_view d, const Endpoint& from) {
+    dht::Message q;
+    if (!dht::ParseMessage(d, &q).ok()) return;
+    ++queries_;
+    switch (behaviour_) {
+      case Behaviour::kGarbage:
+        socket_->SendTo("d1:y1:r\xff\xfe garbage", from);
+        socket_->SendTo(std::string(300, '\x80'), from);
+        return;
+      case Behaviour::kWrongTransactionId:
+        Respond(from, q.transaction_id + "x", Nodes(4, 1));
+        return;
+      case Behaviour::kError: {
+        bencode::Value::Dict m{{"t", q.transaction_id},
+                               {"y", "e"},
+                               {"e", bencode::Value::List{201, "go away"}}};
+        socket_->SendTo(bencode::Encode(m), from);
+        return;
+      }
+      case Behaviour::kTruncatedNodes:
+        Respond(from, q.transaction_id, Nodes(3, 1) + "tail!!!");
+        return;
+      case Behaviour::kHugeNodes:
+        // As many as a datagram takes: 2,400 nodes, 62,400 bytes.
+        Respond(from, q.transaction_id, Nodes(2400, ++round_));
+        return;
+      case Behaviour::kSelfAndClient: {
+        std::string nodes =
+            CompactNode(0x11, {127, 0, 0, 1}, endpoint().port());
+        nodes += CompactNode(0x22, {127, 0, 0, 1}, client_.port());
+        Respond(from, q.transaction_id, nodes);
+        return;
+      }
+      case Behaviour::kFlood:
+        for (int i = 0; i < 1000 && flooded_ < kFloodDatagrams; ++i) {
+          ++flooded_;
+          if (i % 2 == 0) {
+            Respond(from, q.transaction_id, Nodes(8, i));
+          } else {
+            socket_->SendTo("d1:t2:zz1:y1:re", from);
+          }
+        }
+        return;
+      case Behaviour::kSilent:
+        return;
+    }
+  }
+
+  // Nodes: `n` nodes on 127.0.0.2.. at ports nobody listens on (the
+  // discard port and the top of the range), ids varying with `salt`.
+  static std::string Nodes(int n, int salt) {
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+      const uint8_t id = static_cast<uint8_t>(i * 7 + salt);
+      out += CompactNode(id,
+                         {127, 0, static_cast<uint8_t>(i / 250),
+                          static_cast<uint8_t>(2 + i % 250)},
+                         i % 2 == 0 ? 9 : 65535 - i % 100);
+    }
+    return out;
+  }
+
+  void Respond(const Endpoint& to, const std::string& tid,
+               const std::string& nodes) {
+    bencode::Value::Dict r{
+        {"id", std::string(20, '\x5a')}, {"nodes", nodes}, {"token", "tok"}};
+    bencode::Value::Dict m{{"t", tid}, {"y", "r"}, {"r", r}};
+    socket_->SendTo(bencode::Encode(m), to);
+  }
+
+  Behaviour behaviour_;
+  std::unique_ptr<UdpSocket> socket_;
+  Endpoint client_;
+  int queries_ = 0;
+  int round_ = 0;
+  int flooded_ = 0;
+};
+
+std::unique_ptr<Client> NewClient(ClientOptions options) {
+  absl::StatusOr<std::unique_ptr<Client>> c = Client::Create(options);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? *std::move(c) : nullptr;
+}
+
+TEST(DhtBootstrapHostileTest, BadRoutersNeitherStallNorBloatTheClient) {
+  auto loop = std::move(*EventLoop::Create());  // the hostile routers'
+  std::vector<std::unique_ptr<HostileRouter>> hostile;
+  for (Behaviour b :
+       {Behaviour::kGarbage, Behaviour::kWrongTransactionId, Behaviour::kError,
+        Behaviour::kTruncatedNodes, Behaviour::kHugeNodes,
+        Behaviour::kSelfAndClient, Behaviour::kFlood, Behaviour::kSilent}) {
+    hostile.push_back(std::make_unique<HostileRouter>(loop.get(), b));
+  }
+  // The good router, and a seeder that announced itself to it.
+  std::unique_ptr<Client> router =
+      NewClient(bt::testing::LoopbackClientOptions());
+  std::unique_ptr<Client> seeder =
+      NewClient(bt::testing::LoopbackClientOptions());
+  ASSERT_NE(router, nullptr);
+  ASSERT_NE(seeder, nullptr);
+  const Endpoint good = router->dht()->local_endpoint();
+  seeder->AddDhtNode(good);
+
+  std::map<std::string, Endpoint> names = {{"good.test", good}};
+  ClientOptions options = bt::testing::LoopbackClientOptions();
+  for (size_t i = 0; i < hostile.size(); ++i) {
+    const std::string name = "hostile" + std::to_string(i) + ".test";
+    names[name] = hostile[i]->endpoint();
+    options.dht_bootstrap.push_back({name, hostile[i]->endpoint().port()});
+  }
+  options.dht_bootstrap.push_back({"good.test", good.port()});
+  options.host_lookup = [names](
+                            const std::string& host,
+                            uint16_t) -> absl::StatusOr<std::vector<Endpoint>> {
+    auto it = names.find(host);
+    if (it == names.end()) return absl::NotFoundError(host);
+    return std::vector<Endpoint>{it->second};
+  };
+  std::unique_ptr<Client> client = NewClient(options);
+  ASSERT_NE(client, nullptr);
+  for (auto& h : hostile) h->set_client(client->dht()->local_endpoint());
+
+  // A torrent whose BEP 5 "nodes" are the hostile routers too.
+  bencode::Value v = metainfo::testing::MakeTorrent(
+      "f", {{{"f"}, "abc", ""}}, 16384, metainfo::testing::Version::kV1, true);
+  bencode::Value::List nodes;
+  for (auto& h : hostile) {
+    nodes.push_back(
+        bencode::Value::List{"127.0.0.1", int64_t{h->endpoint().port()}});
+  }
+  v.dict()["nodes"] = nodes;
+  absl::StatusOr<metainfo::TorrentInfo> info =
+      metainfo::TorrentInfo::Parse(bencode::Encode(v));
+  ASSERT_TRUE(info.ok()) << info.status();
+  TorrentParams params;
+  params.info = *info;
+  params.save_path = ::testing::TempDir();
+  params.start = false;
+  ASSERT_TRUE(client->AddTorrent(params).ok());
+  const Sha1Hash hash = *info->info_hash_v1();
+
+  bool announced = false;
+  std::vector<Endpoint> found;
+  bool looking = false;
+  int attempts = 0;
+  absl::Duration first_look;
+  absl::Duration slowest_turn;
+  size_t most_pending = 0, most_lookups = 0;
+  const dht::Node& node = client->dht()->node();
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  const absl::Time start = absl::Now();
+  while (found.empty() && absl::Now() < deadline) {
+    const absl::Time before = absl::Now();
+    ASSERT_TRUE(client->DoOneLoop(0.01).ok());
+    slowest_turn = std::max(slowest_turn, absl::Now() - before);
+    ASSERT_TRUE(router->DoOneLoop(0).ok());
+    ASSERT_TRUE(seeder->DoOneLoop(0).ok());
+    ASSERT_TRUE(loop->RunOnce(0).ok());
+    most_pending = std::max(most_pending, node.pending_queries());
+    most_lookups = std::max(most_lookups, node.active_lookups());
+    // The table holds at most bucket_size contacts per bucket.
+    ASSERT_LE(node.table().size(), node.table().bucket_count() * 8);
+    if (!announced && seeder->dht()->node().table().size() > 0) {
+      announced = true;
+      seeder->dht()->Announce(hash, 4242, false,
+                              [](const dht::LookupResult&) {});
+    }
+    // Once the seeder is on the router, the client looks (again and again,
+    // as a torrent would, until a lookup finds it).
+    if (announced && !looking &&
+        router->dht()->node().peer_store().peer_count() > 0) {
+      looking = true;
+      ++attempts;
+      if (attempts == 1) first_look = absl::Now() - start;
+      client->dht()->GetPeers(hash, [&](const dht::LookupResult& r) {
+        looking = false;
+        found = r.peers;
+      });
+    }
+  }
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_FALSE(found.empty()) << "no peers within 60 s";
+  EXPECT_NE(
+      std::find(found.begin(), found.end(), Endpoint::V4({127, 0, 0, 1}, 4242)),
+      found.end());
+  EXPECT_LT(slowest_turn, absl::Milliseconds(500));
+  EXPECT_LE(most_pending, dht::NodeOptions().max_pending_queries);
+  EXPECT_LE(most_lookups, dht::NodeOptions().max_lookups);
+  for (const auto& h : hostile) EXPECT_GT(h->queries(), 0);
+  RecordProperty("seconds_to_peers", absl::ToDoubleSeconds(took));
+  std::cout << "found peers after " << took << " (first of " << attempts
+            << " lookups at " << first_look << "), slowest turn "
+            << slowest_turn << ", most pending queries " << most_pending
+            << ", table " << node.table().size() << " in "
+            << node.table().bucket_count() << " buckets, dropped malformed "
+            << node.stats().dropped_malformed << ", unmatched "
+            << node.stats().dropped_unmatched << "\n";
+}
+
+}  // namespace
+}  // namespace bt::client
