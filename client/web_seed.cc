@@ -15,6 +15,16 @@
 namespace bt::client {
 namespace {
 
+// ParseDigits reads a non-negative decimal of plain digits (RFC 9110's
+// 1*DIGIT: no sign, no blanks), which SimpleAtoi alone would not insist on.
+bool ParseDigits(absl::string_view text, int64_t* out) {
+  if (text.empty() ||
+      !std::all_of(text.begin(), text.end(), absl::ascii_isdigit)) {
+    return false;
+  }
+  return absl::SimpleAtoi(text, out);
+}
+
 // ParseContentRange reads "bytes FIRST-LAST/TOTAL" (TOTAL may be '*').
 // (Debian's Abseil has its own string_view, hence absl::string_view.)
 bool ParseContentRange(std::string_view text, int64_t* first, int64_t* last,
@@ -26,15 +36,14 @@ bool ParseContentRange(std::string_view text, int64_t* first, int64_t* last,
       absl::StrSplit(v, absl::MaxSplits('/', 1));
   std::pair<absl::string_view, absl::string_view> ends =
       absl::StrSplit(range_total.first, absl::MaxSplits('-', 1));
-  if (!absl::SimpleAtoi(ends.first, first) ||
-      !absl::SimpleAtoi(ends.second, last)) {
+  if (!ParseDigits(ends.first, first) || !ParseDigits(ends.second, last)) {
     return false;
   }
   if (range_total.second == "*") {
     *total = -1;
     return true;
   }
-  return absl::SimpleAtoi(range_total.second, total);
+  return ParseDigits(range_total.second, total);
 }
 
 }  // namespace

@@ -199,6 +199,24 @@ TEST(WebSeedTest, BadResponsesAreErrorsNamingTheUrl) {
   EXPECT_TRUE(ws.RunComplete());
 }
 
+// RFC 9110 Content-Range numbers are plain digits: a sign, blanks inside
+// or a negative total (which would skip the total's check) are refused.
+TEST(WebSeedTest, ContentRangeNumbersArePlainDigits) {
+  testing::TestTorrent t = TwoFiles();
+  WebSeed ws = Make(t, "http://m/");
+  ws.Begin({{0, 0}});
+  tracker::HttpResponse resp = Serve(t, *ws.NextRequest());
+  for (const char* range :
+       {"bytes +0-16383/40000", "bytes 0-16383/-1", "bytes 0 -16383/40000",
+        "bytes 0-+16383/40000", "bytes 0-16383/ 40000", "bytes 0-16383/"}) {
+    resp.headers = {{"content-range", range}};
+    EXPECT_EQ(ws.OnResponse(resp).code(), absl::StatusCode::kInvalidArgument)
+        << range;
+  }
+  resp.headers = {{"content-range", " bytes 00-16383/040000 "}};
+  EXPECT_TRUE(ws.OnResponse(resp).ok());
+}
+
 TEST(WebSeedTest, PlainOkIsTakenWhenTheWholeFileWasAsked) {
   testing::TestTorrent t = testing::MakeSingleFile(20000);
   WebSeed ws = Make(t, "http://m/f");
