@@ -1,6 +1,6 @@
 // A Client bootstrapping its DHT from routers that answer badly: garbage,
 // a wrong transaction id, errors, truncated or datagram-sized "nodes" (of
-// loopback ports nobody listens on), nodes pointing back at the router and
+// loopback ports nothing answers on), nodes pointing back at the router and
 // at the client, a flood of datagrams, and silence; the same routers are
 // also a torrent's BEP 5 "nodes". One good router (another Client's node)
 // knows a seeder. The client's loop stays responsive, its table and
@@ -79,7 +79,9 @@ class HostileRouter {
  private:
   void OnDatagram(std::string_view d, const Endpoint& from) {
     dht::Message q;
-    if (!dht::ParseMessage(d, &q).ok()) return;
+    if (!dht::ParseMessage(d, &q).ok() || q.kind != dht::MessageKind::kQuery) {
+      return;  // only queries are answered: no ping-pong with the client
+    }
     ++queries_;
     switch (behaviour_) {
       case Behaviour::kGarbage:
@@ -127,8 +129,9 @@ class HostileRouter {
     }
   }
 
-  // Nodes: `n` nodes on 127.0.0.2.. at ports nobody listens on (the
-  // discard port and the top of the range), ids varying with `salt`.
+  // Nodes: `n` nodes on 127.0.0.2.. at ports nothing in the test listens
+  // on (the discard port and the top of the range; a stray query to
+  // another process there is harmless), ids varying with `salt`.
   static std::string Nodes(int n, int salt) {
     std::string out;
     for (int i = 0; i < n; ++i) {
@@ -266,7 +269,8 @@ TEST(DhtBootstrapHostileTest, BadRoutersNeitherStallNorBloatTheClient) {
                             [](const dht::LookupResult&) {});
   // The client looks up the seeder's torrent as a torrent would: again
   // whenever a lookup ends without peers. Each lookup ends within its
-  // max_duration (30 s) whatever the routers send.
+  // max_duration (30 s) whatever the routers send; with 150 dead nodes
+  // from kHugeNodes to wait out it takes about all of it.
   const absl::Duration max_lookup = dht::LookupOptions().max_duration;
   std::vector<Endpoint> found;
   absl::Duration longest_lookup;
