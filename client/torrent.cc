@@ -554,9 +554,12 @@ void Torrent::AnnounceToDht(absl::Time now) {
   next_dht_announce_ =
       now + (connections_.size() < 5 ? absl::Seconds(20) : absl::Minutes(15));
   // In each family's DHT (BEP 32): each finds peers of its own family.
+  // Peers are taken as each answer brings them, not when the lookup ends:
+  // one contact that hands out dead nodes can hold a lookup for its whole
+  // time limit.
   for (DhtUdpNode* dht : ctx_->dht_nodes()) {
     dht->Announce(
-        info_hash_, ctx_->port(), /*implied_port=*/false,
+        info_hash_, ctx_->port(), /*implied_port=*/false, /*done=*/nullptr,
         [this, token = liveness_.token()](const dht::LookupResult& r) {
           if (!token.alive()) return;
           for (const Endpoint& p : r.peers) {

@@ -266,11 +266,13 @@ void Node::HandleResponse(Message& m, const Endpoint& from, absl::Time now) {
   }
   if (r.values &&
       (st.kind == LookupKind::kGetPeers || st.kind == LookupKind::kAnnounce)) {
+    const size_t first = st.peers.size();
     for (const Endpoint& peer : *r.values) {
       if (st.peers.size() >= options_.max_peers_per_lookup) break;
       if (peer.port() == 0) continue;
       if (st.peer_set.insert(peer).second) st.peers.push_back(peer);
     }
+    ReportPeers(st, first);
   }
   AdvanceLookup(p.lookup, st, now);
 }
@@ -329,10 +331,20 @@ uint64_t Node::StartLookup(LookupKind kind, const NodeId& target,
 void Node::AddLocalPeers(LookupState& st, absl::Time now) {
   // Peers announced to us count too: we may be one of the closest nodes.
   Sha1Hash ih = Sha1Hash::FromBytes(st.lookup.target().span());
+  const size_t first = st.peers.size();
   for (const Endpoint& peer :
        store_.Get(ih, ipv6_, options_.max_peers_per_lookup, now, rng_)) {
     if (st.peer_set.insert(peer).second) st.peers.push_back(peer);
   }
+  ReportPeers(st, first);
+}
+
+void Node::ReportPeers(const LookupState& st, size_t first) {
+  if (!st.found || st.peers.size() == first) return;
+  LookupResult result;
+  result.target = st.lookup.target();
+  result.peers.assign(st.peers.begin() + first, st.peers.end());
+  completions_.emplace_back(st.found, std::move(result));
 }
 
 void Node::AdvanceLookup(uint64_t id, LookupState& st, absl::Time now) {
@@ -462,10 +474,11 @@ uint64_t Node::FindNode(const NodeId& target, absl::Time now,
 }
 
 uint64_t Node::GetPeers(const Sha1Hash& info_hash, absl::Time now,
-                        LookupCallback done) {
+                        LookupCallback done, LookupCallback found) {
   uint64_t id =
       StartLookup(LookupKind::kGetPeers, NodeId::FromBytes(info_hash.span()),
-                  std::move(done), now, false);
+                  std::move(done), now, false,
+                  [&](LookupState& st) { st.found = std::move(found); });
   FlushCompletions();
   return id;
 }
@@ -504,15 +517,16 @@ uint64_t Node::PutItem(const DhtItem& item, absl::Time now,
 }
 
 uint64_t Node::Announce(const Sha1Hash& info_hash, uint16_t port,
-                        bool implied_port, absl::Time now,
-                        LookupCallback done) {
-  uint64_t id = StartLookup(
-      LookupKind::kAnnounce, NodeId::FromBytes(info_hash.span()),
-      std::move(done), now, false, [&](LookupState& st) {
-        st.info_hash = info_hash;
-        st.port = port;
-        st.implied_port = implied_port;
-      });
+                        bool implied_port, absl::Time now, LookupCallback done,
+                        LookupCallback found) {
+  uint64_t id =
+      StartLookup(LookupKind::kAnnounce, NodeId::FromBytes(info_hash.span()),
+                  std::move(done), now, false, [&](LookupState& st) {
+                    st.found = std::move(found);
+                    st.info_hash = info_hash;
+                    st.port = port;
+                    st.implied_port = implied_port;
+                  });
   FlushCompletions();
   return id;
 }

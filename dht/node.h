@@ -169,14 +169,20 @@ class Node {
   // the table is empty.
   uint64_t Bootstrap(absl::Time now, LookupCallback done = nullptr);
   // FindNode / GetPeers / Announce start lookups; each returns a lookup id
-  // (0 if too many lookups are running: the callback then never runs).
+  // (0 if too many lookups are running: the callbacks then never run).
+  // GetPeers and Announce also call `found` (if given) with the peers each
+  // answer adds (LookupResult::peers, nothing else filled in), as they
+  // arrive: a lookup ends only when its slowest contacts answer or time
+  // out, and a client should not wait that long to connect. `done` still
+  // gets every peer found.
   uint64_t FindNode(const NodeId& target, absl::Time now, LookupCallback done);
   uint64_t GetPeers(const Sha1Hash& info_hash, absl::Time now,
-                    LookupCallback done);
+                    LookupCallback done, LookupCallback found = nullptr);
   // Announce finds the closest nodes with get_peers, then announces `port`
   // (or the source port of our packets if `implied_port`) to them.
-  uint64_t Announce(const Sha1Hash& info_hash, uint16_t port,
-                    bool implied_port, absl::Time now, LookupCallback done);
+  uint64_t Announce(const Sha1Hash& info_hash, uint16_t port, bool implied_port,
+                    absl::Time now, LookupCallback done,
+                    LookupCallback found = nullptr);
 
   // SampleInfohashes walks towards `target` with BEP 51 sample_infohashes
   // queries (one per node, as a lookup) and collects the info-hashes the
@@ -235,6 +241,7 @@ class Node {
     LookupKind kind;
     Lookup lookup;
     LookupCallback done;
+    LookupCallback found;  // GetPeers / Announce: peers as they arrive
     Sha1Hash info_hash;
     uint16_t port = 0;
     bool implied_port = false;
@@ -291,6 +298,8 @@ class Node {
                        const std::function<void(LookupState&)>& setup = nullptr);
   void AdvanceLookup(uint64_t id, LookupState& st, absl::Time now);
   void AddLocalPeers(LookupState& st, absl::Time now);
+  // ReportPeers queues st.found with the peers added since `first`.
+  void ReportPeers(const LookupState& st, size_t first);
   void StartAnnounces(uint64_t id, LookupState& st, absl::Time now);
   void FinishLookup(uint64_t id, absl::Time now);
   void LookupFailed(const Pending& p, bool timed_out);

@@ -67,16 +67,19 @@ uint64_t DhtUdpNode::Bootstrap(dht::LookupCallback done) {
 }
 
 uint64_t DhtUdpNode::GetPeers(const Sha1Hash& info_hash,
-                              dht::LookupCallback done) {
-  uint64_t id = node_->GetPeers(info_hash, Now(), std::move(done));
+                              dht::LookupCallback done,
+                              dht::LookupCallback found) {
+  uint64_t id =
+      node_->GetPeers(info_hash, Now(), std::move(done), std::move(found));
   Flush();
   return id;
 }
 
 uint64_t DhtUdpNode::Announce(const Sha1Hash& info_hash, uint16_t port,
-                              bool implied_port, dht::LookupCallback done) {
-  uint64_t id =
-      node_->Announce(info_hash, port, implied_port, Now(), std::move(done));
+                              bool implied_port, dht::LookupCallback done,
+                              dht::LookupCallback found) {
+  uint64_t id = node_->Announce(info_hash, port, implied_port, Now(),
+                                std::move(done), std::move(found));
   Flush();
   return id;
 }

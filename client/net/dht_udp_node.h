@@ -45,11 +45,14 @@ class DhtUdpNode {
   // Now is the loop's clock as the node sees it.
   static absl::Time Now();
 
-  // Convenience wrappers that pass Now() and send at once.
+  // Convenience wrappers that pass Now() and send at once (`found`: peers
+  // as they arrive, see dht::Node::GetPeers).
   uint64_t Bootstrap(dht::LookupCallback done);
-  uint64_t GetPeers(const Sha1Hash& info_hash, dht::LookupCallback done);
-  uint64_t Announce(const Sha1Hash& info_hash, uint16_t port,
-                    bool implied_port, dht::LookupCallback done);
+  uint64_t GetPeers(const Sha1Hash& info_hash, dht::LookupCallback done,
+                    dht::LookupCallback found = nullptr);
+  uint64_t Announce(const Sha1Hash& info_hash, uint16_t port, bool implied_port,
+                    dht::LookupCallback done,
+                    dht::LookupCallback found = nullptr);
 
   // Flush sends what the node has queued (after calling it directly).
   // Packets to the other address family than the socket's are skipped.

@@ -2,6 +2,7 @@
 // lookups converge on the true closest nodes, announces are found.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -269,6 +270,61 @@ TEST(Ipv6SimulationTest, AnnounceFoundOverIpv6) {
   expected.set_port(9000);
   EXPECT_NE(std::find(got->peers.begin(), got->peers.end(), expected),
             got->peers.end());
+}
+
+// A contact that hands out dead nodes holds a lookup until they time out;
+// the peers the other contacts gave are reported at once all the same.
+TEST(LookupProgressTest, PeersArriveBeforeTheLookupEnds) {
+  SimNetwork::Options net;
+  net.loss = 0;
+  SimNetwork sim(net);
+  auto add = [&](int i) {
+    NodeOptions o;
+    o.seed = 700 + i;
+    return sim.AddNode(PublicAddress(i), o);
+  };
+  Node* storer = add(0);
+  Node* announcer = add(1);
+  Node* asker = add(2);
+  Sha1Hash ih = Sha1Hash::FromBytes(storer->id().span());
+  ih[19] ^= 1;  // the storer is the closest node to the info-hash
+  announcer->AddNode({storer->id(), PublicAddress(0)});
+  bool announced = false;
+  announcer->Announce(ih, 9000, false, sim.now(),
+                      [&](const LookupResult&) { announced = true; });
+  sim.Collect(PublicAddress(1), announcer);
+  sim.Run(absl::Seconds(30));
+  ASSERT_TRUE(announced);
+
+  asker->AddNode({storer->id(), PublicAddress(0)});
+  for (int i = 10; i < 40; ++i) {  // contacts with no node behind them
+    NodeId id;
+    for (size_t b = 0; b < id.size(); ++b) id[b] = static_cast<uint8_t>(i * b);
+    id[0] = static_cast<uint8_t>(~ih[0]);  // far from the info-hash
+    asker->AddNode({id, PublicAddress(i)});
+  }
+  const absl::Time start = sim.now();
+  std::optional<absl::Duration> found_after, done_after;
+  std::vector<Endpoint> found;
+  asker->GetPeers(
+      ih, sim.now(),
+      [&](const LookupResult& r) {
+        done_after = sim.now() - start;
+        EXPECT_EQ(r.peers.size(), 1u);
+      },
+      [&](const LookupResult& r) {
+        if (!found_after) found_after = sim.now() - start;
+        found.insert(found.end(), r.peers.begin(), r.peers.end());
+      });
+  sim.Collect(PublicAddress(2), asker);
+  sim.Run(absl::Seconds(60));
+  Endpoint expected = PublicAddress(1);
+  expected.set_port(9000);
+  EXPECT_EQ(found, std::vector<Endpoint>{expected});
+  ASSERT_TRUE(found_after.has_value());
+  ASSERT_TRUE(done_after.has_value());
+  EXPECT_LT(*found_after, absl::Seconds(1));
+  EXPECT_GT(*done_after, *found_after + absl::Seconds(2));
 }
 
 }  // namespace
