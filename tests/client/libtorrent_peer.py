@@ -29,6 +29,7 @@ Writes its listen port to PORT_FILE, then seeds until killed, or downloads
 (connecting to PEER if given) and exits 0 once the download is complete and
 checked. ENCRYPTION is forced, enabled or disabled.
 """
+import argparse
 import os
 import signal
 import sys
@@ -37,57 +38,41 @@ import time
 import libtorrent as lt
 
 
+def parse_args():
+    p = argparse.ArgumentParser(description="A libtorrent peer on loopback.")
+    p.add_argument("mode", choices=["seed", "download", "dht"])
+    p.add_argument("torrent")
+    p.add_argument("save")
+    p.add_argument("port_file")
+    p.add_argument("enc", choices=["forced", "enabled", "disabled"])
+    p.add_argument("peer", nargs="?")
+    p.add_argument("--timeout", type=float, default=120.0)
+    p.add_argument("--download-limit", type=int, default=0)
+    p.add_argument("--upload-limit", type=int, default=0)
+    p.add_argument("--dht", default="")
+    p.add_argument("--expect-hashes", action="store_true")
+    p.add_argument("--no-pex", action="store_true")
+    p.add_argument("--transport", choices=["tcp", "utp", "both"],
+                   default="tcp")
+    p.add_argument("--listen", default="127.0.0.1")
+    p.add_argument("--lsd", action="store_true")
+    p.add_argument("--super-seed", action="store_true")
+    p.add_argument("--keep-seeding", action="store_true")
+    return p.parse_intermixed_args()
+
+
 def main():
-    args = sys.argv[1:]
-    timeout = 120.0
-    download_limit = 0
-    upload_limit = 0
-    dht_nodes = []
-    expect_hashes = "--expect-hashes" in args
-    if expect_hashes:
-        args.remove("--expect-hashes")
-    transport = "tcp"
-    if "--transport" in args:
-        i = args.index("--transport")
-        transport = args[i + 1]
-        del args[i:i + 2]
-    use_tcp = transport in ("tcp", "both")
-    use_utp = transport in ("utp", "both")
-    listen = "127.0.0.1"
-    if "--listen" in args:
-        i = args.index("--listen")
-        listen = args[i + 1]
-        del args[i:i + 2]
-    lsd = "--lsd" in args
-    if lsd:
-        args.remove("--lsd")
-    no_pex = "--no-pex" in args
-    if no_pex:
-        args.remove("--no-pex")
-    super_seed = "--super-seed" in args
-    if super_seed:
-        args.remove("--super-seed")
-    keep_seeding = "--keep-seeding" in args
-    if keep_seeding:
-        args.remove("--keep-seeding")
-    if "--upload-limit" in args:
-        i = args.index("--upload-limit")
-        upload_limit = int(args[i + 1])
-        del args[i:i + 2]
-    if "--dht" in args:
-        i = args.index("--dht")
-        dht_nodes = [n for n in args[i + 1].split(",") if n]
-        del args[i:i + 2]
-    if "--download-limit" in args:
-        i = args.index("--download-limit")
-        download_limit = int(args[i + 1])
-        del args[i:i + 2]
-    if "--timeout" in args:
-        i = args.index("--timeout")
-        timeout = float(args[i + 1])
-        del args[i:i + 2]
-    mode, torrent, save, port_file, enc = args[:5]
-    peer = args[5] if len(args) > 5 else None
+    a = parse_args()
+    mode, torrent, save, port_file, enc, peer = (
+        a.mode, a.torrent, a.save, a.port_file, a.enc, a.peer)
+    timeout, download_limit, upload_limit = (
+        a.timeout, a.download_limit, a.upload_limit)
+    dht_nodes = [n for n in a.dht.split(",") if n]
+    expect_hashes, no_pex, listen, lsd = (
+        a.expect_hashes, a.no_pex, a.listen, a.lsd)
+    super_seed, keep_seeding = a.super_seed, a.keep_seeding
+    use_tcp = a.transport in ("tcp", "both")
+    use_utp = a.transport in ("utp", "both")
     policy = {"forced": 0, "enabled": 1, "disabled": 2}[enc]
     level = {"forced": 2, "enabled": 3, "disabled": 1}[enc]
     settings = {
