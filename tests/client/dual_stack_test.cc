@@ -266,24 +266,24 @@ Payload MakePayload(const std::string& dir,
 
 // Seed / Leech add `info` to a client, as a seeder of `dir`/seed or a
 // leecher into `dir`/leech.
-Torrent* Seed(Client& c, const metainfo::TorrentInfo& info,
-              const std::string& dir) {
+Torrent* Add(Client& c, const metainfo::TorrentInfo& info,
+             const std::string& save_path) {
   TorrentParams params;
   params.info = info;
-  params.save_path = dir + "/seed";
+  params.save_path = save_path;
   auto t = c.AddTorrent(params);
   EXPECT_TRUE(t.ok()) << t.status();
-  EXPECT_TRUE(t.ok() && (*t)->complete());
   return t.value_or(nullptr);
+}
+Torrent* Seed(Client& c, const metainfo::TorrentInfo& info,
+              const std::string& dir) {
+  Torrent* t = Add(c, info, dir + "/seed");
+  EXPECT_TRUE(t && t->complete());
+  return t;
 }
 Torrent* Leech(Client& c, const metainfo::TorrentInfo& info,
                const std::string& dir) {
-  TorrentParams params;
-  params.info = info;
-  params.save_path = dir + "/leech";
-  auto t = c.AddTorrent(params);
-  EXPECT_TRUE(t.ok()) << t.status();
-  return t.value_or(nullptr);
+  return Add(c, info, dir + "/leech");
 }
 
 // A tracker on [::1] that answers with the seeder in "peers6" only: the

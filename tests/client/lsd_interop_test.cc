@@ -107,6 +107,15 @@ class LsdInteropTest : public ::testing::Test {
 
   static absl::Status* network_;
   static std::string root_, torrent_;
+  // ExpectCopied waits for the downloader `p` to exit 0 and compares its
+  // copy in `copy` with the seed's files.
+  void ExpectCopied(testing::Subprocess& p, const std::string& copy) {
+    auto code = p.Wait(deadline_);
+    ASSERT_TRUE(code.ok()) << code.status();
+    EXPECT_EQ(*code, 0) << "the download into " << copy << " did not finish";
+    EXPECT_TRUE(interop::SameFiles(root_ + "/seed", copy));
+  }
+
   std::string dir_;
   const absl::Time deadline_ = absl::Now() + absl::Seconds(120);
 };
@@ -119,10 +128,7 @@ TEST_F(LsdInteropTest, BtkitFindsBtkit) {
   ASSERT_TRUE(seed);
   auto dl = StartBtDownload();
   ASSERT_TRUE(dl);
-  auto code = dl->Wait(deadline_);
-  ASSERT_TRUE(code.ok()) << code.status();
-  EXPECT_EQ(*code, 0);
-  EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir_ + "/dl"));
+  ExpectCopied(*dl, dir_ + "/dl");
 }
 
 // Over the IPv6 group. The seed is not waited for: whichever of the two
@@ -133,10 +139,7 @@ TEST_F(LsdInteropTest, BtkitFindsBtkitOverIpv6) {
   ASSERT_TRUE(seed);
   auto dl = StartBtDownload(testing::kPrivateIpv6);
   ASSERT_TRUE(dl);
-  auto code = dl->Wait(deadline_);
-  ASSERT_TRUE(code.ok()) << code.status();
-  EXPECT_EQ(*code, 0);
-  EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir_ + "/dl"));
+  ExpectCopied(*dl, dir_ + "/dl");
 }
 
 TEST_F(LsdInteropTest, BtkitDownloadsFromLibtorrentFoundByLsd) {
@@ -145,10 +148,7 @@ TEST_F(LsdInteropTest, BtkitDownloadsFromLibtorrentFoundByLsd) {
   ASSERT_TRUE(lt);
   auto dl = StartBtDownload();
   ASSERT_TRUE(dl);
-  auto code = dl->Wait(deadline_);
-  ASSERT_TRUE(code.ok()) << code.status();
-  EXPECT_EQ(*code, 0);
-  EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir_ + "/dl"));
+  ExpectCopied(*dl, dir_ + "/dl");
 }
 
 TEST_F(LsdInteropTest, LibtorrentDownloadsFromBtkitFoundByLsd) {
@@ -157,10 +157,7 @@ TEST_F(LsdInteropTest, LibtorrentDownloadsFromBtkitFoundByLsd) {
   ASSERT_TRUE(seed);
   auto lt = StartLibtorrent("download", dir_ + "/lt");
   ASSERT_TRUE(lt);
-  auto code = lt->Wait(deadline_);
-  ASSERT_TRUE(code.ok()) << code.status();
-  EXPECT_EQ(*code, 0) << "libtorrent did not finish its download";
-  EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir_ + "/lt"));
+  ExpectCopied(*lt, dir_ + "/lt");
 }
 
 // LsdErrors joins why `client` runs no LSD in some family.
