@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorrent-rasterbar-dev python3-libtorrent
   aria2 transmission-cli opentracker mktorrent nginx-light
+  libmicrohttpd-dev nlohmann-json3-dev transmission-daemon chromium
   ca-certificates openssl iproute2 pkg-config
 )
 
