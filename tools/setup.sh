@@ -24,4 +24,10 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # transmission-daemon's package may start its system service, which would
+  # open DHT and port mapping to the outside: only tests start it, on loopback.
+  if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
+    $sudo systemctl disable --now transmission-daemon 2>/dev/null || true
+  fi
+  $sudo service transmission-daemon stop >/dev/null 2>&1 || true
 fi
