@@ -430,6 +430,11 @@ bool Client::MakeRoomForIncoming(const Endpoint& from) {
   return true;
 }
 
+void Client::SetConnectionLimits(int global, int per_torrent) {
+  options_.max_connections = std::max(global, 1);
+  options_.max_connections_per_torrent = std::max(per_torrent, 1);
+}
+
 void Client::Defer(std::function<void()> task) { loop_->Post(std::move(task)); }
 
 void Client::Reap(uint64_t id) {

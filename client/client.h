@@ -141,6 +141,16 @@ class Client : public ClientContext {
   // unlimited) while running; every torrent's own limits apply as well.
   void SetRateLimits(int64_t upload, int64_t download);
 
+  // SetEncryption changes the encryption policy of the connections made
+  // or accepted from now on; open ones keep theirs.
+  void SetEncryption(protocol::EncryptionPolicy policy) {
+    options_.encryption = policy;
+  }
+  // SetConnectionLimits changes max_connections and
+  // max_connections_per_torrent (at least 1 each) for new connections;
+  // open ones above a lowered limit stay open.
+  void SetConnectionLimits(int global, int per_torrent);
+
   // ip_filter is the set of blocked address ranges, checked before every
   // connection, incoming or outgoing (besides the ip_filter event).
   IpFilter& ip_filter() { return ip_filter_; }
