@@ -24,9 +24,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "base/file_util.h"
 #include "client/net/event_loop.h"
 #include "gtest/gtest.h"
+#include "tests/testing/subprocess.h"
 
 namespace bt::daemon {
 namespace {
@@ -121,12 +124,6 @@ std::string Request(const std::string& method, const std::string& path,
   return absl::StrCat(request, "\r\n", body);
 }
 
-std::string MakeTempDir() {
-  std::string templ = ::testing::TempDir() + "/rpc_http_XXXXXX";
-  EXPECT_NE(mkdtemp(templ.data()), nullptr);
-  return templ;
-}
-
 // RpcHttpServerTest runs the loop on its own thread while the test body
 // plays the client; the server is made and destroyed with the loop stopped.
 class RpcHttpServerTest : public ::testing::Test {
@@ -141,14 +138,15 @@ class RpcHttpServerTest : public ::testing::Test {
     server_.reset();
   }
 
-  void StartServer(RpcHttpOptions options) {
+  void StartServer(RpcHttpOptions options,
+                   std::string reply = R"({"result":"success"})") {
     options.port = 0;
     absl::StatusOr<std::unique_ptr<RpcHttpServer>> server =
         RpcHttpServer::Start(loop_.get(), std::move(options),
-                             [this](std::string_view body) {
+                             [this, reply](std::string_view body) {
                                std::lock_guard<std::mutex> lock(mu_);
                                bodies_.emplace_back(body);
-                               return std::string(R"({"result":"success"})");
+                               return reply;
                              });
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
@@ -309,7 +307,7 @@ class RpcHttpServerWebTest : public RpcHttpServerTest {
  protected:
   void SetUp() override {
     RpcHttpServerTest::SetUp();
-    base_ = MakeTempDir();
+    base_ = testing::TempDir("rpc_http_web");
     root_ = base_ + "/web";
     ASSERT_EQ(mkdir(root_.c_str(), 0755), 0);
     ASSERT_EQ(mkdir((root_ + "/images").c_str(), 0755), 0);
@@ -413,6 +411,40 @@ TEST_F(RpcHttpServerTest, UnfinishedRequestIsClosedAfterTheTimeout) {
   EXPECT_LT(waited, std::chrono::seconds(8));
 }
 
+// transmission-remote (Debian's, from Transmission 3.00) does the auth and
+// session-id handshake itself and reads the handler's reply.
+int RunRemote(uint16_t port, const std::string& credentials) {
+  absl::StatusOr<std::unique_ptr<testing::Subprocess>> remote =
+      testing::Subprocess::Start({"/usr/bin/transmission-remote",
+                                  absl::StrCat("127.0.0.1:", port), "-n",
+                                  credentials, "-t1", "-S"});
+  EXPECT_TRUE(remote.ok()) << remote.status();
+  if (!remote.ok()) return -1;
+  absl::StatusOr<int> code = (*remote)->Wait(absl::Now() + absl::Seconds(30));
+  EXPECT_TRUE(code.ok()) << code.status();
+  return code.value_or(-1);
+}
+
+TEST_F(RpcHttpServerTest, TransmissionRemoteGetsThrough) {
+  RpcHttpOptions options;
+  options.user = "alice";
+  options.password = "s3cret";
+  StartServer(options, R"({"arguments":{},"result":"success"})");
+  EXPECT_NE(RunRemote(port(), "alice:wrong"), 0);
+  EXPECT_TRUE(Bodies().empty());
+  EXPECT_EQ(RunRemote(port(), "alice:s3cret"), 0);
+  std::vector<std::string> bodies = Bodies();
+  ASSERT_EQ(bodies.size(), 1u);
+  EXPECT_NE(bodies[0].find(R"("method":"torrent-stop")"), std::string::npos)
+      << bodies[0];
+}
+
+TEST_F(RpcHttpServerTest, TransmissionRemoteSeesAFailedResult) {
+  StartServer({}, R"({"arguments":{},"result":"no such torrent"})");
+  EXPECT_NE(RunRemote(port(), "x:y"), 0);
+  EXPECT_EQ(Bodies().size(), 1u);
+}
+
 TEST(RpcHttpServerStartTest, RefusesBadBindsAndBusyPorts) {
   absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
   ASSERT_TRUE(loop.ok());
@@ -430,7 +462,7 @@ TEST(RpcHttpServerStartTest, RefusesBadBindsAndBusyPorts) {
   EXPECT_EQ(start(name).status().code(), absl::StatusCode::kInvalidArgument);
   RpcHttpOptions no_root;
   no_root.port = 0;
-  no_root.web_root = MakeTempDir() + "/absent";
+  no_root.web_root = testing::TempDir("rpc_http_start") + "/absent";
   EXPECT_EQ(start(no_root).status().code(), absl::StatusCode::kInvalidArgument);
 
   RpcHttpOptions any;
