@@ -336,7 +336,9 @@ bool RpcHttpServer::HandleRpcBody(MHD_Connection* connection,
       request.too_large = true;
       std::string().swap(request.body);
     }
-    // Drain a bounded amount so the 413 can be read; past that, hang up.
+    // MHD takes no response while a body is arriving, so the 413 waits for
+    // its end: drain (without keeping) up to another max_body_bytes so it
+    // can be sent, and hang up on anything longer.
     request.discarded += n;
     return request.discarded <= options_.max_body_bytes;
   }
