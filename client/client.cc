@@ -546,7 +546,7 @@ void Client::RefillQuotas() {
 
 // --- client-wide state ---------------------------------------------------------------
 
-absl::Status Client::SaveState(const std::string& path) {
+absl::Status Client::SaveState(const std::string& path, bool with_resume_data) {
   ClientState state;
   state.timestamp = absl::ToUnixSeconds(Now());
   if (dht_) state.dht = dht_->node().SaveState();
@@ -559,7 +559,9 @@ absl::Status Client::SaveState(const std::string& path) {
   state.download_rate_limit = options_.download_rate_limit;
   for (const auto& t : torrents_) {
     const TorrentParams& p = t->params();
-    if (!p.resume_path.empty()) RETURN_IF_ERROR(t->SaveResumeData());
+    if (with_resume_data && !p.resume_path.empty()) {
+      RETURN_IF_ERROR(t->SaveResumeData());
+    }
     ClientState::Torrent entry;
     entry.info_hash = t->info_hash();
     entry.source = p.torrent_path.empty() ? p.magnet : p.torrent_path;

@@ -110,8 +110,10 @@ class Client : public ClientContext {
   absl::StatusOr<Torrent*> AddTorrent(TorrentParams params);
   // SaveState saves the client-wide state to `path` atomically: settings,
   // DHT id and contacts, and every torrent (its source, directories and
-  // state), after saving each torrent's resume data.
-  absl::Status SaveState(const std::string& path);
+  // state), after saving each torrent's resume data unless not
+  // `with_resume_data` (a daemon saving its torrent list after each change
+  // leaves that to the torrents' own periodic saves).
+  absl::Status SaveState(const std::string& path, bool with_resume_data = true);
   // Restore makes a client from a file SaveState wrote: same settings and
   // DHT identity, every torrent added again and resumed from its resume
   // data (complete data is not re-checked). `setup`, if given, runs before

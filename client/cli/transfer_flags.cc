@@ -126,10 +126,8 @@ absl::StatusOr<BindAddress> ParseBindAddress(std::string_view text) {
       text));
 }
 
-void DeclareTransferFlags(FlagSet& flags, TransferArgs& a) {
+void DeclareClientFlags(FlagSet& flags, TransferArgs& a) {
   flags.Int("--port N", &a.port, "the port to listen on (default: any)");
-  flags.Parsed("--peer HOST:PORT", &a.peers, Endpoint::Parse,
-               "a peer to connect to, besides the trackers' ones");
   DeclareWireFlags(flags, a);
   std::vector<std::string> hosts;
   for (const std::string& h : a.options.local_hosts) {
@@ -144,6 +142,12 @@ void DeclareTransferFlags(FlagSet& flags, TransferArgs& a) {
   DeclareLimitFlags(flags, a);
   DeclareDhtFlags(flags, a);
   DeclareDiscoveryFlags(flags, a);
+}
+
+void DeclareTransferFlags(FlagSet& flags, TransferArgs& a) {
+  DeclareClientFlags(flags, a);
+  flags.Parsed("--peer HOST:PORT", &a.peers, Endpoint::Parse,
+               "a peer to connect to, besides the trackers' ones");
   flags.String("--resume FILE", &a.resume, "the resume data file")
       .DefaultText("DIR/.btkit/INFOHASH.resume");
   flags.String("--state FILE", &a.state,

@@ -62,7 +62,13 @@ struct TransferArgs {
   std::string state;   // client-wide state file (--state), "" for none
 };
 
-// DeclareTransferFlags declares the flags `bt download` and `bt seed` share,
+// DeclareClientFlags declares the flags that set up a client (every
+// ClientOptions one and the rate limits: --port, --bind, encryption,
+// transport, limits, DHT, LSD), bound to `a`; `bt daemon` uses them.
+void DeclareClientFlags(FlagSet& flags, TransferArgs& a);
+
+// DeclareTransferFlags declares the flags `bt download` and `bt seed` share
+// (DeclareClientFlags' and --peer, --resume, --state),
 // bound to `a`, which must outlive `flags`' Parse.
 void DeclareTransferFlags(FlagSet& flags, TransferArgs& a);
 
