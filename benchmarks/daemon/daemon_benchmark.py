@@ -187,6 +187,9 @@ class Daemon:
         if kind == "btkit":
             self.cmd = [bt, "daemon", "--state-dir", self.state,
                         "--download-dir", self.downloads,
+                        # The data is added where it already lies.
+                        "--allowed-root", self.downloads,
+                        "--allowed-root", data_dir,
                         "--rpc-bind", "127.0.0.1:%d" % self.port,
                         "--port", str(peer_port), "--bind", "127.0.0.1",
                         "--no-dht", "--no-lsd"]
