@@ -19,23 +19,45 @@ namespace {
 // Files waited for are small: ports, status lines.
 constexpr size_t kMaxWaitedFile = size_t{1} << 20;
 
+// OpenOutput opens `path` for a child's output stream (-1 for "": the
+// stream is inherited). Close-on-exec: only the dup2'd copy survives.
+absl::StatusOr<int> OpenOutput(const std::string& path) {
+  if (path.empty()) return -1;
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoToStatus(errno, "open " + path);
+  return fd;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
-    const std::vector<std::string>& argv) {
+    const std::vector<std::string>& argv, const Output& output) {
   if (argv.empty()) return absl::InvalidArgumentError("empty argv");
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  absl::StatusOr<int> out = OpenOutput(output.stdout_path);
+  if (!out.ok()) return out.status();
+  absl::StatusOr<int> err = OpenOutput(output.stderr_path);
+  if (!err.ok()) {
+    if (*out >= 0) close(*out);
+    return err.status();
+  }
   pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(std::strerror(errno));
   if (pid == 0) {
     setpgid(0, 0);
     int null = open("/dev/null", O_RDONLY);
     if (null >= 0) dup2(null, 0);
+    if (*out >= 0) dup2(*out, 1);
+    if (*err >= 0) dup2(*err, 2);
     execv(args[0], args.data());
     _exit(127);
   }
+  const int fork_errno = errno;
+  for (int fd : {*out, *err}) {
+    if (fd >= 0) close(fd);
+  }
+  if (pid < 0) return absl::InternalError(std::strerror(fork_errno));
   setpgid(pid, pid);
   return std::unique_ptr<Subprocess>(new Subprocess(pid));
 }

@@ -4,8 +4,11 @@
 //
 //   ASSIGN_OR_RETURN(auto peer, bt::testing::Subprocess::Start(
 //                                   {"/usr/bin/python3", "peer.py", ...}));
-//   ASSIGN_OR_RETURN(std::string port, bt::testing::WaitForFile(path, deadline));
-//   ASSIGN_OR_RETURN(int code, peer->Wait(deadline));
+//   ASSIGN_OR_RETURN(std::string port, bt::testing::WaitForFile(path,
+//   deadline)); ASSIGN_OR_RETURN(int code, peer->Wait(deadline));
+//
+// A program whose output the test reads writes it to files instead:
+//   Subprocess::Start({"/usr/bin/chromium", ...}, {.stdout_path = dom});
 #ifndef TESTS_TESTING_SUBPROCESS_H_
 #define TESTS_TESTING_SUBPROCESS_H_
 
@@ -23,10 +26,18 @@ namespace bt::testing {
 
 class Subprocess {
  public:
+  // Output names files (created or truncated) that take the process's
+  // stdout and stderr; "" leaves that stream inherited.
+  struct Output {
+    std::string stdout_path;
+    std::string stderr_path;
+  };
+
   // Start runs argv[0] (a path) with `argv`; stdin is /dev/null, stdout and
-  // stderr are inherited (they land in the test log).
+  // stderr are inherited (they land in the test log) unless `output` names
+  // files for them. Fails if a file of `output` cannot be opened.
   static absl::StatusOr<std::unique_ptr<Subprocess>> Start(
-      const std::vector<std::string>& argv);
+      const std::vector<std::string>& argv, const Output& output = {});
   ~Subprocess();
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
