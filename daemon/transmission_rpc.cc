@@ -54,10 +54,13 @@ void Watch(RpcState& s) {
   };
   s.client->OnEvent(EventType::kTrackerSuccess, tracker);
   s.client->OnEvent(EventType::kTrackerFailure, tracker);
+  // Only downloaded pieces that fail count as corrupt: a check (at the add,
+  // a verify) reports every piece missing from disk as failing too.
   s.client->OnEvent(EventType::kPieceHashFail, [&s](const Event& e) {
     client::Torrent* t = s.Find(e.info_hash);
     TorrentRecord* r = s.book.Find(e.info_hash);
     if (t != nullptr && r != nullptr && t->has_metadata() &&
+        t->state() != client::TorrentState::kChecking &&
         e.index < t->info().num_pieces()) {
       r->corrupt_bytes += t->info().layout().PieceSize(e.index);
     }

@@ -279,9 +279,21 @@ TEST_F(TransmissionRpcTest, VerifyFindsDamage) {
     f.put('\x42' ^ Pattern(70000, 1)[100]);
   }
   EXPECT_EQ(Result("torrent-verify", {{"ids", 1}}), "success");
-  Json t = Get({"haveValid", "percentDone", "status"})[0];
+  Json t = Get({"haveValid", "percentDone", "status", "corruptEver"})[0];
   EXPECT_EQ(t["haveValid"], 120000 - 16384);
   EXPECT_EQ(t["status"], 4);  // downloading the damaged piece again
+  // Nothing was downloaded: the web client's "(... corrupt)" stays away.
+  EXPECT_EQ(t["corruptEver"], 0);
+}
+
+TEST_F(TransmissionRpcTest, MissingDataIsNotCorrupt) {
+  ASSERT_EQ(Result("torrent-add", {{"metainfo", Torrent("absent", false)}}),
+            "success");
+  Json t = Get({"haveValid", "leftUntilDone", "corruptEver", "status"})[0];
+  EXPECT_EQ(t["haveValid"], 0);
+  EXPECT_EQ(t["leftUntilDone"], 120000);
+  EXPECT_EQ(t["corruptEver"], 0);
+  EXPECT_EQ(t["status"], 4);  // downloading
 }
 
 TEST_F(TransmissionRpcTest, RemoveWithDataAndRecentlyActive) {
