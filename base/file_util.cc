@@ -132,4 +132,14 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view data,
   return s;
 }
 
+absl::Status MakeDirectories(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(
+        absl::StrFormat("cannot create %s: %s", dir, ec.message()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace bt

@@ -49,6 +49,11 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path,
 absl::Status WriteFileAtomically(const std::string& path, std::string_view data,
                                  int mode = 0644);
 
+// MakeDirectories creates `dir` and any missing parents (nothing if it
+// exists). Errors: kPermissionDenied naming the directory and the
+// system's reason.
+absl::Status MakeDirectories(const std::string& dir);
+
 }  // namespace bt
 
 #endif  // BASE_FILE_UTIL_H_

@@ -3,13 +3,11 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include <filesystem>
-#include <system_error>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "base/file_util.h"
 #include "base/status_macros.h"
 
 namespace bt::daemon {
@@ -85,12 +83,7 @@ absl::StatusOr<AllowedRoots> AllowedRoots::Make(
   AllowedRoots out;
   for (const std::string& root : roots) {
     RETURN_IF_ERROR(CheckText(root));
-    std::error_code ec;
-    std::filesystem::create_directories(root, ec);
-    if (ec) {
-      return absl::InternalError(
-          absl::StrCat("cannot create ", root, ": ", ec.message()));
-    }
+    RETURN_IF_ERROR(MakeDirectories(root));
     ASSIGN_OR_RETURN(std::string resolved, ResolvePath(root));
     out.roots_.push_back(std::move(resolved));
   }

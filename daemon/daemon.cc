@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "base/file_util.h"
 #include "base/status_macros.h"
 
 namespace bt::daemon {
@@ -15,16 +16,6 @@ absl::StatusOr<std::string> Absolute(const std::string& path) {
   if (ec)
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", ec.message()));
   return p.lexically_normal().string();
-}
-
-absl::Status MakeDirectory(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot create ", dir, ": ", ec.message()));
-  }
-  return absl::OkStatus();
 }
 
 // LoadSettings: the saved settings with the command line's over them.
@@ -65,11 +56,11 @@ absl::StatusOr<DaemonSettings> LoadSettings(const std::string& path,
 
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
   ASSIGN_OR_RETURN(options.state_dir, Absolute(options.state_dir));
-  RETURN_IF_ERROR(MakeDirectory(options.state_dir));
+  RETURN_IF_ERROR(MakeDirectories(options.state_dir));
   std::unique_ptr<Daemon> d(new Daemon(std::move(options)));
   DaemonOptions& o = d->options_;
   ASSIGN_OR_RETURN(d->settings_, LoadSettings(d->settings_path(), o));
-  RETURN_IF_ERROR(MakeDirectory(d->settings_.download_dir));
+  RETURN_IF_ERROR(MakeDirectories(d->settings_.download_dir));
   std::vector<std::string> roots = o.allowed_roots;
   if (roots.empty()) roots.push_back(d->settings_.download_dir);
   for (std::string& r : roots) {

@@ -7,6 +7,23 @@
 
 namespace bt::daemon {
 
+absl::Status ReadSettings(const JsonArgs& a, DaemonSettings* s) {
+  RETURN_IF_ERROR(
+      a.Int("speed-limit-down", &s->speed_limit_down, 0, kMaxSpeed));
+  RETURN_IF_ERROR(
+      a.Bool("speed-limit-down-enabled", &s->speed_limit_down_enabled));
+  RETURN_IF_ERROR(a.Int("speed-limit-up", &s->speed_limit_up, 0, kMaxSpeed));
+  RETURN_IF_ERROR(a.Bool("speed-limit-up-enabled", &s->speed_limit_up_enabled));
+  RETURN_IF_ERROR(a.Int("peer-port", &s->peer_port, 0, 65535));
+  RETURN_IF_ERROR(
+      a.Int("peer-limit-global", &s->peer_limit_global, 1, kMaxPeers));
+  RETURN_IF_ERROR(a.Int("peer-limit-per-torrent", &s->peer_limit_per_torrent, 1,
+                        kMaxPeers));
+  RETURN_IF_ERROR(a.Bool("start-added-torrents", &s->start_added_torrents));
+  return a.OneOf("encryption", &s->encryption,
+                 {"required", "preferred", "tolerated"});
+}
+
 std::string EncodeDaemonSettings(const DaemonSettings& s) {
   Json j = {
       {"download-dir", s.download_dir},
@@ -28,21 +45,8 @@ absl::StatusOr<DaemonSettings> DecodeDaemonSettings(std::string_view json) {
   if (!j.is_object())
     return absl::InvalidArgumentError("settings: not an object");
   DaemonSettings s;
-  JsonArgs a(j);
-  RETURN_IF_ERROR(a.String("download-dir", &s.download_dir));
-  RETURN_IF_ERROR(a.Int("speed-limit-down", &s.speed_limit_down, 0, kMaxSpeed));
-  RETURN_IF_ERROR(
-      a.Bool("speed-limit-down-enabled", &s.speed_limit_down_enabled));
-  RETURN_IF_ERROR(a.Int("speed-limit-up", &s.speed_limit_up, 0, kMaxSpeed));
-  RETURN_IF_ERROR(a.Bool("speed-limit-up-enabled", &s.speed_limit_up_enabled));
-  RETURN_IF_ERROR(a.Int("peer-port", &s.peer_port, 0, 65535));
-  RETURN_IF_ERROR(
-      a.Int("peer-limit-global", &s.peer_limit_global, 1, kMaxPeers));
-  RETURN_IF_ERROR(
-      a.Int("peer-limit-per-torrent", &s.peer_limit_per_torrent, 1, kMaxPeers));
-  RETURN_IF_ERROR(a.Bool("start-added-torrents", &s.start_added_torrents));
-  RETURN_IF_ERROR(a.OneOf("encryption", &s.encryption,
-                          {"required", "preferred", "tolerated"}));
+  RETURN_IF_ERROR(JsonArgs(j).String("download-dir", &s.download_dir));
+  RETURN_IF_ERROR(ReadSettings(JsonArgs(j), &s));
   return s;
 }
 

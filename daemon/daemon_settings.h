@@ -39,6 +39,14 @@ struct DaemonSettings {
                          const DaemonSettings&) = default;
 };
 
+class JsonArgs;
+
+// ReadSettings reads the settings' keys, by Transmission's names, from
+// `args` into `s` (absent keys keep their values), all but "download-dir",
+// which callers check themselves. Errors: JsonArgs' (kInvalidArgument
+// naming the key), `s` then partly changed.
+absl::Status ReadSettings(const JsonArgs& args, DaemonSettings* s);
+
 // kMaxSettingsFile bounds the settings file read.
 inline constexpr size_t kMaxSettingsFile = 1 << 20;
 

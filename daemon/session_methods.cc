@@ -90,19 +90,7 @@ absl::Status SetSettings(RpcState& s, const JsonArgs& a) {
   if (a.Has("download-dir")) {
     ASSIGN_OR_RETURN(d.download_dir, s.options.roots.Check(dir));
   }
-  RETURN_IF_ERROR(a.Int("speed-limit-down", &d.speed_limit_down, 0, kMaxSpeed));
-  RETURN_IF_ERROR(
-      a.Bool("speed-limit-down-enabled", &d.speed_limit_down_enabled));
-  RETURN_IF_ERROR(a.Int("speed-limit-up", &d.speed_limit_up, 0, kMaxSpeed));
-  RETURN_IF_ERROR(a.Bool("speed-limit-up-enabled", &d.speed_limit_up_enabled));
-  RETURN_IF_ERROR(
-      a.Int("peer-limit-global", &d.peer_limit_global, 1, kMaxPeers));
-  RETURN_IF_ERROR(
-      a.Int("peer-limit-per-torrent", &d.peer_limit_per_torrent, 1, kMaxPeers));
-  RETURN_IF_ERROR(a.Bool("start-added-torrents", &d.start_added_torrents));
-  RETURN_IF_ERROR(a.OneOf("encryption", &d.encryption,
-                          {"required", "preferred", "tolerated"}));
-  RETURN_IF_ERROR(a.Int("peer-port", &d.peer_port, 0, 65535));
+  RETURN_IF_ERROR(ReadSettings(a, &d));
   if (d != *s.settings) {
     *s.settings = std::move(d);
     ApplySettings(s);

@@ -30,16 +30,6 @@ std::string ResumePath(const RpcState& s, const Sha1Hash& h) {
   return absl::StrCat(s.options.state_dir, "/resume/", h.ToHex(), ".resume");
 }
 
-absl::Status MakeDirectory(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot create ", dir, ": ", ec.message()));
-  }
-  return absl::OkStatus();
-}
-
 Json Brief(RpcState& s, Torrent* t) {
   return {{"id", s.Record(t).id},
           {"name", t->name()},
@@ -81,7 +71,7 @@ absl::StatusOr<Sha1Hash> ReadSource(RpcState& s, const JsonArgs& a,
   }
   const Sha1Hash hash = info->WireInfoHash();
   if (s.Find(hash) == nullptr) {
-    RETURN_IF_ERROR(MakeDirectory(s.options.state_dir + "/torrents"));
+    RETURN_IF_ERROR(MakeDirectories(s.options.state_dir + "/torrents"));
     RETURN_IF_ERROR(WriteFileAtomically(TorrentCopyPath(s, hash), bytes));
   }
   p.torrent_path = TorrentCopyPath(s, hash);
@@ -214,8 +204,8 @@ absl::Status TorrentAdd(RpcState& s, const Json& args, Json& out) {
     out["torrent-duplicate"] = Brief(s, t);
     return absl::OkStatus();
   }
-  RETURN_IF_ERROR(MakeDirectory(p.save_path));
-  RETURN_IF_ERROR(MakeDirectory(s.options.state_dir + "/resume"));
+  RETURN_IF_ERROR(MakeDirectories(p.save_path));
+  RETURN_IF_ERROR(MakeDirectories(s.options.state_dir + "/resume"));
   p.resume_path = ResumePath(s, hash);
   ASSIGN_OR_RETURN(Torrent * t, s.client->AddTorrent(std::move(p)));
   s.changed = true;
@@ -315,7 +305,7 @@ absl::Status TorrentSetLocation(RpcState& s, const Json& args, Json& out) {
         "only moving the data is supported ('move': true)");
   }
   ASSIGN_OR_RETURN(std::string dir, s.options.roots.Check(location));
-  RETURN_IF_ERROR(MakeDirectory(dir));
+  RETURN_IF_ERROR(MakeDirectories(dir));
   ASSIGN_OR_RETURN(std::vector<Torrent*> torrents, SelectTorrents(s, args));
   for (Torrent* t : torrents) {
     s.changed = true;
