@@ -1,12 +1,9 @@
 // RpcHttpServer on a real EventLoop (run on a thread of the test), spoken to
-// over loopback by a small blocking HTTP/1.1 client: the session-id
+// over loopback by the tests' blocking HTTP/1.1 client: the session-id
 // handshake, auth, body and header bounds, methods, the web files and their
 // root, redirects, and idle connections timing out.
 #include "daemon/net/rpc_http_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,7 +18,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -29,6 +25,7 @@
 #include "base/file_util.h"
 #include "client/net/event_loop.h"
 #include "gtest/gtest.h"
+#include "tests/testing/http_client.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::daemon {
@@ -36,92 +33,19 @@ namespace {
 
 using ::bt::client::EventLoop;
 
-struct Reply {
-  int status = 0;  // 0: the connection closed before a status line
-  std::map<std::string, std::string> headers;  // names lower-cased
-  std::string body;
-};
+using ::bt::testing::ConnectLoopback;
+using ::bt::testing::ReadToEnd;
+using ::bt::testing::WriteAll;
+using Reply = ::bt::testing::HttpReply;
 
-// Connect opens a blocking TCP connection to 127.0.0.1:port with a 10 s
-// receive timeout; -1 on failure.
-int Connect(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  timeval tv{.tv_sec = 10, .tv_usec = 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-// ReadToEnd reads until the peer closes (or an error or the timeout).
-std::string ReadToEnd(int fd) {
-  std::string in;
-  char buf[4096];
-  ssize_t n;
-  while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) in.append(buf, n);
-  return in;
-}
-
-Reply Parse(const std::string& raw) {
-  Reply reply;
-  size_t end = raw.find("\r\n\r\n");
-  if (raw.rfind("HTTP/1.", 0) != 0 || end == std::string::npos) return reply;
-  reply.status = std::atoi(raw.c_str() + 9);
-  size_t line = raw.find("\r\n") + 2;
-  while (line < end) {
-    size_t next = raw.find("\r\n", line);
-    std::string header = raw.substr(line, next - line);
-    size_t colon = header.find(':');
-    if (colon != std::string::npos) {
-      reply.headers[absl::AsciiStrToLower(header.substr(0, colon))] =
-          std::string(absl::StripAsciiWhitespace(header.substr(colon + 1)));
-    }
-    line = next + 2;
-  }
-  reply.body = raw.substr(end + 4);
-  return reply;
-}
-
-// Exchange sends `request` (raw bytes) on a new connection and reads the
-// reply until the server closes it (requests say Connection: close).
 Reply Exchange(uint16_t port, const std::string& request) {
-  int fd = Connect(port);
-  EXPECT_GE(fd, 0) << "connect to port " << port;
-  if (fd < 0) return {};
-  WriteAll(fd, request);
-  Reply reply = Parse(ReadToEnd(fd));
-  close(fd);
-  return reply;
+  return testing::HttpExchange(port, request);
 }
 
 std::string Request(const std::string& method, const std::string& path,
                     const std::string& extra_headers = "",
                     const std::string& body = "") {
-  std::string request = absl::StrCat(method, " ", path,
-                                     " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                     "Connection: close\r\n",
-                                     extra_headers);
-  if (method == "POST") {
-    absl::StrAppend(&request, "Content-Length: ", body.size(), "\r\n");
-  }
-  return absl::StrCat(request, "\r\n", body);
+  return testing::HttpRequest(method, path, extra_headers, body);
 }
 
 // RpcHttpServerTest runs the loop on its own thread while the test body
@@ -401,7 +325,7 @@ TEST_F(RpcHttpServerTest, UnfinishedRequestIsClosedAfterTheTimeout) {
   RpcHttpOptions options;
   options.connection_timeout_seconds = 1;
   StartServer(options);
-  int fd = Connect(port());
+  int fd = ConnectLoopback(port());
   ASSERT_GE(fd, 0);
   auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(WriteAll(fd, "POST /transmission/rpc HTTP/1.1\r\nHost: x\r\n"));
@@ -410,7 +334,7 @@ TEST_F(RpcHttpServerTest, UnfinishedRequestIsClosedAfterTheTimeout) {
   std::string rest = ReadToEnd(fd);  // returns when the server hangs up
   auto waited = std::chrono::steady_clock::now() - start;
   close(fd);
-  EXPECT_EQ(Parse(rest).status, 0) << rest;
+  EXPECT_EQ(testing::ParseHttpReply(rest).status, 0) << rest;
   EXPECT_GE(waited, std::chrono::milliseconds(900));
   EXPECT_LT(waited, std::chrono::seconds(8));
 }
