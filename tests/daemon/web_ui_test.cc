@@ -25,6 +25,7 @@
 #include "bencode/encoder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/daemon/bt_daemon_process.h"
 #include "tests/metainfo/test_torrents.h"
 #include "tests/testing/subprocess.h"
 
@@ -38,7 +39,6 @@ using metainfo::testing::Version;
 using ::testing::StartsWith;
 using Subprocess = ::bt::testing::Subprocess;
 
-constexpr char kBt[] = "client/cli/bt";
 constexpr char kChromium[] = "/usr/bin/chromium";
 constexpr char kRemote[] = "/usr/bin/transmission-remote";
 constexpr char kWebClient[] = "/usr/share/transmission/web";
@@ -86,20 +86,6 @@ std::string ReadOrEmpty(const std::string& path) {
   return ReadFileToString(path, kMaxOutput).value_or("");
 }
 
-// RunToEnd runs `argv` to its end (or kills it at `deadline`) and returns its
-// exit status, or -1 if it could not start or did not end in time.
-int RunToEnd(const std::vector<std::string>& argv,
-             const Subprocess::Output& output, absl::Time deadline) {
-  absl::StatusOr<std::unique_ptr<Subprocess>> p =
-      Subprocess::Start(argv, output);
-  if (!p.ok()) {
-    ADD_FAILURE() << argv[0] << ": " << p.status();
-    return -1;
-  }
-  absl::StatusOr<int> code = (*p)->Wait(deadline);
-  return code.value_or(-1);  // a late one is killed as `p` goes
-}
-
 class WebUiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -133,35 +119,14 @@ class WebUiTest : public ::testing::Test {
     return path;
   }
 
-  // StartDaemon runs `bt daemon` with its RPC on a free loopback port
-  // and sets port_ once it serves (it says so on stderr).
+  // StartDaemon runs `bt daemon` with its RPC on a loopback port it
+  // picks and sets port_ once it serves.
   void StartDaemon() {
-    const std::string err = root_ + "/daemon.err";
-    absl::StatusOr<std::unique_ptr<Subprocess>> d =
-        Subprocess::Start({kBt, "daemon", "--state-dir", root_ + "/state",
-                           "--download-dir", dl_, "--rpc-bind", "127.0.0.1:0",
-                           "--bind", "127.0.0.1", "--no-dht", "--no-lsd"},
-                          {.stderr_path = err});
+    absl::StatusOr<BtDaemonProcess> d =
+        StartBtDaemon(root_ + "/state", dl_, root_ + "/daemon.err");
     ASSERT_TRUE(d.ok()) << d.status();
-    daemon_ = std::move(*d);
-    const std::string marker = "RPC at http://127.0.0.1:";
-    const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    while (absl::Now() < deadline) {
-      const std::string said = ReadOrEmpty(err);
-      const size_t at = said.find(marker);
-      if (at != std::string::npos &&
-          said.find('/', at + marker.size()) != std::string::npos) {
-        const size_t digits = at + marker.size();
-        ASSERT_TRUE(absl::SimpleAtoi(
-            said.substr(digits, said.find('/', digits) - digits), &port_))
-            << said;
-        return;
-      }
-      ASSERT_FALSE(daemon_->Wait(absl::Now()).ok())
-          << "bt daemon exited: " << said;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    FAIL() << "bt daemon did not say where its RPC is: " << ReadOrEmpty(err);
+    daemon_ = std::move(d->process);
+    port_ = d->port;
   }
 
   // Add sends torrent-add for the .torrent at `path` with
