@@ -95,6 +95,13 @@ void PeerSet::OnClosed(const Endpoint& peer, bool was_active,
   }
 }
 
+void PeerSet::RetryNow() {
+  for (auto& [address, c] : candidates_) {
+    c.failures = 0;
+    c.retry_at = absl::InfinitePast();
+  }
+}
+
 bool PeerSet::Strike(const Endpoint& peer, int weight) {
   const Endpoint ip = IpOf(peer);
   if (!strikes_.contains(ip) && strikes_.size() >= options_.max_strike_records) {

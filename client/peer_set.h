@@ -77,6 +77,10 @@ class PeerSet {
   void OnClosed(const Endpoint& peer, bool was_active, bool plain_retry,
                 absl::Time now);
 
+  // RetryNow lets every candidate be dialled at once again, failed ones
+  // included (a torrent restarted or asked to reannounce by its user).
+  void RetryNow();
+
   // Strike adds `weight` to the strikes of `peer`'s IP address; true if
   // that address is now banned.
   bool Strike(const Endpoint& peer, int weight);

@@ -485,7 +485,10 @@ absl::Status Torrent::Start() {
   } else {
     SetState(TorrentState::kDownloading);
   }
-  if (was_stopped) StartTrackers();
+  if (was_stopped) {
+    peers_.RetryNow();
+    StartTrackers();
+  }
   for (PeerConnection* c : OpenConnections()) {
     UpdateInterest(*c);
     FillRequests(*c);
@@ -494,6 +497,14 @@ absl::Status Torrent::Start() {
   ConnectMore(ctx_->Now());
   PumpWebSeeds();
   return absl::OkStatus();
+}
+
+void Torrent::Reannounce() {
+  if (state_ == TorrentState::kStopped) return;
+  if (announcer_) announcer_->Reannounce();
+  next_dht_announce_ = absl::InfinitePast();
+  peers_.RetryNow();
+  ConnectMore(ctx_->Now());
 }
 
 absl::Status Torrent::Pause() {

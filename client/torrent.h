@@ -179,6 +179,10 @@ class Torrent : public SessionTorrent {
   absl::Status Start();
   absl::Status Stop();
   absl::Status Pause();
+  // Reannounce asks the trackers (and, on the next tick, the DHT) for
+  // peers now rather than when their interval ends; nothing while
+  // stopped.
+  void Reannounce();
   // SaveResumeData writes resume data (have-set, files, priorities, some
   // peers, partial pieces) atomically to `path`, or to params.resume_path.
   absl::Status SaveResumeData(const std::string& path = "");

@@ -251,7 +251,9 @@ absl::Status TorrentVerify(RpcState& s, const Json& args, Json& out) {
 }
 
 absl::Status TorrentReannounce(RpcState& s, const Json& args, Json& out) {
-  return absl::UnimplementedError("asking trackers early is not supported");
+  ASSIGN_OR_RETURN(std::vector<Torrent*> torrents, SelectTorrents(s, args));
+  for (Torrent* t : torrents) t->Reannounce();
+  return absl::OkStatus();
 }
 
 absl::Status TorrentRemove(RpcState& s, const Json& args, Json& out) {

@@ -185,6 +185,19 @@ TEST(PeerSetTest, GivesUpAfterMaxFailures) {
   EXPECT_THAT(set.ForResume(10), IsEmpty());
 }
 
+TEST(PeerSetTest, RetryNowRedialsWaitingAndFailedPeersAtOnce) {
+  PeerSet set;
+  set.Add(Peer(1), Source::kTracker, kT0);
+  set.Add(Peer(2), Source::kTracker, kT0);
+  absl::Time now = FailOut(set, Peer(2), kT0, PeerSet::Options().max_failures);
+  // Peer 1 was just dialled and closed cleanly; peer 2 failed out.
+  ASSERT_THAT(DialAll(set, now), ElementsAre(Peer(1)));
+  set.OnClosed(Peer(1), /*was_active=*/true, /*plain_retry=*/false, now);
+  EXPECT_THAT(DialAll(set, now), IsEmpty());
+  set.RetryNow();
+  EXPECT_THAT(DialAll(set, now), ElementsAre(Peer(1), Peer(2)));
+}
+
 TEST(PeerSetTest, AHandshakeForgivesEarlierFailures) {
   PeerSet set;
   const absl::Duration retry = PeerSet::Options().retry_after;
