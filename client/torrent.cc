@@ -50,7 +50,6 @@ Torrent::Torrent(TorrentParams params,
     : params_(std::move(params)),
       info_(std::move(info)),
       info_hash_(info_->WireInfoHash()),
-      handlers_(kEventTypeCount),
       peers_([] {
         PeerSet::Options o;
         o.max_candidates = kMaxCandidates;
@@ -212,21 +211,25 @@ void Torrent::SetRateLimits(int64_t upload, int64_t download) {
 // --- events ---------------------------------------------------------------
 
 void Torrent::OnEvent(EventType type, Handler handler) {
+  // Sized at the first handler: most torrents of a big client have none.
+  if (handlers_.empty()) handlers_.resize(kEventTypeCount);
   handlers_[static_cast<size_t>(type)].push_back(std::move(handler));
 }
 
-void Torrent::ClearHandlers() { handlers_.assign(kEventTypeCount, {}); }
+void Torrent::ClearHandlers() { handlers_.clear(); }
 
 bool Torrent::Wants(EventType type) const {
-  return !handlers_[static_cast<size_t>(type)].empty() ||
+  return (!handlers_.empty() && !handlers_[static_cast<size_t>(type)].empty()) ||
          (ctx_ && ctx_->Wants(type));
 }
 
 bool Torrent::Emit(Event& e) {
   e.info_hash = info_hash_;
   bool allow = true;
-  for (const Handler& h : handlers_[static_cast<size_t>(e.type)]) {
-    allow = h(e) && allow;
+  if (!handlers_.empty()) {
+    for (const Handler& h : handlers_[static_cast<size_t>(e.type)]) {
+      allow = h(e) && allow;
+    }
   }
   if (ctx_) allow = ctx_->Emit(e) && allow;
   return allow;
@@ -385,6 +388,8 @@ absl::Status Torrent::LoadState() {
   }
   if (bytes.empty()) return HashCheck();
   storage::ResumeState st = RestoreFollowingMove(bytes);
+  uploaded_before_ = st.total_uploaded;
+  downloaded_before_ = st.total_downloaded;
   for (size_t f = 0; f < st.file_priorities.size(); ++f) {
     RETURN_IF_ERROR(SetFilePriority(f, st.file_priorities[f]));
   }
@@ -449,6 +454,8 @@ absl::Status Torrent::SaveResumeData(const std::string& path) {
                          *info_, s, have(), absl::ToUnixSeconds(now));
                    }));
   rd.peers = peers_.ForResume(kResumePeers);
+  rd.total_uploaded = total_uploaded();
+  rd.total_downloaded = total_downloaded();
   for (uint32_t piece : picker_->PartialPieces()) {
     std::vector<bool> received = picker_->ReceivedBlocks(piece);
     storage::PartialPiece p;

@@ -239,6 +239,11 @@ class Torrent : public SessionTorrent {
   int64_t bytes_done() const;
   int64_t uploaded() const { return uploaded_; }
   int64_t downloaded() const { return downloaded_; }
+  // total_uploaded / total_downloaded add what earlier runs moved, as
+  // their resume data recorded (uploaded() and downloaded() count this
+  // run only, as trackers are told).
+  int64_t total_uploaded() const { return uploaded_before_ + uploaded_; }
+  int64_t total_downloaded() const { return downloaded_before_ + downloaded_; }
   double download_rate() const { return download_rate_; }
   double upload_rate() const { return upload_rate_; }
   bool complete() const;
@@ -428,6 +433,7 @@ class Torrent : public SessionTorrent {
   std::vector<std::unique_ptr<WebSeedConnection>> web_seeds_;
 
   int64_t uploaded_ = 0, downloaded_ = 0;
+  int64_t uploaded_before_ = 0, downloaded_before_ = 0;  // earlier runs
   int64_t last_uploaded_ = 0, last_downloaded_ = 0;
   double download_rate_ = 0, upload_rate_ = 0;
   absl::Time last_tick_ = absl::InfinitePast();

@@ -291,8 +291,10 @@ const absl::flat_hash_map<std::string_view, Field>& Fields() {
          return Json(0);
        }},
       {"corruptEver", [](const View& v) { return Json(v.r.corrupt_bytes); }},
-      {"downloadedEver", [](const View& v) { return Json(v.t->downloaded()); }},
-      {"uploadedEver", [](const View& v) { return Json(v.t->uploaded()); }},
+      {"downloadedEver",
+       [](const View& v) { return Json(v.t->total_downloaded()); }},
+      {"uploadedEver",
+       [](const View& v) { return Json(v.t->total_uploaded()); }},
       {"uploadRatio",
        [](const View& v) {
          const int64_t base = std::max(v.t->downloaded(), v.t->bytes_done());

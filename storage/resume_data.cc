@@ -104,6 +104,12 @@ absl::Status ParseData(const Node& d, const ResumeLimits& limits,
     ASSIGN_OR_RETURN(std::string_view path, sp->AsString());
     out->save_path = std::string(path);
   }
+  for (auto [key, total] : {std::pair{"total-uploaded", &out->total_uploaded},
+                            std::pair{"total-downloaded", &out->total_downloaded}}) {
+    if (d.Find(key)) {
+      ASSIGN_OR_RETURN(*total, GetIntIn(d, key, 0, INT64_MAX));
+    }
+  }
   ASSIGN_OR_RETURN(int64_t pieces, GetIntIn(d, "pieces", 0, limits.max_pieces));
   ASSIGN_OR_RETURN(std::string_view have, d.GetString("have"));
   ASSIGN_OR_RETURN(out->have,
@@ -165,6 +171,8 @@ std::string EncodeResumeData(const ResumeData& data) {
   d["timestamp"] = data.timestamp;
   if (!data.save_path.empty()) d["save-path"] = data.save_path;
   d["pieces"] = static_cast<int64_t>(data.have.size());
+  if (data.total_uploaded > 0) d["total-uploaded"] = data.total_uploaded;
+  if (data.total_downloaded > 0) d["total-downloaded"] = data.total_downloaded;
   d["have"] = data.have.ToBytes();
   Value::List files;
   for (const FileRecord& f : data.files) files.push_back(RecordDict(f, true));
@@ -306,6 +314,8 @@ ResumeState RestoreResumeData(const metainfo::TorrentInfo& torrent,
     return discard(absl::FailedPreconditionError(
         "resume data belongs to another torrent (info-hash mismatch)"));
   }
+  st.total_uploaded = rd->total_uploaded;
+  st.total_downloaded = rd->total_downloaded;
   if (rd->have.size() != n || rd->files.size() != layout.num_files()) {
     return discard(absl::InvalidArgumentError(absl::StrFormat(
         "resume data has %d pieces and %d files; the torrent has %d and %d",

@@ -108,6 +108,9 @@ struct ResumeData {
   std::optional<FileRecord> part_file;
   std::vector<Endpoint> peers;  // newest first; only the first are saved
   std::vector<PartialPiece> partial;
+  // Payload bytes moved over the torrent's lifetime (all sessions).
+  int64_t total_uploaded = 0;
+  int64_t total_downloaded = 0;
   friend bool operator==(const ResumeData&, const ResumeData&) = default;
 };
 
@@ -157,6 +160,10 @@ struct ResumeState {
   std::vector<Endpoint> peers;
   std::vector<PartialPiece> partial;  // only for unaffected pieces
   int64_t timestamp = 0;
+  // Lifetime totals, kept whenever the data decodes and names this
+  // torrent, even when its pieces are not trusted.
+  int64_t total_uploaded = 0;
+  int64_t total_downloaded = 0;
   // save_path is the directory recorded in the data ("" if none, or the
   // data was discarded).
   std::string save_path;

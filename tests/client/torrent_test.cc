@@ -427,6 +427,9 @@ TEST(TorrentCheckTest, APieceSavedWhileItsCheckWasPendingIsCheckedOnLoad) {
   ASSERT_EQ(rd->partial.size(), 1u);
   EXPECT_EQ(rd->partial[0].index, piece);
   EXPECT_EQ(rd->partial[0].blocks.Count(), 2u);
+  // The lifetime totals travel with it.
+  EXPECT_EQ(rd->total_downloaded, torrent.total_downloaded());
+  EXPECT_GT(rd->total_downloaded, 0);
 
   // Loaded by a second client: the piece is checked, not fetched again.
   ClientOptions o = SimClient::DefaultOptions();
@@ -447,6 +450,8 @@ TEST(TorrentCheckTest, APieceSavedWhileItsCheckWasPendingIsCheckedOnLoad) {
   for (const SentMessage& m : seed2.all_read()) {
     if (const auto* r = m.As<protocol::Request>()) EXPECT_NE(r->piece, piece);
   }
+  EXPECT_EQ(again.total_downloaded(),
+            rd->total_downloaded + again.downloaded());
   EXPECT_EQ(first.disk_backend().Contents("/dl/single.bin"), t.content);
 }
 

@@ -65,6 +65,8 @@ ResumeData Sample() {
   p.endgame = true;
   p.priority = 4;
   rd.partial.push_back(p);
+  rd.total_uploaded = int64_t{5} << 30;
+  rd.total_downloaded = 123;
   return rd;
 }
 
