@@ -10,6 +10,9 @@
 namespace bt::daemon {
 namespace {
 
+// kMaxRecordsFile bounds torrents.json (about 200 bytes a torrent).
+constexpr size_t kMaxRecordsFile = size_t{64} << 20;
+
 absl::StatusOr<std::string> Absolute(const std::string& path) {
   std::error_code ec;
   std::filesystem::path p = std::filesystem::absolute(path, ec);
@@ -94,6 +97,14 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
                  .on_change = [self] { self->dirty_ = true; },
                  .on_close = [self] { self->close_requested_ = true; }});
   d->rpc_->ApplySettings();
+  if (std::filesystem::exists(d->records_path())) {
+    ASSIGN_OR_RETURN(std::string records,
+                     ReadFileToString(d->records_path(), kMaxRecordsFile));
+    if (absl::Status s = d->rpc_->RestoreRecords(records); !s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat(d->records_path(), ": ", s.message()));
+    }
+  }
   RETURN_IF_ERROR(d->Save(/*with_resume_data=*/false));
   return d;
 }
@@ -116,6 +127,7 @@ absl::Status Daemon::Save(bool with_resume_data) {
   dirty_ = false;
   last_save_ = absl::Now();
   RETURN_IF_ERROR(SaveDaemonSettings(settings_path(), settings_));
+  RETURN_IF_ERROR(WriteFileAtomically(records_path(), rpc_->SaveRecords()));
   return client_->SaveState(state_path(), with_resume_data);
 }
 

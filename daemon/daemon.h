@@ -2,7 +2,8 @@
 // driven over Transmission's RPC (TransmissionRpc behind RpcHttpServer),
 // with its state in one directory: the client's state file (torrents,
 // DHT identity, port), settings.json (DaemonSettings), torrents/ (copies
-// of added .torrent files) and resume/ (resume data). State is saved
+// of added .torrent files), torrents.json (each torrent's dates and own
+// rate limits) and resume/ (resume data). State is saved
 // within a second after every change made over the RPC and in full at
 // Shutdown; a daemon killed without warning comes back from its last save
 // and its torrents' periodic resume data (pieces since then are found by
@@ -70,6 +71,9 @@ class Daemon {
   const std::string& session_id() const { return http_->session_id(); }
   std::string state_path() const {
     return options_.state_dir + "/client.state";
+  }
+  std::string records_path() const {
+    return options_.state_dir + "/torrents.json";
   }
   std::string settings_path() const {
     return options_.state_dir + "/settings.json";

@@ -19,9 +19,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "base/hash.h"
 
@@ -67,6 +69,15 @@ class TorrentBook {
   // last kMaxRemembered removals are remembered).
   std::vector<int> RemovedSince(absl::Time since) const;
   static constexpr size_t kMaxRemembered = 1000;
+
+  // Save returns, as JSON, what of each record outlives a restart: the
+  // dates added and done, corrupt bytes and the torrent's own rate limits.
+  std::string Save() const;
+  // Restore puts what Save wrote back into the records of torrents
+  // already added (others are skipped). Errors: kInvalidArgument for
+  // malformed JSON or a wrongly typed entry (records then keep what they
+  // had before that entry).
+  absl::Status Restore(std::string_view json);
 
  private:
   int next_id_ = 1;

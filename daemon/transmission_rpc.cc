@@ -148,6 +148,18 @@ std::string TransmissionRpc::Handle(std::string_view body) {
   return Reply(*request, "success", std::move(out));
 }
 
+std::string TransmissionRpc::SaveRecords() const { return state_->book.Save(); }
+
+absl::Status TransmissionRpc::RestoreRecords(std::string_view json) {
+  absl::Status status = state_->book.Restore(json);
+  for (client::Torrent* t : state_->client->torrents()) {
+    const TorrentRecord& r = state_->Record(t);
+    t->SetRateLimits(r.upload_limited ? r.upload_limit * 1000 : 0,
+                     r.download_limited ? r.download_limit * 1000 : 0);
+  }
+  return status;
+}
+
 void TransmissionRpc::ApplySettings() { daemon::ApplySettings(*state_); }
 
 }  // namespace bt::daemon

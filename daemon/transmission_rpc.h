@@ -69,6 +69,12 @@ class TransmissionRpc {
   // response's "result".
   std::string Handle(std::string_view body);
 
+  // SaveRecords / RestoreRecords: what the daemon keeps of each torrent
+  // across restarts (TorrentBook::Save); restoring also applies each
+  // torrent's own rate limits. Errors: TorrentBook::Restore's.
+  std::string SaveRecords() const;
+  absl::Status RestoreRecords(std::string_view json);
+
   // ApplySettings makes the client follow the settings (rate limits,
   // encryption, connection limits); session-set does it too.
   void ApplySettings();

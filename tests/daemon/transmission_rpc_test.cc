@@ -269,6 +269,33 @@ TEST_F(TransmissionRpcTest, TorrentSetFilesAndLimits) {
               HasSubstr("'labels' is not supported"));
 }
 
+TEST_F(TransmissionRpcTest, RecordsOutliveARestart) {
+  ASSERT_EQ(Result("torrent-add", {{"metainfo", Torrent("kept", true)}}),
+            "success");
+  ASSERT_EQ(Result("torrent-set", {{"ids", 1},
+                                   {"uploadLimit", 30},
+                                   {"uploadLimited", true}}),
+            "success");
+  const Json before = Get({"addedDate", "doneDate", "uploadLimit"})[0];
+  const std::string saved = rpc_->SaveRecords();
+  // A new RPC over the same client stands for a restarted daemon; the
+  // torrent's own limit is gone from the client until restored.
+  client_->torrents()[0]->SetRateLimits(0, 0);
+  rpc_ = std::make_unique<TransmissionRpc>(
+      client_.get(), &settings_,
+      RpcOptions{.state_dir = root_ + "/state",
+                 .roots = AllowedRoots::Make({dl_}).value()});
+  ASSERT_TRUE(rpc_->RestoreRecords(saved).ok());
+  EXPECT_EQ(Get({"addedDate", "doneDate", "uploadLimit"})[0], before);
+  EXPECT_EQ(Get({"uploadLimited"})[0]["uploadLimited"], true);
+  EXPECT_EQ(client_->torrents()[0]->upload_rate_limit(), 30000);
+  EXPECT_FALSE(rpc_->RestoreRecords("{\"x\": ").ok());
+  const std::string hash = Get({"hashString"})[0]["hashString"];
+  EXPECT_FALSE(rpc_->RestoreRecords(
+                       absl::StrCat(R"({")", hash, R"(": {"added": "x"}})"))
+                   .ok());
+}
+
 TEST_F(TransmissionRpcTest, VerifyFindsDamage) {
   ASSERT_EQ(Result("torrent-add", {{"metainfo", Torrent("v", true)}}),
             "success");
