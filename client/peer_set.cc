@@ -26,7 +26,22 @@ bool PeerSet::Add(const Endpoint& peer, Source source, absl::Time now,
   c.utp = utp;
   c.added = now;
   candidates_.emplace(peer, c);
+  Index(peer, c);
   return true;
+}
+
+void PeerSet::Index(const Endpoint& peer, const Candidate& c) {
+  if (c.connected) return;
+  if (c.failures >= options_.max_failures) {
+    failed_.insert(peer);
+  } else {
+    idle_.insert({c.added, peer});
+  }
+}
+
+void PeerSet::Unindex(const Endpoint& peer, const Candidate& c) {
+  failed_.erase(peer);
+  idle_.erase({c.added, peer});
 }
 
 size_t PeerSet::CountFrom(Source source) const {
@@ -36,20 +51,18 @@ size_t PeerSet::CountFrom(Source source) const {
 }
 
 bool PeerSet::MakeRoom() {
-  auto victim = candidates_.end();
-  for (auto it = candidates_.begin(); it != candidates_.end(); ++it) {
-    const Candidate& c = it->second;
-    if (c.connected) continue;
-    if (c.failures >= options_.max_failures) {
-      victim = it;
-      break;
-    }
-    if (victim == candidates_.end() || c.added < victim->second.added) {
-      victim = it;
-    }
+  // One that keeps failing goes first, else the oldest idle one.
+  Endpoint victim;
+  if (!failed_.empty()) {
+    victim = *failed_.begin();
+  } else if (!idle_.empty()) {
+    victim = idle_.begin()->second;
+  } else {
+    return false;
   }
-  if (victim == candidates_.end()) return false;
-  candidates_.erase(victim);
+  auto it = candidates_.find(victim);
+  Unindex(victim, it->second);
+  candidates_.erase(it);
   return true;
 }
 
@@ -59,6 +72,7 @@ std::optional<PeerSet::Dial> PeerSet::NextToConnect(absl::Time now) {
         now < c.retry_at || Banned(address)) {
       continue;
     }
+    Unindex(address, c);
     c.connected = true;
     c.retry_at = now + options_.retry_after;
     return Dial{address, c.plain_only, c.utp != Utp::kNo};
@@ -68,15 +82,19 @@ std::optional<PeerSet::Dial> PeerSet::NextToConnect(absl::Time now) {
 
 void PeerSet::MarkConnected(const Endpoint& peer) {
   auto it = candidates_.find(peer);
-  if (it != candidates_.end()) it->second.connected = true;
+  if (it == candidates_.end()) return;
+  Unindex(peer, it->second);
+  it->second.connected = true;
 }
 
 void PeerSet::OnHandshake(const Endpoint& peer, bool over_utp) {
   auto it = candidates_.find(peer);
   if (it == candidates_.end()) return;
+  Unindex(peer, it->second);
   it->second.failures = 0;
   it->second.handshaked = true;
   it->second.utp = over_utp ? Utp::kYes : Utp::kNo;
+  Index(peer, it->second);
 }
 
 void PeerSet::OnClosed(const Endpoint& peer, bool was_active,
@@ -84,6 +102,7 @@ void PeerSet::OnClosed(const Endpoint& peer, bool was_active,
   auto it = candidates_.find(peer);
   if (it == candidates_.end()) return;
   Candidate& c = it->second;
+  Unindex(peer, c);
   c.connected = false;
   if (plain_retry) {
     // The peer does not speak MSE: try again in plaintext at once.
@@ -93,12 +112,15 @@ void PeerSet::OnClosed(const Endpoint& peer, bool was_active,
     ++c.failures;
     c.retry_at = now + options_.retry_after;
   }
+  Index(peer, c);
 }
 
 void PeerSet::RetryNow() {
   for (auto& [address, c] : candidates_) {
+    Unindex(address, c);
     c.failures = 0;
     c.retry_at = absl::InfinitePast();
+    Index(address, c);
   }
 }
 

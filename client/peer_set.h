@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/time/time.h"
 #include "base/endpoint.h"
 
@@ -111,9 +112,17 @@ class PeerSet {
   // MakeRoom evicts one candidate that keeps failing or, failing that, the
   // oldest idle one; false if every candidate is connected.
   bool MakeRoom();
+  // Index / Unindex keep failed_ and idle_ in step with a candidate: call
+  // Unindex before changing its connected, failures or added, Index after.
+  void Index(const Endpoint& peer, const Candidate& c);
+  void Unindex(const Endpoint& peer, const Candidate& c);
 
   Options options_;
   absl::btree_map<Endpoint, Candidate> candidates_;
+  // The candidates MakeRoom may evict, not connected: those that failed
+  // out, and the others by age.
+  absl::btree_set<Endpoint> failed_;
+  absl::btree_set<std::pair<absl::Time, Endpoint>> idle_;
   absl::btree_map<Endpoint, int> strikes_;  // by IP (port 0)
 };
 
