@@ -27,8 +27,8 @@ absl::Status ParseFor(const std::string& command, const Args& args) {
 TEST(CommandsTest, AllAreRegistered) {
   std::vector<std::string> names;
   for (const Command* c : Commands()) names.push_back(c->name);
-  EXPECT_EQ(names, (Args{"announce", "bencode", "check", "create", "dht",
-                         "download", "info", "scrape", "seed"}));
+  EXPECT_EQ(names, (Args{"announce", "bencode", "check", "create", "daemon",
+                         "dht", "download", "info", "scrape", "seed"}));
 }
 
 TEST(CommandsTest, EveryEarlierFlagIsStillSpelledTheSame) {
@@ -50,6 +50,10 @@ TEST(CommandsTest, EveryEarlierFlagIsStillSpelledTheSame) {
         "--upload-rate", "--download-rate", "--max-connections",
         "--max-connections-per-torrent", "--upload-slots", "--no-dht",
         "--dht-bootstrap", "--no-lsd"}},
+      {"daemon",
+       {"--state-dir", "--download-dir", "--rpc-bind", "--rpc-auth",
+        "--allowed-root", "--web-root", "--port", "--bind", "--encryption",
+        "--upload-rate", "--download-rate", "--no-dht", "--no-lsd"}},
       {"announce",
        {"--event", "--port", "--left", "--uploaded", "--downloaded",
         "--numwant", "--timeout", "--peer-id"}},
@@ -159,6 +163,19 @@ TEST(CommandsTest, AcceptWhatTheyAcceptedAndRefuseTheRest) {
        "--dht-bootstrap: entry 1: 'x' is not HOST:PORT"},
       {"seed", {"t", "d", "--seed"}, "unknown flag --seed"},
       {"seed", {"t"}, "missing DIR"},
+      {"daemon",
+       {"--state-dir", "s", "--download-dir", "d", "--rpc-bind",
+        "127.0.0.1:9091", "--rpc-auth", "u:p", "--allowed-root", "/a",
+        "--allowed-root", "/b", "--web-root", "", "--bind", "127.0.0.1",
+        "--no-dht", "--no-lsd"},
+       ""},
+      {"daemon", {"--download-dir", "d"}, "missing --state-dir DIR"},
+      {"daemon",
+       {"--state-dir", "s", "--rpc-auth", "nopassword"},
+       "--rpc-auth needs USER:PASSWORD"},
+      {"daemon",
+       {"--state-dir", "s", "--rpc-bind", "localhost:9091"},
+       "--rpc-bind: "},
       {"announce",
        {"udp://t:1", kHash, "--event", "started", "--port", "1", "--left", "0",
         "--uploaded", "2", "--downloaded", "3", "--numwant", "100000",
