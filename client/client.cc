@@ -449,7 +449,9 @@ void Client::Tick() {
     if (!c->closed() && !c->torrent()) pending.push_back(c.get());
   }
   for (PeerConnection* c : pending) c->Tick(now);
-  for (const auto& t : torrents_) t->Tick(now);
+  for (const auto& t : torrents_) {
+    if (t->WantsTick(now)) t->Tick(now);
+  }
   UpdateLsd();
   tick_timer_ = loop_->AddTimer(kTickInterval, [this] { Tick(); });
 }

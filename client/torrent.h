@@ -317,6 +317,13 @@ class Torrent : public SessionTorrent {
   // Tick: rates, peer time-outs, choking, connecting, PEX, DHT, resume
   // data; about once a second.
   void Tick(absl::Time now);
+  // WantsTick: whether Tick should run at `now`. A torrent with
+  // connections, downloading or checking ticks every second; an idle one
+  // (stopped, paused or seeding with no peer connected) every
+  // kIdleTickInterval, enough for its DHT announces and redials, so a
+  // client holding many idle torrents spends next to nothing on them.
+  bool WantsTick(absl::Time now) const;
+  static constexpr absl::Duration kIdleTickInterval = absl::Seconds(10);
   size_t connection_count() const { return connections_.size(); }
 
  private:

@@ -376,6 +376,14 @@ void Torrent::ServeBlock(PeerConnection& c, const protocol::Request& r) {
 
 // --- periodic work ---------------------------------------------------------------
 
+bool Torrent::WantsTick(absl::Time now) const {
+  const bool busy = !connections_.empty() ||
+                    state_ == TorrentState::kDownloading ||
+                    state_ == TorrentState::kChecking || rechoke_soon_ ||
+                    pieces_since_save_ > 0;
+  return busy || now - last_tick_ >= kIdleTickInterval;
+}
+
 void Torrent::Tick(absl::Time now) {
   const double seconds =
       last_tick_ == absl::InfinitePast()
@@ -388,6 +396,11 @@ void Torrent::Tick(absl::Time now) {
       0.8 * upload_rate_ + 0.2 * double(uploaded_ - last_uploaded_) / seconds;
   last_downloaded_ = downloaded_;
   last_uploaded_ = uploaded_;
+  // Nothing flows without a connection (web seeds run only while
+  // downloading): no rate to let fade out.
+  if (connections_.empty() && state_ != TorrentState::kDownloading) {
+    download_rate_ = upload_rate_ = 0;
+  }
 
   for (PeerConnection* c : OpenConnections()) {
     c->Tick(now);

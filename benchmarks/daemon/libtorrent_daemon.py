@@ -73,22 +73,24 @@ class Holder:
         return rows
 
     def save(self):
-        """Saves every torrent's resume data, waiting for the alerts."""
-        pending = 0
-        for h in self.handles:
-            h.save_resume_data(lt.torrent_handle.save_info_dict)
-            pending += 1
-        while pending > 0:
-            self.session.wait_for_alert(10000)
-            for a in self.session.pop_alerts():
-                if isinstance(a, lt.save_resume_data_alert):
-                    name = "%s.resume" % a.handle.info_hash()
-                    data = lt.write_resume_data_buf(a.params)
-                    with open(os.path.join(self.state_dir, name), "wb") as f:
-                        f.write(data)
-                    pending -= 1
-                elif isinstance(a, lt.save_resume_data_failed_alert):
-                    pending -= 1
+        """Saves every torrent's resume data, a batch at a time so that no
+        alert is dropped from libtorrent's bounded alert queue."""
+        for start in range(0, len(self.handles), 500):
+            batch = self.handles[start:start + 500]
+            for h in batch:
+                h.save_resume_data(lt.torrent_handle.save_info_dict)
+            pending = len(batch)
+            while pending > 0:
+                self.session.wait_for_alert(10000)
+                for a in self.session.pop_alerts():
+                    if isinstance(a, lt.save_resume_data_alert):
+                        name = "%s.resume" % a.handle.info_hash()
+                        with open(os.path.join(self.state_dir, name),
+                                  "wb") as f:
+                            f.write(lt.write_resume_data_buf(a.params))
+                        pending -= 1
+                    elif isinstance(a, lt.save_resume_data_failed_alert):
+                        pending -= 1
 
 
 def make_handler(holder):
