@@ -35,8 +35,11 @@ def make_session(peer_port):
         "enable_natpmp": False,
         "enable_incoming_utp": False,
         "enable_outgoing_utp": False,
-        "alert_mask": lt.alert.category_t.status_notification |
+        # Only what saving needs (save_resume_data_alert is a storage
+        # alert), so alerts nobody pops do not fill the queue.
+        "alert_mask": lt.alert.category_t.storage_notification |
                       lt.alert.category_t.error_notification,
+        "alert_queue_size": 100000,
     })
 
 
@@ -75,6 +78,7 @@ class Holder:
     def save(self):
         """Saves every torrent's resume data, a batch at a time so that no
         alert is dropped from libtorrent's bounded alert queue."""
+        self.session.pop_alerts()  # what piled up while serving
         for start in range(0, len(self.handles), 500):
             batch = self.handles[start:start + 500]
             for h in batch:
