@@ -24,6 +24,7 @@ struct DaemonArgs {
   BindAddress rpc_bind{"127.0.0.1", 9091};
   std::string rpc_auth;
   std::vector<std::string> allowed_roots;
+  std::vector<std::string> rpc_hosts;
   std::string web_root = kDebianWebClient;
 };
 
@@ -49,6 +50,9 @@ void DeclareDaemon(FlagSet& flags, DaemonArgs& a) {
                 "a directory requests may name (download directories, "
                 "locations, .torrent files)")
       .DefaultText("the download directory");
+  flags.Repeated("--rpc-host NAME", &a.rpc_hosts,
+                 "a host name the RPC answers to without --rpc-auth, besides "
+                 "addresses and localhost (a guard against DNS rebinding)");
   flags
       .String("--web-root DIR", &a.web_root,
               "Transmission's web client, served at /transmission/web/ "
@@ -72,6 +76,7 @@ daemon::DaemonOptions Options(const DaemonArgs& a) {
   o.upload_rate = a.client.upload_rate;
   o.download_rate = a.client.download_rate;
   o.http.bind_host = a.rpc_bind.host;
+  o.http.allowed_hosts = a.rpc_hosts;
   o.http.port = a.rpc_bind.port.value_or(9091);
   if (!a.rpc_auth.empty()) {
     std::pair<std::string, std::string> auth =

@@ -1,5 +1,6 @@
 #include "daemon/net/rpc_http_server.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <openssl/mem.h>
@@ -63,6 +64,33 @@ bool SameSecret(std::string_view a, std::string_view b) {
   Sha256Hash ha = Sha256(AsBytes(a));
   Sha256Hash hb = Sha256(AsBytes(b));
   return CRYPTO_memcmp(ha.data(), hb.data(), ha.span().size()) == 0;
+}
+
+// HostAllowed: `host` (a Host header: name or address, maybe a port) is an
+// IP address, localhost, or one of `allowed` (case-insensitive).
+bool HostAllowed(absl::string_view host,
+                 const std::vector<std::string>& allowed) {
+  std::string name;
+  if (absl::StartsWith(host, "[")) {
+    const size_t end = host.find(']');
+    if (end == absl::string_view::npos) return false;
+    name = std::string(host.substr(1, end - 1));
+    in6_addr a6;
+    return inet_pton(AF_INET6, name.c_str(), &a6) == 1;
+  }
+  if (const size_t colon = host.rfind(':'); colon != absl::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  name = absl::AsciiStrToLower(host);
+  if (absl::EndsWith(name, ".")) name.pop_back();
+  in_addr a4;
+  if (name == "localhost" || inet_pton(AF_INET, name.c_str(), &a4) == 1) {
+    return true;
+  }
+  for (const std::string& a : allowed) {
+    if (absl::AsciiStrToLower(a) == name) return true;
+  }
+  return false;
 }
 
 absl::string_view Header(MHD_Connection* connection, absl::string_view name) {
@@ -271,6 +299,14 @@ bool RpcHttpServer::HandleFirstCall(MHD_Connection* connection,
     return SendError(
         connection, MHD_HTTP_UNAUTHORIZED, "Unauthorized", "Unauthorized User",
         {{MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"Transmission\""}});
+  }
+  if (options_.user.empty() && options_.password.empty() &&
+      !HostAllowed(Header(connection, "Host"), options_.allowed_hosts)) {
+    return SendError(
+        connection, 421, "Misdirected Request",
+        "Requests must name this host by address or as localhost; start "
+        "the daemon with --rpc-host NAME to allow another name, or use "
+        "--rpc-auth.");
   }
   if (url == kRpcPath || url == absl::StrCat(kRpcPath, "/")) {
     if (method != MHD_HTTP_METHOD_POST) {

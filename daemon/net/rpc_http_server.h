@@ -13,7 +13,9 @@
 //
 // Per request, as Transmission's daemon does:
 //   - HTTP Basic auth first, when a user or password is set: 401 with
-//     `WWW-Authenticate: Basic realm="Transmission"` otherwise.
+//     `WWW-Authenticate: Basic realm="Transmission"` otherwise. Without
+//     it, a Host header that is not an address, localhost or an allowed
+//     name gets 421 (the DNS-rebinding defence).
 //   - RPC: only POST (405 else); the X-Transmission-Session-Id header must
 //     hold session_id() (409 carrying the id otherwise: the CSRF defence);
 //     a body over max_body_bytes gets 413 and is never buffered past the
@@ -33,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "client/net/event_loop.h"
@@ -53,6 +56,11 @@ struct RpcHttpOptions {
   unsigned connection_timeout_seconds = 30;
   // Memory MHD may use per connection; bounds the request line and headers.
   size_t connection_memory_bytes = 32 << 10;
+  // Without authentication, the Host a request names must be an IP
+  // address, "localhost", or one of these names (as Transmission's
+  // rpc-host-whitelist): a web page whose name an attacker re-points at
+  // 127.0.0.1 (DNS rebinding) cannot then read the session id.
+  std::vector<std::string> allowed_hosts;
 };
 
 // RpcHandler gets a request body (JSON text, unparsed) and returns the

@@ -134,6 +134,47 @@ TEST_F(RpcHttpServerTest, SessionIdHandshakeThenHandlerSeesExactBody) {
   EXPECT_EQ(Bodies(), std::vector<std::string>(2, body));
 }
 
+// PostNamingHost posts an RPC request (with the session id) whose Host
+// header is `host`, and returns the status.
+int PostNamingHost(uint16_t port, const std::string& host,
+                   const std::string& extra_headers) {
+  return testing::HttpExchange(
+             port, absl::StrCat("POST /transmission/rpc HTTP/1.1\r\nHost: ",
+                                host, "\r\nConnection: close\r\n",
+                                extra_headers, "Content-Length: 2\r\n\r\n{}"))
+      .status;
+}
+
+TEST_F(RpcHttpServerTest, WithoutAuthOnlyAddressesLocalhostAndAllowedNames) {
+  RpcHttpOptions options;
+  options.allowed_hosts = {"my.box"};
+  StartServer(options);
+  for (const char* host : {"localhost:9091", "LocalHost", "localhost.:1",
+                           "127.0.0.1", "127.0.0.1:9091", "[::1]:9091",
+                           "My.Box:80", "my.box"}) {
+    EXPECT_EQ(PostNamingHost(port(), host, SessionHeader()), 200) << host;
+  }
+  // A page of another name, re-pointed at 127.0.0.1 (DNS rebinding), may
+  // not even learn the session id.
+  for (const char* host : {"evil.example", "evil.example:9091", "", "[::1",
+                           "localhost.evil.example", "127.0.0.1.evil"}) {
+    EXPECT_EQ(PostNamingHost(port(), host, ""), 421) << host;
+  }
+  EXPECT_EQ(Bodies().size(), 8u);
+}
+
+TEST_F(RpcHttpServerTest, WithAuthAnyHostNameIsServed) {
+  RpcHttpOptions options;
+  options.user = "alice";
+  options.password = "s3cret";
+  StartServer(options);
+  EXPECT_EQ(PostNamingHost(port(), "box.example",
+                           absl::StrCat("Authorization: Basic ",
+                                        absl::Base64Escape("alice:s3cret"),
+                                        "\r\n", SessionHeader())),
+            200);
+}
+
 TEST_F(RpcHttpServerTest, BasicAuthGuardsRpcAndPages) {
   RpcHttpOptions options;
   options.user = "alice";
