@@ -203,6 +203,11 @@ absl::Status Torrent::InitStorage() {
 }
 
 void Torrent::SetRateLimits(int64_t upload, int64_t download) {
+  // A change refills every torrent's quota (Client::RefillQuotas): setting
+  // what is already set, as a daemon restoring thousands does, costs none.
+  if (upload == upload_limit_.rate() && download == download_limit_.rate()) {
+    return;
+  }
   upload_limit_.set_rate(upload);
   download_limit_.set_rate(download);
   if (ctx_) ctx_->RateLimitsChanged();

@@ -46,10 +46,6 @@ std::vector<int> TorrentBook::RemovedSince(absl::Time since) const {
 
 namespace {
 
-int64_t Unix(absl::Time t) {
-  return t == absl::InfinitePast() ? 0 : absl::ToUnixSeconds(t);
-}
-
 absl::Time FromUnix(int64_t seconds) {
   return seconds == 0 ? absl::InfinitePast() : absl::FromUnixSeconds(seconds);
 }
@@ -59,8 +55,8 @@ absl::Time FromUnix(int64_t seconds) {
 std::string TorrentBook::Save() const {
   Json all = Json::object();
   for (const auto& [hash, r] : by_hash_) {
-    all[hash.ToHex()] = {{"added", Unix(r.added)},
-                         {"done", Unix(r.done)},
+    all[hash.ToHex()] = {{"added", UnixSeconds(r.added)},
+                         {"done", UnixSeconds(r.done)},
                          {"corrupt", r.corrupt_bytes},
                          {"downloadLimit", r.download_limit},
                          {"downloadLimited", r.download_limited},
@@ -78,7 +74,7 @@ absl::Status TorrentBook::Restore(std::string_view json) {
     TorrentRecord* r = hash.ok() ? Find(*hash) : nullptr;
     if (r == nullptr) continue;
     JsonArgs a(saved);
-    int64_t added = Unix(r->added), done = Unix(r->done);
+    int64_t added = UnixSeconds(r->added), done = UnixSeconds(r->done);
     RETURN_IF_ERROR(a.Int("added", &added, 0, INT64_MAX / 2));
     RETURN_IF_ERROR(a.Int("done", &done, 0, INT64_MAX / 2));
     RETURN_IF_ERROR(a.Int("corrupt", &r->corrupt_bytes, 0, INT64_MAX));

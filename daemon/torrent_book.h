@@ -29,6 +29,12 @@
 
 namespace bt::daemon {
 
+// UnixSeconds is `t` as the RPC's dates are: seconds since the epoch, 0
+// for never (InfinitePast).
+inline int64_t UnixSeconds(absl::Time t) {
+  return t == absl::InfinitePast() ? 0 : absl::ToUnixSeconds(t);
+}
+
 // TrackerRecord: the last answer of one tracker URL.
 struct TrackerRecord {
   absl::Time last_announce = absl::InfinitePast();
@@ -52,6 +58,13 @@ struct TorrentRecord {
   // Its own rate limits (kB/s), kept while off as Transmission does.
   int64_t download_limit = 100, upload_limit = 100;
   bool download_limited = false, upload_limited = false;
+  // The limits for Torrent::SetRateLimits, in bytes/s (0: none).
+  int64_t UploadLimitBytes() const {
+    return upload_limited ? upload_limit * 1000 : 0;
+  }
+  int64_t DownloadLimitBytes() const {
+    return download_limited ? download_limit * 1000 : 0;
+  }
   std::map<std::string, TrackerRecord> trackers;  // by announce URL
 };
 

@@ -27,10 +27,6 @@ struct View {
   TorrentRecord& r;
 };
 
-int64_t Unix(absl::Time t) {
-  return t == absl::InfinitePast() ? 0 : absl::ToUnixSeconds(t);
-}
-
 int StatusOf(const Torrent* t) {
   switch (t->state()) {
     case TorrentState::kChecking:
@@ -182,14 +178,14 @@ Json TrackerStats(const View& v) {
         {"scrapeState", 0},
         {"hasAnnounced", announced},
         {"hasScraped", false},
-        {"lastAnnounceTime", Unix(tr.last_announce)},
-        {"lastAnnounceStartTime", Unix(tr.last_announce)},
+        {"lastAnnounceTime", UnixSeconds(tr.last_announce)},
+        {"lastAnnounceStartTime", UnixSeconds(tr.last_announce)},
         {"lastAnnounceSucceeded", tr.succeeded},
         {"lastAnnounceTimedOut", false},
         {"lastAnnounceResult", tr.result},
         {"lastAnnouncePeerCount", tr.last_peer_count},
         {"nextAnnounceTime", announced && tr.interval_seconds > 0
-                                 ? Unix(tr.last_announce) + tr.interval_seconds
+                                 ? UnixSeconds(tr.last_announce) + tr.interval_seconds
                                  : 0},
         {"lastScrapeTime", 0},
         {"lastScrapeStartTime", 0},
@@ -305,11 +301,11 @@ const absl::flat_hash_map<std::string_view, Field>& Fields() {
       {"isStalled", [](const View& v) { return Json(false); }},
       {"isPrivate", [](const View& v) { return Json(v.t->is_private()); }},
       {"downloadDir", [](const View& v) { return Json(v.t->save_path()); }},
-      {"addedDate", [](const View& v) { return Json(Unix(v.r.added)); }},
-      {"startDate", [](const View& v) { return Json(Unix(v.r.started)); }},
-      {"doneDate", [](const View& v) { return Json(Unix(v.r.done)); }},
+      {"addedDate", [](const View& v) { return Json(UnixSeconds(v.r.added)); }},
+      {"startDate", [](const View& v) { return Json(UnixSeconds(v.r.started)); }},
+      {"doneDate", [](const View& v) { return Json(UnixSeconds(v.r.done)); }},
       {"activityDate",
-       [](const View& v) { return Json(Unix(v.r.last_activity)); }},
+       [](const View& v) { return Json(UnixSeconds(v.r.last_activity)); }},
       {"editDate", [](const View& v) { return Json(0); }},
       {"dateCreated",
        [](const View& v) {

@@ -117,8 +117,7 @@ absl::Status ApplyLimits(RpcState& s, Torrent* t, const JsonArgs& a) {
   RETURN_IF_ERROR(a.Bool("downloadLimited", &r.download_limited));
   RETURN_IF_ERROR(a.Int("uploadLimit", &r.upload_limit, 0, kMaxSpeed));
   RETURN_IF_ERROR(a.Bool("uploadLimited", &r.upload_limited));
-  t->SetRateLimits(r.upload_limited ? r.upload_limit * 1000 : 0,
-                   r.download_limited ? r.download_limit * 1000 : 0);
+  t->SetRateLimits(r.UploadLimitBytes(), r.DownloadLimitBytes());
   return absl::OkStatus();
 }
 

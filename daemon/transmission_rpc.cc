@@ -154,13 +154,7 @@ absl::Status TransmissionRpc::RestoreRecords(std::string_view json) {
   absl::Status status = state_->book.Restore(json);
   for (client::Torrent* t : state_->client->torrents()) {
     const TorrentRecord& r = state_->Record(t);
-    const int64_t up = r.upload_limited ? r.upload_limit * 1000 : 0;
-    const int64_t down = r.download_limited ? r.download_limit * 1000 : 0;
-    // Each change refills every torrent's quota: only where one is set, or
-    // restoring 10,000 torrents costs 10,000 refills of 10,000.
-    if (t->upload_rate_limit() != up || t->download_rate_limit() != down) {
-      t->SetRateLimits(up, down);
-    }
+    t->SetRateLimits(r.UploadLimitBytes(), r.DownloadLimitBytes());
   }
   return status;
 }
