@@ -17,6 +17,7 @@
 
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "base/random.h"
 
 namespace bt::client {
 
@@ -57,7 +58,7 @@ class Choker {
 
  private:
   Options options_;
-  std::mt19937_64 rng_;
+  SplitMix64 rng_;
   uint64_t optimistic_ = 0;
   absl::Time optimistic_since_ = absl::InfinitePast();
   absl::Time next_rechoke_ = absl::InfinitePast();

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "base/random.h"
 #include "storage/bitfield.h"
 
 namespace bt::client {
@@ -95,7 +96,7 @@ class SuperSeeder {
 
   Options options_;
   uint32_t num_pieces_;
-  std::mt19937_64 rng_;
+  SplitMix64 rng_;
   std::vector<uint32_t> availability_;
   // Unchoked peers each piece is outstanding to.
   std::vector<uint32_t> assigned_;
