@@ -84,7 +84,7 @@ absl::StatusOr<std::unique_ptr<Torrent>> Torrent::Open(TorrentParams params) {
                                                       link.info_hash_v2);
     return t;
   }
-  metainfo::TorrentInfo info;
+  std::shared_ptr<const metainfo::TorrentInfo> info;
   if (!params.torrent_path.empty()) {
     ASSIGN_OR_RETURN(std::string bytes,
                      ReadFileToString(params.torrent_path, kMaxTorrentFile));
@@ -95,31 +95,27 @@ absl::StatusOr<std::unique_ptr<Torrent>> Torrent::Open(TorrentParams params) {
                           absl::StrFormat("%s: %s", params.torrent_path,
                                           parsed.status().message()));
     }
-    info = *std::move(parsed);
+    info = std::make_shared<const metainfo::TorrentInfo>(*std::move(parsed));
   } else {
     info = std::move(params.info);
   }
-  if (info.num_pieces() == 0 && info.total_size() == 0 &&
-      info.files().empty()) {
+  if (!info || (info->num_pieces() == 0 && info->total_size() == 0 &&
+                info->files().empty())) {
     return absl::InvalidArgumentError("no torrent given");
   }
-  if (info.has_v2() && !info.has_v1() && !info.has_piece_layers()) {
+  if (info->has_v2() && !info->has_v1() && !info->has_piece_layers()) {
     // A v2-only .torrent without (some of) its piece layers cannot check
     // pieces yet: it fetches the missing layers from peers first, as a v2
     // magnet link does once its metadata arrived. (A hybrid torrent's v1
     // hashes check its pieces: it needs no layers.)
     std::unique_ptr<MetadataExchange> exchange =
-        MetadataExchange::ForPieceLayers(info);
-    std::unique_ptr<Torrent> t(new Torrent(
-        std::move(params),
-        std::make_shared<metainfo::TorrentInfo>(std::move(info))));
+        MetadataExchange::ForPieceLayers(*info);
+    std::unique_ptr<Torrent> t(new Torrent(std::move(params), std::move(info)));
     t->display_name_ = t->info_->name();
     t->metadata_ = std::move(exchange);
     return t;
   }
-  std::unique_ptr<Torrent> t(new Torrent(
-      std::move(params),
-      std::make_shared<metainfo::TorrentInfo>(std::move(info))));
+  std::unique_ptr<Torrent> t(new Torrent(std::move(params), std::move(info)));
   RETURN_IF_ERROR(t->InitStorage());
   return t;
 }

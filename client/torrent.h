@@ -61,10 +61,11 @@ class TrackerAnnouncer;
 // TorrentParams says what to open and where its data lives.
 struct TorrentParams {
   // The .torrent file to read, else a magnet URI (the metadata then comes
-  // from peers, BEP 9), else `info`.
+  // from peers, BEP 9), else `info` (which the torrent then shares, and
+  // takes out of its params()).
   std::string torrent_path;
   std::string magnet;
-  metainfo::TorrentInfo info;
+  std::shared_ptr<const metainfo::TorrentInfo> info;
   // The directory that receives the torrent's files.
   std::string save_path = ".";
   // Resume data to load before starting and to save to (periodically, when

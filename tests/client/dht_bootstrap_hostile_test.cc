@@ -205,11 +205,11 @@ struct World {
       nodes.push_back(h->endpoint());
     }
     TorrentParams params;
-    params.info = TorrentListing(nodes);
+    params.info = std::make_shared<const metainfo::TorrentInfo>(TorrentListing(nodes));
     params.save_path = ::testing::TempDir();
     params.start = false;
     EXPECT_TRUE(client->AddTorrent(params).ok());
-    hash = *params.info.info_hash_v1();
+    hash = *params.info->info_hash_v1();
   }
 
   ClientOptions ClientOptionsWithRouters() {

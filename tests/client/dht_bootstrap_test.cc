@@ -210,7 +210,7 @@ TEST(DhtBootstrapTest, ATorrentsNodesArePinged) {
       metainfo::TorrentInfo::Parse(bencode::Encode(v));
   ASSERT_TRUE(info.ok()) << info.status();
   TorrentParams params;
-  params.info = *info;
+  params.info = std::make_shared<const metainfo::TorrentInfo>(*info);
   params.save_path = ::testing::TempDir();
   params.start = false;
   ASSERT_TRUE(client->AddTorrent(params).ok());

@@ -228,7 +228,8 @@ TEST(DualStackClientTest, PeersOfAFamilyNotListenedOnAreNotDialled) {
   auto bytes = metainfo::CreateTorrent(dir + "/f", {});
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   TorrentParams params;
-  params.info = *metainfo::TorrentInfo::Parse(*bytes);
+  params.info =
+      std::make_shared<const metainfo::TorrentInfo>(*metainfo::TorrentInfo::Parse(*bytes));
   params.save_path = dir;
   params.start = false;
   auto t = (*v4_only)->AddTorrent(params);
@@ -269,7 +270,7 @@ Payload MakePayload(const std::string& dir,
 Torrent* Add(Client& c, const metainfo::TorrentInfo& info,
              const std::string& save_path) {
   TorrentParams params;
-  params.info = info;
+  params.info = std::make_shared<const metainfo::TorrentInfo>(info);
   params.save_path = save_path;
   auto t = c.AddTorrent(params);
   EXPECT_TRUE(t.ok()) << t.status();

@@ -162,14 +162,14 @@ TEST_P(EmptyFilesTest, DownloadCreatesEveryWantedFileAndNoSkippedOne) {
   auto leecher = NewClient();
   ASSERT_TRUE(seeder && leecher);
   TorrentParams seed_params;
-  seed_params.info = *info;
+  seed_params.info = std::make_shared<const metainfo::TorrentInfo>(*info);
   seed_params.save_path = root_ + "/seed";
   auto seed = seeder->AddTorrent(seed_params);
   ASSERT_TRUE(seed.ok()) << seed.status();
   ASSERT_TRUE((*seed)->complete());
 
   TorrentParams params;
-  params.info = *info;
+  params.info = std::make_shared<const metainfo::TorrentInfo>(*info);
   params.save_path = root_ + "/dl";
   params.peers = {*Endpoint::ParseAddress("127.0.0.1", seeder->port())};
   params.start = false;

@@ -50,7 +50,7 @@ class RateLimitTest : public ::testing::Test {
   }
   Torrent* Add(Client* c, const std::string& dir, std::vector<Endpoint> peers) {
     TorrentParams p;
-    p.info = info_;
+    p.info = std::make_shared<const metainfo::TorrentInfo>(info_);
     p.save_path = root_ + "/" + dir;
     p.peers = std::move(peers);
     return *c->AddTorrent(p);

@@ -88,7 +88,7 @@ class TorrentFileCompatTest : public ::testing::Test {
   // `layer_ranges` gets the most piece-layer ranges seen in flight.
   Torrent* Transfer(Client& seeder, Client& leecher, uint32_t* layer_ranges) {
     TorrentParams s;
-    s.info = full_;
+    s.info = std::make_shared<const metainfo::TorrentInfo>(full_);
     s.save_path = (root_ / "seed").string();
     auto seed = seeder.AddTorrent(s);
     EXPECT_TRUE(seed.ok()) << seed.status();

@@ -77,7 +77,7 @@ class TransferTest : public ::testing::Test {
   Torrent* Add(Client* c, const std::string& dir,
                std::vector<Endpoint> peers = {}) {
     TorrentParams p;
-    p.info = info_;
+    p.info = std::make_shared<const metainfo::TorrentInfo>(info_);
     p.save_path = (root_ / dir).string();
     p.peers = std::move(peers);
     auto t = c->AddTorrent(p);

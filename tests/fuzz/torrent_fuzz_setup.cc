@@ -216,7 +216,7 @@ bool Harness::AddTorrent(const SetupChoices& c) {
     link.display_name = "t";
     params.magnet = metainfo::BuildMagnet(link);
   } else {
-    params.info = *full_;
+    params.info = full_;
   }
   if (c.mode == StartMode::kResume || c.resume_path) {
     params.resume_path = kResumePath;
@@ -255,7 +255,7 @@ void Harness::Restart(uint8_t arg) {
   connections_made_ = 0;
   StartClient();
   TorrentParams params = ParamsOnDisk();
-  params.info = *full_;
+  params.info = full_;
   params.resume_path = kResumePath;
   absl::StatusOr<Torrent*> t = sim_->AddTorrent(std::move(params));
   Check(t.ok(), "the torrent is added again");

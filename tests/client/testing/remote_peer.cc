@@ -30,7 +30,7 @@ PeerId PeerIdOf(int n) {
 
 TorrentParams TestTorrent::Params() const {
   TorrentParams p;
-  p.info = *info;
+  p.info = info;
   p.save_path = "/dl";
   return p;
 }
