@@ -496,6 +496,7 @@ absl::Status Torrent::Start() {
   if (was_stopped) {
     peers_.RetryNow();
     StartTrackers();
+    last_tick_ = absl::InfinitePast();  // tick (DHT announce) at once
   }
   for (PeerConnection* c : OpenConnections()) {
     UpdateInterest(*c);
@@ -511,6 +512,7 @@ void Torrent::Reannounce() {
   if (state_ == TorrentState::kStopped) return;
   if (announcer_) announcer_->Reannounce();
   next_dht_announce_ = absl::InfinitePast();
+  last_tick_ = absl::InfinitePast();
   peers_.RetryNow();
   ConnectMore(ctx_->Now());
 }

@@ -320,11 +320,12 @@ class Torrent : public SessionTorrent {
   void Tick(absl::Time now);
   // WantsTick: whether Tick should run at `now`. A torrent with
   // connections, downloading or checking ticks every second; an idle one
-  // (stopped, paused or seeding with no peer connected) every
-  // kIdleTickInterval, enough for its DHT announces and redials, so a
+  // (paused or seeding with no peer connected) every kIdleTickInterval,
+  // enough for its DHT announces and redials of peers that failed (new
+  // peers are dialled as they are learned); a stopped one not at all. So a
   // client holding many idle torrents spends next to nothing on them.
   bool WantsTick(absl::Time now) const;
-  static constexpr absl::Duration kIdleTickInterval = absl::Seconds(10);
+  static constexpr absl::Duration kIdleTickInterval = absl::Seconds(60);
   size_t connection_count() const { return connections_.size(); }
 
  private:

@@ -377,6 +377,12 @@ void Torrent::ServeBlock(PeerConnection& c, const protocol::Request& r) {
 // --- periodic work ---------------------------------------------------------------
 
 bool Torrent::WantsTick(absl::Time now) const {
+  // Stopped, with no connection left and its rates shown as zero: nothing
+  // to do until started again.
+  if (state_ == TorrentState::kStopped && connections_.empty() &&
+      download_rate_ == 0 && upload_rate_ == 0) {
+    return false;
+  }
   const bool busy = !connections_.empty() ||
                     state_ == TorrentState::kDownloading ||
                     state_ == TorrentState::kChecking || rechoke_soon_ ||

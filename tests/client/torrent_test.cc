@@ -1,7 +1,8 @@
 // Torrent on a SimClient: a whole download from a scripted seeder (the
 // baseline other Torrent tests and the fuzzer build on), empty files, bans
 // by IP address, connection limits, the peers kept as candidates and in
-// resume data, and hash checks of a running torrent.
+// resume data, hash checks of a running torrent, and how often idle
+// torrents tick.
 #include "client/torrent.h"
 
 #include <map>
@@ -453,6 +454,39 @@ TEST(TorrentCheckTest, APieceSavedWhileItsCheckWasPendingIsCheckedOnLoad) {
   EXPECT_EQ(again.total_downloaded(),
             rd->total_downloaded + again.downloaded());
   EXPECT_EQ(first.disk_backend().Contents("/dl/single.bin"), t.content);
+}
+
+// --- ticks: what a client holding many idle torrents spends on them
+// ----------------------------------------------------------------------
+
+TEST(TorrentTickTest, IdleTorrentsTickOnceAMinuteAndStoppedOnesNotAtAll) {
+  SimClient sim;
+  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
+  t.PutOnDisk(sim.disk_backend());
+  Torrent& torrent = **sim.AddTorrent(t.Params());
+  ASSERT_EQ(torrent.state(), TorrentState::kSeeding);
+  sim.Advance(absl::Seconds(1));
+
+  // Seeding with no peer connected: once a minute.
+  EXPECT_FALSE(torrent.WantsTick(sim.Now() + absl::Seconds(59)));
+  EXPECT_TRUE(torrent.WantsTick(sim.Now() + Torrent::kIdleTickInterval));
+  // A connected peer: every second.
+  RemotePeer peer = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 1));
+  ASSERT_EQ(torrent.connection_count(), 1u);
+  EXPECT_TRUE(torrent.WantsTick(sim.Now() + absl::Seconds(1)));
+
+  // Stopped, its connections closed and its rates shown as zero: never.
+  ASSERT_TRUE(torrent.Stop().ok());
+  sim.Advance(absl::Seconds(1));
+  ASSERT_EQ(torrent.connection_count(), 0u);
+  EXPECT_EQ(torrent.upload_rate(), 0);
+  EXPECT_FALSE(torrent.WantsTick(sim.Now() + absl::Hours(24)));
+
+  // Started again: at once (its first DHT announce), then once a minute.
+  ASSERT_TRUE(torrent.Start().ok());
+  EXPECT_TRUE(torrent.WantsTick(sim.Now()));
+  torrent.Tick(sim.Now());
+  EXPECT_FALSE(torrent.WantsTick(sim.Now() + absl::Seconds(59)));
 }
 
 }  // namespace
