@@ -66,6 +66,8 @@ Client::~Client() {
     t->Stop().IgnoreError();
   }
   connections_.clear();
+  by_info_hash_.clear();
+  limited_torrents_.clear();
   torrents_.clear();
   // Queued disk work still runs (accepted writes reach the disk); its
   // completions are dropped.
@@ -224,10 +226,8 @@ std::vector<Torrent*> Client::torrents() const {
 }
 
 Torrent* Client::FindTorrent(const Sha1Hash& info_hash) const {
-  for (const auto& t : torrents_) {
-    if (t->info_hash() == info_hash) return t.get();
-  }
-  return nullptr;
+  auto it = by_info_hash_.find(info_hash);
+  return it == by_info_hash_.end() ? nullptr : it->second;
 }
 
 Torrent* Client::FindTorrent(const Sha1Hash& info_hash) {
@@ -248,6 +248,7 @@ absl::StatusOr<Torrent*> Client::AddTorrent(TorrentParams params) {
   t->Attach(this);
   Torrent* raw = t.get();
   torrents_.push_back(std::move(t));
+  by_info_hash_[raw->info_hash()] = raw;
   skeys_.Add(raw->info_hash());
   for (const Endpoint& p : peers) raw->AddPeer(p, PeerSet::Source::kUser);
   if ((dht_ || dht6_) && raw->has_metadata() && !raw->is_private()) {
@@ -273,6 +274,8 @@ absl::Status Client::RemoveTorrent(Torrent* t, bool delete_data) {
     }
     for (uint64_t id : ids) connections_.erase(id);
     absl::Status deleted = delete_data ? t->DeleteData() : absl::OkStatus();
+    by_info_hash_.erase(t->info_hash());
+    limited_torrents_.erase(t);
     torrents_.erase(it);
     return deleted;
   }
@@ -481,12 +484,18 @@ void Client::SetRateLimits(int64_t upload, int64_t download) {
   RefillQuotas();
 }
 
-bool Client::AnyRateLimit() const {
-  if (upload_limit_.limited() || download_limit_.limited()) return true;
-  for (const auto& t : torrents_) {
-    if (t->upload_rate_limit() > 0 || t->download_rate_limit() > 0) return true;
+void Client::RateLimitsChanged(Torrent& t) {
+  if (t.upload_rate_limit() > 0 || t.download_rate_limit() > 0) {
+    limited_torrents_.insert(&t);
+  } else {
+    limited_torrents_.erase(&t);
   }
-  return false;
+  RefillQuotas();
+}
+
+bool Client::AnyRateLimit() const {
+  return upload_limit_.limited() || download_limit_.limited() ||
+         !limited_torrents_.empty();
 }
 
 void Client::WaitForQuota(uint64_t connection, bool upload) {
@@ -518,7 +527,7 @@ void Client::RefillQuotas() {
   const absl::Time now = Now();
   upload_limit_.Refill(now);
   download_limit_.Refill(now);
-  for (const auto& t : torrents_) {
+  for (Torrent* t : limited_torrents_) {
     t->rate_limit(true).Refill(now);
     t->rate_limit(false).Refill(now);
   }

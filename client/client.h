@@ -48,6 +48,8 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -197,7 +199,7 @@ class Client : public ClientContext {
   }
   void WaitForQuota(uint64_t connection, bool upload) override;
   void WaitForDisk(uint64_t connection) override;
-  void RateLimitsChanged() override { RefillQuotas(); }
+  void RateLimitsChanged(Torrent& t) override;
   EventLoop* loop() override { return loop_.get(); }
   TrackerClient* trackers() override { return trackers_.get(); }
 
@@ -245,6 +247,10 @@ class Client : public ClientContext {
   uint16_t port_ = 0;
   std::vector<std::vector<Handler>> handlers_;
   std::vector<std::unique_ptr<Torrent>> torrents_;
+  absl::flat_hash_map<Sha1Hash, Torrent*> by_info_hash_;  // of torrents_
+  // The torrents with limits of their own: refills and the question
+  // whether any limit is set walk these, not every torrent.
+  absl::flat_hash_set<Torrent*> limited_torrents_;
   protocol::SkeyTable skeys_;
   std::unique_ptr<TrackerClient> trackers_;
   // Host names for the DHT (routers, torrents' nodes); resolver_ outlives

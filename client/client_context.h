@@ -70,11 +70,12 @@ class ClientContext {
   // rate_limit is the client-wide bucket for a direction; WaitForQuota
   // wakes a connection (PeerConnection::OnQuota) once buckets refill;
   // WaitForDisk wakes it (PeerConnection::OnDiskDrained) once the disk
-  // pool has drained; RateLimitsChanged tells the client to refill now.
+  // pool has drained; RateLimitsChanged tells the client that `t`'s own
+  // limits changed, to refill now.
   virtual RateLimiter& rate_limit(bool upload) = 0;
   virtual void WaitForQuota(uint64_t connection, bool upload) = 0;
   virtual void WaitForDisk(uint64_t connection) = 0;
-  virtual void RateLimitsChanged() = 0;
+  virtual void RateLimitsChanged(Torrent& t) = 0;
 
   // Optional services; null (or empty) when the client has none (tests).
   // dht_nodes: the DHT nodes, one per address family (BEP 32).

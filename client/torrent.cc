@@ -134,12 +134,18 @@ void Torrent::Attach(ClientContext* ctx) {
   options.upload_slots = ctx->options().upload_slots;
   choker_ = Choker(options);
   if (disk_) AttachDisk();
+  // Limits set before joining count from now on.
+  if (upload_limit_.limited() || download_limit_.limited()) {
+    ctx->RateLimitsChanged(*this);
+  }
 }
 
 void Torrent::AttachDisk() {
   disk_->MoveTo(&ctx_->disk(), [ctx = ctx_](std::function<void()> task) {
     ctx->Defer(std::move(task));
   });
+  // The check-only pool ran its jobs inline: none is left in it.
+  own_pool_.reset();
 }
 
 absl::Status Torrent::InitStorage() {
@@ -199,14 +205,15 @@ absl::Status Torrent::InitStorage() {
 }
 
 void Torrent::SetRateLimits(int64_t upload, int64_t download) {
-  // A change refills every torrent's quota (Client::RefillQuotas): setting
-  // what is already set, as a daemon restoring thousands does, costs none.
+  // A change refills the limited torrents' quotas (Client::RefillQuotas):
+  // setting what is already set, as a daemon restoring thousands does,
+  // costs none.
   if (upload == upload_limit_.rate() && download == download_limit_.rate()) {
     return;
   }
   upload_limit_.set_rate(upload);
   download_limit_.set_rate(download);
-  if (ctx_) ctx_->RateLimitsChanged();
+  if (ctx_) ctx_->RateLimitsChanged(*this);
 }
 
 // --- events ---------------------------------------------------------------

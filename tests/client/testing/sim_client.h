@@ -135,7 +135,7 @@ class SimClient : public ClientContext {
   }
   void WaitForQuota(uint64_t, bool) override {}
   void WaitForDisk(uint64_t connection) override;
-  void RateLimitsChanged() override {}
+  void RateLimitsChanged(Torrent&) override {}
   std::vector<DhtUdpNode*> dht_nodes() override { return {}; }
   EventLoop* loop() override { return nullptr; }
   TrackerClient* trackers() override { return nullptr; }
