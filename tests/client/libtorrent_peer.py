@@ -8,7 +8,8 @@ usage: libtorrent_peer.py seed|download|dht TORRENT|MAGNET DIR PORT_FILE ENCRYPT
                           [--no-pex] [--transport tcp|utp|both]
                           [--listen ADDRESS] [--lsd]
                           [--upload-limit BYTES_PER_SECOND] [--super-seed]
-                          [--keep-seeding]
+                          [--keep-seeding] [--connections-limit N]
+                          [--unchoke-slots N] [--listen-queue N]
 
 Mode dht runs only a DHT node (TORRENT and DIR are ignored). With --dht,
 the session joins a DHT made of the given loopback nodes and announces its
@@ -23,7 +24,9 @@ a network namespace of their own.
 --super-seed seeds in libtorrent's super-seeding mode (BEP 16). With
 --keep-seeding a download prints "done: complete" once complete and seeds
 on until killed. On exit it prints "totals: uploaded N bytes, downloaded M
-bytes" (payload), as `bt` does.
+bytes" (payload), as `bt` does. --connections-limit, --unchoke-slots and
+--listen-queue set libtorrent's connections_limit, unchoke_slots_limit and
+listen_queue_size (its defaults: 200, 8, 5), for many peers at once.
 
 Writes its listen port to PORT_FILE, then seeds until killed, or downloads
 (connecting to PEER if given) and exits 0 once the download is complete and
@@ -58,6 +61,9 @@ def parse_args():
     p.add_argument("--lsd", action="store_true")
     p.add_argument("--super-seed", action="store_true")
     p.add_argument("--keep-seeding", action="store_true")
+    p.add_argument("--connections-limit", type=int)
+    p.add_argument("--unchoke-slots", type=int)
+    p.add_argument("--listen-queue", type=int)
     return p.parse_intermixed_args()
 
 
@@ -93,6 +99,11 @@ def main():
         "ignore_limits_on_local_network":
             download_limit == 0 and upload_limit == 0,
     }
+    for name, value in (("connections_limit", a.connections_limit),
+                        ("unchoke_slots_limit", a.unchoke_slots),
+                        ("listen_queue_size", a.listen_queue)):
+        if value is not None:
+            settings[name] = value
     if dht_nodes:
         # A DHT of loopback nodes only: no routers, no IP restrictions.
         settings.update({

@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+"""One seeder, many downloaders: btkit and libtorrent as seeders under load.
+
+usage: many_peers_benchmark.py BT_BINARY LOAD_GENERATOR [--downloaders N]
+                               [--size-mib M] [--pipeline D] [--rows ROW,...]
+   or: bazel run //benchmarks/client:many_peers_benchmark -- [--downloaders 200] ...
+
+A seeder on 127.0.0.1 serves an M MiB payload (default 16, one file,
+256 KiB pieces) to N downloaders (default 200) run by load_generator: one
+process, one plain TCP connection each, each downloading the whole torrent
+and checking every piece's SHA-1. Rows (all by default):
+  btkit           `bt seed`, its default upload slots (4)
+  libtorrent      libtorrent 2.0, its default unchoke_slots_limit (8)
+  btkit-all       `bt seed --upload-slots N`: every downloader unchoked
+  libtorrent-all  unchoke_slots_limit N
+Both seeders: no encryption, TCP only, no DHT/LSD, room for N + 50
+connections (all from one address), a listen backlog of 128 (btkit's;
+libtorrent's listen_queue_size is raised from 5 to the same).
+
+For each row: aggregate throughput (verified bytes / time until the last
+downloader completes), per-downloader rate (payload / its completion
+time) min, mean and max, fairness min / mean, request -> block latency
+p50 and p99 as the downloaders see it, the seeder's CPU seconds during the
+run (/proc/PID/stat) and its peak RSS (VmHWM; libtorrent's includes the
+Python interpreter that hosts it), then btkit / libtorrent throughput for
+each slot setting. Issue 17's target: aggregate at least libtorrent's,
+slowest downloader at least half the mean.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from payload import write_payload
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LT_PEER = os.path.join(HERE, "..", "..", "tests", "client", "libtorrent_peer.py")
+PYTHON = "/usr/bin/python3"
+ROWS = ["btkit", "libtorrent", "btkit-all", "libtorrent-all"]
+TIMEOUT = 600
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def status_kib(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        m = re.search(r"^%s:\s+(\d+) kB" % key, f.read(), re.M)
+    return int(m.group(1))
+
+
+def wait_for(predicate, proc, log, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc.poll() is not None:
+            raise RuntimeError("seeder exited:\n" + open(log).read()[-2000:])
+        time.sleep(0.02)
+    raise RuntimeError("seeder did not start:\n" + open(log).read()[-2000:])
+
+
+def start_seeder(bt, row, torrent, seed_dir, work, n):
+    """Starts the row's seeder; returns (process, port, log path)."""
+    slots = n if row.endswith("-all") else None
+    log = os.path.join(work, row + ".log")
+    out = open(log, "w")
+    limit = str(n + 50)
+    if row.startswith("btkit"):
+        cmd = [bt, "seed", torrent, seed_dir, "--bind", "127.0.0.1",
+               "--dht-bootstrap=", "--no-dht", "--no-lsd", "--encryption",
+               "disabled", "--transport", "tcp", "--max-connections", limit,
+               "--max-connections-per-torrent", limit,
+               "--max-incoming-per-ip", limit,
+               "--resume", os.path.join(work, row + ".resume")]
+        cmd += ["--upload-slots", str(slots)] if slots else []
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+
+        def port():
+            m = re.search(r"listening on port (\d+)", open(log).read())
+            return m and int(m.group(1))
+    else:
+        port_file = os.path.join(work, row + ".port")
+        cmd = [PYTHON, LT_PEER, "seed", torrent, seed_dir, port_file,
+               "disabled", "--timeout", str(TIMEOUT * 2),
+               "--connections-limit", limit, "--listen-queue", "128"]
+        cmd += ["--unchoke-slots", str(slots)] if slots else []
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+
+        def port():
+            if os.path.exists(port_file):
+                text = open(port_file).read().strip()
+                return text and int(text)
+            return None
+    return proc, wait_for(port, proc, log), log
+
+
+def run_row(bt, generator, row, torrent, seed_dir, work, n, pipeline):
+    seeder, port, log = start_seeder(bt, row, torrent, seed_dir, work, n)
+    try:
+        idle_rss = status_kib(seeder.pid, "VmRSS")
+        cpu_before = cpu_seconds(seeder.pid)
+        gen = subprocess.run(
+            [generator, "--torrent", torrent, "--peer", "127.0.0.1:%d" % port,
+             "--downloaders", str(n), "--pipeline", str(pipeline),
+             "--timeout", str(TIMEOUT)], capture_output=True, text=True)
+        cpu = cpu_seconds(seeder.pid) - cpu_before
+        peak_rss = status_kib(seeder.pid, "VmHWM")
+        print("%s:\n%s" % (row, gen.stdout), flush=True)
+        m = re.search(r"^json: (.*)$", gen.stdout, re.M)
+        if gen.returncode not in (0, 1) or not m:
+            raise RuntimeError("load_generator failed:\n" + gen.stderr)
+        result = json.loads(m.group(1))
+        result.update(row=row, cpu=cpu, idle_rss=idle_rss, peak_rss=peak_rss)
+        return result
+    finally:
+        seeder.send_signal(signal.SIGINT)
+        try:
+            seeder.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            seeder.kill()
+            seeder.wait()
+
+
+def option(args, name, default):
+    return type(default)(args[args.index(name) + 1]) if name in args else default
+
+
+def print_table(results, n, size_mib, pipeline):
+    mib = float(1 << 20)
+    print("\n%d downloaders x %d MiB (256 KiB pieces), pipeline %d blocks "
+          "each, one seeder, loopback TCP" % (n, size_mib, pipeline))
+    print("%-15s %6s %8s %9s %21s %9s %15s %8s %16s %6s" % (
+        "seeder", "slots", "seconds", "MiB/s", "min/mean/max MiB/s",
+        "min/mean", "p50/p99 ms", "CPU s", "RSS idle/peak MiB", "errors"))
+    for r in results:
+        slots = str(n) if r["row"].endswith("-all") else "default"
+        print("%-15s %6s %8.2f %9.1f %21s %9.2f %15s %8.2f %16s %6d" % (
+            r["row"], slots, r["seconds"], r["aggregate_bps"] / mib,
+            "%.2f/%.2f/%.2f" % (r["min_bps"] / mib, r["mean_bps"] / mib,
+                                r["max_bps"] / mib),
+            r["fairness"],
+            "%.1f/%.1f" % (r["latency_p50_ms"], r["latency_p99_ms"]),
+            r["cpu"], "%.0f/%.0f" % (r["idle_rss"] / 1024,
+                                     r["peak_rss"] / 1024),
+            r["errors"] + r["hash_failures"]))
+    by_row = {r["row"]: r for r in results}
+    for bt_row, lt_row in (("btkit", "libtorrent"),
+                           ("btkit-all", "libtorrent-all")):
+        if bt_row in by_row and lt_row in by_row:
+            print("%s / %s throughput: %.2fx (target >= 1); %s fairness "
+                  "%.2f (target >= 0.5)" % (
+                      bt_row, lt_row, by_row[bt_row]["aggregate_bps"] /
+                      by_row[lt_row]["aggregate_bps"], bt_row,
+                      by_row[bt_row]["fairness"]))
+
+
+def main():
+    bt = os.path.abspath(sys.argv[1])
+    generator = os.path.abspath(sys.argv[2])
+    args = sys.argv[3:]
+    n = option(args, "--downloaders", 200)
+    size_mib = option(args, "--size-mib", 16)
+    pipeline = option(args, "--pipeline", 32)
+    rows = option(args, "--rows", ",".join(ROWS)).split(",")
+    if any(r not in ROWS for r in rows):
+        sys.exit("rows are among " + ",".join(ROWS))
+    work = tempfile.mkdtemp(prefix="btkit_many_peers_")
+    try:
+        seed_dir = write_payload(work, size_mib)
+        torrent = os.path.join(work, "payload.torrent")
+        subprocess.run([bt, "create", os.path.join(seed_dir, "payload"), "-o",
+                        torrent, "--v1", "--piece-size", str(256 << 10),
+                        "--quiet"], check=True)
+        results = [run_row(bt, generator, row, torrent, seed_dir, work, n,
+                           pipeline) for row in rows]
+        print_table(results, n, size_mib, pipeline)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
