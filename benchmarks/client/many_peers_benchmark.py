@@ -10,12 +10,17 @@ A seeder on 127.0.0.1 serves an M MiB payload (default 16, one file,
 process, one plain TCP connection each, each downloading the whole torrent
 and checking every piece's SHA-1. Rows (all by default):
   btkit           `bt seed`, its default upload slots (4)
+  btkit-8         `bt seed --upload-slots 8`, as many as libtorrent's default
   libtorrent      libtorrent 2.0, its default unchoke_slots_limit (8)
   btkit-all       `bt seed --upload-slots N`: every downloader unchoked
   libtorrent-all  unchoke_slots_limit N
-Both seeders: no encryption, TCP only, no DHT/LSD, room for N + 50
-connections (all from one address), a listen backlog of 128 (btkit's;
-libtorrent's listen_queue_size is raised from 5 to the same).
+Both seeders: no encryption, TCP only, no DHT/LSD, a connection limit of
+2N + 50 (libtorrent refuses incoming connections well before its
+connections_limit: 24 of 200 with 250), all from one address allowed, a
+listen backlog of 128 (btkit's; libtorrent's listen_queue_size is raised
+from 5 to the same), and libtorrent's exemption of local-network peers
+from upload slots turned off (ignore_limits_on_local_network), so that
+its 8 slots apply as they would to remote peers.
 
 For each row: aggregate throughput (verified bytes / time until the last
 downloader completes), per-downloader rate (payload / its completion
@@ -41,7 +46,7 @@ from payload import write_payload
 HERE = os.path.dirname(os.path.abspath(__file__))
 LT_PEER = os.path.join(HERE, "..", "..", "tests", "client", "libtorrent_peer.py")
 PYTHON = "/usr/bin/python3"
-ROWS = ["btkit", "libtorrent", "btkit-all", "libtorrent-all"]
+ROWS = ["btkit", "btkit-8", "libtorrent", "btkit-all", "libtorrent-all"]
 TIMEOUT = 600
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -72,10 +77,10 @@ def wait_for(predicate, proc, log, timeout=60):
 
 def start_seeder(bt, row, torrent, seed_dir, work, n):
     """Starts the row's seeder; returns (process, port, log path)."""
-    slots = n if row.endswith("-all") else None
+    slots = {"all": n, "8": 8}.get(row.split("-")[-1])
     log = os.path.join(work, row + ".log")
     out = open(log, "w")
-    limit = str(n + 50)
+    limit = str(2 * n + 50)
     if row.startswith("btkit"):
         cmd = [bt, "seed", torrent, seed_dir, "--bind", "127.0.0.1",
                "--dht-bootstrap=", "--no-dht", "--no-lsd", "--encryption",
@@ -93,7 +98,8 @@ def start_seeder(bt, row, torrent, seed_dir, work, n):
         port_file = os.path.join(work, row + ".port")
         cmd = [PYTHON, LT_PEER, "seed", torrent, seed_dir, port_file,
                "disabled", "--timeout", str(TIMEOUT * 2),
-               "--connections-limit", limit, "--listen-queue", "128"]
+               "--connections-limit", limit, "--listen-queue", "128",
+               "--limit-local"]
         cmd += ["--unchoke-slots", str(slots)] if slots else []
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
 
@@ -144,7 +150,8 @@ def print_table(results, n, size_mib, pipeline):
         "seeder", "slots", "seconds", "MiB/s", "min/mean/max MiB/s",
         "min/mean", "p50/p99 ms", "CPU s", "RSS idle/peak MiB", "errors"))
     for r in results:
-        slots = str(n) if r["row"].endswith("-all") else "default"
+        slots = {"all": str(n), "8": "8"}.get(r["row"].split("-")[-1],
+                                             "default")
         print("%-15s %6s %8.2f %9.1f %21s %9.2f %15s %8.2f %16s %6d" % (
             r["row"], slots, r["seconds"], r["aggregate_bps"] / mib,
             "%.2f/%.2f/%.2f" % (r["min_bps"] / mib, r["mean_bps"] / mib,

@@ -10,6 +10,7 @@ usage: libtorrent_peer.py seed|download|dht TORRENT|MAGNET DIR PORT_FILE ENCRYPT
                           [--upload-limit BYTES_PER_SECOND] [--super-seed]
                           [--keep-seeding] [--connections-limit N]
                           [--unchoke-slots N] [--listen-queue N]
+                          [--limit-local]
 
 Mode dht runs only a DHT node (TORRENT and DIR are ignored). With --dht,
 the session joins a DHT made of the given loopback nodes and announces its
@@ -26,7 +27,11 @@ a network namespace of their own.
 on until killed. On exit it prints "totals: uploaded N bytes, downloaded M
 bytes" (payload), as `bt` does. --connections-limit, --unchoke-slots and
 --listen-queue set libtorrent's connections_limit, unchoke_slots_limit and
-listen_queue_size (its defaults: 200, 8, 5), for many peers at once.
+listen_queue_size (its defaults: 200, 8, 5), for many peers at once;
+libtorrent keeps part of connections_limit for outgoing connections (with
+250 it refused 24 of 200 incoming ones). Loopback peers are exempt from
+rate limits and upload slots unless limits are given or --limit-local
+(ignore_limits_on_local_network off), so they are treated as remote peers.
 
 Writes its listen port to PORT_FILE, then seeds until killed, or downloads
 (connecting to PEER if given) and exits 0 once the download is complete and
@@ -64,6 +69,7 @@ def parse_args():
     p.add_argument("--connections-limit", type=int)
     p.add_argument("--unchoke-slots", type=int)
     p.add_argument("--listen-queue", type=int)
+    p.add_argument("--limit-local", action="store_true")
     return p.parse_intermixed_args()
 
 
@@ -97,7 +103,7 @@ def main():
         "upload_rate_limit": upload_limit,
         # Loopback peers are exempt from limits unless told otherwise.
         "ignore_limits_on_local_network":
-            download_limit == 0 and upload_limit == 0,
+            download_limit == 0 and upload_limit == 0 and not a.limit_local,
     }
     for name, value in (("connections_limit", a.connections_limit),
                         ("unchoke_slots_limit", a.unchoke_slots),
