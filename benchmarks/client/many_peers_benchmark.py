@@ -3,6 +3,7 @@
 
 usage: many_peers_benchmark.py BT_BINARY LOAD_GENERATOR [--downloaders N]
                                [--size-mib M] [--pipeline D] [--rows ROW,...]
+                               [--runs K]
    or: bazel run //benchmarks/client:many_peers_benchmark -- [--downloaders 200] ...
 
 A seeder on 127.0.0.1 serves an M MiB payload (default 16, one file,
@@ -28,12 +29,15 @@ time) min, mean and max, fairness min / mean, request -> block latency
 p50 and p99 as the downloaders see it, the seeder's CPU seconds during the
 run (/proc/PID/stat) and its peak RSS (VmHWM; libtorrent's includes the
 Python interpreter that hosts it), then btkit / libtorrent throughput for
-each slot setting. Issue 17's target: aggregate at least libtorrent's,
+each slot setting. With --runs K every row runs K times (in rounds) and
+reports its median run. The generator's own CPU time is printed too: it
+shares the machine's cores with the seeder. Issue 17's target: aggregate at least libtorrent's,
 slowest downloader at least half the mean.
 """
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -96,6 +100,8 @@ def start_seeder(bt, row, torrent, seed_dir, work, n):
             return m and int(m.group(1))
     else:
         port_file = os.path.join(work, row + ".port")
+        if os.path.exists(port_file):  # an earlier round's
+            os.remove(port_file)
         cmd = [PYTHON, LT_PEER, "seed", torrent, seed_dir, port_file,
                "disabled", "--timeout", str(TIMEOUT * 2),
                "--connections-limit", limit, "--listen-queue", "128",
@@ -116,18 +122,26 @@ def run_row(bt, generator, row, torrent, seed_dir, work, n, pipeline):
     try:
         idle_rss = status_kib(seeder.pid, "VmRSS")
         cpu_before = cpu_seconds(seeder.pid)
-        gen = subprocess.run(
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        children_cpu_before = usage.ru_utime + usage.ru_stime
+        gen = subprocess.Popen(
             [generator, "--torrent", torrent, "--peer", "127.0.0.1:%d" % port,
              "--downloaders", str(n), "--pipeline", str(pipeline),
-             "--timeout", str(TIMEOUT)], capture_output=True, text=True)
+             "--timeout", str(TIMEOUT)], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        stdout, stderr = gen.communicate()
+        # The generator's CPU shares the machine with the seeder's.
+        gen_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        gen_cpu = gen_cpu.ru_utime + gen_cpu.ru_stime - children_cpu_before
         cpu = cpu_seconds(seeder.pid) - cpu_before
         peak_rss = status_kib(seeder.pid, "VmHWM")
-        print("%s:\n%s" % (row, gen.stdout), flush=True)
-        m = re.search(r"^json: (.*)$", gen.stdout, re.M)
+        print("%s:\n%s" % (row, stdout), flush=True)
+        m = re.search(r"^json: (.*)$", stdout, re.M)
         if gen.returncode not in (0, 1) or not m:
-            raise RuntimeError("load_generator failed:\n" + gen.stderr)
+            raise RuntimeError("load_generator failed:\n" + stderr)
         result = json.loads(m.group(1))
-        result.update(row=row, cpu=cpu, idle_rss=idle_rss, peak_rss=peak_rss)
+        result.update(row=row, cpu=cpu, gen_cpu=gen_cpu, idle_rss=idle_rss,
+                      peak_rss=peak_rss)
         return result
     finally:
         seeder.send_signal(signal.SIGINT)
@@ -142,17 +156,28 @@ def option(args, name, default):
     return type(default)(args[args.index(name) + 1]) if name in args else default
 
 
-def print_table(results, n, size_mib, pipeline):
+def median_run(runs):
+    """The run with the median aggregate throughput (the lower middle one
+    of an even count), with every run's throughput kept beside it."""
+    ordered = sorted(runs, key=lambda r: r["aggregate_bps"])
+    result = dict(ordered[(len(ordered) - 1) // 2])
+    result["all_bps"] = [r["aggregate_bps"] for r in runs]
+    return result
+
+
+def print_table(results, n, size_mib, pipeline, rounds):
     mib = float(1 << 20)
     print("\n%d downloaders x %d MiB (256 KiB pieces), pipeline %d blocks "
-          "each, one seeder, loopback TCP" % (n, size_mib, pipeline))
-    print("%-15s %6s %8s %9s %21s %9s %15s %8s %16s %6s" % (
+          "each, one seeder, loopback TCP; median of %d run(s)" % (
+              n, size_mib, pipeline, rounds))
+    print("%-15s %7s %8s %9s %21s %9s %15s %8s %18s %6s %8s" % (
         "seeder", "slots", "seconds", "MiB/s", "min/mean/max MiB/s",
-        "min/mean", "p50/p99 ms", "CPU s", "RSS idle/peak MiB", "errors"))
+        "min/mean", "p50/p99 ms", "CPU s", "RSS idle/peak MiB", "errors",
+        "gen CPU"))
     for r in results:
         slots = {"all": str(n), "8": "8"}.get(r["row"].split("-")[-1],
                                              "default")
-        print("%-15s %6s %8.2f %9.1f %21s %9.2f %15s %8.2f %16s %6d" % (
+        print("%-15s %7s %8.2f %9.1f %21s %9.2f %15s %8.2f %18s %6d %8.2f" % (
             r["row"], slots, r["seconds"], r["aggregate_bps"] / mib,
             "%.2f/%.2f/%.2f" % (r["min_bps"] / mib, r["mean_bps"] / mib,
                                 r["max_bps"] / mib),
@@ -160,11 +185,16 @@ def print_table(results, n, size_mib, pipeline):
             "%.1f/%.1f" % (r["latency_p50_ms"], r["latency_p99_ms"]),
             r["cpu"], "%.0f/%.0f" % (r["idle_rss"] / 1024,
                                      r["peak_rss"] / 1024),
-            r["errors"] + r["hash_failures"]))
+            r["errors"] + r["hash_failures"], r["gen_cpu"]))
+    if rounds > 1:
+        for r in results:
+            print("%s MiB/s in each run: %s" % (r["row"], " ".join(
+                "%.1f" % (b / mib) for b in r["all_bps"])))
     by_row = {r["row"]: r for r in results}
     for bt_row, lt_row in (("btkit", "libtorrent"),
                            ("btkit-all", "libtorrent-all")):
-        if bt_row in by_row and lt_row in by_row:
+        if (bt_row in by_row and lt_row in by_row and
+                by_row[lt_row]["aggregate_bps"] > 0):
             print("%s / %s throughput: %.2fx (target >= 1); %s fairness "
                   "%.2f (target >= 0.5)" % (
                       bt_row, lt_row, by_row[bt_row]["aggregate_bps"] /
@@ -179,6 +209,7 @@ def main():
     n = option(args, "--downloaders", 200)
     size_mib = option(args, "--size-mib", 16)
     pipeline = option(args, "--pipeline", 32)
+    rounds = option(args, "--runs", 1)
     rows = option(args, "--rows", ",".join(ROWS)).split(",")
     if any(r not in ROWS for r in rows):
         sys.exit("rows are among " + ",".join(ROWS))
@@ -189,9 +220,15 @@ def main():
         subprocess.run([bt, "create", os.path.join(seed_dir, "payload"), "-o",
                         torrent, "--v1", "--piece-size", str(256 << 10),
                         "--quiet"], check=True)
-        results = [run_row(bt, generator, row, torrent, seed_dir, work, n,
-                           pipeline) for row in rows]
-        print_table(results, n, size_mib, pipeline)
+        # Rounds of every row, so that a slow spell of the machine does not
+        # fall on one row only; each row reports its median run.
+        runs = {row: [] for row in rows}
+        for _ in range(rounds):
+            for row in rows:
+                runs[row].append(run_row(bt, generator, row, torrent, seed_dir,
+                                         work, n, pipeline))
+        results = [median_run(runs[row]) for row in rows]
+        print_table(results, n, size_mib, pipeline, rounds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -3,7 +3,7 @@
 # generator and the libtorrent peer script in its runfiles and runs
 # many_peers_benchmark.py with Debian's /usr/bin/python3 (the one with the
 # libtorrent module).
-#   bazel run //benchmarks/client:many_peers_benchmark -- [--downloaders 200] [--size-mib 16] [--pipeline 32] [--rows ...]
+#   bazel run //benchmarks/client:many_peers_benchmark -- [--downloaders 200] [--size-mib 16] [--pipeline 32] [--rows ...] [--runs K]
 set -euo pipefail
 runfiles=${RUNFILES_DIR:-$0.runfiles}
 root=$runfiles/btkit
