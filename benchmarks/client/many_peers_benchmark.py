@@ -18,7 +18,7 @@ and checking every piece's SHA-1. Rows (all by default):
 Both seeders: no encryption, TCP only, no DHT/LSD, a connection limit of
 2N + 50 (libtorrent refuses incoming connections well before its
 connections_limit: 24 of 200 with 250), all from one address allowed, a
-listen backlog of 128 (btkit's; libtorrent's listen_queue_size is raised
+listen backlog of 1024 (btkit's; libtorrent's listen_queue_size is raised
 from 5 to the same), and libtorrent's exemption of local-network peers
 from upload slots turned off (ignore_limits_on_local_network), so that
 its 8 slots apply as they would to remote peers.
@@ -104,7 +104,7 @@ def start_seeder(bt, row, torrent, seed_dir, work, n):
             os.remove(port_file)
         cmd = [PYTHON, LT_PEER, "seed", torrent, seed_dir, port_file,
                "disabled", "--timeout", str(TIMEOUT * 2),
-               "--connections-limit", limit, "--listen-queue", "128",
+               "--connections-limit", limit, "--listen-queue", "1024",
                "--limit-local"]
         cmd += ["--unchoke-slots", str(slots)] if slots else []
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)

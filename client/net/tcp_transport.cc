@@ -17,6 +17,12 @@ namespace {
 // Socket buffers large enough for fast local transfers.
 constexpr int kSocketBuffer = 4 << 20;
 
+// Connections the kernel holds for accept(). With 128, 200 peers connecting
+// at once (the many-peers benchmark) overflowed it while the loop served
+// others: SYNs were dropped and those peers connected a second later. The
+// kernel caps it at net.core.somaxconn.
+constexpr int kListenBacklog = 1024;
+
 void TuneSocket(int fd) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -161,7 +167,7 @@ absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Listen(
   sockaddr_storage ss;
   socklen_t len = ToSockaddr(local, &ss);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
-      ::listen(fd, 128) != 0) {
+      ::listen(fd, kListenBacklog) != 0) {
     absl::Status s = BindError(local.ToString(), errno);
     ::close(fd);
     return s;
