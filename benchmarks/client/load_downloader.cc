@@ -120,8 +120,8 @@ absl::Status LoadDownloader::OnPiece(const protocol::Piece& p,
   if (p.begin % kBlockSize != 0 || block >= BlocksIn(p.piece) ||
       p.data.size() != BlockSize(p.piece, block)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("piece message: block at ", p.begin, " of piece ",
-                     p.piece, " with ", p.data.size(), " bytes"));
+        absl::StrCat("piece message: block at ", p.begin, " of piece ", p.piece,
+                     " with ", p.data.size(), " bytes"));
   }
   BlockState& state = blocks_[size_t{p.piece} * blocks_per_piece_ + block];
   if (state == kReceived) {
@@ -188,7 +188,8 @@ void LoadDownloader::FillPipeline(Clock::time_point now, std::string* out) {
   const uint64_t end = uint64_t{n} * blocks_per_piece_;
   while (outstanding_.size() < static_cast<size_t>(options_.pipeline) &&
          cursor_ < end) {
-    const uint32_t piece = (options_.first_piece + cursor_ / blocks_per_piece_) % n;
+    const uint32_t piece =
+        (options_.first_piece + cursor_ / blocks_per_piece_) % n;
     const uint32_t block = cursor_ % blocks_per_piece_;
     ++cursor_;
     BlockState& state = blocks_[size_t{piece} * blocks_per_piece_ + block];
@@ -207,8 +208,8 @@ uint32_t LoadDownloader::BlocksIn(uint32_t piece) const {
 }
 
 uint32_t LoadDownloader::BlockSize(uint32_t piece, uint32_t block) const {
-  return std::min<int64_t>(kBlockSize,
-                           target_->PieceSize(piece) - int64_t{block} * kBlockSize);
+  return std::min<int64_t>(
+      kBlockSize, target_->PieceSize(piece) - int64_t{block} * kBlockSize);
 }
 
 }  // namespace bt::benchmarks

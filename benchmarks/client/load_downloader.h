@@ -72,7 +72,8 @@ class LoadDownloader {
   using Clock = std::chrono::steady_clock;
 
   // `target` must outlive the downloader.
-  LoadDownloader(const LoadTarget* target, const LoadDownloaderOptions& options);
+  LoadDownloader(const LoadTarget* target,
+                 const LoadDownloaderOptions& options);
   LoadDownloader(const LoadDownloader&) = delete;
   LoadDownloader& operator=(const LoadDownloader&) = delete;
 
@@ -105,7 +106,7 @@ class LoadDownloader {
   enum BlockState : uint8_t { kNeeded, kRequested, kReceived };
   struct PieceHash {
     Sha1Hasher hasher;
-    uint32_t next_block = 0;                 // first block not yet hashed
+    uint32_t next_block = 0;                // first block not yet hashed
     std::map<uint32_t, std::string> early;  // blocks past next_block
   };
 

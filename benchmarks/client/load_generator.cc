@@ -117,7 +117,10 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
 class Generator {
  public:
   Generator(const Flags& flags, const LoadTarget* target, EventLoop* loop)
-      : flags_(flags), target_(target), loop_(loop), conns_(flags.downloaders) {}
+      : flags_(flags),
+        target_(target),
+        loop_(loop),
+        conns_(flags.downloaders) {}
 
   // Run connects every downloader and runs until all are complete or
   // failed, or the timeout passes (the rest then fail).
@@ -163,8 +166,8 @@ class Generator {
     LoadDownloaderOptions options;
     options.peer_id = metainfo::GeneratePeerId("-LG0001-");
     options.pipeline = flags_.pipeline;
-    options.first_piece = static_cast<uint64_t>(i) * target_->num_pieces() /
-                          flags_.downloaders;
+    options.first_piece =
+        static_cast<uint64_t>(i) * target_->num_pieces() / flags_.downloaders;
     c.d = std::make_unique<LoadDownloader>(target_, options);
     c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c.fd < 0) {
@@ -177,8 +180,9 @@ class Generator {
         errno != EINPROGRESS) {
       return Fail(i, absl::StrCat("connect: ", strerror(errno)));
     }
-    absl::Status s = loop_->Watch(c.fd, EventLoop::kWritable,
-                                  [this, i](uint32_t ready) { OnReady(i, ready); });
+    absl::Status s =
+        loop_->Watch(c.fd, EventLoop::kWritable,
+                     [this, i](uint32_t ready) { OnReady(i, ready); });
     if (!s.ok()) Fail(i, s.ToString());
   }
 
@@ -194,7 +198,8 @@ class Generator {
       c.d->Start(&c.out);
       return Flush(i);
     }
-    if (ready & (EventLoop::kReadable | EventLoop::kHangup | EventLoop::kError)) {
+    if (ready &
+        (EventLoop::kReadable | EventLoop::kHangup | EventLoop::kError)) {
       // A few reads per wakeup, so that one busy connection cannot hold
       // the loop.
       for (int reads = 0; reads < 4 && c.fd >= 0; ++reads) {
@@ -217,7 +222,8 @@ class Generator {
   void Flush(int i) {
     Conn& c = conns_[i];
     while (c.out_pos < c.out.size()) {
-      ssize_t n = write(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos);
+      ssize_t n =
+          write(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos);
       if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) break;
         return Fail(i, absl::StrCat("write: ", strerror(errno)));
@@ -347,7 +353,8 @@ int Main(int argc, char** argv) {
                   flags.status().message());
     return 2;
   }
-  absl::StatusOr<std::string> bytes = ReadFileToString(flags->torrent, 64 << 20);
+  absl::StatusOr<std::string> bytes =
+      ReadFileToString(flags->torrent, 64 << 20);
   absl::StatusOr<metainfo::TorrentInfo> info =
       bytes.ok() ? metainfo::TorrentInfo::Parse(*bytes)
                  : absl::StatusOr<metainfo::TorrentInfo>(bytes.status());

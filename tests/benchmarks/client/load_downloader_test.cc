@@ -28,7 +28,8 @@ constexpr int64_t kTotal = 2 * kPieceLength + 16 * 1024 + 100;
 
 std::string Payload() {
   std::string data(kTotal, '\0');
-  for (int64_t i = 0; i < kTotal; ++i) data[i] = static_cast<char>(i * 7 + i / 251);
+  for (int64_t i = 0; i < kTotal; ++i)
+    data[i] = static_cast<char>(i * 7 + i / 251);
   return data;
 }
 
@@ -60,9 +61,11 @@ class Seeder {
       absl::StatusOr<std::optional<Message>> m = parser_.Next();
       EXPECT_TRUE(m.ok()) << m.status();
       if (!m.ok() || !*m) break;
-      if (std::holds_alternative<protocol::Handshake>(**m)) got_handshake = true;
+      if (std::holds_alternative<protocol::Handshake>(**m))
+        got_handshake = true;
       if (std::holds_alternative<protocol::Interested>(**m)) interested = true;
-      if (auto* r = std::get_if<protocol::Request>(&**m)) requests.push_back(*r);
+      if (auto* r = std::get_if<protocol::Request>(&**m))
+        requests.push_back(*r);
     }
     return requests;
   }
@@ -77,10 +80,10 @@ class Seeder {
 
   std::string Serve(const protocol::Request& r) {
     std::string out;
-    protocol::AppendPiece(
-        r.piece, r.begin,
-        std::string_view(data_).substr(r.piece * kPieceLength + r.begin, r.length),
-        &out);
+    protocol::AppendPiece(r.piece, r.begin,
+                          std::string_view(data_).substr(
+                              r.piece * kPieceLength + r.begin, r.length),
+                          &out);
     return out;
   }
 
@@ -109,7 +112,7 @@ TEST(LoadDownloaderTest, DownloadsAndVerifiesEveryPiece) {
                            Clock::now(), &out)
                   .ok());
   std::vector<protocol::Request> queue = seeder.Take(out);
-  ASSERT_EQ(queue.size(), 2u);  // the pipeline's depth
+  ASSERT_EQ(queue.size(), 2u);    // the pipeline's depth
   EXPECT_EQ(queue[0].piece, 1u);  // first_piece first
   int served = 0;
   while (!queue.empty()) {
@@ -118,7 +121,8 @@ TEST(LoadDownloaderTest, DownloadsAndVerifiesEveryPiece) {
     out.clear();
     ASSERT_TRUE(d.OnReceived(seeder.Serve(r), Clock::now(), &out).ok());
     ++served;
-    for (const protocol::Request& next : seeder.Take(out)) queue.push_back(next);
+    for (const protocol::Request& next : seeder.Take(out))
+      queue.push_back(next);
     EXPECT_LE(queue.size(), 2u);
   }
   EXPECT_EQ(served, 6);  // 2 + 2 + 2 blocks, the last one 100 bytes
@@ -203,17 +207,18 @@ TEST(LoadDownloaderTest, RefusesAnotherTorrentAndANonSeed) {
   Seeder seeder(data);
   std::string out;
   LoadDownloader other(&target, {});
-  EXPECT_EQ(other.OnReceived(seeder.Greeting(Sha1(AsBytes("x")), kAllPieces),
-                             Clock::now(), &out)
-                .code(),
-            absl::StatusCode::kFailedPrecondition);
-  LoadDownloader partial(&target, {});
-  EXPECT_EQ(partial
-                .OnReceived(seeder.Greeting(target.info_hash,
-                                            std::string("\xc0", 1)),
+  EXPECT_EQ(other
+                .OnReceived(seeder.Greeting(Sha1(AsBytes("x")), kAllPieces),
                             Clock::now(), &out)
                 .code(),
             absl::StatusCode::kFailedPrecondition);
+  LoadDownloader partial(&target, {});
+  EXPECT_EQ(
+      partial
+          .OnReceived(seeder.Greeting(target.info_hash, std::string("\xc0", 1)),
+                      Clock::now(), &out)
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(out.empty());
 }
 
