@@ -377,6 +377,9 @@ class Torrent : public SessionTorrent {
   void AnnounceUploadOnly();
   void FillRequests(PeerConnection& c);
   void RunChoker(absl::Time now);
+  // RechokeSoon runs the choker once the current events are handled: an
+  // unchoked peer left or lost interest, and its slot is free.
+  void RechokeSoon();
   void ConnectMore(absl::Time now);
   void SendPex(absl::Time now);
   // Strike adds strikes to `peer`'s IP address and closes its connections

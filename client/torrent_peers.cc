@@ -109,7 +109,7 @@ void Torrent::OnConnectionClosed(PeerConnection& c) {
       picker_->RemovePeerBitfield(s.peer_have());
     }
   }
-  if (!s.am_choking()) rechoke_soon_ = true;
+  if (!s.am_choking()) RechokeSoon();
   if (!c.incoming()) {
     const bool plain_retry =
         c.mse_refused() &&
@@ -254,8 +254,8 @@ void Torrent::AnnounceUploadOnly() {
 void Torrent::OnPeerInterest(PeerConnection& c, bool interested) {
   PeerSession& s = c.session();
   if (!interested) {
-    // Its slot may go to someone else at the next tick.
-    if (!s.am_choking()) rechoke_soon_ = true;
+    // Its slot goes to someone else.
+    if (!s.am_choking()) RechokeSoon();
     return;
   }
   // A free upload slot is given at once; otherwise the next rechoke
@@ -446,6 +446,17 @@ void Torrent::SendPex(absl::Time now) {
     c->session().SendPex(current, now);
     c->SchedulePump();
   }
+}
+
+void Torrent::RechokeSoon() {
+  if (rechoke_soon_ || !ctx_) return;
+  rechoke_soon_ = true;
+  // Once this turn of the loop is over, however many slots were freed in
+  // it: a slot left idle until the next tick would cost a second of
+  // upload each time a peer finishes.
+  ctx_->Defer([this, token = liveness_.token()] {
+    if (token.alive() && rechoke_soon_) RunChoker(ctx_->Now());
+  });
 }
 
 void Torrent::RunChoker(absl::Time now) {

@@ -236,7 +236,10 @@ TEST(FloodTest, InterestFloodDoesNotRechokeOthersOnEveryMessage) {
     std::vector<SentMessage> got = o.Read();
     chokes += Count<protocol::Choke>(got) + Count<protocol::Unchoke>(got);
   }
-  EXPECT_EQ(chokes, 0) << "choke/unchoke messages to others during the flood";
+  // Its first "not interested" gave its slot to the peer waiting for one,
+  // once; asking again does not take the slot back, so the rest of the
+  // flood changes nothing.
+  EXPECT_LE(chokes, 1) << "choke/unchoke messages to others during the flood";
   // The next rechoke happens on the clock, once.
   sim.Advance(absl::Seconds(1));
   chokes = 0;

@@ -489,5 +489,40 @@ TEST(TorrentTickTest, IdleTorrentsTickOnceAMinuteAndStoppedOnesNotAtAll) {
   EXPECT_FALSE(torrent.WantsTick(sim.Now() + absl::Seconds(59)));
 }
 
+// A slot an unchoked peer gives up goes to a waiting peer as soon as the
+// event is handled, not at the next tick: a seeder whose peers finish in a
+// fraction of a second would otherwise leave slots idle most of the time.
+TEST(TorrentTickTest, AFreedUploadSlotIsGivenAtOnceWithoutATick) {
+  ClientOptions options = SimClient::DefaultOptions();
+  options.upload_slots = 1;
+  SimClient sim(options);
+  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
+  t.PutOnDisk(sim.disk_backend());
+  Torrent& torrent = **sim.AddTorrent(t.Params());
+  ASSERT_EQ(torrent.state(), TorrentState::kSeeding);
+  RemotePeer a = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 1),
+                                       /*extensions=*/true, PeerIdOf(1));
+  RemotePeer b = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 2),
+                                       /*extensions=*/true, PeerIdOf(2));
+  for (RemotePeer* p : {&a, &b}) {
+    p->Send(protocol::HaveNone{});
+    p->Read();
+  }
+  a.Send(protocol::Interested{});
+  EXPECT_EQ(Count<protocol::Unchoke>(a.Read()), 1);  // the free slot
+  b.Send(protocol::Interested{});
+  EXPECT_EQ(Count<protocol::Unchoke>(b.Read()), 0);  // none left
+
+  // `a` loses interest: `b` gets the slot.
+  a.Send(protocol::NotInterested{});
+  EXPECT_EQ(Count<protocol::Unchoke>(b.Read()), 1);
+  // `b` leaves while `a` wants data again: `a` gets it back.
+  a.Send(protocol::Interested{});
+  EXPECT_EQ(Count<protocol::Unchoke>(a.Read()), 0);
+  b.transport()->DeliverEof();
+  sim.RunPending();
+  EXPECT_EQ(Count<protocol::Unchoke>(a.Read()), 1);
+}
+
 }  // namespace
 }  // namespace bt::client::testing
