@@ -68,6 +68,7 @@ Client::~Client() {
   connections_.clear();
   by_info_hash_.clear();
   limited_torrents_.clear();
+  ticking_.clear();
   torrents_.clear();
   // Queued disk work still runs (accepted writes reach the disk); its
   // completions are dropped.
@@ -276,6 +277,7 @@ absl::Status Client::RemoveTorrent(Torrent* t, bool delete_data) {
     absl::Status deleted = delete_data ? t->DeleteData() : absl::OkStatus();
     by_info_hash_.erase(t->info_hash());
     limited_torrents_.erase(t);
+    ticking_.erase(t);
     torrents_.erase(it);
     return deleted;
   }
@@ -452,8 +454,21 @@ void Client::Tick() {
     if (!c->closed() && !c->torrent()) pending.push_back(c.get());
   }
   for (PeerConnection* c : pending) c->Tick(now);
-  for (const auto& t : torrents_) {
-    if (t->WantsTick(now)) t->Tick(now);
+  // Busy torrents every second, and once more when they fall idle (their
+  // rates drop to zero then). A tick may make others busy: walk a copy.
+  const std::vector<Torrent*> ticking(ticking_.begin(), ticking_.end());
+  for (Torrent* t : ticking) {
+    t->Tick(now);
+    if (!t->busy()) ticking_.erase(t);
+  }
+  // Idle ones a tenth at a time: each is looked at every 10 s, and ticks
+  // when its Torrent::kIdleTickInterval has passed.
+  constexpr size_t kSweepSlices = 10;
+  const size_t n = torrents_.size();
+  for (size_t i = 0; i < (n + kSweepSlices - 1) / kSweepSlices; ++i) {
+    if (sweep_next_ >= n) sweep_next_ = 0;
+    Torrent* t = torrents_[sweep_next_++].get();
+    if (!ticking_.contains(t) && t->WantsTick(now)) t->Tick(now);
   }
   UpdateLsd();
   tick_timer_ = loop_->AddTimer(kTickInterval, [this] { Tick(); });

@@ -200,6 +200,7 @@ class Client : public ClientContext {
   void WaitForQuota(uint64_t connection, bool upload) override;
   void WaitForDisk(uint64_t connection) override;
   void RateLimitsChanged(Torrent& t) override;
+  void TickSoon(Torrent& t) override { ticking_.insert(&t); }
   EventLoop* loop() override { return loop_.get(); }
   TrackerClient* trackers() override { return trackers_.get(); }
 
@@ -251,6 +252,11 @@ class Client : public ClientContext {
   // The torrents with limits of their own: refills and the question
   // whether any limit is set walk these, not every torrent.
   absl::flat_hash_set<Torrent*> limited_torrents_;
+  // Tick walks the busy torrents each second, and the others a tenth at a
+  // time (from sweep_next_ on in torrents_), so that 10,000 idle torrents
+  // cost next to nothing.
+  absl::flat_hash_set<Torrent*> ticking_;
+  size_t sweep_next_ = 0;
   protocol::SkeyTable skeys_;
   std::unique_ptr<TrackerClient> trackers_;
   // Host names for the DHT (routers, torrents' nodes); resolver_ outlives

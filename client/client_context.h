@@ -76,6 +76,10 @@ class ClientContext {
   virtual void WaitForQuota(uint64_t connection, bool upload) = 0;
   virtual void WaitForDisk(uint64_t connection) = 0;
   virtual void RateLimitsChanged(Torrent& t) = 0;
+  // TickSoon: `t` changed state or got a connection, and may be busy
+  // (Torrent::busy) from now on: the client ticks it every second until it
+  // is idle again, and once more then.
+  virtual void TickSoon(Torrent& t) = 0;
 
   // Optional services; null (or empty) when the client has none (tests).
   // dht_nodes: the DHT nodes, one per address family (BEP 32).

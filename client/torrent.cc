@@ -295,7 +295,11 @@ int64_t Torrent::bytes_done() const {
   return n;
 }
 
-void Torrent::SetState(TorrentState s) { state_ = s; }
+void Torrent::SetState(TorrentState s) {
+  state_ = s;
+  // Once at least, for the rates to follow the change.
+  if (ctx_) ctx_->TickSoon(*this);
+}
 
 void Torrent::EnterError(absl::Status status) {
   if (state_ == TorrentState::kError) return;
@@ -520,6 +524,7 @@ void Torrent::Reannounce() {
   if (announcer_) announcer_->Reannounce();
   next_dht_announce_ = absl::InfinitePast();
   last_tick_ = absl::InfinitePast();
+  ctx_->TickSoon(*this);
   peers_.RetryNow();
   ConnectMore(ctx_->Now());
 }

@@ -326,6 +326,9 @@ class Torrent : public SessionTorrent {
   // client holding many idle torrents spends next to nothing on them.
   bool WantsTick(absl::Time now) const;
   static constexpr absl::Duration kIdleTickInterval = absl::Seconds(60);
+  // busy: connected, downloading or checking: ticks every second. A torrent
+  // tells its client (ClientContext::TickSoon) when it may have become so.
+  bool busy() const;
   size_t connection_count() const { return connections_.size(); }
 
  private:

@@ -96,6 +96,7 @@ void Torrent::ConnectMore(absl::Time now) {
 
 void Torrent::OnConnectionOpened(PeerConnection& c) {
   connections_[c.id()] = &c;
+  ctx_->TickSoon(*this);
 }
 
 void Torrent::OnConnectionClosed(PeerConnection& c) {
@@ -198,6 +199,7 @@ void Torrent::OnHandshakeDone(PeerConnection& c) {
       return;
     }
     connections_[c.id()] = &c;
+    ctx_->TickSoon(*this);
   } else {
     peers_.OnHandshake(c.address(), c.utp());
   }
@@ -383,11 +385,13 @@ bool Torrent::WantsTick(absl::Time now) const {
       download_rate_ == 0 && upload_rate_ == 0) {
     return false;
   }
-  const bool busy = !connections_.empty() ||
-                    state_ == TorrentState::kDownloading ||
-                    state_ == TorrentState::kChecking || rechoke_soon_ ||
-                    pieces_since_save_ > 0;
-  return busy || now - last_tick_ >= kIdleTickInterval;
+  return busy() || now - last_tick_ >= kIdleTickInterval;
+}
+
+bool Torrent::busy() const {
+  return !connections_.empty() || state_ == TorrentState::kDownloading ||
+         state_ == TorrentState::kChecking || rechoke_soon_ ||
+         pieces_since_save_ > 0;
 }
 
 void Torrent::Tick(absl::Time now) {

@@ -136,6 +136,7 @@ class SimClient : public ClientContext {
   void WaitForQuota(uint64_t, bool) override {}
   void WaitForDisk(uint64_t connection) override;
   void RateLimitsChanged(Torrent&) override {}
+  void TickSoon(Torrent&) override {}  // Advance ticks every torrent
   std::vector<DhtUdpNode*> dht_nodes() override { return {}; }
   EventLoop* loop() override { return nullptr; }
   TrackerClient* trackers() override { return nullptr; }
