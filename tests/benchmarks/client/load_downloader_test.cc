@@ -47,6 +47,8 @@ LoadTarget Target(const std::string& data) {
 
 // Seeder answers the downloader's messages from `data`: the handshake,
 // a full bitfield and an unchoke, then every request.
+const std::string kAllPieces("\xe0", 1);  // three pieces, all present
+
 class Seeder {
  public:
   explicit Seeder(std::string data)
@@ -78,6 +80,20 @@ class Seeder {
     return out;
   }
 
+  // Connect starts `d`, answers with a greeting (all pieces, unchoked) and
+  // returns the requests `d` sent for it.
+  std::vector<protocol::Request> Connect(LoadDownloader& d,
+                                         const LoadTarget& target) {
+    std::string out;
+    d.Start(&out);
+    Take(out);
+    out.clear();
+    absl::Status s = d.OnReceived(Greeting(target.info_hash, kAllPieces),
+                                  Clock::now(), &out);
+    EXPECT_TRUE(s.ok()) << s;
+    return Take(out);
+  }
+
   std::string Serve(const protocol::Request& r) {
     std::string out;
     protocol::AppendPiece(r.piece, r.begin,
@@ -95,7 +111,6 @@ class Seeder {
   protocol::MessageParser parser_;
 };
 
-const std::string kAllPieces("\xe0", 1);  // three pieces, all present
 
 TEST(LoadDownloaderTest, DownloadsAndVerifiesEveryPiece) {
   const std::string data = Payload();
@@ -139,21 +154,14 @@ TEST(LoadDownloaderTest, CountsACorruptPiece) {
   corrupt[kPieceLength + 5] ^= 1;  // in piece 1
   LoadDownloader d(&target, {.pipeline = 8});
   Seeder seeder(corrupt);
-  std::string out;
-  d.Start(&out);
-  seeder.Take(out);
-  out.clear();
-  ASSERT_TRUE(d.OnReceived(seeder.Greeting(target.info_hash, kAllPieces),
-                           Clock::now(), &out)
-                  .ok());
-  std::vector<protocol::Request> requests = seeder.Take(out);
+  std::vector<protocol::Request> requests = seeder.Connect(d, target);
   ASSERT_EQ(requests.size(), 6u);
   // Served last block first: blocks are hashed in order all the same.
   std::string replies;
   for (auto it = requests.rbegin(); it != requests.rend(); ++it) {
     replies += seeder.Serve(*it);
   }
-  out.clear();
+  std::string out;
   ASSERT_TRUE(d.OnReceived(replies, Clock::now(), &out).ok());
   EXPECT_TRUE(d.complete());
   EXPECT_EQ(d.hash_failures(), 1u);
@@ -166,13 +174,7 @@ TEST(LoadDownloaderTest, ChokeDropsRequestsThatAreAskedAgainAfterUnchoke) {
   LoadDownloader d(&target, {.pipeline = 4});
   Seeder seeder(data);
   std::string out;
-  d.Start(&out);
-  seeder.Take(out);
-  out.clear();
-  ASSERT_TRUE(d.OnReceived(seeder.Greeting(target.info_hash, kAllPieces),
-                           Clock::now(), &out)
-                  .ok());
-  std::vector<protocol::Request> first = seeder.Take(out);
+  std::vector<protocol::Request> first = seeder.Connect(d, target);
   ASSERT_EQ(first.size(), 4u);
   // One block arrives, then a choke: the other three are dropped.
   std::string in = seeder.Serve(first[0]);
