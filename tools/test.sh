@@ -24,8 +24,16 @@ if [ "${1:-}" = "--asan" ]; then
 fi
 (($# == 0)) || consumers=0
 
+# Interop tests spend most of their time waiting on peers and timers: let
+# up to one test per core run beside as many compiles, so waiting tests do
+# not hold the cores compiling needs.
+cores=$(nproc)
+parallel=(--jobs=$((2 * cores)) --local_cpu_resources=$((2 * cores))
+  --local_test_jobs="$cores")
+
 status=0
-bazel test --keep_going "${config[@]}" "${only[@]}" //... "$@" || status=$?
+bazel test --keep_going "${parallel[@]}" "${config[@]}" "${only[@]}" //... "$@" ||
+  status=$?
 extra=()
 if ((consumers)); then
   consumers_xml=$(mktemp)
