@@ -45,6 +45,7 @@ import sys
 import tempfile
 import time
 
+from bench_util import cpu_seconds, option, status_kib
 from payload import write_payload
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,21 +53,6 @@ LT_PEER = os.path.join(HERE, "..", "..", "tests", "client", "libtorrent_peer.py"
 PYTHON = "/usr/bin/python3"
 ROWS = ["btkit", "btkit-8", "libtorrent", "btkit-all", "libtorrent-all"]
 TIMEOUT = 600
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-
-
-def status_kib(pid, key):
-    with open("/proc/%d/status" % pid) as f:
-        m = re.search(r"^%s:\s+(\d+) kB" % key, f.read(), re.M)
-    return int(m.group(1))
-
-
 def wait_for(predicate, proc, log, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -150,10 +136,6 @@ def run_row(bt, generator, row, torrent, seed_dir, work, n, pipeline):
         except subprocess.TimeoutExpired:
             seeder.kill()
             seeder.wait()
-
-
-def option(args, name, default):
-    return type(default)(args[args.index(name) + 1]) if name in args else default
 
 
 def median_run(runs):

@@ -31,6 +31,7 @@ import tempfile
 import time
 import urllib.request
 
+from bench_util import option
 from payload import write_payload
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -222,10 +223,6 @@ def make_torrent(bt, seed_dir, path, extra):
                     path, "--v1", "--piece-size", str(256 << 10), "--quiet"] +
                    extra, check=True)
     return path
-
-
-def option(args, name, default):
-    return type(default)(args[args.index(name) + 1]) if name in args else default
 
 
 def main():
