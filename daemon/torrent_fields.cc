@@ -184,9 +184,10 @@ Json TrackerStats(const View& v) {
         {"lastAnnounceTimedOut", false},
         {"lastAnnounceResult", tr.result},
         {"lastAnnouncePeerCount", tr.last_peer_count},
-        {"nextAnnounceTime", announced && tr.interval_seconds > 0
-                                 ? UnixSeconds(tr.last_announce) + tr.interval_seconds
-                                 : 0},
+        {"nextAnnounceTime",
+         announced && tr.interval_seconds > 0
+             ? UnixSeconds(tr.last_announce) + tr.interval_seconds
+             : 0},
         {"lastScrapeTime", 0},
         {"lastScrapeStartTime", 0},
         {"lastScrapeSucceeded", false},
@@ -302,7 +303,8 @@ const absl::flat_hash_map<std::string_view, Field>& Fields() {
       {"isPrivate", [](const View& v) { return Json(v.t->is_private()); }},
       {"downloadDir", [](const View& v) { return Json(v.t->save_path()); }},
       {"addedDate", [](const View& v) { return Json(UnixSeconds(v.r.added)); }},
-      {"startDate", [](const View& v) { return Json(UnixSeconds(v.r.started)); }},
+      {"startDate",
+       [](const View& v) { return Json(UnixSeconds(v.r.started)); }},
       {"doneDate", [](const View& v) { return Json(UnixSeconds(v.r.done)); }},
       {"activityDate",
        [](const View& v) { return Json(UnixSeconds(v.r.last_activity)); }},

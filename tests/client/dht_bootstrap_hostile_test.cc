@@ -205,7 +205,8 @@ struct World {
       nodes.push_back(h->endpoint());
     }
     TorrentParams params;
-    params.info = std::make_shared<const metainfo::TorrentInfo>(TorrentListing(nodes));
+    params.info =
+        std::make_shared<const metainfo::TorrentInfo>(TorrentListing(nodes));
     params.save_path = ::testing::TempDir();
     params.start = false;
     EXPECT_TRUE(client->AddTorrent(params).ok());

@@ -228,8 +228,8 @@ TEST(DualStackClientTest, PeersOfAFamilyNotListenedOnAreNotDialled) {
   auto bytes = metainfo::CreateTorrent(dir + "/f", {});
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   TorrentParams params;
-  params.info =
-      std::make_shared<const metainfo::TorrentInfo>(*metainfo::TorrentInfo::Parse(*bytes));
+  params.info = std::make_shared<const metainfo::TorrentInfo>(
+      *metainfo::TorrentInfo::Parse(*bytes));
   params.save_path = dir;
   params.start = false;
   auto t = (*v4_only)->AddTorrent(params);

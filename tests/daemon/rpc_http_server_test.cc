@@ -149,9 +149,9 @@ TEST_F(RpcHttpServerTest, WithoutAuthOnlyAddressesLocalhostAndAllowedNames) {
   RpcHttpOptions options;
   options.allowed_hosts = {"my.box"};
   StartServer(options);
-  for (const char* host : {"localhost:9091", "LocalHost", "localhost.:1",
-                           "127.0.0.1", "127.0.0.1:9091", "[::1]:9091",
-                           "My.Box:80", "my.box"}) {
+  for (const char* host :
+       {"localhost:9091", "LocalHost", "localhost.:1", "127.0.0.1",
+        "127.0.0.1:9091", "[::1]:9091", "My.Box:80", "my.box"}) {
     EXPECT_EQ(PostNamingHost(port(), host, SessionHeader()), 200) << host;
   }
   // A page of another name, re-pointed at 127.0.0.1 (DNS rebinding), may

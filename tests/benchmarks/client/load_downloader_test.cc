@@ -111,7 +111,6 @@ class Seeder {
   protocol::MessageParser parser_;
 };
 
-
 TEST(LoadDownloaderTest, DownloadsAndVerifiesEveryPiece) {
   const std::string data = Payload();
   LoadTarget target = Target(data);
