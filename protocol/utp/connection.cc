@@ -232,7 +232,17 @@ void Connection::HandleData(const Packet& packet, absl::Time now) {
   if (distance > kMaxReorderDistance) return;
   const bool fin = packet.header.type == PacketType::kFin;
   const std::string_view payload = fin ? std::string_view() : packet.payload;
-  if (payload.size() > ReceiveWindow()) return;  // no room: resent later
+  // No room: the sender resends it later. The packet that fills the hole
+  // in front of the reorder buffer needs room only beside the readable
+  // bytes: what waits behind it was selectively acked and is never resent,
+  // so refusing it could stall the stream for good. The buffer then holds
+  // at most one packet more than receive_buffer.
+  const size_t readable_room =
+      options_.receive_buffer -
+      std::min(options_.receive_buffer, readable_bytes());
+  if (payload.size() > (distance == 1 ? readable_room : ReceiveWindow())) {
+    return;
+  }
   if (fin && !fin_received_) {
     fin_received_ = true;
     eof_seq_ = seq;

@@ -56,7 +56,8 @@ struct ConnectionOptions {
   // btkit does: libtorrent acks a 16 KB probe and then fails. 0: no probe.
   size_t probe_payload = 0;
   // Receive buffer: bytes received and not yet read, in order or not. The
-  // window we advertise is what is left of it.
+  // window we advertise is what is left of it. It may hold one packet more,
+  // the one that fills the hole in front of out-of-order data.
   size_t receive_buffer = 1 << 20;
   // Send buffer: bytes Write accepts that are not yet acknowledged.
   size_t send_buffer = 1 << 20;

@@ -106,7 +106,8 @@ class AcceptedTest : public ::testing::Test {
 
 // 10,000 DATA packets with random sequence numbers, plausible acks and
 // random payloads, nobody reading: what the connection holds, in order or
-// not, never exceeds the receive buffer. Filling every gap afterwards
+// not, never exceeds the receive buffer by more than the one packet that
+// fills the hole in front of the rest. Filling every gap afterwards
 // delivers all it had buffered, so readable_bytes() then measures it.
 TEST_F(AcceptedTest, DataFloodAllOverTheSequenceSpaceStaysWithinTheBuffer) {
   std::mt19937 random(1);
@@ -117,7 +118,7 @@ TEST_F(AcceptedTest, DataFloodAllOverTheSequenceSpaceStaysWithinTheBuffer) {
     p.payload = payload;
     c_.OnPacket(p, now_);
     Drain();
-    ASSERT_LE(c_.readable_bytes(), options_.receive_buffer) << i;
+    ASSERT_LE(c_.readable_bytes(), options_.receive_buffer + 1400) << i;
     now_ += absl::Milliseconds(1);
   }
   const uint16_t ack = last_ack_;
@@ -127,7 +128,7 @@ TEST_F(AcceptedTest, DataFloodAllOverTheSequenceSpaceStaysWithinTheBuffer) {
     c_.OnPacket(p, now_);
   }
   Drain();
-  EXPECT_LE(c_.readable_bytes(), options_.receive_buffer);
+  EXPECT_LE(c_.readable_bytes(), options_.receive_buffer + 1400);
   EXPECT_GT(c_.readable_bytes(), options_.receive_buffer / 2);  // it was full
   EXPECT_EQ(c_.state(), ConnectionState::kConnected);
   // Once read, the stream goes on.
@@ -135,6 +136,24 @@ TEST_F(AcceptedTest, DataFloodAllOverTheSequenceSpaceStaysWithinTheBuffer) {
   const uint16_t next = static_cast<uint16_t>(last_ack_ + 1 - kPeerSeq);
   Feed(PacketType::kData, next, "after the flood");
   EXPECT_EQ(ReadAll(), "after the flood");
+}
+
+// The packet that fills the hole in front of a full reorder buffer is
+// still taken: the data behind it was selectively acked, so the sender
+// never resends it, and refusing the one packet that lets it drain would
+// stall the stream until the peer gives up.
+TEST_F(AcceptedTest, HoleFillerIsTakenWhenOutOfOrderDataFillsTheWindow) {
+  const std::string packet(1400, 'x');
+  // Packets 2..12 (15,400 bytes) leave less room than a packet in the
+  // 16 KiB buffer; packet 13 no longer fits.
+  for (uint16_t n = 2; n <= 13; ++n) Feed(PacketType::kData, n, packet);
+  EXPECT_EQ(c_.readable_bytes(), 0u);
+  Feed(PacketType::kData, 1, packet);
+  EXPECT_EQ(static_cast<uint16_t>(last_ack_ - kPeerSeq), 12);
+  EXPECT_EQ(ReadAll().size(), 12 * packet.size());
+  Feed(PacketType::kData, 13, packet);
+  EXPECT_EQ(ReadAll().size(), packet.size());
+  EXPECT_EQ(c_.state(), ConnectionState::kConnected);
 }
 
 // A flood at a live transfer. Half of it has sequence numbers anywhere
@@ -182,7 +201,7 @@ TEST(ConnectionHostileTest, DataFloodBesideALiveTransferLeavesItExact) {
           const std::string payload = RandomBytes(random() % 1401, random);
           p.payload = payload;
           b->OnPacket(p, sim.now());
-          ASSERT_LE(b->readable_bytes(), options.receive_buffer);
+          ASSERT_LE(b->readable_bytes(), options.receive_buffer + 1400);
         }
       });
   ASSERT_TRUE(done) << up.received.size() << " " << injected;
