@@ -130,59 +130,6 @@ std::unique_ptr<UtpHost> Client::StartUtp(UdpSocket* socket) {
   return host;
 }
 
-bool Client::StartDhtNode(UdpSocket* socket, const std::string& saved,
-                          std::unique_ptr<DhtUdpNode>* node) {
-  dht::NodeOptions node_options;
-  std::vector<metainfo::NodeInfo> saved_nodes;
-  if (!saved.empty()) {
-    if (absl::StatusOr<dht::SavedState> state = dht::ParseSavedState(saved);
-        state.ok()) {
-      node_options.id = state->id;
-      saved_nodes = std::move(state->nodes);
-    }
-  }
-  // DhtUdpNode::Create does not fail (its StatusOr leaves room for checks).
-  *node = *DhtUdpNode::Create(loop_.get(), socket, node_options);
-  for (const metainfo::NodeInfo& n : saved_nodes) (*node)->node().AddNode(n);
-  return !saved_nodes.empty();
-}
-
-void Client::StartDht() {
-  bool need_routers = false;
-  for (bool v6 : {false, true}) {
-    ListenSockets::Socket* s = listen_->Find(v6);
-    if (!s || !s->udp) continue;
-    std::unique_ptr<DhtUdpNode>& node = v6 ? dht6_ : dht_;
-    if (!StartDhtNode(s->udp.get(),
-                      v6 ? options_.dht6_state : options_.dht_state, &node)) {
-      need_routers = true;
-      continue;
-    }
-    // The saved contacts first; if not one of them answers (all gone
-    // since), the routers, as with no saved state.
-    node->Bootstrap([this](const dht::LookupResult& r) {
-      if (r.responses == 0 && dht_bootstrap_) {
-        dht_bootstrap_->AddRouters(options_.dht_bootstrap);
-      }
-    });
-  }
-  // Each router bootstraps the node of its family as its address arrives
-  // (AddDhtNode).
-  if (need_routers) dht_bootstrap_->AddRouters(options_.dht_bootstrap);
-}
-
-std::vector<DhtUdpNode*> Client::dht_nodes() {
-  std::vector<DhtUdpNode*> out;
-  for (DhtUdpNode* n : {dht_.get(), dht6_.get()}) {
-    if (n) out.push_back(n);
-  }
-  return out;
-}
-
-DhtUdpNode* Client::DhtFor(const Endpoint& node) {
-  return node.is_v6() ? dht6_.get() : dht_.get();
-}
-
 void Client::StartLsd() {
   // The group of each family peers can reach us on, announcing our port,
   // from the first address of that family.
@@ -472,21 +419,6 @@ void Client::Tick() {
   }
   UpdateLsd();
   tick_timer_ = loop_->AddTimer(kTickInterval, [this] { Tick(); });
-}
-
-void Client::AddDhtNode(const Endpoint& node) {
-  // A router's name may resolve to both families: each feeds its node.
-  DhtUdpNode* dht = DhtFor(node);
-  if (!dht) return;
-  dht->node().AddBootstrapNode(node);
-  if (dht->node().table().size() < 8) dht->Bootstrap([](const auto&) {});
-}
-
-void Client::AddDhtHint(const Endpoint& node) {
-  DhtUdpNode* dht = DhtFor(node);
-  if (!dht) return;
-  dht->node().AddContactHint(node, Now());
-  dht->Flush();
 }
 
 // --- rate limits and disk back-pressure --------------------------------------------

@@ -29,7 +29,9 @@
 // from ClientOptions::dht_bootstrap (the well-known routers by default;
 // each name's IPv4 addresses feed the IPv4 node, its IPv6 ones the IPv6
 // node), and pings the nodes each non-private torrent lists (BEP 5
-// "nodes"); names are looked up off the event loop.
+// "nodes"); names are looked up off the event loop. Torrents announce
+// themselves in it as their turns come, at most kMaxDhtAnnounces at once,
+// so that thousands started together are all announced.
 //
 // LSD: with enable_lsd, the client announces its running non-private
 // torrents on the local network (BEP 14) and adds the peers announcing
@@ -57,6 +59,7 @@
 #include "base/hash.h"
 #include "client/client_context.h"
 #include "client/client_options.h"
+#include "client/dht_announce_queue.h"
 #include "client/dht_bootstrap.h"
 #include "client/disk_pool.h"
 #include "client/events.h"
@@ -168,7 +171,13 @@ class Client : public ClientContext {
   // DHT is off or the client does not listen on that family.
   DhtUdpNode* dht() { return dht_.get(); }
   DhtUdpNode* dht6() { return dht6_.get(); }
-  std::vector<DhtUdpNode*> dht_nodes() override;
+  bool has_dht() const override;
+  void QueueDhtAnnounce(const Sha1Hash& info_hash) override;
+  // kMaxDhtAnnounces: the most DHT announces running at once (each a
+  // lookup per family, within dht::NodeOptions::max_lookups).
+  static constexpr size_t kMaxDhtAnnounces = 16;
+  // dht_announces: the announces running and waiting their turn.
+  const DhtAnnounceQueue& dht_announces() const { return dht_announces_; }
   // lsd_nodes are the client's Local Service Discovery nodes, one per
   // address family listened on whose group could be joined (none when
   // enable_lsd is off); lsd_errors says why a family has none.
@@ -219,6 +228,9 @@ class Client : public ClientContext {
   std::unique_ptr<UtpHost> StartUtp(UdpSocket* socket);
   // DhtFor is the DHT node of `node`'s family, or null.
   DhtUdpNode* DhtFor(const Endpoint& node);
+  // StartDhtAnnounce announces a running torrent in each family's DHT
+  // (dht_announces_'s Start; `done` once all its lookups have ended).
+  bool StartDhtAnnounce(const Sha1Hash& info_hash, std::function<void()> done);
   // StartLsd joins the LSD group of each family listened on; a family
   // that cannot join runs without it (lsd_errors_ says why).
   void StartLsd();
@@ -268,6 +280,10 @@ class Client : public ClientContext {
   // outlives them.
   std::unique_ptr<ListenSockets> listen_;
   std::unique_ptr<DhtUdpNode> dht_, dht6_;
+  DhtAnnounceQueue dht_announces_{
+      kMaxDhtAnnounces, [this](const Sha1Hash& ih, std::function<void()> done) {
+        return StartDhtAnnounce(ih, std::move(done));
+      }};
   // utp_[i] runs on listen_->sockets()[i]; empty when uTP is off.
   std::vector<std::unique_ptr<UtpHost>> utp_;
   // Local Service Discovery, per family listened on (when it could join).

@@ -28,7 +28,6 @@
 
 namespace bt::client {
 
-class DhtUdpNode;
 class EventLoop;
 class Torrent;
 class TrackerClient;
@@ -81,9 +80,13 @@ class ClientContext {
   // is idle again, and once more then.
   virtual void TickSoon(Torrent& t) = 0;
 
-  // Optional services; null (or empty) when the client has none (tests).
-  // dht_nodes: the DHT nodes, one per address family (BEP 32).
-  virtual std::vector<DhtUdpNode*> dht_nodes() = 0;
+  // has_dht: the client runs a DHT. QueueDhtAnnounce asks it to announce
+  // `info_hash` (BEP 5, in each address family's DHT) when its turn comes:
+  // the client paces announces across torrents (DhtAnnounceQueue). The
+  // peers found go to the running torrent with that info-hash.
+  virtual bool has_dht() const = 0;
+  virtual void QueueDhtAnnounce(const Sha1Hash& info_hash) = 0;
+  // Optional services; null when the client has none (tests).
   virtual EventLoop* loop() = 0;
   virtual TrackerClient* trackers() = 0;
   // AddDhtHint passes a peer's DHT address (PORT message) to the DHT as an

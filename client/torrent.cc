@@ -9,7 +9,6 @@
 #include "base/file_util.h"
 #include "base/status_macros.h"
 #include "client/peer_connection.h"
-#include "client/net/dht_udp_node.h"
 #include "client/tracker_announcer.h"
 #include "metainfo/magnet.h"
 #include "storage/hash_checker.h"
@@ -582,24 +581,11 @@ void Torrent::StartTrackers() {
 }
 
 void Torrent::AnnounceToDht(absl::Time now) {
-  if (!ctx_ || ctx_->dht_nodes().empty() || is_private() || !serving()) return;
+  if (!ctx_ || !ctx_->has_dht() || is_private() || !serving()) return;
   // Often while peers are scarce, else every 15 minutes (BEP 5's pace).
   next_dht_announce_ =
       now + (connections_.size() < 5 ? absl::Seconds(20) : absl::Minutes(15));
-  // In each family's DHT (BEP 32): each finds peers of its own family.
-  // Peers are taken as each answer brings them, not when the lookup ends:
-  // one contact that hands out dead nodes can hold a lookup for its whole
-  // time limit.
-  for (DhtUdpNode* dht : ctx_->dht_nodes()) {
-    dht->Announce(
-        info_hash_, ctx_->port(), /*implied_port=*/false, /*done=*/nullptr,
-        [this, token = liveness_.token()](const dht::LookupResult& r) {
-          if (!token.alive()) return;
-          for (const Endpoint& p : r.peers) {
-            AddPeer(p, PeerSet::Source::kDht);
-          }
-        });
-  }
+  ctx_->QueueDhtAnnounce(info_hash_);
 }
 
 absl::Status Torrent::Adopt(metainfo::TorrentInfo info) {

@@ -137,7 +137,8 @@ class SimClient : public ClientContext {
   void WaitForDisk(uint64_t connection) override;
   void RateLimitsChanged(Torrent&) override {}
   void TickSoon(Torrent&) override {}  // Advance ticks every torrent
-  std::vector<DhtUdpNode*> dht_nodes() override { return {}; }
+  bool has_dht() const override { return false; }
+  void QueueDhtAnnounce(const Sha1Hash&) override {}
   EventLoop* loop() override { return nullptr; }
   TrackerClient* trackers() override { return nullptr; }
   void AddDhtHint(const Endpoint&) override {}
