@@ -25,11 +25,11 @@ fi
 (($# == 0)) || consumers=0
 
 # Interop tests spend most of their time waiting on peers and timers: let
-# up to one test per core run beside as many compiles, so waiting tests do
-# not hold the cores compiling needs.
+# two actions per core run, compiles or tests, so waiting tests do not hold
+# the cores compiling needs, nor hold back the tests queued behind them.
 cores=$(nproc)
 parallel=(--jobs=$((2 * cores)) --local_cpu_resources=$((2 * cores))
-  --local_test_jobs="$cores")
+  --local_test_jobs=$((2 * cores)))
 
 status=0
 bazel test --keep_going "${parallel[@]}" "${config[@]}" "${only[@]}" //... "$@" ||
