@@ -49,8 +49,11 @@ fi
 
 # Only the archives (no shared libraries); with -fPIC, the objects are the
 # ones the test suite compiled already for its dynamically linked tests.
-bazel build --force_pic --output_groups=archive "${libs[@]}"
-bin=$(bazel info --force_pic bazel-bin 2>/dev/null)
+# BTKIT_BAZEL_FLAGS: more flags for this build (the consumer check passes
+# the test suite's --config=clang, whose objects it reuses).
+read -r -a extra <<<"${BTKIT_BAZEL_FLAGS:-}"
+bazel build --force_pic --output_groups=archive "${extra[@]}" "${libs[@]}"
+bin=$(bazel info --force_pic "${extra[@]}" bazel-bin 2>/dev/null)
 
 # label //pkg:name -> pkg/name
 path_of() {

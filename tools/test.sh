@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 
-config=()
+# clang: it compiles the suite faster than gcc (.bazelrc).
+config=(--config=clang)
 only=()
 consumers=1
 if [ "${1:-}" = "--asan" ]; then
