@@ -28,6 +28,11 @@ TorrentDisk::TorrentDisk(DiskPool* pool, Defer defer,
   shared_->info = std::move(info);
   shared_->owned_backend = std::move(owned_backend);
   shared_->storage = std::move(storage);
+  // A v1 piece's hash is kept running as its blocks are written; v2 and
+  // hybrid pieces are read back whole (their checks need more than SHA-1).
+  if (shared_->info->has_v1() && !shared_->info->has_v2()) {
+    shared_->running = std::make_unique<storage::RunningPieceHashes>();
+  }
 }
 
 TorrentDisk::~TorrentDisk() {
@@ -74,6 +79,9 @@ void TorrentDisk::SubmitBatch() {
           for (WriteOp& w : batch->writes) {
             w.status = s.storage->WriteBlock(w.block.piece, w.block.begin(),
                                              AsBytes(w.data));
+            if (w.status.ok() && s.running) {
+              s.running->Add(w.block.piece, w.block.begin(), AsBytes(w.data));
+            }
             std::string().swap(w.data);  // free the buffer early
           }
         }
@@ -116,20 +124,55 @@ void TorrentDisk::Hash(uint32_t piece, bool want_block_hashes,
   Submit(
       bytes,
       [piece, want_block_hashes, result, bytes](Shared& s) {
-        std::string data(bytes, '\0');
-        {
-          std::shared_lock<std::shared_mutex> lock(s.mu);
-          result->read = s.storage->ReadBlock(piece, 0, Span(data));
+        if (s.running) {
+          storage::RunningPieceHashes::Prefix prefix = s.running->Take(piece);
+          if (!want_block_hashes) {
+            *result = HashFromPrefix(s, piece, bytes, std::move(prefix));
+            // A failed piece is read again whole, for its block hashes.
+            if (!result->read.ok() || result->passed) return;
+          }
         }
-        if (!result->read.ok()) return;
-        result->passed = storage::PieceMatches(*s.info, piece, AsBytes(data));
-        if (result->passed && !want_block_hashes) return;
-        for (size_t at = 0; at < data.size(); at += kBlockSize) {
-          result->block_hashes.push_back(Sha1(AsBytes(
-              std::string_view(data).substr(at, kBlockSize))));
-        }
+        *result = HashWhole(s, piece, bytes, want_block_hashes);
       },
       [result, done = std::move(done)] { done(std::move(*result)); });
+}
+
+TorrentDisk::HashResult TorrentDisk::HashFromPrefix(
+    Shared& s, uint32_t piece, size_t bytes,
+    storage::RunningPieceHashes::Prefix prefix) {
+  HashResult result;
+  const size_t rest = bytes - static_cast<size_t>(prefix.length);
+  if (rest > 0) {
+    std::unique_ptr<uint8_t[]> data(new uint8_t[rest]);  // no zero fill
+    {
+      std::shared_lock<std::shared_mutex> lock(s.mu);
+      result.read = s.storage->ReadBlock(piece, prefix.length,
+                                         MutableByteSpan(data.get(), rest));
+    }
+    if (!result.read.ok()) return result;
+    prefix.hasher.Update(ByteSpan(data.get(), rest));
+  }
+  result.passed = prefix.hasher.Final() == s.info->piece_hash(piece);
+  return result;
+}
+
+TorrentDisk::HashResult TorrentDisk::HashWhole(Shared& s, uint32_t piece,
+                                               size_t bytes,
+                                               bool want_block_hashes) {
+  HashResult result;
+  std::string data(bytes, '\0');
+  {
+    std::shared_lock<std::shared_mutex> lock(s.mu);
+    result.read = s.storage->ReadBlock(piece, 0, Span(data));
+  }
+  if (!result.read.ok()) return result;
+  result.passed = storage::PieceMatches(*s.info, piece, AsBytes(data));
+  if (result.passed && !want_block_hashes) return result;
+  for (size_t at = 0; at < data.size(); at += kBlockSize) {
+    result.block_hashes.push_back(
+        Sha1(AsBytes(std::string_view(data).substr(at, kBlockSize))));
+  }
+  return result;
 }
 
 void TorrentDisk::Leaves(

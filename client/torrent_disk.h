@@ -33,6 +33,7 @@
 #include "metainfo/torrent_info.h"
 #include "protocol/message.h"
 #include "storage/piece_storage.h"
+#include "storage/running_piece_hashes.h"
 
 namespace bt::client {
 
@@ -107,6 +108,8 @@ class TorrentDisk {
     std::shared_ptr<storage::FileBackend> owned_backend;
     std::unique_ptr<storage::PieceStorage> storage;
     std::shared_mutex mu;
+    // The running SHA-1 of pieces being written (v1-only torrents).
+    std::unique_ptr<storage::RunningPieceHashes> running;
   };
   struct WriteOp {
     BlockRef block;
@@ -127,6 +130,12 @@ class TorrentDisk {
   // A batch is submitted at the end of the loop's turn, or at once past
   // this many bytes.
   static constexpr size_t kMaxBatchBytes = 1 << 20;
+  // HashFromPrefix finishes a piece's running hash from disk; HashWhole
+  // reads the piece back whole (block hashes too if it fails or if asked).
+  static HashResult HashFromPrefix(Shared& s, uint32_t piece, size_t bytes,
+                                   storage::RunningPieceHashes::Prefix prefix);
+  static HashResult HashWhole(Shared& s, uint32_t piece, size_t bytes,
+                              bool want_block_hashes);
   void Batched(std::function<void(Batch&)> add, size_t bytes);
   void SubmitBatch();
   // Submit runs `work` on the pool with the shared state, then `done` on

@@ -4,10 +4,14 @@
 // shutdown, one run in four of the rate-limit test.)
 #include "client/torrent_disk.h"
 
+#include <deque>
 #include <future>
 #include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "base/sha.h"
 #include "client/disk_pool.h"
 #include "gtest/gtest.h"
 #include "storage/memory_file_backend.h"
@@ -44,6 +48,117 @@ TEST(TorrentDiskTest, AQueuedJobKeepsAnOwnedBackendUntilItRuns) {
   pool.Submit(0, [&drained] { drained.set_value(); }, [] {});
   drained.get_future().wait();
   EXPECT_TRUE(watch.expired());
+}
+
+// Pieces are verified from the running hash of their written blocks where
+// they came in order, and from disk where they did not; either way the
+// verdict is the data's on disk.
+class TorrentDiskHashTest : public ::testing::Test {
+ protected:
+  static constexpr uint32_t kBlocks = 4;  // 64 KiB pieces of 16 KiB blocks
+
+  TorrentDiskHashTest()
+      : t_(testing::MakeSingleFile(3 * 64 * 1024, 64 * 1024)),
+        pool_({.threads = 0}, [this](DiskPool::Task task) {
+          tasks_.push_back(std::move(task));
+        }) {
+    auto storage =
+        storage::PieceStorage::Create(*t_.info, "/dl", backend_.get());
+    EXPECT_TRUE(storage.ok()) << storage.status();
+    disk_ = std::make_unique<TorrentDisk>(&pool_, t_.info, *std::move(storage));
+  }
+  ~TorrentDiskHashTest() override {
+    disk_.reset();
+    Drain();
+  }
+  void Drain() {
+    while (!tasks_.empty()) {
+      DiskPool::Task task = std::move(tasks_.front());
+      tasks_.pop_front();
+      task();
+    }
+  }
+  void Write(uint32_t piece, uint32_t block, std::string data) {
+    disk_->Write(BlockRef{piece, block}, std::move(data),
+                 [](absl::Status s) { EXPECT_TRUE(s.ok()) << s; });
+    Drain();
+  }
+  void WriteGood(uint32_t piece, uint32_t block) {
+    Write(piece, block, t_.Block(piece, block * kBlockSize, kBlockSize));
+  }
+  void WriteBad(uint32_t piece, uint32_t block) {
+    std::string data = t_.Block(piece, block * kBlockSize, kBlockSize);
+    data[100] ^= 1;
+    Write(piece, block, std::move(data));
+  }
+  TorrentDisk::HashResult Hash(uint32_t piece, bool want_block_hashes) {
+    TorrentDisk::HashResult out;
+    out.read = absl::UnknownError("no answer");
+    disk_->Hash(piece, want_block_hashes,
+                [&out](TorrentDisk::HashResult r) { out = std::move(r); });
+    Drain();
+    EXPECT_TRUE(out.read.ok()) << out.read;
+    return out;
+  }
+
+  testing::TestTorrent t_;
+  std::shared_ptr<storage::MemoryFileBackend> backend_ =
+      std::make_shared<storage::MemoryFileBackend>();
+  std::deque<DiskPool::Task> tasks_;
+  DiskPool pool_;
+  std::unique_ptr<TorrentDisk> disk_;
+};
+
+TEST_F(TorrentDiskHashTest, PiecesPassWhateverOrderTheirBlocksCameIn) {
+  const std::vector<std::vector<uint32_t>> orders = {
+      {0, 1, 2, 3}, {0, 2, 1, 3}, {3, 2, 1, 0}};
+  for (uint32_t piece = 0; piece < orders.size(); ++piece) {
+    for (uint32_t block : orders[piece]) WriteGood(piece, block);
+    TorrentDisk::HashResult r = Hash(piece, false);
+    EXPECT_TRUE(r.passed) << "piece " << piece;
+    EXPECT_TRUE(r.block_hashes.empty());
+  }
+}
+
+TEST_F(TorrentDiskHashTest, ABadBlockFailsThePieceWithEveryBlocksHash) {
+  for (uint32_t block = 0; block < kBlocks; ++block) {
+    if (block == 1) {
+      WriteBad(0, block);
+    } else {
+      WriteGood(0, block);
+    }
+  }
+  TorrentDisk::HashResult r = Hash(0, false);
+  EXPECT_FALSE(r.passed);
+  ASSERT_EQ(r.block_hashes.size(), kBlocks);
+  EXPECT_EQ(r.block_hashes[0], Sha1(AsBytes(t_.Block(0, 0, kBlockSize))));
+  EXPECT_NE(r.block_hashes[1],
+            Sha1(AsBytes(t_.Block(0, kBlockSize, kBlockSize))));
+
+  // Fetched again, the bad block alone is replaced: the piece passes, with
+  // block hashes when they are asked for and without them otherwise.
+  WriteGood(0, 1);
+  r = Hash(0, true);
+  EXPECT_TRUE(r.passed);
+  EXPECT_EQ(r.block_hashes.size(), kBlocks);
+  WriteGood(0, 1);
+  EXPECT_TRUE(Hash(0, false).passed);
+}
+
+TEST_F(TorrentDiskHashTest, ABlockRewrittenInsideThePrefixIsReadFromDisk) {
+  WriteGood(1, 0);
+  WriteBad(1, 1);
+  WriteGood(1, 1);  // the bad bytes hashed so far no longer count
+  WriteGood(1, 2);
+  WriteGood(1, 3);
+  EXPECT_TRUE(Hash(1, false).passed);
+
+  WriteGood(2, 0);
+  WriteGood(2, 1);
+  WriteBad(2, 1);  // the disk now holds a bad block behind a good hash
+  WriteGood(2, 2);
+  WriteGood(2, 3);
+  EXPECT_FALSE(Hash(2, false).passed);
 }
 
 }  // namespace

@@ -355,7 +355,11 @@ TEST(HashRequestTest, ManyBlockHashRequestsForOnePieceCostOneRead) {
 
 TEST(BlameTest, OurDiskFailingToReadAPieceBansNobody) {
   SimClient sim;
-  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
+  // v2: its pieces are read back to be checked (a v1 piece written in order
+  // is checked from the running hash of its blocks, never read).
+  const TestTorrent t = MakeTestTorrent(
+      {MemFile{{"single.bin"}, Pattern(4 * 32 * 1024, 7), ""}}, 32 * 1024,
+      Version::kV2, "single.bin");
   Torrent& torrent = **sim.AddTorrent(t.Params());
   sim.disk_backend().FailReads("/dl/single.bin", true);
   RemotePeer seed = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 1));
