@@ -237,6 +237,9 @@ absl::Status Client::DoOneLoop(double timeout_seconds) {
 
 void Client::OnEvent(EventType type, Handler handler) {
   handlers_[static_cast<size_t>(type)].push_back(std::move(handler));
+  for (const std::unique_ptr<Torrent>& t : torrents_) {
+    t->RefreshWantedStorageEvents();
+  }
 }
 
 bool Client::Emit(const Event& e) {

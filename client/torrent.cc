@@ -129,6 +129,7 @@ storage::FileBackend& Torrent::backend() {
 void Torrent::Attach(ClientContext* ctx) {
   ctx_ = ctx;
   event_relay_->pool = &ctx->disk();
+  RefreshWantedStorageEvents();
   Choker::Options options;
   options.upload_slots = ctx->options().upload_slots;
   choker_ = Choker(options);
@@ -157,18 +158,22 @@ absl::Status Torrent::InitStorage() {
                       info_hash = info_hash_,
                       thread = std::this_thread::get_id()](
                          const storage::StorageEvent& s) {
-    static constexpr EventType kTypes[] = {
-        EventType::kFileOpen, EventType::kFileClose, EventType::kFileRead,
-        EventType::kFileWrite, EventType::kFileError};
+    const bool own_thread = std::this_thread::get_id() == thread;
+    // A worker reports only what a handler waits for: posting every block
+    // read and write to the loop cost a seeder a fifth of its CPU.
+    if (!own_thread && !(relay->wanted.load(std::memory_order_relaxed) &
+                         StorageEventBit(s.type))) {
+      return;
+    }
     Event e;
-    e.type = kTypes[static_cast<int>(s.type)];
+    e.type = kStorageEventTypes[static_cast<int>(s.type)];
     e.info_hash = info_hash;
     e.file_index = s.file_index;
     e.path = s.path;
     e.mode = s.mode == storage::OpenMode::kRead ? 'r' : 'w';
     e.length = s.length;
     e.reason = s.message;
-    if (std::this_thread::get_id() == thread) {
+    if (own_thread) {
       if (token.alive() && Wants(e.type)) Emit(e);
       return;
     }
@@ -221,9 +226,23 @@ void Torrent::OnEvent(EventType type, Handler handler) {
   // Sized at the first handler: most torrents of a big client have none.
   if (handlers_.empty()) handlers_.resize(kEventTypeCount);
   handlers_[static_cast<size_t>(type)].push_back(std::move(handler));
+  RefreshWantedStorageEvents();
 }
 
-void Torrent::ClearHandlers() { handlers_.clear(); }
+void Torrent::ClearHandlers() {
+  handlers_.clear();
+  RefreshWantedStorageEvents();
+}
+
+void Torrent::RefreshWantedStorageEvents() {
+  uint32_t wanted = 0;
+  for (int i = 0; i < std::size(kStorageEventTypes); ++i) {
+    if (Wants(kStorageEventTypes[i])) {
+      wanted |= StorageEventBit(static_cast<storage::StorageEventType>(i));
+    }
+  }
+  event_relay_->wanted.store(wanted, std::memory_order_relaxed);
+}
 
 bool Torrent::Wants(EventType type) const {
   return (!handlers_.empty() && !handlers_[static_cast<size_t>(type)].empty()) ||

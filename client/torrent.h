@@ -297,6 +297,9 @@ class Torrent : public SessionTorrent {
   bool Emit(Event& e);
   // ClearHandlers drops this torrent's handlers (a client being destroyed).
   void ClearHandlers();
+  // RefreshWantedStorageEvents tells the disk workers which storage events
+  // have handlers (this torrent's or the client's): call it when they change.
+  void RefreshWantedStorageEvents();
 
   // --- the client's side (torrent_peers.cc) -----------------------------
   // SessionTorrent: requests are served while downloading or seeding.
@@ -462,7 +465,16 @@ class Torrent : public SessionTorrent {
   // the storage, which a last job may close after the torrent is gone.
   struct EventRelay {
     std::atomic<DiskPool*> pool{nullptr};
+    // StorageEventBit of each storage event some handler wants.
+    std::atomic<uint32_t> wanted{0};
   };
+  // The client's events for storage::StorageEventType, in its order.
+  static constexpr EventType kStorageEventTypes[] = {
+      EventType::kFileOpen, EventType::kFileClose, EventType::kFileRead,
+      EventType::kFileWrite, EventType::kFileError};
+  static constexpr uint32_t StorageEventBit(storage::StorageEventType t) {
+    return 1u << static_cast<int>(t);
+  }
   std::shared_ptr<EventRelay> event_relay_ = std::make_shared<EventRelay>();
 };
 
