@@ -74,17 +74,7 @@ void TorrentDisk::SubmitBatch() {
   Submit(
       batch->bytes,
       [batch](Shared& s) {
-        if (!batch->writes.empty()) {
-          std::unique_lock<std::shared_mutex> lock(s.mu);
-          for (WriteOp& w : batch->writes) {
-            w.status = s.storage->WriteBlock(w.block.piece, w.block.begin(),
-                                             AsBytes(w.data));
-            if (w.status.ok() && s.running) {
-              s.running->Add(w.block.piece, w.block.begin(), AsBytes(w.data));
-            }
-            std::string().swap(w.data);  // free the buffer early
-          }
-        }
+        if (!batch->writes.empty()) WriteAndHash(s, *batch);
         std::shared_lock<std::shared_mutex> lock(s.mu);
         for (ReadOp& r : batch->reads) {
           std::string data(r.request.length, '\0');
@@ -98,6 +88,31 @@ void TorrentDisk::SubmitBatch() {
         for (WriteOp& w : batch->writes) w.done(std::move(w.status));
         for (ReadOp& r : batch->reads) r.done(std::move(r.data));
       });
+}
+
+void TorrentDisk::WriteAndHash(Shared& s, Batch& batch) {
+  uint64_t ticket = 0;
+  {
+    std::unique_lock<std::shared_mutex> lock(s.mu);
+    for (WriteOp& w : batch.writes) {
+      w.status = s.storage->WriteBlock(w.block.piece, w.block.begin(),
+                                       AsBytes(w.data));
+    }
+    if (s.running) ticket = s.hash_order.Draw();
+  }
+  if (!s.running) {
+    for (WriteOp& w : batch.writes) std::string().swap(w.data);
+    return;
+  }
+  // Blocks are hashed in the order they were written, but outside the
+  // storage lock: the next batch's writes overlap this one's hashing.
+  Turnstile::Turn turn(s.hash_order, ticket);
+  for (WriteOp& w : batch.writes) {
+    if (w.status.ok()) {
+      s.running->Add(w.block.piece, w.block.begin(), AsBytes(w.data));
+    }
+    std::string().swap(w.data);  // free the buffer early
+  }
 }
 
 void TorrentDisk::Write(BlockRef block, std::string data,

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "base/hash.h"
 #include "base/liveness.h"
+#include "base/turnstile.h"
 #include "client/disk_pool.h"
 #include "client/session/block_ref.h"
 #include "metainfo/torrent_info.h"
@@ -108,8 +109,10 @@ class TorrentDisk {
     std::shared_ptr<storage::FileBackend> owned_backend;
     std::unique_ptr<storage::PieceStorage> storage;
     std::shared_mutex mu;
-    // The running SHA-1 of pieces being written (v1-only torrents).
+    // The running SHA-1 of pieces being written (v1-only torrents), fed
+    // in write order.
     std::unique_ptr<storage::RunningPieceHashes> running;
+    Turnstile hash_order;
   };
   struct WriteOp {
     BlockRef block;
@@ -136,6 +139,9 @@ class TorrentDisk {
                                    storage::RunningPieceHashes::Prefix prefix);
   static HashResult HashWhole(Shared& s, uint32_t piece, size_t bytes,
                               bool want_block_hashes);
+  // WriteAndHash writes a batch's blocks, then feeds them to the running
+  // hashes.
+  static void WriteAndHash(Shared& s, Batch& batch);
   void Batched(std::function<void(Batch&)> add, size_t bytes);
   void SubmitBatch();
   // Submit runs `work` on the pool with the shared state, then `done` on
