@@ -1,9 +1,25 @@
 #include "storage/file_backend.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <vector>
 
 namespace bt::storage {
+
+SendableFile::~SendableFile() { close(fd_); }
+
+void SendableFile::Prefetch(int64_t offset, int64_t length) const {
+  // readahead(2) returns once the range is read; a failure only means the
+  // later send may wait for the disk.
+  (void)readahead(fd_, offset, static_cast<size_t>(length));
+}
+
+absl::StatusOr<std::shared_ptr<const SendableFile>> FileBackend::OpenForSending(
+    const std::string& path) {
+  return absl::UnimplementedError("this file backend has no descriptors to send from");
+}
 
 absl::StatusOr<int64_t> FileBackend::Visit(
     const std::string& path, int64_t offset, int64_t length,

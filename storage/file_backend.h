@@ -21,8 +21,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -45,6 +47,27 @@ struct FileStat {
 // OpenMode is how a backend opened a file: kRead ('r') or kWrite ('w', read
 // and write).
 enum class OpenMode { kRead, kWrite };
+
+// SendableFile is a file descriptor of its own (closed when the object
+// goes), for sending a file's bytes to a socket without copying them
+// through memory (sendfile(2)), on any thread.
+class SendableFile {
+ public:
+  SendableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~SendableFile();
+  SendableFile(const SendableFile&) = delete;
+  SendableFile& operator=(const SendableFile&) = delete;
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  // Prefetch brings [offset, offset + length) into the page cache, waiting
+  // for the disk if it must (call it off the event loop), so that sending
+  // the range later does not wait.
+  void Prefetch(int64_t offset, int64_t length) const;
+
+ private:
+  const int fd_;
+  const std::string path_;
+};
 
 class FileBackend {
  public:
@@ -126,6 +149,12 @@ class FileBackend {
 
   // Sync flushes a file's data to stable storage (no-op if not open).
   virtual absl::Status Sync(const std::string& path) = 0;
+
+  // OpenForSending returns a descriptor of its own for the existing file
+  // `path`. kUnimplemented for a backend without descriptors (the
+  // default: read the bytes instead). Thread-safe.
+  virtual absl::StatusOr<std::shared_ptr<const SendableFile>> OpenForSending(
+      const std::string& path);
 
   // CloseAll closes every cached handle (before files are moved, or after a
   // disk error so the next access starts afresh).

@@ -260,6 +260,26 @@ absl::Status PieceStorage::ReadBlock(uint32_t piece, int64_t offset,
   return ReadSlices(slices, out, /*report=*/true, nullptr);
 }
 
+absl::StatusOr<PieceStorage::BlockInFile> PieceStorage::OpenBlockForSending(
+    uint32_t piece, int64_t offset, int64_t length,
+    const std::shared_ptr<const SendableFile>& open) {
+  ASSIGN_OR_RETURN(std::vector<metainfo::FileSlice> slices,
+                   layout_.MapBlock(piece, offset, length));
+  if (slices.size() != 1 || layout_.file(slices[0].file_index).pad()) {
+    return absl::UnimplementedError("the block is not all in one file");
+  }
+  ASSIGN_OR_RETURN(Location loc, Locate(slices[0]));
+  BlockInFile out;
+  if (open && open->path() == *loc.path) {
+    out.file = open;
+  } else {
+    ASSIGN_OR_RETURN(out.file, backend_->OpenForSending(*loc.path));
+  }
+  out.offset = loc.offset;
+  out.file->Prefetch(out.offset, length);
+  return out;
+}
+
 absl::StatusOr<std::vector<metainfo::FileSlice>> PieceStorage::RangeSlices(
     uint32_t piece, int64_t offset, int64_t length) const {
   std::vector<metainfo::FileSlice> slices;

@@ -33,7 +33,7 @@
 // the cause is fixed). Nothing is lost by the error itself: blocks that
 // failed are simply not written, and the caller re-requests them.
 //
-// Threads: ReadBlock and ReadForCheck may run concurrently with each other
+// Threads: ReadBlock, OpenBlockForSending and ReadForCheck may run concurrently with each other
 // (the hash checker does); WriteBlock, SetFilePriority and ClearError must
 // not run concurrently with anything else. Events are delivered one at a
 // time, on the calling thread.
@@ -127,6 +127,21 @@ class PieceStorage {
   // (kNotFound / kDataLoss "truncated") that enters the error state, like
   // any other disk error: call it only for data the caller has.
   absl::Status ReadBlock(uint32_t piece, int64_t offset, MutableByteSpan out);
+
+  // BlockInFile is where a block lies when all of it is in one file.
+  struct BlockInFile {
+    std::shared_ptr<const SendableFile> file;
+    int64_t offset = 0;  // in the file
+  };
+  // OpenBlockForSending finds the file holding `length` bytes at `offset`
+  // in `piece`, opens it for sending (reusing `open` if it is that file)
+  // and brings the bytes into the page cache. kUnimplemented when the
+  // block is not all in one file (pad bytes, or two files) or the backend
+  // has no descriptors: read it with ReadBlock instead. May run
+  // concurrently with ReadBlock.
+  absl::StatusOr<BlockInFile> OpenBlockForSending(
+      uint32_t piece, int64_t offset, int64_t length,
+      const std::shared_ptr<const SendableFile>& open);
 
   // ReadForCheck fills `out` with out.size() bytes of the piece space from
   // (`piece`, `offset`), which may run on across following pieces. Bytes

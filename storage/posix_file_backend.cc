@@ -278,6 +278,16 @@ absl::StatusOr<size_t> PosixFileBackend::Read(const std::string& path,
   return done;
 }
 
+absl::StatusOr<std::shared_ptr<const SendableFile>>
+PosixFileBackend::OpenForSending(const std::string& path) {
+  auto h = Acquire(path, /*write=*/false, /*create=*/false);
+  if (!h.ok()) return h.status();
+  // A descriptor of its own: the cached one closes when evicted.
+  const int fd = fcntl((*h)->fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return ErrnoStatus(errno, "dup", path, 0);
+  return std::make_shared<const SendableFile>(fd, path);
+}
+
 absl::StatusOr<int64_t> PosixFileBackend::Visit(
     const std::string& path, int64_t offset, int64_t length,
     const std::function<void(ByteSpan)>& consume) {

@@ -60,6 +60,8 @@ class PosixFileBackend : public FileBackend {
   absl::Status Write(const std::string& path, int64_t offset, ByteSpan data,
                      bool create) override;
   absl::StatusOr<FileStat> Stat(const std::string& path) override;
+  absl::StatusOr<std::shared_ptr<const SendableFile>> OpenForSending(
+      const std::string& path) override;
   absl::Status Resize(const std::string& path, int64_t size) override;
   absl::Status Remove(const std::string& path) override;
   absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
