@@ -39,6 +39,13 @@ class FallbackTransport : public Transport, private Transport::Observer {
   bool connected() const override;
   const Endpoint& remote() const override;
   bool is_utp() const override { return current_->is_utp(); }
+  bool can_send_file() const override { return current_->can_send_file(); }
+  void BeginFileSends() override { current_->BeginFileSends(); }
+  void EndFileSends() override { current_->EndFileSends(); }
+  absl::StatusOr<size_t> SendFile(int fd, int64_t offset,
+                                  size_t length) override {
+    return current_->SendFile(fd, offset, length);
+  }
   bool used_fallback() const { return fallback_ == nullptr; }
 
  private:

@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -126,6 +129,66 @@ absl::StatusOr<size_t> TcpTransport::Write(std::string_view data) {
   }
 }
 
+namespace {
+
+void SetCork(int fd, bool on) {
+  const int value = on ? 1 : 0;
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &value, sizeof(value));
+}
+
+sigset_t PipeSignal() {
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  return pipe;
+}
+
+}  // namespace
+
+void TcpTransport::BeginFileSends() {
+  if (fd_ < 0 || sending_files_) return;
+  sending_files_ = true;
+  SetCork(fd_, true);
+  // sendfile(2) has no MSG_NOSIGNAL: a peer gone raises SIGPIPE, which
+  // would end the process. It is held off for this thread until
+  // EndFileSends, which takes back any raised meanwhile.
+  const sigset_t pipe = PipeSignal();
+  pthread_sigmask(SIG_BLOCK, &pipe, &mask_before_files_);
+}
+
+void TcpTransport::EndFileSends() {
+  if (!sending_files_) return;
+  sending_files_ = false;
+  if (fd_ >= 0) SetCork(fd_, false);
+  if (!sigismember(&mask_before_files_, SIGPIPE)) {
+    const sigset_t pipe = PipeSignal();
+    const struct timespec now = {0, 0};
+    while (sigtimedwait(&pipe, nullptr, &now) == SIGPIPE) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &mask_before_files_, nullptr);
+}
+
+absl::StatusOr<size_t> TcpTransport::SendFile(int fd, int64_t offset,
+                                              size_t length) {
+  if (fd_ < 0) return absl::UnavailableError("transport closed");
+  if (!sending_files_) {
+    return absl::FailedPreconditionError("SendFile outside BeginFileSends");
+  }
+  while (true) {
+    off_t at = offset;
+    const ssize_t n = ::sendfile(fd_, fd, &at, length);
+    if (n > 0 || (n == 0 && length == 0)) return static_cast<size_t>(n);
+    if (n == 0) {
+      return absl::DataLossError(
+          absl::StrFormat("sendfile: the file ends before byte %d", offset));
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return size_t{0};
+    return Errno("sendfile");
+  }
+}
+
 void TcpTransport::SetReading(bool on) {
   if (on == reading_) return;
   reading_ = on;
@@ -145,6 +208,7 @@ void TcpTransport::ApplyInterest() {
 }
 
 void TcpTransport::Close() {
+  EndFileSends();
   if (fd_ < 0) return;
   loop_->Unwatch(fd_);
   ::close(fd_);

@@ -15,6 +15,8 @@
 #ifndef CLIENT_NET_TCP_TRANSPORT_H_
 #define CLIENT_NET_TCP_TRANSPORT_H_
 
+#include <signal.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,6 +47,11 @@ class TcpTransport : public Transport {
   absl::Status Start(Observer* observer) override;
   absl::StatusOr<size_t> Read(absl::Span<char> buf) override;
   absl::StatusOr<size_t> Write(std::string_view data) override;
+  bool can_send_file() const override { return true; }
+  void BeginFileSends() override;
+  void EndFileSends() override;
+  absl::StatusOr<size_t> SendFile(int fd, int64_t offset,
+                                  size_t length) override;
   void SetReading(bool on) override;
   void SetWantWrite(bool on) override;
   void Close() override;
@@ -64,6 +71,10 @@ class TcpTransport : public Transport {
   Observer* observer_ = nullptr;
   bool reading_ = true;
   bool want_write_ = false;
+  // During file sends: SIGPIPE held off for this thread (sendfile has no
+  // MSG_NOSIGNAL), and whether it was blocked before.
+  bool sending_files_ = false;
+  sigset_t mask_before_files_;
 };
 
 class TcpListener {

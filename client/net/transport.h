@@ -56,6 +56,20 @@ class Transport {
   // Write sends what it can of `data` now and returns how much; 0 when the
   // stream is full.
   virtual absl::StatusOr<size_t> Write(std::string_view data) = 0;
+  // SendFile sends what it can of `length` bytes at `offset` of the open
+  // file `fd` straight from the page cache (no copy through memory), for a
+  // stream that can_send_file(); 0 when the stream is full. kDataLoss if
+  // the file ends first.
+  // BeginFileSends / EndFileSends bracket a run of writes mixed with
+  // SendFile calls (where can_send_file()), so that message headers and
+  // the file bytes after them leave in full segments.
+  virtual void BeginFileSends() {}
+  virtual void EndFileSends() {}
+  virtual bool can_send_file() const { return false; }
+  virtual absl::StatusOr<size_t> SendFile(int fd, int64_t offset,
+                                          size_t length) {
+    return absl::UnimplementedError("this stream cannot send from files");
+  }
   // SetReading pauses (false) or resumes OnTransportReadable callbacks.
   virtual void SetReading(bool on) = 0;
   // SetWantWrite asks for OnTransportWritable while there is unsent data.
