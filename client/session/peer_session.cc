@@ -93,6 +93,8 @@ void PeerSession::Close(absl::Status reason) {
   close_reason_ = std::move(reason);
   out_.clear();
   out_pos_ = 0;
+  files_.clear();
+  file_bytes_ = 0;
 }
 
 void PeerSession::Fail(absl::Status status) {
@@ -395,23 +397,45 @@ void PeerSession::Tick(absl::Time now) {
 // --- output -----------------------------------------------------------------
 
 std::string_view PeerSession::PendingOutput() const {
-  return std::string_view(out_).substr(out_pos_);
+  const size_t end = files_.empty() ? out_.size() : files_.front().at;
+  return std::string_view(out_).substr(out_pos_, end - out_pos_);
 }
 
 void PeerSession::ConsumeOutput(size_t n, absl::Time now) {
   if (closed() || n == 0) return;
-  n = std::min(n, unsent());
+  n = std::min(n, PendingOutput().size());
   out_pos_ += n;
   announce_allowance_ -= std::min(n, announce_allowance_);
   last_sent_ = now;
-  if (out_pos_ == out_.size()) {
-    out_.clear();
-    out_pos_ = 0;
-  } else if (out_pos_ > (64 << 10) && out_pos_ * 2 > out_.size()) {
-    out_.erase(0, out_pos_);
-    out_pos_ = 0;
+  if (out_pos_ == out_.size() ||
+      (out_pos_ > (64 << 10) && out_pos_ * 2 > out_.size())) {
+    DropSentOutput();
   }
   ServeControl();
+}
+
+const PeerSession::FileChunk* PeerSession::PendingFile() const {
+  if (files_.empty() || files_.front().at != out_pos_) return nullptr;
+  return &files_.front().chunk;
+}
+
+void PeerSession::ConsumeFile(size_t n, absl::Time now) {
+  if (closed() || n == 0 || !PendingFile()) return;
+  FileChunk& f = files_.front().chunk;
+  n = std::min(n, static_cast<size_t>(f.length));
+  f.offset += static_cast<int64_t>(n);
+  f.length -= static_cast<int64_t>(n);
+  file_bytes_ -= n;
+  last_sent_ = now;
+  if (f.length == 0) files_.pop_front();
+  if (out_pos_ == out_.size()) DropSentOutput();
+  ServeControl();
+}
+
+void PeerSession::DropSentOutput() {
+  out_.erase(0, out_pos_);
+  for (QueuedFileChunk& f : files_) f.at -= out_pos_;
+  out_pos_ = 0;
 }
 
 bool PeerSession::HasRoom() const {

@@ -69,6 +69,7 @@
 #include "protocol/message_parser.h"
 #include "protocol/mse.h"
 #include "storage/bitfield.h"
+#include "storage/file_backend.h"
 
 namespace bt::client {
 
@@ -178,6 +179,20 @@ class PeerSession {
   // drops the first `n` of them once sent.
   std::string_view PendingOutput() const;
   void ConsumeOutput(size_t n, absl::Time now);
+  // FileChunk is block payload to send straight from an open file
+  // (sendfile), queued by SendBlockFromFile.
+  struct FileChunk {
+    std::shared_ptr<const storage::SendableFile> file;
+    int64_t offset = 0;  // of the next byte to send, in the file
+    int64_t length = 0;  // left to send
+  };
+  // PendingFile is, once PendingOutput is empty, the file bytes to send
+  // next (null if none); ConsumeFile drops the first `n` of them once sent.
+  const FileChunk* PendingFile() const;
+  void ConsumeFile(size_t n, absl::Time now);
+  // has_output: something is left to send, bytes or file bytes.
+  bool has_output() const { return unsent() > 0; }
+  bool has_file_output() const { return !files_.empty(); }
   // InputThrottled: the peer sent more messages than its budget allows;
   // stop reading from it until this turns false (checked again with a
   // later `now`).
@@ -301,6 +316,13 @@ class PeerSession {
   // job and one wake-up, not one per block).
   std::optional<protocol::Request> NextToServe();
   void SendBlock(const protocol::Request& r, ByteSpan data);
+  // CanSendFromFile: this peer's traffic is not encrypted, so a block may
+  // go out straight from its file: SendBlockFromFile queues the message
+  // header, then the `r.length` bytes at `offset` of `file`.
+  bool CanSendFromFile() const;
+  void SendBlockFromFile(const protocol::Request& r,
+                         std::shared_ptr<const storage::SendableFile> file,
+                         int64_t offset);
   void AbortServe(const protocol::Request& r);
 
  private:
@@ -356,7 +378,10 @@ class PeerSession {
   // Output.
   void Send(std::string_view message);
   void SendMessage(const protocol::Message& m, EventType type);
-  size_t unsent() const { return out_.size() - out_pos_; }
+  size_t unsent() const { return out_.size() - out_pos_ + file_bytes_; }
+  // DropSentOutput forgets out_'s bytes before out_pos_, moving the file
+  // chunks' places with them.
+  void DropSentOutput();
   bool HasRoom() const;
   void Emit(EventType type, uint32_t index = 0, uint32_t offset = 0,
             int64_t length = 0);
@@ -386,6 +411,14 @@ class PeerSession {
 
   std::string out_;
   size_t out_pos_ = 0;
+  // File chunks to send, each at its place in out_ (the bytes before it
+  // go first); file_bytes_ sums their lengths.
+  struct QueuedFileChunk {
+    size_t at;
+    FileChunk chunk;
+  };
+  std::deque<QueuedFileChunk> files_;
+  size_t file_bytes_ = 0;
   // Unsent bytes of our own bulk announcement (haves after the metadata)
   // allowed beyond send_buffer_max.
   size_t announce_allowance_ = 0;

@@ -398,6 +398,27 @@ void PeerSession::SendBlock(const protocol::Request& r, ByteSpan data) {
   Emit(EventType::kPacketOutgoingBlock, r.piece, r.begin, r.length);
 }
 
+bool PeerSession::CanSendFromFile() const {
+  return !mse_ || (mse_->done() && !mse_->encrypted());
+}
+
+void PeerSession::SendBlockFromFile(
+    const protocol::Request& r, std::shared_ptr<const storage::SendableFile> file,
+    int64_t offset) {
+  if (!serve_.FinishRead(r) || closed()) return;
+  if (!CanSendFromFile()) {
+    return Fail(absl::InternalError("a block from a file for an encrypted peer"));
+  }
+  std::string header;
+  protocol::AppendPieceHeader(r.piece, r.begin, r.length, &header);
+  out_.append(header);
+  files_.push_back(
+      QueuedFileChunk{out_.size(), FileChunk{std::move(file), offset, r.length}});
+  file_bytes_ += r.length;
+  payload_up_ += r.length;
+  Emit(EventType::kPacketOutgoingBlock, r.piece, r.begin, r.length);
+}
+
 void PeerSession::AbortServe(const protocol::Request& r) {
   if (!serve_.FinishRead(r) || !fast_) return;
   SendMessage(protocol::Reject{r.piece, r.begin, r.length},

@@ -84,6 +84,9 @@ TEST(MseTest, EncryptedSessionsBecomeActive) {
       ASSERT_TRUE(p.they->active()) << p.they->close_reason();
       EXPECT_TRUE(p.we->encrypted());
       EXPECT_TRUE(p.they->encrypted());
+      // RC4 runs over every byte: nothing goes out straight from a file.
+      EXPECT_FALSE(p.we->CanSendFromFile());
+      EXPECT_FALSE(p.they->CanSendFromFile());
       EXPECT_EQ(p.they->torrent(), &p.their_torrent);
       EXPECT_EQ(p.we->peer_id(), TheirId());
       EXPECT_EQ(p.they->peer_id(), OurId());
@@ -263,6 +266,7 @@ TEST(MseTest, EncryptingSessionAgainstAPlaintextOnlyPeer) {
   EXPECT_TRUE(retry.we->active());
   EXPECT_TRUE(retry.they->active());
   EXPECT_FALSE(retry.we->encrypted());
+  EXPECT_TRUE(retry.we->CanSendFromFile());
 }
 
 TEST(MseTest, ForcedOutgoingEncryptsEvenIfAskedForPlaintext) {

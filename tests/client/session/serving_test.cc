@@ -1,6 +1,10 @@
 // PeerSession: serving the peer's block requests (BEP 3, and BEP 6's reject
 // and allowed-fast rules): queueing, the read pipeline, cancels, choking.
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -177,6 +181,80 @@ TEST(ServingTest, SendBlockSendsAPieceMessage) {
   // Sent once: a second SendBlock for it does nothing.
   rig.session->SendBlock(*r, Bytes(data));
   EXPECT_THAT(rig.peer.Read(), IsEmpty());
+}
+
+// A file holding the torrent's content, opened for sending from.
+std::shared_ptr<const storage::SendableFile> ContentFile() {
+  char path[] = "/tmp/serving_test_XXXXXX";
+  const int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  unlink(path);
+  const std::string content = Content(0, (kPieces - 1) * kPiece + kLastPiece);
+  EXPECT_EQ(pwrite(fd, content.data(), content.size(), 0),
+            static_cast<ssize_t>(content.size()));
+  return std::make_shared<const storage::SendableFile>(fd, path);
+}
+
+TEST(ServingTest, BlocksFromAFileGoOutInOrderAmongTheOtherMessages) {
+  Seeding rig;
+  ASSERT_TRUE(rig.session->CanSendFromFile());  // no encryption here
+  rig.session->SetChoking(false);
+  rig.peer.Read();
+  for (const protocol::Request& r : {Req(4, 0), Req(4, 1), Req(5, 0)}) {
+    rig.peer.Send(r);
+  }
+  std::vector<protocol::Request> reading;
+  while (std::optional<protocol::Request> r = rig.session->NextToServe()) {
+    reading.push_back(*r);
+  }
+  ASSERT_EQ(reading.size(), 3u);
+  const std::shared_ptr<const storage::SendableFile> file = ContentFile();
+  auto offset = [](const protocol::Request& r) {
+    return int64_t{r.piece} * kPiece + r.begin;
+  };
+  rig.session->SendBlockFromFile(reading[0], file, offset(reading[0]));
+  rig.session->SendHave(7);
+  rig.session->SendBlock(reading[1], Bytes(rig.Data(reading[1])));
+  rig.session->SendBlockFromFile(reading[2], file, offset(reading[2]));
+  EXPECT_TRUE(rig.session->has_output());
+
+  const std::vector<SentMessage> sent = rig.peer.Read();
+  ASSERT_THAT(Names(sent), ElementsAre("piece", "have", "piece", "piece"));
+  const std::vector<protocol::Piece> pieces = Of<protocol::Piece>(sent);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(pieces[i], (protocol::Piece{reading[i].piece, reading[i].begin,
+                                          rig.Data(reading[i])}));
+  }
+  EXPECT_FALSE(rig.session->has_output());
+  EXPECT_EQ(rig.session->payload_up(), 3 * 16384);
+}
+
+TEST(ServingTest, AFileChunkSentInPartsResumesWhereItStopped) {
+  Seeding rig;
+  rig.session->SetChoking(false);
+  rig.peer.Read();
+  rig.peer.Send(Req(2, 1));
+  std::optional<protocol::Request> r = rig.session->NextToServe();
+  ASSERT_TRUE(r.has_value());
+  rig.session->SendBlockFromFile(*r, ContentFile(),
+                                 int64_t{r->piece} * kPiece + r->begin);
+  // The header first, then the file's bytes, a thousand at a time.
+  EXPECT_EQ(rig.session->PendingOutput().size(), protocol::kPieceHeaderSize);
+  EXPECT_EQ(rig.session->PendingFile(), nullptr);
+  std::string wire(rig.session->PendingOutput());
+  rig.session->ConsumeOutput(wire.size(), rig.now);
+  while (const PeerSession::FileChunk* f = rig.session->PendingFile()) {
+    std::string part(std::min<int64_t>(1000, f->length), '\0');
+    ASSERT_EQ(pread(f->file->fd(), part.data(), part.size(), f->offset),
+              static_cast<ssize_t>(part.size()));
+    wire += part;
+    rig.session->ConsumeFile(part.size(), rig.now);
+  }
+  EXPECT_FALSE(rig.session->has_output());
+  std::string expected;
+  protocol::AppendPieceHeader(r->piece, r->begin, r->length, &expected);
+  expected += rig.Data(*r);
+  EXPECT_EQ(wire, expected);
 }
 
 TEST(ServingTest, SendBlockOfTheWrongSizeRejectsInstead) {

@@ -1,5 +1,7 @@
 #include "tests/client/session/session_harness.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -292,8 +294,26 @@ std::vector<SentMessage> ReadSent(
 }
 
 std::vector<SentMessage> ScriptedPeer::Read() {
-  const std::string bytes(session_->PendingOutput());
-  session_->ConsumeOutput(bytes.size(), *now_);
+  // What the session sends, bytes and file chunks in their order (a file
+  // chunk's bytes read here as sendfile would send them).
+  std::string bytes;
+  while (true) {
+    const std::string_view out = session_->PendingOutput();
+    if (!out.empty()) {
+      bytes.append(out);
+      session_->ConsumeOutput(out.size(), *now_);
+      continue;
+    }
+    const PeerSession::FileChunk* f = session_->PendingFile();
+    if (!f) break;
+    std::string chunk(static_cast<size_t>(f->length), '\0');
+    const ssize_t n = pread(f->file->fd(), chunk.data(), chunk.size(), f->offset);
+    EXPECT_EQ(n, f->length) << "a file chunk the file does not hold";
+    if (n <= 0) break;
+    chunk.resize(static_cast<size_t>(n));
+    bytes.append(chunk);
+    session_->ConsumeFile(chunk.size(), *now_);
+  }
   parser_.Feed(bytes);
   return ReadSent(parser_, "the session", &session_extensions_);
 }
