@@ -226,16 +226,34 @@ void PeerConnection::ServeMore() {
 }
 
 void PeerConnection::Flush() {
+  // Headers and the file bytes after them leave together in full segments.
+  const bool files = session_.has_file_output();
+  if (files) transport_->BeginFileSends();
+  absl::Status failed;
   while (!closed_) {
     std::string_view out = session_.PendingOutput();
-    if (out.empty()) break;
-    absl::StatusOr<size_t> n = transport_->Write(out);
-    if (!n.ok()) return Close(n.status());
+    const PeerSession::FileChunk* file =
+        out.empty() ? session_.PendingFile() : nullptr;
+    if (out.empty() && !file) break;
+    absl::StatusOr<size_t> n =
+        file ? transport_->SendFile(file->file->fd(), file->offset,
+                                    static_cast<size_t>(file->length))
+             : transport_->Write(out);
+    if (!n.ok()) {
+      failed = n.status();
+      break;
+    }
     if (*n == 0) break;
-    session_.ConsumeOutput(*n, ctx_->Now());
+    if (file) {
+      session_.ConsumeFile(*n, ctx_->Now());
+    } else {
+      session_.ConsumeOutput(*n, ctx_->Now());
+    }
     EmitIo(EventType::kPeerWrite, static_cast<int64_t>(*n));
   }
-  if (!closed_) transport_->SetWantWrite(!session_.PendingOutput().empty());
+  if (files) transport_->EndFileSends();
+  if (!failed.ok()) return Close(std::move(failed));
+  if (!closed_) transport_->SetWantWrite(session_.has_output());
 }
 
 void PeerConnection::Tick(absl::Time now) {

@@ -75,18 +75,11 @@ void TorrentDisk::SubmitBatch() {
       batch->bytes,
       [batch](Shared& s) {
         if (!batch->writes.empty()) WriteAndHash(s, *batch);
-        std::shared_lock<std::shared_mutex> lock(s.mu);
-        for (ReadOp& r : batch->reads) {
-          std::string data(r.request.length, '\0');
-          absl::Status st =
-              s.storage->ReadBlock(r.request.piece, r.request.begin, Span(data));
-          r.data = st.ok() ? absl::StatusOr<std::string>(std::move(data))
-                           : absl::StatusOr<std::string>(st);
-        }
+        if (!batch->reads.empty()) ReadAll(s, *batch);
       },
       [batch] {
         for (WriteOp& w : batch->writes) w.done(std::move(w.status));
-        for (ReadOp& r : batch->reads) r.done(std::move(r.data));
+        for (ReadOp& r : batch->reads) r.done(std::move(r.block));
       });
 }
 
@@ -125,11 +118,39 @@ void TorrentDisk::Write(BlockRef block, std::string data,
       bytes);
 }
 
-void TorrentDisk::Read(const protocol::Request& r,
-                       std::function<void(absl::StatusOr<std::string>)> done) {
-  Batched([&](Batch& b) { b.reads.push_back(
-            ReadOp{r, std::move(done), absl::UnknownError("not read yet")}); },
-          r.length);
+void TorrentDisk::Read(const protocol::Request& r, bool from_file,
+                       std::function<void(absl::StatusOr<BlockToSend>)> done) {
+  Batched(
+      [&](Batch& b) {
+        b.reads.push_back(ReadOp{r, from_file, std::move(done),
+                                 absl::UnknownError("not read yet")});
+      },
+      r.length);
+}
+
+void TorrentDisk::ReadAll(Shared& s, Batch& batch) {
+  std::shared_lock<std::shared_mutex> lock(s.mu);
+  std::shared_ptr<const storage::SendableFile> open;  // reused batch-wide
+  for (ReadOp& r : batch.reads) {
+    BlockToSend block;
+    if (r.from_file) {
+      absl::StatusOr<storage::PieceStorage::BlockInFile> in_file =
+          s.storage->OpenBlockForSending(r.request.piece, r.request.begin,
+                                         r.request.length, open);
+      if (in_file.ok()) {
+        open = in_file->file;
+        block.in_file = *std::move(in_file);
+        r.block = std::move(block);
+        continue;
+      }
+      // Not in one file, or no descriptors: the bytes, as for any peer.
+    }
+    block.bytes.resize(r.request.length);
+    absl::Status st = s.storage->ReadBlock(r.request.piece, r.request.begin,
+                                           Span(block.bytes));
+    r.block = st.ok() ? absl::StatusOr<BlockToSend>(std::move(block))
+                      : absl::StatusOr<BlockToSend>(st);
+  }
 }
 
 void TorrentDisk::Hash(uint32_t piece, bool want_block_hashes,

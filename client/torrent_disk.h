@@ -63,9 +63,17 @@ class TorrentDisk {
   // status (a disk error also puts the storage in its error state).
   void Write(BlockRef block, std::string data,
              std::function<void(absl::Status)> done);
-  // Read reads the block a peer asked for (`r`, inside a piece we have).
-  void Read(const protocol::Request& r,
-            std::function<void(absl::StatusOr<std::string>)> done);
+  // BlockToSend is a block read for a peer: its bytes, or where it lies
+  // in a file (`in_file.file` set) for a peer that can be sent to from
+  // there without the bytes passing through memory.
+  struct BlockToSend {
+    std::string bytes;
+    storage::PieceStorage::BlockInFile in_file;
+  };
+  // Read reads the block a peer asked for (`r`, inside a piece we have);
+  // with `from_file`, only finds it in its file where it can.
+  void Read(const protocol::Request& r, bool from_file,
+            std::function<void(absl::StatusOr<BlockToSend>)> done);
 
   // HashResult is the verdict on a complete piece: `read` is a local
   // failure to read it back (then `passed` means nothing); block_hashes
@@ -122,8 +130,9 @@ class TorrentDisk {
   };
   struct ReadOp {
     protocol::Request request;
-    std::function<void(absl::StatusOr<std::string>)> done;
-    absl::StatusOr<std::string> data;
+    bool from_file;
+    std::function<void(absl::StatusOr<BlockToSend>)> done;
+    absl::StatusOr<BlockToSend> block;
   };
   struct Batch {
     std::vector<WriteOp> writes;
@@ -142,6 +151,7 @@ class TorrentDisk {
   // WriteAndHash writes a batch's blocks, then feeds them to the running
   // hashes.
   static void WriteAndHash(Shared& s, Batch& batch);
+  static void ReadAll(Shared& s, Batch& batch);
   void Batched(std::function<void(Batch&)> add, size_t bytes);
   void SubmitBatch();
   // Submit runs `work` on the pool with the shared state, then `done` on

@@ -363,17 +363,23 @@ void Torrent::Strike(const Endpoint& peer, int weight) {
 
 void Torrent::ServeBlock(PeerConnection& c, const protocol::Request& r) {
   const uint64_t id = c.id();
-  disk_->Read(r, [this, id, r](absl::StatusOr<std::string> data) {
-    PeerConnection* conn = Connection(id);
-    if (!data.ok()) {
-      if (conn) conn->session().AbortServe(r);
-      EnterError(data.status());
-    } else if (conn) {
-      conn->session().SendBlock(r, AsBytes(*data));
-      uploaded_ += r.length;
-    }
-    if (conn) conn->SchedulePump();
-  });
+  disk_->Read(r, c.CanSendFromFile(),
+              [this, id, r](absl::StatusOr<TorrentDisk::BlockToSend> block) {
+                PeerConnection* conn = Connection(id);
+                if (!block.ok()) {
+                  if (conn) conn->session().AbortServe(r);
+                  EnterError(block.status());
+                } else if (conn) {
+                  if (block->in_file.file) {
+                    conn->session().SendBlockFromFile(
+                        r, std::move(block->in_file.file), block->in_file.offset);
+                  } else {
+                    conn->session().SendBlock(r, AsBytes(block->bytes));
+                  }
+                  uploaded_ += r.length;
+                }
+                if (conn) conn->SchedulePump();
+              });
 }
 
 // --- periodic work ---------------------------------------------------------------
