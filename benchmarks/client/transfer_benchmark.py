@@ -19,6 +19,7 @@ MB/s, CPU seconds per GiB and peak RSS of each side, with ratios against
 libtorrent -> libtorrent. Each side is its own process; its CPU time and
 peak RSS come from wait4().
 """
+import hashlib
 import os
 import shutil
 import signal
@@ -107,6 +108,15 @@ def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc, transport):
     return seconds, d_cpu, d_rss, s_cpu, s_rss
 
 
+def sha1_mb_per_s():
+    """The machine's SHA-1 speed, the floor under a downloader's CPU."""
+    block = os.urandom(1 << 20)
+    start = time.process_time()
+    for _ in range(256):
+        hashlib.sha1(block).digest()
+    return 256 * len(block) / (time.process_time() - start) / 1e6
+
+
 def main():
     bt = os.path.abspath(sys.argv[1])
     args = sys.argv[2:]
@@ -153,6 +163,10 @@ def main():
             print("%-28s %8.2f %9.1f %7.2fx %13.2f %7.2fx %13.2f %9.1f MiB %9.1f MiB" % (
                 r[0], r[1], r[2], r[2] / base[2], r[3], r[3] / base[3], r[5],
                 r[4] / 2**20, r[6] / 2**20))
+        sha1 = sha1_mb_per_s()
+        print("\nSHA-1 on this machine (hashlib): %.0f MB/s, so verifying "
+              "costs a downloader %.2f CPU-s/GiB by itself" %
+              (sha1, 2**30 / 1e6 / sha1))
         if utp:
             print("\nbtkit->btkit uTP / lt->lt uTP: %.2fx (target >= 10)" %
                   (rows[3][2] / base[2]))
