@@ -27,7 +27,9 @@
 //   other packet_* events     peer
 //   file_open                 file_index, path, mode ('r' or 'w')
 //   file_close                file_index, path
-//   file_read, file_write     file_index, path, length
+//   file_read, file_write     file_index, path, length (a block sent to a
+//                             plaintext TCP peer straight from its file,
+//                             with sendfile, is not a file_read)
 //   file_error                file_index, path, reason
 //   tracker_connect           tracker, announce_event
 //   tracker_disconnect        tracker
