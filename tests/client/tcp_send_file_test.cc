@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,21 +14,10 @@
 #include "client/net/event_loop.h"
 #include "client/net/tcp_transport.h"
 #include "gtest/gtest.h"
+#include "tests/testing/files.h"
 
 namespace bt::client {
 namespace {
-
-// A temporary file holding `content`, unlinked at once (the descriptor
-// keeps it).
-int TempFile(const std::string& content) {
-  char path[] = "/tmp/tcp_send_file_test_XXXXXX";
-  const int fd = mkstemp(path);
-  EXPECT_GE(fd, 0);
-  unlink(path);
-  EXPECT_EQ(pwrite(fd, content.data(), content.size(), 0),
-            static_cast<ssize_t>(content.size()));
-  return fd;
-}
 
 std::string Pattern(size_t n) {
   std::string s(n, '\0');
@@ -85,7 +73,7 @@ class TcpSendFileTest : public ::testing::Test {
 
 TEST_F(TcpSendFileTest, FileBytesGoOutInOrderWithTheWritesAroundThem) {
   const std::string content = Pattern(100000);
-  const int file = TempFile(content);
+  const int file = testing::UnlinkedFileOrDie(content);
   transport_->BeginFileSends();
   ASSERT_EQ(*transport_->Write("head"), 4u);
   size_t sent = 0;
@@ -101,7 +89,7 @@ TEST_F(TcpSendFileTest, FileBytesGoOutInOrderWithTheWritesAroundThem) {
 }
 
 TEST_F(TcpSendFileTest, AFileEndingBeforeTheRangeIsDataLoss) {
-  const int file = TempFile(Pattern(100));
+  const int file = testing::UnlinkedFileOrDie(Pattern(100));
   transport_->BeginFileSends();
   EXPECT_EQ(*transport_->SendFile(file, 50, 200), 50u);  // what there is
   absl::StatusOr<size_t> n = transport_->SendFile(file, 100, 100);
@@ -111,14 +99,14 @@ TEST_F(TcpSendFileTest, AFileEndingBeforeTheRangeIsDataLoss) {
 }
 
 TEST_F(TcpSendFileTest, SendFileOutsideBeginAndEndIsRefused) {
-  const int file = TempFile(Pattern(100));
+  const int file = testing::UnlinkedFileOrDie(Pattern(100));
   EXPECT_EQ(transport_->SendFile(file, 0, 100).status().code(),
             absl::StatusCode::kFailedPrecondition);
   close(file);
 }
 
 TEST_F(TcpSendFileTest, APeerGoneIsAnErrorNotASignal) {
-  const int file = TempFile(Pattern(1 << 20));
+  const int file = testing::UnlinkedFileOrDie(Pattern(1 << 20));
   // They close without reading: our sends meet a reset, then EPIPE, which
   // would raise SIGPIPE (and end this process) were it not held off.
   struct linger hard = {1, 0};

@@ -1,6 +1,5 @@
 // PeerSession: serving the peer's block requests (BEP 3, and BEP 6's reject
 // and allowed-fast rules): queueing, the read pipeline, cancels, choking.
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include "protocol/allowed_fast.h"
 #include "protocol/message.h"
 #include "tests/client/session/session_harness.h"
+#include "tests/testing/files.h"
 
 namespace bt::client {
 namespace {
@@ -185,14 +185,9 @@ TEST(ServingTest, SendBlockSendsAPieceMessage) {
 
 // A file holding the torrent's content, opened for sending from.
 std::shared_ptr<const storage::SendableFile> ContentFile() {
-  char path[] = "/tmp/serving_test_XXXXXX";
-  const int fd = mkstemp(path);
-  EXPECT_GE(fd, 0);
-  unlink(path);
-  const std::string content = Content(0, (kPieces - 1) * kPiece + kLastPiece);
-  EXPECT_EQ(pwrite(fd, content.data(), content.size(), 0),
-            static_cast<ssize_t>(content.size()));
-  return std::make_shared<const storage::SendableFile>(fd, path);
+  return std::make_shared<const storage::SendableFile>(
+      testing::UnlinkedFileOrDie(Content(0, (kPieces - 1) * kPiece + kLastPiece)),
+      "content");
 }
 
 TEST(ServingTest, BlocksFromAFileGoOutInOrderAmongTheOtherMessages) {
