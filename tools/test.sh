@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs btkit's whole test suite (unit, fuzz-corpus replay and interop tests
 # against real peers on loopback) after installing what it needs.
-#   tools/test.sh          the normal suite
-#   tools/test.sh --asan   the same suite under address+undefined sanitizers
+#   tools/test.sh          the normal suite (without the corpus replays)
+#   tools/test.sh --asan   the same suite under address+undefined sanitizers,
+#                          with the fuzz targets' corpus replays
 # The normal suite, when given no other arguments, also checks btkit used
 # from outside (tools/test_consumers.sh: the examples/ workspace, install.sh
 # and pkg-config). Ends with a line "tests: N passed, N failed" counting
@@ -13,13 +14,17 @@ bash tools/setup.sh
 
 # clang: it compiles the suite faster than gcc (.bazelrc).
 config=(--config=clang)
-only=()
+# The fuzz targets' corpus replays run in the sanitizer pass, where they
+# can find what a plain replay cannot.
+only=(--build_tag_filters=-fuzz --test_tag_filters=-fuzz)
+tests='tests(//...) except attr(tags, fuzz, tests(//...))'
 consumers=1
 if [ "${1:-}" = "--asan" ]; then
   # Only what the tests need: the normal pass already builds the benchmarks
   # and tools, and rebuilding them with sanitizers would only cost CI time.
   config=(--config=asan)
   only=(--build_tests_only)
+  tests='tests(//...)'
   consumers=0
   shift
 fi
@@ -42,7 +47,7 @@ if ((consumers)); then
   bash tools/test_consumers.sh --xml "$consumers_xml" || status=$?
   extra=(--xml "$consumers_xml")
 fi
-mapfile -t targets < <(bazel query 'tests(//...)' 2>/dev/null)
+mapfile -t targets < <(bazel query "$tests" 2>/dev/null)
 /usr/bin/python3 tools/summarize_tests.py \
   "$(bazel info "${config[@]}" bazel-testlogs 2>/dev/null)" "${extra[@]}" \
   "${targets[@]}"
