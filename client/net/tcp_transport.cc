@@ -148,6 +148,7 @@ sigset_t PipeSignal() {
 void TcpTransport::BeginFileSends() {
   if (fd_ < 0 || sending_files_) return;
   sending_files_ = true;
+  pipe_broke_ = false;
   SetCork(fd_, true);
   // sendfile(2) has no MSG_NOSIGNAL: a peer gone raises SIGPIPE, which
   // would end the process. It is held off for this thread until
@@ -160,7 +161,7 @@ void TcpTransport::EndFileSends() {
   if (!sending_files_) return;
   sending_files_ = false;
   if (fd_ >= 0) SetCork(fd_, false);
-  if (!sigismember(&mask_before_files_, SIGPIPE)) {
+  if (pipe_broke_ && !sigismember(&mask_before_files_, SIGPIPE)) {
     const sigset_t pipe = PipeSignal();
     const struct timespec now = {0, 0};
     while (sigtimedwait(&pipe, nullptr, &now) == SIGPIPE) {
@@ -185,6 +186,7 @@ absl::StatusOr<size_t> TcpTransport::SendFile(int fd, int64_t offset,
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return size_t{0};
+    if (errno == EPIPE) pipe_broke_ = true;  // SIGPIPE raised: take it back
     return Errno("sendfile");
   }
 }

@@ -72,9 +72,11 @@ class TcpTransport : public Transport {
   bool reading_ = true;
   bool want_write_ = false;
   // During file sends: SIGPIPE held off for this thread (sendfile has no
-  // MSG_NOSIGNAL), and whether it was blocked before.
+  // MSG_NOSIGNAL), whether it was blocked before, and whether a send met
+  // EPIPE (so raised one to take back).
   bool sending_files_ = false;
   sigset_t mask_before_files_;
+  bool pipe_broke_ = false;
 };
 
 class TcpListener {
