@@ -75,14 +75,14 @@ UdpSocket::UdpSocket(EventLoop* loop, int fd, const Endpoint& local)
     : loop_(loop),
       fd_(fd),
       local_(local),
-      buffers_(kBatchSize * kMaxDatagramSize),
+      buffers_(new char[kBatchSize * kMaxDatagramSize]),
       addresses_(kBatchSize),
       iovecs_(kBatchSize),
       messages_(kBatchSize),
       controls_(kBatchSize),
       send_iovecs_(kBatchSize * kMaxSegments) {
   for (size_t i = 0; i < kBatchSize; ++i) {
-    iovecs_[i].iov_base = buffers_.data() + i * kMaxDatagramSize;
+    iovecs_[i].iov_base = buffers_.get() + i * kMaxDatagramSize;
     iovecs_[i].iov_len = kMaxDatagramSize;
   }
 }
@@ -174,7 +174,7 @@ void UdpSocket::Dispatch(size_t i, size_t size) {
     std::memcpy(&joined, CMSG_DATA(c), sizeof joined);
     if (joined > 0) segment = static_cast<size_t>(joined);
   }
-  std::string_view rest(buffers_.data() + i * kMaxDatagramSize, size);
+  std::string_view rest(buffers_.get() + i * kMaxDatagramSize, size);
   do {
     const std::string_view datagram = rest.substr(0, segment);
     rest.remove_prefix(datagram.size());

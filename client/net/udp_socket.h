@@ -19,7 +19,9 @@
 //
 // Reading: on each readable event the socket calls recvmmsg up to
 // kMaxCallsPerEvent times, each taking up to kBatchSize datagrams of up to
-// kMaxDatagramSize bytes into buffers allocated once per socket (4 MiB).
+// kMaxDatagramSize bytes into buffers allocated once per socket (4 MiB of
+// address space, left uninitialised: only the pages datagrams land in
+// become resident, about 256 KiB for datagrams under 4 KiB).
 // What is left stays queued in the kernel and is read on the next RunOnce
 // (the loop is level-triggered), so a flood on this socket cannot starve
 // the loop's other descriptors and timers. Datagrams longer than
@@ -162,8 +164,9 @@ class UdpSocket {
   uint64_t segmented_sends_ = 0;
   bool segment_sends_ = false;    // UDP_SEGMENT works on this socket
   bool joined_receives_ = false;  // UDP_GRO is on
-  // recvmmsg's buffers: kBatchSize slots of kMaxDatagramSize bytes.
-  std::vector<char> buffers_;
+  // recvmmsg's buffers: kBatchSize slots of kMaxDatagramSize bytes, not
+  // zeroed (see the header comment).
+  std::unique_ptr<char[]> buffers_;
   std::vector<sockaddr_storage> addresses_;
   std::vector<struct iovec> iovecs_;
   std::vector<struct mmsghdr> messages_;
