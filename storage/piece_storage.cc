@@ -75,12 +75,12 @@ absl::StatusOr<std::unique_ptr<PieceStorage>> PieceStorage::Create(
   PieceStorage* self = s.get();
   backend->SetOpenObserver(
       [self](const std::string& path, bool opened, OpenMode mode) {
-        auto it = self->index_of_path_.find(path);
-        if (it == self->index_of_path_.end()) return;
+        std::optional<size_t> file = self->FileIndexOfPath(path);
+        if (!file) return;
         StorageEvent e;
         e.type = opened ? StorageEventType::kFileOpen
                         : StorageEventType::kFileClose;
-        e.file_index = it->second;
+        e.file_index = *file;
         e.path = path;
         e.mode = mode;
         self->Emit(std::move(e));

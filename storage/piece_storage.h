@@ -44,8 +44,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -258,6 +258,9 @@ class PieceStorage {
     const metainfo::FileEntry& f = layout_.file(file);
     return !f.pad() && f.size > 0;
   }
+  // FileIndexOfPath is the index of the file at `path` (kPartFileIndex for
+  // the part file), or nullopt for a path not this storage's.
+  std::optional<size_t> FileIndexOfPath(const std::string& path) const;
   absl::StatusOr<std::vector<metainfo::FileSlice>> RangeSlices(
       uint32_t piece, int64_t offset, int64_t length) const;
   absl::Status ReadSlices(const std::vector<metainfo::FileSlice>& slices,
@@ -273,7 +276,10 @@ class PieceStorage {
   std::vector<int> priorities_;
   size_t skipped_files_ = 0;      // files with HasBytes and priority 0
   std::vector<uint8_t> present_;  // file known to exist (written by us)
-  std::unordered_map<std::string, size_t> index_of_path_;
+  // The files that are not pads, as indices into paths_ sorted by path:
+  // FileIndexOfPath's binary search (4 bytes a file, where a hash map of
+  // path copies took over 500 bytes for a one-file torrent).
+  std::vector<uint32_t> files_by_path_;
   std::function<void(const StorageEvent&)> on_event_;
 
   mutable absl::Mutex mu_;

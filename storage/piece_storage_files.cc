@@ -53,14 +53,26 @@ void PieceStorage::SetPaths(std::string save_path,
   save_path_ = std::move(save_path);
   const std::string prefix = Prefix(save_path_);
   paths_.clear();
-  index_of_path_.clear();
+  files_by_path_.clear();
   for (size_t i = 0; i < layout_.num_files(); ++i) {
     paths_.push_back(prefix + layout_.file(i).PathString());
-    if (!layout_.file(i).pad()) index_of_path_[paths_.back()] = i;
+    if (!layout_.file(i).pad()) files_by_path_.push_back(i);
   }
+  std::stable_sort(
+      files_by_path_.begin(), files_by_path_.end(),
+      [this](uint32_t a, uint32_t b) { return paths_[a] < paths_[b]; });
   part_name_ = part_name;
   part_path_ = prefix + part_name;
-  index_of_path_[part_path_] = kPartFileIndex;
+}
+
+std::optional<size_t> PieceStorage::FileIndexOfPath(
+    const std::string& path) const {
+  if (path == part_path_) return kPartFileIndex;
+  auto it = std::lower_bound(
+      files_by_path_.begin(), files_by_path_.end(), path,
+      [this](uint32_t file, const std::string& p) { return paths_[file] < p; });
+  if (it == files_by_path_.end() || paths_[*it] != path) return std::nullopt;
+  return *it;
 }
 
 void PieceStorage::RemoveEmptyDirs(const std::string& save_path) {

@@ -313,6 +313,36 @@ TEST_P(PieceStorageTest, EventsReportOpenReadWriteClose) {
   EXPECT_EQ(got.back().substr(0, 5), "close");
 }
 
+// Open events name a file by its index, whatever the order of the paths;
+// a skipped file's bytes open the part file.
+TEST_P(PieceStorageTest, OpenEventsNameTheFileWhateverThePathOrder) {
+  Env env(GetParam());
+  Torrent t = MakeTestTorrent("album",
+                              {{{"z.bin"}, Pattern(20000, 1), ""},
+                               {{"m", "x.bin"}, Pattern(5, 2), ""},
+                               {{"b.bin"}, Pattern(30000, 3), ""},
+                               {{"a.bin"}, Pattern(9000, 4), ""}},
+                              kPiece, Kind::kV1);
+  std::vector<StorageEvent> opened;
+  StorageOptions opts;
+  opts.file_priorities = {1, 1, 0, 1};
+  opts.on_event = [&](const StorageEvent& e) {
+    if (e.type == StorageEventType::kFileOpen) opened.push_back(e);
+  };
+  auto s = PieceStorage::Create(t.info, env.root(), env.backend(),
+                                std::move(opts));
+  ASSERT_TRUE(s.ok()) << s.status();
+  WriteEverything(s->get(), t, 6000);
+  std::vector<size_t> files;
+  for (const StorageEvent& e : opened) {
+    files.push_back(e.file_index);
+    EXPECT_EQ(e.path, e.file_index == kPartFileIndex
+                          ? (*s)->PartFilePath()
+                          : (*s)->FilePath(e.file_index));
+  }
+  EXPECT_THAT(files, ::testing::UnorderedElementsAre(0, 1, 3, kPartFileIndex));
+}
+
 TEST_P(PieceStorageTest, NoSpaceIsAnErrorStateAndResumable) {
   Env env(GetParam());
   Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);
