@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_format.h"
 #include "base/file_util.h"
+#include "base/sha.h"
 #include "base/status_macros.h"
 #include "client/peer_connection.h"
 #include "client/tracker_announcer.h"
@@ -23,6 +24,13 @@ constexpr size_t kMaxTorrentFile = 64 << 20;
 constexpr size_t kMaxResumeFile = 64 << 20;
 // Peers kept in resume data.
 constexpr size_t kResumePeers = 200;
+
+// ResumeDigest identifies what a resume file says, but for when it was
+// written.
+Sha1Hash ResumeDigest(storage::ResumeData rd) {
+  rd.timestamp = 0;
+  return Sha1(AsBytes(storage::EncodeResumeData(rd)));
+}
 
 }  // namespace
 
@@ -417,6 +425,11 @@ absl::Status Torrent::LoadState() {
     if (read.ok()) bytes = *std::move(read);
   }
   if (bytes.empty()) return HashCheck();
+  if (absl::StatusOr<storage::ResumeData> saved =
+          storage::DecodeResumeData(bytes);
+      saved.ok()) {
+    saved_resume_digest_ = ResumeDigest(*saved);
+  }
   storage::ResumeState st = RestoreFollowingMove(bytes);
   uploaded_before_ = st.total_uploaded;
   downloaded_before_ = st.total_downloaded;
@@ -498,7 +511,14 @@ absl::Status Torrent::SaveResumeData(const std::string& path) {
     }
     if (any) rd.partial.push_back(std::move(p));
   }
-  RETURN_IF_ERROR(storage::SaveResumeData(backend(), to, rd));
+  // Unchanged since this file was last saved or loaded: a daemon stopping
+  // 10,000 idle torrents would otherwise rewrite and sync every one.
+  const bool own_file = to == params_.resume_path;
+  const Sha1Hash digest = ResumeDigest(rd);
+  if (!own_file || digest != saved_resume_digest_ || !backend().Stat(to).ok()) {
+    RETURN_IF_ERROR(storage::SaveResumeData(backend(), to, rd));
+    if (own_file) saved_resume_digest_ = digest;
+  }
   last_resume_save_ = now;
   pieces_since_save_ = 0;
   return absl::OkStatus();

@@ -186,6 +186,8 @@ class Torrent : public SessionTorrent {
   void Reannounce();
   // SaveResumeData writes resume data (have-set, files, priorities, some
   // peers, partial pieces) atomically to `path`, or to params.resume_path.
+  // params.resume_path is not rewritten while it exists and holds what
+  // would be written, but for the time of writing.
   absl::Status SaveResumeData(const std::string& path = "");
 
   // MoveStorage moves the torrent's files (and its part file) to
@@ -458,6 +460,9 @@ class Torrent : public SessionTorrent {
   absl::Time next_dht_announce_ = absl::InfinitePast();
   absl::Time last_resume_save_ = absl::InfinitePast();
   uint32_t pieces_since_save_ = 0;
+  // ResumeDigest of what params_.resume_path holds, as this torrent last
+  // saved or loaded it: an unchanged save is skipped.
+  Sha1Hash saved_resume_digest_;
   // Callbacks that may outlive the torrent (DHT lookups, storage events)
   // check this.
   Liveness liveness_;

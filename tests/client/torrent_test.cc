@@ -218,6 +218,47 @@ TEST(TorrentPeersTest, ManyTrackerPeersAreBoundedAndResumeKeepsAFew) {
   EXPECT_EQ(again.known_peers(), rd->peers.size());
 }
 
+// An unchanged torrent does not rewrite its resume file (a daemon stopping
+// thousands of idle torrents would sync every one); a change, or a file
+// gone, does.
+TEST(TorrentPeersTest, ResumeDataIsRewrittenOnlyWhenItChanges) {
+  constexpr char kResume[] = "/state/t.resume";
+  constexpr char kMarker[] = "not rewritten";
+  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
+  SimClient first;
+  first.disk_backend().SetContents("/dl/single.bin", t.content);
+  TorrentParams p = t.Params();
+  p.resume_path = kResume;
+  Torrent& torrent = **first.AddTorrent(p);
+  ASSERT_TRUE(torrent.SaveResumeData().ok());
+  first.disk_backend().SetContents(kResume, kMarker);
+  ASSERT_TRUE(torrent.SaveResumeData().ok());
+  EXPECT_EQ(first.disk_backend().Contents(kResume), kMarker);
+
+  torrent.AddPeer(Endpoint::V4({11, 0, 0, 1}, 6881));
+  ASSERT_TRUE(torrent.SaveResumeData().ok());
+  absl::StatusOr<storage::ResumeData> rd =
+      storage::DecodeResumeData(*first.disk_backend().Contents(kResume));
+  ASSERT_TRUE(rd.ok()) << rd.status();
+  EXPECT_EQ(rd->peers.size(), 1u);
+
+  ASSERT_TRUE(first.disk_backend().Remove(kResume).ok());
+  ASSERT_TRUE(torrent.SaveResumeData().ok());
+  EXPECT_TRUE(first.disk_backend().Contents(kResume).has_value());
+  // Another path is always written.
+  ASSERT_TRUE(torrent.SaveResumeData("/state/copy.resume").ok());
+  EXPECT_TRUE(first.disk_backend().Contents("/state/copy.resume").has_value());
+
+  // Loaded by a second client and saved unchanged: left as it is.
+  ClientOptions o = SimClient::DefaultOptions();
+  o.file_backend = &first.disk_backend();
+  SimClient second(o);
+  Torrent& again = **second.AddTorrent(p);
+  first.disk_backend().SetContents(kResume, kMarker);
+  ASSERT_TRUE(again.SaveResumeData().ok());
+  EXPECT_EQ(first.disk_backend().Contents(kResume), kMarker);
+}
+
 // --- defect 12: empty files
 // ---------------------------------------------------
 
