@@ -290,7 +290,8 @@ absl::Status TorrentInfoParser::ParseInfo(const Node& info) {
                                  p.size() / 20, t_.layout_.total_size(),
                                  piece_length_, t_.layout_.num_pieces()));
     }
-    t_.pieces_ = std::string(p);
+    t_.pieces_offset_ = p.data() - info.raw().data();
+    t_.pieces_size_ = p.size();
     t_.ih_v1_ = Sha1(AsBytes(t_.info_bytes_));
   }
   if (v2) t_.ih_v2_ = Sha256(AsBytes(t_.info_bytes_));

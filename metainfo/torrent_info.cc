@@ -114,8 +114,7 @@ size_t TorrentInfo::num_real_files() const {
 }
 
 Sha1Hash TorrentInfo::piece_hash(uint32_t i) const {
-  return Sha1Hash::FromBytes(
-      AsBytes(std::string_view(pieces_).substr(size_t{i} * 20, 20)));
+  return Sha1Hash::FromBytes(AsBytes(v1_pieces().substr(size_t{i} * 20, 20)));
 }
 
 std::vector<size_t> TorrentInfo::FilesMissingPieceLayers() const {
