@@ -2,6 +2,7 @@
 // are handled in torrent_peers.cc, pieces in torrent_pieces.cc.
 #include "client/torrent.h"
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "client/peer_connection.h"
 #include "client/tracker_announcer.h"
 #include "metainfo/magnet.h"
+#include "storage/file_priority.h"
 #include "storage/hash_checker.h"
 #include "storage/posix_file_backend.h"
 #include "storage/resume_data.h"
@@ -157,6 +159,20 @@ void Torrent::AttachDisk() {
 }
 
 absl::Status Torrent::InitStorage() {
+  ASSIGN_OR_RETURN(std::vector<int> priorities, InitialFilePriorities());
+  RETURN_IF_ERROR(MakeDisk(std::move(priorities)));
+  picker_ =
+      std::make_unique<PiecePicker>(info_->piece_length(), info_->total_size(),
+                                    storage::Bitfield(info_->num_pieces()));
+  picker_->SetSequential(params_.sequential);
+  SyncPiecePriorities();
+  if (info_->has_v2() && info_->has_piece_layers()) {
+    hash_server_ = std::make_unique<HashServer>(info_);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Torrent::MakeDisk(std::vector<int> file_priorities) {
   storage::StorageOptions options;
   // Storage reports from whichever thread touches a file (disk workers
   // too); handlers run on the torrent's thread only.
@@ -193,7 +209,7 @@ absl::Status Torrent::InitStorage() {
       if (token.alive() && Wants(e.type)) Emit(e);
     });
   };
-  ASSIGN_OR_RETURN(options.file_priorities, InitialFilePriorities());
+  options.file_priorities = std::move(file_priorities);
   ASSIGN_OR_RETURN(std::unique_ptr<storage::PieceStorage> storage,
                    storage::PieceStorage::Create(*info_, params_.save_path,
                                                  &backend(), std::move(options)));
@@ -205,15 +221,38 @@ absl::Status Torrent::InitStorage() {
   disk_ = std::make_unique<TorrentDisk>(own_pool_ ? own_pool_.get() : &ctx_->disk(),
                                         info_, std::move(storage), own_backend_);
   if (ctx_) AttachDisk();
-  picker_ = std::make_unique<PiecePicker>(
-      info_->piece_length(), info_->total_size(),
-      storage::Bitfield(info_->num_pieces()));
-  picker_->SetSequential(params_.sequential);
-  SyncPiecePriorities();
-  if (info_->has_v2() && info_->has_piece_layers()) {
-    hash_server_ = std::make_unique<HashServer>(info_);
-  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<TorrentDisk*> Torrent::Disk() {
+  if (!disk_ && storage_asleep_) {
+    if (sleeping_priorities_.empty()) {
+      sleeping_priorities_.assign(info_->files().size(),
+                                  storage::kFilePriorityNormal);
+    }
+    RETURN_IF_ERROR(MakeDisk(std::move(sleeping_priorities_)));
+    storage_asleep_ = false;
+  }
+  if (!disk_) return absl::FailedPreconditionError("metadata not known yet");
+  return disk_.get();
+}
+
+void Torrent::MaybeSleepStorage() {
+  const bool idle_state = state_ == TorrentState::kSeeding ||
+                          state_ == TorrentState::kPaused ||
+                          state_ == TorrentState::kStopped;
+  if (!disk_ || !ctx_ || !idle_state || busy() || disk_->jobs_in_flight() > 0 ||
+      !web_seeds_.empty()) {
+    return;
+  }
+  sleeping_priorities_ = disk_->storage().file_priorities();
+  if (std::all_of(sleeping_priorities_.begin(), sleeping_priorities_.end(),
+                  [](int p) { return p == storage::kFilePriorityNormal; })) {
+    sleeping_priorities_ = {};  // the usual case: kept as none
+  }
+  disk_.reset();  // closes its files
+  own_backend_.reset();
+  storage_asleep_ = true;
 }
 
 void Torrent::SetRateLimits(int64_t upload, int64_t download) {
@@ -323,6 +362,12 @@ int64_t Torrent::bytes_done() const {
 
 void Torrent::SetState(TorrentState s) {
   state_ = s;
+  // Downloading and checking use the disk: a sleeping storage wakes (see
+  // storage_asleep).
+  if (storage_asleep_ &&
+      (s == TorrentState::kDownloading || s == TorrentState::kChecking)) {
+    if (absl::Status st = Disk().status(); !st.ok()) return EnterError(st);
+  }
   // Once at least, for the rates to follow the change.
   if (ctx_) ctx_->TickSoon(*this);
 }
@@ -343,11 +388,17 @@ void Torrent::EnterSeeding() {
   AnnounceUploadOnly();
   SyncSuperSeeding();
   // Empty files hold no piece, so no write creates them.
-  if (absl::Status s = disk_->Exclusive(
-          [](storage::PieceStorage& st) { return st.CreateEmptyFiles(); });
-      !s.ok()) {
-    EnterError(s);
+  const bool has_empty_file = std::any_of(
+      info_->files().begin(), info_->files().end(),
+      [](const metainfo::FileEntry& f) { return f.size == 0 && !f.pad(); });
+  if (!has_empty_file) return;
+  absl::StatusOr<TorrentDisk*> disk = Disk();
+  absl::Status s = disk.status();
+  if (s.ok()) {
+    s = (*disk)->Exclusive(
+        [](storage::PieceStorage& st) { return st.CreateEmptyFiles(); });
   }
+  if (!s.ok()) EnterError(s);
 }
 
 absl::StatusOr<storage::Bitfield> Torrent::CheckAndEmit(
@@ -360,8 +411,9 @@ absl::StatusOr<storage::Bitfield> Torrent::CheckAndEmit(
     std::lock_guard<std::mutex> lock(mu);
     results.emplace_back(piece, ok);
   };
+  ASSIGN_OR_RETURN(TorrentDisk * disk, Disk());
   ASSIGN_OR_RETURN(storage::CheckResult r,
-                   disk_->Exclusive([&](storage::PieceStorage& s) {
+                   disk->Exclusive([&](storage::PieceStorage& s) {
                      return storage::CheckPieces(*info_, s, options);
                    }));
   // Events run on this thread, after the checking threads are done.
@@ -418,6 +470,7 @@ absl::Status Torrent::HashCheck() {
 
 absl::Status Torrent::LoadState() {
   if (!has_metadata()) return absl::OkStatus();
+  RETURN_IF_ERROR(Disk().status());
   std::string bytes;
   if (!params_.resume_path.empty()) {
     absl::StatusOr<std::string> read =
@@ -483,6 +536,9 @@ absl::Status Torrent::LoadState() {
     peers_.Add(peer, PeerSet::Source::kResume, now);
   }
   SetState(before == TorrentState::kChecking ? TorrentState::kStopped : before);
+  // Loaded, a client restoring thousands lets each storage go at once: the
+  // next torrent's load reuses its memory.
+  MaybeSleepStorage();
   return absl::OkStatus();
 }
 
@@ -491,8 +547,9 @@ absl::Status Torrent::SaveResumeData(const std::string& path) {
   const std::string& to = path.empty() ? params_.resume_path : path;
   if (to.empty()) return absl::FailedPreconditionError("no resume path");
   const absl::Time now = ctx_ ? ctx_->Now() : absl::Now();
+  ASSIGN_OR_RETURN(TorrentDisk * disk, Disk());
   ASSIGN_OR_RETURN(storage::ResumeData rd,
-                   disk_->Exclusive([&](storage::PieceStorage& s) {
+                   disk->Exclusive([&](storage::PieceStorage& s) {
                      return storage::CaptureResumeData(
                          *info_, s, have(), absl::ToUnixSeconds(now));
                    }));
@@ -594,6 +651,7 @@ absl::Status Torrent::Stop() {
   }
   if (announcer_) announcer_->Stop();
   PumpWebSeeds();  // stops them
+  MaybeSleepStorage();
   return absl::OkStatus();
 }
 

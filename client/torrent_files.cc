@@ -39,13 +39,16 @@ void Torrent::SyncPiecePriorities() {
 }
 
 int Torrent::file_priority(size_t file) const {
-  return disk_ ? disk_->storage().file_priority(file)
-               : storage::kFilePriorityNormal;
+  if (disk_) return disk_->storage().file_priority(file);
+  if (storage_asleep_ && file < sleeping_priorities_.size()) {
+    return sleeping_priorities_[file];
+  }
+  return storage::kFilePriorityNormal;
 }
 
 absl::Status Torrent::SetFilePriority(size_t file, int priority) {
-  if (!disk_) return absl::FailedPreconditionError("metadata not known yet");
-  RETURN_IF_ERROR(disk_->Exclusive([&](storage::PieceStorage& s) {
+  ASSIGN_OR_RETURN(TorrentDisk * disk, Disk());
+  RETURN_IF_ERROR(disk->Exclusive([&](storage::PieceStorage& s) {
     return s.SetFilePriority(file, priority);
   }));
   SyncPiecePriorities();

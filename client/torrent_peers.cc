@@ -95,8 +95,18 @@ void Torrent::ConnectMore(absl::Time now) {
 }
 
 void Torrent::OnConnectionOpened(PeerConnection& c) {
+  if (!WakeForConnection(c)) return;
   connections_[c.id()] = &c;
   ctx_->TickSoon(*this);
+}
+
+bool Torrent::WakeForConnection(PeerConnection& c) {
+  if (absl::Status s = Disk().status(); has_metadata() && !s.ok()) {
+    EnterError(s);
+    c.Close(s);
+    return false;
+  }
+  return true;
 }
 
 void Torrent::OnConnectionClosed(PeerConnection& c) {
@@ -198,6 +208,7 @@ void Torrent::OnHandshakeDone(PeerConnection& c) {
       c.Close(absl::ResourceExhaustedError("torrent has all the peers it takes"));
       return;
     }
+    if (!WakeForConnection(c)) return;
     connections_[c.id()] = &c;
     ctx_->TickSoon(*this);
   } else {
@@ -331,8 +342,11 @@ void Torrent::OnHashRequest(PeerConnection& c, const protocol::HashRange& r) {
     }
     conn->SchedulePump();
   };
-  if (!hash_server_) return reply(absl::NotFoundError("no piece layers"));
-  hash_server_->Answer(r, have(), !c.session().am_choking(), *disk_,
+  absl::StatusOr<TorrentDisk*> disk = Disk();  // awake while peers are
+  if (!hash_server_ || !disk.ok()) {
+    return reply(absl::NotFoundError("no piece layers"));
+  }
+  hash_server_->Answer(r, have(), !c.session().am_choking(), **disk,
                        ctx_->Now(), std::move(reply));
 }
 
@@ -363,23 +377,29 @@ void Torrent::Strike(const Endpoint& peer, int weight) {
 
 void Torrent::ServeBlock(PeerConnection& c, const protocol::Request& r) {
   const uint64_t id = c.id();
-  disk_->Read(r, c.CanSendFromFile(),
-              [this, id, r](absl::StatusOr<TorrentDisk::BlockToSend> block) {
-                PeerConnection* conn = Connection(id);
-                if (!block.ok()) {
-                  if (conn) conn->session().AbortServe(r);
-                  EnterError(block.status());
-                } else if (conn) {
-                  if (block->in_file.file) {
-                    conn->session().SendBlockFromFile(
-                        r, std::move(block->in_file.file), block->in_file.offset);
-                  } else {
-                    conn->session().SendBlock(r, AsBytes(block->bytes));
+  absl::StatusOr<TorrentDisk*> disk = Disk();  // awake while peers are
+  if (!disk.ok()) {
+    c.session().AbortServe(r);
+    return EnterError(disk.status());
+  }
+  (*disk)->Read(r, c.CanSendFromFile(),
+                [this, id, r](absl::StatusOr<TorrentDisk::BlockToSend> block) {
+                  PeerConnection* conn = Connection(id);
+                  if (!block.ok()) {
+                    if (conn) conn->session().AbortServe(r);
+                    EnterError(block.status());
+                  } else if (conn) {
+                    if (block->in_file.file) {
+                      conn->session().SendBlockFromFile(
+                          r, std::move(block->in_file.file),
+                          block->in_file.offset);
+                    } else {
+                      conn->session().SendBlock(r, AsBytes(block->bytes));
+                    }
+                    uploaded_ += r.length;
                   }
-                  uploaded_ += r.length;
-                }
-                if (conn) conn->SchedulePump();
-              });
+                  if (conn) conn->SchedulePump();
+                });
 }
 
 // --- periodic work ---------------------------------------------------------------
@@ -435,6 +455,7 @@ void Torrent::Tick(absl::Time now) {
        pieces_since_save_ >= 64)) {
     if (absl::Status s = SaveResumeData(); !s.ok()) EnterError(s);
   }
+  MaybeSleepStorage();
 }
 
 void Torrent::SendPex(absl::Time now) {

@@ -11,11 +11,14 @@ absl::Status Torrent::MoveStorage(const std::string& new_save_path) {
       new_save_path.empty()
           ? absl::InvalidArgumentError("move storage: empty destination")
           : absl::OkStatus();
-  if (moved.ok() && disk_) {
+  if (moved.ok() && has_metadata()) {
     // Exclusive waits for the torrent's running jobs; queued ones run
     // after the move, on the new paths.
-    moved = disk_->Exclusive(
-        [&](storage::PieceStorage& s) { return s.MoveStorage(new_save_path); });
+    absl::StatusOr<TorrentDisk*> disk = Disk();
+    moved = disk.ok() ? (*disk)->Exclusive([&](storage::PieceStorage& s) {
+      return s.MoveStorage(new_save_path);
+    })
+                      : disk.status();
   }
   Event e;
   if (!moved.ok()) {
@@ -70,9 +73,12 @@ absl::Status Torrent::DeleteData() {
         "delete data of %s: the torrent is not stopped", name()));
   }
   absl::Status first;
-  if (disk_) {
-    first = disk_->Exclusive(
-        [](storage::PieceStorage& s) { return s.DeleteFiles(); });
+  if (has_metadata()) {
+    absl::StatusOr<TorrentDisk*> disk = Disk();
+    first = disk.ok() ? (*disk)->Exclusive([](storage::PieceStorage& s) {
+      return s.DeleteFiles();
+    })
+                      : disk.status();
   }
   if (!params_.resume_path.empty()) {
     absl::Status st = backend().Remove(params_.resume_path);
