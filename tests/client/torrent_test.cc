@@ -221,7 +221,7 @@ TEST(TorrentPeersTest, ManyTrackerPeersAreBoundedAndResumeKeepsAFew) {
 // An unchanged torrent does not rewrite its resume file (a daemon stopping
 // thousands of idle torrents would sync every one); a change, or a file
 // gone, does.
-TEST(TorrentPeersTest, ResumeDataIsRewrittenOnlyWhenItChanges) {
+TEST(TorrentResumeTest, ResumeDataIsRewrittenOnlyWhenItChanges) {
   constexpr char kResume[] = "/state/t.resume";
   constexpr char kMarker[] = "not rewritten";
   const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
