@@ -85,6 +85,10 @@ struct ClientOptions {
   int max_incoming_per_ip = 8;
   // Upload slots per torrent, the optimistic one included.
   int upload_slots = 4;
+  // Seeding, upload slots are taken in turns: a peer keeps one until it
+  // has been sent this many bytes, then the peer that waited longest gets
+  // it (Choker). 0: the peers we upload to fastest keep the slots.
+  int64_t seed_turn_bytes = 4 << 20;
   // Global rate limits in bytes per second (0: unlimited); see
   // Client::SetRateLimits and Torrent::SetRateLimits.
   int64_t upload_rate_limit = 0;

@@ -129,6 +129,7 @@ void Torrent::Attach(ClientContext* ctx) {
   RefreshWantedStorageEvents();
   Choker::Options options;
   options.upload_slots = ctx->options().upload_slots;
+  options.seed_turn_bytes = ctx->options().seed_turn_bytes;
   choker_ = Choker(options);
   if (disk_) AttachDisk();
   // Limits set before joining count from now on.

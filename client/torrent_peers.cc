@@ -281,6 +281,9 @@ void Torrent::OnPeerInterest(PeerConnection& c, bool interested) {
       unchoked < ctx_->options().upload_slots) {
     s.SetChoking(false);
     if (super_seeder_) super_seeder_->SetChoked(c.id(), false);
+    if (state_ == TorrentState::kSeeding) {
+      choker_.StartTurn(c.id(), s.payload_up());
+    }
   }
 }
 
@@ -397,6 +400,10 @@ void Torrent::ServeBlock(PeerConnection& c, const protocol::Request& r) {
                       conn->session().SendBlock(r, AsBytes(block->bytes));
                     }
                     uploaded_ += r.length;
+                    if (state_ == TorrentState::kSeeding &&
+                        choker_.TurnOver(id, conn->session().payload_up())) {
+                      RechokeSoon();
+                    }
                   }
                   if (conn) conn->SchedulePump();
                 });
@@ -503,6 +510,7 @@ void Torrent::RunChoker(absl::Time now) {
     p.snubbed = s.snubbed();
     p.download_rate = s.download_rate();
     p.upload_rate = s.upload_rate();
+    p.uploaded = s.payload_up();
     p.connected_at = s.connected_at();
     stats.push_back(p);
   }
@@ -511,10 +519,10 @@ void Torrent::RunChoker(absl::Time now) {
   absl::flat_hash_set<uint64_t> set(unchoke.begin(), unchoke.end());
   for (PeerConnection* c : open) {
     if (!c->active()) continue;
-    c->session().SetChoking(!(serving() && set.contains(c->id())));
-    if (super_seeder_) {
-      super_seeder_->SetChoked(c->id(), c->session().am_choking());
-    }
+    const bool choke = !(serving() && set.contains(c->id()));
+    if (super_seeder_) super_seeder_->SetChoked(c->id(), choke);
+    if (choke == c->session().am_choking()) continue;
+    c->session().SetChoking(choke);
     c->SchedulePump();
   }
 }

@@ -61,6 +61,12 @@ void DeclareLimitFlags(FlagSet& flags, TransferArgs& a) {
            "peers uploaded to at once per torrent, the optimistic unchoke "
            "included")
       .Positive();
+  flags
+      .Int("--seed-turn BYTES", &a.options.seed_turn_bytes,
+           "seeding, the bytes a peer is sent before its upload slot passes "
+           "to the peer that waited longest; 0: the fastest peers keep the "
+           "slots")
+      .Min(0);
 }
 
 void DeclareDiscoveryFlags(FlagSet& flags, TransferArgs& a) {

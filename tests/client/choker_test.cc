@@ -39,13 +39,137 @@ TEST(ChokerTest, LeechingRewardsTheBestUploadersToUs) {
   EXPECT_EQ(choker.optimistic(), unchoked[3]);
 }
 
-TEST(ChokerTest, SeedingRanksByOurUploadRate) {
-  Choker choker(Choker::Options(), 1);
+TEST(ChokerTest, SeedingWithoutTurnsRanksByOurUploadRate) {
+  Choker::Options options;
+  options.seed_turn_bytes = 0;
+  Choker choker(options, 1);
   std::vector<ChokerPeer> peers = {Peer(1, 0, 100), Peer(2, 0, 5),
                                    Peer(3, 0, 900), Peer(4, 0, 50)};
   std::vector<uint64_t> unchoked = choker.Rechoke(peers, true, kStart);
   EXPECT_EQ(std::vector<uint64_t>(unchoked.begin(), unchoked.begin() + 3),
             (std::vector<uint64_t>{3, 1, 4}));
+}
+
+// Seeding peers 1..n, connected in that order, none sent anything yet.
+std::vector<ChokerPeer> Downloaders(uint64_t n) {
+  std::vector<ChokerPeer> peers;
+  for (uint64_t id = 1; id <= n; ++id) {
+    peers.push_back(Peer(id, 0, 0, true, kStart - absl::Minutes(10 - id)));
+  }
+  return peers;
+}
+
+Choker TurnChoker(int slots, int64_t turn_bytes) {
+  Choker::Options options;
+  options.upload_slots = slots;
+  options.seed_turn_bytes = turn_bytes;
+  return Choker(options, 1);
+}
+
+TEST(ChokerTest, SeedingSlotsPassToTheLongestWaitingWhenATurnEnds) {
+  Choker choker = TurnChoker(2, 100);
+  std::vector<ChokerPeer> peers = Downloaders(4);
+  // Nobody has had a turn: the longest connected go first.
+  EXPECT_THAT(choker.Rechoke(peers, true, kStart), UnorderedElementsAre(1u, 2u));
+  EXPECT_EQ(choker.optimistic(), 0u);  // no optimistic slot when seeding
+
+  peers[0].uploaded = 99;
+  peers[1].uploaded = 60;
+  EXPECT_FALSE(choker.TurnOver(1, 99));
+  // Mid-turn, a rechoke changes nothing.
+  EXPECT_THAT(choker.Rechoke(peers, true, kStart + absl::Seconds(1)),
+              UnorderedElementsAre(1u, 2u));
+  peers[0].uploaded = 100;
+  EXPECT_TRUE(choker.TurnOver(1, 100));
+  EXPECT_FALSE(choker.TurnOver(3, 1000));  // not on a turn
+  // Peer 1's turn is over: peer 3, waiting longest, takes it; 2 keeps its.
+  EXPECT_THAT(choker.Rechoke(peers, true, kStart + absl::Seconds(2)),
+              UnorderedElementsAre(2u, 3u));
+  EXPECT_FALSE(choker.TurnOver(1, 100));
+  peers[1].uploaded = 160;
+  // Then 2 yields to 4, who never had a turn, before 1 gets another.
+  EXPECT_THAT(choker.Rechoke(peers, true, kStart + absl::Seconds(3)),
+              UnorderedElementsAre(3u, 4u));
+  peers[2].uploaded = 100;
+  EXPECT_THAT(choker.Rechoke(peers, true, kStart + absl::Seconds(4)),
+              UnorderedElementsAre(4u, 1u));
+}
+
+TEST(ChokerTest, SeedingTurnsShareTheUploadEvenly) {
+  // 20 downloaders, 4 slots, each slot sends 10 bytes a step; the owner
+  // rechokes whenever a turn is over, as Torrent does.
+  Choker choker = TurnChoker(4, 100);
+  std::vector<ChokerPeer> peers = Downloaders(20);
+  absl::Time now = kStart;
+  std::vector<uint64_t> unchoked = choker.Rechoke(peers, true, now);
+  for (int step = 0; step < 2000; ++step) {
+    now += absl::Milliseconds(10);
+    bool over = false;
+    for (uint64_t id : unchoked) {
+      peers[id - 1].uploaded += 10;
+      over |= choker.TurnOver(id, peers[id - 1].uploaded);
+    }
+    ASSERT_EQ(unchoked.size(), 4u);
+    if (over) unchoked = choker.Rechoke(peers, true, now);
+  }
+  // 80,000 bytes in all: 4,000 each, give or take one turn.
+  for (const ChokerPeer& p : peers) {
+    EXPECT_GE(p.uploaded, 3900) << p.id;
+    EXPECT_LE(p.uploaded, 4100) << p.id;
+  }
+}
+
+TEST(ChokerTest, ASlotGivenBetweenRechokesStartsATurn) {
+  Choker choker = TurnChoker(2, 100);
+  std::vector<ChokerPeer> peers = Downloaders(3);
+  peers[1].interested = peers[2].interested = false;
+  EXPECT_THAT(choker.Rechoke(peers, true, kStart), UnorderedElementsAre(1u));
+  // 2 becomes interested and its owner gives it the free slot at once.
+  peers[1].interested = true;
+  peers[1].uploaded = 40;
+  choker.StartTurn(2, 40);
+  EXPECT_FALSE(choker.TurnOver(2, 139));
+  EXPECT_TRUE(choker.TurnOver(2, 140));
+  peers[1].uploaded = 140;
+  peers[2].interested = true;
+  EXPECT_THAT(choker.Rechoke(peers, true, kStart + absl::Seconds(1)),
+              UnorderedElementsAre(1u, 3u));
+}
+
+TEST(ChokerTest, SeedingHolderKeepsItsSlotWhileNobodyWaits) {
+  Choker choker = TurnChoker(2, 100);
+  std::vector<ChokerPeer> peers = Downloaders(3);
+  peers[2].interested = false;
+  choker.Rechoke(peers, true, kStart);
+  peers[0].uploaded = 150;
+  ASSERT_TRUE(choker.TurnOver(1, 150));
+  // Nobody else wants a slot: 1 keeps it, on a new turn from 150 bytes.
+  EXPECT_THAT(choker.Rechoke(peers, true, kStart + absl::Seconds(1)),
+              UnorderedElementsAre(1u, 2u));
+  EXPECT_FALSE(choker.TurnOver(1, 249));
+  EXPECT_TRUE(choker.TurnOver(1, 250));
+  // Once 3 wants one, 1 (over its turn) yields to it.
+  peers[2].interested = true;
+  peers[0].uploaded = 250;
+  EXPECT_THAT(choker.Rechoke(peers, true, kStart + absl::Seconds(2)),
+              UnorderedElementsAre(2u, 3u));
+}
+
+TEST(ChokerTest, SeedingSlotsOfPeersThatLeaveOrLoseInterestAreFreed) {
+  Choker choker = TurnChoker(2, 100);
+  std::vector<ChokerPeer> peers = Downloaders(4);
+  choker.Rechoke(peers, true, kStart);  // 1 and 2
+  peers[0].interested = false;          // 1 has all it wants
+  peers.erase(peers.begin() + 1);       // 2 disconnects
+  EXPECT_THAT(choker.Rechoke(peers, true, kStart + absl::Seconds(1)),
+              UnorderedElementsAre(3u, 4u));
+  EXPECT_FALSE(choker.TurnOver(2, 1000));
+  // 1 wants more again; its turn ended before 3 and 4 used up theirs, so
+  // it is first in line.
+  peers[0].interested = true;
+  peers[1].uploaded = peers[2].uploaded = 100;
+  EXPECT_THAT(choker.Rechoke(peers, true, kStart + absl::Seconds(2)),
+              UnorderedElementsAre(1u, 3u));
 }
 
 TEST(ChokerTest, UninterestedAndSnubbedPeersGetNoRegularSlot) {

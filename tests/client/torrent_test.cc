@@ -565,5 +565,54 @@ TEST(TorrentTickTest, AFreedUploadSlotIsGivenAtOnceWithoutATick) {
   EXPECT_EQ(Count<protocol::Unchoke>(a.Read()), 1);
 }
 
+// Seeding, a slot passes to the waiting peer as soon as its holder has been
+// sent its turn's bytes, again without waiting for a tick; the two then
+// take turns.
+TEST(TorrentTickTest, SeedingSlotPassesOnWhenATurnIsUsedUp) {
+  constexpr uint32_t kBlock = 16 * 1024;
+  ClientOptions options = SimClient::DefaultOptions();
+  options.upload_slots = 1;
+  options.seed_turn_bytes = 2 * kBlock;
+  SimClient sim(options);
+  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
+  t.PutOnDisk(sim.disk_backend());
+  Torrent& torrent = **sim.AddTorrent(t.Params());
+  RemotePeer a = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 1),
+                                       /*extensions=*/true, PeerIdOf(1));
+  RemotePeer b = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 2),
+                                       /*extensions=*/true, PeerIdOf(2));
+  for (RemotePeer* p : {&a, &b}) {
+    p->Send(protocol::HaveNone{});
+    p->Read();
+  }
+  a.Send(protocol::Interested{});
+  EXPECT_EQ(Count<protocol::Unchoke>(a.Read()), 1);
+  b.Send(protocol::Interested{});
+  EXPECT_EQ(Count<protocol::Unchoke>(b.Read()), 0);
+
+  // One block into its turn, `a` keeps the slot.
+  a.Send(protocol::Request{0, 0, kBlock});
+  sim.RunPending();
+  std::vector<SentMessage> got = a.Read();
+  EXPECT_EQ(Count<protocol::Piece>(got), 1);
+  EXPECT_EQ(Count<protocol::Choke>(got), 0);
+  EXPECT_EQ(Count<protocol::Unchoke>(b.Read()), 0);
+  // The second block ends the turn: `b` gets the slot.
+  a.Send(protocol::Request{0, kBlock, kBlock});
+  sim.RunPending();
+  got = a.Read();
+  EXPECT_EQ(Count<protocol::Piece>(got), 1);
+  EXPECT_EQ(Count<protocol::Choke>(got), 1);
+  EXPECT_EQ(Count<protocol::Unchoke>(b.Read()), 1);
+  // And after `b`'s turn, `a` has it back.
+  b.Send(protocol::Request{1, 0, kBlock});
+  b.Send(protocol::Request{1, kBlock, kBlock});
+  sim.RunPending();
+  got = b.Read();
+  EXPECT_EQ(Count<protocol::Piece>(got), 2);
+  EXPECT_EQ(Count<protocol::Choke>(got), 1);
+  EXPECT_EQ(Count<protocol::Unchoke>(a.Read()), 1);
+}
+
 }  // namespace
 }  // namespace bt::client::testing
