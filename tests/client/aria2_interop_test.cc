@@ -46,11 +46,10 @@ class Aria2InteropTest
     if (access(kAria2, X_OK) != 0) GTEST_SKIP() << "no " << kAria2;
   }
 
-  // Aria2 starts aria2c on `port` for the torrent, saving to (or seeding
+  // Aria2Argv is aria2c on `port` for the torrent, saving to (or seeding
   // from) `dir`: on loopback with DHT, LPD and PEX off.
-  std::unique_ptr<testing::Subprocess> Aria2(uint16_t port,
-                                             const std::string& dir,
-                                             bool seed) {
+  std::vector<std::string> Aria2Argv(uint16_t port, const std::string& dir,
+                                     bool seed) {
     std::vector<std::string> argv = {
         kAria2, "--no-conf=true", "--enable-dht=false", "--enable-dht6=false",
         "--bt-enable-lpd=false", "--enable-peer-exchange=false",
@@ -70,9 +69,7 @@ class Aria2InteropTest
       argv.push_back("--bt-min-crypto-level=arc4");
     }
     argv.push_back(torrent_path_);
-    auto p = testing::Subprocess::Start(argv);
-    EXPECT_TRUE(p.ok()) << p.status();
-    return p.ok() ? std::move(*p) : nullptr;
+    return argv;
   }
 
   std::string log_path_;
@@ -103,13 +100,15 @@ TEST_P(Aria2InteropTest, Transfers) {
   const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
   log_path_ = absl::StrFormat("%s/aria2_%d_%s.log", outputs ? std::string(outputs) : dir,
                               c.btkit_seeds, PolicyName(c.policy));
-  const uint16_t aria2_port = interop::FreePort(SOCK_STREAM);
-  std::unique_ptr<testing::Subprocess> aria2 =
-      Aria2(aria2_port, c.btkit_seeds ? dir + "/aria2" : root_ + "/seed",
-            /*seed=*/!c.btkit_seeds);
-  ASSERT_TRUE(aria2);
-  ASSERT_TRUE(interop::WaitForTcpPort(aria2_port, deadline))
-      << "aria2 does not listen on " << aria2_port;
+  absl::StatusOr<interop::ListeningProcess> listening =
+      interop::StartListening([&](uint16_t port) {
+        return Aria2Argv(port,
+                         c.btkit_seeds ? dir + "/aria2" : root_ + "/seed",
+                         /*seed=*/!c.btkit_seeds);
+      });
+  ASSERT_TRUE(listening.ok()) << listening.status();
+  const uint16_t aria2_port = listening->port;
+  testing::Subprocess* aria2 = listening->process.get();
 
   TorrentParams params;
   params.torrent_path = torrent_path_;

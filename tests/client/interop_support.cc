@@ -235,34 +235,56 @@ bool WaitForTcpPort(uint16_t port, absl::Time deadline) {
   return true;
 }
 
+absl::StatusOr<ListeningProcess> StartListening(
+    const std::function<std::vector<std::string>(uint16_t port)>& argv_for,
+    absl::Duration patience) {
+  std::string last = "never started";
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    ListeningProcess p;
+    p.port = FreePort(SOCK_STREAM);
+    const std::vector<std::string> argv = argv_for(p.port);
+    absl::StatusOr<std::unique_ptr<testing::Subprocess>> started =
+        testing::Subprocess::Start(argv);
+    if (!started.ok()) return started.status();
+    p.process = *std::move(started);
+    const absl::Time deadline = absl::Now() + patience;
+    while (!TcpPortOpen(p.port)) {
+      if (absl::StatusOr<int> exited = p.process->Wait(absl::Now());
+          exited.ok()) {
+        last = absl::StrFormat("exited with status %d", *exited);
+        break;
+      }
+      if (absl::Now() > deadline) {
+        last = absl::StrFormat("did not listen within %s",
+                               absl::FormatDuration(patience));
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    if (TcpPortOpen(p.port)) return p;
+  }
+  return absl::UnavailableError(
+      absl::StrFormat("%s on a free port: %s", argv_for(0)[0], last));
+}
+
 absl::StatusOr<BtSeed> StartBtSeed(const std::string& torrent,
                                    const std::string& dir,
                                    const std::vector<std::string>& extra) {
   const char* bt = std::getenv("BT_BINARY");
-  absl::Status last = absl::UnavailableError("bt seed never listened");
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    BtSeed seed;
-    seed.port = FreePort(SOCK_STREAM);
+  return StartListening([&](uint16_t port) {
     std::vector<std::string> argv = {bt ? bt : "client/cli/bt",
                                      "seed",
                                      torrent,
                                      dir,
                                      "--port",
-                                     absl::StrCat(seed.port),
+                                     absl::StrCat(port),
                                      "--encryption",
                                      "disabled",
                                      "--dht-bootstrap=",
                                      "--no-lsd"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    absl::StatusOr<std::unique_ptr<testing::Subprocess>> p =
-        testing::Subprocess::Start(argv);
-    if (!p.ok()) return p.status();
-    seed.process = *std::move(p);
-    if (WaitForTcpPort(seed.port, absl::Now() + absl::Seconds(20))) {
-      return seed;
-    }
-  }
-  return last;
+    return argv;
+  });
 }
 
 absl::StatusOr<std::string> HttpGet(uint16_t port, const std::string& target) {

@@ -14,6 +14,7 @@
 #define TESTS_CLIENT_INTEROP_SUPPORT_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -107,12 +108,22 @@ bool WaitForTcpPort(uint16_t port, absl::Time deadline);
 // whole response (headers and body), or kUnavailable.
 absl::StatusOr<std::string> HttpGet(uint16_t port, const std::string& target);
 
-// BtSeed is a `bt seed` process (the test's own build, or the binary named
-// by $BT_BINARY, to measure another build) and the port it listens on.
-struct BtSeed {
+// ListeningProcess is a program that accepts TCP connections on `port`.
+struct ListeningProcess {
   std::unique_ptr<testing::Subprocess> process;
   uint16_t port = 0;
 };
+// StartListening runs the command `argv_for(port)` for a free port and
+// returns once it accepts connections there. A port taken between choosing
+// and binding it (the program exits, or does not listen within
+// `patience`) is replaced by another, up to five times.
+absl::StatusOr<ListeningProcess> StartListening(
+    const std::function<std::vector<std::string>(uint16_t port)>& argv_for,
+    absl::Duration patience = absl::Seconds(20));
+
+// BtSeed is a `bt seed` process (the test's own build, or the binary named
+// by $BT_BINARY, to measure another build) and the port it listens on.
+using BtSeed = ListeningProcess;
 // StartBtSeed runs `bt seed torrent dir --port P --encryption disabled`
 // (and `extra` flags) on a free port and returns once it accepts
 // connections (a port taken between choosing and binding it is replaced
