@@ -6,6 +6,7 @@
 #include "client/torrent.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -530,30 +531,46 @@ TEST(TorrentTickTest, IdleTorrentsTickOnceAMinuteAndStoppedOnesNotAtAll) {
   EXPECT_FALSE(torrent.WantsTick(sim.Now() + absl::Seconds(59)));
 }
 
+// A seed of a 4-piece torrent with one upload slot and two peers that have
+// nothing: `a` asks first and gets the slot, `b` asks next and waits.
+class OneSlotSeedTest : public ::testing::Test {
+ protected:
+  static constexpr uint32_t kBlock = 16 * 1024;
+
+  void Start(int64_t seed_turn_bytes) {
+    ClientOptions options = SimClient::DefaultOptions();
+    options.upload_slots = 1;
+    options.seed_turn_bytes = seed_turn_bytes;
+    sim_.emplace(options);
+    const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
+    t.PutOnDisk(sim_->disk_backend());
+    Torrent& torrent = **sim_->AddTorrent(t.Params());
+    ASSERT_EQ(torrent.state(), TorrentState::kSeeding);
+    a_.emplace(RemotePeer::ConnectIn(*sim_, torrent, Addr(10, 0, 0, 1),
+                                     /*extensions=*/true, PeerIdOf(1)));
+    b_.emplace(RemotePeer::ConnectIn(*sim_, torrent, Addr(10, 0, 0, 2),
+                                     /*extensions=*/true, PeerIdOf(2)));
+    for (RemotePeer* p : {&*a_, &*b_}) {
+      p->Send(protocol::HaveNone{});
+      p->Read();
+    }
+    a_->Send(protocol::Interested{});
+    EXPECT_EQ(Count<protocol::Unchoke>(a_->Read()), 1);  // the free slot
+    b_->Send(protocol::Interested{});
+    EXPECT_EQ(Count<protocol::Unchoke>(b_->Read()), 0);  // none left
+  }
+
+  std::optional<SimClient> sim_;
+  std::optional<RemotePeer> a_, b_;
+};
+
 // A slot an unchoked peer gives up goes to a waiting peer as soon as the
 // event is handled, not at the next tick: a seeder whose peers finish in a
 // fraction of a second would otherwise leave slots idle most of the time.
-TEST(TorrentTickTest, AFreedUploadSlotIsGivenAtOnceWithoutATick) {
-  ClientOptions options = SimClient::DefaultOptions();
-  options.upload_slots = 1;
-  SimClient sim(options);
-  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
-  t.PutOnDisk(sim.disk_backend());
-  Torrent& torrent = **sim.AddTorrent(t.Params());
-  ASSERT_EQ(torrent.state(), TorrentState::kSeeding);
-  RemotePeer a = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 1),
-                                       /*extensions=*/true, PeerIdOf(1));
-  RemotePeer b = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 2),
-                                       /*extensions=*/true, PeerIdOf(2));
-  for (RemotePeer* p : {&a, &b}) {
-    p->Send(protocol::HaveNone{});
-    p->Read();
-  }
-  a.Send(protocol::Interested{});
-  EXPECT_EQ(Count<protocol::Unchoke>(a.Read()), 1);  // the free slot
-  b.Send(protocol::Interested{});
-  EXPECT_EQ(Count<protocol::Unchoke>(b.Read()), 0);  // none left
-
+TEST_F(OneSlotSeedTest, AFreedUploadSlotIsGivenAtOnceWithoutATick) {
+  Start(ClientOptions().seed_turn_bytes);
+  RemotePeer& a = *a_;
+  RemotePeer& b = *b_;
   // `a` loses interest: `b` gets the slot.
   a.Send(protocol::NotInterested{});
   EXPECT_EQ(Count<protocol::Unchoke>(b.Read()), 1);
@@ -561,45 +578,27 @@ TEST(TorrentTickTest, AFreedUploadSlotIsGivenAtOnceWithoutATick) {
   a.Send(protocol::Interested{});
   EXPECT_EQ(Count<protocol::Unchoke>(a.Read()), 0);
   b.transport()->DeliverEof();
-  sim.RunPending();
+  sim_->RunPending();
   EXPECT_EQ(Count<protocol::Unchoke>(a.Read()), 1);
 }
 
 // Seeding, a slot passes to the waiting peer as soon as its holder has been
 // sent its turn's bytes, again without waiting for a tick; the two then
 // take turns.
-TEST(TorrentTickTest, SeedingSlotPassesOnWhenATurnIsUsedUp) {
-  constexpr uint32_t kBlock = 16 * 1024;
-  ClientOptions options = SimClient::DefaultOptions();
-  options.upload_slots = 1;
-  options.seed_turn_bytes = 2 * kBlock;
-  SimClient sim(options);
-  const TestTorrent t = MakeSingleFile(4 * 32 * 1024);
-  t.PutOnDisk(sim.disk_backend());
-  Torrent& torrent = **sim.AddTorrent(t.Params());
-  RemotePeer a = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 1),
-                                       /*extensions=*/true, PeerIdOf(1));
-  RemotePeer b = RemotePeer::ConnectIn(sim, torrent, Addr(10, 0, 0, 2),
-                                       /*extensions=*/true, PeerIdOf(2));
-  for (RemotePeer* p : {&a, &b}) {
-    p->Send(protocol::HaveNone{});
-    p->Read();
-  }
-  a.Send(protocol::Interested{});
-  EXPECT_EQ(Count<protocol::Unchoke>(a.Read()), 1);
-  b.Send(protocol::Interested{});
-  EXPECT_EQ(Count<protocol::Unchoke>(b.Read()), 0);
-
+TEST_F(OneSlotSeedTest, SeedingSlotPassesOnWhenATurnIsUsedUp) {
+  Start(2 * kBlock);
+  RemotePeer& a = *a_;
+  RemotePeer& b = *b_;
   // One block into its turn, `a` keeps the slot.
   a.Send(protocol::Request{0, 0, kBlock});
-  sim.RunPending();
+  sim_->RunPending();
   std::vector<SentMessage> got = a.Read();
   EXPECT_EQ(Count<protocol::Piece>(got), 1);
   EXPECT_EQ(Count<protocol::Choke>(got), 0);
   EXPECT_EQ(Count<protocol::Unchoke>(b.Read()), 0);
   // The second block ends the turn: `b` gets the slot.
   a.Send(protocol::Request{0, kBlock, kBlock});
-  sim.RunPending();
+  sim_->RunPending();
   got = a.Read();
   EXPECT_EQ(Count<protocol::Piece>(got), 1);
   EXPECT_EQ(Count<protocol::Choke>(got), 1);
@@ -607,7 +606,7 @@ TEST(TorrentTickTest, SeedingSlotPassesOnWhenATurnIsUsedUp) {
   // And after `b`'s turn, `a` has it back.
   b.Send(protocol::Request{1, 0, kBlock});
   b.Send(protocol::Request{1, kBlock, kBlock});
-  sim.RunPending();
+  sim_->RunPending();
   got = b.Read();
   EXPECT_EQ(Count<protocol::Piece>(got), 2);
   EXPECT_EQ(Count<protocol::Choke>(got), 1);
