@@ -47,10 +47,9 @@ if ((${#libs[@]} == 0 || ${#hdrs[@]} == 0)); then
   exit 1
 fi
 
-# Only the archives (no shared libraries); with -fPIC, the objects are the
-# ones the test suite compiled already for its dynamically linked tests.
-# BTKIT_BAZEL_FLAGS: more flags for this build (the consumer check passes
-# the test suite's --config=clang, whose objects it reuses).
+# Only the archives (no shared libraries), of -fPIC objects (.bazelrc).
+# BTKIT_BAZEL_FLAGS: more flags for this build. Without any, the objects
+# are those of tools/test.sh's optimized pass (gcc), which it reuses.
 read -r -a extra <<<"${BTKIT_BAZEL_FLAGS:-}"
 bazel build --force_pic --output_groups=archive "${extra[@]}" "${libs[@]}"
 bin=$(bazel info --force_pic "${extra[@]}" bazel-bin 2>/dev/null)

@@ -183,8 +183,7 @@ fi
 
 # --- Without Bazel: tools/install.sh + pkg-config ------------------------
 prefix=$work/prefix
-if BTKIT_BAZEL_FLAGS=--config=clang \
-   bash "$root/tools/install.sh" "$prefix" >"$work/install.log" 2>&1 &&
+if bash "$root/tools/install.sh" "$prefix" >"$work/install.log" 2>&1 &&
    [ -f "$prefix/lib/libbtkit.a" ] &&
    [ -f "$prefix/include/btkit/bencode/decoder.h" ] &&
    [ -f "$prefix/lib/pkgconfig/btkit.pc" ]; then
