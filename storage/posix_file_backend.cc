@@ -176,6 +176,7 @@ struct PosixFileBackend::Handle {
   std::string path;
   int fd;
   bool writable;
+  absl::Time name_checked_at = absl::Now();  // guarded by owner->mu_
 };
 
 PosixFileBackend::PosixFileBackend(PosixFileBackendOptions options)
@@ -216,8 +217,13 @@ PosixFileBackend::Acquire(const std::string& path, bool write, bool create) {
     auto it = cache_.find(path);
     if (it != cache_.end()) {
       std::shared_ptr<Handle> h = it->second.handle;
-      struct stat st;
-      bool unlinked = fstat(h->fd, &st) != 0 || st.st_nlink == 0;
+      bool unlinked = false;
+      const absl::Time now = absl::Now();
+      if (now - h->name_checked_at >= options_.name_check_interval) {
+        struct stat st;
+        unlinked = fstat(h->fd, &st) != 0 || st.st_nlink == 0;
+        h->name_checked_at = now;
+      }
       if (unlinked || (write && !h->writable)) {
         dropped.push_back(h);
         EvictLocked(path);

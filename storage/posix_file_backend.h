@@ -7,12 +7,13 @@
 //                    bt::storage::PieceStorage::Create(torrent, "/dl", &disk));
 //
 // Files are opened read-only until something must be written, then
-// reopened read-write. Every reuse of a cached descriptor checks that the
-// file still has a name (a file deleted underneath is never written to:
-// the write fails with kDataLoss, or, when creation is allowed, the file is
-// created afresh). Visit can map files for zero-copy reads (see
-// PosixFileBackendOptions::map_reads). Thread-safe; descriptors stay valid
-// while in use even if the cache evicts them meanwhile.
+// reopened read-write. A cached descriptor is checked to still have a name
+// when reused, at most once per name_check_interval (a file deleted
+// underneath is then no longer written to: the write fails with kDataLoss,
+// or, when creation is allowed, the file is created afresh). Visit can map
+// files for zero-copy reads (see PosixFileBackendOptions::map_reads).
+// Thread-safe; descriptors stay valid while in use even if the cache evicts
+// them meanwhile.
 #ifndef STORAGE_POSIX_FILE_BACKEND_H_
 #define STORAGE_POSIX_FILE_BACKEND_H_
 
@@ -23,6 +24,7 @@
 #include <unordered_map>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "storage/file_backend.h"
 
 namespace bt::storage {
@@ -42,6 +44,11 @@ struct PosixFileBackendOptions {
   // with smaller folios the page-table work costs as much as copying or up
   // to twice that, and the process-wide signal handler is paid either way.
   bool map_reads = false;
+  // How often a reused descriptor is checked to still have a name (a
+  // system call). Checking on every use cost a downloader 3% and a seeder
+  // 5% of its CPU (one check per 16 KiB block); a file deleted while in
+  // use is then noticed within this interval. Zero checks every use.
+  absl::Duration name_check_interval = absl::Milliseconds(250);
 };
 
 class PosixFileBackend : public FileBackend {

@@ -8,7 +8,9 @@ namespace bt::storage::testing {
 BackendEnv::BackendEnv(bool real) : real_(real) {
   if (real) {
     dir_ = std::make_unique<TempDir>();
-    backend_ = std::make_unique<PosixFileBackend>();
+    // Tests remove files underneath and expect the very next use to notice.
+    backend_ = std::make_unique<PosixFileBackend>(
+        PosixFileBackendOptions{.name_check_interval = absl::ZeroDuration()});
     root_ = dir_->path();
   } else {
     mem_ = new MemoryFileBackend();

@@ -1,0 +1,53 @@
+// PosixFileBackend's check that a cached descriptor's file still has a
+// name: at most once per name_check_interval, and not missed for longer.
+#include "storage/posix_file_backend.h"
+
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/storage/storage_test_util.h"
+
+namespace bt::storage {
+namespace {
+
+using testing::TempDir;
+
+ByteSpan Bytes(std::string_view s) { return AsBytes(s); }
+
+TEST(PosixFileBackendTest, ARemovedFileIsNoticedWithinTheCheckInterval) {
+  TempDir dir;
+  const std::string path = dir.path() + "/a";
+  const absl::Duration interval = absl::Milliseconds(100);
+  PosixFileBackend disk({.name_check_interval = interval});
+  ASSERT_TRUE(disk.Write(path, 0, Bytes("first"), /*create=*/true).ok());
+  ASSERT_EQ(unlink(path.c_str()), 0);
+  const absl::Time removed = absl::Now();
+  // Within the interval the cached descriptor is used unchecked; after it,
+  // the write is refused rather than lost in the unlinked file.
+  absl::Status st;
+  do {
+    st = disk.Write(path, 0, Bytes("second"), /*create=*/false);
+  } while (st.ok() && absl::Now() - removed < 10 * interval);
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+  EXPECT_NE(st.message().find("removed"), std::string_view::npos) << st;
+}
+
+TEST(PosixFileBackendTest, AZeroIntervalChecksEveryUse) {
+  TempDir dir;
+  const std::string path = dir.path() + "/a";
+  PosixFileBackend disk({.name_check_interval = absl::ZeroDuration()});
+  ASSERT_TRUE(disk.Write(path, 0, Bytes("first"), /*create=*/true).ok());
+  ASSERT_EQ(unlink(path.c_str()), 0);
+  EXPECT_EQ(disk.Write(path, 0, Bytes("second"), /*create=*/false).code(),
+            absl::StatusCode::kDataLoss);
+  // Creation allowed: the file is made afresh, not written unlinked.
+  ASSERT_TRUE(disk.Write(path, 0, Bytes("third"), /*create=*/true).ok());
+  EXPECT_EQ(access(path.c_str(), F_OK), 0);
+}
+
+}  // namespace
+}  // namespace bt::storage
