@@ -89,6 +89,13 @@ struct ClientOptions {
   // has been sent this many bytes, then the peer that waited longest gets
   // it (Choker). 0: the peers we upload to fastest keep the slots.
   int64_t seed_turn_bytes = 4 << 20;
+  // Serve plaintext TCP peers with sendfile(2): a block goes from the page
+  // cache to the socket without being read into memory, but each block
+  // costs two sends (its header, then its bytes). Off: blocks are read
+  // into memory and many go out in one send. Which is cheaper depends on
+  // the machine's system calls (benchmarks/client/transfer_benchmark.py
+  // --sendfile prints both).
+  bool send_from_file = false;
   // Global rate limits in bytes per second (0: unlimited); see
   // Client::SetRateLimits and Torrent::SetRateLimits.
   int64_t upload_rate_limit = 0;

@@ -29,7 +29,8 @@
 //   file_close                file_index, path
 //   file_read, file_write     file_index, path, length (a block sent to a
 //                             plaintext TCP peer straight from its file,
-//                             with sendfile, is not a file_read)
+//                             with ClientOptions::send_from_file, is not a
+//                             file_read)
 //   file_error                file_index, path, reason
 //   tracker_connect           tracker, announce_event
 //   tracker_disconnect        tracker

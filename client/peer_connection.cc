@@ -67,6 +67,11 @@ PeerRef PeerConnection::ref() const {
   return r;
 }
 
+bool PeerConnection::CanSendFromFile() const {
+  return ctx_->options().send_from_file && transport_->can_send_file() &&
+         session_.CanSendFromFile();
+}
+
 bool PeerConnection::useful() const {
   return session_.payload_down() > 0 || session_.payload_up() > 0 ||
          session_.peer_interested() || session_.am_interested();

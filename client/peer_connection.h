@@ -57,10 +57,8 @@ class PeerConnection : public Transport::Observer {
   Torrent* torrent() const { return torrent_; }
   PeerSession& session() { return session_; }
   // CanSendFromFile: blocks may go to this peer straight from their files
-  // (a TCP stream, not encrypted).
-  bool CanSendFromFile() const {
-    return transport_->can_send_file() && session_.CanSendFromFile();
-  }
+  // (ClientOptions::send_from_file, a TCP stream, not encrypted).
+  bool CanSendFromFile() const;
   const PeerSession& session() const { return session_; }
   const Endpoint& address() const { return session_.address(); }
   bool incoming() const { return session_.incoming(); }

@@ -2,7 +2,7 @@
 """1 GiB loopback transfers between btkit and libtorrent, in one run.
 
 usage: transfer_benchmark.py BT_BINARY [--size-mib N] [--encryption disabled|forced]
-                             [--utp]
+                             [--utp] [--sendfile]
    or: bazel run //benchmarks/client:transfer_benchmark -- [--size-mib N] ...
        (benchmarks/client/run.sh does the same; --size-mib 64 for a quick run)
    or: bazel run //benchmarks/client:utp_benchmark   (the same with --utp)
@@ -11,6 +11,10 @@ With --utp (default size 256 MiB) every pair runs over uTP only (BEP 29;
 libtorrent with TCP turned off, btkit with --transport utp), ratios are
 against libtorrent -> libtorrent over uTP, and a last row moves the same
 data btkit -> btkit over TCP for comparison.
+
+With --sendfile a last row moves the data btkit -> btkit again with the
+seeder serving from its file (bt seed --sendfile, one sendfile(2) and one
+header send per block) instead of from memory (the default).
 
 For each pair (seeder -> downloader): libtorrent -> libtorrent,
 libtorrent -> btkit, btkit -> libtorrent, btkit -> btkit, it seeds a
@@ -67,7 +71,8 @@ def reap(proc):
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
-def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc, transport):
+def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc, transport,
+             seed_args):
     dl_dir = os.path.join(work, "dl")
     shutil.rmtree(dl_dir, ignore_errors=True)
     os.makedirs(dl_dir)
@@ -84,7 +89,7 @@ def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc, transport):
         s = subprocess.Popen([bt, "seed", torrent, seed_dir, "--bind",
                               "127.0.0.1", "--dht-bootstrap=", "--no-lsd",
                               "--encryption", enc,
-                              "--transport", transport],
+                              "--transport", transport] + seed_args,
                              stderr=open(log, "w"), stdout=subprocess.DEVNULL)
         port = btkit_port(log, s)
     peer = "127.0.0.1:%d" % port
@@ -138,17 +143,23 @@ def main():
         size = size_mib << 20
         gib = size / float(1 << 30)
         transport = "utp" if utp else "tcp"
-        pairs = [("libtorrent", "libtorrent", transport),
-                 ("libtorrent", "btkit", transport),
-                 ("btkit", "libtorrent", transport),
-                 ("btkit", "btkit", transport)]
+        pairs = [("libtorrent", "libtorrent", transport, []),
+                 ("libtorrent", "btkit", transport, []),
+                 ("btkit", "libtorrent", transport, []),
+                 ("btkit", "btkit", transport, [])]
         if utp:
-            pairs.append(("btkit", "btkit", "tcp"))
+            pairs.append(("btkit", "btkit", "tcp", []))
+        if "--sendfile" in args:
+            pairs.append(("btkit", "btkit", "tcp", ["--sendfile"]))
         rows = []
-        for seeder, downloader, how in pairs:
+        for seeder, downloader, how, seed_args in pairs:
             seconds, d_cpu, d_rss, s_cpu, s_rss = run_pair(
-                bt, seeder, downloader, torrent, seed_dir, work, enc, how)
-            rows.append(("%s -> %s %s" % (seeder, downloader, how), seconds,
+                bt, seeder, downloader, torrent, seed_dir, work, enc, how,
+                seed_args)
+            label = "%s -> %s %s" % (seeder, downloader, how)
+            if seed_args:
+                label += " " + " ".join(a.lstrip("-") for a in seed_args)
+            rows.append((label, seconds,
                          size / seconds / 1e6, d_cpu / gib, d_rss,
                          s_cpu / gib, s_rss))
             print("%s: %.2f s" % (rows[-1][0], seconds), flush=True)

@@ -67,6 +67,10 @@ void DeclareLimitFlags(FlagSet& flags, TransferArgs& a) {
            "to the peer that waited longest; 0: the fastest peers keep the "
            "slots")
       .Min(0);
+  flags.Switch("--sendfile", &a.options.send_from_file, true,
+               "serve plaintext TCP peers with sendfile(2) from the page "
+               "cache, each block in two sends, instead of reading blocks "
+               "into memory and sending many at once");
 }
 
 void DeclareDiscoveryFlags(FlagSet& flags, TransferArgs& a) {

@@ -64,11 +64,13 @@ class TransferTest : public ::testing::Test {
 
   // NewClient makes a client on `host` (each loopback address is a host of
   // its own: bans and per-address limits tell them apart).
-  std::unique_ptr<Client> NewClient(EncryptionPolicy policy,
-                                    const std::string& host = "127.0.0.1") {
+  std::unique_ptr<Client> NewClient(
+      EncryptionPolicy policy, const std::string& host = "127.0.0.1",
+      const std::function<void(ClientOptions&)>& tweak = nullptr) {
     ClientOptions options = testing::LoopbackClientOptions();
     options.local_hosts = {host};
     options.encryption = policy;
+    if (tweak) tweak(options);
     auto c = Client::Create(options);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? std::move(*c) : nullptr;
@@ -209,6 +211,58 @@ INSTANTIATE_TEST_SUITE_P(
         // Plaintext fallback: the seeder refuses MSE.
         PolicyPair{EncryptionPolicy::kDisabled, EncryptionPolicy::kEnabled, false},
         PolicyPair{EncryptionPolicy::kEnabled, EncryptionPolicy::kDisabled, false}));
+
+// A seeder serves a plaintext peer from memory by default (each block a
+// file_read) and, with send_from_file, straight from its files (sendfile:
+// no file_read); an encrypted peer always from memory.
+TEST_F(TransferTest, SendFromFileServesPlaintextPeersWithoutReads) {
+  struct Case {
+    bool send_from_file;
+    EncryptionPolicy policy;
+    bool reads_expected;
+  };
+  for (const Case& c : {Case{false, EncryptionPolicy::kDisabled, true},
+                        Case{true, EncryptionPolicy::kDisabled, false},
+                        Case{true, EncryptionPolicy::kForced, true}}) {
+    SCOPED_TRACE(::testing::Message()
+                 << "send_from_file " << c.send_from_file << ", policy "
+                 << static_cast<int>(c.policy));
+    // Over TCP (uTP streams never send from files).
+    auto seeder = NewClient(c.policy, "127.0.0.1", [&](ClientOptions& o) {
+      o.transport = PeerTransport::kTcp;
+      o.send_from_file = c.send_from_file;
+    });
+    auto leecher = NewClient(c.policy, "127.0.0.1", [](ClientOptions& o) {
+      o.transport = PeerTransport::kTcp;
+    });
+    Torrent* seed = Add(seeder.get(), "seed");
+    ASSERT_TRUE(seed);
+    // Reads once the peer is there (not the seed's own check).
+    bool serving = false;
+    int64_t reads = 0;
+    seeder->OnEvent(EventType::kPeerConnect, [&](const Event&) {
+      serving = true;
+      return true;
+    });
+    seeder->OnEvent(EventType::kFileRead, [&](const Event& e) {
+      if (serving) reads += e.length;
+      return true;
+    });
+    fs::remove_all(root_ / "dl");
+    Torrent* dl = Add(leecher.get(), "dl", {Local(*seeder)});
+    ASSERT_TRUE(dl);
+    ASSERT_TRUE(RunUntil({seeder.get(), leecher.get()},
+                         [&] { return dl->complete(); }));
+    ExpectSameData("dl");
+    if (c.reads_expected) {
+      EXPECT_GE(reads, info_.total_size());
+    } else {
+      // Blocks that straddle files, and the tail of the seed's own check
+      // (still running when the peer comes), are read as bytes.
+      EXPECT_LT(reads, info_.total_size() / 4);
+    }
+  }
+}
 
 TEST_F(TransferTest, IncompatiblePoliciesNeverConnect) {
   auto seeder = NewClient(EncryptionPolicy::kDisabled);
