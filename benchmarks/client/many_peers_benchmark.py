@@ -15,6 +15,8 @@ and checking every piece's SHA-1. Rows (all by default):
   libtorrent      libtorrent 2.0, its default unchoke_slots_limit (8)
   btkit-all       `bt seed --upload-slots N`: every downloader unchoked
   libtorrent-all  unchoke_slots_limit N
+and, asked for with --rows, btkit-sendfile and btkit-all-sendfile: the
+same btkit seeders serving from their files (`bt seed --sendfile`).
 Both seeders: no encryption, TCP only, no DHT/LSD, a connection limit of
 2N + 50 (libtorrent refuses incoming connections well before its
 connections_limit: 24 of 200 with 250), all from one address allowed, a
@@ -52,6 +54,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LT_PEER = os.path.join(HERE, "..", "..", "tests", "client", "libtorrent_peer.py")
 PYTHON = "/usr/bin/python3"
 ROWS = ["btkit", "btkit-8", "libtorrent", "btkit-all", "libtorrent-all"]
+MORE_ROWS = ["btkit-sendfile", "btkit-all-sendfile"]
 TIMEOUT = 600
 def wait_for(predicate, proc, log, timeout=60):
     deadline = time.time() + timeout
@@ -67,7 +70,8 @@ def wait_for(predicate, proc, log, timeout=60):
 
 def start_seeder(bt, row, torrent, seed_dir, work, n):
     """Starts the row's seeder; returns (process, port, log path)."""
-    slots = {"all": n, "8": 8}.get(row.split("-")[-1])
+    parts = row.split("-")
+    slots = n if "all" in parts else 8 if "8" in parts else None
     log = os.path.join(work, row + ".log")
     out = open(log, "w")
     limit = str(2 * n + 50)
@@ -79,6 +83,7 @@ def start_seeder(bt, row, torrent, seed_dir, work, n):
                "--max-incoming-per-ip", limit,
                "--resume", os.path.join(work, row + ".resume")]
         cmd += ["--upload-slots", str(slots)] if slots else []
+        cmd += ["--sendfile"] if "sendfile" in parts else []
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
 
         def port():
@@ -193,8 +198,8 @@ def main():
     pipeline = option(args, "--pipeline", 32)
     rounds = option(args, "--runs", 1)
     rows = option(args, "--rows", ",".join(ROWS)).split(",")
-    if any(r not in ROWS for r in rows):
-        sys.exit("rows are among " + ",".join(ROWS))
+    if any(r not in ROWS + MORE_ROWS for r in rows):
+        sys.exit("rows are among " + ",".join(ROWS + MORE_ROWS))
     work = tempfile.mkdtemp(prefix="btkit_many_peers_")
     try:
         seed_dir = write_payload(work, size_mib)

@@ -18,6 +18,8 @@ constexpr uint32_t kAllowedFastCount = 10;
 // After the metadata, messages may be as large as the bitfield, and at
 // least this (extension handshakes, metadata pieces, hashes).
 constexpr uint32_t kMinMaxMessage = 128 * 1024;
+// A choked peer's send buffer larger than this is freed once sent.
+constexpr size_t kIdleSendBuffer = 64 * 1024;
 
 protocol::ParserOptions InitialParserOptions(const SessionLimits& limits) {
   protocol::ParserOptions o;
@@ -433,6 +435,12 @@ void PeerSession::ConsumeFile(size_t n, absl::Time now) {
 }
 
 void PeerSession::DropSentOutput() {
+  if (out_pos_ == out_.size() && am_choking_ &&
+      out_.capacity() > kIdleSendBuffer) {
+    // The blocks served from memory that made it grow are sent, and no
+    // more are coming soon: give it back (a seeder's peers take turns).
+    std::string().swap(out_);
+  }
   out_.erase(0, out_pos_);
   for (QueuedFileChunk& f : files_) f.at -= out_pos_;
   out_pos_ = 0;

@@ -193,6 +193,10 @@ class PeerSession {
   // has_output: something is left to send, bytes or file bytes.
   bool has_output() const { return unsent() > 0; }
   bool has_file_output() const { return !files_.empty(); }
+  // send_buffer_bytes is the memory held for output. A choked peer's
+  // buffer is freed once sent; an unchoked one's is kept for the next
+  // blocks.
+  size_t send_buffer_bytes() const { return out_.capacity(); }
   // InputThrottled: the peer sent more messages than its budget allows;
   // stop reading from it until this turns false (checked again with a
   // later `now`).

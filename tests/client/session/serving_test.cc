@@ -340,6 +340,33 @@ TEST(ServingTest, ChokingRejectsQueuedRequestsAfterTheChokeButKeepsAllowedFast) 
   EXPECT_EQ(rig.session->NextToServe(), Req(rig.allowed, 0));
 }
 
+// Blocks served from memory grow the send buffer; it is kept while the peer
+// is unchoked (more blocks follow) and freed once a choked peer has been
+// sent everything, so peers taking turns do not each hold one.
+TEST(ServingTest, AChokedPeersSendBufferIsFreedOnceSent) {
+  Seeding rig;
+  rig.session->SetChoking(false);
+  rig.peer.Read();
+  // Six blocks, 96 KiB: more than a buffer that is kept anyway.
+  auto serve = [&](uint32_t first_piece) {
+    for (uint32_t p = first_piece; p < first_piece + 3; ++p) {
+      for (uint32_t b = 0; b < 2; ++b) rig.peer.Send(Req(p, b));
+    }
+    while (auto r = rig.session->NextToServe()) {
+      rig.session->SendBlock(*r, Bytes(rig.Data(*r)));
+    }
+  };
+  serve(1);
+  EXPECT_GE(rig.session->send_buffer_bytes(), 6 * 16384u);
+  EXPECT_EQ(Of<protocol::Piece>(rig.peer.Read()).size(), 6u);
+  EXPECT_GE(rig.session->send_buffer_bytes(), 6 * 16384u) << "unchoked";
+  serve(4);
+  rig.session->SetChoking(true);
+  EXPECT_GE(rig.session->send_buffer_bytes(), 6 * 16384u) << "not sent yet";
+  EXPECT_EQ(Of<protocol::Piece>(rig.peer.Read()).size(), 6u);
+  EXPECT_LT(rig.session->send_buffer_bytes(), 16384u);
+}
+
 TEST(ServingTest, ChokingWithoutFastDropsQueuedRequestsSilently) {
   Seeding rig(/*fast=*/false);
   rig.session->SetChoking(false);
