@@ -282,6 +282,7 @@ PeerSessionOptions Client::SessionOptions(bool encrypt) const {
   o.encryption = options_.encryption;
   o.encrypt = encrypt;
   o.skeys = &skeys_;
+  o.block_buffers = &disk_->buffers();
   o.limits = options_.session_limits;
   return o;
 }

@@ -2,10 +2,14 @@
 
 #include <utility>
 
+#include "protocol/message.h"
+
 namespace bt::client {
 
 DiskPool::DiskPool(Options options, Post post)
-    : options_(options), post_(std::move(post)) {
+    : options_(options),
+      post_(std::move(post)),
+      buffers_(options_.max_queued_bytes / protocol::kBlockSize) {
   for (int i = 0; i < options_.threads; ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
   }

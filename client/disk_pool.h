@@ -35,6 +35,8 @@
 #include <thread>
 #include <vector>
 
+#include "client/block_buffers.h"
+
 namespace bt::client {
 
 class DiskPool {
@@ -65,6 +67,9 @@ class DiskPool {
   // has drained below half its budget. Call it before submitting work.
   void OnDrained(Task callback);
   int threads() const { return static_cast<int>(workers_.size()); }
+  // buffers: recycled block buffers for the blocks this pool's jobs carry
+  // (as many kept as fill the budget).
+  BlockBuffers& buffers() { return buffers_; }
 
  private:
   struct Job {
@@ -77,6 +82,7 @@ class DiskPool {
 
   Options options_;
   Post post_;
+  BlockBuffers buffers_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Job> jobs_;  // guarded by mu_

@@ -71,6 +71,7 @@ void TorrentDisk::SubmitBatch() {
   if (!batch_) return;
   std::shared_ptr<Batch> batch = std::move(batch_);
   batch_.reset();
+  batch->buffers = &pool_->buffers();
   Submit(
       batch->bytes,
       [batch](Shared& s) {
@@ -79,7 +80,10 @@ void TorrentDisk::SubmitBatch() {
       },
       [batch] {
         for (WriteOp& w : batch->writes) w.done(std::move(w.status));
-        for (ReadOp& r : batch->reads) r.done(std::move(r.block));
+        for (ReadOp& r : batch->reads) {
+          r.done(r.block);
+          if (r.block.ok()) batch->buffers->Recycle(std::move(r.block->bytes));
+        }
       });
 }
 
@@ -94,7 +98,7 @@ void TorrentDisk::WriteAndHash(Shared& s, Batch& batch) {
     if (s.running) ticket = s.hash_order.Draw();
   }
   if (!s.running) {
-    for (WriteOp& w : batch.writes) std::string().swap(w.data);
+    for (WriteOp& w : batch.writes) batch.buffers->Recycle(std::move(w.data));
     return;
   }
   // Blocks are hashed in the order they were written, but outside the
@@ -104,7 +108,7 @@ void TorrentDisk::WriteAndHash(Shared& s, Batch& batch) {
     if (w.status.ok()) {
       s.running->Add(w.block.piece, w.block.begin(), AsBytes(w.data));
     }
-    std::string().swap(w.data);  // free the buffer early
+    batch.buffers->Recycle(std::move(w.data));  // reused at once
   }
 }
 
@@ -119,7 +123,7 @@ void TorrentDisk::Write(BlockRef block, std::string data,
 }
 
 void TorrentDisk::Read(const protocol::Request& r, bool from_file,
-                       std::function<void(absl::StatusOr<BlockToSend>)> done) {
+                       ReadDone done) {
   Batched(
       [&](Batch& b) {
         b.reads.push_back(ReadOp{r, from_file, std::move(done),
@@ -145,7 +149,7 @@ void TorrentDisk::ReadAll(Shared& s, Batch& batch) {
       }
       // Not in one file, or no descriptors: the bytes, as for any peer.
     }
-    block.bytes.resize(r.request.length);
+    block.bytes = batch.buffers->Take(r.request.length);
     absl::Status st = s.storage->ReadBlock(r.request.piece, r.request.begin,
                                            Span(block.bytes));
     r.block = st.ok() ? absl::StatusOr<BlockToSend>(std::move(block))

@@ -29,6 +29,7 @@
 #include "base/hash.h"
 #include "base/liveness.h"
 #include "base/turnstile.h"
+#include "client/block_buffers.h"
 #include "client/disk_pool.h"
 #include "client/session/block_ref.h"
 #include "metainfo/torrent_info.h"
@@ -71,9 +72,10 @@ class TorrentDisk {
     storage::PieceStorage::BlockInFile in_file;
   };
   // Read reads the block a peer asked for (`r`, inside a piece we have);
-  // with `from_file`, only finds it in its file where it can.
-  void Read(const protocol::Request& r, bool from_file,
-            std::function<void(absl::StatusOr<BlockToSend>)> done);
+  // with `from_file`, only finds it in its file where it can. The bytes
+  // are lent to `done` (copy what must outlive it), then recycled.
+  using ReadDone = std::function<void(const absl::StatusOr<BlockToSend>&)>;
+  void Read(const protocol::Request& r, bool from_file, ReadDone done);
 
   // HashResult is the verdict on a complete piece: `read` is a local
   // failure to read it back (then `passed` means nothing); block_hashes
@@ -131,13 +133,14 @@ class TorrentDisk {
   struct ReadOp {
     protocol::Request request;
     bool from_file;
-    std::function<void(absl::StatusOr<BlockToSend>)> done;
+    ReadDone done;
     absl::StatusOr<BlockToSend> block;
   };
   struct Batch {
     std::vector<WriteOp> writes;
     std::vector<ReadOp> reads;
     size_t bytes = 0;
+    BlockBuffers* buffers = nullptr;  // of the pool it runs on
   };
   // A batch is submitted at the end of the loop's turn, or at once past
   // this many bytes.

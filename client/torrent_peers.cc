@@ -386,16 +386,16 @@ void Torrent::ServeBlock(PeerConnection& c, const protocol::Request& r) {
     return EnterError(disk.status());
   }
   (*disk)->Read(r, c.CanSendFromFile(),
-                [this, id, r](absl::StatusOr<TorrentDisk::BlockToSend> block) {
+                [this, id,
+                 r](const absl::StatusOr<TorrentDisk::BlockToSend>& block) {
                   PeerConnection* conn = Connection(id);
                   if (!block.ok()) {
                     if (conn) conn->session().AbortServe(r);
                     EnterError(block.status());
                   } else if (conn) {
                     if (block->in_file.file) {
-                      conn->session().SendBlockFromFile(
-                          r, std::move(block->in_file.file),
-                          block->in_file.offset);
+                      conn->session().SendBlockFromFile(r, block->in_file.file,
+                                                        block->in_file.offset);
                     } else {
                       conn->session().SendBlock(r, AsBytes(block->bytes));
                     }

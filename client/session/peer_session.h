@@ -56,6 +56,7 @@
 #include "base/endpoint.h"
 #include "base/hash.h"
 #include "base/token_bucket.h"
+#include "client/block_buffers.h"
 #include "client/events.h"
 #include "client/session/block_ref.h"
 #include "client/session/pex_tracker.h"
@@ -148,6 +149,8 @@ struct PeerSessionOptions {
   std::function<bool(EventType)> wants_event;
   // Random bytes for MSE keys and pads (null: BoringSSL's generator).
   void (*random_bytes)(MutableByteSpan) = nullptr;
+  // Where a received block's bytes are copied (null: a new string each).
+  BlockBuffers* block_buffers = nullptr;
   SessionLimits limits;
 };
 
@@ -361,6 +364,8 @@ class PeerSession {
   void MergeLateHaves(const storage::Bitfield& bits);
   absl::Status OnRequest(const protocol::Request& r);
   absl::Status OnPiece(const protocol::Piece& p, absl::Time now);
+  // CopyBlock: a received block's bytes, to keep.
+  std::string CopyBlock(std::string_view data);
   absl::Status OnReject(const protocol::Reject& r);
   void OnCancel(const protocol::Cancel& c);
   absl::Status OnUnsolicited(std::string_view what);

@@ -219,6 +219,11 @@ void PeerSession::OnCancel(const protocol::Cancel& c) {
   }
 }
 
+std::string PeerSession::CopyBlock(std::string_view data) {
+  return options_.block_buffers ? options_.block_buffers->Copy(data)
+                                : std::string(data);
+}
+
 absl::Status PeerSession::OnPiece(const protocol::Piece& p, absl::Time now) {
   Emit(EventType::kPacketIncomingBlock, p.piece, p.begin,
        static_cast<int64_t>(p.data.size()));
@@ -238,14 +243,14 @@ absl::Status PeerSession::OnPiece(const protocol::Piece& p, absl::Time now) {
       if (request_slow_start_ && slow_start_depth_ < kMaxRequestDepth) {
         ++slow_start_depth_;
       }
-      events_.push_back(BlockArrived{block, std::string(p.data), true});
+      events_.push_back(BlockArrived{block, CopyBlock(p.data), true});
       return absl::OkStatus();
     case RequestTracker::Match::kGivenUp:
       // Late, but an answer: the peer is alive.
       last_block_ = now;
       snubbed_ = false;
       payload_down_ += static_cast<int64_t>(p.data.size());
-      events_.push_back(BlockArrived{block, std::string(p.data), false});
+      events_.push_back(BlockArrived{block, CopyBlock(p.data), false});
       return absl::OkStatus();
   }
   return absl::OkStatus();
