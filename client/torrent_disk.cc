@@ -91,10 +91,7 @@ void TorrentDisk::WriteAndHash(Shared& s, Batch& batch) {
   uint64_t ticket = 0;
   {
     std::unique_lock<std::shared_mutex> lock(s.mu);
-    for (WriteOp& w : batch.writes) {
-      w.status = s.storage->WriteBlock(w.block.piece, w.block.begin(),
-                                       AsBytes(w.data));
-    }
+    WriteRuns(s, batch.writes);
     if (s.running) ticket = s.hash_order.Draw();
   }
   if (!s.running) {
@@ -109,6 +106,28 @@ void TorrentDisk::WriteAndHash(Shared& s, Batch& batch) {
       s.running->Add(w.block.piece, w.block.begin(), AsBytes(w.data));
     }
     batch.buffers->Recycle(std::move(w.data));  // reused at once
+  }
+}
+
+void TorrentDisk::WriteRuns(Shared& s, std::vector<WriteOp>& writes) {
+  std::vector<ByteSpan> run;
+  for (size_t first = 0; first < writes.size();) {
+    // A run: blocks of one piece, each right after the one before.
+    const uint32_t piece = writes[first].block.piece;
+    run.assign({AsBytes(writes[first].data)});
+    size_t end = first + 1;
+    int64_t next = int64_t{writes[first].block.begin()} +
+                   static_cast<int64_t>(writes[first].data.size());
+    while (end < writes.size() && writes[end].block.piece == piece &&
+           writes[end].block.begin() == next) {
+      run.push_back(AsBytes(writes[end].data));
+      next += static_cast<int64_t>(writes[end].data.size());
+      ++end;
+    }
+    const absl::Status st =
+        s.storage->WriteBlocks(piece, writes[first].block.begin(), run);
+    for (size_t i = first; i < end; ++i) writes[i].status = st;
+    first = end;
   }
 }
 

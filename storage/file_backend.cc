@@ -21,6 +21,16 @@ absl::StatusOr<std::shared_ptr<const SendableFile>> FileBackend::OpenForSending(
   return absl::UnimplementedError("this file backend has no descriptors to send from");
 }
 
+absl::Status FileBackend::WriteGather(const std::string& path, int64_t offset,
+                                      absl::Span<const ByteSpan> parts,
+                                      bool create) {
+  for (ByteSpan part : parts) {
+    if (absl::Status s = Write(path, offset, part, create); !s.ok()) return s;
+    offset += static_cast<int64_t>(part.size());
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int64_t> FileBackend::Visit(
     const std::string& path, int64_t offset, int64_t length,
     const std::function<void(ByteSpan)>& consume) {

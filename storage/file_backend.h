@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "base/bytes.h"
 
 namespace bt::storage {
@@ -109,6 +110,12 @@ class FileBackend {
   // unlinked meanwhile is noticed and never written to. Thread-safe.
   virtual absl::Status Write(const std::string& path, int64_t offset,
                              ByteSpan data, bool create) = 0;
+  // WriteGather writes `parts` one after another from `offset`, as Write
+  // would their concatenation (PosixFileBackend: in one pwritev, so a run
+  // of blocks costs one system call). The default writes them one by one.
+  virtual absl::Status WriteGather(const std::string& path, int64_t offset,
+                                   absl::Span<const ByteSpan> parts,
+                                   bool create);
 
   // Stat returns the size and mtime of a file; kNotFound if missing.
   virtual absl::StatusOr<FileStat> Stat(const std::string& path) = 0;

@@ -192,21 +192,45 @@ absl::Status PieceStorage::WriteBlock(uint32_t piece, int64_t offset,
       layout_.MapBlock(piece, offset, static_cast<int64_t>(data.size())));
   size_t pos = 0;
   for (const metainfo::FileSlice& s : slices) {
-    ByteSpan part = data.subspan(pos, s.length);
+    const ByteSpan part = data.subspan(pos, s.length);
     pos += s.length;
-    if (layout_.file(s.file_index).pad()) continue;
-    ASSIGN_OR_RETURN(Location loc, Locate(s));
-    bool create = loc.event_index == kPartFileIndex || !present_[s.file_index];
-    absl::Status st = backend_->Write(*loc.path, loc.offset, part, create);
-    if (!st.ok()) return EnterError(loc.event_index, st);
-    if (loc.event_index != kPartFileIndex) present_[s.file_index] = 1;
-    if (!on_event_) continue;
+    RETURN_IF_ERROR(WriteSlice(s, absl::MakeConstSpan(&part, 1)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PieceStorage::WriteSlice(const metainfo::FileSlice& s,
+                                      absl::Span<const ByteSpan> parts) {
+  if (layout_.file(s.file_index).pad()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(Location loc, Locate(s));
+  const bool create =
+      loc.event_index == kPartFileIndex || !present_[s.file_index];
+  absl::Status st = backend_->WriteGather(*loc.path, loc.offset, parts, create);
+  if (!st.ok()) return EnterError(loc.event_index, st);
+  if (loc.event_index != kPartFileIndex) present_[s.file_index] = 1;
+  if (on_event_) {
     StorageEvent e;
     e.type = StorageEventType::kFileWrite;
     e.file_index = loc.event_index;
     e.path = *loc.path;
     e.length = s.length;
     Emit(std::move(e));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PieceStorage::WriteBlocks(uint32_t piece, int64_t offset,
+                                       absl::Span<const ByteSpan> blocks) {
+  RETURN_IF_ERROR(CheckNoError());
+  int64_t total = 0;
+  for (ByteSpan b : blocks) total += static_cast<int64_t>(b.size());
+  ASSIGN_OR_RETURN(std::vector<metainfo::FileSlice> slices,
+                   layout_.MapBlock(piece, offset, total));
+  if (slices.size() == 1) return WriteSlice(slices[0], blocks);
+  // Across files: block by block.
+  for (ByteSpan b : blocks) {
+    RETURN_IF_ERROR(WriteBlock(piece, offset, b));
+    offset += static_cast<int64_t>(b.size());
   }
   return absl::OkStatus();
 }

@@ -121,6 +121,11 @@ class PieceStorage {
   // kFailedPrecondition while in the error state; a disk error (see
   // file_backend.h codes), which also enters the error state.
   absl::Status WriteBlock(uint32_t piece, int64_t offset, ByteSpan data);
+  // WriteBlocks stores `blocks` one after another from `offset` inside
+  // `piece`, as WriteBlock would; where they lie in one file, in one
+  // FileBackend::WriteGather.
+  absl::Status WriteBlocks(uint32_t piece, int64_t offset,
+                           absl::Span<const ByteSpan> blocks);
 
   // ReadBlock fills `out` with the bytes at `offset` inside `piece`; pad
   // bytes read as zeros. A missing or too short file is an error
@@ -266,6 +271,10 @@ class PieceStorage {
   absl::Status ReadSlices(const std::vector<metainfo::FileSlice>& slices,
                           MutableByteSpan out, bool report,
                           std::vector<Extent>* unreadable);
+  // WriteSlice writes `parts`, together s.length bytes, where `s` lies
+  // (nothing for a pad file).
+  absl::Status WriteSlice(const metainfo::FileSlice& s,
+                          absl::Span<const ByteSpan> parts);
 
   metainfo::FileLayout layout_;
   std::string save_path_;

@@ -2,16 +2,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
-#include <mutex>
 #include <algorithm>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -341,6 +343,46 @@ absl::Status PosixFileBackend::Write(const std::string& path, int64_t offset,
   auto h = Acquire(path, /*write=*/true, create);
   if (!h.ok()) return h.status();
   return WriteAll((*h)->fd, path, offset, data);
+}
+
+absl::Status PosixFileBackend::WriteGather(const std::string& path,
+                                           int64_t offset,
+                                           absl::Span<const ByteSpan> parts,
+                                           bool create) {
+  auto h = Acquire(path, /*write=*/true, create);
+  if (!h.ok()) return h.status();
+  std::vector<struct iovec> iov;
+  iov.reserve(parts.size());
+  for (ByteSpan p : parts) {
+    if (!p.empty()) {
+      iov.push_back({const_cast<uint8_t*>(p.data()), p.size()});
+    }
+  }
+  size_t first = 0;  // the iovec the next write starts at
+  int64_t at = offset;
+  while (first < iov.size()) {
+    const int count =
+        static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
+    ssize_t n = pwritev((*h)->fd, &iov[first], count, at);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "write", path, at);
+    }
+    if (n == 0) return ErrnoStatus(ENOSPC, "write", path, at);
+    at += n;
+    // Skip what was written; a part written in part resumes where it
+    // stopped.
+    size_t left = static_cast<size_t>(n);
+    while (first < iov.size() && left >= iov[first].iov_len) {
+      left -= iov[first].iov_len;
+      ++first;
+    }
+    if (left > 0) {
+      iov[first].iov_base = static_cast<uint8_t*>(iov[first].iov_base) + left;
+      iov[first].iov_len -= left;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<FileStat> PosixFileBackend::Stat(const std::string& path) {

@@ -66,6 +66,9 @@ class PosixFileBackend : public FileBackend {
       const std::function<void(ByteSpan)>& consume) override;
   absl::Status Write(const std::string& path, int64_t offset, ByteSpan data,
                      bool create) override;
+  absl::Status WriteGather(const std::string& path, int64_t offset,
+                           absl::Span<const ByteSpan> parts,
+                           bool create) override;
   absl::StatusOr<FileStat> Stat(const std::string& path) override;
   absl::StatusOr<std::shared_ptr<const SendableFile>> OpenForSending(
       const std::string& path) override;

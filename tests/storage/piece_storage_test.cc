@@ -141,6 +141,48 @@ TEST_P(PieceStorageTest, PadFilesAreNeverWritten) {
   }
 }
 
+// WriteBlocks stores runs of blocks as WriteBlock stores each: runs inside
+// one file, across file boundaries, and over pad files.
+TEST_P(PieceStorageTest, WriteBlocksStoresARunAsWriteBlockWould) {
+  for (Kind kind : {Kind::kV1, Kind::kV1Padded}) {
+    Env env(GetParam());
+    Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, kind);
+    auto s = PieceStorage::Create(t.info, env.root(), env.backend());
+    ASSERT_TRUE(s.ok()) << s.status();
+    for (uint32_t p = 0; p < t.info.num_pieces(); ++p) {
+      const int64_t size = t.info.layout().PieceSize(p);
+      const std::string_view piece =
+          std::string_view(t.piece_space).substr(p * kPiece, size);
+      // Blocks of 3000 bytes (the last one shorter), then the piece in
+      // two runs.
+      std::vector<ByteSpan> blocks;
+      for (int64_t at = 0; at < size; at += 3000) {
+        blocks.push_back(AsBytes(piece.substr(at, 3000)));
+      }
+      const size_t half = blocks.size() / 2;
+      ASSERT_TRUE(
+          (*s)->WriteBlocks(p, 0, absl::MakeConstSpan(blocks).first(half))
+              .ok());
+      ASSERT_TRUE((*s)->WriteBlocks(p, static_cast<int64_t>(half) * 3000,
+                                    absl::MakeConstSpan(blocks).subspan(half))
+                      .ok());
+    }
+    for (const MemFile& f : FourFiles()) {
+      const std::string path =
+          env.root() + "/album/" + absl::StrJoin(f.path, "/");
+      EXPECT_TRUE(Same(env.Contents(path), f.data)) << path;
+    }
+    EXPECT_FALSE(env.Contents(env.root() + "/album/.pad").has_value());
+    // A run past the piece's end is refused, and nothing is written.
+    const std::string block(3000, 'x');
+    std::vector<ByteSpan> over(kPiece / 3000 + 1, AsBytes(block));
+    EXPECT_EQ((*s)->WriteBlocks(0, 0, over).code(),
+              absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(
+        Same(ReadPiece(s->get(), t, 0), t.piece_space.substr(0, kPiece)));
+  }
+}
+
 TEST_P(PieceStorageTest, FilesAreCreatedLazilyAndSparsely) {
   Env env(GetParam());
   Torrent t = MakeTestTorrent("album", FourFiles(), kPiece, Kind::kV1);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
@@ -34,6 +35,30 @@ TEST(PosixFileBackendTest, ARemovedFileIsNoticedWithinTheCheckInterval) {
   } while (st.ok() && absl::Now() - removed < 10 * interval);
   EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
   EXPECT_NE(st.message().find("removed"), std::string_view::npos) << st;
+}
+
+// WriteGather writes its parts in order in as many pwritev calls as it
+// takes: more parts than one call takes (IOV_MAX), empty ones among them.
+TEST(PosixFileBackendTest, WriteGatherWritesThePartsInOrder) {
+  TempDir dir;
+  const std::string path = dir.path() + "/a";
+  PosixFileBackend disk;
+  std::vector<std::string> texts;
+  std::string all;
+  for (int i = 0; i < 3000; ++i) {
+    texts.push_back(i % 7 == 0 ? "" : std::string(1 + i % 13, 'a' + i % 26));
+    all += texts.back();
+  }
+  std::vector<ByteSpan> parts;
+  for (const std::string& t : texts) parts.push_back(Bytes(t));
+  ASSERT_TRUE(disk.WriteGather(path, 5, parts, /*create=*/true).ok());
+  std::string got(all.size() + 5, '?');
+  absl::StatusOr<size_t> n = disk.Read(
+      path, 0,
+      MutableByteSpan(reinterpret_cast<uint8_t*>(got.data()), got.size()));
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, all.size() + 5);
+  EXPECT_EQ(got, std::string(5, '\0') + all);
 }
 
 TEST(PosixFileBackendTest, AZeroIntervalChecksEveryUse) {
