@@ -154,25 +154,51 @@ void TorrentDisk::Read(const protocol::Request& r, bool from_file,
 void TorrentDisk::ReadAll(Shared& s, Batch& batch) {
   std::shared_lock<std::shared_mutex> lock(s.mu);
   std::shared_ptr<const storage::SendableFile> open;  // reused batch-wide
+  std::vector<ReadOp*> run;  // consecutive blocks of a piece, read at once
   for (ReadOp& r : batch.reads) {
-    BlockToSend block;
     if (r.from_file) {
       absl::StatusOr<storage::PieceStorage::BlockInFile> in_file =
           s.storage->OpenBlockForSending(r.request.piece, r.request.begin,
                                          r.request.length, open);
       if (in_file.ok()) {
         open = in_file->file;
+        BlockToSend block;
         block.in_file = *std::move(in_file);
         r.block = std::move(block);
         continue;
       }
       // Not in one file, or no descriptors: the bytes, as for any peer.
     }
-    block.bytes = batch.buffers->Take(r.request.length);
-    absl::Status st = s.storage->ReadBlock(r.request.piece, r.request.begin,
-                                           Span(block.bytes));
-    r.block = st.ok() ? absl::StatusOr<BlockToSend>(std::move(block))
-                      : absl::StatusOr<BlockToSend>(st);
+    if (!run.empty() &&
+        (run.back()->request.piece != r.request.piece ||
+         run.back()->request.begin + run.back()->request.length !=
+             r.request.begin)) {
+      ReadRun(s, *batch.buffers, run);
+      run.clear();
+    }
+    run.push_back(&r);
+  }
+  if (!run.empty()) ReadRun(s, *batch.buffers, run);
+}
+
+void TorrentDisk::ReadRun(Shared& s, BlockBuffers& buffers,
+                          const std::vector<ReadOp*>& run) {
+  std::vector<BlockToSend> blocks(run.size());
+  std::vector<MutableByteSpan> spans;
+  spans.reserve(run.size());
+  for (size_t i = 0; i < run.size(); ++i) {
+    blocks[i].bytes = buffers.Take(run[i]->request.length);
+    spans.push_back(Span(blocks[i].bytes));
+  }
+  const absl::Status st = s.storage->ReadBlocks(
+      run.front()->request.piece, run.front()->request.begin, spans);
+  for (size_t i = 0; i < run.size(); ++i) {
+    if (st.ok()) {
+      run[i]->block = std::move(blocks[i]);
+    } else {
+      run[i]->block = st;
+      buffers.Recycle(std::move(blocks[i].bytes));
+    }
   }
 }
 

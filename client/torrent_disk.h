@@ -150,6 +150,9 @@ class TorrentDisk {
   // WriteRuns writes a batch's blocks, each run of consecutive blocks of
   // a piece in one go (one system call where it lies in one file).
   static void WriteRuns(Shared& s, std::vector<WriteOp>& writes);
+  // ReadRun reads consecutive blocks of a piece in one go.
+  static void ReadRun(Shared& s, BlockBuffers& buffers,
+                      const std::vector<ReadOp*>& run);
   static HashResult HashFromPrefix(Shared& s, uint32_t piece, size_t bytes,
                                    storage::RunningPieceHashes::Prefix prefix);
   static HashResult HashWhole(Shared& s, uint32_t piece, size_t bytes,

@@ -21,6 +21,20 @@ absl::StatusOr<std::shared_ptr<const SendableFile>> FileBackend::OpenForSending(
   return absl::UnimplementedError("this file backend has no descriptors to send from");
 }
 
+absl::StatusOr<size_t> FileBackend::ReadScatter(
+    const std::string& path, int64_t offset,
+    absl::Span<const MutableByteSpan> parts) {
+  size_t done = 0;
+  for (MutableByteSpan part : parts) {
+    absl::StatusOr<size_t> n =
+        Read(path, offset + static_cast<int64_t>(done), part);
+    if (!n.ok()) return n.status();
+    done += *n;
+    if (*n < part.size()) break;
+  }
+  return done;
+}
+
 absl::Status FileBackend::WriteGather(const std::string& path, int64_t offset,
                                       absl::Span<const ByteSpan> parts,
                                       bool create) {

@@ -89,6 +89,12 @@ class FileBackend {
   // not exist. Thread-safe.
   virtual absl::StatusOr<size_t> Read(const std::string& path, int64_t offset,
                                       MutableByteSpan out) = 0;
+  // ReadScatter fills `parts` one after another from `offset`, as Read
+  // would their concatenation, and returns how many bytes it read
+  // (PosixFileBackend: in one preadv). The default reads them one by one.
+  virtual absl::StatusOr<size_t> ReadScatter(
+      const std::string& path, int64_t offset,
+      absl::Span<const MutableByteSpan> parts);
 
   // Visit calls `consume` with the bytes of the file from `offset`, up to
   // `length` of them, in order and in one or more views, copying as little

@@ -284,6 +284,37 @@ absl::Status PieceStorage::ReadBlock(uint32_t piece, int64_t offset,
   return ReadSlices(slices, out, /*report=*/true, nullptr);
 }
 
+absl::Status PieceStorage::ReadBlocks(
+    uint32_t piece, int64_t offset, absl::Span<const MutableByteSpan> blocks) {
+  int64_t total = 0;
+  for (MutableByteSpan b : blocks) total += static_cast<int64_t>(b.size());
+  ASSIGN_OR_RETURN(std::vector<metainfo::FileSlice> slices,
+                   layout_.MapBlock(piece, offset, total));
+  if (slices.size() == 1 && !layout_.file(slices[0].file_index).pad()) {
+    absl::StatusOr<Location> loc = Locate(slices[0]);
+    absl::StatusOr<size_t> n =
+        loc.ok() ? backend_->ReadScatter(*loc->path, loc->offset, blocks)
+                 : absl::StatusOr<size_t>(loc.status());
+    if (n.ok() && static_cast<int64_t>(*n) == total) {
+      if (on_event_) {
+        StorageEvent e;
+        e.type = StorageEventType::kFileRead;
+        e.file_index = loc->event_index;
+        e.path = *loc->path;
+        e.length = total;
+        Emit(std::move(e));
+      }
+      return absl::OkStatus();
+    }
+    // Short or failed: block by block, for ReadBlock's errors.
+  }
+  for (MutableByteSpan b : blocks) {
+    RETURN_IF_ERROR(ReadBlock(piece, offset, b));
+    offset += static_cast<int64_t>(b.size());
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<PieceStorage::BlockInFile> PieceStorage::OpenBlockForSending(
     uint32_t piece, int64_t offset, int64_t length,
     const std::shared_ptr<const SendableFile>& open) {

@@ -132,6 +132,11 @@ class PieceStorage {
   // (kNotFound / kDataLoss "truncated") that enters the error state, like
   // any other disk error: call it only for data the caller has.
   absl::Status ReadBlock(uint32_t piece, int64_t offset, MutableByteSpan out);
+  // ReadBlocks fills `blocks` one after another from `offset` inside
+  // `piece`, as ReadBlock would each; where they lie in one file, in one
+  // FileBackend::ReadScatter.
+  absl::Status ReadBlocks(uint32_t piece, int64_t offset,
+                          absl::Span<const MutableByteSpan> blocks);
 
   // BlockInFile is where a block lies when all of it is in one file.
   struct BlockInFile {

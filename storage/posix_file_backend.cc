@@ -345,42 +345,77 @@ absl::Status PosixFileBackend::Write(const std::string& path, int64_t offset,
   return WriteAll((*h)->fd, path, offset, data);
 }
 
+namespace {
+
+// Advance drops the `n` bytes a preadv or pwritev moved from the front of
+// `iov` (from `*first` on); a part moved in part resumes where it stopped.
+void Advance(std::vector<struct iovec>& iov, size_t* first, size_t n) {
+  while (*first < iov.size() && n >= iov[*first].iov_len) {
+    n -= iov[*first].iov_len;
+    ++*first;
+  }
+  if (n > 0) {
+    iov[*first].iov_base = static_cast<uint8_t*>(iov[*first].iov_base) + n;
+    iov[*first].iov_len -= n;
+  }
+}
+
+template <typename Span>
+std::vector<struct iovec> IoVectors(absl::Span<const Span> parts) {
+  std::vector<struct iovec> iov;
+  iov.reserve(parts.size());
+  for (const Span& p : parts) {
+    if (!p.empty()) iov.push_back({const_cast<uint8_t*>(p.data()), p.size()});
+  }
+  return iov;
+}
+
+int IoCount(const std::vector<struct iovec>& iov, size_t first) {
+  return static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
+}
+
+}  // namespace
+
+absl::StatusOr<size_t> PosixFileBackend::ReadScatter(
+    const std::string& path, int64_t offset,
+    absl::Span<const MutableByteSpan> parts) {
+  auto h = Acquire(path, /*write=*/false, /*create=*/false);
+  if (!h.ok()) return h.status();
+  std::vector<struct iovec> iov = IoVectors(parts);
+  size_t first = 0;
+  size_t done = 0;
+  while (first < iov.size()) {
+    const ssize_t n = preadv((*h)->fd, &iov[first], IoCount(iov, first),
+                             offset + static_cast<int64_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "read", path, offset + done);
+    }
+    if (n == 0) break;  // the file ends
+    done += static_cast<size_t>(n);
+    Advance(iov, &first, static_cast<size_t>(n));
+  }
+  return done;
+}
+
 absl::Status PosixFileBackend::WriteGather(const std::string& path,
                                            int64_t offset,
                                            absl::Span<const ByteSpan> parts,
                                            bool create) {
   auto h = Acquire(path, /*write=*/true, create);
   if (!h.ok()) return h.status();
-  std::vector<struct iovec> iov;
-  iov.reserve(parts.size());
-  for (ByteSpan p : parts) {
-    if (!p.empty()) {
-      iov.push_back({const_cast<uint8_t*>(p.data()), p.size()});
-    }
-  }
-  size_t first = 0;  // the iovec the next write starts at
+  std::vector<struct iovec> iov = IoVectors(parts);
+  size_t first = 0;
   int64_t at = offset;
   while (first < iov.size()) {
-    const int count =
-        static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
-    ssize_t n = pwritev((*h)->fd, &iov[first], count, at);
+    const ssize_t n = pwritev((*h)->fd, &iov[first], IoCount(iov, first), at);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus(errno, "write", path, at);
     }
     if (n == 0) return ErrnoStatus(ENOSPC, "write", path, at);
     at += n;
-    // Skip what was written; a part written in part resumes where it
-    // stopped.
-    size_t left = static_cast<size_t>(n);
-    while (first < iov.size() && left >= iov[first].iov_len) {
-      left -= iov[first].iov_len;
-      ++first;
-    }
-    if (left > 0) {
-      iov[first].iov_base = static_cast<uint8_t*>(iov[first].iov_base) + left;
-      iov[first].iov_len -= left;
-    }
+    Advance(iov, &first, static_cast<size_t>(n));
   }
   return absl::OkStatus();
 }

@@ -61,6 +61,9 @@ class PosixFileBackend : public FileBackend {
   void SetOpenObserver(OpenObserver observer) override;
   absl::StatusOr<size_t> Read(const std::string& path, int64_t offset,
                               MutableByteSpan out) override;
+  absl::StatusOr<size_t> ReadScatter(
+      const std::string& path, int64_t offset,
+      absl::Span<const MutableByteSpan> parts) override;
   absl::StatusOr<int64_t> Visit(
       const std::string& path, int64_t offset, int64_t length,
       const std::function<void(ByteSpan)>& consume) override;

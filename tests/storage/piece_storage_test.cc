@@ -173,6 +173,20 @@ TEST_P(PieceStorageTest, WriteBlocksStoresARunAsWriteBlockWould) {
       EXPECT_TRUE(Same(env.Contents(path), f.data)) << path;
     }
     EXPECT_FALSE(env.Contents(env.root() + "/album/.pad").has_value());
+    // ReadBlocks reads runs back the same way, and a run into a missing
+    // file fails as ReadBlock does.
+    for (uint32_t p = 0; p < t.info.num_pieces(); ++p) {
+      const int64_t size = t.info.layout().PieceSize(p);
+      std::string got(size, '?');
+      std::vector<MutableByteSpan> parts;
+      for (int64_t at = 0; at < size; at += 5000) {
+        parts.push_back(
+            MutableByteSpan(reinterpret_cast<uint8_t*>(got.data()) + at,
+                            std::min<int64_t>(5000, size - at)));
+      }
+      ASSERT_TRUE((*s)->ReadBlocks(p, 0, parts).ok());
+      EXPECT_TRUE(Same(got, t.piece_space.substr(p * kPiece, size))) << p;
+    }
     // A run past the piece's end is refused, and nothing is written.
     const std::string block(3000, 'x');
     std::vector<ByteSpan> over(kPiece / 3000 + 1, AsBytes(block));

@@ -61,6 +61,29 @@ TEST(PosixFileBackendTest, WriteGatherWritesThePartsInOrder) {
   EXPECT_EQ(got, std::string(5, '\0') + all);
 }
 
+// ReadScatter fills its parts in order and stops where the file ends.
+TEST(PosixFileBackendTest, ReadScatterFillsThePartsUpToTheEnd) {
+  TempDir dir;
+  const std::string path = dir.path() + "/a";
+  PosixFileBackend disk;
+  std::string content;
+  for (int i = 0; i < 5000; ++i) content += static_cast<char>('a' + i % 26);
+  ASSERT_TRUE(disk.Write(path, 0, Bytes(content), /*create=*/true).ok());
+  std::string out(6000, '?');
+  std::vector<MutableByteSpan> parts;
+  for (size_t at = 0; at < out.size(); at += 3) {
+    parts.push_back(
+        MutableByteSpan(reinterpret_cast<uint8_t*>(out.data()) + at, 3));
+  }
+  absl::StatusOr<size_t> n = disk.ReadScatter(path, 10, parts);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, content.size() - 10);
+  EXPECT_EQ(out.substr(0, *n), content.substr(10));
+  EXPECT_EQ(out.substr(*n), std::string(out.size() - *n, '?'));
+  EXPECT_EQ(disk.ReadScatter(dir.path() + "/missing", 0, parts).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST(PosixFileBackendTest, AZeroIntervalChecksEveryUse) {
   TempDir dir;
   const std::string path = dir.path() + "/a";
