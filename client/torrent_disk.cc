@@ -10,6 +10,13 @@
 namespace bt::client {
 namespace {
 
+// The most one write may carry. Longer runs were cheaper on a quiet
+// machine (1 MiB: 0.1 CPU-s/GiB less for a downloader) but, while the
+// kernel was writing dirty pages back, which a long download keeps it
+// doing, they cost the writer 1.5 CPU-s/GiB more in the kernel; 64 KiB
+// cost nothing more there.
+constexpr int64_t kMaxWriteRun = 64 * 1024;
+
 int64_t PieceSize(const metainfo::TorrentInfo& info, uint32_t piece) {
   return info.layout().PieceSize(piece);
 }
@@ -112,13 +119,15 @@ void TorrentDisk::WriteAndHash(Shared& s, Batch& batch) {
 void TorrentDisk::WriteRuns(Shared& s, std::vector<WriteOp>& writes) {
   std::vector<ByteSpan> run;
   for (size_t first = 0; first < writes.size();) {
-    // A run: blocks of one piece, each right after the one before.
+    // A run: blocks of one piece, each right after the one before, up to
+    // kMaxWriteRun bytes.
     const uint32_t piece = writes[first].block.piece;
     run.assign({AsBytes(writes[first].data)});
     size_t end = first + 1;
     int64_t next = int64_t{writes[first].block.begin()} +
                    static_cast<int64_t>(writes[first].data.size());
     while (end < writes.size() && writes[end].block.piece == piece &&
+           next - writes[first].block.begin() < kMaxWriteRun &&
            writes[end].block.begin() == next) {
       run.push_back(AsBytes(writes[end].data));
       next += static_cast<int64_t>(writes[end].data.size());
