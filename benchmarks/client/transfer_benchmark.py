@@ -21,7 +21,8 @@ libtorrent -> btkit, btkit -> libtorrent, btkit -> btkit, it seeds a
 torrent of one random file, downloads it on loopback, and prints seconds,
 MB/s, CPU seconds per GiB and peak RSS of each side, with ratios against
 libtorrent -> libtorrent. Each side is its own process; its CPU time and
-peak RSS come from wait4().
+peak RSS come from wait4(). Each pair starts after a sync(), with no dirty
+pages left from the one before.
 """
 import hashlib
 import os
@@ -76,6 +77,9 @@ def run_pair(bt, seeder, downloader, torrent, seed_dir, work, enc, transport,
     dl_dir = os.path.join(work, "dl")
     shutil.rmtree(dl_dir, ignore_errors=True)
     os.makedirs(dl_dir)
+    # Every pair starts with nothing left to write back: the kernel's
+    # writeback of the last pair's gigabyte would land on this one.
+    os.sync()
     port_file = os.path.join(work, "port")
     if os.path.exists(port_file):
         os.remove(port_file)
