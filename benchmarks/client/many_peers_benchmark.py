@@ -68,10 +68,15 @@ def wait_for(predicate, proc, log, timeout=60):
     raise RuntimeError("seeder did not start:\n" + open(log).read()[-2000:])
 
 
+def row_slots(row, n):
+    """The upload slots a row's seeder is given (None: its default)."""
+    parts = row.split("-")
+    return n if "all" in parts else 8 if "8" in parts else None
+
+
 def start_seeder(bt, row, torrent, seed_dir, work, n):
     """Starts the row's seeder; returns (process, port, log path)."""
-    parts = row.split("-")
-    slots = n if "all" in parts else 8 if "8" in parts else None
+    slots = row_slots(row, n)
     log = os.path.join(work, row + ".log")
     out = open(log, "w")
     limit = str(2 * n + 50)
@@ -83,7 +88,7 @@ def start_seeder(bt, row, torrent, seed_dir, work, n):
                "--max-incoming-per-ip", limit,
                "--resume", os.path.join(work, row + ".resume")]
         cmd += ["--upload-slots", str(slots)] if slots else []
-        cmd += ["--sendfile"] if "sendfile" in parts else []
+        cmd += ["--sendfile"] if row.endswith("-sendfile") else []
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
 
         def port():
@@ -157,14 +162,13 @@ def print_table(results, n, size_mib, pipeline, rounds):
     print("\n%d downloaders x %d MiB (256 KiB pieces), pipeline %d blocks "
           "each, one seeder, loopback TCP; median of %d run(s)" % (
               n, size_mib, pipeline, rounds))
-    print("%-15s %7s %8s %9s %21s %9s %15s %8s %18s %6s %8s" % (
+    print("%-18s %7s %8s %9s %21s %9s %15s %8s %18s %6s %8s" % (
         "seeder", "slots", "seconds", "MiB/s", "min/mean/max MiB/s",
         "min/mean", "p50/p99 ms", "CPU s", "RSS idle/peak MiB", "errors",
         "gen CPU"))
     for r in results:
-        slots = {"all": str(n), "8": "8"}.get(r["row"].split("-")[-1],
-                                             "default")
-        print("%-15s %7s %8.2f %9.1f %21s %9.2f %15s %8.2f %18s %6d %8.2f" % (
+        slots = str(row_slots(r["row"], n) or "default")
+        print("%-18s %7s %8.2f %9.1f %21s %9.2f %15s %8.2f %18s %6d %8.2f" % (
             r["row"], slots, r["seconds"], r["aggregate_bps"] / mib,
             "%.2f/%.2f/%.2f" % (r["min_bps"] / mib, r["mean_bps"] / mib,
                                 r["max_bps"] / mib),
