@@ -145,14 +145,15 @@ class TorrentDisk {
   // A batch is submitted at the end of the loop's turn, or at once past
   // this many bytes.
   static constexpr size_t kMaxBatchBytes = 1 << 20;
-  // HashFromPrefix finishes a piece's running hash from disk; HashWhole
-  // reads the piece back whole (block hashes too if it fails or if asked).
   // WriteRuns writes a batch's blocks, each run of consecutive blocks of
-  // a piece in one go (one system call where it lies in one file).
+  // a piece (up to kMaxWriteRun bytes) in one go: one system call where it
+  // lies in one file.
   static void WriteRuns(Shared& s, std::vector<WriteOp>& writes);
   // ReadRun reads consecutive blocks of a piece in one go.
   static void ReadRun(Shared& s, BlockBuffers& buffers,
                       const std::vector<ReadOp*>& run);
+  // HashFromPrefix finishes a piece's running hash from disk; HashWhole
+  // reads the piece back whole (block hashes too if it fails or if asked).
   static HashResult HashFromPrefix(Shared& s, uint32_t piece, size_t bytes,
                                    storage::RunningPieceHashes::Prefix prefix);
   static HashResult HashWhole(Shared& s, uint32_t piece, size_t bytes,

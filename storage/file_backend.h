@@ -113,7 +113,8 @@ class FileBackend {
   // parent directories are created when missing (sparse: nothing is
   // allocated for the bytes before `offset`); without it a missing file is
   // kDataLoss ("removed underneath"). A cached handle to a file that was
-  // unlinked meanwhile is noticed and never written to. Thread-safe.
+  // unlinked meanwhile is noticed and no longer written to (by
+  // PosixFileBackend within its name_check_interval). Thread-safe.
   virtual absl::Status Write(const std::string& path, int64_t offset,
                              ByteSpan data, bool create) = 0;
   // WriteGather writes `parts` one after another from `offset`, as Write
