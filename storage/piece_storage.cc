@@ -103,6 +103,17 @@ void PieceStorage::Emit(StorageEvent e) {
   on_event_(e);
 }
 
+void PieceStorage::EmitIo(StorageEventType type, const Location& loc,
+                          int64_t length) {
+  if (!on_event_) return;
+  StorageEvent e;
+  e.type = type;
+  e.file_index = loc.event_index;
+  e.path = *loc.path;
+  e.length = length;
+  Emit(std::move(e));
+}
+
 absl::Status PieceStorage::error() const {
   absl::MutexLock l(&mu_);
   return error_;
@@ -208,14 +219,7 @@ absl::Status PieceStorage::WriteSlice(const metainfo::FileSlice& s,
   absl::Status st = backend_->WriteGather(*loc.path, loc.offset, parts, create);
   if (!st.ok()) return EnterError(loc.event_index, st);
   if (loc.event_index != kPartFileIndex) present_[s.file_index] = 1;
-  if (on_event_) {
-    StorageEvent e;
-    e.type = StorageEventType::kFileWrite;
-    e.file_index = loc.event_index;
-    e.path = *loc.path;
-    e.length = s.length;
-    Emit(std::move(e));
-  }
+  EmitIo(StorageEventType::kFileWrite, loc, s.length);
   return absl::OkStatus();
 }
 
@@ -252,13 +256,8 @@ absl::Status PieceStorage::ReadSlices(
         loc.ok() ? backend_->Read(*loc->path, loc->offset, part)
                  : absl::StatusOr<size_t>(loc.status());
     size_t got = n.ok() ? *n : 0;
-    if (got > 0 && on_event_) {
-      StorageEvent e;
-      e.type = StorageEventType::kFileRead;
-      e.file_index = loc->event_index;
-      e.path = *loc->path;
-      e.length = static_cast<int64_t>(got);
-      Emit(std::move(e));
+    if (got > 0) {
+      EmitIo(StorageEventType::kFileRead, *loc, static_cast<int64_t>(got));
     }
     if (got == part.size()) continue;
     std::memset(part.data() + got, 0, part.size() - got);
@@ -296,14 +295,7 @@ absl::Status PieceStorage::ReadBlocks(
         loc.ok() ? backend_->ReadScatter(*loc->path, loc->offset, blocks)
                  : absl::StatusOr<size_t>(loc.status());
     if (n.ok() && static_cast<int64_t>(*n) == total) {
-      if (on_event_) {
-        StorageEvent e;
-        e.type = StorageEventType::kFileRead;
-        e.file_index = loc->event_index;
-        e.path = *loc->path;
-        e.length = total;
-        Emit(std::move(e));
-      }
+      EmitIo(StorageEventType::kFileRead, *loc, total);
       return absl::OkStatus();
     }
     // Short or failed: block by block, for ReadBlock's errors.
@@ -394,14 +386,7 @@ absl::Status PieceStorage::VisitForCheck(uint32_t piece, int64_t offset,
                                      pos += static_cast<int64_t>(data.size());
                                    })
                  : absl::StatusOr<int64_t>(loc.status());
-    if (n.ok() && *n > 0 && on_event_) {
-      StorageEvent e;
-      e.type = StorageEventType::kFileRead;
-      e.file_index = loc->event_index;
-      e.path = *loc->path;
-      e.length = *n;
-      Emit(std::move(e));
-    }
+    if (n.ok() && *n > 0) EmitIo(StorageEventType::kFileRead, *loc, *n);
     if (pos < end) {
       // Report the unreadable rest as one extent of its length.
       visit(pos, ByteSpan(nullptr, static_cast<size_t>(end - pos)), false);

@@ -261,6 +261,8 @@ class PieceStorage {
   absl::Status EnterError(size_t file, absl::Status status);
   absl::Status CheckNoError() const;
   void Emit(StorageEvent e);
+  // EmitIo reports `length` bytes read or written where `loc` is.
+  void EmitIo(StorageEventType type, const Location& loc, int64_t length);
   absl::Status MoveOutOfPartFile(size_t file);
   // HasBytes is true for a file that holds piece bytes (not a pad, not
   // empty): only those go to the part file when skipped.
