@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_format.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
@@ -270,20 +271,7 @@ PosixFileBackend::Acquire(const std::string& path, bool write, bool create) {
 absl::StatusOr<size_t> PosixFileBackend::Read(const std::string& path,
                                               int64_t offset,
                                               MutableByteSpan out) {
-  auto h = Acquire(path, /*write=*/false, /*create=*/false);
-  if (!h.ok()) return h.status();
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = pread((*h)->fd, out.data() + done, out.size() - done,
-                      offset + static_cast<int64_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, "read", path, offset + done);
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  return done;
+  return ReadScatter(path, offset, absl::MakeConstSpan(&out, 1));
 }
 
 absl::StatusOr<std::shared_ptr<const SendableFile>>
@@ -340,16 +328,18 @@ absl::StatusOr<int64_t> PosixFileBackend::Visit(
 
 absl::Status PosixFileBackend::Write(const std::string& path, int64_t offset,
                                      ByteSpan data, bool create) {
-  auto h = Acquire(path, /*write=*/true, create);
-  if (!h.ok()) return h.status();
-  return WriteAll((*h)->fd, path, offset, data);
+  return WriteGather(path, offset, absl::MakeConstSpan(&data, 1), create);
 }
 
 namespace {
 
+// The parts of one preadv or pwritev (Read and Write pass one, on the
+// stack).
+using IoVectors = absl::InlinedVector<struct iovec, 16>;
+
 // Advance drops the `n` bytes a preadv or pwritev moved from the front of
 // `iov` (from `*first` on); a part moved in part resumes where it stopped.
-void Advance(std::vector<struct iovec>& iov, size_t* first, size_t n) {
+void Advance(IoVectors& iov, size_t* first, size_t n) {
   while (*first < iov.size() && n >= iov[*first].iov_len) {
     n -= iov[*first].iov_len;
     ++*first;
@@ -361,8 +351,8 @@ void Advance(std::vector<struct iovec>& iov, size_t* first, size_t n) {
 }
 
 template <typename Span>
-std::vector<struct iovec> IoVectors(absl::Span<const Span> parts) {
-  std::vector<struct iovec> iov;
+IoVectors ToIoVectors(absl::Span<const Span> parts) {
+  IoVectors iov;
   iov.reserve(parts.size());
   for (const Span& p : parts) {
     if (!p.empty()) iov.push_back({const_cast<uint8_t*>(p.data()), p.size()});
@@ -370,7 +360,7 @@ std::vector<struct iovec> IoVectors(absl::Span<const Span> parts) {
   return iov;
 }
 
-int IoCount(const std::vector<struct iovec>& iov, size_t first) {
+int IoCount(const IoVectors& iov, size_t first) {
   return static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
 }
 
@@ -381,7 +371,7 @@ absl::StatusOr<size_t> PosixFileBackend::ReadScatter(
     absl::Span<const MutableByteSpan> parts) {
   auto h = Acquire(path, /*write=*/false, /*create=*/false);
   if (!h.ok()) return h.status();
-  std::vector<struct iovec> iov = IoVectors(parts);
+  IoVectors iov = ToIoVectors(parts);
   size_t first = 0;
   size_t done = 0;
   while (first < iov.size()) {
@@ -404,7 +394,7 @@ absl::Status PosixFileBackend::WriteGather(const std::string& path,
                                            bool create) {
   auto h = Acquire(path, /*write=*/true, create);
   if (!h.ok()) return h.status();
-  std::vector<struct iovec> iov = IoVectors(parts);
+  IoVectors iov = ToIoVectors(parts);
   size_t first = 0;
   int64_t at = offset;
   while (first < iov.size()) {
