@@ -7,6 +7,7 @@
 #include <deque>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +49,64 @@ TEST(TorrentDiskTest, AQueuedJobKeepsAnOwnedBackendUntilItRuns) {
   pool.Submit(0, [&drained] { drained.set_value(); }, [] {});
   drained.get_future().wait();
   EXPECT_TRUE(watch.expired());
+}
+
+// A batch's consecutive blocks of a piece reach the file in writes of at
+// most 64 KiB (longer ones cost the kernel more while it writes dirty pages
+// back); a gap or another piece starts a new write.
+TEST(TorrentDiskTest, ABatchWritesConsecutiveBlocksInRunsOfAtMost64KiB) {
+  struct Recording : storage::MemoryFileBackend {
+    absl::Status WriteGather(const std::string& path, int64_t offset,
+                             absl::Span<const ByteSpan> parts,
+                             bool create) override {
+      int64_t n = 0;
+      for (ByteSpan p : parts) n += static_cast<int64_t>(p.size());
+      writes.emplace_back(offset, n);
+      return MemoryFileBackend::WriteGather(path, offset, parts, create);
+    }
+    std::vector<std::pair<int64_t, int64_t>> writes;
+  };
+  constexpr int64_t kPiece = 256 * 1024;
+  testing::TestTorrent t = testing::MakeSingleFile(2 * kPiece, kPiece);
+  Recording backend;
+  std::deque<DiskPool::Task> tasks;
+  DiskPool pool({.threads = 0},
+                [&](DiskPool::Task task) { tasks.push_back(std::move(task)); });
+  std::vector<std::function<void()>> deferred;
+  auto storage = storage::PieceStorage::Create(*t.info, "/dl", &backend);
+  ASSERT_TRUE(storage.ok()) << storage.status();
+  TorrentDisk disk(
+      &pool, [&](std::function<void()> f) { deferred.push_back(std::move(f)); },
+      t.info, *std::move(storage));
+  int written = 0;
+  auto write = [&](uint32_t piece, uint32_t block) {
+    disk.Write(BlockRef{piece, block},
+               t.Block(piece, block * kBlockSize, kBlockSize),
+               [&](absl::Status s) { written += s.ok(); });
+  };
+  for (uint32_t b = 0; b < 10; ++b) write(0, b);  // 160 KiB in a row
+  write(0, 12);                                   // after a gap
+  write(1, 0);                                    // the next piece
+  for (std::function<void()>& f : deferred) f();  // the loop's turn ends
+  while (!tasks.empty()) {
+    DiskPool::Task task = std::move(tasks.front());
+    tasks.pop_front();
+    task();
+  }
+  EXPECT_EQ(written, 12);
+  using P = std::pair<int64_t, int64_t>;
+  EXPECT_EQ(backend.writes,
+            (std::vector<P>{P{0, 65536}, P{65536, 65536}, P{131072, 32768},
+                            P{12 * kBlockSize, kBlockSize},
+                            P{kPiece, kBlockSize}}));
+  const std::optional<std::string> file =
+      backend.Contents(disk.storage().FilePath(0));
+  ASSERT_TRUE(file.has_value());
+  for (uint32_t b : {0u, 5u, 9u, 12u}) {
+    EXPECT_EQ(file->substr(b * kBlockSize, kBlockSize),
+              t.Block(0, b * kBlockSize, kBlockSize))
+        << "block " << b;
+  }
 }
 
 // Pieces are verified from the running hash of their written blocks where
