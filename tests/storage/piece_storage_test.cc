@@ -1,12 +1,16 @@
+// PieceStorage, on both backends: a torrent's piece space put into its
+// files (blocks and runs across file boundaries, pad files never written,
+// files created lazily and sparsely, skipped files' bytes in the part file
+// as priorities change, empty files on request), its file events, disk
+// errors, and the arguments Create and the writes refuse; and
+// PosixFileBackend's descriptor cache, mapped visits and atomic replace.
 #include "storage/piece_storage.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -16,78 +20,34 @@
 #include "storage/memory_file_backend.h"
 #include "storage/posix_file_backend.h"
 #include "tests/storage/backend_env.h"
+#include "tests/storage/piece_storage_test_util.h"
 #include "tests/storage/storage_test_util.h"
 #include "tests/testing/files.h"
 
 namespace bt::storage {
 namespace {
 
-using ::testing::HasSubstr;
+using ::bt::testing::ReadFileOrDie;
+using testing::BackendName;
 using testing::FileExists;
+using testing::FourFiles;
+using ::testing::HasSubstr;
 using testing::Kind;
+using testing::kPiece;
 using testing::MakeTestTorrent;
 using testing::MemFile;
 using testing::Pattern;
-using ::bt::testing::ReadFileOrDie;
+using testing::PieceStorageTest;
+using testing::ReadPiece;
+using testing::Same;
 using testing::TempDir;
 using testing::Torrent;
-
-constexpr int64_t kPiece = 16384;
-
-std::vector<MemFile> FourFiles() {
-  return {{{"a.bin"}, Pattern(10000, 1), ""},
-          {{"b", "b.bin"}, Pattern(5, 2), ""},
-          {{"c.bin"}, Pattern(40000, 3), ""},
-          {{"d.bin"}, Pattern(20000, 4), ""}};
-}
+using testing::WriteEverything;
 
 using Env = testing::BackendEnv;
 
-// WriteEverything writes the whole piece space in blocks of `block` bytes,
-// pieces in a shuffled order.
-void WriteEverything(PieceStorage* s, const Torrent& t, int64_t block,
-                     uint32_t seed = 1) {
-  std::vector<uint32_t> order(t.info.num_pieces());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::shuffle(order.begin(), order.end(), std::mt19937(seed));
-  for (uint32_t p : order) {
-    int64_t size = t.info.layout().PieceSize(p);
-    for (int64_t off = 0; off < size; off += block) {
-      int64_t len = std::min(block, size - off);
-      ASSERT_TRUE(s->WriteBlock(p, off,
-                                AsBytes(std::string_view(t.piece_space)
-                                            .substr(p * kPiece + off, len)))
-                      .ok());
-    }
-  }
-}
-
-std::string ReadPiece(PieceStorage* s, const Torrent& t, uint32_t p) {
-  std::string out(t.info.layout().PieceSize(p), '\0');
-  absl::Status st = s->ReadBlock(
-      p, 0, MutableByteSpan(reinterpret_cast<uint8_t*>(out.data()), out.size()));
-  EXPECT_TRUE(st.ok()) << st;
-  return out;
-}
-
-// Same compares byte strings, describing only the first difference.
-::testing::AssertionResult Same(const std::optional<std::string>& got,
-                                std::string_view want) {
-  if (!got) return ::testing::AssertionFailure() << "file missing";
-  if (*got == want) return ::testing::AssertionSuccess();
-  size_t i = 0;
-  while (i < got->size() && i < want.size() && (*got)[i] == want[i]) ++i;
-  return ::testing::AssertionFailure()
-         << "sizes " << got->size() << " vs " << want.size()
-         << ", first difference at byte " << i;
-}
-
-class PieceStorageTest : public ::testing::TestWithParam<bool> {};
-
 INSTANTIATE_TEST_SUITE_P(Backends, PieceStorageTest, ::testing::Bool(),
-                         [](const auto& info) {
-                           return info.param ? "RealFiles" : "InMemory";
-                         });
+                         BackendName);
 
 TEST_P(PieceStorageTest, V1RoundTripAcrossFileBoundaries) {
   Env env(GetParam());
