@@ -58,6 +58,29 @@ class LibtorrentInteropTest
     return c.ok() ? std::move(*c) : nullptr;
   }
 
+  // SeedToLibtorrent: `client` seeds the payload as `t` and libtorrent,
+  // with the parameter's policy, downloads it into `dir`/lt; its copy must
+  // be identical and `t` must have uploaded all of it.
+  void SeedToLibtorrent(Client& client, const std::string& dir, Torrent*& t,
+                        absl::Time deadline) {
+    TorrentParams params;
+    params.torrent_path = torrent_path_;
+    params.save_path = root_ + "/seed";
+    auto added = client.AddTorrent(params);
+    ASSERT_TRUE(added.ok()) << added.status();
+    t = *added;
+    ASSERT_TRUE(t->complete());
+    auto lt = testing::Subprocess::Start(
+        {kPython, kPeerScript, "download", torrent_path_, dir + "/lt",
+         dir + "/port", PolicyName(GetParam().policy),
+         absl::StrFormat("127.0.0.1:%d", client.port()), "--timeout", "110"});
+    ASSERT_TRUE(lt.ok()) << lt.status();
+    ASSERT_EQ(interop::RunUntilExit(client, **lt, deadline), 0)
+        << "libtorrent did not finish its download";
+    EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/lt"));
+    EXPECT_GE(t->uploaded(), int64_t{64} << 20);
+  }
+
   static std::string root_;
   static std::string torrent_path_;
 
@@ -98,22 +121,8 @@ TEST_P(LibtorrentInteropTest, Transfers) {
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
 
   if (c.btkit_seeds) {
-    TorrentParams params;
-    params.torrent_path = torrent_path_;
-    params.save_path = root_ + "/seed";
-    auto added = client->AddTorrent(params);
-    ASSERT_TRUE(added.ok()) << added.status();
-    t = *added;
-    ASSERT_TRUE(t->complete());
-    auto lt = testing::Subprocess::Start(
-        {kPython, kPeerScript, "download", torrent_path_, dir + "/lt",
-         port_file, PolicyName(c.policy),
-         absl::StrFormat("127.0.0.1:%d", client->port()), "--timeout", "110"});
-    ASSERT_TRUE(lt.ok()) << lt.status();
-    ASSERT_EQ(interop::RunUntilExit(*client, **lt, deadline), 0)
-        << "libtorrent did not finish its download";
-    EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/lt"));
-    EXPECT_GE(t->uploaded(), int64_t{64} << 20);
+    SeedToLibtorrent(*client, dir, t, deadline);
+    if (HasFatalFailure()) return;
   } else {
     auto lt = testing::Subprocess::Start({kPython, kPeerScript, "seed",
                                           torrent_path_, root_ + "/seed",
