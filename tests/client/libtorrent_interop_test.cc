@@ -1,7 +1,8 @@
 // btkit's client against libtorrent 2.0 (python3-libtorrent) on loopback:
 // a 64 MiB multi-file torrent downloaded by btkit from a libtorrent seeder,
 // and by libtorrent from a btkit seeder, with encryption forced and
-// disabled. The copies must be identical to the source.
+// disabled, the latter also with send_from_file (sendfile). The copies must
+// be identical to the source.
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -50,9 +51,10 @@ class LibtorrentInteropTest
     if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
   }
 
-  std::unique_ptr<Client> NewClient() {
+  std::unique_ptr<Client> NewClient(bool send_from_file = false) {
     ClientOptions options = testing::LoopbackClientOptions();
     options.encryption = GetParam().policy;
+    options.send_from_file = send_from_file;
     auto c = Client::Create(options);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? std::move(*c) : nullptr;
@@ -144,6 +146,53 @@ TEST_P(LibtorrentInteropTest, Transfers) {
   }
   EXPECT_TRUE(wire.Matches(c.policy));
 }
+
+// With send_from_file, btkit sends a plaintext peer's blocks straight from
+// the payload's files (sendfile: no file_read once libtorrent is connected,
+// but for the few blocks that straddle files and the tail of the seed's own
+// check) and an RC4-encrypted peer's from memory (every block a file_read).
+// Either way libtorrent's copy must be identical, across file boundaries.
+class LibtorrentSendFromFileTest : public LibtorrentInteropTest {};
+
+TEST_P(LibtorrentSendFromFileTest, Transfers) {
+  const EncryptionPolicy policy = GetParam().policy;
+  const std::string dir = root_ + "/sendfile_" + PolicyName(policy);
+  fs::create_directories(dir);
+  // Declared before the client, whose handlers use them.
+  bool serving = false;
+  int64_t reads = 0;
+  Torrent* t = nullptr;
+  interop::WireEncryption wire;
+  std::unique_ptr<Client> client = NewClient(/*send_from_file=*/true);
+  ASSERT_TRUE(client);
+  wire.Watch(*client, t);
+  client->OnEvent(EventType::kPeerConnect, [&](const Event&) {
+    serving = true;
+    return true;
+  });
+  client->OnEvent(EventType::kFileRead, [&](const Event& e) {
+    if (serving) reads += e.length;
+    return true;
+  });
+  SeedToLibtorrent(*client, dir, t, absl::Now() + absl::Seconds(120));
+  if (HasFatalFailure()) return;
+  EXPECT_TRUE(wire.Matches(policy));
+  EXPECT_TRUE(wire.OnlyOver(/*utp=*/false));  // sendfile is for TCP only
+  const int64_t total = t->info().total_size();
+  if (policy == EncryptionPolicy::kDisabled) {
+    EXPECT_LT(reads, total / 4) << "plaintext blocks were read, not sent";
+  } else {
+    EXPECT_GE(reads, total) << "encrypted blocks were not read into memory";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SendFromFile, LibtorrentSendFromFileTest,
+    ::testing::Values(interop::TransferCase{true, EncryptionPolicy::kDisabled},
+                      interop::TransferCase{true, EncryptionPolicy::kForced}),
+    [](const ::testing::TestParamInfo<interop::TransferCase>& info) {
+      return interop::TransferCaseName(info.param, "Libtorrent");
+    });
 
 // Sequential download (streaming) from a libtorrent seeder: pieces are
 // verified roughly in order and the copy is identical.
