@@ -35,6 +35,13 @@ absl::StatusOr<size_t> FileBackend::ReadScatter(
   return done;
 }
 
+absl::StatusOr<size_t> FileBackend::ReadScatterCached(
+    const std::string& path, int64_t offset,
+    absl::Span<const MutableByteSpan> parts) {
+  return absl::UnimplementedError(
+      "this file backend cannot tell what is in memory");
+}
+
 absl::Status FileBackend::WriteGather(const std::string& path, int64_t offset,
                                       absl::Span<const ByteSpan> parts,
                                       bool create) {

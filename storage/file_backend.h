@@ -95,6 +95,16 @@ class FileBackend {
   virtual absl::StatusOr<size_t> ReadScatter(
       const std::string& path, int64_t offset,
       absl::Span<const MutableByteSpan> parts);
+  // ReadScatterCached is ReadScatter for a thread that must not block (an
+  // event loop): it reads only bytes already in memory (PosixFileBackend:
+  // in the page cache, with RWF_NOWAIT) of a file already open, never
+  // opening one or waiting for the device, and returns how many it read,
+  // from none to all. Read what it did not with ReadScatter elsewhere.
+  // kUnimplemented (the default) where the backend cannot tell what is in
+  // memory.
+  virtual absl::StatusOr<size_t> ReadScatterCached(
+      const std::string& path, int64_t offset,
+      absl::Span<const MutableByteSpan> parts);
 
   // Visit calls `consume` with the bytes of the file from `offset`, up to
   // `length` of them, in order and in one or more views, copying as little

@@ -36,6 +36,12 @@ class MemoryFileBackend : public FileBackend {
   void SetOpenObserver(OpenObserver observer) override;
   absl::StatusOr<size_t> Read(const std::string& path, int64_t offset,
                               MutableByteSpan out) override;
+  // ReadScatterCached reads as ReadScatter: every byte is in memory.
+  absl::StatusOr<size_t> ReadScatterCached(
+      const std::string& path, int64_t offset,
+      absl::Span<const MutableByteSpan> parts) override {
+    return ReadScatter(path, offset, parts);
+  }
   absl::Status Write(const std::string& path, int64_t offset, ByteSpan data,
                      bool create) override;
   absl::StatusOr<FileStat> Stat(const std::string& path) override;

@@ -307,6 +307,25 @@ absl::Status PieceStorage::ReadBlocks(
   return absl::OkStatus();
 }
 
+bool PieceStorage::ReadBlocksCached(uint32_t piece, int64_t offset,
+                                    absl::Span<const MutableByteSpan> blocks) {
+  int64_t total = 0;
+  for (MutableByteSpan b : blocks) total += static_cast<int64_t>(b.size());
+  absl::StatusOr<std::vector<metainfo::FileSlice>> slices =
+      layout_.MapBlock(piece, offset, total);
+  // One file, not a pad, and not one Locate would look for on disk (a
+  // skipped file's bytes may be in the part file).
+  if (!slices.ok() || slices->size() != 1) return false;
+  const size_t file = (*slices)[0].file_index;
+  if (layout_.file(file).pad() || priorities_[file] == 0) return false;
+  const Location loc{&paths_[file], (*slices)[0].offset, file};
+  absl::StatusOr<size_t> n =
+      backend_->ReadScatterCached(*loc.path, loc.offset, blocks);
+  if (!n.ok() || static_cast<int64_t>(*n) != total) return false;
+  EmitIo(StorageEventType::kFileRead, loc, total);
+  return true;
+}
+
 absl::StatusOr<PieceStorage::BlockInFile> PieceStorage::OpenBlockForSending(
     uint32_t piece, int64_t offset, int64_t length,
     const std::shared_ptr<const SendableFile>& open) {

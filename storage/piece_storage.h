@@ -137,6 +137,13 @@ class PieceStorage {
   // FileBackend::ReadScatter.
   absl::Status ReadBlocks(uint32_t piece, int64_t offset,
                           absl::Span<const MutableByteSpan> blocks);
+  // ReadBlocksCached is ReadBlocks for a thread that must not block: it
+  // fills `blocks` only when they lie in one open file and are all in
+  // memory (FileBackend::ReadScatterCached), and says whether it did. It
+  // never enters the error state; on false, read them with ReadBlocks.
+  // May run concurrently with ReadBlock.
+  bool ReadBlocksCached(uint32_t piece, int64_t offset,
+                        absl::Span<const MutableByteSpan> blocks);
 
   // BlockInFile is where a block lies when all of it is in one file.
   struct BlockInFile {

@@ -212,33 +212,40 @@ void PosixFileBackend::EvictLocked(const std::string& path) {
 }
 
 absl::StatusOr<std::shared_ptr<PosixFileBackend::Handle>>
+PosixFileBackend::FindLocked(const std::string& path, bool write, bool create,
+                             std::vector<std::shared_ptr<Handle>>& dropped) {
+  auto it = cache_.find(path);
+  if (it == cache_.end()) return nullptr;
+  std::shared_ptr<Handle> h = it->second.handle;
+  bool unlinked = false;
+  const absl::Time now = absl::Now();
+  if (now - h->name_checked_at >= options_.name_check_interval) {
+    struct stat st;
+    unlinked = fstat(h->fd, &st) != 0 || st.st_nlink == 0;
+    h->name_checked_at = now;
+  }
+  if (unlinked || (write && !h->writable)) {
+    dropped.push_back(h);
+    EvictLocked(path);
+    if (unlinked && write && !create) {
+      return absl::DataLossError(
+          absl::StrFormat("write %s: the file was removed while open", path));
+    }
+    return nullptr;
+  }
+  lru_.splice(lru_.begin(), lru_, it->second.lru);
+  return h;
+}
+
+absl::StatusOr<std::shared_ptr<PosixFileBackend::Handle>>
 PosixFileBackend::Acquire(const std::string& path, bool write, bool create) {
   std::vector<std::shared_ptr<Handle>> dropped;  // closed outside the lock
   std::shared_ptr<Handle> result;
   {
     absl::MutexLock l(&mu_);
-    auto it = cache_.find(path);
-    if (it != cache_.end()) {
-      std::shared_ptr<Handle> h = it->second.handle;
-      bool unlinked = false;
-      const absl::Time now = absl::Now();
-      if (now - h->name_checked_at >= options_.name_check_interval) {
-        struct stat st;
-        unlinked = fstat(h->fd, &st) != 0 || st.st_nlink == 0;
-        h->name_checked_at = now;
-      }
-      if (unlinked || (write && !h->writable)) {
-        dropped.push_back(h);
-        EvictLocked(path);
-        if (unlinked && write && !create) {
-          return absl::DataLossError(absl::StrFormat(
-              "write %s: the file was removed while open", path));
-        }
-      } else {
-        lru_.splice(lru_.begin(), lru_, it->second.lru);
-        return h;
-      }
-    }
+    absl::StatusOr<std::shared_ptr<Handle>> cached =
+        FindLocked(path, write, create, dropped);
+    if (!cached.ok() || *cached) return cached;
     int flags = write ? O_RDWR : O_RDONLY;
     if (write && create) flags |= O_CREAT;
     int fd = OpenRetry(path, flags, options_.file_mode);
@@ -364,21 +371,26 @@ int IoCount(const IoVectors& iov, size_t first) {
   return static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
 }
 
-}  // namespace
-
-absl::StatusOr<size_t> PosixFileBackend::ReadScatter(
-    const std::string& path, int64_t offset,
-    absl::Span<const MutableByteSpan> parts) {
-  auto h = Acquire(path, /*write=*/false, /*create=*/false);
-  if (!h.ok()) return h.status();
+// PreadvAll fills `parts` from `offset` of `fd` until they are full or the
+// file ends; with RWF_NOWAIT in `flags`, also until the rest is not in the
+// page cache.
+absl::StatusOr<size_t> PreadvAll(int fd, const std::string& path,
+                                 int64_t offset,
+                                 absl::Span<const MutableByteSpan> parts,
+                                 int flags) {
   IoVectors iov = ToIoVectors(parts);
   size_t first = 0;
   size_t done = 0;
   while (first < iov.size()) {
-    const ssize_t n = preadv((*h)->fd, &iov[first], IoCount(iov, first),
-                             offset + static_cast<int64_t>(done));
+    const ssize_t n = preadv2(fd, &iov[first], IoCount(iov, first),
+                              offset + static_cast<int64_t>(done), flags);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN && (flags & RWF_NOWAIT)) break;  // not in memory
+      if (errno == EOPNOTSUPP && (flags & RWF_NOWAIT)) {
+        return absl::UnimplementedError(absl::StrFormat(
+            "read %s: the file system cannot read without waiting", path));
+      }
       return ErrnoStatus(errno, "read", path, offset + done);
     }
     if (n == 0) break;  // the file ends
@@ -386,6 +398,32 @@ absl::StatusOr<size_t> PosixFileBackend::ReadScatter(
     Advance(iov, &first, static_cast<size_t>(n));
   }
   return done;
+}
+
+}  // namespace
+
+absl::StatusOr<size_t> PosixFileBackend::ReadScatter(
+    const std::string& path, int64_t offset,
+    absl::Span<const MutableByteSpan> parts) {
+  auto h = Acquire(path, /*write=*/false, /*create=*/false);
+  if (!h.ok()) return h.status();
+  return PreadvAll((*h)->fd, path, offset, parts, 0);
+}
+
+absl::StatusOr<size_t> PosixFileBackend::ReadScatterCached(
+    const std::string& path, int64_t offset,
+    absl::Span<const MutableByteSpan> parts) {
+  std::vector<std::shared_ptr<Handle>> dropped;  // closed outside the lock
+  std::shared_ptr<Handle> h;
+  {
+    absl::MutexLock l(&mu_);
+    absl::StatusOr<std::shared_ptr<Handle>> cached =
+        FindLocked(path, /*write=*/false, /*create=*/false, dropped);
+    if (!cached.ok()) return cached.status();
+    h = *std::move(cached);
+  }
+  if (!h) return 0;  // not open: opening may wait for the device
+  return PreadvAll(h->fd, path, offset, parts, RWF_NOWAIT);
 }
 
 absl::Status PosixFileBackend::WriteGather(const std::string& path,

@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -64,6 +65,9 @@ class PosixFileBackend : public FileBackend {
   absl::StatusOr<size_t> ReadScatter(
       const std::string& path, int64_t offset,
       absl::Span<const MutableByteSpan> parts) override;
+  absl::StatusOr<size_t> ReadScatterCached(
+      const std::string& path, int64_t offset,
+      absl::Span<const MutableByteSpan> parts) override;
   absl::StatusOr<int64_t> Visit(
       const std::string& path, int64_t offset, int64_t length,
       const std::function<void(ByteSpan)>& consume) override;
@@ -100,6 +104,15 @@ class PosixFileBackend : public FileBackend {
   // Acquire returns an open handle for `path`, writable if `write`.
   absl::StatusOr<std::shared_ptr<Handle>> Acquire(const std::string& path,
                                                   bool write, bool create);
+  // FindLocked returns the cached handle for `path` when it can serve
+  // (writable if `write`), or null; a handle whose file lost its name, or a
+  // read-only one wanted for writing, is evicted into `dropped` (close those
+  // outside the lock). kDataLoss when a file to write without `create` was
+  // removed.
+  absl::StatusOr<std::shared_ptr<Handle>> FindLocked(
+      const std::string& path, bool write, bool create,
+      std::vector<std::shared_ptr<Handle>>& dropped)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EvictLocked(const std::string& path) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Close drops the cached handle of `path` (it closes once unused).
   void Close(const std::string& path);

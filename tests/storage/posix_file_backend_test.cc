@@ -1,10 +1,13 @@
 // PosixFileBackend on real files: its check that a cached descriptor's
 // file still has a name (at most once per name_check_interval, and not
-// missed for longer), gather writes and scatter reads, the bound on cached
-// descriptors, mapped visits that survive the file's truncation, and
-// atomic replacement.
+// missed for longer), gather writes and scatter reads, reads that never
+// wait for the device, the bound on cached descriptors, mapped visits that
+// survive the file's truncation, and atomic replacement.
 #include "storage/posix_file_backend.h"
 
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <string>
@@ -89,6 +92,54 @@ TEST(PosixFileBackendTest, ReadScatterFillsThePartsUpToTheEnd) {
   EXPECT_EQ(out.substr(*n), std::string(out.size() - *n, '?'));
   EXPECT_EQ(disk.ReadScatter(dir.path() + "/missing", 0, parts).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// ReadScatterCached reads only from files already open and only what the
+// page cache holds: nothing of a file not open yet (and it does not open
+// it), all of one just written, and not the pages dropped from the cache.
+TEST(PosixFileBackendTest, ReadScatterCachedReadsOnlyWhatIsInMemory) {
+  TempDir dir;
+  const std::string path = dir.path() + "/a";
+  std::string content(256 * 1024, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = 'a' + i % 23;
+  {
+    PosixFileBackend writer;
+    ASSERT_TRUE(writer.Write(path, 0, Bytes(content), /*create=*/true).ok());
+  }
+  PosixFileBackend disk;
+  int opens = 0;
+  disk.SetOpenObserver(
+      [&](const std::string&, bool opened, OpenMode) { opens += opened; });
+  std::string out(content.size(), '?');
+  const MutableByteSpan all(reinterpret_cast<uint8_t*>(out.data()), out.size());
+  absl::StatusOr<size_t> n =
+      disk.ReadScatterCached(path, 0, absl::MakeConstSpan(&all, 1));
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 0u) << "read a file that was not open";
+  EXPECT_EQ(opens, 0) << "opened a file, which may wait for the device";
+
+  // Open (a one-byte read); the whole file is in the page cache.
+  uint8_t one;
+  ASSERT_TRUE(disk.Read(path, 0, MutableByteSpan(&one, 1)).ok());
+  const MutableByteSpan halves[] = {all.subspan(0, 100 * 1024),
+                                    all.subspan(100 * 1024)};
+  n = disk.ReadScatterCached(path, 0, halves);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, content.size());
+  EXPECT_EQ(out, content);
+
+  // Its pages written back and dropped, the first read stops short.
+  struct statfs fs;
+  ASSERT_EQ(statfs(dir.path().c_str(), &fs), 0);
+  if (fs.f_type == TMPFS_MAGIC) GTEST_SKIP() << "tmpfs keeps every page";
+  const int fd = open(path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(fdatasync(fd), 0);
+  ASSERT_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+  close(fd);
+  n = disk.ReadScatterCached(path, 0, absl::MakeConstSpan(&all, 1));
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_LT(*n, content.size());
 }
 
 TEST(PosixFileBackendTest, AZeroIntervalChecksEveryUse) {
