@@ -162,8 +162,16 @@ class TorrentDisk {
   // hashes.
   static void WriteAndHash(Shared& s, Batch& batch);
   static void ReadAll(Shared& s, Batch& batch);
+  // ReadCached takes out of `batch` the reads it could do without waiting
+  // (runs of blocks in the page cache, not from_file) and returns them
+  // done; none while a job holds the storage.
+  static std::vector<ReadOp> ReadCached(Shared& s, Batch& batch);
+  // FinishReads hands each read to its `done`, then recycles its bytes.
+  static void FinishReads(std::vector<ReadOp>& reads, BlockBuffers& buffers);
   void Batched(std::function<void(Batch&)> add, size_t bytes);
-  void SubmitBatch();
+  // SubmitBatch sends the pending batch to the pool; `in_own_turn` (the
+  // deferred submit, outside any caller) first does its cached reads here.
+  void SubmitBatch(bool in_own_turn);
   // Submit runs `work` on the pool with the shared state, then `done` on
   // the loop thread if this TorrentDisk still exists.
   void Submit(size_t bytes, std::function<void(Shared&)> work,

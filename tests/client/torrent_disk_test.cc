@@ -109,6 +109,118 @@ TEST(TorrentDiskTest, ABatchWritesConsecutiveBlocksInRunsOfAtMost64KiB) {
   }
 }
 
+// Reads for peers are done in the loop's own turn, without a disk thread,
+// where the blocks are in memory; the rest (blocks not in memory, blocks to
+// be sent from their files) go to the pool as before.
+class TorrentDiskReadTest : public ::testing::Test {
+ protected:
+  static constexpr int64_t kPiece = 64 * 1024;
+  // A backend that can say what is in memory, or, with `cached` false,
+  // says nothing is.
+  struct Backend : storage::MemoryFileBackend {
+    absl::StatusOr<size_t> ReadScatterCached(
+        const std::string& path, int64_t offset,
+        absl::Span<const MutableByteSpan> parts) override {
+      if (!cached) return 0;
+      return MemoryFileBackend::ReadScatterCached(path, offset, parts);
+    }
+    bool cached = true;
+  };
+
+  void SetUp() override {
+    t_.PutOnDisk(backend_);
+    auto storage = storage::PieceStorage::Create(*t_.info, "/dl", &backend_);
+    ASSERT_TRUE(storage.ok()) << storage.status();
+    disk_ = std::make_unique<TorrentDisk>(
+        &pool_,
+        [this](std::function<void()> f) { deferred_.push_back(std::move(f)); },
+        t_.info, *std::move(storage));
+  }
+  void TearDown() override {
+    disk_.reset();
+    RunTasks();
+  }
+
+  // Read asks for the block at (piece, begin); what comes back is checked
+  // against the torrent and counted in read_.
+  void Read(uint32_t piece, uint32_t begin, bool from_file = false) {
+    const protocol::Request r{piece, begin, static_cast<uint32_t>(kBlockSize)};
+    disk_->Read(r, from_file,
+                [this, r](const absl::StatusOr<TorrentDisk::BlockToSend>& b) {
+                  ASSERT_TRUE(b.ok()) << b.status();
+                  EXPECT_EQ(b->bytes, t_.Block(r.piece, r.begin, r.length));
+                  ++read_;
+                });
+  }
+  void EndTurn() {
+    std::vector<std::function<void()>> run = std::move(deferred_);
+    deferred_.clear();
+    for (std::function<void()>& f : run) f();
+  }
+  void RunTasks() {
+    while (!tasks_.empty()) {
+      DiskPool::Task task = std::move(tasks_.front());
+      tasks_.pop_front();
+      task();
+    }
+  }
+
+  testing::TestTorrent t_ = testing::MakeSingleFile(2 * kPiece, kPiece);
+  Backend backend_;
+  std::deque<DiskPool::Task> tasks_;
+  DiskPool pool_{{.threads = 0}, [this](DiskPool::Task task) {
+                   tasks_.push_back(std::move(task));
+                 }};
+  std::vector<std::function<void()>> deferred_;
+  std::unique_ptr<TorrentDisk> disk_;
+  int read_ = 0;
+};
+
+TEST_F(TorrentDiskReadTest, BlocksInMemoryAreReadInTheLoopsTurn) {
+  for (uint32_t b = 0; b < 3; ++b) Read(0, b * kBlockSize);
+  Read(1, 0);
+  EXPECT_EQ(read_, 0) << "read before the loop's turn ended";
+  EndTurn();
+  EXPECT_EQ(read_, 4);
+  EXPECT_TRUE(tasks_.empty());
+  EXPECT_EQ(disk_->jobs_in_flight(), 0u);
+}
+
+TEST_F(TorrentDiskReadTest, BlocksNotInMemoryGoToTheDiskThreads) {
+  backend_.cached = false;
+  for (uint32_t b = 0; b < 3; ++b) Read(0, b * kBlockSize);
+  EndTurn();
+  EXPECT_EQ(read_, 0);
+  EXPECT_EQ(disk_->jobs_in_flight(), 1u);
+  RunTasks();
+  EXPECT_EQ(read_, 3);
+}
+
+TEST_F(TorrentDiskReadTest, BlocksToSendFromTheirFilesGoToTheDiskThreads) {
+  Read(0, 0);
+  Read(0, kBlockSize, /*from_file=*/true);  // opening a file may wait
+  Read(0, 2 * kBlockSize);
+  EndTurn();
+  EXPECT_EQ(read_, 2);
+  EXPECT_EQ(disk_->jobs_in_flight(), 1u);
+  RunTasks();  // the memory backend has no files: the bytes come instead
+  EXPECT_EQ(read_, 3);
+}
+
+// A batch that fills up inside a caller's Read is submitted there: its
+// completions must not run inside the caller, so it all goes to the pool.
+TEST_F(TorrentDiskReadTest, ABatchFullInsideACallIsLeftToThePool) {
+  const int blocks = static_cast<int>((1 << 20) / kBlockSize);  // a full batch
+  for (int i = 0; i < blocks; ++i) {
+    Read(i % 2,
+         static_cast<uint32_t>((i / 2) % (kPiece / kBlockSize)) * kBlockSize);
+  }
+  EXPECT_EQ(read_, 0);
+  EXPECT_EQ(disk_->jobs_in_flight(), 1u);
+  RunTasks();
+  EXPECT_EQ(read_, blocks);
+}
+
 // Pieces are verified from the running hash of their written blocks where
 // they came in order, and from disk where they did not; either way the
 // verdict is the data's on disk.
