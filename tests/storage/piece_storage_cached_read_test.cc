@@ -11,27 +11,20 @@
 #include "storage/piece_storage.h"
 #include "storage/posix_file_backend.h"
 #include "tests/storage/backend_env.h"
+#include "tests/storage/piece_storage_test_util.h"
 #include "tests/storage/storage_test_util.h"
 
 namespace bt::storage {
 namespace {
 
+using testing::FourFiles;
 using testing::Kind;
+using testing::kPiece;
 using testing::MakeTestTorrent;
-using testing::MemFile;
-using testing::Pattern;
 using testing::Torrent;
 
-constexpr int64_t kPiece = 16384;
-
-// Piece 0 is a.bin's 10,000 bytes, b.bin's 5 and the start of c.bin;
-// piece 1 lies in c.bin.
-std::vector<MemFile> ThreeFiles() {
-  return {{{"a.bin"}, Pattern(10000, 1), ""},
-          {{"b.bin"}, Pattern(5, 2), ""},
-          {{"c.bin"}, Pattern(40000, 3), ""}};
-}
-
+// In FourFiles, piece 0 is a.bin's 10,000 bytes, b.bin's 5 and the start
+// of c.bin; piece 1 lies in c.bin (file 2).
 class PieceStorageCachedReadTest : public ::testing::TestWithParam<bool> {
  protected:
   // SetUp puts the torrent's files on disk through a storage of its own,
@@ -40,14 +33,7 @@ class PieceStorageCachedReadTest : public ::testing::TestWithParam<bool> {
     {
       auto writer = PieceStorage::Create(t_.info, env_.root(), env_.backend());
       ASSERT_TRUE(writer.ok()) << writer.status();
-      for (uint32_t p = 0; p < t_.info.num_pieces(); ++p) {
-        const int64_t size = t_.info.layout().PieceSize(p);
-        ASSERT_TRUE((*writer)
-                        ->WriteBlock(p, 0,
-                                     AsBytes(std::string_view(t_.piece_space)
-                                                 .substr(p * kPiece, size)))
-                        .ok());
-      }
+      testing::WriteEverything(writer->get(), t_, kPiece);
     }
     if (env_.real()) {
       // A fresh backend: the writer's descriptors are not reused.
@@ -88,15 +74,13 @@ class PieceStorageCachedReadTest : public ::testing::TestWithParam<bool> {
   }
 
   testing::BackendEnv env_{GetParam()};
-  Torrent t_ = MakeTestTorrent("t", ThreeFiles(), kPiece, Kind::kV1);
+  Torrent t_ = MakeTestTorrent("t", FourFiles(), kPiece, Kind::kV1);
   std::unique_ptr<PosixFileBackend> backend_;
   std::unique_ptr<PieceStorage> storage_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, PieceStorageCachedReadTest,
-                         ::testing::Bool(), [](const auto& info) {
-                           return info.param ? "RealFiles" : "InMemory";
-                         });
+                         ::testing::Bool(), testing::BackendName);
 
 TEST_P(PieceStorageCachedReadTest, ReadsARunInOneOpenFile) {
   // Real files are not open yet, and opening may wait for the device.
