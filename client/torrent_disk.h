@@ -2,7 +2,9 @@
 // writes, block reads for peers, piece verification and BEP 52 leaf hashing
 // run as pool jobs, off the event loop (writes and reads issued in one turn
 // of the loop travel together as one job, so the loop and the workers trade
-// one hand-off per batch, not per block); the loop thread's own storage work
+// one hand-off per batch, not per block), except reads of blocks already in
+// the page cache, which the loop does at the end of its turn without
+// waiting (PieceStorage::ReadBlocksCached); the loop thread's own storage work
 // (file priorities, resume data, empty files, a full recheck) runs through
 // Exclusive(), under the same lock, so it never overlaps a job. Jobs keep
 // the storage and metadata alive (shared ownership); their completions run
@@ -73,7 +75,9 @@ class TorrentDisk {
   };
   // Read reads the block a peer asked for (`r`, inside a piece we have);
   // with `from_file`, only finds it in its file where it can. The bytes
-  // are lent to `done` (copy what must outlive it), then recycled.
+  // are lent to `done` (copy what must outlive it), then recycled. `done`
+  // runs on the loop thread, never inside this call: at the end of the
+  // loop's turn when the block was in memory, else once a worker read it.
   using ReadDone = std::function<void(const absl::StatusOr<BlockToSend>&)>;
   void Read(const protocol::Request& r, bool from_file, ReadDone done);
 
