@@ -106,8 +106,8 @@ TEST(PosixFileBackendTest, ReadScatterCachedReadsOnlyWhatIsInMemory) {
     PosixFileBackend writer;
     ASSERT_TRUE(writer.Write(path, 0, Bytes(content), /*create=*/true).ok());
   }
+  int opens = 0;  // outlives the backend, whose closes report to it
   PosixFileBackend disk;
-  int opens = 0;
   disk.SetOpenObserver(
       [&](const std::string&, bool opened, OpenMode) { opens += opened; });
   std::string out(content.size(), '?');
