@@ -122,29 +122,13 @@ std::vector<TorrentDisk::ReadOp> TorrentDisk::ReadCached(Shared& s,
   std::shared_lock<std::shared_mutex> lock(s.mu, std::try_to_lock);
   if (!lock.owns_lock()) return done;
   std::vector<ReadOp> rest;
-  std::vector<BlockToSend> blocks;
-  std::vector<MutableByteSpan> spans;
+  std::vector<ReadOp*> run;
   // read_run reads reads[begin, end), consecutive blocks of a piece.
   auto read_run = [&](size_t begin, size_t end) {
-    blocks.clear();
-    spans.clear();
-    for (size_t k = begin; k < end; ++k) {
-      blocks.emplace_back().bytes =
-          batch.buffers->Take(batch.reads[k].request.length);
-      spans.push_back(Span(blocks.back().bytes));
-    }
-    const protocol::Request& head = batch.reads[begin].request;
-    const bool read =
-        s.storage->ReadBlocksCached(head.piece, head.begin, spans);
-    for (size_t k = begin; k < end; ++k) {
-      if (read) {
-        batch.reads[k].block = std::move(blocks[k - begin]);
-        done.push_back(std::move(batch.reads[k]));
-      } else {
-        batch.buffers->Recycle(std::move(blocks[k - begin].bytes));
-        rest.push_back(std::move(batch.reads[k]));
-      }
-    }
+    run.clear();
+    for (size_t k = begin; k < end; ++k) run.push_back(&batch.reads[k]);
+    const bool read = ReadRun(s, *batch.buffers, run, /*cached=*/true);
+    for (ReadOp* r : run) (read ? done : rest).push_back(std::move(*r));
   };
   const size_t n = batch.reads.size();
   size_t first = 0;  // the run so far: reads[first, i)
@@ -251,16 +235,16 @@ void TorrentDisk::ReadAll(Shared& s, Batch& batch) {
       // Not in one file, or no descriptors: the bytes, as for any peer.
     }
     if (!run.empty() && !Follows(run.back()->request, r.request)) {
-      ReadRun(s, *batch.buffers, run);
+      ReadRun(s, *batch.buffers, run, /*cached=*/false);
       run.clear();
     }
     run.push_back(&r);
   }
-  if (!run.empty()) ReadRun(s, *batch.buffers, run);
+  if (!run.empty()) ReadRun(s, *batch.buffers, run, /*cached=*/false);
 }
 
-void TorrentDisk::ReadRun(Shared& s, BlockBuffers& buffers,
-                          const std::vector<ReadOp*>& run) {
+bool TorrentDisk::ReadRun(Shared& s, BlockBuffers& buffers,
+                          const std::vector<ReadOp*>& run, bool cached) {
   std::vector<BlockToSend> blocks(run.size());
   std::vector<MutableByteSpan> spans;
   spans.reserve(run.size());
@@ -268,16 +252,22 @@ void TorrentDisk::ReadRun(Shared& s, BlockBuffers& buffers,
     blocks[i].bytes = buffers.Take(run[i]->request.length);
     spans.push_back(Span(blocks[i].bytes));
   }
-  const absl::Status st = s.storage->ReadBlocks(
-      run.front()->request.piece, run.front()->request.begin, spans);
+  const protocol::Request& head = run.front()->request;
+  absl::Status st;
+  if (!cached) {
+    st = s.storage->ReadBlocks(head.piece, head.begin, spans);
+  } else if (!s.storage->ReadBlocksCached(head.piece, head.begin, spans)) {
+    st = absl::UnavailableError("not in memory");
+  }
   for (size_t i = 0; i < run.size(); ++i) {
     if (st.ok()) {
       run[i]->block = std::move(blocks[i]);
     } else {
-      run[i]->block = st;
+      if (!cached) run[i]->block = st;
       buffers.Recycle(std::move(blocks[i].bytes));
     }
   }
+  return st.ok();
 }
 
 void TorrentDisk::Hash(uint32_t piece, bool want_block_hashes,

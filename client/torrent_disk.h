@@ -153,9 +153,11 @@ class TorrentDisk {
   // a piece (up to kMaxWriteRun bytes) in one go: one system call where it
   // lies in one file.
   static void WriteRuns(Shared& s, std::vector<WriteOp>& writes);
-  // ReadRun reads consecutive blocks of a piece in one go.
-  static void ReadRun(Shared& s, BlockBuffers& buffers,
-                      const std::vector<ReadOp*>& run);
+  // ReadRun reads consecutive blocks of a piece in one go and says whether
+  // it did; `cached` only from memory (PieceStorage::ReadBlocksCached),
+  // leaving the ops untouched when it cannot, else each op gets the error.
+  static bool ReadRun(Shared& s, BlockBuffers& buffers,
+                      const std::vector<ReadOp*>& run, bool cached);
   // HashFromPrefix finishes a piece's running hash from disk; HashWhole
   // reads the piece back whole (block hashes too if it fails or if asked).
   static HashResult HashFromPrefix(Shared& s, uint32_t piece, size_t bytes,
