@@ -11,7 +11,6 @@
 // checked per connection. Every copy is compared byte for byte with the
 // source.
 #include <sys/stat.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -75,36 +74,46 @@ class TransmissionInteropTest
   // OverUtp: the case runs over uTP rather than TCP.
   static bool OverUtp() { return GetParam().utp; }
 
-  // Transmission starts transmission-cli on `port` with its own config
+  // Transmission starts transmission-cli on a free port with its own config
   // directory (loopback only: no port mapping, DHT, LPD or PEX; uTP only
-  // when OverUtp()),
-  // saving to (or seeding from) `data_dir`; `done_script` runs when the
-  // download completes.
-  std::unique_ptr<testing::Subprocess> Transmission(
-      const std::string& dir, uint16_t port, const std::string& data_dir,
+  // when OverUtp()), saving to (or seeding from) `data_dir`; `done_script`
+  // runs when the download completes. It returns once Transmission holds
+  // its port (TCP, and UDP for uTP): one that loses it keeps running and
+  // announces it all the same.
+  absl::StatusOr<interop::ListeningProcess> Transmission(
+      const std::string& dir, const std::string& data_dir,
       const std::string& torrent, const std::string& done_script) {
     const std::string config = dir + "/transmission";
     fs::create_directories(config);
-    std::ofstream(config + "/settings.json") << absl::StrFormat(
-        R"({"dht-enabled": false, "lpd-enabled": false,
+    auto argv_for = [&](uint16_t port) {
+      std::ofstream(config + "/settings.json") << absl::StrFormat(
+          R"({"dht-enabled": false, "lpd-enabled": false,
   "port-forwarding-enabled": false, "utp-enabled": %s,
   "pex-enabled": false, "rpc-enabled": false,
   "bind-address-ipv4": "127.0.0.1", "bind-address-ipv6": "::1",
   "rename-partial-files": false, "peer-port": %d})",
-        OverUtp() ? "true" : "false", port);
-    std::vector<std::string> argv = {
-        kTransmission, "-M", "-g", config, "-p", std::to_string(port),
-        "-w", data_dir,
-        GetParam().transfer.policy == EncryptionPolicy::kForced ? "-er"
-                                                                : "-et"};
-    if (!done_script.empty()) {
-      argv.push_back("-f");
-      argv.push_back(done_script);
-    }
-    argv.push_back(torrent);
-    auto p = testing::Subprocess::Start(argv);
-    EXPECT_TRUE(p.ok()) << p.status();
-    return p.ok() ? std::move(*p) : nullptr;
+          OverUtp() ? "true" : "false", port);
+      std::vector<std::string> argv = {
+          kTransmission,
+          "-M",
+          "-g",
+          config,
+          "-p",
+          std::to_string(port),
+          "-w",
+          data_dir,
+          GetParam().transfer.policy == EncryptionPolicy::kForced ? "-er"
+                                                                  : "-et"};
+      if (!done_script.empty()) {
+        argv.push_back("-f");
+        argv.push_back(done_script);
+      }
+      argv.push_back(torrent);
+      return argv;
+    };
+    // It binds at once, before it reads the torrent.
+    return interop::StartListening(
+        argv_for, {.patience = absl::Seconds(10), .udp_too = OverUtp()});
   }
 
   static std::string root_;
@@ -139,11 +148,10 @@ TEST_P(TransmissionInteropTest, TransfersThroughOpentracker) {
     std::ofstream(done_script) << "#!/bin/sh\ntouch '" << done_file << "'\n";
     chmod(done_script.c_str(), 0755);
   }
-  const uint16_t port = interop::FreePort(SOCK_STREAM);
-  std::unique_ptr<testing::Subprocess> transmission = Transmission(
-      dir, port, c.btkit_seeds ? dir + "/transmission_data" : root_ + "/seed",
+  absl::StatusOr<interop::ListeningProcess> transmission = Transmission(
+      dir, c.btkit_seeds ? dir + "/transmission_data" : root_ + "/seed",
       torrent, done_script);
-  ASSERT_TRUE(transmission);
+  ASSERT_TRUE(transmission.ok()) << transmission.status();
   // Transmission announces (as a seed once it has verified the files, or
   // as a leecher) before btkit does, so btkit's first announce finds it.
   absl::Status known = (*tracker)->WaitForPeers(
@@ -176,7 +184,8 @@ TEST_P(TransmissionInteropTest, TransfersThroughOpentracker) {
       ASSERT_TRUE((*client)->DoOneLoop(0.01).ok());
     }
     ASSERT_TRUE(fs::exists(done_file))
-        << "Transmission did not finish; btkit uploaded " << t->uploaded();
+        << "Transmission did not finish; btkit uploaded " << t->uploaded()
+        << "; " << wire.OnlyOver(OverUtp()).message();
     EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/transmission_data"));
     EXPECT_GE(t->uploaded(), int64_t{64} << 20);
   } else {

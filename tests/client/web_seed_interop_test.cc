@@ -9,9 +9,9 @@
 // and blame for the corrupting server never falls on the peer.
 // (mktorrent lists extras/deep/image.bin first, so the bad file is pieces
 // 0-11.)
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -45,34 +46,34 @@ class Nginx {
   static absl::StatusOr<std::unique_ptr<Nginx>> Start(const std::string& dir,
                                                       const std::string& root,
                                                       absl::Time deadline) {
-    auto n = std::unique_ptr<Nginx>(new Nginx);
-    for (int attempt = 0; attempt < 5; ++attempt) {
-      n->port_ = interop::FreePort(SOCK_STREAM);
-      const std::string conf = dir + "/nginx.conf";
-      std::ofstream(conf) << absl::StrFormat(
-          "daemon off;\nmaster_process off;\nworker_processes 1;\n"
-          "pid %1$s/nginx.pid;\nerror_log %1$s/error.log;\n"
-          "events { worker_connections 64; }\n"
-          "http {\n  access_log %1$s/access.log;\n"
-          "  client_body_temp_path %1$s/body;\n"
-          "  proxy_temp_path %1$s/proxy;\n"
-          "  fastcgi_temp_path %1$s/fastcgi;\n"
-          "  uwsgi_temp_path %1$s/uwsgi;\n  scgi_temp_path %1$s/scgi;\n"
-          "  default_type application/octet-stream;\n"
-          "  server { listen 127.0.0.1:%2$d; root %3$s; }\n}\n",
-          dir, n->port_, root);
-      auto p = testing::Subprocess::Start(
-          {kNginx, "-p", dir, "-c", conf, "-e", dir + "/error.log"});
-      if (!p.ok()) return p.status();
-      n->process_ = *std::move(p);
-      if (interop::WaitForTcpPort(
-              n->port_, std::min(deadline, absl::Now() + absl::Seconds(5)))) {
-        return n;
-      }
-      n->process_.reset();  // the port was taken meanwhile: another one
+    const std::string conf = dir + "/nginx.conf";
+    absl::StatusOr<interop::ListeningProcess> listening =
+        interop::StartListening(
+            [&](uint16_t port) {
+              std::ofstream(conf) << absl::StrFormat(
+                  "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+                  "pid %1$s/nginx.pid;\nerror_log %1$s/error.log;\n"
+                  "events { worker_connections 64; }\n"
+                  "http {\n  access_log %1$s/access.log;\n"
+                  "  client_body_temp_path %1$s/body;\n"
+                  "  proxy_temp_path %1$s/proxy;\n"
+                  "  fastcgi_temp_path %1$s/fastcgi;\n"
+                  "  uwsgi_temp_path %1$s/uwsgi;\n  scgi_temp_path %1$s/scgi;\n"
+                  "  default_type application/octet-stream;\n"
+                  "  server { listen 127.0.0.1:%2$d; root %3$s; }\n}\n",
+                  dir, port, root);
+              return std::vector<std::string>{
+                  kNginx, "-p", dir, "-c", conf, "-e", dir + "/error.log"};
+            },
+            {.patience = std::min(absl::Seconds(5), deadline - absl::Now())});
+    if (!listening.ok()) {
+      return absl::UnavailableError(absl::StrCat(listening.status().message(),
+                                                 "; see ", dir, "/error.log"));
     }
-    return absl::UnavailableError("nginx never listened; see " + dir +
-                                  "/error.log");
+    auto n = std::unique_ptr<Nginx>(new Nginx);
+    n->port_ = listening->port;
+    n->process_ = std::move(listening->process);
+    return n;
   }
 
   std::string Url(const std::string& path) const {
