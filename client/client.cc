@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
 #include "client/client_state.h"
@@ -233,6 +234,22 @@ absl::Status Client::RemoveTorrent(Torrent* t, bool delete_data) {
 
 absl::Status Client::DoOneLoop(double timeout_seconds) {
   return loop_->RunOnce(timeout_seconds).status();
+}
+
+absl::Status Client::FinishStopAnnounces(absl::Duration limit) {
+  const absl::Time until = absl::Now() + limit;
+  absl::Status status;
+  auto announcing = [this] {
+    for (const std::unique_ptr<Torrent>& t : torrents_) {
+      if (t->announcing_stop()) return true;
+    }
+    return false;
+  };
+  while (status.ok() && announcing() && absl::Now() < until) {
+    status = DoOneLoop(
+        std::clamp(absl::ToDoubleSeconds(until - absl::Now()), 0.0, 0.05));
+  }
+  return status;
 }
 
 void Client::OnEvent(EventType type, Handler handler) {

@@ -143,6 +143,12 @@ class Client : public ClientContext {
   // DoOneLoop handles ready sockets, due timers and finished disk work,
   // waiting at most `timeout_seconds` (fractional; -1 waits indefinitely).
   absl::Status DoOneLoop(double timeout_seconds = 1.0);
+  // FinishStopAnnounces runs the loop until no stopped torrent is still
+  // announcing "stopped" (Torrent::announcing_stop) or `limit` passes:
+  // what a program does between stopping its torrents and exiting, so
+  // trackers hear of it without the program waiting on those that do not
+  // answer.
+  absl::Status FinishStopAnnounces(absl::Duration limit);
 
   // SetRateLimits changes the global limits (bytes per second, 0 for
   // unlimited) while running; every torrent's own limits apply as well.

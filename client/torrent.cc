@@ -433,6 +433,11 @@ absl::Status Torrent::Stop() {
   return absl::OkStatus();
 }
 
+bool Torrent::announcing_stop() const {
+  return state_ == TorrentState::kStopped && announcer_ &&
+         !announcer_->stopped();
+}
+
 void Torrent::StartTrackers() {
   if (!ctx_ || tiers_.empty() || !ctx_->trackers() || !ctx_->loop()) return;
   TrackerAnnouncer::Options options;

@@ -180,6 +180,9 @@ class Torrent : public SessionTorrent {
   absl::Status Start();
   absl::Status Stop();
   absl::Status Pause();
+  // announcing_stop: stopped, with an announce to a tracker still in
+  // flight ("stopped", or a "started" that gets one when it succeeds).
+  bool announcing_stop() const;
   // Reannounce asks the trackers (and, on the next tick, the DHT) for
   // peers now rather than when their interval ends; nothing while
   // stopped.

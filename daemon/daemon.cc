@@ -160,8 +160,7 @@ absl::Status Daemon::Shutdown() {
   // theirs when they stopped), once rather than twice.
   absl::Status status = Save(/*with_resume_data=*/false);
   for (client::Torrent* t : client_->torrents()) status.Update(t->Stop());
-  // Let "stopped" announces go out.
-  for (int i = 0; i < 10; ++i) status.Update(client_->DoOneLoop(0.05));
+  status.Update(client_->FinishStopAnnounces(absl::Milliseconds(500)));
   return status;
 }
 

@@ -276,8 +276,7 @@ int Run(const TransferArgs& a, bool seed_only) {
                static_cast<long long>(t.uploaded()),
                static_cast<long long>(t.downloaded()));
   (void)t.Stop();
-  // Let "stopped" announces go out.
-  for (int i = 0; i < 10; ++i) (void)(*client)->DoOneLoop(0.05);
+  (void)(*client)->FinishStopAnnounces(absl::Milliseconds(500));
   return status;
 }
 
