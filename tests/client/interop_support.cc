@@ -392,15 +392,28 @@ absl::StatusOr<std::unique_ptr<Opentracker>> Opentracker::Start(
     for (const Sha1Hash& h : whitelist) wl << h.ToHex() << "\n";
   }
   chmod((t->dir_ + "/whitelist").c_str(), 0644);
-  t->tcp_port_ = FreePort(SOCK_STREAM);
-  t->udp_port_ = FreePort(SOCK_DGRAM);
-  // opentracker chroots to -d, so the whitelist path is relative to it.
-  absl::StatusOr<std::unique_ptr<testing::Subprocess>> p =
-      testing::Subprocess::Start(
-          {kPath, "-i", "127.0.0.1", "-p", std::to_string(t->tcp_port_), "-P",
-           std::to_string(t->udp_port_), "-d", t->dir_, "-w", "whitelist"});
+  // One port number for HTTP and UDP, both held by this opentracker (it
+  // exits when it cannot bind).
+  absl::StatusOr<ListeningProcess> p = StartListening(
+      [&](uint16_t port) {
+        // It chroots to -d, so the whitelist path is relative to it.
+        return std::vector<std::string>{kPath,
+                                        "-i",
+                                        "127.0.0.1",
+                                        "-p",
+                                        std::to_string(port),
+                                        "-P",
+                                        std::to_string(port),
+                                        "-d",
+                                        t->dir_,
+                                        "-w",
+                                        "whitelist"};
+      },
+      {.patience = std::max(deadline - absl::Now(), absl::ZeroDuration()),
+       .udp_too = true});
   if (!p.ok()) return p.status();
-  t->process_ = std::move(*p);
+  t->port_ = p->port;
+  t->process_ = std::move(p->process);
   // It listens before it reads the whitelist, and lets "stopped" announces
   // through before that: probe with "started" until every info-hash is
   // accepted, then take the probe peer away with "stopped".
@@ -412,10 +425,10 @@ absl::StatusOr<std::unique_ptr<Opentracker>> Opentracker::Start(
           UrlEscape(h), event);
     };
     while (true) {
-      absl::StatusOr<std::string> r = HttpGet(t->tcp_port_, target("started"));
+      absl::StatusOr<std::string> r = HttpGet(t->port_, target("started"));
       if (r.ok() && r->find("\r\n\r\nd") != std::string::npos &&
           r->find("failure reason") == std::string::npos) {
-        (void)HttpGet(t->tcp_port_, target("stopped"));
+        (void)HttpGet(t->port_, target("stopped"));
         break;
       }
       if (absl::Now() > deadline) {
@@ -430,17 +443,17 @@ absl::StatusOr<std::unique_ptr<Opentracker>> Opentracker::Start(
 }
 
 std::string Opentracker::http_url() const {
-  return absl::StrFormat("http://127.0.0.1:%d/announce", tcp_port_);
+  return absl::StrFormat("http://127.0.0.1:%d/announce", port_);
 }
 
 std::string Opentracker::udp_url() const {
-  return absl::StrFormat("udp://127.0.0.1:%d/announce", udp_port_);
+  return absl::StrFormat("udp://127.0.0.1:%d/announce", port_);
 }
 
 absl::StatusOr<std::pair<int, int>> Opentracker::Scrape(
     const Sha1Hash& info_hash) {
   absl::StatusOr<std::string> r = HttpGet(
-      tcp_port_, absl::StrFormat("/scrape?info_hash=%s", UrlEscape(info_hash)));
+      port_, absl::StrFormat("/scrape?info_hash=%s", UrlEscape(info_hash)));
   if (!r.ok()) return r.status();
   const int complete = ScrapeCount(*r, "complete");
   const int incomplete = ScrapeCount(*r, "incomplete");

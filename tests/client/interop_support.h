@@ -146,9 +146,9 @@ absl::StatusOr<BtSeed> StartBtSeed(const std::string& torrent,
                                    const std::string& dir,
                                    const std::vector<std::string>& extra = {});
 
-// Opentracker runs /usr/bin/opentracker on 127.0.0.1 (HTTP and UDP) with
-// `whitelist` (Debian's build serves only whitelisted info-hashes); the
-// process is killed when the object is destroyed.
+// Opentracker runs /usr/bin/opentracker on 127.0.0.1 (HTTP and UDP on one
+// port number) with `whitelist` (Debian's build serves only whitelisted
+// info-hashes); the process is killed when the object is destroyed.
 class Opentracker {
  public:
   static constexpr char kPath[] = "/usr/bin/opentracker";
@@ -170,7 +170,7 @@ class Opentracker {
  private:
   Opentracker() = default;
   std::string dir_;
-  uint16_t tcp_port_ = 0, udp_port_ = 0;
+  uint16_t port_ = 0;  // HTTP and UDP
   std::unique_ptr<testing::Subprocess> process_;
 };
 

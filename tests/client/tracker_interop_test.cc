@@ -1,153 +1,47 @@
 // btkit's tracker client against opentracker on loopback, over HTTP and
 // UDP: two announcers for one info-hash see each other, scrape counts
 // match, and "stopped" removes the peer.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "client/net/event_loop.h"
-#include "client/tracker_announcer.h"
 #include "client/net/tracker_client.h"
+#include "client/tracker_announcer.h"
 #include "gtest/gtest.h"
+#include "tests/client/interop_support.h"
 
 namespace bt::client {
 namespace {
 
-constexpr char kOpentracker[] = "/usr/bin/opentracker";
-
-uint16_t FreePort(int type) {
-  int fd = socket(AF_INET, type, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
-  socklen_t len = sizeof(sin);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
-  close(fd);
-  return ntohs(sin.sin_port);
-}
-
-bool TcpReady(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sin.sin_port = htons(port);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) == 0;
-  close(fd);
-  return ok;
-}
-
-// Opentracker runs /usr/bin/opentracker on 127.0.0.1 with a whitelist
-// (Debian's build serves only whitelisted info-hashes) and kills it when
-// destroyed.
-class Opentracker {
- public:
-  explicit Opentracker(const std::vector<Sha1Hash>& whitelist) {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    std::string templ = absl::StrFormat("%s/opentracker.XXXXXX", tmp ? tmp : "/tmp");
-    dir_ = mkdtemp(templ.data()) ? templ : "";
-    chmod(dir_.c_str(), 0755);  // it may drop privileges before reading
-    {
-      std::ofstream wl(dir_ + "/whitelist");
-      for (const Sha1Hash& h : whitelist) wl << h.ToHex() << "\n";
-    }
-    chmod((dir_ + "/whitelist").c_str(), 0644);
-    tcp_port_ = FreePort(SOCK_STREAM);
-    udp_port_ = FreePort(SOCK_DGRAM);
-    std::string tcp = std::to_string(tcp_port_), udp = std::to_string(udp_port_);
-    pid_ = fork();
-    if (pid_ == 0) {
-      int null = open("/dev/null", O_WRONLY);
-      dup2(null, 1);
-      dup2(null, 2);
-      // The whitelist path is relative to -d (opentracker chroots there).
-      execl(kOpentracker, kOpentracker, "-i", "127.0.0.1", "-p", tcp.c_str(),
-            "-P", udp.c_str(), "-d", dir_.c_str(), "-w", "whitelist",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 100 && !TcpReady(tcp_port_); ++i) usleep(50000);
-  }
-  ~Opentracker() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  std::string http_url() const {
-    return absl::StrFormat("http://127.0.0.1:%d/announce", tcp_port_);
-  }
-  std::string udp_url() const {
-    return absl::StrFormat("udp://127.0.0.1:%d/announce", udp_port_);
-  }
-
- private:
-  std::string dir_;
-  uint16_t tcp_port_ = 0, udp_port_ = 0;
-  pid_t pid_ = -1;
-};
+using interop::Opentracker;
 
 class TrackerInteropTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    if (access(kOpentracker, X_OK) != 0) {
-      GTEST_SKIP() << "opentracker is not installed (" << kOpentracker << ")";
+    if (access(Opentracker::kPath, X_OK) != 0) {
+      GTEST_SKIP() << "opentracker is not installed (" << Opentracker::kPath
+                   << ")";
     }
     info_hash_ = *Sha1Hash::FromHex("5eedc0de5eedc0de5eedc0de5eedc0de5eedc0de");
     for (int i = 0; i < 20; ++i) {
       peer_a_[i] = static_cast<uint8_t>('a');
       peer_b_[i] = static_cast<uint8_t>('b');
     }
-    tracker_ = std::make_unique<Opentracker>(std::vector<Sha1Hash>{info_hash_});
+    auto tracker =
+        Opentracker::Start({info_hash_}, absl::Now() + absl::Seconds(20));
+    ASSERT_TRUE(tracker.ok()) << tracker.status();
+    tracker_ = *std::move(tracker);
     loop_ = std::move(*EventLoop::Create());
     TrackerClientOptions opt;
     opt.http.timeout = std::chrono::seconds(5);
     opt.udp.base_timeout = std::chrono::milliseconds(500);
     client_ = std::move(*TrackerClient::Create(loop_.get(), opt));
-    WaitForWhitelist();
-  }
-
-  // WaitForWhitelist: opentracker reads its whitelist after it starts
-  // listening (and lets "stopped" announces through before that), so probe
-  // with a "started" announce until the info-hash is accepted, then take
-  // the probe peer away again with "stopped".
-  void WaitForWhitelist() {
-    PeerId probe;
-    for (int i = 0; i < 20; ++i) probe[i] = 'z';
-    auto announce = [&](tracker::AnnounceEvent event) {
-      tracker::AnnounceRequest req;
-      req.info_hash = info_hash_;
-      req.peer_id = probe;
-      req.port = 1;
-      req.left = 1;
-      req.event = event;
-      std::optional<absl::StatusOr<tracker::AnnounceResponse>> result;
-      client_->Announce(tracker_->http_url(), req, nullptr,
-                        [&](absl::StatusOr<tracker::AnnounceResponse> r) { result = r; });
-      Run([&] { return result.has_value(); });
-      return result && result->ok() && !(*result)->failure_reason;
-    };
-    for (int attempt = 0; attempt < 200; ++attempt) {
-      if (announce(tracker::AnnounceEvent::kStarted)) {
-        ASSERT_TRUE(announce(tracker::AnnounceEvent::kStopped));
-        return;
-      }
-      usleep(50000);
-    }
-    FAIL() << "opentracker never accepted the whitelisted info-hash";
   }
 
   std::string url() const { return GetParam() ? tracker_->udp_url() : tracker_->http_url(); }
@@ -273,7 +167,7 @@ TEST_P(TrackerInteropTest, UnlistedInfoHashIsRefusedWithTheTrackersReason) {
 }
 
 TEST_P(TrackerInteropTest, AnnouncerFallsThroughDeadTierAndStops) {
-  uint16_t dead = FreePort(SOCK_STREAM);
+  uint16_t dead = interop::FreePort(SOCK_STREAM);
   std::string dead_url = absl::StrFormat("http://127.0.0.1:%d/announce", dead);
   std::vector<tracker::TrackerEvent> events;
   TrackerAnnouncer::Options opt;
