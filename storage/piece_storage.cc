@@ -38,6 +38,13 @@ void MergeSlices(std::vector<metainfo::FileSlice>* slices,
   }
 }
 
+// TotalSize is the bytes `blocks` hold together.
+int64_t TotalSize(absl::Span<const MutableByteSpan> blocks) {
+  int64_t total = 0;
+  for (MutableByteSpan b : blocks) total += static_cast<int64_t>(b.size());
+  return total;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PieceStorage>> PieceStorage::Create(
@@ -283,14 +290,23 @@ absl::Status PieceStorage::ReadBlock(uint32_t piece, int64_t offset,
   return ReadSlices(slices, out, /*report=*/true, nullptr);
 }
 
+absl::StatusOr<std::optional<metainfo::FileSlice>> PieceStorage::InOneFile(
+    uint32_t piece, int64_t offset, int64_t length) const {
+  ASSIGN_OR_RETURN(std::vector<metainfo::FileSlice> slices,
+                   layout_.MapBlock(piece, offset, length));
+  if (slices.size() != 1 || layout_.file(slices[0].file_index).pad()) {
+    return std::nullopt;
+  }
+  return slices[0];
+}
+
 absl::Status PieceStorage::ReadBlocks(
     uint32_t piece, int64_t offset, absl::Span<const MutableByteSpan> blocks) {
-  int64_t total = 0;
-  for (MutableByteSpan b : blocks) total += static_cast<int64_t>(b.size());
-  ASSIGN_OR_RETURN(std::vector<metainfo::FileSlice> slices,
-                   layout_.MapBlock(piece, offset, total));
-  if (slices.size() == 1 && !layout_.file(slices[0].file_index).pad()) {
-    absl::StatusOr<Location> loc = Locate(slices[0]);
+  const int64_t total = TotalSize(blocks);
+  ASSIGN_OR_RETURN(std::optional<metainfo::FileSlice> slice,
+                   InOneFile(piece, offset, total));
+  if (slice) {
+    absl::StatusOr<Location> loc = Locate(*slice);
     absl::StatusOr<size_t> n =
         loc.ok() ? backend_->ReadScatter(*loc->path, loc->offset, blocks)
                  : absl::StatusOr<size_t>(loc.status());
@@ -309,16 +325,16 @@ absl::Status PieceStorage::ReadBlocks(
 
 bool PieceStorage::ReadBlocksCached(uint32_t piece, int64_t offset,
                                     absl::Span<const MutableByteSpan> blocks) {
-  int64_t total = 0;
-  for (MutableByteSpan b : blocks) total += static_cast<int64_t>(b.size());
-  absl::StatusOr<std::vector<metainfo::FileSlice>> slices =
-      layout_.MapBlock(piece, offset, total);
-  // One file, not a pad, and not one Locate would look for on disk (a
-  // skipped file's bytes may be in the part file).
-  if (!slices.ok() || slices->size() != 1) return false;
-  const size_t file = (*slices)[0].file_index;
-  if (layout_.file(file).pad() || priorities_[file] == 0) return false;
-  const Location loc{&paths_[file], (*slices)[0].offset, file};
+  const int64_t total = TotalSize(blocks);
+  absl::StatusOr<std::optional<metainfo::FileSlice>> slice =
+      InOneFile(piece, offset, total);
+  // Not one Locate would look for on disk either: a skipped file's bytes
+  // may be in the part file.
+  if (!slice.ok() || !*slice || priorities_[(*slice)->file_index] == 0) {
+    return false;
+  }
+  const size_t file = (*slice)->file_index;
+  const Location loc{&paths_[file], (*slice)->offset, file};
   absl::StatusOr<size_t> n =
       backend_->ReadScatterCached(*loc.path, loc.offset, blocks);
   if (!n.ok() || static_cast<int64_t>(*n) != total) return false;
@@ -329,12 +345,12 @@ bool PieceStorage::ReadBlocksCached(uint32_t piece, int64_t offset,
 absl::StatusOr<PieceStorage::BlockInFile> PieceStorage::OpenBlockForSending(
     uint32_t piece, int64_t offset, int64_t length,
     const std::shared_ptr<const SendableFile>& open) {
-  ASSIGN_OR_RETURN(std::vector<metainfo::FileSlice> slices,
-                   layout_.MapBlock(piece, offset, length));
-  if (slices.size() != 1 || layout_.file(slices[0].file_index).pad()) {
+  ASSIGN_OR_RETURN(std::optional<metainfo::FileSlice> slice,
+                   InOneFile(piece, offset, length));
+  if (!slice) {
     return absl::UnimplementedError("the block is not all in one file");
   }
-  ASSIGN_OR_RETURN(Location loc, Locate(slices[0]));
+  ASSIGN_OR_RETURN(Location loc, Locate(*slice));
   BlockInFile out;
   if (open && open->path() == *loc.path) {
     out.file = open;

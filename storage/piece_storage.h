@@ -282,6 +282,11 @@ class PieceStorage {
   std::optional<size_t> FileIndexOfPath(const std::string& path) const;
   absl::StatusOr<std::vector<metainfo::FileSlice>> RangeSlices(
       uint32_t piece, int64_t offset, int64_t length) const;
+  // InOneFile maps `length` bytes at `offset` of `piece`: their slice when
+  // they all lie in one file that is not a pad, else nullopt (those are
+  // read piecewise, or not sent from a file).
+  absl::StatusOr<std::optional<metainfo::FileSlice>> InOneFile(
+      uint32_t piece, int64_t offset, int64_t length) const;
   absl::Status ReadSlices(const std::vector<metainfo::FileSlice>& slices,
                           MutableByteSpan out, bool report,
                           std::vector<Extent>* unreadable);
