@@ -100,8 +100,8 @@ TEST_P(Aria2InteropTest, Transfers) {
   const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
   log_path_ = absl::StrFormat("%s/aria2_%d_%s.log", outputs ? std::string(outputs) : dir,
                               c.btkit_seeds, PolicyName(c.policy));
-  absl::StatusOr<interop::ListeningProcess> listening =
-      interop::StartListening([&](uint16_t port) {
+  absl::StatusOr<::bt::testing::ListeningProcess> listening =
+      ::bt::testing::StartListening([&](uint16_t port) {
         return Aria2Argv(port,
                          c.btkit_seeds ? dir + "/aria2" : root_ + "/seed",
                          /*seed=*/!c.btkit_seeds);

@@ -25,6 +25,7 @@
 #include "client/client.h"
 #include "gtest/gtest.h"
 #include "protocol/mse.h"
+#include "tests/testing/ports.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::client::interop {
@@ -93,51 +94,13 @@ class WireEncryption {
 int RunUntilExit(Client& client, testing::Subprocess& process,
                  absl::Time deadline);
 
-// FreePort returns a loopback port that was free for `type` (SOCK_STREAM
-// or SOCK_DGRAM) a moment ago.
-uint16_t FreePort(int type);
-
-// TcpPortOpen reports whether something accepts connections on
-// 127.0.0.1:`port`.
-bool TcpPortOpen(uint16_t port);
-
-// WaitForTcpPort polls TcpPortOpen until it is true or `deadline` passes.
-bool WaitForTcpPort(uint16_t port, absl::Time deadline);
-
 // HttpGet sends a GET for `target` to 127.0.0.1:`port` and returns the
 // whole response (headers and body), or kUnavailable.
 absl::StatusOr<std::string> HttpGet(uint16_t port, const std::string& target);
 
-// HoldsPort reports whether process `pid` holds a socket on `port` (any
-// local address, IPv4 or IPv6): for SOCK_STREAM one listening there, for
-// SOCK_DGRAM one bound there. A program that lost its port to another
-// process may keep running without it (Transmission does, and announces
-// the port anyway); this tells the two apart where a connection cannot.
-bool HoldsPort(pid_t pid, int type, uint16_t port);
-
-// ListeningProcess is a program that accepts TCP connections on `port`.
-struct ListeningProcess {
-  std::unique_ptr<testing::Subprocess> process;
-  uint16_t port = 0;
-};
-struct ListenOptions {
-  // How long the program may take to listen before its port is given up.
-  absl::Duration patience = absl::Seconds(20);
-  // The program must also hold the UDP port of the same number (uTP).
-  bool udp_too = false;
-};
-// StartListening runs the command `argv_for(port)` for a free port and
-// returns once the program itself listens there (HoldsPort). A port taken
-// between choosing and binding it (the program exits, another process
-// accepts on it, or the program does not hold it within `patience`) is
-// replaced by another, up to five times.
-absl::StatusOr<ListeningProcess> StartListening(
-    const std::function<std::vector<std::string>(uint16_t port)>& argv_for,
-    const ListenOptions& options = {});
-
 // BtSeed is a `bt seed` process (the test's own build, or the binary named
 // by $BT_BINARY, to measure another build) and the port it listens on.
-using BtSeed = ListeningProcess;
+using BtSeed = ::bt::testing::ListeningProcess;
 // StartBtSeed runs `bt seed torrent dir --port P --encryption disabled`
 // (and `extra` flags) on a free port and returns once it accepts
 // connections (a port taken between choosing and binding it is replaced

@@ -66,7 +66,7 @@ class LsdInteropTest : public ::testing::Test {
   // source; on 127.0.0.1 it returns once the seed listens.
   std::unique_ptr<testing::Subprocess> StartBtSeed(
       const std::string& host = "127.0.0.1") {
-    const uint16_t port = interop::FreePort(SOCK_STREAM);
+    const uint16_t port = ::bt::testing::FreePort(SOCK_STREAM);
     auto p = testing::Subprocess::Start({kBt, "seed", torrent_, root_ + "/seed",
                                          "--port", absl::StrCat(port), "--bind",
                                          host, "--no-dht"});
@@ -74,7 +74,7 @@ class LsdInteropTest : public ::testing::Test {
     if (!p.ok()) return nullptr;
     if (host == "127.0.0.1") {
       EXPECT_TRUE(
-          interop::WaitForTcpPort(port, absl::Now() + absl::Seconds(30)));
+          ::bt::testing::WaitForTcpPort(port, absl::Now() + absl::Seconds(30)));
     }
     return *std::move(p);
   }

@@ -167,7 +167,7 @@ TEST_P(TrackerInteropTest, UnlistedInfoHashIsRefusedWithTheTrackersReason) {
 }
 
 TEST_P(TrackerInteropTest, AnnouncerFallsThroughDeadTierAndStops) {
-  uint16_t dead = interop::FreePort(SOCK_STREAM);
+  uint16_t dead = ::bt::testing::FreePort(SOCK_STREAM);
   std::string dead_url = absl::StrFormat("http://127.0.0.1:%d/announce", dead);
   std::vector<tracker::TrackerEvent> events;
   TrackerAnnouncer::Options opt;

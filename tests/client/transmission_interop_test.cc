@@ -80,7 +80,7 @@ class TransmissionInteropTest
   // runs when the download completes. It returns once Transmission holds
   // its port (TCP, and UDP for uTP): one that loses it keeps running and
   // announces it all the same.
-  absl::StatusOr<interop::ListeningProcess> Transmission(
+  absl::StatusOr<::bt::testing::ListeningProcess> Transmission(
       const std::string& dir, const std::string& data_dir,
       const std::string& torrent, const std::string& done_script) {
     const std::string config = dir + "/transmission";
@@ -112,7 +112,7 @@ class TransmissionInteropTest
       return argv;
     };
     // It binds at once, before it reads the torrent.
-    return interop::StartListening(
+    return ::bt::testing::StartListening(
         argv_for, {.patience = absl::Seconds(10), .udp_too = OverUtp()});
   }
 
@@ -148,7 +148,7 @@ TEST_P(TransmissionInteropTest, TransfersThroughOpentracker) {
     std::ofstream(done_script) << "#!/bin/sh\ntouch '" << done_file << "'\n";
     chmod(done_script.c_str(), 0755);
   }
-  absl::StatusOr<interop::ListeningProcess> transmission = Transmission(
+  absl::StatusOr<::bt::testing::ListeningProcess> transmission = Transmission(
       dir, c.btkit_seeds ? dir + "/transmission_data" : root_ + "/seed",
       torrent, done_script);
   ASSERT_TRUE(transmission.ok()) << transmission.status();

@@ -47,8 +47,8 @@ class Nginx {
                                                       const std::string& root,
                                                       absl::Time deadline) {
     const std::string conf = dir + "/nginx.conf";
-    absl::StatusOr<interop::ListeningProcess> listening =
-        interop::StartListening(
+    absl::StatusOr<::bt::testing::ListeningProcess> listening =
+        ::bt::testing::StartListening(
             [&](uint16_t port) {
               std::ofstream(conf) << absl::StrFormat(
                   "daemon off;\nmaster_process off;\nworker_processes 1;\n"

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -22,6 +23,7 @@
 #include "protocol/mse.h"
 #include "tests/protocol/interop_driver.h"
 #include "tests/testing/files.h"
+#include "tests/testing/ports.h"
 
 namespace bt::protocol::testing {
 namespace {
@@ -87,25 +89,34 @@ TEST_P(Aria2InteropTest, HandshakeAndVerifiedPiece) {
   mkdir(dir.c_str(), 0700);
   absl::StatusOr<TorrentFacts> torrent = MakeTorrent(dir);
   ASSERT_TRUE(torrent.ok()) << torrent.status();
-  absl::StatusOr<int> port = FreeLoopbackPort();
-  ASSERT_TRUE(port.ok()) << port.status();
-
   // Loopback only: bound to 127.0.0.1, no DHT, LPD or PEX; its tracker is
   // a closed loopback port.
-  absl::StatusOr<std::unique_ptr<Subprocess>> aria2 = Subprocess::Start(
-      {"/usr/bin/aria2c", "--no-conf", "--interface=127.0.0.1",
-       "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
-       "--enable-peer-exchange=false", "--disable-ipv6=true",
-       "--listen-port=" + std::to_string(*port), "--seed-ratio=0.0",
-       "--bt-seed-unverified=true",
-       std::string("--bt-require-crypto=") +
-           (c.aria2_require_crypto ? "true" : "false"),
-       std::string("--bt-min-crypto-level=") + c.aria2_min_level,
-       "--summary-interval=0", "--console-log-level=warn", "-d", dir,
-       dir + "/t.torrent"});
+  absl::StatusOr<::bt::testing::ListeningProcess> aria2 =
+      ::bt::testing::StartListening([&](uint16_t port) {
+        return std::vector<std::string>{
+            "/usr/bin/aria2c",
+            "--no-conf",
+            "--interface=127.0.0.1",
+            "--enable-dht=false",
+            "--enable-dht6=false",
+            "--bt-enable-lpd=false",
+            "--enable-peer-exchange=false",
+            "--disable-ipv6=true",
+            "--listen-port=" + std::to_string(port),
+            "--seed-ratio=0.0",
+            "--bt-seed-unverified=true",
+            std::string("--bt-require-crypto=") +
+                (c.aria2_require_crypto ? "true" : "false"),
+            std::string("--bt-min-crypto-level=") + c.aria2_min_level,
+            "--summary-interval=0",
+            "--console-log-level=warn",
+            "-d",
+            dir,
+            dir + "/t.torrent"};
+      });
   ASSERT_TRUE(aria2.ok()) << aria2.status();
 
-  absl::StatusOr<int> fd = ConnectLoopbackRetrying(*port, deadline);
+  absl::StatusOr<int> fd = ConnectLoopbackRetrying(aria2->port, deadline);
   ASSERT_TRUE(fd.ok()) << fd.status();
   PeerWire wire(*fd, *torrent, deadline);
   MseOptions options;

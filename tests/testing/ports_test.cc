@@ -1,7 +1,6 @@
-// The interop tests' process helpers: HoldsPort tells a program's own
-// socket from another process's, and StartListening returns only a
-// program that holds its port.
-#include "tests/client/interop_support.h"
+// HoldsPort tells a process's own sockets from those of others, by type
+// and state; StartListening returns only a program that holds its port.
+#include "tests/testing/ports.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace bt::client::interop {
+namespace bt::testing {
 namespace {
 
 using ::testing::HasSubstr;
@@ -109,4 +108,4 @@ TEST(StartListeningTest, UdpTooWantsTheUdpPortAsWell) {
 }
 
 }  // namespace
-}  // namespace bt::client::interop
+}  // namespace bt::testing
