@@ -13,38 +13,17 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "client/net/event_loop.h"
 #include "client/net/http_fetch.h"
 #include "gtest/gtest.h"
+#include "tests/testing/ports.h"
 
 namespace bt::client {
 namespace {
 
 constexpr char kOpenssl[] = "/usr/bin/openssl";
 constexpr char kBody[] = "d8:intervali60ee";
-
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
-  socklen_t len = sizeof(sin);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
-  close(fd);
-  return ntohs(sin.sin_port);
-}
-
-bool TcpReady(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sin.sin_port = htons(port);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) == 0;
-  close(fd);
-  return ok;
-}
 
 pid_t Spawn(const std::string& dir, const std::vector<std::string>& argv) {
   pid_t pid = fork();
@@ -83,10 +62,10 @@ class HttpsFetchTest : public ::testing::Test {
     std::ofstream(dir_ + "/body")
         << absl::StrFormat("HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s",
                            std::string(kBody).size(), kBody);
-    port_ = FreePort();
+    port_ = ::bt::testing::FreePort(SOCK_STREAM);
     server_ = Spawn(dir_, {kOpenssl, "s_server", "-accept", std::to_string(port_), "-cert",
                            "cert.pem", "-key", "key.pem", "-HTTP", "-quiet"});
-    for (int i = 0; i < 100 && !TcpReady(port_); ++i) usleep(50000);
+    ::bt::testing::WaitForTcpPort(port_, absl::Now() + absl::Seconds(5));
     loop_ = std::move(*EventLoop::Create());
   }
   void TearDown() override {
@@ -146,10 +125,10 @@ TEST_F(HttpsFetchTest, RefusesACertificateForAnotherHost) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   kill(server_, SIGKILL);
   waitpid(server_, nullptr, 0);
-  port_ = FreePort();
+  port_ = ::bt::testing::FreePort(SOCK_STREAM);
   server_ = Spawn(dir_, {kOpenssl, "s_server", "-accept", std::to_string(port_), "-cert",
                          "cert2.pem", "-key", "key2.pem", "-HTTP", "-quiet"});
-  for (int i = 0; i < 100 && !TcpReady(port_); ++i) usleep(50000);
+  ::bt::testing::WaitForTcpPort(port_, absl::Now() + absl::Seconds(5));
   HttpFetchOptions opt;
   opt.ca_file = dir_ + "/cert2.pem";
   absl::StatusOr<tracker::HttpResponse> r =

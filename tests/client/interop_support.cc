@@ -43,14 +43,6 @@ void WriteRandom(const fs::path& p, size_t size, uint32_t seed) {
   std::ofstream(p, std::ios::binary).write(data.data(), data.size());
 }
 
-sockaddr_in Loopback(uint16_t port) {
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sin.sin_port = htons(port);
-  return sin;
-}
-
 std::string UrlEscape(const Sha1Hash& h) {
   std::string out;
   for (size_t i = 0; i < h.size(); ++i) absl::StrAppendFormat(&out, "%%%02X", h[i]);
@@ -235,7 +227,7 @@ absl::StatusOr<std::string> HttpGet(uint16_t port, const std::string& target) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   timeval tv{2, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  sockaddr_in sin = Loopback(port);
+  sockaddr_in sin = ::bt::testing::LoopbackAddress(port);
   if (connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) != 0) {
     close(fd);
     return absl::UnavailableError(absl::StrFormat("connect to %d failed", port));

@@ -26,14 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-sockaddr_in Loopback(uint16_t port) {
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sin.sin_port = htons(port);
-  return sin;
-}
-
 // SocketInodes returns the inodes of the sockets process `pid` has open.
 absl::flat_hash_set<uint64_t> SocketInodes(pid_t pid) {
   absl::flat_hash_set<uint64_t> inodes;
@@ -51,6 +43,14 @@ absl::flat_hash_set<uint64_t> SocketInodes(pid_t pid) {
 }
 
 }  // namespace
+
+sockaddr_in LoopbackAddress(uint16_t port) {
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(port);
+  return sin;
+}
 
 bool HoldsPort(pid_t pid, int type, uint16_t port) {
   const absl::flat_hash_set<uint64_t> inodes = SocketInodes(pid);
@@ -86,7 +86,7 @@ bool HoldsPort(pid_t pid, int type, uint16_t port) {
 
 uint16_t FreePort(int type) {
   int fd = socket(AF_INET, type, 0);
-  sockaddr_in sin = Loopback(0);
+  sockaddr_in sin = LoopbackAddress(0);
   bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
   socklen_t len = sizeof(sin);
   getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
@@ -96,7 +96,7 @@ uint16_t FreePort(int type) {
 
 bool TcpPortOpen(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sin = Loopback(port);
+  sockaddr_in sin = LoopbackAddress(port);
   bool ok = connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) == 0;
   close(fd);
   return ok;

@@ -14,6 +14,7 @@
 #ifndef TESTS_TESTING_PORTS_H_
 #define TESTS_TESTING_PORTS_H_
 
+#include <netinet/in.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -33,6 +34,9 @@ namespace bt::testing {
 // one listening there, for SOCK_DGRAM one bound there. It reads the
 // process's sockets from /proc/<pid>/fd and finds them in /proc/net.
 bool HoldsPort(pid_t pid, int type, uint16_t port);
+
+// LoopbackAddress is 127.0.0.1:`port`, to bind or connect a socket to.
+sockaddr_in LoopbackAddress(uint16_t port);
 
 // FreePort returns a loopback port that was free for `type` (SOCK_STREAM
 // or SOCK_DGRAM) a moment ago.
