@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "metainfo/torrent_creator.h"
 #include "metainfo/torrent_info.h"
@@ -115,6 +116,48 @@ void WireEncryption::Watch(Client& client, Torrent* const& torrent) {
     }
     return true;
   });
+}
+
+void ConnectionDiary::Watch(Client& client) {
+  start_ = absl::Now();
+  client.OnEvent(EventType::kTrackerSuccess, [this](const Event& e) {
+    std::string peers;
+    for (const Endpoint& p : e.peers)
+      absl::StrAppend(&peers, " ", p.ToString());
+    Note(absl::StrCat("tracker answered ", e.announce_event, ", ",
+                      e.peers.size(), " peers:", peers));
+    return true;
+  });
+  client.OnEvent(EventType::kTrackerFailure, [this](const Event& e) {
+    Note(absl::StrCat("tracker failed: ", e.reason));
+    return true;
+  });
+  client.OnEvent(EventType::kPeerConnect, [this](const Event& e) {
+    Note(absl::StrCat("handshake with ", e.peer.address.ToString(),
+                      e.peer.incoming ? " (incoming)" : ""));
+    return true;
+  });
+  client.OnEvent(EventType::kPeerDisconnect, [this](const Event& e) {
+    Note(absl::StrCat("closed ", e.peer.address.ToString(),
+                      e.peer.incoming ? " (incoming)" : "", ": ", e.reason));
+    return true;
+  });
+}
+
+void ConnectionDiary::Note(const std::string& line) {
+  if (lines_.size() >= kMaxLines) {
+    ++dropped_;
+    return;
+  }
+  lines_.push_back(absl::StrFormat(
+      "+%.1fs %s", absl::ToDoubleSeconds(absl::Now() - start_), line));
+}
+
+std::string ConnectionDiary::ToString() const {
+  if (lines_.empty()) return "no tracker answer, handshake or close seen";
+  std::string out = absl::StrJoin(lines_, "\n");
+  if (dropped_ > 0) absl::StrAppend(&out, "\n(", dropped_, " more)");
+  return out;
 }
 
 ::testing::AssertionResult WireEncryption::OnlyOver(bool utp) const {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,32 @@ class WireEncryption {
  private:
   bool encrypted_ = false, plain_ = false, utp_ = false, tcp_ = false;
 };
+
+// ConnectionDiary keeps, for a failure message, how a client found and
+// reached its peers: tracker answers (with the peers they named), completed
+// handshakes and closed connections (with why), each with the time since
+// Watch; the first kMaxLines of them.
+//
+//   ConnectionDiary diary;
+//   diary.Watch(*client);
+//   ASSERT_TRUE(done) << diary;
+class ConnectionDiary {
+ public:
+  static constexpr size_t kMaxLines = 40;
+  void Watch(Client& client);
+  std::string ToString() const;
+
+ private:
+  void Note(const std::string& line);
+
+  absl::Time start_;
+  std::vector<std::string> lines_;
+  size_t dropped_ = 0;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const ConnectionDiary& d) {
+  return os << d.ToString();
+}
 
 // DownloadAll runs `client` until `torrent` completes or `deadline`
 // passes, and succeeds when it completed with one piece_hash_pass event per
