@@ -68,9 +68,14 @@ int ScrapeCount(const std::string& body, const std::string& key) {
 }  // namespace
 
 void WritePayload(const std::string& dir) {
-  WriteRandom(fs::path(dir) / kPayloadFiles[0], 64 << 20, 1);
-  WriteRandom(fs::path(dir) / kPayloadFiles[1], 5000, 2);
-  WriteRandom(fs::path(dir) / kPayloadFiles[2], 3 << 20, 3);
+  // Its own bytes per test process, so its own info-hash: interop tests run
+  // side by side, and a peer of another test that dials a port since
+  // reused must not join this one's swarm (Transmission, for one, keeps
+  // one peer per IP address, and every test's peers are on 127.0.0.1).
+  static const uint32_t seed = std::random_device()();
+  WriteRandom(fs::path(dir) / kPayloadFiles[0], 64 << 20, seed);
+  WriteRandom(fs::path(dir) / kPayloadFiles[1], 5000, seed + 1);
+  WriteRandom(fs::path(dir) / kPayloadFiles[2], 3 << 20, seed + 2);
 }
 
 absl::StatusOr<Sha1Hash> WriteTorrent(const std::string& dir,

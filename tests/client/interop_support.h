@@ -35,7 +35,8 @@ namespace bt::client::interop {
 // 64 MiB + 3 MiB + 5000 bytes in nested directories (67 MiB in all).
 extern const char* const kPayloadFiles[3];
 
-// WritePayload writes the payload's pseudo-random files under `dir`.
+// WritePayload writes the payload's pseudo-random files under `dir`: the
+// same bytes for every call in one process, others in the next.
 void WritePayload(const std::string& dir);
 
 // WriteTorrent creates a v1 torrent (256 KiB pieces) of `dir`/payload with
