@@ -137,6 +137,7 @@ class Checker {
       runs_.push_back({b, p});
     }
     passed_.assign(n, 0);
+    absent_ = s_.AbsentFiles();
     int threads = o_.threads > 0
                       ? o_.threads
                       : std::max(1u, std::thread::hardware_concurrency());
@@ -224,7 +225,8 @@ class Checker {
                 used += n;
                 at += n;
               }
-            });
+            },
+            &absent_);
         if (!st.ok()) {
           for (uint8_t& b : bad) b = 1;
         }
@@ -251,6 +253,7 @@ class Checker {
   const CheckOptions& o_;
   int64_t read_size_ = 0;
   std::vector<::bt::storage::Run> runs_;
+  std::vector<bool> absent_;  // PieceStorage::AbsentFiles, read by every thread
   std::atomic<size_t> next_{0};
   // Per piece: 0 not checked, 1 failed, 2 passed (each written by one
   // thread only).

@@ -397,7 +397,8 @@ absl::StatusOr<std::vector<Extent>> PieceStorage::ReadForCheck(
 
 absl::Status PieceStorage::VisitForCheck(uint32_t piece, int64_t offset,
                                          int64_t length,
-                                         const CheckVisitor& visit) {
+                                         const CheckVisitor& visit,
+                                         const std::vector<bool>* absent) {
   static const std::vector<uint8_t>* const zeros =
       new std::vector<uint8_t>(kMoveChunk, 0);
   ASSIGN_OR_RETURN(std::vector<metainfo::FileSlice> slices,
@@ -411,6 +412,11 @@ absl::Status PieceStorage::VisitForCheck(uint32_t piece, int64_t offset,
         visit(pos, ByteSpan(zeros->data(), n), true);
         pos += n;
       }
+      continue;
+    }
+    if (absent != nullptr && (*absent)[s.file_index]) {
+      visit(pos, ByteSpan(nullptr, static_cast<size_t>(s.length)), false);
+      pos = end;
       continue;
     }
     absl::StatusOr<Location> loc = Locate(s);
@@ -429,6 +435,17 @@ absl::Status PieceStorage::VisitForCheck(uint32_t piece, int64_t offset,
     }
   }
   return absl::OkStatus();
+}
+
+std::vector<bool> PieceStorage::AbsentFiles() {
+  std::vector<bool> absent(layout_.num_files(), false);
+  for (size_t i = 0; i < absent.size(); ++i) {
+    if (!HasBytes(i)) continue;
+    absl::StatusOr<Location> loc = Locate({i, 0, 0});
+    absent[i] =
+        loc.ok() && absl::IsNotFound(backend_->Stat(*loc->path).status());
+  }
+  return absent;
 }
 
 absl::Status PieceStorage::MoveOutOfPartFile(size_t file) {

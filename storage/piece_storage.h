@@ -176,11 +176,19 @@ class PieceStorage {
   // backend allows (valid only during the call); pad bytes as zeros; bytes
   // that cannot be read (missing or short files, read errors) as
   // readable=false with a view of their length whose data must not be
-  // touched. Never enters the error state. kInvalidArgument if the range is
-  // outside the torrent.
+  // touched. Files marked in `absent` (from AbsentFiles) are reported
+  // unreadable without a try to open them. Never enters the error state.
+  // kInvalidArgument if the range is outside the torrent.
   using CheckVisitor = std::function<void(int64_t, ByteSpan, bool)>;
   absl::Status VisitForCheck(uint32_t piece, int64_t offset, int64_t length,
-                             const CheckVisitor& visit);
+                             const CheckVisitor& visit,
+                             const std::vector<bool>* absent = nullptr);
+
+  // AbsentFiles says, per file, that where its bytes are kept (the file,
+  // or the part file for a skipped file not on disk) does not exist now,
+  // so a check has nothing there to read: one look per file instead of a
+  // failed open per read. Pads and empty files are never absent.
+  std::vector<bool> AbsentFiles();
 
   // CreateEmptyFiles creates the torrent's wanted empty files (they hold
   // no piece, so no write ever creates them); call once the download is

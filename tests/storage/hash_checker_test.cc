@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/memory_file_backend.h"
@@ -265,6 +266,67 @@ TEST(HashCheckerMemoryTest, RejectsBadSelection) {
   o.pieces = &wrong;
   EXPECT_EQ(CheckPieces(t.info, **s, o).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// VisitCountingBackend counts the files a check tries to read.
+class VisitCountingBackend : public MemoryFileBackend {
+ public:
+  absl::StatusOr<int64_t> Visit(
+      const std::string& path, int64_t offset, int64_t length,
+      const std::function<void(ByteSpan)>& consume) override {
+    {
+      absl::MutexLock l(&mu_);
+      ++visits_[path];
+    }
+    return MemoryFileBackend::Visit(path, offset, length, consume);
+  }
+  std::map<std::string, int> visits() const {
+    absl::MutexLock l(&mu_);
+    return visits_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<std::string, int> visits_;
+};
+
+// A file that is not there (a fresh download's) is not tried once per
+// read: its pieces fail without a read, the others are checked as ever.
+TEST(HashCheckerMemoryTest, AbsentFilesAreNotRead) {
+  for (Kind kind : {Kind::kV1, Kind::kV1Padded, Kind::kHybrid}) {
+    Torrent t = MakeTestTorrent("album", Files(), 16384, kind);
+    VisitCountingBackend mem;
+    mem.SetContents("/dl/album/a.bin", Files()[0].data);
+    mem.SetContents("/dl/album/d.bin", Files()[3].data);
+    StorageOptions so;
+    so.file_priorities.assign(t.info.files().size(), 1);
+    auto s = PieceStorage::Create(t.info, "/dl", &mem, std::move(so));
+    ASSERT_TRUE(s.ok()) << s.status();
+    CheckOptions o;
+    o.read_size = 16384;  // many reads of c.bin, were it tried
+    o.threads = 2;
+    auto r = CheckPieces(t.info, **s, o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->checked.Count(), t.info.num_pieces());
+    std::map<std::string, int> visits = mem.visits();
+    EXPECT_FALSE(visits.contains("/dl/album/b/b.bin"));
+    EXPECT_FALSE(visits.contains("/dl/album/c.bin"));
+    EXPECT_GT(visits["/dl/album/a.bin"], 0);
+    // A piece passes exactly when every file it overlaps is there.
+    Bitfield want(t.info.num_pieces());
+    want.SetAll();
+    for (const metainfo::FileEntry& f : t.info.files()) {
+      if (f.pad() || f.path.back() == "a.bin" || f.path.back() == "d.bin") {
+        continue;
+      }
+      for (int64_t p = f.offset / 16384; p * 16384 < f.offset + f.size; ++p) {
+        want.Clear(static_cast<uint32_t>(p));
+      }
+    }
+    ASSERT_GT(want.Count(), 0u);
+    EXPECT_EQ(r->have, want);
+    EXPECT_TRUE((*s)->error().ok());
+  }
 }
 
 // A magnet link's metadata has no piece layers: a hybrid torrent is still
