@@ -95,6 +95,8 @@ TEST_P(Aria2InteropTest, Transfers) {
   Torrent* t = nullptr;
   interop::WireEncryption wire;
   wire.Watch(**client, t);
+  interop::ConnectionDiary diary;
+  diary.Watch(**client);
 
   // aria2's message log outlives the test in Bazel's undeclared outputs.
   const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
@@ -121,13 +123,14 @@ TEST_P(Aria2InteropTest, Transfers) {
   if (c.btkit_seeds) {
     ASSERT_TRUE(t->complete());
     ASSERT_EQ(interop::RunUntilExit(**client, *aria2, deadline), 0)
-        << "aria2 did not finish its download; btkit uploaded "
-                       << t->uploaded() << " bytes to " << t->peers().size()
-                       << " peers; aria2's log: " << log_path_;
+        << "aria2 did not finish its download; btkit uploaded " << t->uploaded()
+        << " bytes to " << t->peers().size()
+        << " peers; aria2's log: " << log_path_ << "\n"
+        << diary;
     EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/aria2"));
     EXPECT_GE(t->uploaded(), int64_t{64} << 20);
   } else {
-    ASSERT_TRUE(interop::DownloadAll(**client, *t, deadline));
+    ASSERT_TRUE(interop::DownloadAll(**client, *t, deadline)) << diary;
     EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/btkit"));
   }
   EXPECT_TRUE(wire.Matches(c.policy));

@@ -120,6 +120,8 @@ TEST_P(LibtorrentInteropTest, Transfers) {
   Torrent* t = nullptr;
   interop::WireEncryption wire;
   wire.Watch(*client, t);
+  interop::ConnectionDiary diary;
+  diary.Watch(*client);
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
 
   if (c.btkit_seeds) {
@@ -141,7 +143,7 @@ TEST_P(LibtorrentInteropTest, Transfers) {
     auto added = client->AddTorrent(params);
     ASSERT_TRUE(added.ok()) << added.status();
     t = *added;
-    ASSERT_TRUE(interop::DownloadAll(*client, *t, deadline));
+    ASSERT_TRUE(interop::DownloadAll(*client, *t, deadline)) << diary;
     EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/btkit"));
   }
   EXPECT_TRUE(wire.Matches(c.policy));

@@ -68,6 +68,8 @@ TEST_P(UtpInteropTest, WithLibtorrentUtpOnly) {
   Torrent* t = nullptr;
   interop::WireEncryption wire;
   wire.Watch(*client, t);
+  interop::ConnectionDiary diary;
+  diary.Watch(*client);
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
   if (c.btkit_seeds) {
     TorrentParams params;
@@ -83,7 +85,8 @@ TEST_P(UtpInteropTest, WithLibtorrentUtpOnly) {
          "--transport", "utp"});
     ASSERT_TRUE(lt.ok()) << lt.status();
     ASSERT_EQ(interop::RunUntilExit(*client, **lt, deadline), 0)
-        << "libtorrent did not finish its download over uTP";
+        << "libtorrent did not finish its download over uTP\n"
+        << diary;
     EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/lt"));
   } else {
     auto lt = testing::Subprocess::Start(
@@ -101,11 +104,11 @@ TEST_P(UtpInteropTest, WithLibtorrentUtpOnly) {
     auto added = client->AddTorrent(params);
     ASSERT_TRUE(added.ok()) << added.status();
     t = *added;
-    ASSERT_TRUE(interop::DownloadAll(*client, *t, deadline));
+    ASSERT_TRUE(interop::DownloadAll(*client, *t, deadline)) << diary;
     EXPECT_TRUE(interop::SameFiles(root_ + "/seed", dir + "/btkit"));
   }
   EXPECT_TRUE(wire.Matches(c.policy));
-  EXPECT_TRUE(wire.OnlyOver(/*utp=*/true));
+  EXPECT_TRUE(wire.OnlyOver(/*utp=*/true)) << diary;
 }
 
 // Two btkit clients that speak only uTP.
