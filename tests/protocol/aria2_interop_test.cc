@@ -39,15 +39,22 @@ struct Case {
   uint32_t expected_method;  // 0: plain handshake
 };
 
-// MakeTorrent writes a random file and a torrent for it with mktorrent;
-// the facts come from decoding that torrent with btkit's bencode decoder.
-absl::StatusOr<TorrentFacts> MakeTorrent(
-    const std::string& dir,
-    const std::string& announce = "http://127.0.0.1:9/announce") {
+// WritePayload writes the random file the torrents are made of.
+void WritePayload(const std::string& dir) {
   std::string data(70536, '\0');
   RandomBytes(
       MutableByteSpan(reinterpret_cast<uint8_t*>(data.data()), data.size()));
   std::ofstream(dir + "/interop.bin", std::ios::binary) << data;
+}
+
+// MakeTorrent makes t.torrent of the payload with mktorrent; the facts
+// come from decoding that torrent with btkit's bencode decoder. The
+// info-hash does not depend on `announce`.
+absl::StatusOr<TorrentFacts> MakeTorrent(
+    const std::string& dir,
+    const std::string& announce = "http://127.0.0.1:9/announce") {
+  const std::string data = ReadFileOrDie(dir + "/interop.bin");
+  std::remove((dir + "/t.torrent").c_str());  // mktorrent will not replace it
   std::string cmd = "mktorrent -l 15 -a " + announce + " -o " + dir +
                     "/t.torrent " + dir + "/interop.bin >/dev/null";
   if (system(cmd.c_str()) != 0) {
@@ -87,6 +94,7 @@ TEST_P(Aria2InteropTest, HandshakeAndVerifiedPiece) {
   std::string dir = std::string(base ? base : "/tmp") + "/aria2_" + c.name +
                     "_" + std::to_string(getpid());
   mkdir(dir.c_str(), 0700);
+  WritePayload(dir);
   absl::StatusOr<TorrentFacts> torrent = MakeTorrent(dir);
   ASSERT_TRUE(torrent.ok()) << torrent.status();
   // Loopback only: bound to 127.0.0.1, no DHT, LPD or PEX; its tracker is
@@ -220,20 +228,37 @@ TEST_P(Aria2ResponderTest, Aria2ConnectsAndWeDownloadAVerifiedPiece) {
                     "_" + std::to_string(getpid());
   mkdir(dir.c_str(), 0755);
   chmod(dir.c_str(), 0755);  // opentracker may drop privileges
-  absl::StatusOr<int> tracker_port = FreeLoopbackPort();
-  ASSERT_TRUE(tracker_port.ok());
-  absl::StatusOr<TorrentFacts> torrent = MakeTorrent(
-      dir, absl::StrFormat("http://127.0.0.1:%d/announce", *tracker_port));
-  ASSERT_TRUE(torrent.ok()) << torrent.status();
-  std::ofstream(dir + "/whitelist") << torrent->info_hash.ToHex() << "\n";
+  // The whitelist needs the info-hash, and the torrent aria2 reads names
+  // the tracker's port; the info-hash does not depend on that name.
+  WritePayload(dir);
+  absl::StatusOr<TorrentFacts> probe = MakeTorrent(dir);
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  std::ofstream(dir + "/whitelist") << probe->info_hash.ToHex() << "\n";
   chmod((dir + "/whitelist").c_str(), 0644);
 
   // The whitelist path is relative to -d (opentracker chroots there).
-  std::string port = std::to_string(*tracker_port);
-  absl::StatusOr<std::unique_ptr<Subprocess>> tracker =
-      Subprocess::Start({kOpentracker, "-i", "127.0.0.1", "-p", port, "-P",
-                         port, "-d", dir, "-w", "whitelist"});
+  absl::StatusOr<::bt::testing::ListeningProcess> tracker =
+      ::bt::testing::StartListening(
+          [&](uint16_t port) {
+            return std::vector<std::string>{kOpentracker,
+                                            "-i",
+                                            "127.0.0.1",
+                                            "-p",
+                                            std::to_string(port),
+                                            "-P",
+                                            std::to_string(port),
+                                            "-d",
+                                            dir,
+                                            "-w",
+                                            "whitelist"};
+          },
+          {.udp_too = true});
   ASSERT_TRUE(tracker.ok()) << tracker.status();
+  const int tracker_port = tracker->port;
+  absl::StatusOr<TorrentFacts> torrent = MakeTorrent(
+      dir, absl::StrFormat("http://127.0.0.1:%d/announce", tracker_port));
+  ASSERT_TRUE(torrent.ok()) << torrent.status();
+  ASSERT_EQ(torrent->info_hash, probe->info_hash);
 
   int our_port;
   absl::StatusOr<int> listener = ListenLoopback(&our_port);
@@ -243,7 +268,7 @@ TEST_P(Aria2ResponderTest, Aria2ConnectsAndWeDownloadAVerifiedPiece) {
   bool announced = false;
   for (int i = 0; i < 100 && !announced; ++i) {
     absl::StatusOr<std::string> body =
-        Announce(*tracker_port, torrent->info_hash, our_port, deadline);
+        Announce(tracker_port, torrent->info_hash, our_port, deadline);
     announced = body.ok() && body->find("5:peers") != std::string::npos &&
                 body->find("failure") == std::string::npos;
     if (!announced) usleep(50 * 1000);
@@ -255,18 +280,28 @@ TEST_P(Aria2ResponderTest, Aria2ConnectsAndWeDownloadAVerifiedPiece) {
   std::string data = ReadFileOrDie(dir + "/interop.bin");
   std::fill(data.begin() + torrent->piece_length, data.end(), '\0');
   std::ofstream(dir + "/aria2/interop.bin", std::ios::binary) << data;
-  absl::StatusOr<int> aria2_port = FreeLoopbackPort();
-  ASSERT_TRUE(aria2_port.ok());
-  absl::StatusOr<std::unique_ptr<Subprocess>> aria2 = Subprocess::Start(
-      {"/usr/bin/aria2c", "--no-conf", "--interface=127.0.0.1",
-       "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
-       "--enable-peer-exchange=false", "--disable-ipv6=true",
-       "--listen-port=" + std::to_string(*aria2_port), "--check-integrity=true",
-       std::string("--bt-require-crypto=") +
-           (c.aria2_require_crypto ? "true" : "false"),
-       std::string("--bt-min-crypto-level=") + c.aria2_min_level,
-       "--summary-interval=0", "--console-log-level=warn", "-d", dir + "/aria2",
-       dir + "/t.torrent"});
+  absl::StatusOr<::bt::testing::ListeningProcess> aria2 =
+      ::bt::testing::StartListening([&](uint16_t port) {
+        return std::vector<std::string>{
+            "/usr/bin/aria2c",
+            "--no-conf",
+            "--interface=127.0.0.1",
+            "--enable-dht=false",
+            "--enable-dht6=false",
+            "--bt-enable-lpd=false",
+            "--enable-peer-exchange=false",
+            "--disable-ipv6=true",
+            "--listen-port=" + std::to_string(port),
+            "--check-integrity=true",
+            std::string("--bt-require-crypto=") +
+                (c.aria2_require_crypto ? "true" : "false"),
+            std::string("--bt-min-crypto-level=") + c.aria2_min_level,
+            "--summary-interval=0",
+            "--console-log-level=warn",
+            "-d",
+            dir + "/aria2",
+            dir + "/t.torrent"};
+      });
   ASSERT_TRUE(aria2.ok()) << aria2.status();
 
   MseOptions options;

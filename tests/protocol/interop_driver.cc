@@ -185,13 +185,6 @@ absl::StatusOr<int> ListenLoopback(int* port) {
   return fd;
 }
 
-absl::StatusOr<int> FreeLoopbackPort() {
-  int port;
-  ASSIGN_OR_RETURN(int fd, ListenLoopback(&port));
-  close(fd);
-  return port;
-}
-
 absl::StatusOr<int> Accept(int listen_fd, absl::Time deadline) {
   pollfd p{listen_fd, POLLIN, 0};
   int r = poll(&p, 1, RemainingMs(deadline));

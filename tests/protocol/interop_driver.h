@@ -59,8 +59,6 @@ absl::StatusOr<int> ConnectLoopbackRetrying(int port, absl::Time deadline);
 absl::StatusOr<int> ListenLoopback(int* port);
 // Accept waits for one connection until `deadline`.
 absl::StatusOr<int> Accept(int listen_fd, absl::Time deadline);
-// FreeLoopbackPort picks a port that was free a moment ago.
-absl::StatusOr<int> FreeLoopbackPort();
 
 struct TorrentFacts {
   Sha1Hash info_hash;
