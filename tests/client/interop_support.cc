@@ -1,11 +1,5 @@
 #include "tests/client/interop_support.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -14,7 +8,6 @@
 #include <random>
 #include <system_error>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -42,27 +35,6 @@ void WriteRandom(const fs::path& p, size_t size, uint32_t seed) {
     std::memcpy(&data[i], &v, 8);
   }
   std::ofstream(p, std::ios::binary).write(data.data(), data.size());
-}
-
-std::string UrlEscape(const Sha1Hash& h) {
-  std::string out;
-  for (size_t i = 0; i < h.size(); ++i) absl::StrAppendFormat(&out, "%%%02X", h[i]);
-  return out;
-}
-
-// ScrapeCount finds "<key>i<N>e" in a bencoded scrape body.
-int ScrapeCount(const std::string& body, const std::string& key) {
-  const std::string needle = absl::StrFormat("%d:%si", key.size(), key);
-  size_t at = body.find(needle);
-  if (at == std::string::npos) return -1;
-  at += needle.size();
-  size_t end = body.find('e', at);
-  int n = -1;
-  if (end == std::string::npos ||
-      !absl::SimpleAtoi(body.substr(at, end - at), &n)) {
-    return -1;
-  }
-  return n;
 }
 
 }  // namespace
@@ -269,133 +241,6 @@ absl::StatusOr<BtSeed> StartBtSeed(const std::string& torrent,
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   });
-}
-
-absl::StatusOr<std::string> HttpGet(uint16_t port, const std::string& target) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  sockaddr_in sin = ::bt::testing::LoopbackAddress(port);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) != 0) {
-    close(fd);
-    return absl::UnavailableError(absl::StrFormat("connect to %d failed", port));
-  }
-  const std::string request = absl::StrFormat(
-      "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n\r\n", target, port);
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(request.size())) {
-    close(fd);
-    return absl::UnavailableError("send failed");
-  }
-  std::string response;
-  char buf[4096];
-  for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) {
-    response.append(buf, n);
-  }
-  close(fd);
-  if (response.empty()) return absl::UnavailableError("empty response");
-  return response;
-}
-
-absl::StatusOr<std::unique_ptr<Opentracker>> Opentracker::Start(
-    const std::vector<Sha1Hash>& whitelist, absl::Time deadline) {
-  std::unique_ptr<Opentracker> t(new Opentracker());
-  t->dir_ = testing::TempDir("opentracker");
-  fs::create_directories(t->dir_);
-  chmod(t->dir_.c_str(), 0755);  // it may drop privileges before reading
-  {
-    std::ofstream wl(t->dir_ + "/whitelist");
-    for (const Sha1Hash& h : whitelist) wl << h.ToHex() << "\n";
-  }
-  chmod((t->dir_ + "/whitelist").c_str(), 0644);
-  // One port number for HTTP and UDP, both held by this opentracker (it
-  // exits when it cannot bind).
-  absl::StatusOr<::bt::testing::ListeningProcess> p =
-      ::bt::testing::StartListening(
-          [&](uint16_t port) {
-            // It chroots to -d, so the whitelist path is relative to it.
-            return std::vector<std::string>{kPath,
-                                            "-i",
-                                            "127.0.0.1",
-                                            "-p",
-                                            std::to_string(port),
-                                            "-P",
-                                            std::to_string(port),
-                                            "-d",
-                                            t->dir_,
-                                            "-w",
-                                            "whitelist"};
-          },
-          {.patience = std::max(deadline - absl::Now(), absl::ZeroDuration()),
-           .udp_too = true});
-  if (!p.ok()) return p.status();
-  t->port_ = p->port;
-  t->process_ = std::move(p->process);
-  // It listens before it reads the whitelist, and lets "stopped" announces
-  // through before that: probe with "started" until every info-hash is
-  // accepted, then take the probe peer away with "stopped".
-  for (const Sha1Hash& h : whitelist) {
-    auto target = [&](const char* event) {
-      return absl::StrFormat(
-          "/announce?info_hash=%s&peer_id=-ZZ0000-probeprobepr&port=1"
-          "&uploaded=0&downloaded=0&left=1&event=%s&compact=1",
-          UrlEscape(h), event);
-    };
-    while (true) {
-      absl::StatusOr<std::string> r = HttpGet(t->port_, target("started"));
-      if (r.ok() && r->find("\r\n\r\nd") != std::string::npos &&
-          r->find("failure reason") == std::string::npos) {
-        (void)HttpGet(t->port_, target("stopped"));
-        break;
-      }
-      if (absl::Now() > deadline) {
-        return absl::DeadlineExceededError(absl::StrFormat(
-            "opentracker did not accept %s: %s", h.ToHex(),
-            r.ok() ? *r : r.status().ToString()));
-      }
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-  }
-  return t;
-}
-
-std::string Opentracker::http_url() const {
-  return absl::StrFormat("http://127.0.0.1:%d/announce", port_);
-}
-
-std::string Opentracker::udp_url() const {
-  return absl::StrFormat("udp://127.0.0.1:%d/announce", port_);
-}
-
-absl::StatusOr<std::pair<int, int>> Opentracker::Scrape(
-    const Sha1Hash& info_hash) {
-  absl::StatusOr<std::string> r = HttpGet(
-      port_, absl::StrFormat("/scrape?info_hash=%s", UrlEscape(info_hash)));
-  if (!r.ok()) return r.status();
-  const int complete = ScrapeCount(*r, "complete");
-  const int incomplete = ScrapeCount(*r, "incomplete");
-  if (complete < 0 || incomplete < 0) {
-    return absl::UnavailableError(absl::StrFormat("bad scrape reply: %s", *r));
-  }
-  return std::make_pair(complete, incomplete);
-}
-
-absl::Status Opentracker::WaitForPeers(const Sha1Hash& info_hash, int seeders,
-                                       int leechers, absl::Time deadline) {
-  while (true) {
-    absl::StatusOr<std::pair<int, int>> s = Scrape(info_hash);
-    if (s.ok() && s->first >= seeders && s->second >= leechers) {
-      return absl::OkStatus();
-    }
-    if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrFormat(
-          "tracker knows %s, want %d seeders and %d leechers",
-          s.ok() ? absl::StrFormat("%d/%d", s->first, s->second)
-                 : s.status().ToString(),
-          seeders, leechers));
-    }
-    absl::SleepFor(absl::Milliseconds(100));
-  }
 }
 
 }  // namespace bt::client::interop

@@ -1,14 +1,13 @@
 // Test-only support for the client's interop tests against real peers
-// (libtorrent, aria2, Transmission) and opentracker: the shared multi-file
-// payload, a byte-for-byte comparison of two copies, the transfer cases
-// (direction and encryption) and the checks every transfer makes, free
-// loopback ports, and an opentracker process that is ready for a given
-// info-hash.
+// (libtorrent, aria2, Transmission): the shared multi-file payload, a
+// byte-for-byte comparison of two copies, the transfer cases (direction
+// and encryption), the checks every transfer makes and a record of its
+// connections for failure messages, and `bt seed` on a free port. Their
+// tracker is tests/testing:opentracker.
 //
 //   WritePayload(root + "/seed");               // once per test suite
 //   ASSIGN_OR_RETURN(Sha1Hash ih, WriteTorrent(root + "/seed",
 //                                              root + "/p.torrent", {url}));
-//   ASSIGN_OR_RETURN(auto tracker, Opentracker::Start({ih}, deadline));
 //   EXPECT_TRUE(SameFiles(root + "/seed", out_dir));
 #ifndef TESTS_CLIENT_INTEROP_SUPPORT_H_
 #define TESTS_CLIENT_INTEROP_SUPPORT_H_
@@ -122,10 +121,6 @@ inline std::ostream& operator<<(std::ostream& os, const ConnectionDiary& d) {
 int RunUntilExit(Client& client, testing::Subprocess& process,
                  absl::Time deadline);
 
-// HttpGet sends a GET for `target` to 127.0.0.1:`port` and returns the
-// whole response (headers and body), or kUnavailable.
-absl::StatusOr<std::string> HttpGet(uint16_t port, const std::string& target);
-
 // BtSeed is a `bt seed` process (the test's own build, or the binary named
 // by $BT_BINARY, to measure another build) and the port it listens on.
 using BtSeed = ::bt::testing::ListeningProcess;
@@ -136,34 +131,6 @@ using BtSeed = ::bt::testing::ListeningProcess;
 absl::StatusOr<BtSeed> StartBtSeed(const std::string& torrent,
                                    const std::string& dir,
                                    const std::vector<std::string>& extra = {});
-
-// Opentracker runs /usr/bin/opentracker on 127.0.0.1 (HTTP and UDP on one
-// port number) with `whitelist` (Debian's build serves only whitelisted
-// info-hashes); the process is killed when the object is destroyed.
-class Opentracker {
- public:
-  static constexpr char kPath[] = "/usr/bin/opentracker";
-  // Start returns once the tracker accepts announces for every info-hash
-  // of `whitelist`, or kDeadlineExceeded.
-  static absl::StatusOr<std::unique_ptr<Opentracker>> Start(
-      const std::vector<Sha1Hash>& whitelist, absl::Time deadline);
-
-  std::string http_url() const;
-  std::string udp_url() const;
-  // Scrape returns {complete, incomplete} for `info_hash` (seeders and
-  // leechers the tracker knows).
-  absl::StatusOr<std::pair<int, int>> Scrape(const Sha1Hash& info_hash);
-  // WaitForPeers polls Scrape until the tracker knows at least `seeders`
-  // seeders and `leechers` leechers.
-  absl::Status WaitForPeers(const Sha1Hash& info_hash, int seeders,
-                            int leechers, absl::Time deadline);
-
- private:
-  Opentracker() = default;
-  std::string dir_;
-  uint16_t port_ = 0;  // HTTP and UDP
-  std::unique_ptr<testing::Subprocess> process_;
-};
 
 }  // namespace bt::client::interop
 

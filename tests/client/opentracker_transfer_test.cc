@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "tests/client/interop_support.h"
 #include "tests/client/testing/loopback_options.h"
+#include "tests/testing/opentracker.h"
 
 namespace bt::client {
 namespace {
@@ -22,15 +23,15 @@ namespace fs = std::filesystem;
 class OpentrackerTransferTest : public ::testing::TestWithParam<bool> {
  protected:
   static void SetUpTestSuite() {
-    if (access(interop::Opentracker::kPath, X_OK) != 0) return;
+    if (access(::bt::testing::Opentracker::kPath, X_OK) != 0) return;
     root_ = testing::TempDir("client_opentracker_transfer");
     interop::WritePayload(root_ + "/seed");
   }
   static void TearDownTestSuite() { fs::remove_all(root_); }
 
   void SetUp() override {
-    if (access(interop::Opentracker::kPath, X_OK) != 0) {
-      GTEST_SKIP() << "no " << interop::Opentracker::kPath;
+    if (access(::bt::testing::Opentracker::kPath, X_OK) != 0) {
+      GTEST_SKIP() << "no " << ::bt::testing::Opentracker::kPath;
     }
   }
 
@@ -55,7 +56,7 @@ TEST_P(OpentrackerTransferTest, PeersOnlyFromTracker) {
 
   auto ih = interop::WriteTorrent(root_ + "/seed", dir + "/probe.torrent", {});
   ASSERT_TRUE(ih.ok()) << ih.status();
-  auto tracker = interop::Opentracker::Start({*ih}, deadline);
+  auto tracker = ::bt::testing::Opentracker::Start({*ih}, deadline);
   ASSERT_TRUE(tracker.ok()) << tracker.status();
   const std::string url = udp ? (*tracker)->udp_url() : (*tracker)->http_url();
   const std::string torrent = dir + "/payload.torrent";

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/client/interop_support.h"
 #include "tests/client/testing/loopback_options.h"
+#include "tests/testing/opentracker.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::client {
@@ -28,15 +29,15 @@ constexpr char kPeerScript[] = "tests/client/libtorrent_peer.py";
 
 TEST(SuperSeedInteropTest, LibtorrentAndBtkitDownloadersComplete) {
   if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
-  if (access(interop::Opentracker::kPath, X_OK) != 0) {
-    GTEST_SKIP() << "no " << interop::Opentracker::kPath;
+  if (access(::bt::testing::Opentracker::kPath, X_OK) != 0) {
+    GTEST_SKIP() << "no " << ::bt::testing::Opentracker::kPath;
   }
   const absl::Time deadline = absl::Now() + absl::Seconds(150);
   const std::string root = testing::TempDir("super_seed_interop");
   interop::WritePayload(root + "/seed");
   auto ih = interop::WriteTorrent(root + "/seed", root + "/probe.torrent", {});
   ASSERT_TRUE(ih.ok()) << ih.status();
-  auto tracker = interop::Opentracker::Start({*ih}, deadline);
+  auto tracker = ::bt::testing::Opentracker::Start({*ih}, deadline);
   ASSERT_TRUE(tracker.ok()) << tracker.status();
   const std::string torrent = root + "/payload.torrent";
   ASSERT_TRUE(

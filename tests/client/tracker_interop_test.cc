@@ -15,11 +15,12 @@
 #include "client/tracker_announcer.h"
 #include "gtest/gtest.h"
 #include "tests/client/interop_support.h"
+#include "tests/testing/opentracker.h"
 
 namespace bt::client {
 namespace {
 
-using interop::Opentracker;
+using ::bt::testing::Opentracker;
 
 class TrackerInteropTest : public ::testing::TestWithParam<bool> {
  protected:

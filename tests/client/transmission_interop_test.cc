@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "tests/client/interop_support.h"
 #include "tests/client/testing/loopback_options.h"
+#include "tests/testing/opentracker.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::client {
@@ -56,7 +57,7 @@ class TransmissionInteropTest
  protected:
   static void SetUpTestSuite() {
     if (access(kTransmission, X_OK) != 0 ||
-        access(interop::Opentracker::kPath, X_OK) != 0) {
+        access(::bt::testing::Opentracker::kPath, X_OK) != 0) {
       return;
     }
     root_ = testing::TempDir("client_transmission_interop");
@@ -66,8 +67,8 @@ class TransmissionInteropTest
 
   void SetUp() override {
     if (access(kTransmission, X_OK) != 0) GTEST_SKIP() << "no " << kTransmission;
-    if (access(interop::Opentracker::kPath, X_OK) != 0) {
-      GTEST_SKIP() << "no " << interop::Opentracker::kPath;
+    if (access(::bt::testing::Opentracker::kPath, X_OK) != 0) {
+      GTEST_SKIP() << "no " << ::bt::testing::Opentracker::kPath;
     }
   }
 
@@ -138,7 +139,7 @@ TEST_P(TransmissionInteropTest, TransfersThroughOpentracker) {
   // the tracker's whitelist, then write the torrent that names the tracker.
   auto ih = interop::WriteTorrent(root_ + "/seed", dir + "/probe.torrent", {});
   ASSERT_TRUE(ih.ok()) << ih.status();
-  auto tracker = interop::Opentracker::Start({*ih}, deadline);
+  auto tracker = ::bt::testing::Opentracker::Start({*ih}, deadline);
   ASSERT_TRUE(tracker.ok()) << tracker.status();
   const std::string torrent = dir + "/payload.torrent";
   ASSERT_TRUE(interop::WriteTorrent(root_ + "/seed", torrent,

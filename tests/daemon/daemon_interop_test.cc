@@ -33,6 +33,7 @@
 #include "tests/daemon/bt_daemon_process.h"
 #include "tests/testing/files.h"
 #include "tests/testing/http_client.h"
+#include "tests/testing/opentracker.h"
 #include "tests/testing/subprocess.h"
 
 namespace bt::daemon {
@@ -177,7 +178,7 @@ class DaemonInteropTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (const char* tool :
-         {kRemotePath, kPython, interop::Opentracker::kPath}) {
+         {kRemotePath, kPython, ::bt::testing::Opentracker::kPath}) {
       if (access(tool, X_OK) != 0) GTEST_SKIP() << "no " << tool;
     }
     root_ = testing::TempDir(
@@ -196,8 +197,8 @@ class DaemonInteropTest : public ::testing::Test {
     return ih.value_or(Sha1Hash());
   }
   void StartTracker(const std::vector<Sha1Hash>& hashes) {
-    auto t =
-        interop::Opentracker::Start(hashes, absl::Now() + absl::Seconds(30));
+    auto t = ::bt::testing::Opentracker::Start(hashes,
+                                               absl::Now() + absl::Seconds(30));
     ASSERT_TRUE(t.ok()) << t.status();
     tracker_ = std::move(*t);
   }
@@ -224,7 +225,7 @@ class DaemonInteropTest : public ::testing::Test {
   }
 
   std::string root_;
-  std::unique_ptr<interop::Opentracker> tracker_;
+  std::unique_ptr<::bt::testing::Opentracker> tracker_;
 };
 
 TEST_F(DaemonInteropTest, TransmissionRemoteDrivesTheDaemon) {

@@ -2,13 +2,13 @@
 // to an aria2 seeder, and as responder to an aria2 downloader that finds us
 // through opentracker; each followed by the extension handshake, the
 // bitfield and one piece verified against its SHA-1.
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +23,7 @@
 #include "protocol/mse.h"
 #include "tests/protocol/interop_driver.h"
 #include "tests/testing/files.h"
+#include "tests/testing/opentracker.h"
 #include "tests/testing/ports.h"
 
 namespace bt::protocol::testing {
@@ -79,6 +80,35 @@ absl::StatusOr<TorrentFacts> MakeTorrent(
   return t;
 }
 
+// Aria2Argv runs aria2c on loopback only (bound to 127.0.0.1, no DHT, LPD
+// or PEX), listening on `port`, with the given encryption settings and
+// `extra` flags, for `torrent` with its data in `data_dir`.
+std::vector<std::string> Aria2Argv(uint16_t port, bool require_crypto,
+                                   const char* min_crypto_level,
+                                   const std::string& data_dir,
+                                   const std::string& torrent,
+                                   std::vector<std::string> extra) {
+  std::vector<std::string> argv = {
+      "/usr/bin/aria2c",
+      "--no-conf",
+      "--interface=127.0.0.1",
+      "--enable-dht=false",
+      "--enable-dht6=false",
+      "--bt-enable-lpd=false",
+      "--enable-peer-exchange=false",
+      "--disable-ipv6=true",
+      "--listen-port=" + std::to_string(port),
+      std::string("--bt-require-crypto=") + (require_crypto ? "true" : "false"),
+      std::string("--bt-min-crypto-level=") + min_crypto_level,
+      "--summary-interval=0",
+      "--console-log-level=warn",
+      "-d",
+      data_dir};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back(torrent);
+  return argv;
+}
+
 class Aria2InteropTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Aria2InteropTest, HandshakeAndVerifiedPiece) {
@@ -97,30 +127,12 @@ TEST_P(Aria2InteropTest, HandshakeAndVerifiedPiece) {
   WritePayload(dir);
   absl::StatusOr<TorrentFacts> torrent = MakeTorrent(dir);
   ASSERT_TRUE(torrent.ok()) << torrent.status();
-  // Loopback only: bound to 127.0.0.1, no DHT, LPD or PEX; its tracker is
-  // a closed loopback port.
+  // A seeder whose tracker is a closed loopback port.
   absl::StatusOr<::bt::testing::ListeningProcess> aria2 =
       ::bt::testing::StartListening([&](uint16_t port) {
-        return std::vector<std::string>{
-            "/usr/bin/aria2c",
-            "--no-conf",
-            "--interface=127.0.0.1",
-            "--enable-dht=false",
-            "--enable-dht6=false",
-            "--bt-enable-lpd=false",
-            "--enable-peer-exchange=false",
-            "--disable-ipv6=true",
-            "--listen-port=" + std::to_string(port),
-            "--seed-ratio=0.0",
-            "--bt-seed-unverified=true",
-            std::string("--bt-require-crypto=") +
-                (c.aria2_require_crypto ? "true" : "false"),
-            std::string("--bt-min-crypto-level=") + c.aria2_min_level,
-            "--summary-interval=0",
-            "--console-log-level=warn",
-            "-d",
-            dir,
-            dir + "/t.torrent"};
+        return Aria2Argv(port, c.aria2_require_crypto, c.aria2_min_level, dir,
+                         dir + "/t.torrent",
+                         {"--seed-ratio=0.0", "--bt-seed-unverified=true"});
       });
   ASSERT_TRUE(aria2.ok()) << aria2.status();
 
@@ -167,44 +179,6 @@ INSTANTIATE_TEST_SUITE_P(
 // check); aria2 then connects to btkit, which runs the MSE responder and
 // downloads piece 0 from aria2.
 
-constexpr char kOpentracker[] = "/usr/bin/opentracker";
-
-std::string UrlEncode(ByteSpan bytes) {
-  std::string out;
-  for (uint8_t b : bytes) out += absl::StrFormat("%%%02X", b);
-  return out;
-}
-
-// Announce sends one HTTP announce to opentracker and returns the body.
-absl::StatusOr<std::string> Announce(int tracker_port, const Sha1Hash& ih,
-                                     int our_port, absl::Time deadline) {
-  ASSIGN_OR_RETURN(int fd, ConnectLoopback(tracker_port));
-  PeerId id;
-  for (size_t i = 0; i < id.size(); ++i) id[i] = static_cast<uint8_t>('k');
-  std::string request = absl::StrFormat(
-      "GET /announce?info_hash=%s&peer_id=%s&port=%d&uploaded=0&downloaded=0"
-      "&left=1000&compact=1&event=started HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
-      UrlEncode(ih.span()), UrlEncode(id.span()), our_port);
-  std::string response;
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(request.size())) {
-    close(fd);
-    return absl::UnavailableError("announce: send failed");
-  }
-  char buf[4096];
-  while (absl::Now() < deadline) {
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    response.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  size_t body = response.find("\r\n\r\n");
-  if (body == std::string::npos) {
-    return absl::UnavailableError("announce: no HTTP response");
-  }
-  return response.substr(body + 4);
-}
-
 struct ResponderCase {
   const char* name;
   EncryptionPolicy our_policy;
@@ -218,62 +192,36 @@ class Aria2ResponderTest : public ::testing::TestWithParam<ResponderCase> {};
 
 TEST_P(Aria2ResponderTest, Aria2ConnectsAndWeDownloadAVerifiedPiece) {
   const ResponderCase& c = GetParam();
-  for (const char* program :
-       {"/usr/bin/aria2c", "/usr/bin/mktorrent", kOpentracker}) {
+  for (const char* program : {"/usr/bin/aria2c", "/usr/bin/mktorrent",
+                              ::bt::testing::Opentracker::kPath}) {
     if (access(program, X_OK) != 0) GTEST_SKIP() << program << " is missing";
   }
   const absl::Time deadline = absl::Now() + absl::Seconds(45);
   const char* base = getenv("TEST_TMPDIR");
   std::string dir = std::string(base ? base : "/tmp") + "/aria2r_" + c.name +
                     "_" + std::to_string(getpid());
-  mkdir(dir.c_str(), 0755);
-  chmod(dir.c_str(), 0755);  // opentracker may drop privileges
+  mkdir(dir.c_str(), 0700);
   // The whitelist needs the info-hash, and the torrent aria2 reads names
   // the tracker's port; the info-hash does not depend on that name.
   WritePayload(dir);
   absl::StatusOr<TorrentFacts> probe = MakeTorrent(dir);
   ASSERT_TRUE(probe.ok()) << probe.status();
-  std::ofstream(dir + "/whitelist") << probe->info_hash.ToHex() << "\n";
-  chmod((dir + "/whitelist").c_str(), 0644);
-
-  // The whitelist path is relative to -d (opentracker chroots there).
-  absl::StatusOr<::bt::testing::ListeningProcess> tracker =
-      ::bt::testing::StartListening(
-          [&](uint16_t port) {
-            return std::vector<std::string>{kOpentracker,
-                                            "-i",
-                                            "127.0.0.1",
-                                            "-p",
-                                            std::to_string(port),
-                                            "-P",
-                                            std::to_string(port),
-                                            "-d",
-                                            dir,
-                                            "-w",
-                                            "whitelist"};
-          },
-          {.udp_too = true});
+  absl::StatusOr<std::unique_ptr<::bt::testing::Opentracker>> tracker =
+      ::bt::testing::Opentracker::Start({probe->info_hash}, deadline);
   ASSERT_TRUE(tracker.ok()) << tracker.status();
-  const int tracker_port = tracker->port;
-  absl::StatusOr<TorrentFacts> torrent = MakeTorrent(
-      dir, absl::StrFormat("http://127.0.0.1:%d/announce", tracker_port));
+  absl::StatusOr<TorrentFacts> torrent =
+      MakeTorrent(dir, (*tracker)->http_url());
   ASSERT_TRUE(torrent.ok()) << torrent.status();
   ASSERT_EQ(torrent->info_hash, probe->info_hash);
 
+  // The tracker lists us, as a peer that still needs data, to aria2.
   int our_port;
   absl::StatusOr<int> listener = ListenLoopback(&our_port);
   ASSERT_TRUE(listener.ok()) << listener.status();
-  // opentracker reads its whitelist after it starts listening: announce
-  // until the info-hash is accepted.
-  bool announced = false;
-  for (int i = 0; i < 100 && !announced; ++i) {
-    absl::StatusOr<std::string> body =
-        Announce(tracker_port, torrent->info_hash, our_port, deadline);
-    announced = body.ok() && body->find("5:peers") != std::string::npos &&
-                body->find("failure") == std::string::npos;
-    if (!announced) usleep(50 * 1000);
-  }
-  ASSERT_TRUE(announced) << "opentracker never accepted our announce";
+  absl::StatusOr<std::string> announced = (*tracker)->Announce(
+      torrent->info_hash, static_cast<uint16_t>(our_port), 1000, "started");
+  ASSERT_TRUE(announced.ok()) << announced.status();
+  ASSERT_NE(announced->find("5:peers"), std::string::npos) << *announced;
 
   // aria2's copy: piece 0 intact, the rest zeroed.
   mkdir((dir + "/aria2").c_str(), 0700);
@@ -282,25 +230,9 @@ TEST_P(Aria2ResponderTest, Aria2ConnectsAndWeDownloadAVerifiedPiece) {
   std::ofstream(dir + "/aria2/interop.bin", std::ios::binary) << data;
   absl::StatusOr<::bt::testing::ListeningProcess> aria2 =
       ::bt::testing::StartListening([&](uint16_t port) {
-        return std::vector<std::string>{
-            "/usr/bin/aria2c",
-            "--no-conf",
-            "--interface=127.0.0.1",
-            "--enable-dht=false",
-            "--enable-dht6=false",
-            "--bt-enable-lpd=false",
-            "--enable-peer-exchange=false",
-            "--disable-ipv6=true",
-            "--listen-port=" + std::to_string(port),
-            "--check-integrity=true",
-            std::string("--bt-require-crypto=") +
-                (c.aria2_require_crypto ? "true" : "false"),
-            std::string("--bt-min-crypto-level=") + c.aria2_min_level,
-            "--summary-interval=0",
-            "--console-log-level=warn",
-            "-d",
-            dir + "/aria2",
-            dir + "/t.torrent"};
+        return Aria2Argv(port, c.aria2_require_crypto, c.aria2_min_level,
+                         dir + "/aria2", dir + "/t.torrent",
+                         {"--check-integrity=true"});
       });
   ASSERT_TRUE(aria2.ok()) << aria2.status();
 

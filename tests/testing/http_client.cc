@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 
 namespace bt::testing {
@@ -88,6 +89,22 @@ std::string HttpRequest(const std::string& method, const std::string& path,
     absl::StrAppend(&request, "Content-Length: ", body.size(), "\r\n");
   }
   return absl::StrCat(request, "\r\n", body);
+}
+
+absl::StatusOr<std::string> HttpGet(uint16_t port, const std::string& target) {
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrFormat("connect to %d failed", port));
+  }
+  const bool sent = WriteAll(
+      fd, absl::StrFormat("GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n\r\n",
+                          target, port));
+  std::string reply = sent ? ReadToEnd(fd) : "";
+  close(fd);
+  if (!sent) return absl::UnavailableError("send failed");
+  if (reply.empty()) return absl::UnavailableError("empty response");
+  return reply;
 }
 
 }  // namespace bt::testing

@@ -14,6 +14,8 @@
 #include <map>
 #include <string>
 
+#include "absl/status/statusor.h"
+
 namespace bt::testing {
 
 struct HttpReply {
@@ -46,6 +48,12 @@ HttpReply HttpExchange(uint16_t port, const std::string& request);
 std::string HttpRequest(const std::string& method, const std::string& path,
                         const std::string& extra_headers = "",
                         const std::string& body = "");
+
+// HttpGet sends "GET `target` HTTP/1.0" to 127.0.0.1:`port` and returns
+// the raw reply (headers and body). Unlike HttpExchange it records no test
+// failure: kUnavailable when it cannot connect or send, or nothing comes
+// back, for polling a server that may not be ready.
+absl::StatusOr<std::string> HttpGet(uint16_t port, const std::string& target);
 
 }  // namespace bt::testing
 
