@@ -20,9 +20,7 @@ using ::testing::HasSubstr;
 // kernel's choosing; listening if `listen`.
 struct BoundSocket {
   BoundSocket(int type, bool listen) : fd(socket(AF_INET, type, 0)) {
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_in sin = LoopbackAddress(0);
     EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
     if (listen) EXPECT_EQ(::listen(fd, 1), 0);
     socklen_t len = sizeof(sin);
