@@ -27,6 +27,7 @@
 #include "tests/client/testing/loopback_options.h"
 #include "tests/testing/netns.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/thread_cpu_time.h"
 
 namespace bt::client {
 namespace {
@@ -240,15 +241,18 @@ class Multicaster {
   sockaddr_in group_{};
 };
 
-// Pump runs `client` for `d` and returns the longest single turn.
+// Pump runs one turn of `client`, and more until `d` has passed; it
+// returns the most CPU time one turn took (not its wall time, which on a
+// loaded machine counts waits for a core).
 absl::Duration Pump(Client& client, absl::Duration d) {
-  absl::Duration longest;
-  for (const absl::Time end = absl::Now() + d; absl::Now() < end;) {
-    const absl::Time start = absl::Now();
+  absl::Duration most;
+  const absl::Time end = absl::Now() + d;
+  do {
+    const absl::Duration start = ::bt::testing::ThreadCpuTime();
     EXPECT_TRUE(client.DoOneLoop(0.01).ok());
-    longest = std::max(longest, absl::Now() - start);
-  }
-  return longest;
+    most = std::max(most, ::bt::testing::ThreadCpuTime() - start);
+  } while (absl::Now() < end);
+  return most;
 }
 
 std::string Header(const std::string& ih_hex, const std::string& port) {
@@ -302,12 +306,12 @@ TEST_F(LsdInteropTest, BadDatagramsNeitherStallNorFloodTheClient) {
 
   // A flood of valid announces, each naming another port.
   const absl::Time flood_start = absl::Now();
-  absl::Duration longest;
+  absl::Duration most_cpu;
   for (int i = 0; i < 5000; ++i) {
     attacker.Send(Header(ih, absl::StrCat(10000 + i)) + "\r\n\r\n");
-    if (i % 100 == 99) longest = std::max(longest, Pump(**client, {}));
+    if (i % 100 == 99) most_cpu = std::max(most_cpu, Pump(**client, {}));
   }
-  longest = std::max(longest, Pump(**client, absl::Seconds(1)));
+  most_cpu = std::max(most_cpu, Pump(**client, absl::Seconds(1)));
   const double seconds = absl::ToDoubleSeconds(absl::Now() - flood_start);
   const lsd::ServiceOptions limits;
   EXPECT_GT(stats.rate_limited, 0u);
@@ -315,16 +319,16 @@ TEST_F(LsdInteropTest, BadDatagramsNeitherStallNorFloodTheClient) {
   EXPECT_LE(t->known_peers(PeerSet::Source::kLsd),
             limits.peer_burst + limits.peer_rate * seconds);
   EXPECT_EQ(lsd->service().tracked(), 1u);
-  EXPECT_LT(longest, absl::Milliseconds(500)) << "a turn of the loop stalled";
+  EXPECT_LT(most_cpu, absl::Milliseconds(500)) << "a turn of the loop stalled";
   // Its own announce came back over multicast loopback and was ignored.
   EXPECT_EQ(stats.own, 1u);
   std::printf(
       "flood of 5000 announces: %llu received, %llu parsed, %zu peers added "
-      "in %.1f s; longest loop turn %s\n",
+      "in %.1f s; most CPU in one loop turn %s\n",
       static_cast<unsigned long long>(stats.received),
       static_cast<unsigned long long>(stats.received - stats.rate_limited),
       t->known_peers(PeerSet::Source::kLsd), seconds,
-      absl::FormatDuration(longest).c_str());
+      absl::FormatDuration(most_cpu).c_str());
 
   // The client still serves a peer that finds it by LSD.
   Pump(**client, absl::Seconds(2));  // the buckets refill
