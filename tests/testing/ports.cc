@@ -42,18 +42,12 @@ absl::flat_hash_set<uint64_t> SocketInodes(pid_t pid) {
   return inodes;
 }
 
-}  // namespace
-
-sockaddr_in LoopbackAddress(uint16_t port) {
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sin.sin_port = htons(port);
-  return sin;
-}
-
-bool HoldsPort(pid_t pid, int type, uint16_t port) {
-  const absl::flat_hash_set<uint64_t> inodes = SocketInodes(pid);
+// SocketsOnPort returns the inodes of this network namespace's sockets on
+// `port` (any local address, IPv4 or IPv6): for SOCK_STREAM those
+// listening there, for SOCK_DGRAM those bound there. Read from /proc/net,
+// it disturbs no program about to bind the port (a probing bind would).
+absl::flat_hash_set<uint64_t> SocketsOnPort(int type, uint16_t port) {
+  absl::flat_hash_set<uint64_t> found;
   const bool tcp = type == SOCK_STREAM;
   for (const char* table :
        tcp ? std::array{"/proc/net/tcp", "/proc/net/tcp6"}
@@ -75,11 +69,38 @@ bool HoldsPort(pid_t pid, int type, uint16_t port) {
         continue;
       }
       constexpr uint32_t kTcpListen = 0x0A;
-      if (local_port == port && (!tcp || state == kTcpListen) &&
-          inodes.contains(inode)) {
-        return true;
+      if (local_port == port && (!tcp || state == kTcpListen)) {
+        found.insert(inode);
       }
     }
+  }
+  return found;
+}
+
+// HeldByAnother reports whether a process other than `pid` holds `port`
+// for `type`, as HoldsPort counts holding.
+bool HeldByAnother(pid_t pid, int type, uint16_t port) {
+  const absl::flat_hash_set<uint64_t> own = SocketInodes(pid);
+  for (uint64_t inode : SocketsOnPort(type, port)) {
+    if (!own.contains(inode)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+sockaddr_in LoopbackAddress(uint16_t port) {
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(port);
+  return sin;
+}
+
+bool HoldsPort(pid_t pid, int type, uint16_t port) {
+  const absl::flat_hash_set<uint64_t> own = SocketInodes(pid);
+  for (uint64_t inode : SocketsOnPort(type, port)) {
+    if (own.contains(inode)) return true;
   }
   return false;
 }
@@ -117,6 +138,12 @@ absl::StatusOr<ListeningProcess> StartListening(
   for (int attempt = 0; attempt < 5; ++attempt) {
     ListeningProcess p;
     p.port = FreePort(SOCK_STREAM);
+    // A UDP port already taken would be waited on for all of `patience`.
+    for (int pick = 0; options.udp_too && pick < 20 &&
+                       !SocketsOnPort(SOCK_DGRAM, p.port).empty();
+         ++pick) {
+      p.port = FreePort(SOCK_STREAM);
+    }
     const std::vector<std::string> argv = argv_for(p.port);
     absl::StatusOr<std::unique_ptr<Subprocess>> started =
         Subprocess::Start(argv);
@@ -138,6 +165,10 @@ absl::StatusOr<ListeningProcess> StartListening(
       // shows as its own.
       if (TcpPortOpen(p.port) && !HoldsPort(pid, SOCK_STREAM, p.port)) {
         last = "another process accepts on its port";
+        break;
+      }
+      if (options.udp_too && HeldByAnother(pid, SOCK_DGRAM, p.port)) {
+        last = "another process holds its UDP port";
         break;
       }
       if (absl::Now() > deadline) {

@@ -64,8 +64,9 @@ struct ListenOptions {
 // StartListening runs the command `argv_for(port)` for a free port and
 // returns once the program itself listens there (HoldsPort).
 // A port taken between choosing and binding it (the program exits, another
-// process accepts on it, or the program does not hold it within
-// `patience`) is replaced by another, up to five times.
+// process accepts on it or, with `udp_too`, holds its UDP port, or the
+// program does not hold it within `patience`) is replaced by another, up
+// to five times. With `udp_too` the port chosen is free for UDP as well.
 absl::StatusOr<ListeningProcess> StartListening(
     const std::function<std::vector<std::string>(uint16_t port)>& argv_for,
     const ListenOptions& options = {});

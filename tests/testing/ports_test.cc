@@ -7,7 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -16,11 +21,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// BoundSocket is a socket of `type` bound to 127.0.0.1 on a port of the
-// kernel's choosing; listening if `listen`.
+// BoundSocket is a socket of `type` bound to 127.0.0.1:`at` (0: a port of
+// the kernel's choosing); listening if `listen`.
 struct BoundSocket {
-  BoundSocket(int type, bool listen) : fd(socket(AF_INET, type, 0)) {
-    sockaddr_in sin = LoopbackAddress(0);
+  BoundSocket(int type, bool listen, uint16_t at = 0)
+      : fd(socket(AF_INET, type | SOCK_CLOEXEC, 0)) {
+    sockaddr_in sin = LoopbackAddress(at);
     EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
     if (listen) EXPECT_EQ(::listen(fd, 1), 0);
     socklen_t len = sizeof(sin);
@@ -103,6 +109,29 @@ TEST(StartListeningTest, UdpTooWantsTheUdpPortAsWell) {
       {.patience = absl::Milliseconds(500), .udp_too = true});
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(p.status().message(), HasSubstr("did not hold its port"));
+}
+
+// A UDP port that another process takes between choosing and binding it
+// (here: this test, as each port is named) is given up at once, not after
+// all of `patience`.
+TEST(StartListeningTest, UdpTooGivesUpAUdpPortAnotherHolds) {
+  std::vector<std::unique_ptr<BoundSocket>> taken;
+  const absl::Time start = absl::Now();
+  absl::StatusOr<ListeningProcess> p = StartListening(
+      [&](uint16_t port) {
+        taken.push_back(std::make_unique<BoundSocket>(SOCK_DGRAM, false, port));
+        return std::vector<std::string>{
+            "/usr/bin/python3", "-c",
+            absl::StrCat("import socket, time\n"
+                         "s = socket.socket()\n"
+                         "s.bind(('127.0.0.1', ",
+                         port, "))\ns.listen()\ntime.sleep(60)\n")};
+      },
+      {.patience = absl::Seconds(60), .udp_too = true});
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.status().message(),
+              HasSubstr("another process holds its UDP port"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(30));
 }
 
 }  // namespace
