@@ -94,19 +94,21 @@ TEST(StartListeningTest, GivesUpOnAProgramThatExits) {
   EXPECT_THAT(p.status().message(), HasSubstr("exited with status 1"));
 }
 
+// TcpOnly is a program that listens on 127.0.0.1:`port` for TCP and holds
+// no UDP port.
+std::vector<std::string> TcpOnly(uint16_t port) {
+  return {"/usr/bin/python3", "-c",
+          absl::StrCat("import socket, time\n"
+                       "s = socket.socket()\n"
+                       "s.bind(('127.0.0.1', ",
+                       port, "))\ns.listen()\ntime.sleep(60)\n")};
+}
+
 // The program must hold the UDP port too when asked: one listening on TCP
 // only is given up.
 TEST(StartListeningTest, UdpTooWantsTheUdpPortAsWell) {
   absl::StatusOr<ListeningProcess> p = StartListening(
-      [](uint16_t port) {
-        return std::vector<std::string>{
-            "/usr/bin/python3", "-c",
-            absl::StrCat("import socket, time\n"
-                         "s = socket.socket()\n"
-                         "s.bind(('127.0.0.1', ",
-                         port, "))\ns.listen()\ntime.sleep(60)\n")};
-      },
-      {.patience = absl::Milliseconds(500), .udp_too = true});
+      TcpOnly, {.patience = absl::Milliseconds(500), .udp_too = true});
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(p.status().message(), HasSubstr("did not hold its port"));
 }
@@ -120,12 +122,7 @@ TEST(StartListeningTest, UdpTooGivesUpAUdpPortAnotherHolds) {
   absl::StatusOr<ListeningProcess> p = StartListening(
       [&](uint16_t port) {
         taken.push_back(std::make_unique<BoundSocket>(SOCK_DGRAM, false, port));
-        return std::vector<std::string>{
-            "/usr/bin/python3", "-c",
-            absl::StrCat("import socket, time\n"
-                         "s = socket.socket()\n"
-                         "s.bind(('127.0.0.1', ",
-                         port, "))\ns.listen()\ntime.sleep(60)\n")};
+        return TcpOnly(port);
       },
       {.patience = absl::Seconds(60), .udp_too = true});
   ASSERT_FALSE(p.ok());
