@@ -22,10 +22,7 @@ torrent of one random file, downloads it on loopback, and prints seconds,
 MB/s, CPU seconds per GiB and peak RSS of each side, with ratios against
 libtorrent -> libtorrent. Each side is its own process; its CPU time and
 peak RSS come from wait4(). Each pair starts after a sync(), with no dirty
-pages left from the one before. Over plaintext TCP it ends with what a
-receiver with no protocol costs (receive_floor.py): the floor under a
-downloader's CPU, measured in the same run, since its kernel part varies
-with the machine's memory from one minute to the next.
+pages left from the one before.
 """
 import hashlib
 import os
@@ -37,7 +34,6 @@ import tempfile
 import time
 
 from payload import write_payload
-from receive_floor import receive_floor_cpu
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LT_PEER = os.path.join(HERE, "..", "..", "tests", "client", "libtorrent_peer.py")
@@ -186,13 +182,6 @@ def main():
         print("\nSHA-1 on this machine (hashlib): %.0f MB/s, so verifying "
               "costs a downloader %.2f CPU-s/GiB by itself" %
               (sha1, 2**30 / 1e6 / sha1))
-        if not utp and enc == "disabled":
-            data = os.path.join(seed_dir, "payload", "data.bin")
-            floors = sorted(sum(receive_floor_cpu(data, os.path.join(
-                work, "floor.bin"))) / gib for _ in range(3))
-            print("A receiver with no protocol (recv, pwrite, SHA-1; "
-                  "receive_floor.py), 3 runs: %s CPU-s/GiB" %
-                  ", ".join("%.2f" % f for f in floors))
         if utp:
             print("\nbtkit->btkit uTP / lt->lt uTP: %.2fx (target >= 10)" %
                   (rows[3][2] / base[2]))
