@@ -6,38 +6,27 @@
 #include <filesystem>
 #include <fstream>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/ports.h"
+#include "tracker/announce.h"
+#include "tracker/http_tracker.h"
+#include "tracker/tracker_url.h"
 
 namespace bt::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string UrlEscape(const Sha1Hash& h) {
-  std::string out;
-  for (size_t i = 0; i < h.size(); ++i) {
-    absl::StrAppendFormat(&out, "%%%02X", h[i]);
+// Body is the body of a raw HTTP reply, or kUnavailable without one.
+absl::StatusOr<std::string> Body(const absl::StatusOr<std::string>& raw) {
+  if (!raw.ok()) return raw.status();
+  HttpReply reply = ParseHttpReply(*raw);
+  if (reply.status == 0) {
+    return absl::UnavailableError(absl::StrFormat("not HTTP: %s", *raw));
   }
-  return out;
-}
-
-// ScrapeCount finds "<key>i<N>e" in a bencoded scrape body.
-int ScrapeCount(const std::string& body, const std::string& key) {
-  const std::string needle = absl::StrFormat("%d:%si", key.size(), key);
-  size_t at = body.find(needle);
-  if (at == std::string::npos) return -1;
-  at += needle.size();
-  size_t end = body.find('e', at);
-  int n = -1;
-  if (end == std::string::npos ||
-      !absl::SimpleAtoi(body.substr(at, end - at), &n)) {
-    return -1;
-  }
-  return n;
+  return reply.body;
 }
 
 }  // namespace
@@ -81,8 +70,11 @@ absl::StatusOr<std::unique_ptr<Opentracker>> Opentracker::Start(
   for (const Sha1Hash& h : whitelist) {
     while (true) {
       absl::StatusOr<std::string> r = t->Announce(h, 1, 1, "started");
-      if (r.ok() && r->find("\r\n\r\nd") != std::string::npos &&
-          r->find("failure reason") == std::string::npos) {
+      absl::StatusOr<std::string> body = Body(r);
+      absl::StatusOr<tracker::AnnounceResponse> parsed =
+          body.ok() ? tracker::ParseHttpAnnounceResponse(*body)
+                    : absl::StatusOr<tracker::AnnounceResponse>(body.status());
+      if (parsed.ok() && !parsed->failure_reason) {
         (void)t->Announce(h, 1, 1, "stopped");
         break;
       }
@@ -105,7 +97,7 @@ absl::StatusOr<std::string> Opentracker::Announce(const Sha1Hash& info_hash,
       port_, absl::StrFormat(
                  "/announce?info_hash=%s&peer_id=-ZZ0000-probeprobepr&port=%d"
                  "&uploaded=0&downloaded=0&left=%d&event=%s&compact=1",
-                 UrlEscape(info_hash), peer_port, left, event));
+                 tracker::UrlEncode(info_hash.span()), peer_port, left, event));
 }
 
 std::string Opentracker::http_url() const {
@@ -118,15 +110,20 @@ std::string Opentracker::udp_url() const {
 
 absl::StatusOr<std::pair<int, int>> Opentracker::Scrape(
     const Sha1Hash& info_hash) {
-  absl::StatusOr<std::string> r = HttpGet(
-      port_, absl::StrFormat("/scrape?info_hash=%s", UrlEscape(info_hash)));
+  absl::StatusOr<std::string> body = Body(
+      HttpGet(port_, absl::StrFormat("/scrape?info_hash=%s",
+                                     tracker::UrlEncode(info_hash.span()))));
+  if (!body.ok()) return body.status();
+  absl::StatusOr<tracker::ScrapeResponse> r =
+      tracker::ParseHttpScrapeResponse(*body);
   if (!r.ok()) return r.status();
-  const int complete = ScrapeCount(*r, "complete");
-  const int incomplete = ScrapeCount(*r, "incomplete");
-  if (complete < 0 || incomplete < 0) {
-    return absl::UnavailableError(absl::StrFormat("bad scrape reply: %s", *r));
+  const tracker::ScrapeEntry* e = r->Find(info_hash);
+  if (e == nullptr) {
+    return absl::UnavailableError(
+        absl::StrFormat("no %s in the scrape reply", info_hash.ToHex()));
   }
-  return std::make_pair(complete, incomplete);
+  return std::make_pair(static_cast<int>(e->complete),
+                        static_cast<int>(e->incomplete));
 }
 
 absl::Status Opentracker::WaitForPeers(const Sha1Hash& info_hash, int seeders,
