@@ -96,11 +96,12 @@ class ConnectionDiary {
  public:
   static constexpr size_t kMaxLines = 40;
   void Watch(Client& client);
+  // Note adds `line` (with the time since Watch); past kMaxLines it only
+  // counts it.
+  void Note(const std::string& line);
   std::string ToString() const;
 
  private:
-  void Note(const std::string& line);
-
   absl::Time start_;
   std::vector<std::string> lines_;
   size_t dropped_ = 0;
