@@ -1,20 +1,22 @@
 #include "client/peer_connection.h"
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "client/receive_buffers.h"
 #include "client/torrent.h"
 
 namespace bt::client {
 namespace {
 
-// One receive buffer serves every connection (all run on one thread): a
-// session keeps only what it needs of what it is given.
-constexpr size_t kReadChunk = 256 * 1024;
-char* ReceiveBuffer() {
-  static thread_local std::vector<char> buffer(kReadChunk);
-  return buffer.data();
+// The receive buffers serve every connection (all run on one thread): a
+// session keeps only what it needs of what it is given, and blocks keep
+// the buffer they lie in until they are written.
+ReceiveBuffers& ThreadReceiveBuffers() {
+  static thread_local ReceiveBuffers buffers;
+  return buffers;
 }
 // An outgoing connect that has not completed after this long is given up.
 constexpr absl::Duration kConnectTimeout = absl::Seconds(10);
@@ -110,7 +112,6 @@ void PeerConnection::OnTransportWritable() { Pump(); }
 void PeerConnection::OnTransportReadable() { ReadSome(); }
 
 void PeerConnection::ReadSome() {
-  char* buf = ReceiveBuffer();
   for (int round = 0; round < kReadRounds && !closed_; ++round) {
     const int64_t quota = Quota(/*upload=*/false);
     if (quota <= 0) {
@@ -126,16 +127,21 @@ void PeerConnection::ReadSome() {
       return;
     }
     // Under a limit, take one block's worth per turn so peers alternate.
-    const size_t want =
-        quota == RateLimiter::kUnlimited
-            ? kReadChunk
-            : static_cast<size_t>(std::clamp<int64_t>(quota, 1, 16 * 1024 + 13));
-    absl::StatusOr<size_t> n = transport_->Read(absl::MakeSpan(buf, want));
+    const size_t want = quota == RateLimiter::kUnlimited
+                            ? ReceiveBuffers::kSize
+                            : static_cast<size_t>(std::clamp<int64_t>(
+                                  quota, 1, 16 * 1024 + 13));
+    ReceiveBuffers& buffers = ThreadReceiveBuffers();
+    std::shared_ptr<char[]> buf = buffers.Next();
+    absl::StatusOr<size_t> n =
+        transport_->Read(absl::MakeSpan(buf.get(), want));
     if (!n.ok()) return Close(n.status());
     if (*n == 0) return;
     Charge(/*upload=*/false, static_cast<int64_t>(*n));
     EmitIo(EventType::kPeerRead, static_cast<int64_t>(*n));
-    session_.Receive(absl::MakeSpan(buf, *n), ctx_->Now());
+    const absl::Span<char> got = absl::MakeSpan(buf.get(), *n);
+    if (!buffers.KeepViews(*n)) buf.reset();  // blocks are copied
+    session_.Receive(got, ctx_->Now(), std::move(buf));
     Pump();
     if (!closed_ && session_.InputThrottled(ctx_->Now())) {
       // Over its message budget: the peer waits (TCP holds its bytes)

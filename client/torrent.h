@@ -439,7 +439,7 @@ class Torrent : public SessionTorrent {
   void OnBlock(PeerConnection& c, BlockArrived& b);
   // AcceptBlock writes a block from `from` (a connection or web seed id),
   // recorded for blame under `sender`, unless it is not awaited.
-  void AcceptBlock(BlockRef block, std::string data, uint64_t from,
+  void AcceptBlock(BlockRef block, BlockBytes data, uint64_t from,
                    const Endpoint& sender);
   void OnBlockWritten(BlockRef block, size_t size, absl::Status status);
   void OnPieceHashed(uint32_t piece, TorrentDisk::HashResult r);

@@ -27,6 +27,12 @@ bool Follows(const protocol::Request& a, const protocol::Request& b) {
   return a.piece == b.piece && a.begin + a.length == b.begin;
 }
 
+// Recycle gives a written block's buffer back for reuse, or releases the
+// receive buffer it was a view of.
+void Recycle(BlockBuffers& buffers, BlockBytes& data) {
+  buffers.Recycle(std::move(data).TakeBuffer());
+}
+
 MutableByteSpan Span(std::string& s) {
   return MutableByteSpan(reinterpret_cast<uint8_t*>(s.data()), s.size());
 }
@@ -158,7 +164,7 @@ void TorrentDisk::WriteAndHash(Shared& s, Batch& batch) {
     if (s.running) ticket = s.hash_order.Draw();
   }
   if (!s.running) {
-    for (WriteOp& w : batch.writes) batch.buffers->Recycle(std::move(w.data));
+    for (WriteOp& w : batch.writes) Recycle(*batch.buffers, w.data);
     return;
   }
   // Blocks are hashed in the order they were written, but outside the
@@ -166,9 +172,9 @@ void TorrentDisk::WriteAndHash(Shared& s, Batch& batch) {
   Turnstile::Turn turn(s.hash_order, ticket);
   for (WriteOp& w : batch.writes) {
     if (w.status.ok()) {
-      s.running->Add(w.block.piece, w.block.begin(), AsBytes(w.data));
+      s.running->Add(w.block.piece, w.block.begin(), w.data.bytes());
     }
-    batch.buffers->Recycle(std::move(w.data));  // reused at once
+    Recycle(*batch.buffers, w.data);  // reused at once
   }
 }
 
@@ -178,14 +184,14 @@ void TorrentDisk::WriteRuns(Shared& s, std::vector<WriteOp>& writes) {
     // A run: blocks of one piece, each right after the one before, up to
     // kMaxWriteRun bytes.
     const uint32_t piece = writes[first].block.piece;
-    run.assign({AsBytes(writes[first].data)});
+    run.assign({writes[first].data.bytes()});
     size_t end = first + 1;
     int64_t next = int64_t{writes[first].block.begin()} +
                    static_cast<int64_t>(writes[first].data.size());
     while (end < writes.size() && writes[end].block.piece == piece &&
            next - writes[first].block.begin() < kMaxWriteRun &&
            writes[end].block.begin() == next) {
-      run.push_back(AsBytes(writes[end].data));
+      run.push_back(writes[end].data.bytes());
       next += static_cast<int64_t>(writes[end].data.size());
       ++end;
     }
@@ -196,7 +202,7 @@ void TorrentDisk::WriteRuns(Shared& s, std::vector<WriteOp>& writes) {
   }
 }
 
-void TorrentDisk::Write(BlockRef block, std::string data,
+void TorrentDisk::Write(BlockRef block, BlockBytes data,
                         std::function<void(absl::Status)> done) {
   const size_t bytes = data.size();
   Batched(

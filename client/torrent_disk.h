@@ -33,6 +33,7 @@
 #include "base/turnstile.h"
 #include "client/block_buffers.h"
 #include "client/disk_pool.h"
+#include "client/session/block_bytes.h"
 #include "client/session/block_ref.h"
 #include "metainfo/torrent_info.h"
 #include "protocol/message.h"
@@ -63,8 +64,9 @@ class TorrentDisk {
   ~TorrentDisk();
 
   // Write stores a block (`data` at `block`'s offset) and reports the
-  // status (a disk error also puts the storage in its error state).
-  void Write(BlockRef block, std::string data,
+  // status (a disk error also puts the storage in its error state). A
+  // view's receive buffer is released once the block is written.
+  void Write(BlockRef block, BlockBytes data,
              std::function<void(absl::Status)> done);
   // BlockToSend is a block read for a peer: its bytes, or where it lies
   // in a file (`in_file.file` set) for a peer that can be sent to from
@@ -130,7 +132,7 @@ class TorrentDisk {
   };
   struct WriteOp {
     BlockRef block;
-    std::string data;
+    BlockBytes data;
     std::function<void(absl::Status)> done;
     absl::Status status;
   };

@@ -12,7 +12,7 @@ void Torrent::OnBlock(PeerConnection& c, BlockArrived& b) {
   AcceptBlock(b.block, std::move(b.data), c.id(), sender);
 }
 
-void Torrent::AcceptBlock(BlockRef block, std::string data, uint64_t from,
+void Torrent::AcceptBlock(BlockRef block, BlockBytes data, uint64_t from,
                           const Endpoint& sender) {
   if (state_ != TorrentState::kDownloading || !picker_) return;
   if (block.piece >= info_->num_pieces() ||

@@ -112,7 +112,8 @@ bool PeerSession::PlaintextRetryAdvised() const {
 
 // --- receive path -----------------------------------------------------------
 
-void PeerSession::Receive(absl::Span<char> bytes, absl::Time now) {
+void PeerSession::Receive(absl::Span<char> bytes, absl::Time now,
+                          std::shared_ptr<const void> keeper) {
   if (closed() || phase_ == Phase::kConnecting || bytes.empty()) return;
   last_received_ = now;
   SyncMetadata();
@@ -133,7 +134,11 @@ void PeerSession::Receive(absl::Span<char> bytes, absl::Time now) {
     mse_->Decrypt(MutableByteSpan(reinterpret_cast<uint8_t*>(bytes.data()),
                                   bytes.size()));
   }
-  FeedParser(std::string_view(bytes.data(), bytes.size()), now);
+  received_ = std::string_view(bytes.data(), bytes.size());
+  received_keeper_ = std::move(keeper);
+  FeedParser(received_, now);
+  received_keeper_.reset();
+  received_ = {};
 }
 
 void PeerSession::FeedParser(std::string_view plain, absl::Time now) {

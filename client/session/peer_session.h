@@ -168,8 +168,11 @@ class PeerSession {
   // Start: the transport is connected. An outgoing session queues MSE's
   // first step or its handshake; both start the handshake clock.
   void Start(absl::Time now);
-  // Receive consumes bytes from the peer (decrypting them in place).
-  void Receive(absl::Span<char> bytes, absl::Time now);
+  // Receive consumes bytes from the peer (decrypting them in place). With
+  // `keeper`, which keeps `bytes` alive, a block that lies wholly in them
+  // is passed on as a view holding it (BlockBytes), not copied.
+  void Receive(absl::Span<char> bytes, absl::Time now,
+               std::shared_ptr<const void> keeper = nullptr);
   // Tick runs timeouts, snubbing, keep-alives and rates; about once a
   // second.
   void Tick(absl::Time now);
@@ -364,8 +367,9 @@ class PeerSession {
   void MergeLateHaves(const storage::Bitfield& bits);
   absl::Status OnRequest(const protocol::Request& r);
   absl::Status OnPiece(const protocol::Piece& p, absl::Time now);
-  // CopyBlock: a received block's bytes, to keep.
-  std::string CopyBlock(std::string_view data);
+  // KeepBlock: a received block's bytes, to keep: a view holding the
+  // receive buffer where the block lies wholly in it, else a copy.
+  BlockBytes KeepBlock(std::string_view data);
   absl::Status OnReject(const protocol::Reject& r);
   void OnCancel(const protocol::Cancel& c);
   absl::Status OnUnsolicited(std::string_view what);
@@ -417,6 +421,10 @@ class PeerSession {
   bool extensions_sent_ = false;
   bool sent_upload_only_ = false;  // in our last extension handshake
   std::vector<SessionEvent> events_;
+  // The bytes being parsed (only during Receive) and what keeps them alive
+  // (null: blocks are copied out of them).
+  std::string_view received_;
+  std::shared_ptr<const void> received_keeper_;
 
   std::string out_;
   size_t out_pos_ = 0;

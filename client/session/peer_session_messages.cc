@@ -219,7 +219,13 @@ void PeerSession::OnCancel(const protocol::Cancel& c) {
   }
 }
 
-std::string PeerSession::CopyBlock(std::string_view data) {
+BlockBytes PeerSession::KeepBlock(std::string_view data) {
+  const std::less<const char*> before;
+  const std::string_view in = received_;
+  if (received_keeper_ && !before(data.data(), in.data()) &&
+      !before(in.data() + in.size(), data.data() + data.size())) {
+    return BlockBytes(received_keeper_, data);
+  }
   return options_.block_buffers ? options_.block_buffers->Copy(data)
                                 : std::string(data);
 }
@@ -243,14 +249,14 @@ absl::Status PeerSession::OnPiece(const protocol::Piece& p, absl::Time now) {
       if (request_slow_start_ && slow_start_depth_ < kMaxRequestDepth) {
         ++slow_start_depth_;
       }
-      events_.push_back(BlockArrived{block, CopyBlock(p.data), true});
+      events_.push_back(BlockArrived{block, KeepBlock(p.data), true});
       return absl::OkStatus();
     case RequestTracker::Match::kGivenUp:
       // Late, but an answer: the peer is alive.
       last_block_ = now;
       snubbed_ = false;
       payload_down_ += static_cast<int64_t>(p.data.size());
-      events_.push_back(BlockArrived{block, CopyBlock(p.data), false});
+      events_.push_back(BlockArrived{block, KeepBlock(p.data), false});
       return absl::OkStatus();
   }
   return absl::OkStatus();

@@ -24,6 +24,7 @@
 
 #include "base/endpoint.h"
 #include "client/events.h"
+#include "client/session/block_bytes.h"
 #include "client/session/block_ref.h"
 #include "protocol/message.h"
 
@@ -62,7 +63,7 @@ struct PeerInterestChanged {
 // data is good but someone else may have been asked for it meanwhile.
 struct BlockArrived {
   BlockRef block;
-  std::string data;
+  BlockBytes data;
   bool in_flight = true;
 };
 // RequestsReturned: requests of ours that will not be answered (rejected,

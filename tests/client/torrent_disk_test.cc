@@ -291,6 +291,23 @@ TEST_F(TorrentDiskHashTest, PiecesPassWhateverOrderTheirBlocksCameIn) {
   }
 }
 
+TEST_F(TorrentDiskHashTest, BlocksThatAreViewsReleaseTheirBufferOnceWritten) {
+  // One receive buffer holding a piece's blocks, as a large read does.
+  auto buffer = std::make_shared<std::string>(t_.Block(1, 0, 64 * 1024));
+  std::weak_ptr<std::string> watch = buffer;
+  for (uint32_t block = 0; block < kBlocks; ++block) {
+    const std::string_view bytes =
+        std::string_view(*buffer).substr(block * kBlockSize, kBlockSize);
+    disk_->Write(BlockRef{1, block}, BlockBytes(buffer, bytes),
+                 [](absl::Status s) { EXPECT_TRUE(s.ok()) << s; });
+  }
+  buffer.reset();
+  EXPECT_FALSE(watch.expired()) << "queued writes need the bytes";
+  Drain();
+  EXPECT_TRUE(watch.expired()) << "written blocks still hold their buffer";
+  EXPECT_TRUE(Hash(1, false).passed);
+}
+
 TEST_F(TorrentDiskHashTest, ABadBlockFailsThePieceWithEveryBlocksHash) {
   for (uint32_t block = 0; block < kBlocks; ++block) {
     if (block == 1) {

@@ -86,6 +86,37 @@ TEST(RequestsTest, RequestedBlockArrivesInFlightAndClearsSnubbed) {
   EXPECT_EQ(rig.session->requests_in_flight(), 0u);
 }
 
+TEST(RequestsTest, BlockInAKeptReceiveBufferArrivesAsAViewOfIt) {
+  Downloading rig;
+  rig.peer.set_keep_buffers(true);
+  rig.session->Request({{0, 1}, {3, 0}}, rig.now);
+  rig.Block({0, 1});
+  rig.Block({3, 0}, 5000);
+  const std::vector<BlockArrived> blocks = EventsOf<BlockArrived>(rig.Events());
+  ASSERT_EQ(blocks.size(), 2u);
+  // The buffers are gone but for the views: ASan checks they are alive.
+  EXPECT_TRUE(blocks[0].data.is_view());
+  EXPECT_EQ(blocks[0].data, Content(16384, 16384));
+  EXPECT_TRUE(blocks[1].data.is_view());
+  EXPECT_EQ(blocks[1].data, Content(3 * 32 * 1024, 5000));
+}
+
+TEST(RequestsTest, BlockSplitOverReceivesOrNotKeptIsCopied) {
+  for (const bool keep : {true, false}) {
+    SCOPED_TRACE(keep ? "kept, split" : "not kept");
+    Downloading rig;
+    rig.peer.set_keep_buffers(keep);
+    if (keep) rig.peer.set_split(Split::kRandom, 7);
+    rig.session->Request({{0, 1}}, rig.now);
+    rig.Block({0, 1});
+    const std::vector<BlockArrived> blocks =
+        EventsOf<BlockArrived>(rig.Events());
+    ASSERT_EQ(blocks.size(), 1u);
+    EXPECT_FALSE(blocks[0].data.is_view());
+    EXPECT_EQ(blocks[0].data, Content(16384, 16384));
+  }
+}
+
 TEST(RequestsTest, ShortLastBlockArrives) {
   Downloading rig;
   rig.session->Request({{3, 0}}, rig.now);

@@ -194,11 +194,12 @@ void ScriptedPeer::SendBytes(std::string_view bytes) {
     } else if (split_ == Split::kRandom) {
       n = std::min<size_t>(n, std::uniform_int_distribution<size_t>(1, 64)(rng_));
     }
-    // A fresh heap buffer per call: a view kept past Receive is a
-    // use-after-free ASan reports.
-    auto buffer = std::make_unique<char[]>(n);
+    // A fresh heap buffer per call, freed after it unless a view keeps it:
+    // any other view kept past Receive is a use-after-free ASan reports.
+    std::shared_ptr<char[]> buffer(new char[n]);
     std::copy_n(bytes.data() + pos, n, buffer.get());
-    session_->Receive(absl::MakeSpan(buffer.get(), n), *now_);
+    session_->Receive(absl::MakeSpan(buffer.get(), n), *now_,
+                      keep_buffers_ ? buffer : nullptr);
     pos += n;
   }
 }

@@ -180,6 +180,9 @@ class ScriptedPeer {
     rng_.seed(seed);
   }
   void set_session(PeerSession* session) { session_ = session; }
+  // With keep_buffers, each Receive's buffer is handed over as its keeper
+  // (as a connection's large reads are), so blocks in it arrive as views.
+  void set_keep_buffers(bool keep) { keep_buffers_ = keep; }
 
   // Sending (each call hands the bytes to the session, copied into a fresh
   // heap buffer per Receive so ASan sees any view kept past the call).
@@ -212,6 +215,7 @@ class ScriptedPeer {
   PeerSession* session_;
   const absl::Time* now_;
   Split split_ = Split::kWhole;
+  bool keep_buffers_ = false;
   std::mt19937 rng_{1};
   protocol::MessageParser parser_;
   std::optional<protocol::ExtensionHandshake> session_extensions_;

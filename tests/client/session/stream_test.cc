@@ -27,7 +27,7 @@ using namespace session_testing;  // NOLINT
 std::string Describe(const SessionEvent& e) {
   std::string s = EventName(e);
   if (const auto* b = std::get_if<BlockArrived>(&e)) {
-    absl::StrAppend(&s, " [", b->data, "]");
+    absl::StrAppend(&s, " [", std::string(b->data.view()), "]");
   } else if (const auto* m = std::get_if<MetadataPieceArrived>(&e)) {
     absl::StrAppend(&s, " [", m->data, "]");
   } else if (const auto* p = std::get_if<PexPeersArrived>(&e)) {
