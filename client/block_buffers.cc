@@ -2,8 +2,6 @@
 
 #include <utility>
 
-#include "protocol/message.h"
-
 namespace bt::client {
 
 std::string BlockBuffers::Pop() {
@@ -27,8 +25,8 @@ std::string BlockBuffers::Take(size_t size) {
 }
 
 void BlockBuffers::Recycle(std::string&& buffer) {
-  if (buffer.capacity() < protocol::kBlockSize ||
-      buffer.capacity() > 2 * protocol::kBlockSize) {
+  if (buffer.capacity() < buffer_size_ ||
+      buffer.capacity() > 2 * buffer_size_) {
     return;
   }
   std::string b = std::move(buffer);

@@ -13,8 +13,9 @@
 //   buffers.Recycle(std::move(out));
 //
 // Thread-safe. At most `max_kept` buffers wait for reuse; others are freed.
-// Only buffers of about a block's capacity are kept, so a stray large
-// string never lingers.
+// Only buffers of about `buffer_size` capacity (a block's by default; the
+// receive buffers use larger ones) are kept, so a stray large string never
+// lingers.
 #ifndef CLIENT_BLOCK_BUFFERS_H_
 #define CLIENT_BLOCK_BUFFERS_H_
 
@@ -25,12 +26,15 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "protocol/message.h"
 
 namespace bt::client {
 
 class BlockBuffers {
  public:
-  explicit BlockBuffers(size_t max_kept) : max_kept_(max_kept) {}
+  explicit BlockBuffers(size_t max_kept,
+                        size_t buffer_size = protocol::kBlockSize)
+      : max_kept_(max_kept), buffer_size_(buffer_size) {}
   BlockBuffers(const BlockBuffers&) = delete;
   BlockBuffers& operator=(const BlockBuffers&) = delete;
 
@@ -48,6 +52,7 @@ class BlockBuffers {
   std::string Pop();
 
   const size_t max_kept_;
+  const size_t buffer_size_;
   mutable absl::Mutex mu_;
   std::vector<std::string> free_ ABSL_GUARDED_BY(mu_);
 };

@@ -132,14 +132,14 @@ void PeerConnection::ReadSome() {
                             : static_cast<size_t>(std::clamp<int64_t>(
                                   quota, 1, 16 * 1024 + 13));
     ReceiveBuffers& buffers = ThreadReceiveBuffers();
-    std::shared_ptr<char[]> buf = buffers.Next();
+    std::shared_ptr<std::string> buf = buffers.Next();
     absl::StatusOr<size_t> n =
-        transport_->Read(absl::MakeSpan(buf.get(), want));
+        transport_->Read(absl::MakeSpan(buf->data(), want));
     if (!n.ok()) return Close(n.status());
     if (*n == 0) return;
     Charge(/*upload=*/false, static_cast<int64_t>(*n));
     EmitIo(EventType::kPeerRead, static_cast<int64_t>(*n));
-    const absl::Span<char> got = absl::MakeSpan(buf.get(), *n);
+    const absl::Span<char> got = absl::MakeSpan(buf->data(), *n);
     if (!buffers.KeepViews(*n)) buf.reset();  // blocks are copied
     session_.Receive(got, ctx_->Now(), std::move(buf));
     Pump();

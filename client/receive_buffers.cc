@@ -6,28 +6,17 @@ namespace bt::client {
 
 ReceiveBuffers::ReceiveBuffers() : released_(std::make_shared<Released>()) {}
 
-const std::shared_ptr<char[]>& ReceiveBuffers::Next() {
+const std::shared_ptr<std::string>& ReceiveBuffers::Next() {
   // Only this object hands out references, on this thread, so a count of
   // one cannot grow meanwhile.
   if (current_ && current_.use_count() == 1) return current_;
-  std::unique_ptr<char[]> buffer;
-  {
-    absl::MutexLock l(&released_->mu);
-    ++released_->alive;
-    if (!released_->buffers.empty()) {
-      buffer = std::move(released_->buffers.back());
-      released_->buffers.pop_back();
-    }
-  }
-  if (!buffer) buffer.reset(new char[kSize]);  // no zero fill
-  current_ = std::shared_ptr<char[]>(
-      buffer.release(), [released = released_](char* p) {
-        std::unique_ptr<char[]> b(p);
-        absl::MutexLock l(&released->mu);
+  ++released_->alive;
+  current_ = std::shared_ptr<std::string>(
+      new std::string(released_->buffers.Take(kSize)),
+      [released = released_](std::string* buffer) {
         --released->alive;
-        if (released->buffers.size() < kMaxKept) {
-          released->buffers.push_back(std::move(b));
-        }
+        released->buffers.Recycle(std::move(*buffer));
+        delete buffer;
       });
   return current_;
 }
@@ -37,13 +26,9 @@ bool ReceiveBuffers::KeepViews(size_t n) const {
 }
 
 size_t ReceiveBuffers::lent() const {
-  absl::MutexLock l(&released_->mu);
-  return released_->alive - (current_ ? 1 : 0);
+  return released_->alive.load() - (current_ ? 1 : 0);
 }
 
-size_t ReceiveBuffers::kept() const {
-  absl::MutexLock l(&released_->mu);
-  return released_->buffers.size();
-}
+size_t ReceiveBuffers::kept() const { return released_->buffers.kept(); }
 
 }  // namespace bt::client

@@ -4,9 +4,9 @@
 // kernel; the buffer is reused once the last of them is written.
 //
 //   bt::client::ReceiveBuffers buffers;
-//   std::shared_ptr<char[]> buf = buffers.Next();
-//   size_t n = read(fd, buf.get(), ReceiveBuffers::kSize);
-//   session.Receive(absl::MakeSpan(buf.get(), n), now,
+//   std::shared_ptr<std::string> buf = buffers.Next();
+//   size_t n = read(fd, buf->data(), ReceiveBuffers::kSize);
+//   session.Receive(absl::MakeSpan(buf->data(), n), now,
 //                   buffers.KeepViews(n) ? buf : nullptr);
 //
 // Memory is bounded whatever peers send: views are kept only of reads
@@ -20,12 +20,12 @@
 #ifndef CLIENT_RECEIVE_BUFFERS_H_
 #define CLIENT_RECEIVE_BUFFERS_H_
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
-#include <vector>
+#include <string>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "client/block_buffers.h"
 
 namespace bt::client {
 
@@ -43,7 +43,7 @@ class ReceiveBuffers {
 
   // Next returns a buffer of kSize bytes to read into: the last one again
   // when nothing kept a view of it, else a released or new one.
-  const std::shared_ptr<char[]>& Next();
+  const std::shared_ptr<std::string>& Next();
 
   // KeepViews says whether blocks in a read of `n` bytes into the buffer
   // Next returned should be kept as views of it: when the read filled at
@@ -57,13 +57,12 @@ class ReceiveBuffers {
 
  private:
   struct Released {
-    absl::Mutex mu;
-    std::vector<std::unique_ptr<char[]>> buffers ABSL_GUARDED_BY(mu);
-    size_t alive ABSL_GUARDED_BY(mu) = 0;  // handed out, not yet released
+    BlockBuffers buffers{kMaxKept, kSize};
+    std::atomic<size_t> alive{0};  // handed out, not yet released
   };
   // Shared with the buffers' deleters, which may outlive this object.
   std::shared_ptr<Released> released_;
-  std::shared_ptr<char[]> current_;
+  std::shared_ptr<std::string> current_;
 };
 
 }  // namespace bt::client

@@ -14,7 +14,7 @@
 #ifndef CLIENT_SESSION_BLOCK_BYTES_H_
 #define CLIENT_SESSION_BLOCK_BYTES_H_
 
-#include <cstdint>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>

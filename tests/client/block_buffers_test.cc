@@ -45,6 +45,18 @@ TEST(BlockBuffersTest, KeepsAtMostItsLimitAndOnlyBlockSizedBuffers) {
   EXPECT_EQ(other.kept(), 0u);
 }
 
+TEST(BlockBuffersTest, KeepsBuffersOfTheSizeItWasMadeFor) {
+  constexpr size_t kLarge = 256 * 1024;
+  BlockBuffers buffers(4, kLarge);
+  buffers.Recycle(std::string(kBlock, 'b'));  // a block: too small here
+  EXPECT_EQ(buffers.kept(), 0u);
+  std::string a = buffers.Take(kLarge);
+  const char* storage = a.data();
+  buffers.Recycle(std::move(a));
+  EXPECT_EQ(buffers.kept(), 1u);
+  EXPECT_EQ(buffers.Take(kLarge).data(), storage);
+}
+
 TEST(BlockBuffersTest, ThreadsTakeAndRecycleConcurrently) {
   BlockBuffers buffers(16);
   std::vector<std::thread> threads;

@@ -1,6 +1,7 @@
 #include "client/receive_buffers.h"
 
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -11,31 +12,32 @@ namespace {
 
 TEST(ReceiveBuffersTest, ReusesTheBufferNothingKept) {
   ReceiveBuffers buffers;
-  char* first = buffers.Next().get();
-  EXPECT_EQ(buffers.Next().get(), first);
+  const char* first = buffers.Next()->data();
+  EXPECT_EQ(buffers.Next()->data(), first);
+  EXPECT_EQ(buffers.Next()->size(), ReceiveBuffers::kSize);
 }
 
 TEST(ReceiveBuffersTest, AKeptBufferIsNotReadIntoAgainUntilReleased) {
   ReceiveBuffers buffers;
-  std::shared_ptr<char[]> kept = buffers.Next();  // as a block's view
-  kept[0] = 'k';
-  char* other = buffers.Next().get();
-  EXPECT_NE(other, kept.get());
-  EXPECT_EQ(kept[0], 'k');
+  std::shared_ptr<std::string> kept = buffers.Next();  // as a block's view
+  (*kept)[0] = 'k';
+  const char* other = buffers.Next()->data();
+  EXPECT_NE(other, kept->data());
+  EXPECT_EQ((*kept)[0], 'k');
   EXPECT_EQ(buffers.kept(), 0u);
   // The block is written (on another thread): its buffer waits for reuse.
-  char* released = kept.get();
+  const char* released = kept->data();
   std::thread([k = std::move(kept)]() mutable { k.reset(); }).join();
   EXPECT_EQ(buffers.kept(), 1u);
-  std::shared_ptr<char[]> hold_other = buffers.Next();
-  EXPECT_EQ(hold_other.get(), other);
-  EXPECT_EQ(buffers.Next().get(), released);
+  std::shared_ptr<std::string> hold_other = buffers.Next();
+  EXPECT_EQ(hold_other->data(), other);
+  EXPECT_EQ(buffers.Next()->data(), released);
   EXPECT_EQ(buffers.kept(), 0u);
 }
 
 TEST(ReceiveBuffersTest, KeepsAtMostAFewReleasedBuffers) {
   ReceiveBuffers buffers;
-  std::vector<std::shared_ptr<char[]>> held;
+  std::vector<std::shared_ptr<std::string>> held;
   for (size_t i = 0; i < ReceiveBuffers::kMaxKept + 5; ++i) {
     held.push_back(buffers.Next());
   }
@@ -44,12 +46,12 @@ TEST(ReceiveBuffersTest, KeepsAtMostAFewReleasedBuffers) {
 }
 
 TEST(ReceiveBuffersTest, ABufferMayOutliveItsPool) {
-  std::shared_ptr<char[]> kept;
+  std::shared_ptr<std::string> kept;
   {
     ReceiveBuffers buffers;
     kept = buffers.Next();
   }
-  kept[0] = 'x';  // still valid (ASan)
+  (*kept)[0] = 'x';  // still valid (ASan)
   kept.reset();
 }
 
@@ -66,7 +68,7 @@ TEST(ReceiveBuffersTest, ViewsOnlyFromReadsThatFillHalfABuffer) {
 // block without end: past kMaxLent held buffers, blocks are copied.
 TEST(ReceiveBuffersTest, NoViewsWhileTooManyBuffersAreHeld) {
   ReceiveBuffers buffers;
-  std::vector<std::shared_ptr<char[]>> held;
+  std::vector<std::shared_ptr<std::string>> held;
   for (size_t i = 0; i < ReceiveBuffers::kMaxLent; ++i) {
     held.push_back(buffers.Next());
     EXPECT_TRUE(buffers.KeepViews(ReceiveBuffers::kSize)) << i;
