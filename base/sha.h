@@ -1,8 +1,10 @@
 // SHA-1 and SHA-256 through BoringSSL, which uses the CPU's SHA extensions
-// where present. One-shot functions and incremental hashers.
+// where present. One-shot functions and incremental hashers; two SHA-1
+// hashers can be fed at once, nearly twice as fast as one after the other.
 //
 //   bt::Sha1Hash piece_hash = bt::Sha1(piece_bytes);
 //   bt::Sha256Hasher h; h.Update(a); h.Update(b); bt::Sha256Hash d = h.Final();
+//   bt::Sha1Hasher::UpdateBoth(piece_a, block_a, piece_b, block_b);
 #ifndef BASE_SHA_H_
 #define BASE_SHA_H_
 
@@ -21,6 +23,12 @@ class Sha1Hasher {
  public:
   Sha1Hasher() { SHA1_Init(&ctx_); }
   void Update(ByteSpan data) { SHA1_Update(&ctx_, data.data(), data.size()); }
+  // UpdateBoth is a.Update(data_a) and b.Update(data_b) (two different
+  // hashers), with the whole 64-byte blocks the two have in common hashed
+  // side by side where the CPU has SHA extensions: one SHA-1 stream leaves
+  // the CPU idle between dependent rounds, two fill those gaps.
+  static void UpdateBoth(Sha1Hasher& a, ByteSpan data_a, Sha1Hasher& b,
+                         ByteSpan data_b);
   Sha1Hash Final() {
     Sha1Hash h;
     SHA1_Final(h.data(), &ctx_);
@@ -28,6 +36,9 @@ class Sha1Hasher {
   }
 
  private:
+  // AddBlocks counts `blocks` whole blocks hashed into ctx_.h directly.
+  void AddBlocks(size_t blocks);
+
   SHA_CTX ctx_;
 };
 
