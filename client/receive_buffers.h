@@ -32,10 +32,11 @@ namespace bt::client {
 class ReceiveBuffers {
  public:
   static constexpr size_t kSize = 256 * 1024;
-  // At most this many released buffers wait for reuse (4 MiB).
-  static constexpr size_t kMaxKept = 16;
-  // At most this many buffers are held by blocks' views (4 MiB).
-  static constexpr size_t kMaxLent = 16;
+  // At most this many released buffers wait for reuse (8 MiB).
+  static constexpr size_t kMaxKept = 32;
+  // At most this many buffers are held by blocks' views (8 MiB): the disk
+  // queue's 4 MiB, and a piece held for hashing beside the next one.
+  static constexpr size_t kMaxLent = 32;
 
   ReceiveBuffers();
   ReceiveBuffers(const ReceiveBuffers&) = delete;

@@ -172,9 +172,12 @@ void TorrentDisk::WriteAndHash(Shared& s, Batch& batch) {
   Turnstile::Turn turn(s.hash_order, ticket);
   for (WriteOp& w : batch.writes) {
     if (w.status.ok()) {
-      s.running->Add(w.block.piece, w.block.begin(), w.data.bytes());
+      // Held until another piece's blocks can be hashed beside it.
+      std::shared_ptr<const void> keeper = w.data.Share();
+      s.running->Add(w.block.piece, w.block.begin(), w.data.bytes(),
+                     std::move(keeper));
     }
-    Recycle(*batch.buffers, w.data);  // reused at once
+    Recycle(*batch.buffers, w.data);  // reused at once if not held
   }
 }
 
@@ -202,8 +205,19 @@ void TorrentDisk::WriteRuns(Shared& s, std::vector<WriteOp>& writes) {
   }
 }
 
+void TorrentDisk::Tick() {
+  // Blocks held for pairing stay held while no more arrive: hash them.
+  if (!wrote_since_tick_ && shared_->running &&
+      shared_->running->held_bytes() > 0) {
+    Submit(
+        0, [](Shared& s) { s.running->HashHeld(); }, [] {});
+  }
+  wrote_since_tick_ = false;
+}
+
 void TorrentDisk::Write(BlockRef block, BlockBytes data,
                         std::function<void(absl::Status)> done) {
+  wrote_since_tick_ = true;
   const size_t bytes = data.size();
   Batched(
       [&](Batch& b) {
@@ -280,11 +294,16 @@ void TorrentDisk::Hash(uint32_t piece, bool want_block_hashes,
                        std::function<void(HashResult)> done) {
   auto result = std::make_shared<HashResult>();
   const size_t bytes = static_cast<size_t>(PieceSize(*shared_->info, piece));
+  // The piece's held blocks wait for the next piece's, which a single
+  // peer sends right after it; another worker writes (and pairs) those.
+  const absl::Duration wait =
+      pool_->threads() >= 2 ? kWaitForPairing : absl::ZeroDuration();
   Submit(
       bytes,
-      [piece, want_block_hashes, result, bytes](Shared& s) {
+      [piece, want_block_hashes, result, bytes, wait](Shared& s) {
         if (s.running) {
-          storage::RunningPieceHashes::Prefix prefix = s.running->Take(piece);
+          storage::RunningPieceHashes::Prefix prefix =
+              s.running->Take(piece, wait);
           if (!want_block_hashes) {
             *result = HashFromPrefix(s, piece, bytes, std::move(prefix));
             // A failed piece is read again whole, for its block hashes.

@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "base/hash.h"
 #include "base/liveness.h"
 #include "base/turnstile.h"
@@ -93,6 +94,9 @@ class TorrentDisk {
   };
   void Hash(uint32_t piece, bool want_block_hashes,
             std::function<void(HashResult)> done);
+  // Tick (about once a second) hashes blocks held for hashing beside
+  // another piece's (storage::RunningPieceHashes) once no more arrive.
+  void Tick();
   // Leaves reads the first `size` bytes of piece `piece` (one we have: the
   // file's data in it) and returns the SHA-256 of each 16 KiB block, padded
   // with zero hashes to `leaves` entries (BEP 52 block-layer hashes).
@@ -148,6 +152,9 @@ class TorrentDisk {
     size_t bytes = 0;
     BlockBuffers* buffers = nullptr;  // of the pool it runs on
   };
+  // How long verifying a piece may wait for another piece's blocks, to
+  // hash its held blocks beside them.
+  static constexpr absl::Duration kWaitForPairing = absl::Milliseconds(2);
   // A batch is submitted at the end of the loop's turn, or at once past
   // this many bytes.
   static constexpr size_t kMaxBatchBytes = 1 << 20;
@@ -190,6 +197,7 @@ class TorrentDisk {
   std::shared_ptr<Shared> shared_;
   std::shared_ptr<Batch> batch_;
   size_t jobs_in_flight_ = 0;
+  bool wrote_since_tick_ = false;
   Liveness liveness_;
 };
 

@@ -462,6 +462,7 @@ void Torrent::Tick(absl::Time now) {
        pieces_since_save_ >= 64)) {
     if (absl::Status s = SaveResumeData(); !s.ok()) EnterError(s);
   }
+  if (disk_) disk_->Tick();
   MaybeSleepStorage();
 }
 

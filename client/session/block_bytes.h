@@ -49,6 +49,17 @@ class BlockBytes {
     return std::move(own_);
   }
 
+  // Share makes this a view, moving a buffer of its own to the heap if
+  // need be, and returns its keeper: the bytes stay where view() says
+  // while that lives, whatever becomes of this object.
+  std::shared_ptr<const void> Share() {
+    if (!keeper_) {
+      auto own = std::make_shared<const std::string>(std::move(own_));
+      view_ = *own;
+      keeper_ = std::move(own);
+    }
+    return keeper_;
+  }
   friend bool operator==(const BlockBytes& a, std::string_view b) {
     return a.view() == b;
   }
