@@ -11,7 +11,9 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
@@ -125,6 +127,53 @@ struct RunPart {
   ByteSpan data;
 };
 
+// HashV1Pieces sets the SHA-1 of pieces [begin, end) of `layout` from
+// `parts` (their run's bytes). Pieces that lie in one part's bytes are
+// hashed two at a time (Sha1Hasher::UpdateBoth); the others, spanning
+// files or padding, alone.
+void HashV1Pieces(const FileLayout& layout, uint32_t begin, uint32_t end,
+                  const std::vector<RunPart>& parts,
+                  std::vector<Sha1Hash>& hashes) {
+  std::optional<std::pair<uint32_t, ByteSpan>> waiting;  // for a partner
+  size_t k = 0;  // first part overlapping the current piece
+  for (uint32_t p = begin; p < end; ++p) {
+    const int64_t ps = int64_t{p} * layout.piece_length();
+    const int64_t pe = ps + layout.PieceSize(p);
+    while (parts[k].start + parts[k].size <= ps) ++k;
+    if (!parts[k].pad && parts[k].start + parts[k].size >= pe) {
+      const ByteSpan whole =
+          parts[k].data.subspan(ps - parts[k].start, pe - ps);
+      if (!waiting) {
+        waiting.emplace(p, whole);
+        continue;
+      }
+      Sha1Hasher a, b;
+      Sha1Hasher::UpdateBoth(a, waiting->second, b, whole);
+      hashes[waiting->first] = a.Final();
+      hashes[p] = b.Final();
+      waiting.reset();
+      continue;
+    }
+    Sha1Hasher h;
+    for (size_t j = k; j < parts.size() && parts[j].start < pe; ++j) {
+      int64_t lo = std::max(ps, parts[j].start);
+      int64_t hi = std::min(pe, parts[j].start + parts[j].size);
+      if (parts[j].pad) {
+        for (int64_t n = hi - lo; n > 0;) {
+          size_t take = static_cast<size_t>(
+              std::min<int64_t>(n, static_cast<int64_t>(kZerosSize)));
+          h.Update(ByteSpan(kZeros, take));
+          n -= static_cast<int64_t>(take);
+        }
+      } else {
+        h.Update(parts[j].data.subspan(lo - parts[j].start, hi - lo));
+      }
+    }
+    hashes[p] = h.Final();
+  }
+  if (waiting) hashes[waiting->first] = Sha1(waiting->second);
+}
+
 // ReadSource copies through ReadFn into page-aligned buffers it owns until
 // Clear().
 class ReadSource : public ChunkSource {
@@ -175,30 +224,13 @@ absl::Status TorrentBuilder::HashPieces(uint32_t begin, uint32_t end,
     }
     parts.push_back(part);
   }
+  if (!v1_hashes_.empty()) HashV1Pieces(layout_, begin, end, parts, v1_hashes_);
   size_t k = 0;  // first part overlapping the current piece
-  for (uint32_t p = begin; p < end; ++p) {
+  for (uint32_t p = begin; p < end && !v2_hashes_.empty(); ++p) {
     const int64_t ps = int64_t{p} * piece_length;
     const int64_t pe = ps + layout_.PieceSize(p);
     while (parts[k].start + parts[k].size <= ps) ++k;
-    if (!v1_hashes_.empty()) {
-      Sha1Hasher h;
-      for (size_t j = k; j < parts.size() && parts[j].start < pe; ++j) {
-        int64_t lo = std::max(ps, parts[j].start);
-        int64_t hi = std::min(pe, parts[j].start + parts[j].size);
-        if (parts[j].pad) {
-          for (int64_t n = hi - lo; n > 0;) {
-            size_t take = static_cast<size_t>(
-                std::min<int64_t>(n, static_cast<int64_t>(kZerosSize)));
-            h.Update(ByteSpan(kZeros, take));
-            n -= static_cast<int64_t>(take);
-          }
-        } else {
-          h.Update(parts[j].data.subspan(lo - parts[j].start, hi - lo));
-        }
-      }
-      v1_hashes_[p] = h.Final();
-    }
-    if (!v2_hashes_.empty() && !parts[k].pad) {
+    if (!parts[k].pad) {
       // Aligned layout: the piece's data is one file's, from the piece start.
       int64_t hi = std::min(pe, parts[k].start + parts[k].size);
       HashV2Piece(p, parts[k].data.subspan(ps - parts[k].start, hi - ps));
