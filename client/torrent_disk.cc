@@ -301,14 +301,13 @@ void TorrentDisk::Hash(uint32_t piece, bool want_block_hashes,
   Submit(
       bytes,
       [piece, want_block_hashes, result, bytes, wait](Shared& s) {
-        if (s.running) {
-          storage::RunningPieceHashes::Prefix prefix =
-              s.running->Take(piece, wait);
-          if (!want_block_hashes) {
-            *result = HashFromPrefix(s, piece, bytes, std::move(prefix));
-            // A failed piece is read again whole, for its block hashes.
-            if (!result->read.ok() || result->passed) return;
-          }
+        if (s.running && want_block_hashes) {
+          s.running->Forget(piece);  // read back whole below
+        } else if (s.running) {
+          *result =
+              HashFromPrefix(s, piece, bytes, s.running->Take(piece, wait));
+          // A failed piece is read again whole, for its block hashes.
+          if (!result->read.ok() || result->passed) return;
         }
         *result = HashWhole(s, piece, bytes, want_block_hashes);
       },
