@@ -20,8 +20,8 @@
 // a piece started past that is simply not tracked and is read back whole.
 // At most `max_held_bytes` are held unhashed; past that the oldest held
 // blocks are hashed alone. Only one piece holds blocks at a time (two that
-// do are hashed side by side at once), so a stalled piece holds what it has
-// until HashHeld().
+// do are hashed side by side at once); a stalled piece holds what it has
+// until another piece's blocks come, Take, Forget or HashHeld.
 #ifndef STORAGE_RUNNING_PIECE_HASHES_H_
 #define STORAGE_RUNNING_PIECE_HASHES_H_
 
