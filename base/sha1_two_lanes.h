@@ -1,8 +1,9 @@
 // Sha1TwoLanes: the SHA-1 compression function run over two independent
 // messages at once with the CPU's SHA extensions. One SHA-1 stream waits on
 // the latency of each round instruction; two streams interleaved fill those
-// waits, so two messages take little longer than one (measured here: 3.3
-// GB/s for the pair against 1.8 for a single stream). Internal to
+// waits, so two messages take little longer than one (measured here by
+// benchmarks/metainfo:sha_speed_benchmark: 3.1 GB/s for the pair against
+// 1.8 for a single stream). Internal to
 // base/sha.h's Sha1Hasher::UpdateBoth; no padding, whole 64-byte blocks only.
 //
 //   if (bt::internal::HaveSha1TwoLanes())

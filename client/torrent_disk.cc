@@ -177,7 +177,9 @@ void TorrentDisk::WriteAndHash(Shared& s, Batch& batch) {
       s.running->Add(w.block.piece, w.block.begin(), w.data.bytes(),
                      std::move(keeper));
     }
-    Recycle(*batch.buffers, w.data);  // reused at once if not held
+    // A failed block's buffer is reused at once; a shared one lives on
+    // only where it is held.
+    Recycle(*batch.buffers, w.data);
   }
 }
 
